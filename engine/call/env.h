@@ -1,0 +1,37 @@
+/* env.h — what a call needs from the world around it, so that the same call code runs on a
+ * real loop (core/loop.c) and in a simulation (sim/).  The owner fills one env and every
+ * call it creates points to it. */
+#ifndef HL_ENV_H
+#define HL_ENV_H
+#include "core/clock.h"
+#include "core/timer.h"
+#include "core/config.h"
+#include "call/leg.h"
+
+struct hl_prompts;
+struct hl_store;
+struct hl_policy;
+
+typedef struct hl_dial_opts {
+    const char *from_user;      /* caller id to present (NULL = the call's caller) */
+    int         timeout_ms;     /* ring timeout (0 = cfg->ring_timeout_ms) */
+} hl_dial_opts;
+
+typedef struct hl_call_env {
+    hl_clock          *clock;
+    hl_timers         *timers;
+    const hl_config   *cfg;
+    struct hl_prompts *prompts;   /* prompt lookup: names, durations */
+    struct hl_store   *store;     /* CDRs, messages, script queries */
+    struct hl_policy *(*current_policy)(struct hl_call_env *); /* borrowed: the call takes its own reference */
+    /* Creates and starts an outbound leg on call (INVITE).  The leg reports ANSWERED or
+     * FAILED later through hl_call_on_leg_event.  NULL on immediate failure. */
+    hl_leg *(*dial)(struct hl_call_env *, hl_call *call, const char *uri, const hl_dial_opts *);
+    /* The call has ended and every leg is down: write CDRs, drop it from lists.  The owner
+     * frees the call later (never inside this callback) with hl_call_free(). */
+    void    (*call_ended)(struct hl_call_env *, hl_call *call);
+    const char *recordings_dir;   /* absolute: data/recordings */
+    void    *owner;               /* hl_loop * or hl_sim * */
+} hl_call_env;
+
+#endif

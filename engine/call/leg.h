@@ -1,0 +1,97 @@
+/* leg.h — a call leg as the call layer sees it, independent of how it is carried.
+ *
+ * A leg is one dialog with one party plus its media.  Two implementations exist:
+ *   - call/leg_sip.c: a SIP dialog (sip.h) and an RTP media endpoint (media.h), on a loop;
+ *   - sim/: a simulated caller with no SIP or audio, on a fake clock.
+ * The call layer (call.h) drives a leg only through hl_leg_ops and learns what happened
+ * only through hl_call_on_leg_event(), so call scripts cannot tell the two apart.
+ *
+ * Ownership: a leg belongs to exactly one call (leg->call).  The implementation frees its
+ * own state in ops->destroy, which the call invokes once after the leg has ended. */
+#ifndef HL_LEG_H
+#define HL_LEG_H
+#include <stdbool.h>
+#include <stdint.h>
+#include "call/cdr.h"
+
+typedef struct hl_call hl_call;
+typedef struct hl_leg hl_leg;
+
+typedef enum { HL_LEG_INBOUND, HL_LEG_OUTBOUND } hl_leg_dir;
+typedef enum { HL_LEG_NEW, HL_LEG_RINGING, HL_LEG_ANSWERED, HL_LEG_ENDED } hl_leg_state;
+typedef enum { HL_DTMF_RFC4733, HL_DTMF_INFO, HL_DTMF_SIM } hl_dtmf_source;
+
+/* What a recording captures and when it stops. */
+typedef struct hl_record_opts {
+    char path[512];           /* absolute path of the WAV file to write */
+    int  max_ms;              /* stop after this long (0 = no limit) */
+    int  silence_ms;          /* stop after this much silence following speech (0 = never) */
+    int  silence_level;       /* mean absolute sample level below which a frame is silent */
+    const char *stop_keys;    /* DTMF keys that stop the recording (e.g. "#"), NULL = none */
+    bool both_legs;           /* record the bridged peer too (mixed, or stereo when stereo) */
+    bool stereo;              /* this leg left, peer right */
+} hl_record_opts;
+
+typedef enum {
+    HL_LEG_EV_ANSWERED,     /* inbound: our 200 OK was ACKed; outbound: the far end answered */
+    HL_LEG_EV_FAILED,       /* outbound only: rejected, unreachable or unanswered (code);
+                             * a HANGUP event always follows it */
+    HL_LEG_EV_DTMF,         /* a key: digit, dtmf_source, duration_ms */
+    HL_LEG_EV_PLAY_DONE,    /* the playlist ended (interrupted = stopped early) */
+    HL_LEG_EV_RECORD_DONE,  /* recording ended: reason "max", "silence", "key", "stopped", "hangup" */
+    HL_LEG_EV_HOLD,         /* the far end put us on hold (re-INVITE sendonly/inactive) */
+    HL_LEG_EV_RESUME,       /* the far end took us off hold */
+    HL_LEG_EV_TRANSFERRED,  /* a REFER we sent succeeded (NOTIFY 2xx); code otherwise */
+    HL_LEG_EV_HANGUP,       /* the leg ended: reason "bye", "cancel", "rtp-timeout", "error", ...
+                             * Sent exactly once per leg, also after ops->hangup (deferred to a
+                             * later turn of the loop, never from inside the op). */
+} hl_leg_event_type;
+
+typedef struct hl_leg_event {
+    hl_leg_event_type type;
+    char           digit;
+    hl_dtmf_source dtmf_source;
+    int            duration_ms;   /* DTMF length, or recording length */
+    int            code;          /* SIP status for FAILED / TRANSFERRED / HANGUP (0 = none) */
+    const char    *reason;        /* short machine word, see above */
+    bool           interrupted;   /* PLAY_DONE: stopped before the end */
+} hl_leg_event;
+
+typedef struct hl_leg_ops {
+    int  (*ring)(hl_leg *);                        /* 180 Ringing (inbound) */
+    int  (*answer)(hl_leg *);                      /* 200 OK with our SDP (inbound) */
+    void (*hangup)(hl_leg *, int code, const char *reason); /* BYE, CANCEL or a final error, as the state needs */
+    int  (*play)(hl_leg *, const char *const *items, int n); /* prompt names, "tone:NAME", "silence:MS" */
+    void (*play_stop)(hl_leg *);
+    int  (*record_start)(hl_leg *, const hl_record_opts *);
+    void (*record_stop)(hl_leg *);
+    int  (*send_dtmf)(hl_leg *, char digit, int duration_ms);
+    int  (*bridge)(hl_leg *a, hl_leg *b);          /* a's audio to b and b's to a */
+    void (*unbridge)(hl_leg *);
+    int  (*hold)(hl_leg *, bool on);               /* re-INVITE to put the far end on hold / resume */
+    int  (*transfer)(hl_leg *, const char *target_uri); /* REFER (blind transfer) */
+    void (*stats)(hl_leg *, hl_cdr *cdr);          /* fill rtp_* and codec of the CDR */
+    void (*destroy)(hl_leg *);                     /* free impl; the leg has ended */
+} hl_leg_ops;
+
+struct hl_leg {
+    hl_call          *call;
+    const hl_leg_ops *ops;
+    void             *impl;
+    hl_leg_dir        dir;
+    hl_leg_state      state;
+    int               index;          /* position in the call's legs */
+    char              sip_call_id[80];
+    char              from_user[128];
+    char              to_user[128];
+    char              remote_uri[256];
+    double            start, answer, end;   /* wall times */
+    bool              held;                 /* the far end has put this leg on hold */
+    char              hangup_side[12];
+    char              hangup_cause[48];
+};
+
+/* Implemented by the call layer (call.c): every event of every leg arrives here, on the loop. */
+void hl_call_on_leg_event(hl_call *call, hl_leg *leg, const hl_leg_event *ev);
+
+#endif

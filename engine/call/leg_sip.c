@@ -1,0 +1,464 @@
+/* leg_sip.c — call legs carried by SIP (sip.h) and RTP (media.h): the real hl_leg_ops.
+ *
+ * One sip_leg joins one SIP dialog to one media endpoint and turns what they report into
+ * hl_leg events for the call layer.  It also receives new INVITEs for the loop (creating
+ * the call) and places outbound legs for scripts (hl_leg_sip_dial).
+ *
+ * Ending: whichever side ends first, the leg is marked ENDED once and one HANGUP event is
+ * raised.  When the engine hangs up, the event is deferred by a zero timer so the call
+ * layer never sees it from inside its own ops->hangup.  The dialog pointer is dropped at
+ * on_terminated (the SIP stack frees it then); the media endpoint lives until ops->destroy
+ * so that its statistics can still go into the CDR. */
+#include "call/leg_sip.h"
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "call/call.h"
+#include "core/log.h"
+#include "core/loop.h"
+#include "media/media.h"
+#include "sip/sip.h"
+
+typedef struct sip_leg {
+    hl_leg         leg;          /* first: the call layer's view */
+    hl_loop       *loop;
+    hl_sip_dialog *dialog;       /* NULL once the stack terminated it */
+    hl_media      *media;
+    hl_sdp         local;
+    hl_codec       codec;
+    hl_timer       ring_timer;   /* outbound: gives up after the ring timeout */
+    hl_timer       hangup_timer; /* defers the HANGUP event of an engine hangup */
+    int            end_code;
+} sip_leg;
+
+static const hl_leg_ops sip_leg_ops;
+
+static sip_leg *leg_of(hl_leg *leg) { return (sip_leg *)leg; }
+
+static void emit(sip_leg *sl, hl_leg_event ev)
+{
+    hl_call_on_leg_event(sl->leg.call, &sl->leg, &ev);
+}
+
+/* Marks the leg ended once; returns false when it already was. */
+static bool mark_ended(sip_leg *sl, const char *side, const char *cause)
+{
+    if (sl->leg.state == HL_LEG_ENDED)
+        return false;
+    sl->leg.state = HL_LEG_ENDED;
+    sl->leg.end = hl_clock_wall(&sl->loop->clock);
+    snprintf(sl->leg.hangup_side, sizeof sl->leg.hangup_side, "%s", side);
+    snprintf(sl->leg.hangup_cause, sizeof sl->leg.hangup_cause, "%s", cause);
+    hl_timer_stop(&sl->loop->timers, &sl->ring_timer);
+    return true;
+}
+
+static const char *remote_side(const sip_leg *sl)
+{
+    return sl->leg.dir == HL_LEG_INBOUND ? "caller" : "callee";
+}
+
+/* Applies a remote SDP to the media endpoint; returns 0 or a SIP error status. */
+static int apply_remote_sdp(sip_leg *sl, const hl_sdp *remote)
+{
+    int codec = -1;
+    for (int i = 0; i < remote->npts && codec < 0; i++)
+        if (remote->pts[i] == HL_CODEC_PCMU || remote->pts[i] == HL_CODEC_PCMA)
+            codec = remote->pts[i];
+    if (codec < 0)
+        return 488;
+    sl->codec = (hl_codec)codec;
+    if (remote->port > 0 &&
+        hl_media_set_remote(sl->media, remote->addr, remote->port, sl->codec, remote->te_pt) != 0)
+        return 488;
+    return 0;
+}
+
+/* ---- media callbacks -------------------------------------------------------------- */
+
+static void media_on_dtmf(void *arg, char digit, int duration_ms)
+{
+    sip_leg *sl = arg;
+    emit(sl, (hl_leg_event){ .type = HL_LEG_EV_DTMF, .digit = digit,
+                             .dtmf_source = HL_DTMF_RFC4733, .duration_ms = duration_ms });
+}
+
+static void media_on_play_done(void *arg, bool interrupted)
+{
+    emit(arg, (hl_leg_event){ .type = HL_LEG_EV_PLAY_DONE, .interrupted = interrupted });
+}
+
+static void media_on_record_done(void *arg, const char *reason, int duration_ms)
+{
+    emit(arg, (hl_leg_event){ .type = HL_LEG_EV_RECORD_DONE, .reason = reason,
+                              .duration_ms = duration_ms });
+}
+
+static void media_on_rtp_timeout(void *arg)
+{
+    sip_leg *sl = arg;
+    hl_warn("call", "%s: no RTP for the configured timeout, ending the leg", sl->leg.sip_call_id);
+    if (!mark_ended(sl, "engine", "rtp-timeout"))
+        return;
+    if (sl->dialog)
+        hl_sip_dialog_hangup(sl->dialog);
+    emit(sl, (hl_leg_event){ .type = HL_LEG_EV_HANGUP, .reason = "rtp-timeout" });
+}
+
+static const hl_media_callbacks media_cbs = {
+    .on_dtmf = media_on_dtmf,
+    .on_play_done = media_on_play_done,
+    .on_record_done = media_on_record_done,
+    .on_rtp_timeout = media_on_rtp_timeout,
+};
+
+static sip_leg *sip_leg_new(hl_loop *loop, hl_leg_dir dir)
+{
+    sip_leg *sl = calloc(1, sizeof *sl);
+    if (!sl)
+        return NULL;
+    sl->media = hl_media_new(loop->media, &media_cbs, sl);
+    if (!sl->media) {
+        free(sl);
+        return NULL;
+    }
+    sl->loop = loop;
+    sl->leg.ops = &sip_leg_ops;
+    sl->leg.impl = sl;
+    sl->leg.dir = dir;
+    sl->leg.state = HL_LEG_NEW;
+    sl->leg.start = hl_clock_wall(&loop->clock);
+    return sl;
+}
+
+/* ---- SIP callbacks ---------------------------------------------------------------- */
+
+static int sip_on_invite(void *app, hl_sip_dialog *d, const hl_sip_invite_info *info)
+{
+    hl_loop *loop = app;
+    if (loop->stopping)
+        return 503;
+    if (loop->ncalls >= loop->cfg.max_calls) {
+        hl_warn("call", "refusing %s: %d calls already (max_calls)", info->call_id, loop->ncalls);
+        return 503;
+    }
+    sip_leg *sl = sip_leg_new(loop, HL_LEG_INBOUND);
+    if (!sl) {
+        hl_warn("call", "refusing %s: no free RTP port", info->call_id);
+        return 503;
+    }
+    const char *addr = hl_media_local_addr(sl->media);
+    int port = hl_media_local_port(sl->media);
+    if (info->offer) {
+        if (hl_sdp_answer(info->offer, addr, port, &sl->local) != 0 ||
+            apply_remote_sdp(sl, info->offer) != 0) {
+            hl_media_close(sl->media);
+            free(sl);
+            return 488;
+        }
+    } else {
+        hl_sdp_offer(addr, port, &sl->local); /* late offer: the answer comes in the ACK */
+    }
+    sl->dialog = d;
+    hl_sip_dialog_set_app(d, sl);
+    hl_sip_dialog_set_local_sdp(d, &sl->local);
+    snprintf(sl->leg.sip_call_id, sizeof sl->leg.sip_call_id, "%s", info->call_id);
+    snprintf(sl->leg.from_user, sizeof sl->leg.from_user, "%s", info->from_user ? info->from_user : "");
+    snprintf(sl->leg.to_user, sizeof sl->leg.to_user, "%s", info->to_user ? info->to_user : "");
+    snprintf(sl->leg.remote_uri, sizeof sl->leg.remote_uri, "%s", info->from_uri ? info->from_uri : "");
+
+    hl_call *call = hl_call_new_inbound(&loop->env, &sl->leg);
+    if (!call) {
+        hl_sip_dialog_set_app(d, NULL);
+        hl_media_close(sl->media);
+        free(sl);
+        return 500;
+    }
+    hl_loop_call_add(loop, call);
+    hl_call_start(call);
+    return 0;
+}
+
+static void sip_on_confirmed(void *app_dialog, hl_sip_dialog *d)
+{
+    sip_leg *sl = app_dialog;
+    if (!sl || sl->leg.state == HL_LEG_ENDED)
+        return;
+    sl->leg.state = HL_LEG_ANSWERED;
+    emit(sl, (hl_leg_event){ .type = HL_LEG_EV_ANSWERED });
+}
+
+static void sip_on_answered(void *app_dialog, hl_sip_dialog *d, const hl_sdp *answer)
+{
+    sip_leg *sl = app_dialog;
+    if (!sl || sl->leg.state == HL_LEG_ENDED)
+        return;
+    hl_timer_stop(&sl->loop->timers, &sl->ring_timer);
+    if (!answer || apply_remote_sdp(sl, answer) != 0) {
+        hl_warn("call", "%s: answer without a usable SDP, hanging up", sl->leg.sip_call_id);
+        sl->leg.ops->hangup(&sl->leg, 488, "no-codec");
+        return;
+    }
+    sl->leg.state = HL_LEG_ANSWERED;
+    sl->leg.answer = hl_clock_wall(&sl->loop->clock);
+    emit(sl, (hl_leg_event){ .type = HL_LEG_EV_ANSWERED });
+}
+
+static void sip_on_progress(void *app_dialog, hl_sip_dialog *d, int code)
+{
+    sip_leg *sl = app_dialog;
+    if (sl && sl->leg.state == HL_LEG_NEW)
+        sl->leg.state = HL_LEG_RINGING;
+}
+
+static void sip_on_reoffer(void *app_dialog, hl_sip_dialog *d, const hl_sdp *offer)
+{
+    sip_leg *sl = app_dialog;
+    if (!sl || !offer)
+        return;
+    /* Hold is the far end asking us not to send: sendonly, inactive, or c=0.0.0.0. */
+    bool held = offer->dir == HL_SDP_SENDONLY || offer->dir == HL_SDP_INACTIVE ||
+                strcmp(offer->addr, "0.0.0.0") == 0;
+    if (!held)
+        apply_remote_sdp(sl, offer);
+    sl->local.dir = offer->dir == HL_SDP_SENDONLY ? HL_SDP_RECVONLY
+                  : offer->dir == HL_SDP_INACTIVE ? HL_SDP_INACTIVE
+                  : offer->dir == HL_SDP_RECVONLY ? HL_SDP_SENDONLY : HL_SDP_SENDRECV;
+    sl->local.sess_version++;
+    hl_sip_dialog_set_local_sdp(d, &sl->local);
+    hl_media_set_held(sl->media, held);
+    if (held != sl->leg.held) {
+        sl->leg.held = held;
+        emit(sl, (hl_leg_event){ .type = held ? HL_LEG_EV_HOLD : HL_LEG_EV_RESUME });
+    }
+}
+
+static void sip_on_info_dtmf(void *app_dialog, hl_sip_dialog *d, char digit, int duration_ms)
+{
+    sip_leg *sl = app_dialog;
+    if (sl && sl->leg.state != HL_LEG_ENDED)
+        emit(sl, (hl_leg_event){ .type = HL_LEG_EV_DTMF, .digit = digit,
+                                 .dtmf_source = HL_DTMF_INFO, .duration_ms = duration_ms });
+}
+
+static void sip_on_refer_status(void *app_dialog, hl_sip_dialog *d, int code)
+{
+    sip_leg *sl = app_dialog;
+    if (sl && code >= 200)
+        emit(sl, (hl_leg_event){ .type = HL_LEG_EV_TRANSFERRED, .code = code });
+}
+
+static void sip_on_terminated(void *app_dialog, hl_sip_dialog *d, int code, const char *reason)
+{
+    sip_leg *sl = app_dialog;
+    if (!sl)
+        return;
+    sl->dialog = NULL;
+    bool answered = sl->leg.state == HL_LEG_ANSWERED;
+    char cause[48];
+    if (code >= 300 && strcmp(reason, "rejected") == 0)
+        snprintf(cause, sizeof cause, "%d", code);
+    else
+        snprintf(cause, sizeof cause, "%s", reason);
+    if (!mark_ended(sl, strcmp(reason, "local") == 0 ? "engine" : remote_side(sl), cause))
+        return; /* the engine ended it first; its HANGUP is already on its way */
+    sl->end_code = code;
+    if (sl->leg.dir == HL_LEG_OUTBOUND && !answered)
+        emit(sl, (hl_leg_event){ .type = HL_LEG_EV_FAILED, .code = code ? code : 500, .reason = cause });
+    emit(sl, (hl_leg_event){ .type = HL_LEG_EV_HANGUP, .code = code, .reason = sl->leg.hangup_cause });
+}
+
+const hl_sip_callbacks hl_leg_sip_callbacks = {
+    .on_invite = sip_on_invite,
+    .on_confirmed = sip_on_confirmed,
+    .on_answered = sip_on_answered,
+    .on_progress = sip_on_progress,
+    .on_reoffer = sip_on_reoffer,
+    .on_info_dtmf = sip_on_info_dtmf,
+    .on_refer_status = sip_on_refer_status,
+    .on_terminated = sip_on_terminated,
+};
+
+/* ---- hl_leg_ops ------------------------------------------------------------------- */
+
+static int op_ring(hl_leg *leg)
+{
+    sip_leg *sl = leg_of(leg);
+    if (!sl->dialog)
+        return -1;
+    if (leg->state == HL_LEG_NEW)
+        leg->state = HL_LEG_RINGING;
+    return hl_sip_dialog_ring(sl->dialog);
+}
+
+static int op_answer(hl_leg *leg)
+{
+    sip_leg *sl = leg_of(leg);
+    if (!sl->dialog || leg->state == HL_LEG_ENDED)
+        return -1;
+    leg->answer = hl_clock_wall(&sl->loop->clock);
+    return hl_sip_dialog_answer(sl->dialog);
+}
+
+static void hangup_deferred(hl_timer *t)
+{
+    sip_leg *sl = t->data;
+    emit(sl, (hl_leg_event){ .type = HL_LEG_EV_HANGUP, .code = sl->end_code,
+                             .reason = sl->leg.hangup_cause });
+}
+
+static void op_hangup(hl_leg *leg, int code, const char *reason)
+{
+    sip_leg *sl = leg_of(leg);
+    bool answered = leg->state == HL_LEG_ANSWERED;
+    if (!mark_ended(sl, "engine", reason ? reason : "script"))
+        return;
+    sl->end_code = code;
+    if (sl->dialog) {
+        if (leg->dir == HL_LEG_INBOUND && !answered && !leg->answer)
+            hl_sip_dialog_reject(sl->dialog, code >= 300 ? code : 480, reason);
+        else
+            hl_sip_dialog_hangup(sl->dialog);
+    }
+    hl_timer_start(&sl->loop->timers, &sl->hangup_timer, 0, hangup_deferred, sl);
+}
+
+static int op_play(hl_leg *leg, const char *const *items, int n)
+{
+    char err[256];
+    if (hl_media_play(leg_of(leg)->media, items, n, err, sizeof err) != 0) {
+        hl_warn("call", "%s: play: %s", leg->sip_call_id, err);
+        return -1;
+    }
+    return 0;
+}
+
+static void op_play_stop(hl_leg *leg) { hl_media_play_stop(leg_of(leg)->media); }
+
+static int op_record_start(hl_leg *leg, const hl_record_opts *o)
+{
+    char err[256];
+    if (hl_media_record_start(leg_of(leg)->media, o, err, sizeof err) != 0) {
+        hl_warn("call", "%s: record: %s", leg->sip_call_id, err);
+        return -1;
+    }
+    return 0;
+}
+
+static void op_record_stop(hl_leg *leg) { hl_media_record_stop(leg_of(leg)->media); }
+
+static int op_send_dtmf(hl_leg *leg, char digit, int duration_ms)
+{
+    return hl_media_send_dtmf(leg_of(leg)->media, digit, duration_ms);
+}
+
+static int op_bridge(hl_leg *a, hl_leg *b)
+{
+    if (a->ops != &sip_leg_ops || b->ops != &sip_leg_ops)
+        return -1;
+    hl_media_bridge(leg_of(a)->media, leg_of(b)->media);
+    return 0;
+}
+
+static void op_unbridge(hl_leg *leg) { hl_media_unbridge(leg_of(leg)->media); }
+
+static int op_hold(hl_leg *leg, bool on)
+{
+    sip_leg *sl = leg_of(leg);
+    return sl->dialog ? hl_sip_dialog_hold(sl->dialog, on) : -1;
+}
+
+static int op_transfer(hl_leg *leg, const char *target_uri)
+{
+    sip_leg *sl = leg_of(leg);
+    return sl->dialog ? hl_sip_dialog_refer(sl->dialog, target_uri) : -1;
+}
+
+static void op_stats(hl_leg *leg, hl_cdr *cdr)
+{
+    sip_leg *sl = leg_of(leg);
+    hl_rtp_stats st;
+    hl_media_get_stats(sl->media, &st);
+    cdr->rtp_sent = st.sent;
+    cdr->rtp_received = st.received;
+    cdr->rtp_lost = st.lost;
+    cdr->rtp_jitter_ms = st.jitter_ms;
+    snprintf(cdr->codec, sizeof cdr->codec, "%s", sl->codec == HL_CODEC_PCMA ? "PCMA" : "PCMU");
+}
+
+static void op_destroy(hl_leg *leg)
+{
+    sip_leg *sl = leg_of(leg);
+    hl_timer_stop(&sl->loop->timers, &sl->ring_timer);
+    hl_timer_stop(&sl->loop->timers, &sl->hangup_timer);
+    if (sl->dialog) {
+        /* Still up (the call is being torn down): end it, and hear nothing more of it. */
+        hl_sip_dialog_set_app(sl->dialog, NULL);
+        hl_sip_dialog_hangup(sl->dialog);
+        sl->dialog = NULL;
+    }
+    hl_media_close(sl->media);
+    free(sl);
+}
+
+static const hl_leg_ops sip_leg_ops = {
+    .ring = op_ring,
+    .answer = op_answer,
+    .hangup = op_hangup,
+    .play = op_play,
+    .play_stop = op_play_stop,
+    .record_start = op_record_start,
+    .record_stop = op_record_stop,
+    .send_dtmf = op_send_dtmf,
+    .bridge = op_bridge,
+    .unbridge = op_unbridge,
+    .hold = op_hold,
+    .transfer = op_transfer,
+    .stats = op_stats,
+    .destroy = op_destroy,
+};
+
+/* ---- outbound legs ---------------------------------------------------------------- */
+
+static void ring_timeout(hl_timer *t)
+{
+    sip_leg *sl = t->data;
+    hl_info("call", "%s: no answer within the ring timeout", sl->leg.remote_uri);
+    if (sl->dialog)
+        hl_sip_dialog_hangup(sl->dialog); /* CANCEL */
+    if (!mark_ended(sl, "engine", "no-answer"))
+        return;
+    sl->end_code = 408;
+    emit(sl, (hl_leg_event){ .type = HL_LEG_EV_FAILED, .code = 408, .reason = "no-answer" });
+    emit(sl, (hl_leg_event){ .type = HL_LEG_EV_HANGUP, .code = 408, .reason = "no-answer" });
+}
+
+hl_leg *hl_leg_sip_dial(hl_call_env *env, hl_call *call, const char *uri, const hl_dial_opts *o)
+{
+    hl_loop *loop = env->owner;
+    if (strncmp(uri, "sip:", 4) != 0 || strlen(uri) >= sizeof ((hl_leg *)0)->remote_uri) {
+        hl_warn("call", "dial: '%s' is not a sip: URI", uri);
+        return NULL;
+    }
+    sip_leg *sl = sip_leg_new(loop, HL_LEG_OUTBOUND);
+    if (!sl)
+        return NULL;
+    sl->leg.call = call;
+    hl_sdp_offer(hl_media_local_addr(sl->media), hl_media_local_port(sl->media), &sl->local);
+    const char *from = o && o->from_user ? o->from_user : "12333";
+    snprintf(sl->leg.from_user, sizeof sl->leg.from_user, "%s", from);
+    snprintf(sl->leg.remote_uri, sizeof sl->leg.remote_uri, "%s", uri);
+    const char *user = uri + 4;
+    size_t ulen = strcspn(user, "@;>");
+    snprintf(sl->leg.to_user, sizeof sl->leg.to_user, "%.*s", (int)ulen, user);
+    sl->dialog = hl_sip_invite(loop->sip, uri, from, &sl->local, sl);
+    if (!sl->dialog) {
+        hl_media_close(sl->media);
+        free(sl);
+        return NULL;
+    }
+    snprintf(sl->leg.sip_call_id, sizeof sl->leg.sip_call_id, "%s", hl_sip_dialog_call_id(sl->dialog));
+    int timeout = o && o->timeout_ms > 0 ? o->timeout_ms : loop->cfg.ring_timeout_ms;
+    hl_timer_start(&loop->timers, &sl->ring_timer, timeout, ring_timeout, sl);
+    return &sl->leg;
+}

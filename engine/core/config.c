@@ -1,0 +1,120 @@
+/* config.c — defaults and rules/engine.lua (see config.h). */
+#include "core/config.h"
+#include <lauxlib.h>
+#include <lua.h>
+#include <lualib.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* Each tunable: its key in rules/engine.lua, where it lives, and the range it must fall in. */
+typedef struct {
+    const char *key;
+    size_t      offset;
+    int         min, max;
+} tunable;
+
+#define T(name, lo, hi) { #name, offsetof(hl_config, name), lo, hi }
+static const tunable tunables[] = {
+    T(rtp_timeout_ms, 1000, 3600000),
+    T(rtp_hold_timeout_ms, 1000, 36000000),
+    T(ring_timeout_ms, 1000, 600000),
+    T(max_calls, 1, 1000000),
+    T(script_instructions, 10000, 1000000000),
+    T(script_memory_kb, 64, 1048576),
+    T(record_max_ms, 1000, 36000000),
+    T(silence_level, 0, 32767),
+    T(reload_debounce_ms, 0, 60000),
+    T(sip_rate_per_sec, 1, 1000000),
+    T(sip_max_message, 1024, 1048576),
+    T(dtmf_duration_ms, 40, 1000),
+};
+#undef T
+
+void hl_config_defaults(hl_config *cfg)
+{
+    memset(cfg, 0, sizeof *cfg);
+    snprintf(cfg->sip_addr, sizeof cfg->sip_addr, "127.0.0.1");
+    cfg->sip_port = 5060;
+    cfg->rtp_port_lo = 20000;
+    cfg->rtp_port_hi = 30000;
+    snprintf(cfg->data_dir, sizeof cfg->data_dir, "data");
+    snprintf(cfg->scripts_dir, sizeof cfg->scripts_dir, "scripts");
+    snprintf(cfg->rules_dir, sizeof cfg->rules_dir, "rules");
+    snprintf(cfg->prompts_dir, sizeof cfg->prompts_dir, "build/prompts");
+    cfg->start_clock = -1;
+    /* the same values as the shipped rules/engine.lua, for tools run without it */
+    cfg->rtp_timeout_ms = 20000;
+    cfg->rtp_hold_timeout_ms = 300000;
+    cfg->ring_timeout_ms = 45000;
+    cfg->max_calls = 2000;
+    cfg->script_instructions = 5000000;
+    cfg->script_memory_kb = 4096;
+    cfg->record_max_ms = 600000;
+    cfg->silence_level = 300;
+    cfg->reload_debounce_ms = 300;
+    cfg->sip_rate_per_sec = 2000;
+    cfg->sip_max_message = 16384;
+    cfg->dtmf_duration_ms = 100;
+}
+
+int hl_config_load_rules(hl_config *cfg, const char *rules_dir, char *err, int errlen)
+{
+    char path[1024];
+    snprintf(path, sizeof path, "%s/engine.lua", rules_dir);
+    lua_State *L = luaL_newstate();
+    if (!L) {
+        snprintf(err, errlen, "%s: out of memory", path);
+        return -1;
+    }
+    /* A plain data chunk: no libraries at all, so it cannot do anything but return a table. */
+    int rc = -1;
+    if (luaL_loadfilex(L, path, "t") != LUA_OK || lua_pcall(L, 0, 1, 0) != LUA_OK) {
+        snprintf(err, errlen, "%s", lua_tostring(L, -1));
+        goto out;
+    }
+    if (!lua_istable(L, -1)) {
+        snprintf(err, errlen, "%s: must return a table of settings", path);
+        goto out;
+    }
+    hl_config next = *cfg;
+    for (size_t i = 0; i < sizeof tunables / sizeof tunables[0]; i++) {
+        const tunable *t = &tunables[i];
+        lua_getfield(L, -1, t->key);
+        if (!lua_isnil(L, -1)) {
+            int isnum = 0;
+            lua_Integer v = lua_tointegerx(L, -1, &isnum);
+            if (!isnum || v < t->min || v > t->max) {
+                snprintf(err, errlen, "%s: %s must be a whole number from %d to %d", path,
+                         t->key, t->min, t->max);
+                goto out;
+            }
+            *(int *)((char *)&next + t->offset) = (int)v;
+        }
+        lua_pop(L, 1);
+    }
+    if (next.rtp_hold_timeout_ms < next.rtp_timeout_ms) {
+        snprintf(err, errlen, "%s: rtp_hold_timeout_ms must not be shorter than rtp_timeout_ms", path);
+        goto out;
+    }
+    *cfg = next;
+    rc = 0;
+out:
+    lua_close(L);
+    return rc;
+}
+
+int hl_config_parse_hostport(const char *s, char *addr, int addrlen, int *port)
+{
+    const char *colon = strrchr(s, ':');
+    if (!colon || colon == s || colon - s >= addrlen)
+        return -1;
+    char *end;
+    long p = strtol(colon + 1, &end, 10);
+    if (*end || p < 0 || p > 65535)
+        return -1;
+    memcpy(addr, s, colon - s);
+    addr[colon - s] = 0;
+    *port = (int)p;
+    return 0;
+}

@@ -1,0 +1,577 @@
+/* loop.c — sets up, runs and tears down one engine loop (see loop.h).
+ *
+ * Owns the glue between subsystems: the timer driver (one uv timer re-armed for the
+ * earliest hl_timer), the call list, reload (build + self-test on a worker thread, swap on
+ * the loop), the file watch that triggers it, signals, and the ctl commands that need
+ * engine state (status, calls, hangup, reload, version). */
+#include "core/loop.h"
+#include <errno.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <dirent.h>
+#include <unistd.h>
+#include "call/call.h"
+#include "call/leg_sip.h"
+#include "core/log.h"
+#include "ctl/ctl.h"
+#include "lua/script.h"
+#include "media/media.h"
+#include "media/prompts.h"
+#include "sip/sip.h"
+#include "store/store.h"
+#include "version.h"
+
+/* How long SIGTERM waits for calls to hang up before closing anyway. */
+#define SHUTDOWN_GRACE_MS 3000
+#define MAX_WATCHED_DIRS 64
+
+typedef struct hl_reloader {
+    hl_loop      *loop;
+    uv_fs_event_t watch[MAX_WATCHED_DIRS];
+    int           nwatch;
+    hl_timer      debounce;
+    uv_work_t     work;
+    bool          running, again;
+    /* the job on the worker thread */
+    hl_policy    *built;
+    char          err[8192];
+    int           passed, failed;
+    /* who is waiting for the outcome */
+    hl_ctl_req   *waiting[16];
+    int           nwaiting;
+    uv_signal_t   sighup;
+} hl_reloader;
+
+/* ---- timers ----------------------------------------------------------------------- */
+
+static void timer_driver_fire(uv_timer_t *h)
+{
+    hl_loop *l = h->data;
+    hl_timers_run_due(&l->timers, uv_now(l->uv));
+}
+
+static void timers_changed(hl_timers *ts, void *arg)
+{
+    hl_loop *l = arg;
+    uint64_t due = hl_timers_next_due(ts);
+    if (due == UINT64_MAX) {
+        uv_timer_stop(&l->timer_driver);
+        return;
+    }
+    uint64_t now = uv_now(l->uv);
+    uv_timer_start(&l->timer_driver, timer_driver_fire, due > now ? due - now : 0, 0);
+}
+
+/* ---- calls ------------------------------------------------------------------------ */
+
+static hl_policy *env_current_policy(hl_call_env *env)
+{
+    return ((hl_loop *)env->owner)->policy;
+}
+
+void hl_loop_call_add(hl_loop *l, hl_call *call)
+{
+    if (l->ncalls == l->calls_cap) {
+        int cap = l->calls_cap ? l->calls_cap * 2 : 64;
+        hl_call **c = realloc(l->calls, cap * sizeof *c);
+        if (!c)
+            abort();
+        l->calls = c;
+        l->calls_cap = cap;
+    }
+    l->calls[l->ncalls++] = call;
+    l->calls_total++;
+}
+
+/* Ended calls are freed from the check phase, never inside the call's own callback. */
+typedef struct dead_calls {
+    hl_call **v;
+    int n, cap;
+} dead_calls;
+
+static dead_calls *dead_of(hl_loop *l);
+
+static void env_call_ended(hl_call_env *env, hl_call *call)
+{
+    hl_loop *l = env->owner;
+    for (int i = 0; i < hl_call_leg_count(call); i++) {
+        const hl_cdr *cdr = hl_call_cdr(call, i);
+        if (cdr && l->store)
+            hl_store_cdr_write(l->store, cdr, NULL, NULL);
+    }
+    for (int i = 0; i < l->ncalls; i++) {
+        if (l->calls[i] == call) {
+            l->calls[i] = l->calls[--l->ncalls];
+            break;
+        }
+    }
+    dead_calls *d = dead_of(l);
+    if (d->n == d->cap) {
+        d->cap = d->cap ? d->cap * 2 : 32;
+        d->v = realloc(d->v, d->cap * sizeof *d->v);
+        if (!d->v)
+            abort();
+    }
+    d->v[d->n++] = call;
+}
+
+static uv_check_t *reaper_of(hl_loop *l);
+
+static void reap_dead_calls(uv_check_t *h)
+{
+    hl_loop *l = h->data;
+    dead_calls *d = dead_of(l);
+    while (d->n)
+        hl_call_free(d->v[--d->n]);
+}
+
+/* The reaper's state lives beside the loop; kept out of loop.h as nobody else needs it. */
+typedef struct loop_private {
+    dead_calls dead;
+    uv_check_t reaper;
+    uv_signal_t sigterm, sigint;
+    uv_timer_t shutdown_timer;
+} loop_private;
+
+static loop_private *priv_of(hl_loop *l) { return (loop_private *)l->priv; }
+static dead_calls *dead_of(hl_loop *l) { return &priv_of(l)->dead; }
+static uv_check_t *reaper_of(hl_loop *l) { return &priv_of(l)->reaper; }
+
+/* ---- reload ----------------------------------------------------------------------- */
+
+static hl_policy_src policy_src(hl_loop *l)
+{
+    return (hl_policy_src){ .scripts_dir = l->cfg.scripts_dir, .rules_dir = l->cfg.rules_dir,
+                            .prompts_dir = l->cfg.prompts_dir, .cfg = &l->cfg };
+}
+
+/* Builds and self-tests a policy; safe on a worker thread (touches nothing of the loop). */
+static hl_policy *policy_build_tested(const hl_policy_src *src, char *err, int errlen,
+                                      int *passed, int *failed)
+{
+    *passed = *failed = 0;
+    hl_policy *p = hl_policy_build(src, err, errlen);
+    if (!p)
+        return NULL;
+    char report[8192] = "";
+    *failed = hl_policy_selftest(p, src, report, sizeof report, passed);
+    if (*failed) {
+        snprintf(err, errlen, "%d of %d scenarios failed:\n%s", *failed, *passed + *failed, report);
+        hl_policy_unref(p);
+        return NULL;
+    }
+    return p;
+}
+
+static void reload_work(uv_work_t *w)
+{
+    hl_reloader *r = w->data;
+    hl_policy_src src = policy_src(r->loop);
+    r->err[0] = 0;
+    r->built = policy_build_tested(&src, r->err, sizeof r->err, &r->passed, &r->failed);
+}
+
+static void reload_start(hl_reloader *r);
+
+static void reload_done(uv_work_t *w, int status)
+{
+    hl_reloader *r = w->data;
+    hl_loop *l = r->loop;
+    r->running = false;
+    json_t *reply;
+    if (r->built) {
+        /* rules/engine.lua is part of the policy: take its values for new calls too */
+        hl_config next = l->cfg;
+        char cerr[512];
+        if (hl_config_load_rules(&next, l->cfg.rules_dir, cerr, sizeof cerr) == 0)
+            l->cfg = next;
+        hl_policy *old = l->policy;
+        l->policy = r->built;
+        r->built = NULL;
+        hl_info("reload", "now serving %s (was %s); %d scenarios passed",
+                hl_policy_version(l->policy), old ? hl_policy_version(old) : "-", r->passed);
+        if (old)
+            hl_policy_unref(old);
+        reply = json_pack("{s:b,s:s,s:i}", "ok", 1, "version", hl_policy_version(l->policy),
+                          "scenarios_passed", r->passed);
+    } else {
+        hl_warn("reload", "refused, still serving %s: %s",
+                l->policy ? hl_policy_version(l->policy) : "-", r->err);
+        reply = json_pack("{s:b,s:s,s:s}", "ok", 0, "error", r->err, "version",
+                          l->policy ? hl_policy_version(l->policy) : "");
+    }
+    for (int i = 0; i < r->nwaiting; i++)
+        hl_ctl_reply(r->waiting[i], json_incref(reply));
+    r->nwaiting = 0;
+    json_decref(reply);
+    if (r->again) {
+        r->again = false;
+        reload_start(r);
+    }
+}
+
+static void reload_start(hl_reloader *r)
+{
+    if (r->running) {
+        r->again = true; /* coalesce: one more build after this one */
+        return;
+    }
+    r->running = true;
+    r->work.data = r;
+    uv_queue_work(r->loop->uv, &r->work, reload_work, reload_done);
+}
+
+static void debounce_fire(hl_timer *t) { reload_start(t->data); }
+
+static void on_file_change(uv_fs_event_t *h, const char *filename, int events, int status)
+{
+    hl_reloader *r = h->data;
+    if (filename && (filename[0] == '.' || strstr(filename, ".swp") || strchr(filename, '~')))
+        return; /* editor scratch files */
+    hl_debug("reload", "change in %s", filename ? filename : "?");
+    hl_timer_start(&r->loop->timers, &r->debounce, r->loop->cfg.reload_debounce_ms, debounce_fire, r);
+}
+
+static void watch_tree(hl_reloader *r, const char *dir, int depth)
+{
+    if (r->nwatch >= MAX_WATCHED_DIRS || depth > 4)
+        return;
+    uv_fs_event_t *h = &r->watch[r->nwatch];
+    uv_fs_event_init(r->loop->uv, h);
+    h->data = r;
+    if (uv_fs_event_start(h, on_file_change, dir, 0) != 0) {
+        uv_close((uv_handle_t *)h, NULL);
+        return;
+    }
+    r->nwatch++;
+    DIR *d = opendir(dir);
+    if (!d)
+        return;
+    struct dirent *e;
+    while ((e = readdir(d))) {
+        if (e->d_name[0] == '.')
+            continue;
+        char sub[PATH_MAX];
+        snprintf(sub, sizeof sub, "%s/%s", dir, e->d_name);
+        struct stat st;
+        if (stat(sub, &st) == 0 && S_ISDIR(st.st_mode))
+            watch_tree(r, sub, depth + 1);
+    }
+    closedir(d);
+}
+
+static void on_sighup(uv_signal_t *h, int sig)
+{
+    hl_info("reload", "SIGHUP");
+    reload_start(h->data);
+}
+
+int hl_loop_reload(hl_loop *l, char *err, int errlen)
+{
+    reload_start(l->reloader);
+    snprintf(err, errlen, "reload started");
+    return 0;
+}
+
+/* ---- ctl commands ----------------------------------------------------------------- */
+
+static json_t *ctl_status(void *arg, hl_ctl_req *req, json_t *request, char *err, int errlen)
+{
+    hl_loop *l = arg;
+    double p50 = 0, p99 = 0, max = 0;
+    if (l->media)
+        hl_media_pool_lateness(l->media, &p50, &p99, &max);
+    char started[40];
+    hl_clock_format_iso(l->started, started, sizeof started);
+    char now[40];
+    hl_clock_format_iso(hl_clock_wall(&l->clock), now, sizeof now);
+    return json_pack("{s:b,s:s,s:s,s:s,s:s,s:i,s:i,s:I,s:i,s:{s:f,s:f,s:f}}", "ok", 1,
+                     "version", HL_VERSION, "policy", l->policy ? hl_policy_version(l->policy) : "",
+                     "started", started, "clock", now, "sip_port", l->sip ? hl_sip_port(l->sip) : 0,
+                     "calls", l->ncalls, "calls_total", (json_int_t)l->calls_total,
+                     "media_endpoints", l->media ? hl_media_pool_active(l->media) : 0,
+                     "rtp_lateness_us", "p50", p50, "p99", p99, "max", max);
+}
+
+static json_t *ctl_calls(void *arg, hl_ctl_req *req, json_t *request, char *err, int errlen)
+{
+    hl_loop *l = arg;
+    json_t *list = json_array();
+    for (int i = 0; i < l->ncalls; i++)
+        json_array_append_new(list, hl_call_describe(l->calls[i]));
+    return json_pack("{s:b,s:o}", "ok", 1, "calls", list);
+}
+
+static json_t *ctl_hangup(void *arg, hl_ctl_req *req, json_t *request, char *err, int errlen)
+{
+    hl_loop *l = arg;
+    const char *id = json_string_value(json_object_get(request, "id"));
+    if (!id) {
+        snprintf(err, errlen, "hangup needs a call id (see `hotline ctl calls`)");
+        return NULL;
+    }
+    for (int i = 0; i < l->ncalls; i++) {
+        if (!strcmp(hl_call_id(l->calls[i]), id)) {
+            hl_call_terminate(l->calls[i], "ctl");
+            return json_pack("{s:b,s:s}", "ok", 1, "id", id);
+        }
+    }
+    snprintf(err, errlen, "no call with id %s", id);
+    return NULL;
+}
+
+static json_t *ctl_version(void *arg, hl_ctl_req *req, json_t *request, char *err, int errlen)
+{
+    hl_loop *l = arg;
+    return json_pack("{s:b,s:s,s:s}", "ok", 1, "version", HL_VERSION, "policy",
+                     l->policy ? hl_policy_version(l->policy) : "");
+}
+
+static json_t *ctl_reload(void *arg, hl_ctl_req *req, json_t *request, char *err, int errlen)
+{
+    hl_loop *l = arg;
+    hl_reloader *r = l->reloader;
+    if (r->nwaiting >= (int)(sizeof r->waiting / sizeof r->waiting[0])) {
+        snprintf(err, errlen, "too many reloads waiting; try again");
+        return NULL;
+    }
+    r->waiting[r->nwaiting++] = req;
+    reload_start(r);
+    return HL_CTL_DEFERRED;
+}
+
+/* ---- set-up, run, shutdown -------------------------------------------------------- */
+
+static int mkdir_p(const char *dir)
+{
+    char tmp[PATH_MAX];
+    snprintf(tmp, sizeof tmp, "%s", dir);
+    for (char *p = tmp + 1; *p; p++) {
+        if (*p == '/') {
+            *p = 0;
+            if (mkdir(tmp, 0750) && errno != EEXIST)
+                return -1;
+            *p = '/';
+        }
+    }
+    return mkdir(tmp, 0750) && errno != EEXIST ? -1 : 0;
+}
+
+static void raise_fd_limit(void)
+{
+    /* oRTP binds two sockets per session: thousands of calls need thousands of fds. */
+    struct rlimit rl;
+    if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+        rl.rlim_cur = rl.rlim_max;
+        setrlimit(RLIMIT_NOFILE, &rl);
+    }
+}
+
+static void on_stop_signal(uv_signal_t *h, int sig)
+{
+    hl_info("loop", "%s: ending calls and stopping", sig == SIGTERM ? "SIGTERM" : "SIGINT");
+    hl_loop_stop(h->data);
+}
+
+int hl_loop_init(hl_loop *l, const hl_config *cfg, char *err, int errlen)
+{
+    memset(l, 0, sizeof *l);
+    l->cfg = *cfg;
+    l->priv = calloc(1, sizeof(loop_private));
+    l->reloader = calloc(1, sizeof(hl_reloader));
+    l->uv = calloc(1, sizeof(uv_loop_t));
+    if (!l->priv || !l->reloader || !l->uv || uv_loop_init(l->uv) != 0) {
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
+    raise_fd_limit();
+    signal(SIGPIPE, SIG_IGN);
+    hl_clock_init_real(&l->clock, l->uv, cfg->start_clock);
+    l->started = hl_clock_wall(&l->clock);
+    hl_timers_init(&l->timers, &l->clock);
+    uv_timer_init(l->uv, &l->timer_driver);
+    l->timer_driver.data = l;
+    l->timers.on_change = timers_changed;
+    l->timers.on_change_arg = l;
+
+    if (mkdir_p(cfg->data_dir) != 0) {
+        snprintf(err, errlen, "cannot create data directory %s: %s", cfg->data_dir, strerror(errno));
+        return -1;
+    }
+    char real[PATH_MAX];
+    if (!realpath(cfg->data_dir, real)) {
+        snprintf(err, errlen, "data directory %s: %s", cfg->data_dir, strerror(errno));
+        return -1;
+    }
+    snprintf(l->recordings_dir, sizeof l->recordings_dir, "%s/recordings", real);
+    if (mkdir_p(l->recordings_dir) != 0) {
+        snprintf(err, errlen, "cannot create %s: %s", l->recordings_dir, strerror(errno));
+        return -1;
+    }
+    int repaired = hl_media_repair_recordings(l->recordings_dir);
+    if (repaired > 0)
+        hl_warn("loop", "repaired %d recording(s) left unfinished by the last run", repaired);
+
+    l->store = hl_store_open(l->uv, cfg->data_dir, err, errlen);
+    if (!l->store)
+        return -1;
+    l->prompts = hl_prompts_new(cfg->prompts_dir);
+    if (!l->prompts) {
+        snprintf(err, errlen, "cannot open prompts directory %s", cfg->prompts_dir);
+        return -1;
+    }
+
+    hl_policy_src src = policy_src(l);
+    int passed, failed;
+    l->policy = policy_build_tested(&src, err, errlen, &passed, &failed);
+    if (!l->policy)
+        return -1;
+    hl_info("loop", "policy %s: %d scenarios passed", hl_policy_version(l->policy), passed);
+
+    hl_media_pool_cfg mcfg = {
+        .bind_addr = cfg->sip_addr, .port_lo = cfg->rtp_port_lo, .port_hi = cfg->rtp_port_hi,
+        .rtp_timeout_ms = cfg->rtp_timeout_ms, .rtp_hold_timeout_ms = cfg->rtp_hold_timeout_ms,
+        .silence_level = cfg->silence_level, .dtmf_duration_ms = cfg->dtmf_duration_ms,
+    };
+    l->media = hl_media_pool_new(l->uv, &mcfg, l->prompts);
+    if (!l->media) {
+        snprintf(err, errlen, "cannot set up RTP on %s ports %d-%d", cfg->sip_addr,
+                 cfg->rtp_port_lo, cfg->rtp_port_hi);
+        return -1;
+    }
+
+    l->env = (hl_call_env){
+        .clock = &l->clock, .timers = &l->timers, .cfg = &l->cfg, .prompts = l->prompts,
+        .store = l->store, .current_policy = env_current_policy, .dial = hl_leg_sip_dial,
+        .call_ended = env_call_ended, .recordings_dir = l->recordings_dir, .owner = l,
+    };
+
+    hl_sip_cfg scfg = { .addr = cfg->sip_addr, .port = cfg->sip_port,
+                        .rate_per_sec = cfg->sip_rate_per_sec, .max_message = cfg->sip_max_message,
+                        .user_agent = "hotline/" HL_VERSION };
+    l->sip = hl_sip_new(l->uv, &scfg, &hl_leg_sip_callbacks, l);
+    if (!l->sip) {
+        snprintf(err, errlen, "cannot listen for SIP on %s:%d (in use?)", cfg->sip_addr, cfg->sip_port);
+        return -1;
+    }
+
+    char sock[PATH_MAX];
+    snprintf(sock, sizeof sock, "%s/hotline.sock", real);
+    l->ctl = hl_ctl_new(l->uv, sock, l->store, err, errlen);
+    if (!l->ctl)
+        return -1;
+    hl_ctl_register(l->ctl, "status", ctl_status, l, "engine status: version, policy, calls, RTP lateness");
+    hl_ctl_register(l->ctl, "calls", ctl_calls, l, "calls in progress");
+    hl_ctl_register(l->ctl, "hangup", ctl_hangup, l, "hangup ID: end a call");
+    hl_ctl_register(l->ctl, "reload", ctl_reload, l, "build and test scripts and rules, then swap them in");
+    hl_ctl_register(l->ctl, "version", ctl_version, l, "engine and policy versions");
+
+    hl_reloader *r = l->reloader;
+    r->loop = l;
+    watch_tree(r, cfg->scripts_dir, 0);
+    watch_tree(r, cfg->rules_dir, 0);
+    uv_signal_init(l->uv, &r->sighup);
+    r->sighup.data = r;
+    uv_signal_start(&r->sighup, on_sighup, SIGHUP);
+
+    loop_private *p = priv_of(l);
+    uv_check_init(l->uv, &p->reaper);
+    p->reaper.data = l;
+    uv_check_start(&p->reaper, reap_dead_calls);
+    uv_unref((uv_handle_t *)&p->reaper);
+    uv_signal_init(l->uv, &p->sigterm);
+    uv_signal_init(l->uv, &p->sigint);
+    p->sigterm.data = p->sigint.data = l;
+    uv_signal_start(&p->sigterm, on_stop_signal, SIGTERM);
+    uv_signal_start(&p->sigint, on_stop_signal, SIGINT);
+    uv_timer_init(l->uv, &p->shutdown_timer);
+    p->shutdown_timer.data = l;
+
+    hl_info("loop", "hotline %s listening on %s:%d (UDP, TCP), RTP %d-%d, data %s", HL_VERSION,
+            cfg->sip_addr, hl_sip_port(l->sip), cfg->rtp_port_lo, cfg->rtp_port_hi, real);
+    if (cfg->http_port)
+        hl_warn("loop", "--http %s:%d: the HTTP API is not built yet; ignoring", cfg->http_addr, cfg->http_port);
+    return 0;
+}
+
+static void close_walk(uv_handle_t *h, void *arg)
+{
+    if (!uv_is_closing(h))
+        uv_close(h, NULL);
+}
+
+static void sip_closed(void *arg)
+{
+    hl_loop *l = arg;
+    l->sip = NULL;
+    hl_media_pool_free(l->media);
+    l->media = NULL;
+    if (l->ctl)
+        hl_ctl_close(l->ctl);
+    l->ctl = NULL;
+    hl_timers_free(&l->timers);
+    uv_walk(l->uv, close_walk, NULL); /* everything else: watchers, signals, timers */
+}
+
+static void finish_shutdown(hl_loop *l)
+{
+    uv_timer_stop(&priv_of(l)->shutdown_timer);
+    if (l->sip)
+        hl_sip_shutdown(l->sip, sip_closed, l);
+}
+
+static void shutdown_poll(uv_timer_t *h)
+{
+    hl_loop *l = h->data;
+    static const int poll_ms = 20;
+    if (l->ncalls == 0 || uv_now(l->uv) >= l->stop_deadline)
+        finish_shutdown(l);
+    else
+        uv_timer_start(h, shutdown_poll, poll_ms, 0);
+}
+
+void hl_loop_stop(hl_loop *l)
+{
+    if (l->stopping)
+        return;
+    l->stopping = true;
+    l->stop_deadline = uv_now(l->uv) + SHUTDOWN_GRACE_MS;
+    /* terminate from a copy: calls leave the list as they end */
+    int n = l->ncalls;
+    hl_call **copy = malloc((n ? n : 1) * sizeof *copy);
+    if (copy) {
+        memcpy(copy, l->calls, n * sizeof *copy);
+        for (int i = 0; i < n; i++)
+            hl_call_terminate(copy[i], "shutdown");
+        free(copy);
+    }
+    uv_timer_start(&priv_of(l)->shutdown_timer, shutdown_poll, 0, 0);
+}
+
+int hl_loop_run(hl_loop *l)
+{
+    uv_run(l->uv, UV_RUN_DEFAULT);
+    reap_dead_calls(reaper_of(l));
+    if (l->store)
+        hl_store_close(l->store); /* drains queued CDR writes */
+    l->store = NULL;
+    if (l->policy)
+        hl_policy_unref(l->policy);
+    l->policy = NULL;
+    hl_prompts_free(l->prompts);
+    int rc = uv_loop_close(l->uv);
+    if (rc != 0)
+        hl_warn("loop", "loop closed with handles still open");
+    free(l->uv);
+    free(l->calls);
+    free(dead_of(l)->v);
+    free(l->priv);
+    free(l->reloader);
+    hl_info("loop", "stopped");
+    return 0;
+}

@@ -1,0 +1,83 @@
+/* script.h — the Lua side of the engine: policy snapshots and call scripts.
+ *
+ * A policy snapshot (hl_policy) is one compiled version of scripts/ and rules/: its own
+ * lua_State with the sandboxed standard library, the engine's Lua API (docs/lua-api.md),
+ * and every module loaded.  It is reference-counted: the loop holds the current one, every
+ * call holds the one it started on, so a reload never changes a running call.
+ *
+ * Each call runs its script (scripts/main.lua, function `main(call)` unless the policy says
+ * otherwise) as a coroutine of its snapshot.  Primitives that wait (play, collect, record,
+ * dial, bridge, sleep, store queries) yield; the call layer resumes the coroutine when the
+ * leg event or timer arrives.  A per-resume instruction budget and a per-call memory cap stop
+ * a runaway script; its call then takes the fallback path (an apology, then an agent queue or
+ * goodbye) and the error is logged with file and line. */
+#ifndef HL_SCRIPT_H
+#define HL_SCRIPT_H
+#include <stdbool.h>
+#include "core/config.h"
+
+typedef struct hl_policy hl_policy;
+struct hl_call;
+
+typedef struct hl_policy_src {
+    const char *scripts_dir;
+    const char *rules_dir;
+    const char *prompts_dir;   /* for the static prompt check; NULL = skip it */
+    const hl_config *cfg;
+    int serial;                /* the "vN" of the version (the owner's load count); 0 = 1 */
+} hl_policy_src;
+
+/* Compiles everything, runs the static checks.  NULL with a clear message (file:line: what)
+ * in err when anything is wrong. */
+hl_policy *hl_policy_build(const hl_policy_src *src, char *err, int errlen);
+/* Runs every scenario file under scripts/ and rules/ against the snapshot with the simulated
+ * caller; returns the number failed (0 = all passed) and appends a report to report. */
+int  hl_policy_selftest(hl_policy *p, const hl_policy_src *src, char *report, int reportlen, int *passed);
+void hl_policy_ref(hl_policy *p);
+void hl_policy_unref(hl_policy *p);
+/* "v3-1a2b3c4d": a load counter and a hash of every file's contents. */
+const char *hl_policy_version(const hl_policy *p);
+
+/* ---- for the call layer (call.c) and the simulator ------------------------------------
+ * The snapshot's lua_State is shared by every call on it; what one call may use is
+ * accounted in an hl_lua_run: while a call's coroutine runs, the allocator charges its
+ * net growth to run->mem (refused past mem_limit), and a count hook charges instructions
+ * to run->instr (stopped past instr_limit).  A stopped script is yielded out of (so pcall
+ * cannot catch the stop) and lua_resume returns LUA_YIELD with run->killed set. */
+typedef struct lua_State lua_State;
+struct hl_clock;
+
+typedef struct hl_lua_run {
+    long   mem, mem_limit;          /* bytes: net growth charged, and the cap */
+    long   instr, instr_limit;      /* instructions this resume, and the budget */
+    bool   killed;                  /* budget or memory cap exceeded: stop this script */
+    char   why[96];                 /* what was exceeded */
+    char   where[160];              /* file:line where it was stopped */
+    const struct hl_clock *clock;   /* hl.now() (NULL: the system clock) */
+    const char *call_id;            /* for hl.log */
+} hl_lua_run;
+
+lua_State *hl_policy_lua(hl_policy *p);
+/* Runs co (resume with nargs on its stack) charging run; returns lua_resume's status. */
+int  hl_policy_resume(hl_policy *p, lua_State *co, hl_lua_run *run, int nargs, int *nres);
+/* Pushes the entry function main(call) / the optional fallback(call, err) (nil if none). */
+void hl_policy_push_main(hl_policy *p, lua_State *L);
+void hl_policy_push_fallback(hl_policy *p, lua_State *L);
+/* The error value that unwinds a script whose caller has gone (not logged as an error). */
+void hl_lua_push_ended(lua_State *L);
+bool hl_lua_is_ended(lua_State *L, int idx);
+/* Deep read-only view of a table (cached): what require() and the sealed globals hand out. */
+void hl_lua_freeze(lua_State *L, int idx);
+
+/* Registers the call object's methods and hl.store (call.c), the Lua part of the library
+ * (lib.c: menu, transfer), and the static prompt check (check.c). */
+void hl_call_lua_open(lua_State *L);
+int  hl_lua_lib_open(lua_State *L, char *err, int errlen);
+/* Scans one source for prompt names used as literal strings (prompt=, invalid_prompt=,
+ * play(...), say...) and appends "file:line: prompt 'x' ..." for each one missing from
+ * prompts_dir (NAME.wav) and from the prompt texts (prompts/ *.txt lines "name|text").
+ * Returns the number of problems. */
+int  hl_check_prompts(const char *chunk, const char *src, size_t len, const char *prompts_dir,
+                      const char *texts, char *err, int errlen);
+
+#endif

@@ -1,0 +1,75 @@
+/* media.h — the media of real call legs: RTP (oRTP) sessions driven by one 20 ms tick.
+ *
+ * hl_media_pool belongs to one loop: it owns the RTP port range, the drift-free 20 ms tick
+ * (deadlines computed from a start time, so lateness never accumulates) and every active
+ * endpoint.  On each tick, for every endpoint it: drains received RTP (decode, RFC 4733
+ * events, jitter/loss stats, symmetric-RTP latching), feeds the recorder and silence
+ * detector, and sends one 20 ms frame (bridged peer audio, else playlist, else silence).
+ *
+ * hl_media is one leg's endpoint.  Events go to the callbacks given at creation, always from
+ * the tick, never from inside a call into this API.  Destroy with hl_media_close(): it stops
+ * everything and frees asynchronously after libuv has closed the socket handles. */
+#ifndef HL_MEDIA_H
+#define HL_MEDIA_H
+#include <stdbool.h>
+#include <stdint.h>
+#include <uv.h>
+#include "call/leg.h"
+#include "media/prompts.h"
+
+typedef struct hl_media_pool hl_media_pool;
+typedef struct hl_media hl_media;
+
+typedef enum { HL_CODEC_PCMU = 0, HL_CODEC_PCMA = 8 } hl_codec;
+
+typedef struct hl_media_callbacks {
+    void (*on_dtmf)(void *arg, char digit, int duration_ms);
+    void (*on_play_done)(void *arg, bool interrupted);
+    void (*on_record_done)(void *arg, const char *reason, int duration_ms);
+    void (*on_rtp_timeout)(void *arg);      /* no RTP for the configured time */
+} hl_media_callbacks;
+
+typedef struct hl_media_pool_cfg {
+    const char *bind_addr;     /* "127.0.0.1" */
+    int port_lo, port_hi;      /* even ports in [lo, hi) are RTP, +1 RTCP */
+    int rtp_timeout_ms, rtp_hold_timeout_ms;
+    int silence_level;
+    int dtmf_duration_ms;
+} hl_media_pool_cfg;
+
+typedef struct hl_rtp_stats {
+    uint64_t sent, received, lost;
+    double   jitter_ms;
+    /* send lateness of the tick, for `make bench` (µs) */
+    uint64_t late_samples;
+} hl_rtp_stats;
+
+hl_media_pool *hl_media_pool_new(uv_loop_t *uv, const hl_media_pool_cfg *cfg, hl_prompts *prompts);
+/* Stops the tick; endpoints still open are closed. */
+void hl_media_pool_free(hl_media_pool *pool);
+/* Tick lateness percentiles in microseconds since the pool started (for bench/status). */
+void hl_media_pool_lateness(hl_media_pool *pool, double *p50_us, double *p99_us, double *max_us);
+int  hl_media_pool_active(hl_media_pool *pool);
+
+/* Allocates an RTP/RTCP port pair and an oRTP session.  NULL when no port is free. */
+hl_media *hl_media_new(hl_media_pool *pool, const hl_media_callbacks *cb, void *arg);
+const char *hl_media_local_addr(const hl_media *m);
+int  hl_media_local_port(const hl_media *m);
+/* From the remote SDP: where to send, which codec, telephone-event payload type (-1 none). */
+int  hl_media_set_remote(hl_media *m, const char *addr, int port, hl_codec codec, int te_pt);
+/* Held: stop sending (remote asked sendonly/inactive) and use the hold RTP timeout. */
+void hl_media_set_held(hl_media *m, bool held);
+int  hl_media_play(hl_media *m, const char *const *items, int n, char *err, int errlen);
+void hl_media_play_stop(hl_media *m);         /* on_play_done(interrupted=true) follows */
+int  hl_media_record_start(hl_media *m, const hl_record_opts *o, char *err, int errlen);
+void hl_media_record_stop(hl_media *m);       /* on_record_done("stopped") follows */
+int  hl_media_send_dtmf(hl_media *m, char digit, int duration_ms);
+void hl_media_bridge(hl_media *a, hl_media *b);
+void hl_media_unbridge(hl_media *m);
+void hl_media_get_stats(const hl_media *m, hl_rtp_stats *out);
+void hl_media_close(hl_media *m);
+
+/* Repairs WAV files under dir left unfinished by a crash (header sizes from file length). */
+int  hl_media_repair_recordings(const char *dir);
+
+#endif

@@ -1,0 +1,84 @@
+/* sip.h — the SIP stack of one loop: libosip2 transactions on libuv UDP and TCP.
+ *
+ * The stack is a B2BUA edge: every call leg is its own dialog (hl_sip_dialog).  It owns
+ * sockets, transactions (osip_t, with timers driven from the loop), the dialog table
+ * (keyed by Call-ID and tags), per-source rate limits, and answers by itself what needs no
+ * application: OPTIONS (200), unknown dialogs (481), unsupported methods (405/501),
+ * malformed messages (400 with a Warning saying why, or dropped when no response can be
+ * built), retransmissions, 2xx retransmission until ACK, CANCEL (487 to the INVITE).
+ *
+ * The application (call/leg_sip.c) sees dialogs through the callbacks below, all called on
+ * the loop.  After on_terminated the dialog pointer is dead. */
+#ifndef HL_SIP_H
+#define HL_SIP_H
+#include <stdbool.h>
+#include <uv.h>
+#include "sip/sdp.h"
+
+typedef struct hl_sip hl_sip;
+typedef struct hl_sip_dialog hl_sip_dialog;
+
+typedef struct hl_sip_invite_info {
+    const char *call_id;
+    const char *from_user, *from_uri, *to_user, *request_uri;
+    const char *source;          /* "ip:port/udp" of the sender */
+    const hl_sdp *offer;         /* NULL when the INVITE had no SDP (we offer in the 200) */
+} hl_sip_invite_info;
+
+typedef struct hl_sip_callbacks {
+    /* A new INVITE.  Return 0 to take it (then ring/answer/reject it, maybe later), or a
+     * status >= 300 to have the stack reject it at once. */
+    int  (*on_invite)(void *app, hl_sip_dialog *d, const hl_sip_invite_info *info);
+    /* The caller's ACK to our 2xx arrived: the dialog is confirmed. */
+    void (*on_confirmed)(void *app_dialog, hl_sip_dialog *d);
+    /* Outbound INVITE answered (2xx, ACK already sent); remote SDP answer. */
+    void (*on_answered)(void *app_dialog, hl_sip_dialog *d, const hl_sdp *answer);
+    /* Outbound INVITE progress (180/183). */
+    void (*on_progress)(void *app_dialog, hl_sip_dialog *d, int code);
+    /* Remote re-INVITE with a new offer (hold/resume); the stack answers it from
+     * hl_sip_dialog_set_local_sdp()'s endpoint right after this returns. */
+    void (*on_reoffer)(void *app_dialog, hl_sip_dialog *d, const hl_sdp *offer);
+    /* DTMF in a SIP INFO (application/dtmf-relay or application/dtmf). */
+    void (*on_info_dtmf)(void *app_dialog, hl_sip_dialog *d, char digit, int duration_ms);
+    /* A REFER we sent progressed (NOTIFY sipfrag status) or failed (the REFER's own code). */
+    void (*on_refer_status)(void *app_dialog, hl_sip_dialog *d, int code);
+    /* The dialog is over: remote BYE, CANCEL before answer, outbound failure (code >= 300),
+     * timeout (408), or our own hangup completing.  reason: "bye", "cancel", "rejected",
+     * "timeout", "local", "transport". */
+    void (*on_terminated)(void *app_dialog, hl_sip_dialog *d, int code, const char *reason);
+} hl_sip_callbacks;
+
+typedef struct hl_sip_cfg {
+    const char *addr; int port;     /* UDP and TCP listen on the same address and port */
+    int rate_per_sec;               /* per source IP; excess requests get 503 then are dropped */
+    int max_message;                /* bytes */
+    const char *user_agent;         /* "hotline/VERSION" */
+} hl_sip_cfg;
+
+hl_sip *hl_sip_new(uv_loop_t *uv, const hl_sip_cfg *cfg, const hl_sip_callbacks *cb, void *app);
+/* Stops listening; dialogs still up get BYE; calls done() once everything is closed. */
+void    hl_sip_shutdown(hl_sip *sip, void (*done)(void *), void *arg);
+int     hl_sip_port(const hl_sip *sip);
+
+/* Associate the application's per-dialog pointer (passed back as app_dialog). */
+void hl_sip_dialog_set_app(hl_sip_dialog *d, void *app_dialog);
+/* Our media endpoint for answers/offers in this dialog (copied). */
+void hl_sip_dialog_set_local_sdp(hl_sip_dialog *d, const hl_sdp *local);
+const char *hl_sip_dialog_call_id(const hl_sip_dialog *d);
+
+int  hl_sip_dialog_ring(hl_sip_dialog *d);                  /* 180 */
+int  hl_sip_dialog_answer(hl_sip_dialog *d);                /* 200 with local SDP; retransmitted until ACK */
+int  hl_sip_dialog_reject(hl_sip_dialog *d, int code, const char *reason);
+/* Ends the dialog whatever its state: BYE if confirmed, CANCEL if outbound and ringing,
+ * an error response if inbound and unanswered. on_terminated(reason "local") follows. */
+void hl_sip_dialog_hangup(hl_sip_dialog *d);
+/* re-INVITE with our SDP direction changed: hold (sendonly) or resume (sendrecv). */
+int  hl_sip_dialog_hold(hl_sip_dialog *d, bool hold);
+/* Blind transfer: REFER Refer-To target; progress via on_refer_status. */
+int  hl_sip_dialog_refer(hl_sip_dialog *d, const char *target_uri);
+
+/* A new outbound dialog: INVITE uri with our offer; from_user as the caller id. */
+hl_sip_dialog *hl_sip_invite(hl_sip *sip, const char *uri, const char *from_user,
+                             const hl_sdp *offer, void *app_dialog);
+
+#endif
