@@ -9,6 +9,24 @@
  * hl_media is one leg's endpoint.  Events go to the callbacks given at creation, always from
  * the tick, never from inside a call into this API.  Destroy with hl_media_close(): it stops
  * everything and frees asynchronously after libuv has closed the socket handles. */
+/* Behaviour details (media engineer):
+ *  - hl_media_play replaces a list still playing without any event for the old one;
+ *    hl_media_play_stop with nothing playing raises nothing.
+ *  - A held endpoint sends nothing (keys queued by hl_media_send_dtmf wait), but its
+ *    playlist still advances so on_play_done comes on time.
+ *  - Frame priority: a key being sent (RFC 4733, in place of audio), else the bridged
+ *    peer's frame of this tick (bytes passed through when both use one codec), else the
+ *    playlist, else silence.
+ *  - A recording's stop key is consumed: on_record_done("key"), no on_dtmf.  Silence stops a
+ *    recording after silence_ms below the level once speech was heard, or after
+ *    silence_ms + 3 s when nothing above the level came at all.  hl_media_close finishes
+ *    the file without calling on_record_done (the call layer reports "hangup").
+ *  - hl_media_send_dtmf: -1 without a telephone-event type from SDP or for a non-key;
+ *    duration_ms <= 0 takes cfg->dtmf_duration_ms; keys queue (16) with 60 ms between.
+ *  - hl_media_pool_free must not be called from a media callback; the pool's memory is
+ *    released when libuv closes its timer (run the loop once more).
+ *  - on_rtp_timeout fires once per silence; packets arriving again re-arm it.
+ *  - hl_rtp_stats.late_samples: ticks of this endpoint's life that ran over 10 ms late. */
 #ifndef HL_MEDIA_H
 #define HL_MEDIA_H
 #include <stdbool.h>

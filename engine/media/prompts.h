@@ -26,4 +26,24 @@ const hl_prompt *hl_prompts_get(hl_prompts *p, const char *name, char *err, int 
 /* Duration in ms of a playlist item: a prompt, "silence:MS" or "tone:NAME"; -1 if unknown. */
 int         hl_prompts_item_ms(hl_prompts *p, const char *item);
 
+/* --- additions by the media engineer (used by media.c; others may use them too) --- */
+
+/* Longest prompt name accepted (bytes, without the ".wav"). */
+#define HL_PROMPT_NAME_MAX 128
+/* Longest "silence:MS" item: ten minutes, far beyond any sensible pause. */
+#define HL_SILENCE_MAX_MS 600000
+
+/* A playlist item resolved to audio: a prompt or a tone (samples owned by the library,
+ * valid for its life), or silence (samples NULL, nsamples zeros). */
+typedef struct hl_prompt_item {
+    const int16_t *samples;
+    int            nsamples;
+} hl_prompt_item;
+
+/* Resolves "NAME", "tone:NAME" or "silence:MS".  0, or -1 with the reason in err. */
+int         hl_prompts_resolve(hl_prompts *p, const char *item, hl_prompt_item *out,
+                               char *err, int errlen);
+/* How many prompts and tones are cached, and their bytes of audio (for status). */
+void        hl_prompts_usage(const hl_prompts *p, int *count, long *bytes);
+
 #endif

@@ -1,0 +1,881 @@
+/* media.c — the media pool and its endpoints: oRTP sessions without oRTP's scheduler,
+ * driven by one drift-free 20 ms tick per pool (see media.h).
+ *
+ * Each tick has two passes over the endpoints:
+ *   1. receive: drain every session (rtp_session_recvm_with_ts reads the socket once per
+ *      new timestamp, so one call per tick with tick*160 and then until NULL), feed
+ *      telephone-events to our RFC 4733 state machine, queue G.711 audio in a small FIFO
+ *      (80 ms), and take this tick's received frame out of it;
+ *   2. send: deferred events, recorder (this frame, and the peer's when both legs), RTP
+ *      timeout, then one frame out: RFC 4733 packets while a key is being sent, else the
+ *      bridged peer's frame of this tick, else the playlist, else silence.
+ * No uv handle belongs to an endpoint, so closing one frees it at once (or at the end of
+ * the tick when it is closed from a callback).
+ *
+ * oRTP's profile here declares only PCMU and PCMA: telephone-event packets then come back
+ * as ordinary packets and we check their type against te_pt ourselves. */
+#include "media/media.h"
+#include "media/wav.h"
+#include "rtp/dtmf4733.h"
+#include "rtp/g711.h"
+#include "rtp/ports.h"
+#include "core/log.h"
+#include <errno.h>
+#include <stdarg.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <ortp/ortp.h>
+#include <bctoolbox/logging.h>
+
+#define FRAME              160          /* samples per 20 ms at 8 kHz */
+#define TICK_NS            20000000ull  /* the packet interval we send (ptime 20) */
+#define TICK_EARLY_NS      1000000ull   /* uv timers have 1 ms resolution: this early is on time */
+#define TICK_MAX_BEHIND    5            /* ticks; further behind, skip ahead rather than burst */
+#define RX_FIFO            (4 * FRAME)  /* 80 ms of received audio absorbs jitter; older is dropped */
+#define LATE_BUCKET_US     50           /* lateness histogram: 50 µs buckets ... */
+#define LATE_BUCKETS       400          /* ... up to 20 ms, then one overflow bucket */
+#define LATE_TICK_US       10000        /* a tick this late counts in an endpoint's late_samples */
+#define DTMF_TX_QUEUE      16           /* keys queued by hl_media_send_dtmf */
+#define DTMF_END_PACKETS   3            /* RFC 4733 §2.5.1.4: the end packet is sent three times */
+#define DTMF_GAP_TICKS     3            /* 60 ms of audio between two keys we send */
+#define DTMF_VOLUME        10           /* -10 dBm0, a normal key level */
+#define DTMF_MIN_MS        40           /* shorter keys are not detected by many receivers */
+#define DTMF_MAX_MS        5000
+#define REC_SYNC_TICKS     50           /* the WAV header is made current every second */
+#define REC_LEAD_IN_MS     3000         /* silence allowed before any speech, beyond silence_ms */
+#define RTP_RECV_BUF       1500         /* an Ethernet MTU: G.711 packets are 172 bytes */
+#define RTCP_INTERVAL_MS   5000         /* RFC 3550 minimum report interval */
+
+typedef struct dtmf_tx {
+    char     key;
+    uint16_t ms;
+} dtmf_tx;
+
+typedef struct recorder {
+    hl_wav_writer w;
+    int   max_ms, silence_ms, level;
+    char  stop_keys[16];
+    bool  both, stereo;
+    int   frames;               /* 20 ms frames written */
+    int   silent_ms;            /* current run of silence */
+    bool  heard_speech;
+    const char *stop_reason;    /* set: finish at the next tick */
+} recorder;
+
+struct hl_media {
+    hl_media_pool *pool;
+    hl_media *prev, *next;      /* the pool's list */
+    hl_media *next_dead;
+    hl_media_callbacks cb;
+    void *arg;
+    RtpSession *rtp;
+    int   port;
+    bool  remote_set, held, closed;
+    int   codec, te_pt;
+    uint32_t ts_base;           /* random start of our RTP timestamps */
+    /* receive */
+    uint8_t  fifo[RX_FIFO];
+    int      fifo_len, fifo_codec;
+    uint8_t  cur[FRAME];        /* this tick's received frame */
+    bool     has_cur;
+    int      cur_codec;
+    hl_dtmf4733 dtmf_rx;
+    uint64_t last_rx_ms;
+    bool     timeout_fired;
+    /* player */
+    hl_prompt_item *items;
+    int   nitems, item, item_pos;
+    bool  playing;
+    int   play_event;           /* 0 none, 1 ended, 2 stopped: raised at the next tick */
+    /* recorder */
+    recorder *rec;
+    /* DTMF out */
+    dtmf_tx  txq[DTMF_TX_QUEUE];
+    int      txq_len;
+    int      tx_event;          /* -1 when no key is being sent */
+    uint32_t tx_ts;
+    int      tx_ticks, tx_tick, tx_end_sent, tx_gap;
+    /* bridge */
+    hl_media *peer;
+    uint64_t late_ticks;
+};
+
+struct hl_media_pool {
+    uv_loop_t   *uv;
+    uv_timer_t   timer;
+    bool         timer_on;
+    hl_media_pool_cfg cfg;
+    char         bind_addr[64];
+    hl_prompts  *prompts;
+    RtpProfile  *profile;
+    hl_ports     ports;
+    hl_media    *head;
+    int          active;
+    uint64_t     start_ns, ticks_since_start;   /* deadlines: start_ns + k * TICK_NS */
+    uint64_t     tick_no;                       /* ticks run since the pool started */
+    uint64_t     now_ms;
+    uint64_t     tick_late_us;
+    bool         in_tick;
+    hl_media    *dead;
+    uint64_t     late_hist[LATE_BUCKETS + 1], late_n, late_max_us, skipped;
+};
+
+/* Writes an error message when the caller gave room for one. */
+static int seterr(char *err, int errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static int seterr(char *err, int errlen, const char *fmt, ...)
+{
+    if (err && errlen > 0) {
+        va_list ap;
+        va_start(ap, fmt);
+        vsnprintf(err, (size_t)errlen, fmt, ap);
+        va_end(ap);
+    }
+    return -1;
+}
+
+/* ---- process-wide oRTP set-up (oRTP itself is global; done once) ---- */
+
+static pthread_once_t ortp_once = PTHREAD_ONCE_INIT;
+
+static void ortp_setup(void)
+{
+    ortp_init();
+    /* oRTP warns once per odd packet by default: keep only errors. */
+    bctbx_set_log_level("ortp", BCTBX_LOG_ERROR);
+    bctbx_set_log_level(NULL, BCTBX_LOG_ERROR);
+}
+
+/* Two sockets per endpoint: allow as many as the hard limit lets us. */
+static void raise_nofile(void)
+{
+    struct rlimit rl;
+    if (!getrlimit(RLIMIT_NOFILE, &rl) && rl.rlim_cur < rl.rlim_max) {
+        rl.rlim_cur = rl.rlim_max;
+        setrlimit(RLIMIT_NOFILE, &rl);
+    }
+}
+
+/* ---- the tick ---- */
+
+static void run_tick(hl_media_pool *pool);
+static void on_timer(uv_timer_t *t);
+
+static void record_lateness(hl_media_pool *pool, uint64_t late_ns)
+{
+    uint64_t us = late_ns / 1000;
+    size_t b = us / LATE_BUCKET_US;
+    pool->late_hist[b < LATE_BUCKETS ? b : LATE_BUCKETS]++;
+    pool->late_n++;
+    if (us > pool->late_max_us)
+        pool->late_max_us = us;
+    pool->tick_late_us = us;
+}
+
+static void arm_timer(hl_media_pool *pool)
+{
+    uint64_t next = pool->start_ns + pool->ticks_since_start * TICK_NS;
+    uv_update_time(pool->uv);
+    uint64_t now = uv_hrtime();
+    uint64_t delay_ms = next > now ? (next - now + 500000) / 1000000 : 0;
+    uv_timer_start(&pool->timer, on_timer, delay_ms, 0);
+}
+
+static void on_timer(uv_timer_t *t)
+{
+    hl_media_pool *pool = t->data;
+    uint64_t now = uv_hrtime();
+    uint64_t deadline = pool->start_ns + pool->ticks_since_start * TICK_NS;
+    if (now + TICK_EARLY_NS < deadline) {
+        arm_timer(pool);
+        return;
+    }
+    uint64_t late = now > deadline ? now - deadline : 0;
+    record_lateness(pool, late);
+    if (late > TICK_MAX_BEHIND * TICK_NS) {
+        uint64_t k = late / TICK_NS;        /* the loop was blocked: don't send a burst */
+        pool->ticks_since_start += k;
+        pool->tick_no += k;
+        pool->skipped += k;
+    }
+    run_tick(pool);
+    pool->ticks_since_start++;
+    pool->tick_no++;
+    if (pool->timer_on)
+        arm_timer(pool);
+}
+
+static void start_ticking(hl_media_pool *pool)
+{
+    if (pool->timer_on)
+        return;
+    pool->timer_on = true;
+    pool->start_ns = uv_hrtime();
+    pool->ticks_since_start = 0;
+    arm_timer(pool);
+}
+
+static void stop_ticking(hl_media_pool *pool)
+{
+    if (!pool->timer_on)
+        return;
+    pool->timer_on = false;
+    uv_timer_stop(&pool->timer);
+}
+
+/* ---- receive ---- */
+
+static void finish_recording(hl_media *m, const char *reason, bool notify);
+
+static void got_digit(hl_media *m, const hl_dtmf_digit *d)
+{
+    if (m->rec && d->digit && strchr(m->rec->stop_keys, d->digit)) {
+        finish_recording(m, "key", true);   /* the stop key is consumed by the recording */
+        return;
+    }
+    if (m->cb.on_dtmf)
+        m->cb.on_dtmf(m->arg, d->digit, d->duration_ms);
+}
+
+static void fifo_push(hl_media *m, int codec, const uint8_t *p, int len)
+{
+    if (codec != m->fifo_codec) {
+        m->fifo_len = 0;                    /* the far end switched codec: start over */
+        m->fifo_codec = codec;
+    }
+    if (len > RX_FIFO) {
+        p += len - RX_FIFO;
+        len = RX_FIFO;
+    }
+    int drop = m->fifo_len + len - RX_FIFO;
+    if (drop > 0) {                         /* a burst: keep the newest audio */
+        memmove(m->fifo, m->fifo + drop, (size_t)(m->fifo_len - drop));
+        m->fifo_len -= drop;
+    }
+    memcpy(m->fifo + m->fifo_len, p, (size_t)len);
+    m->fifo_len += len;
+}
+
+static void handle_packet(hl_media *m, mblk_t *mp)
+{
+    unsigned char *payload = NULL;
+    int len = rtp_get_payload(mp, &payload);
+    int pt = rtp_get_payload_type(mp);
+    if (len <= 0 || !payload)
+        return;
+    m->last_rx_ms = m->pool->now_ms;
+    m->timeout_fired = false;
+    if (m->te_pt >= 0 && pt == m->te_pt) {
+        hl_dtmf_digit d[2];
+        int n = hl_dtmf4733_feed(&m->dtmf_rx, rtp_get_timestamp(mp), rtp_get_markbit(mp),
+                                 payload, (size_t)len, m->pool->now_ms, d);
+        for (int i = 0; i < n && !m->closed; i++)
+            got_digit(m, &d[i]);
+    } else if (pt == HL_G711_PT_PCMU || pt == HL_G711_PT_PCMA) {
+        fifo_push(m, pt, payload, len);
+    }                                       /* comfort noise and others: ignored */
+}
+
+static void receive(hl_media *m)
+{
+    uint32_t ts = (uint32_t)(m->pool->tick_no * FRAME);
+    mblk_t *mp;
+    while (!m->closed && (mp = rtp_session_recvm_with_ts(m->rtp, ts)) != NULL) {
+        handle_packet(m, mp);
+        freemsg(mp);
+    }
+    hl_dtmf_digit d;
+    if (!m->closed && hl_dtmf4733_poll(&m->dtmf_rx, m->pool->now_ms, &d))
+        got_digit(m, &d);
+    m->has_cur = m->fifo_len >= FRAME;
+    if (m->has_cur) {
+        memcpy(m->cur, m->fifo, FRAME);
+        m->cur_codec = m->fifo_codec;
+        m->fifo_len -= FRAME;
+        memmove(m->fifo, m->fifo + FRAME, (size_t)m->fifo_len);
+    }
+}
+
+/* ---- player ---- */
+
+static void player_clear(hl_media *m)
+{
+    free(m->items);
+    m->items = NULL;
+    m->nitems = m->item = m->item_pos = 0;
+    m->playing = false;
+}
+
+/* Fills one frame from the playlist; false when nothing is playing. */
+static bool player_fill(hl_media *m, int16_t *out)
+{
+    if (!m->playing)
+        return false;
+    int filled = 0;
+    while (filled < FRAME && m->item < m->nitems) {
+        const hl_prompt_item *it = &m->items[m->item];
+        int k = it->nsamples - m->item_pos;
+        if (k > FRAME - filled)
+            k = FRAME - filled;
+        if (k > 0) {
+            if (it->samples)
+                memcpy(out + filled, it->samples + m->item_pos, (size_t)k * sizeof *out);
+            else
+                memset(out + filled, 0, (size_t)k * sizeof *out);
+        }
+        filled += k > 0 ? k : 0;
+        m->item_pos += k > 0 ? k : 0;
+        if (m->item_pos >= it->nsamples) {
+            m->item++;
+            m->item_pos = 0;
+        }
+    }
+    if (filled < FRAME)
+        memset(out + filled, 0, (size_t)(FRAME - filled) * sizeof *out);
+    if (m->item >= m->nitems) {
+        player_clear(m);
+        m->play_event = 1;
+    }
+    return true;
+}
+
+/* ---- recorder ---- */
+
+static void decode_cur(const hl_media *m, int16_t *out)
+{
+    if (m && m->has_cur)
+        hl_g711_decode(m->cur_codec, m->cur, out, FRAME);
+    else
+        memset(out, 0, FRAME * sizeof *out);
+}
+
+static int mean_level(const int16_t *s)
+{
+    long sum = 0;
+    for (int i = 0; i < FRAME; i++)
+        sum += s[i] < 0 ? -s[i] : s[i];
+    return (int)(sum / FRAME);
+}
+
+static void finish_recording(hl_media *m, const char *reason, bool notify)
+{
+    recorder *r = m->rec;
+    if (!r)
+        return;
+    m->rec = NULL;
+    if (hl_wav_writer_close(&r->w))
+        hl_warn("media", "recording: could not finish the WAV file");
+    int ms = r->frames * 20;
+    free(r);
+    if (notify && m->cb.on_record_done)
+        m->cb.on_record_done(m->arg, reason, ms);
+}
+
+static void record_frame(hl_media *m)
+{
+    recorder *r = m->rec;
+    if (r->stop_reason) {
+        finish_recording(m, r->stop_reason, true);
+        return;
+    }
+    int16_t own[FRAME], peer[FRAME], out[2 * FRAME];
+    decode_cur(m, own);
+    int nframes = FRAME;
+    if (r->both) {
+        decode_cur(m->peer, peer);
+        for (int i = 0; i < FRAME; i++) {
+            if (r->stereo) {
+                out[2 * i] = own[i];
+                out[2 * i + 1] = peer[i];
+            } else {
+                int v = own[i] + peer[i];
+                out[i] = (int16_t)(v > 32767 ? 32767 : v < -32768 ? -32768 : v);
+            }
+        }
+    }
+    if (hl_wav_writer_write(&r->w, r->both ? out : own, nframes)) {
+        finish_recording(m, "error", true);
+        return;
+    }
+    r->frames++;
+    if (r->frames % REC_SYNC_TICKS == 0)
+        hl_wav_writer_sync(&r->w);
+    if (mean_level(own) < r->level) {
+        r->silent_ms += 20;
+    } else {
+        r->silent_ms = 0;
+        r->heard_speech = true;
+    }
+    int ms = r->frames * 20;
+    if (r->max_ms > 0 && ms >= r->max_ms)
+        finish_recording(m, "max", true);
+    else if (r->silence_ms > 0 &&
+             r->silent_ms >= r->silence_ms + (r->heard_speech ? 0 : REC_LEAD_IN_MS))
+        finish_recording(m, "silence", true);
+}
+
+/* ---- send ---- */
+
+static void send_dtmf_packet(hl_media *m)
+{
+    bool end = m->tx_tick + 1 >= m->tx_ticks;
+    uint32_t dur = (uint32_t)(end ? m->tx_ticks : m->tx_tick + 1) * FRAME;
+    uint8_t pl[4];
+    hl_dtmf4733_encode(pl, m->tx_event, end, DTMF_VOLUME, (uint16_t)(dur > 0xFFFF ? 0xFFFF : dur));
+    mblk_t *mp = rtp_session_create_packet(m->rtp, RTP_FIXED_HEADER_SIZE, pl, sizeof pl);
+    rtp_set_payload_type(mp, m->te_pt);
+    rtp_set_markbit(mp, m->tx_tick == 0);
+    rtp_session_sendm_with_ts(m->rtp, mp, m->tx_ts);
+    if (!end) {
+        m->tx_tick++;
+    } else if (++m->tx_end_sent >= DTMF_END_PACKETS) {
+        m->tx_event = -1;
+        m->tx_gap = DTMF_GAP_TICKS;
+    }
+}
+
+/* Starts the next queued key if its turn has come; true when a key packet is due. */
+static bool dtmf_due(hl_media *m, uint32_t ts)
+{
+    if (m->tx_event < 0 && m->tx_gap > 0) {
+        m->tx_gap--;
+        return false;
+    }
+    if (m->tx_event < 0 && m->txq_len > 0) {
+        m->tx_event = hl_dtmf4733_event(m->txq[0].key);
+        m->tx_ticks = (m->txq[0].ms + 19) / 20;
+        m->tx_tick = m->tx_end_sent = 0;
+        m->tx_ts = ts;
+        memmove(m->txq, m->txq + 1, (size_t)(--m->txq_len) * sizeof m->txq[0]);
+    }
+    return m->tx_event >= 0;
+}
+
+static void send_frame(hl_media *m)
+{
+    int16_t lin[FRAME];
+    uint8_t enc[FRAME];
+    uint32_t ts = m->ts_base + (uint32_t)(m->pool->tick_no * FRAME);
+    bool played = player_fill(m, lin);      /* the playlist advances even while bridged or held */
+    if (!m->remote_set || m->held)
+        return;
+    if (m->te_pt >= 0 && dtmf_due(m, ts)) {
+        send_dtmf_packet(m);
+        return;
+    }
+    hl_media *p = m->peer;
+    if (p && p->has_cur) {
+        if (p->cur_codec == m->codec) {
+            memcpy(enc, p->cur, FRAME);     /* same codec: pass the bytes through */
+        } else {
+            hl_g711_decode(p->cur_codec, p->cur, lin, FRAME);
+            hl_g711_encode(m->codec, lin, enc, FRAME);
+        }
+    } else if (played) {
+        hl_g711_encode(m->codec, lin, enc, FRAME);
+    } else {
+        memset(enc, hl_g711_silence(m->codec), FRAME);
+    }
+    rtp_session_send_with_ts(m->rtp, enc, FRAME, ts);
+}
+
+static int rtp_timeout_ms(const hl_media *m)
+{
+    return m->held ? m->pool->cfg.rtp_hold_timeout_ms : m->pool->cfg.rtp_timeout_ms;
+}
+
+static void tick_endpoint(hl_media *m)
+{
+    if (m->play_event == 2) {               /* hl_media_play_stop, reported from the tick */
+        m->play_event = 0;
+        if (m->cb.on_play_done)
+            m->cb.on_play_done(m->arg, true);
+        if (m->closed)
+            return;
+    }
+    if (m->rec) {
+        record_frame(m);
+        if (m->closed)
+            return;
+    }
+    int tmo = rtp_timeout_ms(m);
+    if (m->remote_set && tmo > 0 && !m->timeout_fired &&
+        m->pool->now_ms >= m->last_rx_ms + (uint64_t)tmo) {
+        m->timeout_fired = true;
+        if (m->cb.on_rtp_timeout)
+            m->cb.on_rtp_timeout(m->arg);
+        if (m->closed)
+            return;
+    }
+    send_frame(m);
+    if (m->pool->tick_late_us > LATE_TICK_US)
+        m->late_ticks++;
+    if (m->play_event == 1) {
+        m->play_event = 0;
+        if (m->cb.on_play_done)
+            m->cb.on_play_done(m->arg, false);
+    }
+}
+
+static void free_endpoint(hl_media *m);
+
+static void run_tick(hl_media_pool *pool)
+{
+    pool->in_tick = true;
+    pool->now_ms = uv_hrtime() / 1000000;
+    for (hl_media *m = pool->head; m; m = m->next)
+        if (!m->closed)
+            receive(m);
+    for (hl_media *m = pool->head; m; m = m->next)
+        if (!m->closed)
+            tick_endpoint(m);
+    pool->in_tick = false;
+    while (pool->dead) {
+        hl_media *m = pool->dead;
+        pool->dead = m->next_dead;
+        free_endpoint(m);
+    }
+}
+
+/* ---- pool ---- */
+
+hl_media_pool *hl_media_pool_new(uv_loop_t *uv, const hl_media_pool_cfg *cfg, hl_prompts *prompts)
+{
+    pthread_once(&ortp_once, ortp_setup);
+    raise_nofile();
+    hl_media_pool *pool = calloc(1, sizeof *pool);
+    if (!pool)
+        return NULL;
+    pool->uv = uv;
+    pool->cfg = *cfg;
+    snprintf(pool->bind_addr, sizeof pool->bind_addr, "%s",
+             cfg->bind_addr && *cfg->bind_addr ? cfg->bind_addr : "127.0.0.1");
+    pool->cfg.bind_addr = pool->bind_addr;
+    pool->prompts = prompts;
+    if (hl_ports_init(&pool->ports, cfg->port_lo, cfg->port_hi)) {
+        hl_error("media", "RTP port range %d-%d holds no even port pair", cfg->port_lo, cfg->port_hi);
+        free(pool);
+        return NULL;
+    }
+    /* Only the audio codecs: telephone-event must NOT be in the profile (see the top). */
+    pool->profile = rtp_profile_new("hotline");
+    rtp_profile_set_payload(pool->profile, HL_G711_PT_PCMU, &payload_type_pcmu8000);
+    rtp_profile_set_payload(pool->profile, HL_G711_PT_PCMA, &payload_type_pcma8000);
+    uv_timer_init(uv, &pool->timer);
+    pool->timer.data = pool;
+    return pool;
+}
+
+static void pool_closed(uv_handle_t *h)
+{
+    hl_media_pool *pool = h->data;
+    rtp_profile_destroy(pool->profile);
+    hl_ports_free(&pool->ports);
+    free(pool);
+}
+
+void hl_media_pool_free(hl_media_pool *pool)
+{
+    if (!pool)
+        return;
+    /* Not from a media callback: the tick would go on walking freed endpoints. */
+    for (hl_media *m = pool->head, *next; m; m = next) {
+        next = m->next;
+        if (!m->closed)
+            hl_media_close(m);
+    }
+    while (pool->head)
+        free_endpoint(pool->head);
+    pool->dead = NULL;
+    stop_ticking(pool);
+    uv_close((uv_handle_t *)&pool->timer, pool_closed);
+}
+
+static double percentile(const hl_media_pool *pool, double q)
+{
+    if (!pool->late_n)
+        return 0;
+    uint64_t want = (uint64_t)(q * (double)pool->late_n), seen = 0;
+    for (int b = 0; b <= LATE_BUCKETS; b++) {
+        seen += pool->late_hist[b];
+        if (seen > want) {
+            double upper = (b + 1) * (double)LATE_BUCKET_US;  /* a bucket's upper bound */
+            return b < LATE_BUCKETS && upper < (double)pool->late_max_us ? upper
+                                                                         : (double)pool->late_max_us;
+        }
+    }
+    return (double)pool->late_max_us;
+}
+
+void hl_media_pool_lateness(hl_media_pool *pool, double *p50_us, double *p99_us, double *max_us)
+{
+    *p50_us = percentile(pool, 0.50);
+    *p99_us = percentile(pool, 0.99);
+    *max_us = (double)pool->late_max_us;
+}
+
+int hl_media_pool_active(hl_media_pool *pool)
+{
+    return pool ? pool->active : 0;
+}
+
+/* ---- endpoints ---- */
+
+typedef struct bind_try {
+    RtpSession *s;
+    const char *addr;
+} bind_try;
+
+static int try_bind(int port, void *arg)
+{
+    bind_try *b = arg;
+    return rtp_session_set_local_addr(b->s, b->addr, port, port + 1) ? -1 : 0;
+}
+
+hl_media *hl_media_new(hl_media_pool *pool, const hl_media_callbacks *cb, void *arg)
+{
+    hl_media *m = calloc(1, sizeof *m);
+    if (!m)
+        return NULL;
+    RtpSession *s = rtp_session_new(RTP_SESSION_SENDRECV);
+    rtp_session_set_scheduling_mode(s, 0);
+    rtp_session_set_blocking_mode(s, 0);
+    rtp_session_set_reuseaddr(s, FALSE);    /* else a second bind of a port "succeeds" */
+    rtp_session_set_profile(s, pool->profile);
+    rtp_session_enable_jitter_buffer(s, FALSE); /* we pace ourselves; no 80 ms hold-back */
+    rtp_session_set_symmetric_rtp(s, TRUE);     /* latch to where the far end sends from */
+    rtp_session_set_ssrc_changed_threshold(s, 0); /* accept a new SSRC at once */
+    rtp_session_set_recv_buf_size(s, RTP_RECV_BUF);
+    rtp_session_enable_rtcp(s, TRUE);
+    rtp_session_set_rtcp_report_interval(s, RTCP_INTERVAL_MS);
+    rtp_session_set_payload_type(s, HL_G711_PT_PCMU);
+    rtp_session_set_source_description(s, "hotline", NULL, NULL, NULL, NULL, "hotline", NULL);
+    bind_try b = { s, pool->bind_addr };
+    int port = hl_ports_take(&pool->ports, try_bind, &b);
+    if (port < 0) {
+        hl_warn("media", "no free RTP port in %d-%d", pool->cfg.port_lo, pool->cfg.port_hi);
+        rtp_session_destroy(s);
+        free(m);
+        return NULL;
+    }
+    m->pool = pool;
+    m->rtp = s;
+    m->port = port;
+    if (cb)
+        m->cb = *cb;
+    m->arg = arg;
+    m->te_pt = -1;
+    m->tx_event = -1;
+    m->codec = HL_G711_PT_PCMU;
+    m->fifo_codec = HL_G711_PT_PCMU;
+    m->ts_base = (uint32_t)random();
+    hl_dtmf4733_init(&m->dtmf_rx);
+    m->next = pool->head;
+    if (pool->head)
+        pool->head->prev = m;
+    pool->head = m;
+    pool->active++;
+    start_ticking(pool);
+    return m;
+}
+
+const char *hl_media_local_addr(const hl_media *m)
+{
+    return m->pool->bind_addr;
+}
+
+int hl_media_local_port(const hl_media *m)
+{
+    return m->port;
+}
+
+int hl_media_set_remote(hl_media *m, const char *addr, int port, hl_codec codec, int te_pt)
+{
+    if (!addr || port <= 0 || port > 65535 || (codec != HL_CODEC_PCMU && codec != HL_CODEC_PCMA))
+        return -1;
+    if (rtp_session_set_remote_addr_and_port(m->rtp, addr, port, port + 1))
+        return -1;                          /* e.g. an IPv6 address on an IPv4 socket */
+    rtp_session_set_payload_type(m->rtp, (int)codec);
+    m->codec = (int)codec;
+    m->te_pt = te_pt >= 0 && te_pt < 128 ? te_pt : -1;
+    if (!m->remote_set)
+        m->last_rx_ms = uv_hrtime() / 1000000;
+    m->remote_set = true;
+    return 0;
+}
+
+void hl_media_set_held(hl_media *m, bool held)
+{
+    if (m->held != held)
+        m->last_rx_ms = uv_hrtime() / 1000000;  /* each timeout counts from the change */
+    m->held = held;
+    m->timeout_fired = false;
+}
+
+int hl_media_play(hl_media *m, const char *const *items, int n, char *err, int errlen)
+{
+    if (n < 0 || (n > 0 && !items)) {
+        seterr(err, errlen, "play: bad playlist");
+        return -1;
+    }
+    hl_prompt_item *list = calloc((size_t)(n ? n : 1), sizeof *list);
+    if (!list) {
+        seterr(err, errlen, "play: out of memory");
+        return -1;
+    }
+    for (int i = 0; i < n; i++) {
+        if (hl_prompts_resolve(m->pool->prompts, items[i], &list[i], err, errlen)) {
+            free(list);
+            return -1;
+        }
+    }
+    player_clear(m);                        /* a list still playing ends without an event */
+    m->play_event = 0;
+    m->items = list;
+    m->nitems = n;
+    m->playing = true;
+    return 0;
+}
+
+void hl_media_play_stop(hl_media *m)
+{
+    if (!m->playing)
+        return;
+    player_clear(m);
+    m->play_event = 2;
+}
+
+/* mkdir -p of the folder of path. */
+static void make_parent_dirs(const char *path)
+{
+    char dir[sizeof ((hl_record_opts *)0)->path];
+    snprintf(dir, sizeof dir, "%s", path);
+    for (char *p = dir + 1; *p; p++) {
+        if (*p != '/')
+            continue;
+        *p = 0;
+        if (mkdir(dir, 0750) && errno != EEXIST)
+            return;
+        *p = '/';
+    }
+}
+
+int hl_media_record_start(hl_media *m, const hl_record_opts *o, char *err, int errlen)
+{
+    if (m->rec) {
+        seterr(err, errlen, "record: already recording");
+        return -1;
+    }
+    if (!o || !o->path[0]) {
+        seterr(err, errlen, "record: no file name");
+        return -1;
+    }
+    recorder *r = calloc(1, sizeof *r);
+    if (!r) {
+        seterr(err, errlen, "record: out of memory");
+        return -1;
+    }
+    make_parent_dirs(o->path);
+    char why[128];
+    r->both = o->both_legs;
+    r->stereo = o->both_legs && o->stereo;
+    if (hl_wav_writer_open(&r->w, o->path, r->stereo ? 2 : 1, why, sizeof why)) {
+        seterr(err, errlen, "record: %s: %s", o->path, why);
+        free(r);
+        return -1;
+    }
+    r->max_ms = o->max_ms;
+    r->silence_ms = o->silence_ms;
+    r->level = o->silence_level > 0 ? o->silence_level : m->pool->cfg.silence_level;
+    snprintf(r->stop_keys, sizeof r->stop_keys, "%s", o->stop_keys ? o->stop_keys : "");
+    m->rec = r;
+    return 0;
+}
+
+void hl_media_record_stop(hl_media *m)
+{
+    if (m->rec && !m->rec->stop_reason)
+        m->rec->stop_reason = "stopped";
+}
+
+int hl_media_send_dtmf(hl_media *m, char digit, int duration_ms)
+{
+    if (m->te_pt < 0 || hl_dtmf4733_event(digit) < 0 || m->txq_len >= DTMF_TX_QUEUE)
+        return -1;
+    if (duration_ms <= 0)
+        duration_ms = m->pool->cfg.dtmf_duration_ms;
+    if (duration_ms < DTMF_MIN_MS)
+        duration_ms = DTMF_MIN_MS;
+    if (duration_ms > DTMF_MAX_MS)
+        duration_ms = DTMF_MAX_MS;
+    m->txq[m->txq_len].key = digit;
+    m->txq[m->txq_len].ms = (uint16_t)duration_ms;
+    m->txq_len++;
+    return 0;
+}
+
+void hl_media_bridge(hl_media *a, hl_media *b)
+{
+    if (!a || !b || a == b)
+        return;
+    hl_media_unbridge(a);
+    hl_media_unbridge(b);
+    a->peer = b;
+    b->peer = a;
+}
+
+void hl_media_unbridge(hl_media *m)
+{
+    if (m && m->peer) {
+        m->peer->peer = NULL;
+        m->peer = NULL;
+    }
+}
+
+void hl_media_get_stats(const hl_media *m, hl_rtp_stats *out)
+{
+    memset(out, 0, sizeof *out);
+    const rtp_stats_t *st = rtp_session_get_stats(m->rtp);
+    const jitter_stats_t *js = rtp_session_get_jitter_stats(m->rtp);
+    out->sent = st->packet_sent;
+    out->received = st->packet_recv;
+    out->lost = st->cum_packet_loss > 0 ? (uint64_t)st->cum_packet_loss : 0;
+    out->jitter_ms = js ? js->jitter / 8.0 : 0;   /* 8 kHz timestamp units */
+    out->late_samples = m->late_ticks;
+}
+
+static void free_endpoint(hl_media *m)
+{
+    hl_media_pool *pool = m->pool;
+    if (m->prev)
+        m->prev->next = m->next;
+    else
+        pool->head = m->next;
+    if (m->next)
+        m->next->prev = m->prev;
+    rtp_session_destroy(m->rtp);
+    hl_ports_give(&pool->ports, m->port);
+    free(m);
+    if (!pool->head)
+        stop_ticking(pool);
+}
+
+void hl_media_close(hl_media *m)
+{
+    if (!m || m->closed)
+        return;
+    m->closed = true;
+    m->pool->active--;
+    finish_recording(m, "hangup", false);   /* the call layer reports the hang-up */
+    hl_media_unbridge(m);
+    player_clear(m);
+    if (m->pool->in_tick) {
+        m->next_dead = m->pool->dead;       /* the tick is walking the list: free after it */
+        m->pool->dead = m;
+    } else {
+        free_endpoint(m);
+    }
+}
