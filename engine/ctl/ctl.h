@@ -31,7 +31,7 @@ hl_ctl *hl_ctl_new(uv_loop_t *uv, const char *sock_path, struct hl_store *store,
 void    hl_ctl_register(hl_ctl *ctl, const char *cmd, hl_ctl_handler fn, void *arg, const char *help);
 /* Sends a deferred response (takes ownership of resp).  Safe after the client went away. */
 void    hl_ctl_reply(hl_ctl_req *req, json_t *resp);
-/* Closes the socket and every connection (pending requests are dropped). */
+/* Closes the socket and every connection (a pending request stays valid; its late reply is discarded). */
 void    hl_ctl_close(hl_ctl *ctl);
 
 /* ---- additions by the ctl engineer (ctl_server.c / ctl_client.c) ----

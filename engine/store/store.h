@@ -8,7 +8,29 @@
  * their SQL text; parameters are always bound, never spliced into SQL.
  *
  * The schema is versioned: migrations (store_migrations.c) run at open, in order, each in
- * a transaction, and the schema_version table records the newest applied. */
+ * a transaction, and the schema_version table records the newest applied.
+ *
+ * Contract details (store_sqlite.c):
+ *  - sql is exactly one statement ("a; b" is refused).
+ *  - params: a JSON array bound by position (?1, ?2 ...), or a JSON object bound by name
+ *    (:name, @name, $name); numbers, strings, true/false (1/0) and null bind as such, a
+ *    nested object/array binds as its JSON text.  params may be NULL.  The store copies
+ *    params: the caller keeps (and must release) its own reference.
+ *  - rows: an array of objects for a statement that returns columns (SELECT, or
+ *    INSERT/UPDATE/DELETE ... RETURNING), an empty array otherwise.  BLOBs come back as
+ *    hex text.
+ *  - Queued operations run in order; several queued together share one transaction (each
+ *    in its own savepoint, so one failing does not undo the others).
+ *  - Callbacks run on the loop thread, never inside the call that queued them.
+ *  - A store opened with uv == NULL has no worker thread: queued operations wait until
+ *    hl_store_poll() (or hl_store_exec_sync / hl_store_close) runs them on the caller's
+ *    thread — that is how the simulator, on its fake clock, uses the same code.
+ *
+ * Script queries (hl_store_exec_script*) run under an SQLite authorizer: SELECT anything;
+ * INSERT/UPDATE/DELETE on tables other than the engine's own (cdr, schema_version,
+ * sqlite_*); no DDL (CREATE/DROP/ALTER), no ATTACH/DETACH, no transaction or savepoint
+ * control, no PRAGMA except a few read-only ones; at most HL_STORE_SCRIPT_MAX_ROWS rows
+ * and a bounded amount of work per query (a runaway query is interrupted). */
 #ifndef HL_STORE_H
 #define HL_STORE_H
 #include <jansson.h>
@@ -17,25 +39,57 @@
 
 typedef struct hl_store hl_store;
 
+/* A script query returning more rows than this fails (scripts must use LIMIT). */
+#define HL_STORE_SCRIPT_MAX_ROWS 1000
+
 /* Rows as a JSON array of objects (column name -> value), or NULL with err on failure.
  * The callback owns neither: both are freed after it returns. */
 typedef void (*hl_store_cb)(void *arg, json_t *rows, const char *err);
 
-/* Opens DIR/hotline.db (creating it), runs migrations.  NULL with err on failure.
+/* Opens DIR/hotline.db (creating DIR and the file), runs migrations.  NULL with err on failure.
  * uv may be NULL for a store used synchronously only (tools, simulations). */
 hl_store *hl_store_open(uv_loop_t *uv, const char *data_dir, char *err, int errlen);
-/* Finishes every queued operation, then closes. */
+/* Finishes every queued operation (their callbacks run, on the caller's thread, before it
+ * returns), then closes.  Call it on the loop thread, before uv_loop_close.  If the store's
+ * async handle is still open, it is closed and the memory freed when the loop next runs
+ * (run it once more before uv_loop_close); if the owner already closed every handle
+ * (uv_walk + uv_run at shutdown), the memory is freed at once. */
 void hl_store_close(hl_store *s);
 int  hl_store_schema_version(hl_store *s);
+/* The newest schema version this engine knows (migrations compiled in). */
+int  hl_store_schema_latest(void);
 
-/* Asynchronous: runs sql with params (a JSON array: numbers, strings, null) on the worker. */
+/* Asynchronous: runs sql with params on the worker. */
 void hl_store_exec(hl_store *s, const char *sql, json_t *params, hl_store_cb cb, void *arg);
-/* Synchronous, for start-up, tools and the simulator; never on the call path of a loop. */
+/* Synchronous, for start-up, tools and the simulator; never on the call path of a loop.
+ * It goes through the same queue as hl_store_exec and waits for its turn, so it sees every
+ * write queued before it (the caller's thread blocks meanwhile).  Rows, or NULL with err. */
 json_t *hl_store_exec_sync(hl_store *s, const char *sql, json_t *params, char *err, int errlen);
+
+/* The same for queries written by Lua scripts: run under the authorizer described above. */
+void    hl_store_exec_script(hl_store *s, const char *sql, json_t *params,
+                             hl_store_cb cb, void *arg);
+json_t *hl_store_exec_script_sync(hl_store *s, const char *sql, json_t *params,
+                                  char *err, int errlen);
+
+/* Store without a worker (opened with uv == NULL): runs every queued operation and calls
+ * its callback, on the caller's thread.  Returns how many ran.  With a worker: delivers
+ * nothing and returns 0 (the loop delivers). */
+int  hl_store_poll(hl_store *s);
 
 /* Queues a CDR insert (durable before cb, which may be NULL). */
 void hl_store_cdr_write(hl_store *s, const hl_cdr *cdr, hl_store_cb cb, void *arg);
-/* CDR rows as JSON objects, newest last. */
+
+/* CDR <-> JSON (cdr_store.c).
+ * hl_cdr_to_json: call_id, leg_id, leg_index, direction, caller, called, start, answer, end
+ * (ISO 8601 +08:00 or null), start_epoch, answer_epoch, end_epoch (seconds or null),
+ * hangup_side, hangup_cause, dtmf, prompts [..], menus [..], route, script_version,
+ * rtp {sent, received, lost, jitter_ms}, codec, recording, vars {..}. */
 json_t *hl_cdr_to_json(const hl_cdr *cdr);
+/* Fills cdr from a row of the cdr table (as returned by a SELECT * FROM cdr). */
+void    hl_cdr_from_row(json_t *row, hl_cdr *cdr);
+/* The INSERT for one CDR and its positional parameters (a new reference). */
+extern const char HL_CDR_INSERT_SQL[];
+json_t *hl_cdr_params(const hl_cdr *cdr);
 
 #endif

@@ -1,0 +1,150 @@
+/* store_migrations.c — the schema of hotline.db, as an ordered list of migrations.
+ *
+ * A migration is never edited once shipped: a change is a new migration appended to the
+ * list.  Each runs in its own transaction together with the schema_version row that
+ * records it, so a crash mid-migration leaves the previous version intact. */
+#include "store/store_sqlite.h"
+#include "store/store.h"
+#include <stdio.h>
+#include <sys/time.h>
+
+typedef struct migration {
+    int         version;
+    const char *description;
+    const char *sql;
+} migration;
+
+static const migration migrations[] = {
+    { 1, "cdr, messages, script_kv",
+      /* One row per call leg (call/cdr.h).  Times are epoch seconds (REAL, ms precision),
+       * 0 = did not happen.  prompts/menus are space-separated; vars is JSON text. */
+      "CREATE TABLE cdr ("
+      "  id             INTEGER PRIMARY KEY,"
+      "  call_id        TEXT NOT NULL,"
+      "  leg_id         TEXT NOT NULL DEFAULT '',"
+      "  leg_index      INTEGER NOT NULL DEFAULT 0,"
+      "  direction      TEXT NOT NULL DEFAULT '',"
+      "  caller         TEXT NOT NULL DEFAULT '',"
+      "  called         TEXT NOT NULL DEFAULT '',"
+      "  start_time     REAL NOT NULL DEFAULT 0,"
+      "  answer_time    REAL NOT NULL DEFAULT 0,"
+      "  end_time       REAL NOT NULL DEFAULT 0,"
+      "  hangup_side    TEXT NOT NULL DEFAULT '',"
+      "  hangup_cause   TEXT NOT NULL DEFAULT '',"
+      "  dtmf           TEXT NOT NULL DEFAULT '',"
+      "  prompts        TEXT NOT NULL DEFAULT '',"
+      "  menus          TEXT NOT NULL DEFAULT '',"
+      "  route          TEXT NOT NULL DEFAULT '',"
+      "  script_version TEXT NOT NULL DEFAULT '',"
+      "  recording      TEXT NOT NULL DEFAULT '',"
+      "  rtp_sent       INTEGER NOT NULL DEFAULT 0,"
+      "  rtp_received   INTEGER NOT NULL DEFAULT 0,"
+      "  rtp_lost       INTEGER NOT NULL DEFAULT 0,"
+      "  rtp_jitter_ms  REAL NOT NULL DEFAULT 0,"
+      "  codec          TEXT NOT NULL DEFAULT '',"
+      "  vars           TEXT NOT NULL DEFAULT ''"
+      ");"
+      "CREATE INDEX cdr_start ON cdr(start_time);"
+      "CREATE INDEX cdr_call ON cdr(call_id);"
+      /* Voice messages left by callers (§10: offered when no agent can take the call). */
+      "CREATE TABLE messages ("
+      "  id          INTEGER PRIMARY KEY,"
+      "  caller      TEXT NOT NULL DEFAULT '',"
+      "  called      TEXT NOT NULL DEFAULT '',"
+      "  created     REAL NOT NULL,"
+      "  duration_ms INTEGER NOT NULL DEFAULT 0,"
+      "  path        TEXT NOT NULL DEFAULT '',"
+      "  state       TEXT NOT NULL DEFAULT 'new' CHECK (state IN ('new', 'handled')),"
+      "  handled_at  REAL,"
+      "  handled_by  TEXT,"
+      "  call_id     TEXT NOT NULL DEFAULT ''"
+      ");"
+      "CREATE INDEX messages_state ON messages(state, created);"
+      /* A small key-value table for scripts (counters, flags, notes). */
+      "CREATE TABLE script_kv ("
+      "  key     TEXT PRIMARY KEY,"
+      "  value   TEXT,"
+      "  updated REAL NOT NULL DEFAULT 0"
+      ");" },
+};
+
+#define N_MIGRATIONS ((int)(sizeof migrations / sizeof migrations[0]))
+
+int hl_store_schema_latest(void)
+{
+    return migrations[N_MIGRATIONS - 1].version;
+}
+
+static int exec_simple(sqlite3 *db, const char *sql, char *err, int errlen, const char *what)
+{
+    char *msg = NULL;
+    if (sqlite3_exec(db, sql, NULL, NULL, &msg) != SQLITE_OK) {
+        snprintf(err, errlen, "%s: %s", what, msg ? msg : sqlite3_errmsg(db));
+        sqlite3_free(msg);
+        return -1;
+    }
+    return 0;
+}
+
+static int current_version(sqlite3 *db, char *err, int errlen)
+{
+    sqlite3_stmt *st = NULL;
+    if (sqlite3_prepare_v2(db, "SELECT COALESCE(MAX(version), 0) FROM schema_version", -1,
+                           &st, NULL) != SQLITE_OK) {
+        snprintf(err, errlen, "schema_version: %s", sqlite3_errmsg(db));
+        return -1;
+    }
+    int v = -1;
+    if (sqlite3_step(st) == SQLITE_ROW)
+        v = sqlite3_column_int(st, 0);
+    else
+        snprintf(err, errlen, "schema_version: %s", sqlite3_errmsg(db));
+    sqlite3_finalize(st);
+    return v;
+}
+
+static int apply(sqlite3 *db, const migration *m, char *err, int errlen)
+{
+    char what[96];
+    snprintf(what, sizeof what, "migration %d (%s)", m->version, m->description);
+    if (exec_simple(db, "BEGIN IMMEDIATE", err, errlen, what) < 0)
+        return -1;
+    struct timeval tv;
+    gettimeofday(&tv, NULL);
+    char rec[256];
+    snprintf(rec, sizeof rec,
+             "INSERT INTO schema_version(version, applied, description) VALUES (%d, %.3f, '%s')",
+             m->version, tv.tv_sec + tv.tv_usec / 1e6, m->description);
+    /* Re-check inside the write lock: another process may have migrated meanwhile. */
+    int v = current_version(db, err, errlen);
+    if (v < 0 || (v < m->version && (exec_simple(db, m->sql, err, errlen, what) < 0 ||
+                                     exec_simple(db, rec, err, errlen, what) < 0))) {
+        sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+        return -1;
+    }
+    return exec_simple(db, "COMMIT", err, errlen, what);
+}
+
+int hl_store_migrate(sqlite3 *db, char *err, int errlen)
+{
+    if (exec_simple(db,
+                    "CREATE TABLE IF NOT EXISTS schema_version ("
+                    "  version INTEGER PRIMARY KEY, applied REAL NOT NULL, description TEXT)",
+                    err, errlen, "schema_version") < 0)
+        return -1;
+    int v = current_version(db, err, errlen);
+    if (v < 0)
+        return -1;
+    if (v > hl_store_schema_latest()) {
+        snprintf(err, errlen, "database schema version %d is newer than this engine knows (%d)",
+                 v, hl_store_schema_latest());
+        return -1;
+    }
+    for (int i = 0; i < N_MIGRATIONS; i++) {
+        if (migrations[i].version <= v)
+            continue;
+        if (apply(db, &migrations[i], err, errlen) < 0)
+            return -1;
+    }
+    return current_version(db, err, errlen);
+}
