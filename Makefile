@@ -87,4 +87,6 @@ install: all prompts
 clean:
 	rm -rf $(BUILD)
 
+include tests/tools/Makefile.inc
+
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

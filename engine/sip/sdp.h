@@ -31,4 +31,15 @@ int  hl_sdp_answer(const hl_sdp *offer, const char *local_addr, int local_port, 
 /* An offer of PCMU, PCMA and telephone-event/8000 as payload 101. */
 void hl_sdp_offer(const char *local_addr, int local_port, hl_sdp *offer);
 
+/* Added by the SIP stack: */
+/* Answer an offer from a local endpoint: local's addr/port/session, the first of PCMU/PCMA
+ * in the offer's order that local also lists (any, when local->npts is 0), the offer's
+ * telephone-event number, and the direction mirrored (their sendonly -> our recvonly,
+ * inactive -> inactive; our own sendonly hold is kept).  0, or -1 when nothing is common. */
+int  hl_sdp_negotiate(const hl_sdp *offer, const hl_sdp *local, hl_sdp *answer);
+/* The direction that answers a remote direction (sendonly <-> recvonly). */
+hl_sdp_dir hl_sdp_dir_mirror(hl_sdp_dir remote);
+/* True when two descriptions would write the same media (ignores the o= numbers). */
+bool hl_sdp_same_media(const hl_sdp *a, const hl_sdp *b);
+
 #endif

@@ -36,7 +36,9 @@ typedef struct hl_sip_callbacks {
     /* Outbound INVITE progress (180/183). */
     void (*on_progress)(void *app_dialog, hl_sip_dialog *d, int code);
     /* Remote re-INVITE with a new offer (hold/resume); the stack answers it from
-     * hl_sip_dialog_set_local_sdp()'s endpoint right after this returns. */
+     * hl_sip_dialog_set_local_sdp()'s endpoint right after this returns (codec as in the
+     * offer, direction mirrored).  Also called with the remote answer when an INVITE came
+     * without SDP and the caller's ACK carries the answer. */
     void (*on_reoffer)(void *app_dialog, hl_sip_dialog *d, const hl_sdp *offer);
     /* DTMF in a SIP INFO (application/dtmf-relay or application/dtmf). */
     void (*on_info_dtmf)(void *app_dialog, hl_sip_dialog *d, char digit, int duration_ms);
@@ -53,6 +55,9 @@ typedef struct hl_sip_cfg {
     int rate_per_sec;               /* per source IP; excess requests get 503 then are dropped */
     int max_message;                /* bytes */
     const char *user_agent;         /* "hotline/VERSION" */
+    /* Added by the SIP stack: the address put in Via/Contact/Call-ID (NULL = addr; when addr
+     * is 0.0.0.0 or :: and this is NULL, 127.0.0.1). */
+    const char *advertise_addr;
 } hl_sip_cfg;
 
 hl_sip *hl_sip_new(uv_loop_t *uv, const hl_sip_cfg *cfg, const hl_sip_callbacks *cb, void *app);
@@ -80,5 +85,9 @@ int  hl_sip_dialog_refer(hl_sip_dialog *d, const char *target_uri);
 /* A new outbound dialog: INVITE uri with our offer; from_user as the caller id. */
 hl_sip_dialog *hl_sip_invite(hl_sip *sip, const char *uri, const char *from_user,
                              const hl_sdp *offer, void *app_dialog);
+
+/* Added by the SIP stack, for tests and fuzzing: handle buf as if it had arrived from
+ * ip:port over UDP (tcp=false) or TCP.  Responses go to that address. */
+void hl_sip_inject(hl_sip *sip, const char *ip, int port, bool tcp, const char *buf, size_t len);
 
 #endif

@@ -1,0 +1,1800 @@
+/* sip.c — the SIP stack of one loop (see sip.h): libosip2 transactions driven by libuv,
+ * dialogs, the requests the stack answers by itself, and the public API.
+ *
+ * Transactions: every osip_transaction_t has an hl_tx (reserved1) and is indexed by
+ * "s|branch|METHOD" or "c|branch|METHOD" in sip->txs, so a packet finds its transaction
+ * without scanning.  Events are added to the transaction's fifo and the transaction is put
+ * on a run queue; sip_pump() executes queued transactions one event at a time, never
+ * re-entrantly (a callback that sends only queues).  osip's own timers are driven by a
+ * HL_SIP_TICK_MS uv timer.  Killed transactions are unindexed in the kill callback and
+ * freed after the pass (osip_transaction_free2), never inside it.
+ *
+ * Dialogs: indexed by our local tag (unique, random) and, for inbound ones, by
+ * "Call-ID|remote tag" so a retransmitted initial INVITE is answered with the same 2xx after
+ * the INVITE server transaction has ended (which libosip2 does as soon as it sends a 2xx).
+ * 2xx retransmission until ACK is done here (RFC 3261 13.3.1.4).  A dialog is reference-
+ * counted: the table holds one reference until on_terminated, each transaction one.
+ *
+ * App callbacks run only from the stack's own entry points (packet, tick, idle pump), never
+ * from inside an API call the app made, so the app never sees re-entrant callbacks. */
+#define _GNU_SOURCE /* asprintf, strcasestr */
+#include "sip/sip.h"
+#include "sip/sip_int.h"
+#include "core/log.h"
+#include <osip2/osip.h>
+#include <osipparser2/osip_parser.h>
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/random.h>
+#include <unistd.h>
+
+#define HL_SIP_TICK_MS 20              /* osip timer granularity; T1 is 500 ms */
+#define HL_SIP_T1_MS 500               /* RFC 3261 timer T1 */
+#define HL_SIP_T2_MS 4000              /* RFC 3261 timer T2 */
+#define HL_SIP_2XX_TIMEOUT_MS (64 * HL_SIP_T1_MS) /* no ACK for a 2xx this long: give up */
+#define HL_SIP_SHUTDOWN_GRACE_MS 2000  /* wait this long for BYE answers at shutdown */
+#define HL_SIP_UAS_LINGER_MS (64 * HL_SIP_T1_MS) /* an ended inbound dialog still absorbs late
+                                                    retransmissions of its INVITE this long */
+#define HL_SIP_UNUSED_GRACE 0  /* wait this long for BYE answers at shutdown */
+#define HL_SIP_DEFAULT_MAX_MESSAGE 65535
+#define HL_SIP_MAX_SDP 2048
+#define HL_SIP_DEFAULT_DTMF_MS 160     /* INFO without Duration (RFC 4733's usual 160 ms) */
+#define HL_SIP_MAX_RESPONSE 4096       /* raw error responses */
+#define HL_SIP_MAX_REQUEST 8192        /* requests we build */
+#define HL_SIP_ALLOW "INVITE, ACK, BYE, CANCEL, OPTIONS, INFO, NOTIFY"
+
+typedef enum { TXP_OTHER, TXP_INVITE, TXP_REINVITE, TXP_BYE, TXP_CANCEL, TXP_REFER } tx_purpose;
+
+typedef struct hl_tx {
+    hl_sip *sip;
+    osip_transaction_t *tr;
+    hl_peer peer;
+    hl_sip_dialog *d;          /* holds a reference */
+    char *key;
+    tx_purpose purpose;
+    bool dead, queued;
+    struct hl_tx *next_run, *next_dead;
+} hl_tx;
+
+typedef enum {
+    D_EARLY_IN,    /* INVITE received, not answered */
+    D_ANSWERED,    /* 2xx sent, waiting for ACK */
+    D_CONFIRMED,
+    D_CALLING,     /* outbound INVITE sent, no provisional response */
+    D_EARLY_OUT,   /* outbound, provisional received */
+    D_CANCELLING,  /* CANCEL sent */
+    D_BYE_SENT,
+} d_state;
+
+struct hl_sip_dialog {
+    hl_sip *sip;
+    void *app;
+    int refs;
+    bool inbound, terminated, app_gone;
+    d_state state;
+    char call_id[160];
+    char local_tag[40], remote_tag[80];
+    char *local_hdr, *remote_hdr, *remote_target;
+    char uas_key[256];
+    uint32_t local_cseq, remote_cseq;
+    hl_peer peer;
+    hl_sdp local, remote, sent;
+    bool has_local, has_remote, has_sent;
+    hl_tx *ist, *ict, *reinv;  /* initial server/client INVITE, pending re-INVITE (either way) */
+    /* 2xx retransmission until ACK */
+    char *resp2xx;
+    size_t resp2xx_len;
+    uint32_t ack_cseq;
+    bool waiting_ack;
+    uint64_t next_retx, retx_interval, retx_deadline;
+    hl_sip_dialog *wprev, *wnext;
+    hl_sip_dialog *lnext;       /* linger queue */
+    uint64_t linger_until;
+    /* outbound */
+    char *invite_uri, *invite_to, invite_branch[48];
+    char *ack_text;             /* ACK to our last 2xx, resent on 2xx retransmission */
+    size_t ack_len;
+    bool got_provisional, cancel_pending, bye_pending;
+};
+
+struct hl_sip {
+    uv_loop_t *uv;
+    hl_sip_callbacks cb;
+    void *app;
+    char addr[64], adv[64], ua[96];
+    int rate_per_sec;
+    size_t max_message;
+    osip_t *osip;
+    hl_transport *tp;
+    uv_timer_t tick, grace;
+    uv_idle_t idle;
+    int handles;
+    hl_map txs, dlg_tag, dlg_uas;
+    hl_rate *rate;
+    hl_tx *runq, *runq_tail, *dead;
+    int depth;
+    hl_sip_dialog *waiting;     /* dialogs retransmitting a 2xx */
+    hl_sip_dialog *linger, *linger_tail; /* ended inbound dialogs still in dlg_uas, oldest first */
+    uint64_t rnd_seed, rnd_ctr;
+    bool shutting, closed;
+    uint64_t grace_deadline;
+    void (*done)(void *);
+    void *done_arg;
+};
+
+static void sip_pump(hl_sip *s);
+static void idle_cb(uv_idle_t *h);
+
+/* ------------------------------------------------------------------ utilities */
+
+static uint64_t sip_rand(hl_sip *s)
+{
+    /* splitmix64 over a random seed: unique ids without a global PRNG */
+    uint64_t z = (s->rnd_seed += 0x9e3779b97f4a7c15ull) ^ ++s->rnd_ctr;
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+    return z ^ (z >> 31);
+}
+
+static void sip_new_id(hl_sip *s, char *out, size_t n, const char *prefix)
+{
+    snprintf(out, n, "%s%016llx", prefix, (unsigned long long)sip_rand(s));
+}
+
+static uint64_t sip_now(hl_sip *s) { return uv_now(s->uv); }
+
+static void sip_enter(hl_sip *s) { s->depth++; }
+
+/* API calls leave through here: queued work runs from the idle handle, not inside the call */
+static void sip_leave(hl_sip *s)
+{
+    s->depth--;
+    if (s->runq && !s->closed)
+        uv_idle_start(&s->idle, idle_cb);
+}
+
+static char *dupstr(const char *a) { return a ? strdup(a) : NULL; }
+
+static const char *tp_name(hl_tp tp) { return tp == HL_TP_TCP ? "TCP" : "UDP"; }
+
+static const char *tp_param(hl_tp tp) { return tp == HL_TP_TCP ? ";transport=tcp" : ""; }
+
+/* ------------------------------------------------------------------ dialogs */
+
+static void d_ref(hl_sip_dialog *d) { d->refs++; }
+
+static void d_unref(hl_sip_dialog *d)
+{
+    if (--d->refs > 0)
+        return;
+    free(d->local_hdr);
+    free(d->remote_hdr);
+    free(d->remote_target);
+    free(d->resp2xx);
+    free(d->invite_uri);
+    free(d->invite_to);
+    free(d->ack_text);
+    free(d);
+}
+
+static void wait_remove(hl_sip_dialog *d)
+{
+    if (!d->waiting_ack)
+        return;
+    d->waiting_ack = false;
+    if (d->wprev) d->wprev->wnext = d->wnext;
+    else d->sip->waiting = d->wnext;
+    if (d->wnext) d->wnext->wprev = d->wprev;
+    d->wprev = d->wnext = NULL;
+}
+
+static void wait_add(hl_sip_dialog *d, uint32_t cseq)
+{
+    hl_sip *s = d->sip;
+    wait_remove(d);
+    d->waiting_ack = true;
+    d->ack_cseq = cseq;
+    d->retx_interval = HL_SIP_T1_MS;
+    d->next_retx = sip_now(s) + HL_SIP_T1_MS;
+    d->retx_deadline = sip_now(s) + HL_SIP_2XX_TIMEOUT_MS;
+    d->wnext = s->waiting;
+    if (s->waiting)
+        s->waiting->wprev = d;
+    s->waiting = d;
+}
+
+static hl_sip_dialog *d_new(hl_sip *s, bool inbound)
+{
+    hl_sip_dialog *d = calloc(1, sizeof *d);
+    if (!d)
+        return NULL;
+    d->sip = s;
+    d->refs = 1; /* the table's */
+    d->inbound = inbound;
+    sip_new_id(s, d->local_tag, sizeof d->local_tag, "hl");
+    d->local_cseq = (uint32_t)(sip_rand(s) % 10000) + 1;
+    return d;
+}
+
+static void d_terminate(hl_sip_dialog *d, int code, const char *reason)
+{
+    if (d->terminated)
+        return;
+    hl_sip *s = d->sip;
+    d->terminated = true;
+    wait_remove(d);
+    if (hl_map_get(&s->dlg_tag, d->local_tag) == d)
+        hl_map_del(&s->dlg_tag, d->local_tag);
+    if (d->uas_key[0] && hl_map_get(&s->dlg_uas, d->uas_key) == d && !s->closed) {
+        /* keep answering (by ignoring) late INVITE retransmissions: under load they can
+         * arrive after the call ended, and must not start a new call */
+        d_ref(d);
+        d->linger_until = sip_now(s) + HL_SIP_UAS_LINGER_MS;
+        d->lnext = NULL;
+        if (s->linger_tail) s->linger_tail->lnext = d;
+        else s->linger = d;
+        s->linger_tail = d;
+    }
+    hl_debug("sip", "dialog %s ended: %d %s", d->call_id, code, reason);
+    if (!d->app_gone && s->cb.on_terminated)
+        s->cb.on_terminated(d->app, d, code, reason);
+    d->app_gone = true;
+    d_unref(d);
+}
+
+/* ------------------------------------------------------------------ transactions */
+
+static const char *key_method(const char *m) { return strcmp(m, "ACK") == 0 ? "INVITE" : m; }
+
+static const char *msg_branch(osip_message_t *m)
+{
+    osip_via_t *via = osip_list_get(&m->vias, 0);
+    osip_generic_param_t *b = NULL;
+    if (via)
+        osip_via_param_get_byname(via, "branch", &b);
+    return b && b->gvalue ? b->gvalue : NULL;
+}
+
+/* "s|branch|METHOD"; RFC 2543 peers without a branch are keyed by Call-ID and CSeq */
+static void tx_key(osip_message_t *m, bool server, char *out, size_t n)
+{
+    const char *b = msg_branch(m);
+    const char *method = key_method(m->cseq->method);
+    if (b)
+        snprintf(out, n, "%c|%s|%s", server ? 's' : 'c', b, method);
+    else
+        snprintf(out, n, "%c|nb:%s|%s|%s", server ? 's' : 'c',
+                 m->call_id->number ? m->call_id->number : "", m->cseq->number, method);
+}
+
+static hl_tx *tx_new(hl_sip *s, osip_fsm_type_t type, osip_message_t *req, const hl_peer *peer,
+                     hl_sip_dialog *d, tx_purpose purpose)
+{
+    hl_tx *tx = calloc(1, sizeof *tx);
+    if (!tx)
+        return NULL;
+    if (osip_transaction_init(&tx->tr, type, s->osip, req) != 0) {
+        free(tx);
+        return NULL;
+    }
+    char key[320];
+    tx_key(req, type == IST || type == NIST, key, sizeof key);
+    tx->key = strdup(key);
+    tx->sip = s;
+    tx->peer = *peer;
+    tx->purpose = purpose;
+    tx->tr->reserved1 = tx;
+    if (d) {
+        tx->d = d;
+        d_ref(d);
+    }
+    hl_map_put(&s->txs, tx->key, tx);
+    return tx;
+}
+
+static void tx_queue(hl_tx *tx)
+{
+    hl_sip *s = tx->sip;
+    if (tx->queued || tx->dead)
+        return;
+    tx->queued = true;
+    tx->next_run = NULL;
+    if (s->runq_tail) s->runq_tail->next_run = tx;
+    else s->runq = tx;
+    s->runq_tail = tx;
+}
+
+/* Gives msg to the transaction (it owns it from here) as an outgoing or incoming event. */
+static void tx_post(hl_tx *tx, osip_message_t *msg, bool incoming)
+{
+    osip_event_t *evt = osip_new_outgoing_sipmessage(msg);
+    if (!evt) {
+        osip_message_free(msg);
+        return;
+    }
+    if (incoming) {
+        if (MSG_IS_RESPONSE(msg)) {
+            int c = msg->status_code;
+            evt->type = c < 200 ? RCV_STATUS_1XX : c < 300 ? RCV_STATUS_2XX : RCV_STATUS_3456XX;
+        } else {
+            evt->type = MSG_IS_INVITE(msg) ? RCV_REQINVITE : MSG_IS_ACK(msg) ? RCV_REQACK : RCV_REQUEST;
+        }
+    }
+    if (tx->dead) {
+        osip_message_free(msg);
+        osip_free(evt);
+        return;
+    }
+    osip_transaction_add_event(tx->tr, evt);
+    tx_queue(tx);
+}
+
+static void tx_unlink_dialog(hl_tx *tx)
+{
+    hl_sip_dialog *d = tx->d;
+    if (!d)
+        return;
+    if (d->ist == tx) d->ist = NULL;
+    if (d->ict == tx) d->ict = NULL;
+    if (d->reinv == tx) d->reinv = NULL;
+    tx->d = NULL;
+    d_unref(d);
+}
+
+static void cb_kill(int type, osip_transaction_t *tr)
+{
+    hl_tx *tx = tr->reserved1;
+    if (!tx || tx->dead)
+        return;
+    hl_sip *s = tx->sip;
+    tx->dead = true;
+    if (hl_map_get(&s->txs, tx->key) == tx)
+        hl_map_del(&s->txs, tx->key);
+    osip_remove_transaction(s->osip, tr);
+    tx->next_dead = s->dead;
+    s->dead = tx;
+}
+
+static void tx_free_dead(hl_sip *s)
+{
+    while (s->dead) {
+        hl_tx *tx = s->dead;
+        s->dead = tx->next_dead;
+        /* the ICT may be killed while its dialog waits for a final answer: terminate then */
+        hl_sip_dialog *d = tx->d;
+        if (d && tx->purpose == TXP_INVITE && !d->terminated && d->state != D_CONFIRMED &&
+            d->state != D_ANSWERED && d->state != D_BYE_SENT && !d->inbound)
+            d_terminate(d, 408, "timeout");
+        if (d && tx->purpose == TXP_BYE && !d->terminated)
+            d_terminate(d, 0, "local");
+        tx_unlink_dialog(tx);
+        osip_transaction_free2(tx->tr);
+        free(tx->key);
+        free(tx);
+    }
+}
+
+static void sip_pump(hl_sip *s)
+{
+    if (s->depth > 0)
+        return;
+    s->depth++;
+    for (;;) {
+        while (s->runq) {
+            hl_tx *tx = s->runq;
+            s->runq = tx->next_run;
+            if (!s->runq)
+                s->runq_tail = NULL;
+            tx->queued = false;
+            osip_event_t *evt;
+            while (!tx->dead && (evt = osip_fifo_tryget(tx->tr->transactionff)) != NULL)
+                osip_transaction_execute(tx->tr, evt);
+        }
+        if (!s->dead)
+            break;
+        tx_free_dead(s); /* after the run queue is empty: nothing refers to them */
+        if (!s->runq)
+            break;
+    }
+    s->depth--;
+}
+
+static void idle_cb(uv_idle_t *h)
+{
+    hl_sip *s = h->data;
+    uv_idle_stop(h);
+    sip_pump(s);
+}
+
+/* ------------------------------------------------------------------ sending */
+
+static int cb_send(osip_transaction_t *tr, osip_message_t *msg, char *host, int port, int sock)
+{
+    hl_tx *tx = tr ? tr->reserved1 : NULL;
+    if (!tx)
+        return 0; /* osip's own 2xx retransmission: we do it ourselves */
+    char *str = NULL;
+    size_t len = 0;
+    if (osip_message_to_str(msg, &str, &len) != 0 || !str)
+        return -1;
+    int rc = hl_transport_send(tx->sip->tp, &tx->peer, str, len);
+    osip_free(str);
+    return rc < 0 ? -1 : 0;
+}
+
+static void send_raw(hl_sip *s, const hl_peer *to, const char *buf, size_t len)
+{
+    if (hl_transport_send(s->tp, to, buf, len) < 0) {
+        char p[64];
+        hl_peer_str(to, p, sizeof p);
+        hl_warn("sip", "send to %s/%s failed", p, tp_name(to->tp));
+    }
+}
+
+static osip_message_t *make_response(hl_sip *s, osip_message_t *req, int code, const char *reason,
+                                     const char *to_tag)
+{
+    osip_message_t *r;
+    if (osip_message_init(&r) != 0)
+        return NULL;
+    osip_message_set_version(r, osip_strdup("SIP/2.0"));
+    osip_message_set_status_code(r, code);
+    const char *rp = reason ? reason : osip_message_get_reason(code);
+    osip_message_set_reason_phrase(r, osip_strdup(rp ? rp : "Unknown"));
+    for (int i = 0; i < osip_list_size(&req->vias); i++) {
+        osip_via_t *v = osip_list_get(&req->vias, i), *c = NULL;
+        if (osip_via_clone(v, &c) == 0)
+            osip_list_add(&r->vias, c, -1);
+    }
+    osip_from_clone(req->from, &r->from);
+    osip_to_clone(req->to, &r->to);
+    osip_call_id_clone(req->call_id, &r->call_id);
+    osip_cseq_clone(req->cseq, &r->cseq);
+    osip_generic_param_t *tag = NULL;
+    if (r->to)
+        osip_to_get_tag(r->to, &tag);
+    if (r->to && !tag && to_tag && code > 100)
+        osip_to_set_tag(r->to, osip_strdup(to_tag));
+    osip_message_set_header(r, "Server", s->ua);
+    return r;
+}
+
+static void add_contact(hl_sip *s, osip_message_t *m, hl_tp tp)
+{
+    char c[160];
+    snprintf(c, sizeof c, "<sip:hotline@%s:%d%s>", s->adv, hl_transport_port(s->tp), tp_param(tp));
+    osip_message_set_contact(m, c);
+}
+
+/* Responds within a server transaction. */
+static void tx_respond(hl_tx *tx, osip_message_t *req, int code, const char *reason,
+                       const char *to_tag, const char *warning)
+{
+    osip_message_t *r = make_response(tx->sip, req, code, reason, to_tag);
+    if (!r)
+        return;
+    if (warning) {
+        char w[256];
+        snprintf(w, sizeof w, "399 hotline \"%s\"", warning);
+        osip_message_set_warning(r, w);
+    }
+    if (code == 405 || code == 501 || (code == 200 && MSG_IS_OPTIONS(req))) {
+        osip_message_set_allow(r, HL_SIP_ALLOW);
+        if (code == 200)
+            osip_message_set_accept(r, "application/sdp");
+    }
+    if (code == 415)
+        osip_message_set_accept(r, "application/sdp, application/dtmf-relay, application/dtmf");
+    tx_post(tx, r, false);
+}
+
+/* Responds without a transaction (rate limit): nothing to retransmit. */
+static void stateless_respond(hl_sip *s, const hl_peer *to, osip_message_t *req, int code,
+                              const char *reason)
+{
+    char tag[40];
+    sip_new_id(s, tag, sizeof tag, "hl");
+    osip_message_t *r = make_response(s, req, code, reason, tag);
+    if (!r)
+        return;
+    if (code == 503)
+        osip_message_set_retry_after(r, "1");
+    char *str = NULL;
+    size_t len = 0;
+    if (osip_message_to_str(r, &str, &len) == 0 && str)
+        send_raw(s, to, str, len);
+    osip_free(str);
+    osip_message_free(r);
+}
+
+/* Builds an in-dialog (or initial) request as text; returns its length or -1. */
+static int build_request(hl_sip *s, hl_sip_dialog *d, const char *method, const char *ruri,
+                         const char *to, uint32_t cseq, const char *branch, const char *extra,
+                         const char *ctype, const char *body, char *out, size_t outlen)
+{
+    size_t blen = body ? strlen(body) : 0;
+    int n = snprintf(out, outlen,
+                     "%s %s SIP/2.0\r\n"
+                     "Via: SIP/2.0/%s %s:%d;branch=%s;rport\r\n"
+                     "Max-Forwards: 70\r\n"
+                     "From: %s\r\nTo: %s\r\nCall-ID: %s\r\nCSeq: %u %s\r\n"
+                     "Contact: <sip:hotline@%s:%d%s>\r\n"
+                     "User-Agent: %s\r\n%s%s%s%s"
+                     "Content-Length: %zu\r\n\r\n%s",
+                     method, ruri, tp_name(d->peer.tp), s->adv, hl_transport_port(s->tp), branch,
+                     d->local_hdr, to, d->call_id, cseq, method, s->adv,
+                     hl_transport_port(s->tp), tp_param(d->peer.tp), s->ua, extra ? extra : "",
+                     ctype ? "Content-Type: " : "", ctype ? ctype : "", ctype ? "\r\n" : "", blen,
+                     body ? body : "");
+    return (n < 0 || (size_t)n >= outlen) ? -1 : n;
+}
+
+/* Starts a client transaction for a request built as text. */
+static hl_tx *send_request(hl_sip *s, hl_sip_dialog *d, const char *text, size_t len, tx_purpose p)
+{
+    osip_message_t *m;
+    if (osip_message_init(&m) != 0)
+        return NULL;
+    if (osip_message_parse(m, text, len) != 0) {
+        hl_error("sip", "internal: cannot parse our own request");
+        osip_message_free(m);
+        return NULL;
+    }
+    hl_tx *tx = tx_new(s, MSG_IS_INVITE(m) ? ICT : NICT, m, &d->peer, d, p);
+    if (!tx) {
+        osip_message_free(m);
+        return NULL;
+    }
+    tx_post(tx, m, false);
+    return tx;
+}
+
+static hl_tx *send_in_dialog(hl_sip *s, hl_sip_dialog *d, const char *method, const char *extra,
+                             const char *ctype, const char *body, tx_purpose p)
+{
+    char branch[48], buf[HL_SIP_MAX_REQUEST];
+    sip_new_id(s, branch, sizeof branch, "z9hG4bK");
+    int n = build_request(s, d, method, d->remote_target, d->remote_hdr, ++d->local_cseq, branch,
+                          extra, ctype, body, buf, sizeof buf);
+    if (n < 0)
+        return NULL;
+    return send_request(s, d, buf, (size_t)n, p);
+}
+
+/* Writes our SDP, bumping the version whenever the media changed (RFC 3264 8). */
+static int dialog_sdp(hl_sip_dialog *d, const hl_sdp *sdp, char *out, int outlen)
+{
+    hl_sdp w = *sdp;
+    if (d->has_sent) {
+        w.sess_id = d->sent.sess_id;
+        w.sess_version = d->sent.sess_version + (hl_sdp_same_media(&d->sent, sdp) ? 0 : 1);
+    }
+    d->sent = w;
+    d->has_sent = true;
+    return hl_sdp_write(&w, out, outlen);
+}
+
+static void send_bye(hl_sip_dialog *d)
+{
+    d->state = D_BYE_SENT;
+    if (!send_in_dialog(d->sip, d, "BYE", NULL, NULL, NULL, TXP_BYE))
+        d_terminate(d, 0, "local");
+}
+
+/* ------------------------------------------------------------------ incoming requests */
+
+static const char *hdr_value(osip_message_t *m, const char *name)
+{
+    osip_header_t *h = NULL;
+    osip_message_header_get_byname(m, name, 0, &h);
+    return h && h->hvalue ? h->hvalue : NULL;
+}
+
+static bool body_of(osip_message_t *m, const char **buf, size_t *len)
+{
+    osip_body_t *b = NULL;
+    osip_message_get_body(m, 0, &b);
+    if (!b || !b->body || b->length == 0)
+        return false;
+    *buf = b->body;
+    *len = b->length;
+    return true;
+}
+
+static bool ctype_is(osip_message_t *m, const char *type, const char *sub)
+{
+    osip_content_type_t *ct = m->content_type;
+    return ct && ct->type && ct->subtype && strcasecmp(ct->type, type) == 0 &&
+           strcasecmp(ct->subtype, sub) == 0;
+}
+
+/* Parses the message's SDP; 1 = parsed, 0 = no body, -1 = bad (why set). */
+static int msg_sdp(osip_message_t *m, hl_sdp *out, char *why, int whylen)
+{
+    const char *b;
+    size_t len;
+    if (!body_of(m, &b, &len))
+        return 0;
+    if (!ctype_is(m, "application", "sdp")) {
+        snprintf(why, (size_t)whylen, "body is not application/sdp");
+        return -1;
+    }
+    return hl_sdp_parse(b, (int)len, out, why, whylen) == 0 ? 1 : -1;
+}
+
+static char *uri_str(osip_uri_t *u)
+{
+    char *s = NULL;
+    if (!u || osip_uri_to_str(u, &s) != 0)
+        return NULL;
+    char *r = strdup(s);
+    osip_free(s);
+    return r;
+}
+
+static char *from_str(osip_from_t *f)
+{
+    char *s = NULL;
+    if (!f || osip_from_to_str(f, &s) != 0)
+        return NULL;
+    char *r = strdup(s);
+    osip_free(s);
+    return r;
+}
+
+static void update_target(hl_sip_dialog *d, osip_message_t *m)
+{
+    osip_contact_t *c = NULL;
+    osip_message_get_contact(m, 0, &c);
+    char *t = c ? uri_str(c->url) : NULL;
+    if (t) {
+        free(d->remote_target);
+        d->remote_target = t;
+    }
+}
+
+static void handle_new_invite(hl_sip *s, hl_tx *tx, osip_message_t *m, const hl_peer *from)
+{
+    hl_sip_dialog *d = d_new(s, true);
+    if (!d) {
+        tx_respond(tx, m, 500, NULL, NULL, "out of memory");
+        return;
+    }
+    char *cid = NULL;
+    osip_call_id_to_str(m->call_id, &cid);
+    snprintf(d->call_id, sizeof d->call_id, "%s", cid ? cid : "");
+    osip_free(cid);
+    osip_generic_param_t *ft = NULL;
+    osip_from_get_tag(m->from, &ft);
+    snprintf(d->remote_tag, sizeof d->remote_tag, "%s", ft && ft->gvalue ? ft->gvalue : "");
+    d->remote_hdr = from_str(m->from);
+    char *to = from_str(m->to);
+    if (to && asprintf(&d->local_hdr, "%s;tag=%s", to, d->local_tag) < 0)
+        d->local_hdr = NULL;
+    free(to);
+    d->remote_target = uri_str(m->from->url);
+    update_target(d, m);
+    d->remote_cseq = (uint32_t)strtoul(m->cseq->number, NULL, 10);
+    d->peer = *from;
+    d->state = D_EARLY_IN;
+    snprintf(d->uas_key, sizeof d->uas_key, "%s|%s", d->call_id, d->remote_tag);
+    tx->d = d;
+    d_ref(d);
+    d->ist = tx;
+    if (!d->local_hdr || !d->remote_hdr || !d->remote_target) {
+        tx_respond(tx, m, 400, NULL, d->local_tag, "bad From/To/Contact");
+        d->app_gone = true;
+        d_terminate(d, 400, "rejected");
+        return;
+    }
+    hl_map_put(&s->dlg_tag, d->local_tag, d);
+    hl_map_put(&s->dlg_uas, d->uas_key, d);
+    tx_respond(tx, m, 100, NULL, NULL, NULL);
+
+    char why[128];
+    int r = msg_sdp(m, &d->remote, why, sizeof why);
+    if (r < 0) {
+        tx_respond(tx, m, 488, NULL, d->local_tag, why);
+        d->app_gone = true;
+        d_terminate(d, 488, "rejected");
+        return;
+    }
+    d->has_remote = r > 0;
+    if (s->shutting) {
+        tx_respond(tx, m, 503, "Shutting Down", d->local_tag, NULL);
+        d->app_gone = true;
+        d_terminate(d, 503, "rejected");
+        return;
+    }
+    char src[80], psrc[64];
+    hl_peer_str(from, psrc, sizeof psrc);
+    snprintf(src, sizeof src, "%s/%s", psrc, from->tp == HL_TP_TCP ? "tcp" : "udp");
+    char *from_uri = uri_str(m->from->url), *to_uri = uri_str(m->to->url);
+    char *ruri = uri_str(m->req_uri);
+    hl_sip_invite_info info = {
+        .call_id = d->call_id,
+        .from_user = m->from->url->username ? m->from->url->username : "",
+        .from_uri = from_uri ? from_uri : "",
+        .to_user = m->to->url->username ? m->to->url->username : "",
+        .request_uri = ruri ? ruri : "",
+        .source = src,
+        .offer = d->has_remote ? &d->remote : NULL,
+    };
+    hl_info("sip", "INVITE %s from %s (%s)", info.request_uri, src, d->call_id);
+    int rc = s->cb.on_invite ? s->cb.on_invite(s->app, d, &info) : 503;
+    free(from_uri);
+    free(to_uri);
+    free(ruri);
+    if (rc >= 300 && !d->terminated) {
+        tx_respond(tx, m, rc, NULL, d->local_tag, NULL);
+        d->app_gone = true;
+        d_terminate(d, rc, "rejected");
+    }
+}
+
+/* Sends a 2xx carrying our SDP on a server INVITE transaction and retransmits it until ACK. */
+static int answer_invite(hl_sip_dialog *d, hl_tx *tx, int cseq)
+{
+    hl_sip *s = d->sip;
+    osip_message_t *req = tx->tr->orig_request;
+    if (!req)
+        return -1;
+    hl_sdp ans;
+    if (d->has_remote) {
+        if (hl_sdp_negotiate(&d->remote, &d->local, &ans) < 0)
+            return -1;
+    } else {
+        ans = d->local; /* they did not offer: we offer in the 2xx, they answer in the ACK */
+    }
+    char sdp[HL_SIP_MAX_SDP];
+    int sl = dialog_sdp(d, &ans, sdp, sizeof sdp);
+    if (sl < 0)
+        return -1;
+    osip_message_t *r = make_response(s, req, 200, NULL, d->local_tag);
+    if (!r)
+        return -1;
+    add_contact(s, r, d->peer.tp);
+    osip_message_set_allow(r, HL_SIP_ALLOW);
+    osip_message_set_content_type(r, "application/sdp");
+    osip_message_set_body(r, sdp, (size_t)sl);
+    char *str = NULL;
+    size_t len = 0;
+    if (osip_message_to_str(r, &str, &len) != 0 || !str) {
+        osip_message_free(r);
+        return -1;
+    }
+    free(d->resp2xx);
+    d->resp2xx = malloc(len);
+    if (d->resp2xx)
+        memcpy(d->resp2xx, str, len);
+    d->resp2xx_len = d->resp2xx ? len : 0;
+    osip_free(str);
+    tx_post(tx, r, false);
+    wait_add(d, (uint32_t)cseq);
+    return 0;
+}
+
+static void handle_reinvite(hl_sip *s, hl_sip_dialog *d, hl_tx *tx, osip_message_t *m)
+{
+    if (d->state != D_CONFIRMED || d->reinv) {
+        tx_respond(tx, m, 491, NULL, NULL, NULL);
+        return;
+    }
+    char why[128];
+    hl_sdp offer;
+    int r = msg_sdp(m, &offer, why, sizeof why);
+    if (r < 0) {
+        tx_respond(tx, m, 488, NULL, NULL, why);
+        return;
+    }
+    d->remote_cseq = (uint32_t)strtoul(m->cseq->number, NULL, 10);
+    update_target(d, m);
+    tx->d = d;
+    d_ref(d);
+    d->reinv = tx;
+    if (r > 0) {
+        d->remote = offer;
+        d->has_remote = true;
+        if (s->cb.on_reoffer && !d->app_gone)
+            s->cb.on_reoffer(d->app, d, &offer);
+        if (d->terminated)
+            return;
+    } else {
+        d->has_remote = false; /* we offer; the answer comes in the ACK */
+    }
+    tx_respond(tx, m, 100, NULL, NULL, NULL);
+    if (answer_invite(d, tx, (int)d->remote_cseq) < 0)
+        tx_respond(tx, m, 488, NULL, NULL, "no common codec");
+}
+
+static void handle_ack(hl_sip *s, osip_message_t *m)
+{
+    osip_generic_param_t *tt = NULL;
+    osip_to_get_tag(m->to, &tt);
+    hl_sip_dialog *d = tt && tt->gvalue ? hl_map_get(&s->dlg_tag, tt->gvalue) : NULL;
+    if (!d || !d->waiting_ack || strtoul(m->cseq->number, NULL, 10) != d->ack_cseq)
+        return; /* ACK to nothing we wait for: dropped, as RFC 3261 says */
+    wait_remove(d);
+    hl_sdp ans;
+    char why[128];
+    if (!d->has_remote && msg_sdp(m, &ans, why, sizeof why) > 0) {
+        d->remote = ans;
+        d->has_remote = true;
+        if (s->cb.on_reoffer && !d->app_gone)
+            s->cb.on_reoffer(d->app, d, &ans);
+    }
+    if (d->terminated)
+        return;
+    if (d->state == D_ANSWERED) {
+        d->state = D_CONFIRMED;
+        if (d->bye_pending) {
+            send_bye(d);
+            return;
+        }
+        if (s->cb.on_confirmed && !d->app_gone)
+            s->cb.on_confirmed(d->app, d);
+    }
+}
+
+static void handle_cancel(hl_sip *s, hl_tx *tx, osip_message_t *m)
+{
+    char key[320];
+    tx_key(m, true, key, sizeof key);
+    /* the CANCEL's key names CANCEL; the INVITE's differs only in the method */
+    char *bar = strrchr(key, '|');
+    if (bar)
+        snprintf(bar + 1, sizeof key - (size_t)(bar + 1 - key), "INVITE");
+    hl_tx *ist = hl_map_get(&s->txs, key);
+    if (!ist || ist->dead || !ist->tr->orig_request) {
+        tx_respond(tx, m, 481, NULL, NULL, NULL);
+        return;
+    }
+    tx_respond(tx, m, 200, NULL, ist->d ? ist->d->local_tag : NULL, NULL);
+    hl_sip_dialog *d = ist->d;
+    if (d && d->state == D_EARLY_IN && !d->terminated) {
+        tx_respond(ist, ist->tr->orig_request, 487, NULL, d->local_tag, NULL);
+        hl_info("sip", "CANCEL of %s", d->call_id);
+        d_terminate(d, 487, "cancel");
+    }
+}
+
+/* "Signal=5\r\nDuration=160" or "5" */
+static int parse_info_dtmf(osip_message_t *m, char *digit, int *dur)
+{
+    const char *b;
+    size_t len;
+    if (!body_of(m, &b, &len))
+        return -1;
+    char buf[256];
+    if (len >= sizeof buf)
+        return -1;
+    memcpy(buf, b, len);
+    buf[len] = 0;
+    *dur = HL_SIP_DEFAULT_DTMF_MS;
+    char *sig = buf;
+    if (ctype_is(m, "application", "dtmf-relay")) {
+        sig = strcasestr(buf, "Signal=");
+        if (!sig)
+            return -1;
+        sig += 7;
+        char *du = strcasestr(buf, "Duration=");
+        if (du) {
+            int v = atoi(du + 9);
+            if (v > 0 && v < 60000)
+                *dur = v;
+        }
+    }
+    while (*sig == ' ')
+        sig++;
+    char c = (char)toupper((unsigned char)sig[0]);
+    if (sig[0] == '1' && (sig[1] == '0' || sig[1] == '1') && !isdigit((unsigned char)sig[2]))
+        c = sig[1] == '0' ? '*' : '#'; /* events 10 and 11 as numbers */
+    if (!((c >= '0' && c <= '9') || c == '*' || c == '#' || (c >= 'A' && c <= 'D')))
+        return -1;
+    *digit = c;
+    return 0;
+}
+
+static void handle_info(hl_sip *s, hl_sip_dialog *d, hl_tx *tx, osip_message_t *m)
+{
+    const char *b;
+    size_t len;
+    if (!body_of(m, &b, &len)) {
+        tx_respond(tx, m, 200, NULL, NULL, NULL);
+        return;
+    }
+    if (!ctype_is(m, "application", "dtmf-relay") && !ctype_is(m, "application", "dtmf")) {
+        tx_respond(tx, m, 415, NULL, NULL, NULL);
+        return;
+    }
+    char digit;
+    int dur;
+    if (parse_info_dtmf(m, &digit, &dur) < 0) {
+        tx_respond(tx, m, 400, NULL, NULL, "bad DTMF body");
+        return;
+    }
+    tx_respond(tx, m, 200, NULL, NULL, NULL);
+    if (s->cb.on_info_dtmf && !d->app_gone)
+        s->cb.on_info_dtmf(d->app, d, digit, dur);
+}
+
+static void handle_notify(hl_sip *s, hl_sip_dialog *d, hl_tx *tx, osip_message_t *m)
+{
+    tx_respond(tx, m, 200, NULL, NULL, NULL);
+    const char *ev = hdr_value(m, "event");
+    if (!ev)
+        ev = hdr_value(m, "o");
+    const char *b;
+    size_t len;
+    if (!ev || strncasecmp(ev, "refer", 5) != 0 || !body_of(m, &b, &len))
+        return;
+    /* message/sipfrag: "SIP/2.0 200 OK" */
+    if (len >= 11 && memcmp(b, "SIP/2.0 ", 8) == 0 && isdigit((unsigned char)b[8]) &&
+        isdigit((unsigned char)b[9]) && isdigit((unsigned char)b[10])) {
+        int code = (b[8] - '0') * 100 + (b[9] - '0') * 10 + (b[10] - '0');
+        if (s->cb.on_refer_status && !d->app_gone)
+            s->cb.on_refer_status(d->app, d, code);
+    }
+}
+
+typedef enum { M_SUPPORTED, M_NOT_ALLOWED, M_UNKNOWN } m_class;
+
+static m_class method_class(const char *m)
+{
+    static const char *const ok[] = { "INVITE", "ACK", "BYE", "CANCEL", "OPTIONS", "INFO", "NOTIFY" };
+    /* known SIP methods we do not take (yet): REGISTER arrives with agent log-in */
+    static const char *const no[] = { "REGISTER", "SUBSCRIBE", "PUBLISH", "MESSAGE", "REFER",
+                                      "PRACK", "UPDATE" };
+    for (size_t i = 0; i < sizeof ok / sizeof ok[0]; i++)
+        if (strcmp(m, ok[i]) == 0)
+            return M_SUPPORTED;
+    for (size_t i = 0; i < sizeof no / sizeof no[0]; i++)
+        if (strcmp(m, no[i]) == 0)
+            return M_NOT_ALLOWED;
+    return M_UNKNOWN;
+}
+
+static void handle_request(hl_sip *s, const hl_peer *from, osip_message_t *m)
+{
+    char ip[64];
+    hl_peer_str(from, ip, sizeof ip);
+    char *colon = strrchr(ip, ':');
+    int port = colon ? atoi(colon + 1) : 0;
+    if (colon) *colon = 0;
+    if (ip[0] == '[') { memmove(ip, ip + 1, strlen(ip)); ip[strlen(ip) - 1] = 0; }
+    osip_message_fix_last_via_header(m, ip, port); /* received= / rport= for symmetric replies */
+
+    char key[320];
+    tx_key(m, true, key, sizeof key);
+    hl_tx *tx = hl_map_get(&s->txs, key);
+    if (tx && !tx->dead) {
+        tx_post(tx, m, true); /* retransmission, or ACK to a non-2xx */
+        return;
+    }
+    if (MSG_IS_ACK(m)) {
+        handle_ack(s, m);
+        osip_message_free(m);
+        return;
+    }
+    osip_generic_param_t *tt = NULL;
+    osip_to_get_tag(m->to, &tt);
+    const char *to_tag = tt && tt->gvalue ? tt->gvalue : NULL;
+    hl_sip_dialog *d = NULL;
+    if (to_tag) {
+        d = hl_map_get(&s->dlg_tag, to_tag);
+        char *cid = NULL;
+        osip_call_id_to_str(m->call_id, &cid);
+        if (d && (!cid || strcmp(cid, d->call_id) != 0))
+            d = NULL;
+        osip_free(cid);
+    } else if (MSG_IS_INVITE(m)) {
+        /* initial INVITE again after its transaction ended: the same 2xx */
+        char *cid = NULL, uk[256];
+        osip_generic_param_t *ft = NULL;
+        osip_call_id_to_str(m->call_id, &cid);
+        osip_from_get_tag(m->from, &ft);
+        snprintf(uk, sizeof uk, "%s|%s", cid ? cid : "", ft && ft->gvalue ? ft->gvalue : "");
+        osip_free(cid);
+        hl_sip_dialog *od = hl_map_get(&s->dlg_uas, uk);
+        if (od) {
+            if (!od->terminated && od->state == D_ANSWERED && od->resp2xx)
+                send_raw(s, from, od->resp2xx, od->resp2xx_len);
+            osip_message_free(m);
+            return;
+        }
+    }
+    if (!d) {
+        uint8_t ip16[16];
+        hl_peer_ip16(from, ip16);
+        hl_rate_verdict v = hl_rate_check(s->rate, ip16, sip_now(s));
+        if (v != HL_RATE_OK) {
+            if (v == HL_RATE_REFUSE)
+                stateless_respond(s, from, m, 503, "Rate Limited");
+            hl_debug("sip", "rate limit: %s from %s", m->sip_method, ip);
+            osip_message_free(m);
+            return;
+        }
+    }
+    tx = tx_new(s, MSG_IS_INVITE(m) ? IST : NIST, m, from, NULL, TXP_OTHER);
+    if (!tx) {
+        hl_error("sip", "cannot create a transaction for %s", m->sip_method);
+        osip_message_free(m);
+        return;
+    }
+    /* run the request through the new transaction now, so that it is in Proceeding/Trying
+     * with m as its orig_request before anything answers it (nothing re-enters here: no
+     * app callback is registered for server-side receive events) */
+    tx_post(tx, m, true);
+    osip_event_t *evt;
+    while (!tx->dead && (evt = osip_fifo_tryget(tx->tr->transactionff)) != NULL)
+        osip_transaction_execute(tx->tr, evt);
+    if (tx->dead || tx->tr->orig_request != m)
+        return; /* osip refused it (it freed m) */
+
+    m_class mc = method_class(m->sip_method);
+    if (mc == M_UNKNOWN) {
+        tx_respond(tx, m, 501, NULL, NULL, NULL);
+    } else if (mc == M_NOT_ALLOWED) {
+        tx_respond(tx, m, 405, NULL, NULL, NULL);
+    } else if (MSG_IS_CANCEL(m)) {
+        handle_cancel(s, tx, m);
+    } else if (MSG_IS_OPTIONS(m)) {
+        tx_respond(tx, m, 200, NULL, d ? d->local_tag : "hl-options", NULL);
+    } else if (to_tag && !d) {
+        tx_respond(tx, m, 481, NULL, NULL, NULL);
+    } else if (MSG_IS_INVITE(m)) {
+        if (d) handle_reinvite(s, d, tx, m);
+        else handle_new_invite(s, tx, m, from);
+    } else if (!d) {
+        tx_respond(tx, m, 481, NULL, NULL, NULL); /* BYE/INFO/NOTIFY need a dialog */
+    } else if (MSG_IS_BYE(m)) {
+        tx_respond(tx, m, 200, NULL, NULL, NULL);
+        if (d->state == D_EARLY_IN && d->ist && d->ist->tr->orig_request)
+            tx_respond(d->ist, d->ist->tr->orig_request, 487, NULL, d->local_tag, NULL);
+        d_terminate(d, 0, "bye");
+    } else if (MSG_IS_INFO(m)) {
+        handle_info(s, d, tx, m);
+    } else if (MSG_IS_NOTIFY(m)) {
+        handle_notify(s, d, tx, m);
+    }
+}
+
+/* ------------------------------------------------------------------ incoming responses */
+
+static void handle_stray_response(hl_sip *s, osip_message_t *m)
+{
+    /* a retransmitted 2xx to our INVITE after the ICT ended: ACK it again */
+    if (m->status_code < 200 || m->status_code >= 300 || strcmp(m->cseq->method, "INVITE") != 0)
+        return;
+    osip_generic_param_t *ft = NULL;
+    osip_from_get_tag(m->from, &ft);
+    hl_sip_dialog *d = ft && ft->gvalue ? hl_map_get(&s->dlg_tag, ft->gvalue) : NULL;
+    if (d && d->ack_text)
+        send_raw(s, &d->peer, d->ack_text, d->ack_len);
+}
+
+static void send_ack_2xx(hl_sip_dialog *d, osip_message_t *resp)
+{
+    hl_sip *s = d->sip;
+    char branch[48], buf[HL_SIP_MAX_REQUEST];
+    sip_new_id(s, branch, sizeof branch, "z9hG4bK");
+    int n = build_request(s, d, "ACK", d->remote_target, d->remote_hdr,
+                          (uint32_t)strtoul(resp->cseq->number, NULL, 10), branch, NULL, NULL,
+                          NULL, buf, sizeof buf);
+    if (n < 0)
+        return;
+    /* "CSeq: n ACK" */
+    free(d->ack_text);
+    d->ack_text = malloc((size_t)n);
+    if (!d->ack_text)
+        return;
+    memcpy(d->ack_text, buf, (size_t)n);
+    d->ack_len = (size_t)n;
+    send_raw(s, &d->peer, buf, (size_t)n);
+}
+
+static void ict_2xx(hl_sip *s, hl_tx *tx, hl_sip_dialog *d, osip_message_t *m)
+{
+    if (tx->purpose == TXP_REINVITE) {
+        send_ack_2xx(d, m);
+        hl_sdp ans;
+        char why[128];
+        if (msg_sdp(m, &ans, why, sizeof why) > 0) {
+            d->remote = ans;
+            d->has_remote = true;
+        }
+        return;
+    }
+    osip_generic_param_t *tt = NULL;
+    osip_to_get_tag(m->to, &tt);
+    snprintf(d->remote_tag, sizeof d->remote_tag, "%s", tt && tt->gvalue ? tt->gvalue : "");
+    char *to = from_str(m->to);
+    if (to) {
+        free(d->remote_hdr);
+        d->remote_hdr = to;
+    }
+    update_target(d, m);
+    send_ack_2xx(d, m);
+    if (d->terminated || d->bye_pending || d->cancel_pending || d->state == D_CANCELLING) {
+        send_bye(d); /* our CANCEL crossed their 2xx */
+        return;
+    }
+    d->state = D_CONFIRMED;
+    char why[128];
+    int r = msg_sdp(m, &d->remote, why, sizeof why);
+    if (r <= 0) {
+        hl_warn("sip", "2xx to our INVITE %s has %s: hanging up", d->call_id,
+                r < 0 ? why : "no SDP");
+        send_bye(d);
+        d_terminate(d, 488, "rejected");
+        return;
+    }
+    d->has_remote = true;
+    if (s->cb.on_answered && !d->app_gone)
+        s->cb.on_answered(d->app, d, &d->remote);
+}
+
+static void send_cancel(hl_sip_dialog *d)
+{
+    hl_sip *s = d->sip;
+    char buf[HL_SIP_MAX_REQUEST];
+    /* CANCEL repeats the INVITE's Request-URI, branch, From, To (no tag) and CSeq number */
+    int n = build_request(s, d, "CANCEL", d->invite_uri, d->invite_to, d->ict ?
+                          (uint32_t)strtoul(d->ict->tr->cseq->number, NULL, 10) : 1,
+                          d->invite_branch, NULL, NULL, NULL, buf, sizeof buf);
+    d->state = D_CANCELLING;
+    if (n < 0 || !send_request(s, d, buf, (size_t)n, TXP_CANCEL))
+        hl_warn("sip", "cannot send CANCEL for %s", d->call_id);
+}
+
+static void cb_client(int type, osip_transaction_t *tr, osip_message_t *m)
+{
+    hl_tx *tx = tr->reserved1;
+    if (!tx || !tx->d || !m)
+        return;
+    hl_sip *s = tx->sip;
+    hl_sip_dialog *d = tx->d;
+    int code = m->status_code;
+    switch (tx->purpose) {
+    case TXP_INVITE:
+        if (code < 200) {
+            d->got_provisional = true;
+            if (d->cancel_pending) {
+                d->cancel_pending = false;
+                send_cancel(d);
+            } else if (d->state == D_CALLING) {
+                d->state = D_EARLY_OUT;
+            }
+            if (code > 100 && s->cb.on_progress && !d->app_gone && !d->terminated)
+                s->cb.on_progress(d->app, d, code);
+        } else if (code < 300) {
+            if (type == OSIP_ICT_STATUS_2XX_RECEIVED)
+                ict_2xx(s, tx, d, m);
+        } else {
+            bool ours = d->state == D_CANCELLING || d->cancel_pending;
+            d_terminate(d, code, ours ? "local" : "rejected");
+        }
+        break;
+    case TXP_REINVITE:
+        if (code >= 200 && code < 300)
+            ict_2xx(s, tx, d, m);
+        else if (code == 481 || code == 408) /* RFC 3261 14.1: the dialog is gone */
+            send_bye(d), d_terminate(d, code, "rejected");
+        break;
+    case TXP_BYE:
+        if (code >= 200)
+            d_terminate(d, 0, "local");
+        break;
+    case TXP_REFER:
+        if (code >= 300 && s->cb.on_refer_status && !d->app_gone && !d->terminated)
+            s->cb.on_refer_status(d->app, d, code);
+        break;
+    default:
+        break;
+    }
+}
+
+static void cb_timeout(int type, osip_transaction_t *tr, osip_message_t *m)
+{
+    hl_tx *tx = tr->reserved1;
+    if (!tx || !tx->d)
+        return;
+    hl_sip_dialog *d = tx->d;
+    hl_sip *s = tx->sip;
+    hl_warn("sip", "%s in %s timed out", tx->purpose == TXP_INVITE ? "INVITE" : "request",
+            d->call_id);
+    switch (tx->purpose) {
+    case TXP_INVITE:
+        d_terminate(d, 408, d->state == D_CANCELLING ? "local" : "timeout");
+        break;
+    case TXP_BYE:
+        d_terminate(d, 0, "local");
+        break;
+    case TXP_REFER:
+        if (s->cb.on_refer_status && !d->app_gone && !d->terminated)
+            s->cb.on_refer_status(d->app, d, 408);
+        break;
+    case TXP_REINVITE:
+        send_bye(d);
+        d_terminate(d, 408, "timeout");
+        break;
+    default:
+        break;
+    }
+}
+
+static void cb_tp_error(int type, osip_transaction_t *tr, int error)
+{
+    hl_tx *tx = tr->reserved1;
+    if (!tx)
+        return;
+    char p[64];
+    hl_peer_str(&tx->peer, p, sizeof p);
+    hl_warn("sip", "transport error sending to %s", p);
+    if (tx->d && (tx->purpose == TXP_INVITE || tx->purpose == TXP_BYE))
+        d_terminate(tx->d, 503, "transport");
+}
+
+static void handle_response(hl_sip *s, osip_message_t *m)
+{
+    char key[320];
+    tx_key(m, false, key, sizeof key);
+    hl_tx *tx = hl_map_get(&s->txs, key);
+    if (tx && !tx->dead) {
+        tx_post(tx, m, true);
+        return;
+    }
+    handle_stray_response(s, m);
+    osip_message_free(m);
+}
+
+/* ------------------------------------------------------------------ receive path */
+
+static void reject_raw(hl_sip *s, const hl_peer *from, const char *buf, size_t len, const char *why)
+{
+    char p[64];
+    hl_peer_str(from, p, sizeof p);
+    if (hl_sipmsg_is_response(buf, len)) {
+        hl_warn("sip", "dropped a malformed response from %s: %s", p, why);
+        return;
+    }
+    uint8_t ip16[16];
+    hl_peer_ip16(from, ip16);
+    if (hl_rate_check(s->rate, ip16, sip_now(s)) != HL_RATE_OK)
+        return; /* junk floods are not answered */
+    char out[HL_SIP_MAX_RESPONSE];
+    int n = hl_sipmsg_raw_response(buf, len, 400, "Bad Request", why, s->ua, out, sizeof out);
+    if (n < 0) {
+        hl_warn("sip", "dropped a malformed message from %s (%s): not enough to answer", p, why);
+        return;
+    }
+    hl_info("sip", "400 to %s: %s", p, why);
+    send_raw(s, from, out, (size_t)n);
+}
+
+static bool parsed_ok(osip_message_t *m, const char **why)
+{
+    osip_via_t *via = osip_list_get(&m->vias, 0);
+    if (!via || !via->host) { *why = "bad Via"; return false; }
+    if (!m->call_id || !m->call_id->number) { *why = "bad Call-ID"; return false; }
+    if (!m->from || !m->from->url) { *why = "bad From"; return false; }
+    if (!m->to || !m->to->url) { *why = "bad To"; return false; }
+    if (!m->cseq || !m->cseq->method || !m->cseq->number) { *why = "bad CSeq"; return false; }
+    if (MSG_IS_RESPONSE(m)) {
+        if (m->status_code < 100 || m->status_code > 699) { *why = "bad status code"; return false; }
+    } else if (!m->sip_method || !m->req_uri || !m->req_uri->scheme) {
+        *why = "bad request line";
+        return false;
+    }
+    return true;
+}
+
+static void sip_rx(void *ctx, const hl_peer *from, const char *buf, size_t len)
+{
+    hl_sip *s = ctx;
+    if (s->closed)
+        return;
+    /* CRLF keep-alives (RFC 5626) are not messages */
+    size_t k = 0;
+    while (k < len && (buf[k] == '\r' || buf[k] == '\n'))
+        k++;
+    if (k == len)
+        return;
+    char why[160];
+    size_t mlen;
+    if (hl_sipmsg_check(buf, len, s->max_message, &mlen, why, sizeof why) < 0) {
+        reject_raw(s, from, buf, len, why);
+        return;
+    }
+    osip_message_t *m;
+    if (osip_message_init(&m) != 0)
+        return;
+    const char *pwhy = "unparseable message";
+    if (osip_message_parse(m, buf, mlen) != 0 || !parsed_ok(m, &pwhy)) {
+        osip_message_free(m);
+        reject_raw(s, from, buf, len, pwhy);
+        return;
+    }
+    s->depth++;
+    if (MSG_IS_RESPONSE(m))
+        handle_response(s, m);
+    else
+        handle_request(s, from, m);
+    s->depth--;
+    sip_pump(s);
+}
+
+/* ------------------------------------------------------------------ timers */
+
+static void retransmit_2xx(hl_sip *s)
+{
+    uint64_t now = sip_now(s);
+    hl_sip_dialog *d = s->waiting, *nx;
+    for (; d; d = nx) {
+        nx = d->wnext;
+        if (now >= d->retx_deadline) {
+            wait_remove(d);
+            hl_warn("sip", "no ACK for our 2xx in %s", d->call_id);
+            if (d->state == D_ANSWERED) {
+                d->state = D_CONFIRMED;
+                send_bye(d);
+                d_terminate(d, 408, "timeout");
+            }
+            continue;
+        }
+        if (now >= d->next_retx && d->resp2xx && d->peer.tp == HL_TP_UDP) {
+            send_raw(s, &d->peer, d->resp2xx, d->resp2xx_len);
+            d->retx_interval = d->retx_interval * 2 > HL_SIP_T2_MS ? HL_SIP_T2_MS : d->retx_interval * 2;
+            d->next_retx = now + d->retx_interval;
+        }
+    }
+}
+
+static void linger_expire(hl_sip *s, bool all)
+{
+    uint64_t now = sip_now(s);
+    while (s->linger && (all || s->linger->linger_until <= now)) {
+        hl_sip_dialog *d = s->linger;
+        s->linger = d->lnext;
+        if (!s->linger)
+            s->linger_tail = NULL;
+        if (hl_map_get(&s->dlg_uas, d->uas_key) == d)
+            hl_map_del(&s->dlg_uas, d->uas_key);
+        d_unref(d);
+    }
+}
+
+static void tick_cb(uv_timer_t *t)
+{
+    hl_sip *s = t->data;
+    s->depth++;
+    osip_timers_ict_execute(s->osip);
+    osip_timers_ist_execute(s->osip);
+    osip_timers_nict_execute(s->osip);
+    osip_timers_nist_execute(s->osip);
+    osip_ict_execute(s->osip);
+    osip_ist_execute(s->osip);
+    osip_nict_execute(s->osip);
+    osip_nist_execute(s->osip);
+    retransmit_2xx(s);
+    linger_expire(s, false);
+    s->depth--;
+    sip_pump(s);
+}
+
+/* ------------------------------------------------------------------ life cycle */
+
+hl_sip *hl_sip_new(uv_loop_t *uv, const hl_sip_cfg *cfg, const hl_sip_callbacks *cb, void *app)
+{
+    hl_sip *s = calloc(1, sizeof *s);
+    if (!s)
+        return NULL;
+    s->uv = uv;
+    s->cb = *cb;
+    s->app = app;
+    snprintf(s->addr, sizeof s->addr, "%s", cfg->addr ? cfg->addr : "127.0.0.1");
+    const char *adv = cfg->advertise_addr && cfg->advertise_addr[0] ? cfg->advertise_addr : s->addr;
+    if (strcmp(adv, "0.0.0.0") == 0 || strcmp(adv, "::") == 0)
+        adv = "127.0.0.1";
+    snprintf(s->adv, sizeof s->adv, "%s", adv);
+    snprintf(s->ua, sizeof s->ua, "%s", cfg->user_agent ? cfg->user_agent : "hotline");
+    s->max_message = cfg->max_message > 0 ? (size_t)cfg->max_message : HL_SIP_DEFAULT_MAX_MESSAGE;
+    s->rate = hl_rate_new(cfg->rate_per_sec);
+    if (getrandom(&s->rnd_seed, sizeof s->rnd_seed, 0) != sizeof s->rnd_seed)
+        s->rnd_seed = uv_hrtime() ^ ((uint64_t)getpid() << 32);
+    hl_map_init(&s->txs);
+    hl_map_init(&s->dlg_tag);
+    hl_map_init(&s->dlg_uas);
+    if (!s->rate || osip_init(&s->osip) != 0) {
+        hl_error("sip", "cannot initialise libosip2");
+        hl_rate_free(s->rate);
+        free(s);
+        return NULL;
+    }
+    osip_set_application_context(s->osip, s);
+    osip_set_cb_send_message(s->osip, cb_send);
+    for (int t = OSIP_ICT_STATUS_1XX_RECEIVED; t <= OSIP_ICT_STATUS_6XX_RECEIVED; t++)
+        osip_set_message_callback(s->osip, t, cb_client);
+    for (int t = OSIP_NICT_STATUS_1XX_RECEIVED; t <= OSIP_NICT_STATUS_6XX_RECEIVED; t++)
+        osip_set_message_callback(s->osip, t, cb_client);
+    osip_set_message_callback(s->osip, OSIP_ICT_STATUS_TIMEOUT, cb_timeout);
+    osip_set_message_callback(s->osip, OSIP_NICT_STATUS_TIMEOUT, cb_timeout);
+    for (int t = OSIP_ICT_KILL_TRANSACTION; t <= OSIP_NIST_KILL_TRANSACTION; t++)
+        osip_set_kill_transaction_callback(s->osip, t, cb_kill);
+    for (int t = OSIP_ICT_TRANSPORT_ERROR; t <= OSIP_NIST_TRANSPORT_ERROR; t++)
+        osip_set_transport_error_callback(s->osip, t, cb_tp_error);
+    char err[256];
+    s->tp = hl_transport_new(uv, s->addr, cfg->port, s->max_message, sip_rx, s, err, sizeof err);
+    if (!s->tp) {
+        hl_error("sip", "%s", err);
+        osip_release(s->osip);
+        hl_rate_free(s->rate);
+        free(s);
+        return NULL;
+    }
+    uv_timer_init(uv, &s->tick);
+    uv_timer_init(uv, &s->grace);
+    uv_idle_init(uv, &s->idle);
+    s->tick.data = s->grace.data = s->idle.data = s;
+    s->handles = 3;
+    uv_timer_start(&s->tick, tick_cb, HL_SIP_TICK_MS, HL_SIP_TICK_MS);
+    hl_info("sip", "listening on %s:%d (udp, tcp)", s->addr, hl_transport_port(s->tp));
+    return s;
+}
+
+int hl_sip_port(const hl_sip *s) { return hl_transport_port(s->tp); }
+
+static void collect_dialog(void *val, void *arg)
+{
+    hl_sip_dialog ***pp = arg;
+    *(*pp)++ = val;
+}
+
+/* Snapshot of live dialogs (the table changes while we end them). */
+static hl_sip_dialog **all_dialogs(hl_sip *s, size_t *n)
+{
+    *n = s->dlg_tag.n;
+    hl_sip_dialog **all = *n ? malloc(*n * sizeof *all) : NULL;
+    if (!all) {
+        *n = 0;
+        return NULL;
+    }
+    hl_sip_dialog **p = all;
+    hl_map_each(&s->dlg_tag, collect_dialog, &p);
+    for (size_t i = 0; i < *n; i++)
+        d_ref(all[i]);
+    return all;
+}
+
+static void sip_handle_closed(uv_handle_t *h)
+{
+    hl_sip *s = h->data;
+    if (--s->handles > 0)
+        return;
+    void (*done)(void *) = s->done;
+    void *arg = s->done_arg;
+    free(s);
+    if (done)
+        done(arg);
+}
+
+static void transport_closed(void *arg)
+{
+    hl_sip *s = arg;
+    sip_handle_closed((uv_handle_t *)&s->tick);
+}
+
+static void free_tx_cb(void *val, void *arg)
+{
+    hl_tx *tx = val;
+    hl_tx **list = arg;
+    tx->next_dead = *list;
+    *list = tx;
+}
+
+static void sip_finish(hl_sip *s)
+{
+    if (s->closed)
+        return;
+    size_t n;
+    hl_sip_dialog **all = all_dialogs(s, &n);
+    for (size_t i = 0; i < n; i++) {
+        d_terminate(all[i], 0, "local");
+        d_unref(all[i]);
+    }
+    free(all);
+    s->closed = true;
+    s->depth++; /* nothing runs from here */
+    hl_tx *list = NULL;
+    hl_map_each(&s->txs, free_tx_cb, &list);
+    hl_map_free(&s->txs);
+    while (list) {
+        hl_tx *tx = list;
+        list = tx->next_dead;
+        tx->dead = true;
+        tx->queued = false;
+        osip_remove_transaction(s->osip, tx->tr);
+        tx->next_dead = s->dead;
+        s->dead = tx;
+    }
+    s->runq = s->runq_tail = NULL;
+    for (hl_tx *tx = s->dead; tx; tx = tx->next_dead)
+        tx->queued = false;
+    tx_free_dead(s);
+    while (s->waiting)
+        wait_remove(s->waiting);
+    linger_expire(s, true);
+    hl_map_free(&s->dlg_tag);
+    hl_map_free(&s->dlg_uas);
+    osip_release(s->osip);
+    hl_rate_free(s->rate);
+    uv_timer_stop(&s->tick);
+    uv_timer_stop(&s->grace);
+    uv_idle_stop(&s->idle);
+    s->handles++; /* the transport counts as one handle */
+    uv_close((uv_handle_t *)&s->tick, sip_handle_closed);
+    uv_close((uv_handle_t *)&s->grace, sip_handle_closed);
+    uv_close((uv_handle_t *)&s->idle, sip_handle_closed);
+    hl_transport_close(s->tp, transport_closed, s);
+}
+
+static void grace_poll(uv_timer_t *t)
+{
+    hl_sip *s = t->data;
+    /* done when every dialog ended (BYEs answered) or the grace period is over */
+    if (s->dlg_tag.n == 0 || sip_now(s) >= s->grace_deadline)
+        sip_finish(s);
+}
+
+void hl_sip_shutdown(hl_sip *s, void (*done)(void *), void *arg)
+{
+    if (s->shutting)
+        return;
+    s->shutting = true;
+    s->done = done;
+    s->done_arg = arg;
+    size_t n;
+    hl_sip_dialog **all = all_dialogs(s, &n);
+    s->depth++;
+    for (size_t i = 0; i < n; i++) {
+        hl_sip_dialog_hangup(all[i]);
+        d_unref(all[i]);
+    }
+    free(all);
+    s->depth--;
+    sip_pump(s);
+    s->grace_deadline = sip_now(s) + HL_SIP_SHUTDOWN_GRACE_MS;
+    uv_timer_start(&s->grace, grace_poll, HL_SIP_TICK_MS, HL_SIP_TICK_MS);
+}
+
+/* ------------------------------------------------------------------ dialog API */
+
+void hl_sip_dialog_set_app(hl_sip_dialog *d, void *app_dialog) { d->app = app_dialog; }
+
+void hl_sip_dialog_set_local_sdp(hl_sip_dialog *d, const hl_sdp *local)
+{
+    d->local = *local;
+    d->has_local = true;
+}
+
+const char *hl_sip_dialog_call_id(const hl_sip_dialog *d) { return d->call_id; }
+
+int hl_sip_dialog_ring(hl_sip_dialog *d)
+{
+    if (d->terminated || d->state != D_EARLY_IN || !d->ist || !d->ist->tr->orig_request)
+        return -1;
+    hl_sip *s = d->sip;
+    sip_enter(s);
+    osip_message_t *r = make_response(s, d->ist->tr->orig_request, 180, NULL, d->local_tag);
+    if (r) {
+        add_contact(s, r, d->peer.tp);
+        tx_post(d->ist, r, false);
+    }
+    sip_leave(s);
+    return r ? 0 : -1;
+}
+
+int hl_sip_dialog_answer(hl_sip_dialog *d)
+{
+    if (d->terminated || d->state != D_EARLY_IN || !d->ist || !d->has_local)
+        return -1;
+    hl_sip *s = d->sip;
+    sip_enter(s);
+    int rc = answer_invite(d, d->ist, (int)d->remote_cseq);
+    if (rc == 0)
+        d->state = D_ANSWERED;
+    sip_leave(s);
+    return rc;
+}
+
+int hl_sip_dialog_reject(hl_sip_dialog *d, int code, const char *reason)
+{
+    if (d->terminated || d->state != D_EARLY_IN || !d->ist || !d->ist->tr->orig_request ||
+        code < 300 || code > 699)
+        return -1;
+    hl_sip *s = d->sip;
+    sip_enter(s);
+    tx_respond(d->ist, d->ist->tr->orig_request, code, reason, d->local_tag, NULL);
+    d_terminate(d, code, "local");
+    sip_leave(s);
+    return 0;
+}
+
+/* Status for hangup() of an unanswered inbound call: the caller hears "unavailable". */
+#define HL_SIP_HANGUP_EARLY_CODE 480
+
+void hl_sip_dialog_hangup(hl_sip_dialog *d)
+{
+    if (d->terminated)
+        return;
+    hl_sip *s = d->sip;
+    sip_enter(s);
+    switch (d->state) {
+    case D_EARLY_IN:
+        if (d->ist && d->ist->tr->orig_request)
+            tx_respond(d->ist, d->ist->tr->orig_request, HL_SIP_HANGUP_EARLY_CODE, NULL,
+                       d->local_tag, NULL);
+        d_terminate(d, HL_SIP_HANGUP_EARLY_CODE, "local");
+        break;
+    case D_ANSWERED:
+        d->bye_pending = true; /* BYE only after their ACK (RFC 3261 15) */
+        break;
+    case D_CONFIRMED:
+        send_bye(d);
+        break;
+    case D_CALLING:
+        d->cancel_pending = true; /* CANCEL only after a provisional response (RFC 3261 9.1) */
+        break;
+    case D_EARLY_OUT:
+        send_cancel(d);
+        break;
+    case D_CANCELLING:
+    case D_BYE_SENT:
+        break;
+    }
+    sip_leave(s);
+}
+
+static int send_reinvite(hl_sip_dialog *d)
+{
+    char sdp[HL_SIP_MAX_SDP];
+    int sl = dialog_sdp(d, &d->local, sdp, sizeof sdp);
+    if (sl < 0)
+        return -1;
+    hl_tx *tx = send_in_dialog(d->sip, d, "INVITE", NULL, "application/sdp", sdp, TXP_REINVITE);
+    if (!tx)
+        return -1;
+    d->reinv = tx;
+    return 0;
+}
+
+int hl_sip_dialog_hold(hl_sip_dialog *d, bool hold)
+{
+    if (d->terminated || d->state != D_CONFIRMED || d->reinv || d->waiting_ack || !d->has_local)
+        return -1;
+    hl_sip *s = d->sip;
+    sip_enter(s);
+    d->local.dir = hold ? HL_SDP_SENDONLY : HL_SDP_SENDRECV;
+    int rc = send_reinvite(d);
+    sip_leave(s);
+    return rc;
+}
+
+int hl_sip_dialog_refer(hl_sip_dialog *d, const char *target_uri)
+{
+    if (d->terminated || d->state != D_CONFIRMED || !target_uri || strpbrk(target_uri, "\r\n<>"))
+        return -1;
+    hl_sip *s = d->sip;
+    sip_enter(s);
+    char extra[600];
+    /* Referred-By is our own identity in this dialog (RFC 3892) */
+    snprintf(extra, sizeof extra, "Refer-To: <%s>\r\nReferred-By: %s\r\n", target_uri,
+             d->local_hdr);
+    hl_tx *tx = send_in_dialog(s, d, "REFER", extra, NULL, NULL, TXP_REFER);
+    sip_leave(s);
+    return tx ? 0 : -1;
+}
+
+/* ------------------------------------------------------------------ outbound calls */
+
+/* Destination of a sip: URI: IP literal (or localhost), port, ;transport=tcp. */
+static int uri_peer(const char *uri, hl_peer *p, char *host, size_t hostlen)
+{
+    osip_uri_t *u = NULL;
+    if (osip_uri_init(&u) != 0)
+        return -1;
+    int rc = -1;
+    if (osip_uri_parse(u, uri) == 0 && u->host && u->scheme && strcasecmp(u->scheme, "sip") == 0) {
+        const char *h = strcmp(u->host, "localhost") == 0 ? "127.0.0.1" : u->host;
+        char h6[64];
+        if (h[0] == '[') { /* [v6] */
+            snprintf(h6, sizeof h6, "%s", h + 1);
+            char *e = strchr(h6, ']');
+            if (e) *e = 0;
+            h = h6;
+        }
+        int port = u->port ? atoi(u->port) : 5060;
+        memset(p, 0, sizeof *p);
+        if (port > 0 && port < 65536 &&
+            (uv_ip4_addr(h, port, (struct sockaddr_in *)&p->sa) == 0 ||
+             uv_ip6_addr(h, port, (struct sockaddr_in6 *)&p->sa) == 0)) {
+            osip_uri_param_t *tp = NULL;
+            osip_uri_uparam_get_byname(u, "transport", &tp);
+            p->tp = tp && tp->gvalue && strcasecmp(tp->gvalue, "tcp") == 0 ? HL_TP_TCP : HL_TP_UDP;
+            snprintf(host, hostlen, "%s", h);
+            rc = 0;
+        }
+    }
+    osip_uri_free(u);
+    return rc;
+}
+
+hl_sip_dialog *hl_sip_invite(hl_sip *s, const char *uri, const char *from_user,
+                             const hl_sdp *offer, void *app_dialog)
+{
+    hl_peer peer;
+    char host[64];
+    if (s->shutting || !uri || strpbrk(uri, "\r\n <>\"") || uri_peer(uri, &peer, host, sizeof host) < 0) {
+        hl_warn("sip", "cannot call '%s': need sip:user@IP[:port][;transport=tcp]", uri ? uri : "");
+        return NULL;
+    }
+    const char *fu = from_user && from_user[0] ? from_user : "hotline";
+    for (const char *c = fu; *c; c++)
+        if (!isalnum((unsigned char)*c) && !strchr("-_.!~*'()&=+$,;?/", *c)) {
+            hl_warn("sip", "bad caller id '%s'", fu);
+            return NULL;
+        }
+    hl_sip_dialog *d = d_new(s, false);
+    if (!d)
+        return NULL;
+    sip_enter(s);
+    char cid[64];
+    sip_new_id(s, cid, sizeof cid, "hl");
+    snprintf(d->call_id, sizeof d->call_id, "%s@%s", cid, s->adv);
+    d->app = app_dialog;
+    d->peer = peer;
+    d->state = D_CALLING;
+    d->local = *offer;
+    d->has_local = true;
+    if (asprintf(&d->local_hdr, "<sip:%s@%s:%d>;tag=%s", fu, s->adv, hl_transport_port(s->tp),
+                 d->local_tag) < 0)
+        d->local_hdr = NULL;
+    if (asprintf(&d->invite_to, "<%s>", uri) < 0)
+        d->invite_to = NULL;
+    d->remote_hdr = dupstr(d->invite_to);
+    d->remote_target = strdup(uri);
+    d->invite_uri = strdup(uri);
+    sip_new_id(s, d->invite_branch, sizeof d->invite_branch, "z9hG4bK");
+    char sdp[HL_SIP_MAX_SDP], buf[HL_SIP_MAX_REQUEST];
+    int sl = dialog_sdp(d, offer, sdp, sizeof sdp);
+    int n = -1;
+    if (sl > 0 && d->local_hdr && d->invite_to && d->remote_hdr && d->remote_target && d->invite_uri)
+        n = build_request(s, d, "INVITE", uri, d->invite_to, d->local_cseq, d->invite_branch,
+                          "Allow: " HL_SIP_ALLOW "\r\n", "application/sdp", sdp, buf, sizeof buf);
+    hl_tx *tx = n > 0 ? send_request(s, d, buf, (size_t)n, TXP_INVITE) : NULL;
+    if (!tx) {
+        d->app_gone = true;
+        d_terminate(d, 500, "local");
+        sip_leave(s);
+        return NULL;
+    }
+    d->ict = tx;
+    hl_map_put(&s->dlg_tag, d->local_tag, d);
+    hl_info("sip", "INVITE %s (%s)", uri, d->call_id);
+    sip_leave(s);
+    return d;
+}
+
+void hl_sip_inject(hl_sip *s, const char *ip, int port, bool tcp, const char *buf, size_t len)
+{
+    hl_peer p;
+    memset(&p, 0, sizeof p);
+    if (uv_ip4_addr(ip, port, (struct sockaddr_in *)&p.sa) != 0 &&
+        uv_ip6_addr(ip, port, (struct sockaddr_in6 *)&p.sa) != 0)
+        return;
+    p.tp = tcp ? HL_TP_TCP : HL_TP_UDP;
+    sip_rx(s, &p, buf, len);
+}

@@ -1,0 +1,84 @@
+/* sip_int.h — internals shared by the files of the SIP stack (not for other subsystems).
+ *
+ *   sip_map.c        string-keyed hash index (transactions by branch, dialogs by tag, TCP
+ *                    connections by peer) — so no packet scans a list
+ *   sip_rate.c       per-source-IP token buckets in a small expiring hash table
+ *   sip_msg.c        raw-text checks before libosip2 parses, and the 400 built from raw text
+ *   sip_transport.c  UDP and TCP on libuv: receive, framing, send, connection reuse
+ *   sip.c            osip_t, transactions, dialogs, the public API of sip.h */
+#ifndef HL_SIP_INT_H
+#define HL_SIP_INT_H
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <netinet/in.h>
+#include <uv.h>
+
+/* ---- hash index ---- */
+typedef struct hl_map_ent {
+    struct hl_map_ent *next;
+    void *val;
+    uint32_t hash;
+    char key[];          /* NUL-terminated copy */
+} hl_map_ent;
+
+typedef struct hl_map {
+    hl_map_ent **b;
+    size_t nb, n;
+} hl_map;
+
+void  hl_map_init(hl_map *m);
+void  hl_map_free(hl_map *m);                       /* frees entries, not values */
+int   hl_map_put(hl_map *m, const char *key, void *val);   /* replaces; 0 or -1 (no memory) */
+void *hl_map_get(const hl_map *m, const char *key);
+void *hl_map_del(hl_map *m, const char *key);        /* returns the removed value */
+/* Calls fn for every value (fn must not change the map). */
+void  hl_map_each(const hl_map *m, void (*fn)(void *val, void *arg), void *arg);
+
+/* ---- rate limit ---- */
+typedef enum { HL_RATE_OK, HL_RATE_REFUSE, HL_RATE_DROP } hl_rate_verdict;
+typedef struct hl_rate hl_rate;
+hl_rate *hl_rate_new(int per_sec);
+void     hl_rate_free(hl_rate *r);
+/* One request from ip (16 bytes, v4-mapped for IPv4) at now_ms. */
+hl_rate_verdict hl_rate_check(hl_rate *r, const uint8_t ip[16], uint64_t now_ms);
+
+/* ---- raw message checks ---- */
+/* Checks what libosip2 tolerates but we must refuse.  Returns 0, or -1 with why[] set.
+ * *body_len is set to the Content-Length (UDP: excess bytes are ignored, RFC 3261 18.3). */
+int  hl_sipmsg_check(const char *buf, size_t len, size_t max_message, size_t *msg_len,
+                     char *why, size_t whylen);
+/* Builds "SIP/2.0 <code> <reason>" copying Via/From/To/Call-ID/CSeq from the raw request, with
+ * a Warning; returns length, or -1 when those headers cannot be found (then drop). */
+int  hl_sipmsg_raw_response(const char *buf, size_t len, int code, const char *reason,
+                            const char *warning, const char *ua, char *out, size_t outlen);
+/* True if buf starts like a response ("SIP/2.0 "). */
+bool hl_sipmsg_is_response(const char *buf, size_t len);
+/* Content-Length from a header block (compact "l" too); -1 when absent, -2 when malformed. */
+long hl_sipmsg_content_length(const char *hdr, size_t hdrlen);
+
+/* ---- transport ---- */
+typedef enum { HL_TP_UDP, HL_TP_TCP } hl_tp;
+
+typedef struct hl_peer {
+    struct sockaddr_storage sa;
+    hl_tp tp;
+} hl_peer;
+
+/* "ip:port" (IPv6 as [ip]:port) */
+void hl_peer_str(const hl_peer *p, char *out, size_t outlen);
+void hl_peer_ip16(const hl_peer *p, uint8_t ip[16]);
+
+typedef struct hl_transport hl_transport;
+/* Called for every complete message (one datagram, or one framed TCP message). */
+typedef void (*hl_transport_rx)(void *ctx, const hl_peer *from, const char *buf, size_t len);
+
+hl_transport *hl_transport_new(uv_loop_t *uv, const char *addr, int port, size_t max_message,
+                               hl_transport_rx rx, void *ctx, char *err, size_t errlen);
+int   hl_transport_port(const hl_transport *t);
+/* Sends to peer over its transport; TCP reuses the peer's connection or connects. 0 / -1. */
+int   hl_transport_send(hl_transport *t, const hl_peer *to, const char *buf, size_t len);
+/* Closes everything; done(arg) when all handles are closed. */
+void  hl_transport_close(hl_transport *t, void (*done)(void *), void *arg);
+
+#endif
