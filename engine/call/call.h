@@ -32,4 +32,15 @@ json_t  *hl_call_describe(const hl_call *call);
 int      hl_call_leg_count(const hl_call *call);
 const hl_cdr *hl_call_cdr(const hl_call *call, int leg_index);
 
+/* ---- for the simulator and tests (same code path, just observed) ---- */
+/* Counts the times the call began to wait for keys (a collect, a barge-in play, a
+ * recording with stop keys); the simulated caller types its next entry on a new one. */
+int      hl_call_input_epoch(const hl_call *call);
+bool     hl_call_awaiting_input(const hl_call *call);
+/* True once env->call_ended has been called. */
+bool     hl_call_ended(const hl_call *call);
+hl_leg  *hl_call_leg(const hl_call *call, int index);
+/* True when the script failed and the call took the fallback path. */
+bool     hl_call_fell_back(const hl_call *call);
+
 #endif

@@ -147,7 +147,8 @@ static uv_check_t *reaper_of(hl_loop *l) { return &priv_of(l)->reaper; }
 static hl_policy_src policy_src(hl_loop *l)
 {
     return (hl_policy_src){ .scripts_dir = l->cfg.scripts_dir, .rules_dir = l->cfg.rules_dir,
-                            .prompts_dir = l->cfg.prompts_dir, .cfg = &l->cfg };
+                            .prompts_dir = l->cfg.prompts_dir, .cfg = &l->cfg,
+                            .serial = ++l->policy_serial };
 }
 
 /* Builds and self-tests a policy; safe on a worker thread (touches nothing of the loop). */
@@ -413,6 +414,16 @@ int hl_loop_init(hl_loop *l, const hl_config *cfg, char *err, int errlen)
         snprintf(err, errlen, "cannot create %s: %s", l->recordings_dir, strerror(errno));
         return -1;
     }
+    /* the folders scripts record into; made here so no call waits for a mkdir */
+    static const char *const record_folders[] = { "messages", "calls" };
+    for (size_t i = 0; i < sizeof record_folders / sizeof record_folders[0]; i++) {
+        char sub[sizeof l->recordings_dir + 32];
+        snprintf(sub, sizeof sub, "%s/%s", l->recordings_dir, record_folders[i]);
+        if (mkdir_p(sub) != 0) {
+            snprintf(err, errlen, "cannot create %s: %s", sub, strerror(errno));
+            return -1;
+        }
+    }
     int repaired = hl_media_repair_recordings(l->recordings_dir);
     if (repaired > 0)
         hl_warn("loop", "repaired %d recording(s) left unfinished by the last run", repaired);
@@ -460,11 +471,12 @@ int hl_loop_init(hl_loop *l, const hl_config *cfg, char *err, int errlen)
         return -1;
     }
 
-    char sock[PATH_MAX];
+    char sock[PATH_MAX + 32];
     snprintf(sock, sizeof sock, "%s/hotline.sock", real);
     l->ctl = hl_ctl_new(l->uv, sock, l->store, err, errlen);
     if (!l->ctl)
         return -1;
+    hl_ctl_set_clock(l->ctl, &l->clock);
     hl_ctl_register(l->ctl, "status", ctl_status, l, "engine status: version, policy, calls, RTP lateness");
     hl_ctl_register(l->ctl, "calls", ctl_calls, l, "calls in progress");
     hl_ctl_register(l->ctl, "hangup", ctl_hangup, l, "hangup ID: end a call");

@@ -38,11 +38,12 @@ typedef struct hl_loop {
     struct hl_call      **calls;          /* active calls */
     int                   ncalls, calls_cap;
     uint64_t              calls_total;
+    int                   policy_serial;  /* policies built so far: the "vN" of versions */
     double                started;        /* wall time */
     bool                  stopping;
     uint64_t              stop_deadline;  /* engine ms: shutdown stops waiting for calls */
     void                 *priv;           /* loop.c's own bookkeeping */
-    char                  recordings_dir[600];
+    char                  recordings_dir[4200];
 } hl_loop;
 
 /* Sets up everything from cfg; returns 0 or -1 with a message in err. */

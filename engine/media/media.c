@@ -1,9 +1,14 @@
 /* media.c — the media pool and its endpoints: oRTP sessions without oRTP's scheduler,
  * driven by one drift-free 20 ms tick per pool (see media.h).
  *
- * Each tick has two passes over the endpoints:
- *   1. receive: drain every session (rtp_session_recvm_with_ts reads the socket once per
- *      new timestamp, so one call per tick with tick*160 and then until NULL), feed
+ * Each tick starts with one epoll_wait(…, 0) over the RTP and RTCP sockets of every
+ * endpoint (a pool-owned epoll set, not libuv's: we only ask it, once per tick, which sockets
+ * hold data).  Only those endpoints are handed to oRTP, so an endpoint that receives nothing
+ * (SIPp's UAC, a held or muted far end) costs no read at all; the others cost the reads oRTP
+ * makes (its drain ends with one empty read).  Then two passes over the endpoints:
+ *   1. receive: drain the sessions marked readable (rtp_session_recvm_with_ts reads the
+ *      socket once per new timestamp, so one call per tick with tick*160 and then until
+ *      NULL; it also reads the RTCP socket), feed
  *      telephone-events to our RFC 4733 state machine, queue G.711 audio in a small FIFO
  *      (80 ms), and take this tick's received frame out of it;
  *   2. send: deferred events, recorder (this frame, and the peer's when both legs), RTP
@@ -26,15 +31,18 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/epoll.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
+#include <unistd.h>
 #include <ortp/ortp.h>
 #include <bctoolbox/logging.h>
 
 #define FRAME              160          /* samples per 20 ms at 8 kHz */
 #define TICK_NS            20000000ull  /* the packet interval we send (ptime 20) */
 #define TICK_EARLY_NS      1000000ull   /* uv timers have 1 ms resolution: this early is on time */
-#define TICK_MAX_BEHIND    5            /* ticks; further behind, skip ahead rather than burst */
+#define TICK_MAX_BEHIND    1            /* ticks missed; further behind, skip ahead (counted)
+                                           rather than send a burst or stay late */
 #define RX_FIFO            (4 * FRAME)  /* 80 ms of received audio absorbs jitter; older is dropped */
 #define LATE_BUCKET_US     50           /* lateness histogram: 50 µs buckets ... */
 #define LATE_BUCKETS       400          /* ... up to 20 ms, then one overflow bucket */
@@ -49,6 +57,9 @@
 #define REC_LEAD_IN_MS     3000         /* silence allowed before any speech, beyond silence_ms */
 #define RTP_RECV_BUF       1500         /* an Ethernet MTU: G.711 packets are 172 bytes */
 #define RTCP_INTERVAL_MS   5000         /* RFC 3550 minimum report interval */
+#define PREFETCH_AHEAD     4            /* endpoints: the tick's walk is cache-miss bound, and
+                                           a few endpoints' work covers one memory load */
+#define EPS_MIN_CAP        64           /* first size of the pool's endpoint array */
 
 typedef struct dtmf_tx {
     char     key;
@@ -68,12 +79,15 @@ typedef struct recorder {
 
 struct hl_media {
     hl_media_pool *pool;
-    hl_media *prev, *next;      /* the pool's list */
+    int   idx;                  /* in the pool's array */
     hl_media *next_dead;
     hl_media_callbacks cb;
     void *arg;
     RtpSession *rtp;
     int   port;
+    int   rtp_fd, rtcp_fd;      /* as registered in the pool's epoll set (-1 none) */
+    bool  rx_ready;             /* a socket had data at this tick's epoll_wait */
+    bool  poll_always;          /* its sockets could not be registered: read every tick */
     bool  remote_set, held, closed;
     int   codec, te_pt;
     uint32_t ts_base;           /* random start of our RTP timestamps */
@@ -113,8 +127,12 @@ struct hl_media_pool {
     hl_prompts  *prompts;
     RtpProfile  *profile;
     hl_ports     ports;
-    hl_media    *head;
+    hl_media   **eps;                           /* every endpoint not yet freed, in an */
+    int          neps, eps_cap;                 /* array: the tick prefetches ahead */
     int          active;
+    int          epfd;                          /* readiness of every endpoint's sockets */
+    struct epoll_event *evs;                    /* room for every registered socket, so one */
+    int          nfds, evs_cap;                 /* epoll_wait per tick sees all ready ones */
     uint64_t     start_ns, ticks_since_start;   /* deadlines: start_ns + k * TICK_NS */
     uint64_t     tick_no;                       /* ticks run since the pool started */
     uint64_t     now_ms;
@@ -195,8 +213,10 @@ static void on_timer(uv_timer_t *t)
     }
     uint64_t late = now > deadline ? now - deadline : 0;
     record_lateness(pool, late);
-    if (late > TICK_MAX_BEHIND * TICK_NS) {
-        uint64_t k = late / TICK_NS;        /* the loop was blocked: don't send a burst */
+    if (late >= (TICK_MAX_BEHIND + 1) * TICK_NS) {
+        /* The loop was blocked past the next deadline: run this tick as the latest one due
+         * (the far end sees a gap, as for loss) so lateness never accumulates. */
+        uint64_t k = late / TICK_NS;
         pool->ticks_since_start += k;
         pool->tick_no += k;
         pool->skipped += k;
@@ -283,9 +303,12 @@ static void receive(hl_media *m)
 {
     uint32_t ts = (uint32_t)(m->pool->tick_no * FRAME);
     mblk_t *mp;
-    while (!m->closed && (mp = rtp_session_recvm_with_ts(m->rtp, ts)) != NULL) {
-        handle_packet(m, mp);
-        freemsg(mp);
+    if (m->rx_ready || m->poll_always) {
+        m->rx_ready = false;
+        while (!m->closed && (mp = rtp_session_recvm_with_ts(m->rtp, ts)) != NULL) {
+            handle_packet(m, mp);
+            freemsg(mp);
+        }
     }
     hl_dtmf_digit d;
     if (!m->closed && hl_dtmf4733_poll(&m->dtmf_rx, m->pool->now_ms, &d))
@@ -522,16 +545,49 @@ static void tick_endpoint(hl_media *m)
 
 static void free_endpoint(hl_media *m);
 
+/* Marks the endpoints whose RTP or RTCP socket holds data: one system call for the pool.
+ * Level-triggered, so whatever oRTP leaves unread is reported again at the next tick. */
+static void mark_readable(hl_media_pool *pool)
+{
+    if (!pool->nfds)
+        return;
+    int n = epoll_wait(pool->epfd, pool->evs, pool->evs_cap, 0);
+    if (n < 0) {                            /* EINTR or worse: read everything this tick */
+        for (int i = 0; i < pool->neps; i++)
+            pool->eps[i]->rx_ready = true;
+        return;
+    }
+    for (int i = 0; i < n; i++)
+        ((hl_media *)pool->evs[i].data.ptr)->rx_ready = true;
+}
+
+/* The first two cache lines of an endpoint hold what both passes test first. */
+static inline void prefetch_endpoint(const hl_media_pool *pool, int i)
+{
+    if (i < pool->neps) {
+        const char *p = (const char *)pool->eps[i];
+        __builtin_prefetch(p);
+        __builtin_prefetch(p + 64);
+    }
+}
+
 static void run_tick(hl_media_pool *pool)
 {
     pool->in_tick = true;
     pool->now_ms = uv_hrtime() / 1000000;
-    for (hl_media *m = pool->head; m; m = m->next)
-        if (!m->closed)
-            receive(m);
-    for (hl_media *m = pool->head; m; m = m->next)
-        if (!m->closed)
-            tick_endpoint(m);
+    mark_readable(pool);
+    /* Endpoints are freed only after the tick; one created by a callback is appended (the
+     * array may move: index it afresh). */
+    for (int i = 0; i < pool->neps; i++) {
+        prefetch_endpoint(pool, i + PREFETCH_AHEAD);
+        if (!pool->eps[i]->closed)
+            receive(pool->eps[i]);
+    }
+    for (int i = 0; i < pool->neps; i++) {
+        prefetch_endpoint(pool, i + PREFETCH_AHEAD);
+        if (!pool->eps[i]->closed)
+            tick_endpoint(pool->eps[i]);
+    }
     pool->in_tick = false;
     while (pool->dead) {
         hl_media *m = pool->dead;
@@ -560,6 +616,13 @@ hl_media_pool *hl_media_pool_new(uv_loop_t *uv, const hl_media_pool_cfg *cfg, hl
         free(pool);
         return NULL;
     }
+    pool->epfd = epoll_create1(EPOLL_CLOEXEC);
+    if (pool->epfd < 0) {
+        hl_error("media", "epoll_create1: %s", strerror(errno));
+        hl_ports_free(&pool->ports);
+        free(pool);
+        return NULL;
+    }
     /* Only the audio codecs: telephone-event must NOT be in the profile (see the top). */
     pool->profile = rtp_profile_new("hotline");
     rtp_profile_set_payload(pool->profile, HL_G711_PT_PCMU, &payload_type_pcmu8000);
@@ -574,6 +637,9 @@ static void pool_closed(uv_handle_t *h)
     hl_media_pool *pool = h->data;
     rtp_profile_destroy(pool->profile);
     hl_ports_free(&pool->ports);
+    close(pool->epfd);
+    free(pool->evs);
+    free(pool->eps);
     free(pool);
 }
 
@@ -582,14 +648,14 @@ void hl_media_pool_free(hl_media_pool *pool)
     if (!pool)
         return;
     /* Not from a media callback: the tick would go on walking freed endpoints. */
-    for (hl_media *m = pool->head, *next; m; m = next) {
-        next = m->next;
+    pool->dead = NULL;                      /* outside a tick nothing waits there */
+    while (pool->neps) {                    /* freeing moves the last one into its place */
+        hl_media *m = pool->eps[pool->neps - 1];
         if (!m->closed)
-            hl_media_close(m);
+            hl_media_close(m);              /* frees it: we are not in a tick */
+        else
+            free_endpoint(m);
     }
-    while (pool->head)
-        free_endpoint(pool->head);
-    pool->dead = NULL;
     stop_ticking(pool);
     uv_close((uv_handle_t *)&pool->timer, pool_closed);
 }
@@ -617,6 +683,17 @@ void hl_media_pool_lateness(hl_media_pool *pool, double *p50_us, double *p99_us,
     *max_us = (double)pool->late_max_us;
 }
 
+void hl_media_pool_lateness_reset(hl_media_pool *pool)
+{
+    memset(pool->late_hist, 0, sizeof pool->late_hist);
+    pool->late_n = pool->late_max_us = pool->skipped = 0;
+}
+
+uint64_t hl_media_pool_skipped(hl_media_pool *pool)
+{
+    return pool->skipped;
+}
+
 int hl_media_pool_active(hl_media_pool *pool)
 {
     return pool ? pool->active : 0;
@@ -635,8 +712,57 @@ static int try_bind(int port, void *arg)
     return rtp_session_set_local_addr(b->s, b->addr, port, port + 1) ? -1 : 0;
 }
 
+/* Adds (fd >= 0) or removes one socket of m in the pool's epoll set; keeps room in the
+ * event array for every registered socket (grown here, never in the tick). */
+static int watch_fd(hl_media *m, int *slot, int fd)
+{
+    hl_media_pool *pool = m->pool;
+    if (*slot == fd)
+        return 0;
+    if (*slot >= 0) {
+        epoll_ctl(pool->epfd, EPOLL_CTL_DEL, *slot, NULL);
+        pool->nfds--;
+        *slot = -1;
+    }
+    if (fd < 0)
+        return 0;
+    if (pool->nfds + 1 > pool->evs_cap) {
+        int cap = pool->evs_cap ? 2 * pool->evs_cap : 64;
+        struct epoll_event *evs = realloc(pool->evs, (size_t)cap * sizeof *evs);
+        if (!evs)
+            return -1;
+        pool->evs = evs;
+        pool->evs_cap = cap;
+    }
+    struct epoll_event ev = { .events = EPOLLIN, .data.ptr = m };
+    if (epoll_ctl(pool->epfd, EPOLL_CTL_ADD, fd, &ev)) {
+        hl_warn("media", "epoll_ctl add: %s", strerror(errno));
+        return -1;
+    }
+    *slot = fd;
+    pool->nfds++;
+    return 0;
+}
+
+/* Registers m's current RTP and RTCP sockets (oRTP could replace them, e.g. on a change of
+ * address family); a failure only costs reads: m is then read at every tick. */
+static void watch_sockets(hl_media *m)
+{
+    if (watch_fd(m, &m->rtp_fd, (int)rtp_session_get_rtp_socket(m->rtp)) ||
+        watch_fd(m, &m->rtcp_fd, (int)rtp_session_get_rtcp_socket(m->rtp)))
+        m->poll_always = true;
+}
+
 hl_media *hl_media_new(hl_media_pool *pool, const hl_media_callbacks *cb, void *arg)
 {
+    if (pool->neps == pool->eps_cap) {
+        int cap = pool->eps_cap ? 2 * pool->eps_cap : EPS_MIN_CAP;
+        hl_media **eps = realloc(pool->eps, (size_t)cap * sizeof *eps);
+        if (!eps)
+            return NULL;
+        pool->eps = eps;
+        pool->eps_cap = cap;
+    }
     hl_media *m = calloc(1, sizeof *m);
     if (!m)
         return NULL;
@@ -664,6 +790,8 @@ hl_media *hl_media_new(hl_media_pool *pool, const hl_media_callbacks *cb, void *
     m->pool = pool;
     m->rtp = s;
     m->port = port;
+    m->rtp_fd = m->rtcp_fd = -1;
+    watch_sockets(m);
     if (cb)
         m->cb = *cb;
     m->arg = arg;
@@ -673,10 +801,8 @@ hl_media *hl_media_new(hl_media_pool *pool, const hl_media_callbacks *cb, void *
     m->fifo_codec = HL_G711_PT_PCMU;
     m->ts_base = (uint32_t)random();
     hl_dtmf4733_init(&m->dtmf_rx);
-    m->next = pool->head;
-    if (pool->head)
-        pool->head->prev = m;
-    pool->head = m;
+    m->idx = pool->neps;
+    pool->eps[pool->neps++] = m;
     pool->active++;
     start_ticking(pool);
     return m;
@@ -704,6 +830,7 @@ int hl_media_set_remote(hl_media *m, const char *addr, int port, hl_codec codec,
     if (!m->remote_set)
         m->last_rx_ms = uv_hrtime() / 1000000;
     m->remote_set = true;
+    watch_sockets(m);
     return 0;
 }
 
@@ -850,16 +977,15 @@ void hl_media_get_stats(const hl_media *m, hl_rtp_stats *out)
 static void free_endpoint(hl_media *m)
 {
     hl_media_pool *pool = m->pool;
-    if (m->prev)
-        m->prev->next = m->next;
-    else
-        pool->head = m->next;
-    if (m->next)
-        m->next->prev = m->prev;
+    hl_media *last = pool->eps[--pool->neps];
+    pool->eps[m->idx] = last;
+    last->idx = m->idx;
+    watch_fd(m, &m->rtp_fd, -1);           /* before oRTP closes the sockets */
+    watch_fd(m, &m->rtcp_fd, -1);
     rtp_session_destroy(m->rtp);
     hl_ports_give(&pool->ports, m->port);
     free(m);
-    if (!pool->head)
+    if (!pool->neps)
         stop_ticking(pool);
 }
 
@@ -873,7 +999,7 @@ void hl_media_close(hl_media *m)
     hl_media_unbridge(m);
     player_clear(m);
     if (m->pool->in_tick) {
-        m->next_dead = m->pool->dead;       /* the tick is walking the list: free after it */
+        m->next_dead = m->pool->dead;       /* the tick is walking the array: free after it */
         m->pool->dead = m;
     } else {
         free_endpoint(m);

@@ -26,7 +26,9 @@
  *  - hl_media_pool_free must not be called from a media callback; the pool's memory is
  *    released when libuv closes its timer (run the loop once more).
  *  - on_rtp_timeout fires once per silence; packets arriving again re-arm it.
- *  - hl_rtp_stats.late_samples: ticks of this endpoint's life that ran over 10 ms late. */
+ *  - hl_rtp_stats.late_samples: ticks of this endpoint's life that ran over 10 ms late.
+ *  - A tick that starts a whole tick or more after its deadline is run as the latest tick
+ *    due: the missed ones are skipped (hl_media_pool_skipped), never sent in a burst. */
 #ifndef HL_MEDIA_H
 #define HL_MEDIA_H
 #include <stdbool.h>
@@ -67,6 +69,10 @@ hl_media_pool *hl_media_pool_new(uv_loop_t *uv, const hl_media_pool_cfg *cfg, hl
 void hl_media_pool_free(hl_media_pool *pool);
 /* Tick lateness percentiles in microseconds since the pool started (for bench/status). */
 void hl_media_pool_lateness(hl_media_pool *pool, double *p50_us, double *p99_us, double *max_us);
+/* Starts the lateness figures afresh (e.g. after a benchmark's set-up). */
+void hl_media_pool_lateness_reset(hl_media_pool *pool);
+/* Ticks skipped because the loop was blocked past the next deadline (since start/reset). */
+uint64_t hl_media_pool_skipped(hl_media_pool *pool);
 int  hl_media_pool_active(hl_media_pool *pool);
 
 /* Allocates an RTP/RTCP port pair and an oRTP session.  NULL when no port is free. */

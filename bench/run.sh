@@ -1,0 +1,86 @@
+#!/usr/bin/env bash
+# bench/run.sh — `make bench`: SIPp load on loopback against build/hotline; prints figures.
+# A benchmark, not a test: it asserts nothing, it reports.
+#
+#   1. call set-ups per second: SIPp UAC at rising rates (answer + BYE, no media), the
+#      highest rate with no failed call;
+#   2. concurrent calls playing a prompt: N calls held up while the engine streams RTP to
+#      each; reports CPU and RSS per call and the RTP send lateness (p50, p99) of the tick.
+# Tunables (environment): RATES, CONCURRENT, HOLD_S, SIP_PORT.
+set -u
+cd "$(dirname "$0")/.."
+BIN=build/hotline
+RATES=${RATES:-"100 200 300 400 500"}
+CONCURRENT=${CONCURRENT:-"250 500 1000"}
+HOLD_S=${HOLD_S:-20}
+SIP_PORT=${SIP_PORT:-15060}
+SIPP_PORT=$((SIP_PORT + 1))
+OUT=bench/out
+mkdir -p "$OUT"
+DATA=$(mktemp -d)
+ENGINE_PID=""
+
+cleanup() {
+  [ -n "$ENGINE_PID" ] && kill "$ENGINE_PID" 2>/dev/null && wait "$ENGINE_PID" 2>/dev/null
+  rm -rf "$DATA"
+}
+trap cleanup EXIT
+
+ulimit -n 65536 2>/dev/null || true
+start_engine() {
+  "$BIN" run --sip 127.0.0.1:$SIP_PORT --rtp-ports 30000-40000 --data "$DATA" \
+    --scripts bench/scripts --rules bench/rules --prompts build/prompts 2> "$OUT/engine.log" &
+  ENGINE_PID=$!
+  for _ in $(seq 50); do
+    "$BIN" ctl --data "$DATA" status >/dev/null 2>&1 && return 0
+    sleep 0.1
+  done
+  echo "bench: engine did not start; see $OUT/engine.log"; exit 1
+}
+
+cpu_ticks() { awk '{print $14 + $15}' /proc/$ENGINE_PID/stat; }
+rss_kb() { awk '/VmRSS/ {print $2}' /proc/$ENGINE_PID/status; }
+hz=$(getconf CLK_TCK)
+
+start_engine
+echo "hotline bench — $(nproc) cores, $(date -u +%Y-%m-%dT%H:%MZ)"
+echo
+echo "1. call set-ups per second (answer + BYE, 3000 calls per rate)"
+best=0
+for r in $RATES; do
+  n=$((r * 10 < 3000 ? r * 10 : 3000))
+  sipp -sn uac -s setup 127.0.0.1:$SIP_PORT -p $SIPP_PORT -r "$r" -m "$n" -d 0 -l 2000 \
+       -timeout 60s -trace_stat -stf "$OUT/setup_$r.csv" -bg_no >/dev/null 2>"$OUT/sipp_setup_$r.err" </dev/null
+
+  stats=$(tail -n 1 "$OUT/setup_$r.csv")
+  ok=$(echo "$stats" | cut -d';' -f 15)   # SuccessfulCall(C)
+  fail=$(echo "$stats" | cut -d';' -f 17) # FailedCall(C)
+  printf '   %4d/s: %5s ok, %4s failed\n' "$r" "$ok" "$fail"
+  [ "${fail:-1}" = "0" ] && [ "${ok:-0}" -gt 0 ] && best=$r
+done
+echo "   sustained with no failure: $best set-ups/s"
+echo
+echo "2. concurrent calls playing a prompt (held ${HOLD_S}s)"
+for c in $CONCURRENT; do
+  rss0=$(rss_kb); cpu0=$(cpu_ticks)
+  sipp -sn uac -s media 127.0.0.1:$SIP_PORT -p $SIPP_PORT -r 200 -m "$c" -l "$c" \
+       -d $((HOLD_S * 1000)) -timeout $((HOLD_S + 60))s -trace_stat -stf "$OUT/media_$c.csv" \
+       >/dev/null 2>"$OUT/sipp_media_$c.err" </dev/null &
+  sipp_pid=$!
+  # measure once every call is up: ramp time + a few seconds
+  sleep $(( c / 200 + 4 ))
+  up=$("$BIN" ctl --data "$DATA" status --json 2>/dev/null | python3 -c 'import json,sys; print(json.load(sys.stdin).get("calls",0))')
+  rss1=$(rss_kb); cpu_a=$(cpu_ticks); t_a=$(date +%s.%N)
+  sleep 5
+  cpu_b=$(cpu_ticks); t_b=$(date +%s.%N)
+  lat=$("$BIN" ctl --data "$DATA" status --json 2>/dev/null | python3 -c 'import json,sys; l=json.load(sys.stdin).get("rtp_lateness_us",{}); print("p50 %.0f us, p99 %.0f us, max %.0f us" % (l.get("p50",0), l.get("p99",0), l.get("max",0)))')
+  wait $sipp_pid
+  stats=$(tail -n 1 "$OUT/media_$c.csv")
+  ok=$(echo "$stats" | cut -d';' -f 15); fail=$(echo "$stats" | cut -d';' -f 17)
+  cpu=$(python3 -c "print('%.1f' % (100.0 * ($cpu_b - $cpu_a) / $hz / ($t_b - $t_a)))")
+  per_call_kb=$(python3 -c "print('%.1f' % (($rss1 - $rss0) / max(1, $up)))")
+  cpu_call=$(python3 -c "print('%.3f' % (float('$cpu') / max(1, $up)))")
+  printf '   %4d calls (%s up at once): %s ok, %s failed; CPU %s%% of one core (%s%% per call); RSS +%s KiB per call; send lateness %s\n' \
+    "$c" "$up" "$ok" "$fail" "$cpu" "$cpu_call" "$per_call_kb" "$lat"
+  sleep 2
+done

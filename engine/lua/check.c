@@ -1,0 +1,227 @@
+/* check.c — the static prompt check run when a policy is built: every prompt name written
+ * as a literal string where a prompt is expected (prompt = "x", invalid_prompt = {...},
+ * play("x"), play{"a","b"}, any field ending in _prompt) must exist as PROMPTS/NAME.wav or
+ * as an entry of the prompt texts, so a typo is refused at reload, not heard by a caller.
+ *
+ * A small Lua tokenizer: comments, short and long strings, names and single characters,
+ * with line numbers.  Names built at run time (say_number, variables) are not checked. */
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include "lua/script.h"
+#include "media/prompts.h"
+
+typedef enum { T_END, T_NAME, T_STRING, T_CHAR } tok_kind;
+
+typedef struct tok {
+    tok_kind kind;
+    char     text[160];     /* name or string contents (truncated) */
+    char     ch;
+    int      line;
+} tok;
+
+typedef struct lexer {
+    const char *s, *end;
+    int line;
+} lexer;
+
+/* Length of a long bracket opener "[==[" at s (0 if none); level in *lvl. */
+static int long_open(const char *s, const char *end, int *lvl)
+{
+    if (s >= end || *s != '[')
+        return 0;
+    const char *p = s + 1;
+    while (p < end && *p == '=')
+        p++;
+    if (p >= end || *p != '[')
+        return 0;
+    *lvl = (int)(p - s - 1);
+    return (int)(p - s + 1);
+}
+
+static void skip_long(lexer *x, int lvl, char *out, int outlen)
+{
+    int n = 0;
+    while (x->s < x->end) {
+        if (*x->s == ']') {
+            const char *p = x->s + 1;
+            int k = 0;
+            while (p < x->end && *p == '=')
+                p++, k++;
+            if (k == lvl && p < x->end && *p == ']') {
+                x->s = p + 1;
+                break;
+            }
+        }
+        if (*x->s == '\n')
+            x->line++;
+        if (out && n < outlen - 1)
+            out[n++] = *x->s;
+        x->s++;
+    }
+    if (out)
+        out[n] = 0;
+}
+
+static void next(lexer *x, tok *t)
+{
+    for (;;) {
+        while (x->s < x->end && isspace((unsigned char)*x->s)) {
+            if (*x->s == '\n')
+                x->line++;
+            x->s++;
+        }
+        if (x->s + 1 < x->end && x->s[0] == '-' && x->s[1] == '-') {
+            x->s += 2;
+            int lvl, n = long_open(x->s, x->end, &lvl);
+            if (n) {
+                x->s += n;
+                skip_long(x, lvl, NULL, 0);
+            } else {
+                while (x->s < x->end && *x->s != '\n')
+                    x->s++;
+            }
+            continue;
+        }
+        break;
+    }
+    t->line = x->line;
+    t->text[0] = 0;
+    if (x->s >= x->end) {
+        t->kind = T_END;
+        return;
+    }
+    char c = *x->s;
+    int lvl, n = long_open(x->s, x->end, &lvl);
+    if (n) {
+        x->s += n;
+        t->kind = T_STRING;
+        skip_long(x, lvl, t->text, sizeof t->text);
+        return;
+    }
+    if (c == '"' || c == '\'') {
+        x->s++;
+        int k = 0;
+        while (x->s < x->end && *x->s != c && *x->s != '\n') {
+            if (*x->s == '\\' && x->s + 1 < x->end)
+                x->s++; /* an escape makes the name unusual anyway; keep the char */
+            if (k < (int)sizeof t->text - 1)
+                t->text[k++] = *x->s;
+            x->s++;
+        }
+        t->text[k] = 0;
+        if (x->s < x->end)
+            x->s++;
+        t->kind = T_STRING;
+        return;
+    }
+    if (isalpha((unsigned char)c) || c == '_') {
+        int k = 0;
+        while (x->s < x->end && (isalnum((unsigned char)*x->s) || *x->s == '_')) {
+            if (k < (int)sizeof t->text - 1)
+                t->text[k++] = *x->s;
+            x->s++;
+        }
+        t->text[k] = 0;
+        t->kind = T_NAME;
+        return;
+    }
+    t->kind = T_CHAR;
+    t->ch = c;
+    x->s++;
+}
+
+static bool is_trigger(const char *name)
+{
+    size_t n = strlen(name);
+    return !strcmp(name, "prompt") || !strcmp(name, "play") ||
+           (n > 7 && !strcmp(name + n - 7, "_prompt"));
+}
+
+typedef struct checker {
+    const char *chunk, *prompts_dir, *texts;
+    char *err;
+    int errlen, problems;
+} checker;
+
+static void check_name(checker *c, const char *name, int line)
+{
+    if (!strncmp(name, "tone:", 5) || !strncmp(name, "silence:", 8))
+        return;
+    char msg[1600];
+    msg[0] = 0;
+    if (!hl_prompt_name_valid(name)) {
+        snprintf(msg, sizeof msg, "%s:%d: '%.100s' is not a valid prompt name\n", c->chunk, line, name);
+    } else {
+        char path[1200], key[200];
+        snprintf(path, sizeof path, "%s/%s.wav", c->prompts_dir, name);
+        snprintf(key, sizeof key, "\n%s\n", name);
+        struct stat st;
+        if (stat(path, &st) != 0 && !(c->texts && strstr(c->texts, key)))
+            snprintf(msg, sizeof msg, "%s:%d: prompt '%s' does not exist (no %s and no entry in "
+                     "the prompt texts)\n", c->chunk, line, name, path);
+    }
+    if (!msg[0])
+        return;
+    c->problems++;
+    int used = (int)strlen(c->err);
+    if (used < c->errlen - 1)
+        snprintf(c->err + used, c->errlen - used, "%s", msg);
+}
+
+/* After a '{': checks the strings at depth 1 that are list items (not after '='). */
+static void check_table(checker *c, lexer *x)
+{
+    int depth = 1;
+    bool after_eq = false;
+    tok t;
+    while (depth > 0) {
+        next(x, &t);
+        if (t.kind == T_END)
+            return;
+        if (t.kind == T_CHAR && (t.ch == '{' || t.ch == '('))
+            depth++;
+        else if (t.kind == T_CHAR && (t.ch == '}' || t.ch == ')'))
+            depth--;
+        else if (t.kind == T_STRING && depth == 1 && !after_eq)
+            check_name(c, t.text, t.line);
+        after_eq = t.kind == T_CHAR && t.ch == '=';
+    }
+}
+
+int hl_check_prompts(const char *chunk, const char *src, size_t len, const char *prompts_dir,
+                     const char *texts, char *err, int errlen)
+{
+    checker c = { chunk, prompts_dir, texts, err, errlen, 0 };
+    lexer x = { src, src + len, 1 };
+    tok t;
+    for (next(&x, &t); t.kind != T_END;) {
+        if (t.kind != T_NAME || !is_trigger(t.text)) {
+            next(&x, &t);
+            continue;
+        }
+        bool is_play = !strcmp(t.text, "play");
+        next(&x, &t);
+        if (!is_play) { /* field: prompt = ... ; anything else is not a use */
+            if (t.kind != T_CHAR || t.ch != '=')
+                continue;
+            next(&x, &t);
+            /* "==" is a comparison, not a field */
+            if (t.kind == T_CHAR && t.ch == '=')
+                continue;
+        } else if (t.kind == T_CHAR && t.ch == '(') {
+            next(&x, &t);
+        }
+        if (t.kind == T_STRING) {
+            check_name(&c, t.text, t.line);
+        } else if (t.kind == T_CHAR && t.ch == '{') {
+            check_table(&c, &x);
+        } else {
+            continue;
+        }
+        next(&x, &t);
+    }
+    return c.problems;
+}

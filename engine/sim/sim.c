@@ -1,0 +1,1259 @@
+/* sim.c — the simulated caller (sim.h): an hl_call_env on a fake clock, simulated legs
+ * (hl_leg_ops without SIP or audio), and the scenario runner.
+ *
+ * Time: nothing sleeps.  The driver moves the fake clock to the next timer deadline and
+ * fires it; a playlist "plays" for the sum of its items' durations (from the WAVs when the
+ * prompt library has them, else a default), keys arrive when the scenario says, dialled
+ * legs answer or fail as the scenario says.  A scenario file is sandboxed Lua data. */
+#include "sim/sim.h"
+#include <dirent.h>
+#include <stdarg.h>
+#include <getopt.h>
+#include <jansson.h>
+#include <lauxlib.h>
+#include <lua.h>
+#include <lualib.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include "call/call.h"
+#include "core/clock.h"
+#include "core/log.h"
+#include "core/timer.h"
+#include "media/prompts.h"
+#include "media/tones.h"
+#include "store/store.h"
+
+#define DEFAULT_PROMPT_MS 1500      /* a prompt with no WAV "plays" this long (the check flags it) */
+#define DEFAULT_KEY_AFTER_MS 1000   /* SPEC: a key is pressed 1 s after input is awaited */
+#define DEFAULT_KEY_GAP_MS 300      /* between the keys of one entry ("1234#") */
+#define DEFAULT_ANSWER_MS 2000      /* a dialled leg that answers, answers after this */
+#define REFER_NOTIFY_MS 500         /* a REFER's outcome arrives after this */
+#define MAX_CALL_MS (2 * 3600 * 1000) /* a simulated call longer than this is runaway */
+#define MAX_STEPS 200000            /* timer firings per call, likewise */
+#define MAX_ENTRIES 64
+#define SCENARIO_INSTRUCTIONS 10000000 /* a scenario file is data: this is plenty */
+#define DEFAULT_CALLER "043162345678"
+#define DEFAULT_CALLED "12333"
+#define DEFAULT_TIME "2026-01-14T10:00:00"  /* a winter Wednesday morning */
+
+typedef struct sim sim;
+
+typedef struct sim_leg {
+    hl_leg   leg;
+    sim     *s;
+    hl_timer t_play, t_record, t_answer, t_end, t_refer;
+    int      rec_ms;
+    char     rec_reason[16];
+    int      hangup_after;   /* outbound: the callee hangs up this long after answering (0 = never) */
+    int      refer_code;
+} sim_leg;
+
+typedef enum { E_KEYS, E_SILENCE, E_HANGUP } entry_kind;
+
+typedef struct key_entry {
+    entry_kind kind;
+    char       keys[65];
+    int        after_ms, gap_ms, at_ms;   /* at_ms >= 0: from the start of the call instead */
+    hl_timer   t;
+    sim       *s;
+    int        pos;
+} key_entry;
+
+struct sim {
+    hl_clock   clock;
+    hl_timers  timers;
+    hl_config  cfg;
+    hl_call_env env;
+    hl_policy *policy;
+    hl_prompts *prompts;
+    hl_store  *store;
+    hl_call   *call;
+    bool       ended;
+    FILE      *out;             /* transcript, or NULL */
+    lua_State *S;               /* the scenario's state; the scenario table at index scen */
+    int        scen;
+    key_entry  entries[MAX_ENTRIES];
+    int        nentries, next_entry, last_epoch;
+    bool       in_flight;
+    char       heard[8192], dialled[1024], missing[1024];
+    char       problems[2048];  /* what went wrong in the run itself */
+    int        rec_ms;
+    char       rec_reason[16];
+    int        refer_code;
+    hl_timer   t_hangup;
+};
+
+/* ---- transcript ------------------------------------------------------------------------ */
+
+static void say(sim *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void say(sim *s, const char *fmt, ...)
+{
+    if (!s->out)
+        return;
+    va_list ap;
+    va_start(ap, fmt);
+    fprintf(s->out, "  [%7.3f] ", hl_clock_now_ms(&s->clock) / 1000.0);
+    vfprintf(s->out, fmt, ap);
+    fputc('\n', s->out);
+    va_end(ap);
+}
+
+static void add_word(char *list, size_t size, const char *w)
+{
+    size_t n = strlen(list);
+    if (n + strlen(w) + 2 < size)
+        snprintf(list + n, size - n, "%s%s", n ? " " : "", w);
+}
+
+/* ---- simulated legs ---------------------------------------------------------------------- */
+
+static void emit(sim_leg *l, hl_leg_event ev) { hl_call_on_leg_event(l->leg.call, &l->leg, &ev); }
+
+static int item_ms(sim *s, const char *item)
+{
+    int ms = s->prompts ? hl_prompts_item_ms(s->prompts, item) : -1;
+    if (ms >= 0)
+        return ms;
+    if (!strncmp(item, "silence:", 8))
+        return atoi(item + 8);
+    if (!strncmp(item, "tone:", 5)) {
+        int t = hl_tone_ms(item + 5);
+        return t > 0 ? t : DEFAULT_PROMPT_MS;
+    }
+    char key[128];
+    snprintf(key, sizeof key, " %s ", item);
+    char padded[sizeof s->missing + 2];
+    snprintf(padded, sizeof padded, " %s ", s->missing);
+    if (!strstr(padded, key))
+        add_word(s->missing, sizeof s->missing, item);
+    return DEFAULT_PROMPT_MS;
+}
+
+static void play_done(hl_timer *t)
+{
+    emit(t->data, (hl_leg_event){ .type = HL_LEG_EV_PLAY_DONE });
+}
+
+static int op_play(hl_leg *leg, const char *const *items, int n)
+{
+    sim_leg *l = (sim_leg *)leg;
+    sim *s = l->s;
+    long ms = 0;
+    char line[1024] = "";
+    for (int i = 0; i < n; i++) {
+        ms += item_ms(s, items[i]);
+        add_word(line, sizeof line, items[i]);
+        if (strncmp(items[i], "silence:", 8) != 0)
+            add_word(s->heard, sizeof s->heard, items[i]);
+    }
+    say(s, "play %s (%.1f s)", line, ms / 1000.0);
+    hl_timer_start(&s->timers, &l->t_play, ms, play_done, l);
+    return 0;
+}
+
+static void op_play_stop(hl_leg *leg)
+{
+    sim_leg *l = (sim_leg *)leg;
+    if (hl_timer_active(&l->t_play))
+        say(l->s, "play stopped");
+    hl_timer_stop(&l->s->timers, &l->t_play);
+}
+
+static void record_done(hl_timer *t)
+{
+    sim_leg *l = t->data;
+    say(l->s, "recording ends: %s after %.1f s", l->rec_reason, l->rec_ms / 1000.0);
+    emit(l, (hl_leg_event){ .type = HL_LEG_EV_RECORD_DONE, .reason = l->rec_reason,
+                            .duration_ms = l->rec_ms });
+}
+
+static int op_record_start(hl_leg *leg, const hl_record_opts *o)
+{
+    sim_leg *l = (sim_leg *)leg;
+    sim *s = l->s;
+    int ms = s->rec_ms > 0 ? s->rec_ms : o->max_ms;
+    const char *why = s->rec_reason[0] ? s->rec_reason : "silence";
+    if (o->max_ms > 0 && ms >= o->max_ms) {
+        ms = o->max_ms;
+        why = "max";
+    }
+    l->rec_ms = ms;
+    snprintf(l->rec_reason, sizeof l->rec_reason, "%s", why);
+    say(s, "record %s (max %.1f s, stop keys \"%s\")", o->path, o->max_ms / 1000.0,
+        o->stop_keys ? o->stop_keys : "");
+    hl_timer_start(&s->timers, &l->t_record, ms, record_done, l);
+    return 0;
+}
+
+static void op_record_stop(hl_leg *leg)
+{
+    sim_leg *l = (sim_leg *)leg;
+    if (hl_timer_active(&l->t_record))
+        say(l->s, "recording stopped");
+    hl_timer_stop(&l->s->timers, &l->t_record);
+}
+
+static void leg_end(sim_leg *l, const char *side, const char *cause)
+{
+    l->leg.state = HL_LEG_ENDED;
+    l->leg.end = hl_clock_wall(&l->s->clock);
+    snprintf(l->leg.hangup_side, sizeof l->leg.hangup_side, "%s", side);
+    snprintf(l->leg.hangup_cause, sizeof l->leg.hangup_cause, "%s", cause);
+    hl_timer_stop(&l->s->timers, &l->t_play);
+    hl_timer_stop(&l->s->timers, &l->t_record);
+    hl_timer_stop(&l->s->timers, &l->t_answer);
+    hl_timer_stop(&l->s->timers, &l->t_end);
+    hl_timer_stop(&l->s->timers, &l->t_refer);
+}
+
+static int op_ring(hl_leg *leg)
+{
+    say(((sim_leg *)leg)->s, "ringing");
+    leg->state = HL_LEG_RINGING;
+    return 0;
+}
+
+static void answered(hl_timer *t)
+{
+    sim_leg *l = t->data;
+    l->leg.state = HL_LEG_ANSWERED;
+    if (!l->leg.answer)
+        l->leg.answer = hl_clock_wall(&l->s->clock);
+    if (l->leg.dir == HL_LEG_OUTBOUND)
+        say(l->s, "%s answers", l->leg.remote_uri);
+    emit(l, (hl_leg_event){ .type = HL_LEG_EV_ANSWERED });
+}
+
+static int op_answer(hl_leg *leg)
+{
+    sim_leg *l = (sim_leg *)leg;
+    if (leg->state == HL_LEG_ENDED)
+        return -1;
+    say(l->s, "answer");
+    leg->answer = hl_clock_wall(&l->s->clock);
+    hl_timer_start(&l->s->timers, &l->t_answer, 0, answered, l);
+    return 0;
+}
+
+static void op_hangup(hl_leg *leg, int code, const char *reason)
+{
+    sim_leg *l = (sim_leg *)leg;
+    if (leg->state == HL_LEG_ENDED)
+        return;
+    say(l->s, "engine hangs up %s (%s)", leg->dir == HL_LEG_INBOUND ? "the caller" : leg->remote_uri,
+        reason ? reason : "");
+    leg_end(l, "engine", reason ? reason : "script");
+}
+
+static int op_send_dtmf(hl_leg *leg, char digit, int duration_ms)
+{
+    say(((sim_leg *)leg)->s, "send key %c", digit);
+    return 0;
+}
+
+static int op_bridge(hl_leg *a, hl_leg *b)
+{
+    say(((sim_leg *)a)->s, "bridge caller <-> %s", b->remote_uri);
+    return 0;
+}
+
+static void op_unbridge(hl_leg *leg) { say(((sim_leg *)leg)->s, "unbridge"); }
+static int op_hold(hl_leg *leg, bool on) { return 0; }
+
+static void refer_notify(hl_timer *t)
+{
+    sim_leg *l = t->data;
+    say(l->s, "REFER outcome %d", l->refer_code);
+    emit(l, (hl_leg_event){ .type = HL_LEG_EV_TRANSFERRED, .code = l->refer_code });
+}
+
+static int op_transfer(hl_leg *leg, const char *uri)
+{
+    sim_leg *l = (sim_leg *)leg;
+    say(l->s, "REFER to %s", uri);
+    add_word(l->s->dialled, sizeof l->s->dialled, uri);
+    if (l->s->refer_code < 0)
+        return -1;
+    l->refer_code = l->s->refer_code ? l->s->refer_code : 200;
+    hl_timer_start(&l->s->timers, &l->t_refer, REFER_NOTIFY_MS, refer_notify, l);
+    return 0;
+}
+
+static void op_stats(hl_leg *leg, hl_cdr *cdr) { snprintf(cdr->codec, sizeof cdr->codec, "PCMA"); }
+
+static void op_destroy(hl_leg *leg)
+{
+    sim_leg *l = (sim_leg *)leg;
+    leg_end(l, leg->hangup_side[0] ? leg->hangup_side : "engine", leg->hangup_cause);
+    free(l);
+}
+
+static const hl_leg_ops sim_ops = {
+    .ring = op_ring, .answer = op_answer, .hangup = op_hangup, .play = op_play,
+    .play_stop = op_play_stop, .record_start = op_record_start, .record_stop = op_record_stop,
+    .send_dtmf = op_send_dtmf, .bridge = op_bridge, .unbridge = op_unbridge, .hold = op_hold,
+    .transfer = op_transfer, .stats = op_stats, .destroy = op_destroy,
+};
+
+static sim_leg *sim_leg_new(sim *s, hl_leg_dir dir)
+{
+    sim_leg *l = calloc(1, sizeof *l);
+    if (!l)
+        return NULL;
+    l->s = s;
+    l->leg.ops = &sim_ops;
+    l->leg.impl = l;
+    l->leg.dir = dir;
+    l->leg.start = hl_clock_wall(&s->clock);
+    return l;
+}
+
+/* ---- dialled legs ------------------------------------------------------------------------ */
+
+static void callee_gone(hl_timer *t)
+{
+    sim_leg *l = t->data;
+    say(l->s, "%s hangs up", l->leg.remote_uri);
+    leg_end(l, "callee", "bye");
+    emit(l, (hl_leg_event){ .type = HL_LEG_EV_HANGUP, .reason = "bye" });
+}
+
+static void dial_failed(hl_timer *t)
+{
+    sim_leg *l = t->data;
+    int code = l->refer_code; /* reused: the failure code */
+    say(l->s, "%s fails: %d", l->leg.remote_uri, code);
+    char cause[16];
+    snprintf(cause, sizeof cause, "%d", code);
+    leg_end(l, "callee", cause);
+    emit(l, (hl_leg_event){ .type = HL_LEG_EV_FAILED, .code = code, .reason = l->leg.hangup_cause });
+    emit(l, (hl_leg_event){ .type = HL_LEG_EV_HANGUP, .code = code, .reason = l->leg.hangup_cause });
+}
+
+static int spec_int(lua_State *S, int t, const char *k, int dflt)
+{
+    lua_getfield(S, t, k);
+    int v = lua_isinteger(S, -1) ? (int)lua_tointeger(S, -1) : dflt;
+    lua_pop(S, 1);
+    return v;
+}
+
+/* Answered / failed / never answers, per the scenario's dial = { [uri] = {...}, default = {...} }. */
+static hl_leg *sim_dial(hl_call_env *env, hl_call *call, const char *uri, const hl_dial_opts *o)
+{
+    sim *s = env->owner;
+    sim_leg *l = sim_leg_new(s, HL_LEG_OUTBOUND);
+    if (!l)
+        return NULL;
+    l->leg.call = call;
+    snprintf(l->leg.remote_uri, sizeof l->leg.remote_uri, "%s", uri);
+    snprintf(l->leg.from_user, sizeof l->leg.from_user, "%s", o && o->from_user ? o->from_user : DEFAULT_CALLED);
+    snprintf(l->leg.to_user, sizeof l->leg.to_user, "%.*s", (int)strcspn(uri + 4, "@;>"), uri + 4);
+    snprintf(l->leg.sip_call_id, sizeof l->leg.sip_call_id, "sim-out-%s", uri + 4);
+    add_word(s->dialled, sizeof s->dialled, uri);
+    lua_State *S = s->S;
+    lua_getfield(S, s->scen, "dial");
+    bool have = false;
+    if (lua_istable(S, -1)) {
+        if (lua_getfield(S, -1, uri) != LUA_TTABLE) {
+            lua_pop(S, 1);
+            lua_getfield(S, -1, "default");
+        }
+        have = lua_istable(S, -1);
+    }
+    int timeout = o && o->timeout_ms > 0 ? o->timeout_ms : s->cfg.ring_timeout_ms;
+    if (have && spec_int(S, -1, "fail", 0) > 0) {
+        l->refer_code = spec_int(S, -1, "fail", 0);
+        say(s, "dial %s (will fail %d)", uri, l->refer_code);
+        hl_timer_start(&s->timers, &l->t_answer, spec_int(S, -1, "after", 500), dial_failed, l);
+    } else if (have) {
+        int after = spec_int(S, -1, "answer_after", DEFAULT_ANSWER_MS);
+        l->hangup_after = spec_int(S, -1, "hangup_after", 0);
+        say(s, "dial %s (will answer after %.1f s)", uri, after / 1000.0);
+        if (after < timeout)
+            hl_timer_start(&s->timers, &l->t_answer, after, answered, l);
+        else {
+            l->refer_code = 408;
+            hl_timer_start(&s->timers, &l->t_answer, timeout, dial_failed, l);
+        }
+        if (l->hangup_after > 0 && after < timeout)
+            hl_timer_start(&s->timers, &l->t_end, after + l->hangup_after, callee_gone, l);
+    } else {
+        say(s, "dial %s (no answer in the scenario)", uri);
+        l->refer_code = 408;
+        hl_timer_start(&s->timers, &l->t_answer, timeout, dial_failed, l);
+    }
+    lua_settop(S, s->scen);
+    return &l->leg;
+}
+
+/* ---- the caller ---------------------------------------------------------------------------- */
+
+static hl_policy *sim_policy(hl_call_env *env) { return ((sim *)env->owner)->policy; }
+
+static void sim_call_ended(hl_call_env *env, hl_call *call)
+{
+    sim *s = env->owner;
+    s->ended = true;
+    say(s, "call ended");
+}
+
+static void caller_hangs_up(sim *s)
+{
+    hl_leg *leg = hl_call_leg(s->call, 0);
+    if (!leg || leg->state == HL_LEG_ENDED)
+        return;
+    say(s, "caller hangs up");
+    leg_end((sim_leg *)leg, "caller", "bye");
+    emit((sim_leg *)leg, (hl_leg_event){ .type = HL_LEG_EV_HANGUP, .reason = "bye" });
+}
+
+static void hangup_timer(hl_timer *t) { caller_hangs_up(t->data); }
+
+static void entry_step(hl_timer *t)
+{
+    key_entry *e = t->data;
+    sim *s = e->s;
+    if (!s->call || s->ended)
+        return;
+    if (e->kind == E_HANGUP) {
+        s->in_flight = false;
+        caller_hangs_up(s);
+        return;
+    }
+    hl_leg *leg = hl_call_leg(s->call, 0);
+    char k = e->keys[e->pos++];
+    if (leg && leg->state != HL_LEG_ENDED) {
+        say(s, "caller presses %c", k);
+        emit((sim_leg *)leg, (hl_leg_event){ .type = HL_LEG_EV_DTMF, .digit = k,
+                                             .dtmf_source = HL_DTMF_SIM, .duration_ms = 100 });
+    }
+    if (e->keys[e->pos] && !s->ended) {
+        hl_timer_start(&s->timers, &e->t, e->gap_ms, entry_step, e);
+    } else if (e->at_ms < 0) {
+        s->in_flight = false;
+        s->last_epoch = s->call ? hl_call_input_epoch(s->call) : 0;
+    }
+}
+
+/* When the call newly awaits input, the next entry of `keys` begins. */
+static void check_input(sim *s)
+{
+    if (!s->call || s->ended || s->in_flight || !hl_call_awaiting_input(s->call))
+        return;
+    int ep = hl_call_input_epoch(s->call);
+    while (ep > s->last_epoch && s->next_entry < s->nentries) {
+        key_entry *e = &s->entries[s->next_entry++];
+        if (e->at_ms >= 0)
+            continue; /* timed from the start, already scheduled */
+        s->last_epoch = ep;
+        if (e->kind == E_SILENCE) {
+            say(s, "caller stays silent");
+            return;
+        }
+        s->in_flight = true;
+        hl_timer_start(&s->timers, &e->t, e->after_ms, entry_step, e);
+        return;
+    }
+}
+
+/* ---- scenario files -------------------------------------------------------------------- */
+
+static void scen_hook(lua_State *L, lua_Debug *ar)
+{
+    luaL_error(L, "scenario runs too long (it should be plain data)");
+}
+
+static lua_State *scenario_state(void)
+{
+    lua_State *S = luaL_newstate();
+    if (!S)
+        return NULL;
+    luaL_requiref(S, LUA_GNAME, luaopen_base, 1);
+    luaL_requiref(S, LUA_STRLIBNAME, luaopen_string, 1);
+    luaL_requiref(S, LUA_TABLIBNAME, luaopen_table, 1);
+    luaL_requiref(S, LUA_MATHLIBNAME, luaopen_math, 1);
+    lua_pop(S, 4);
+    static const char *const gone[] = { "dofile", "loadfile", "load", "require", "collectgarbage", NULL };
+    for (int i = 0; gone[i]; i++) {
+        lua_pushnil(S);
+        lua_setglobal(S, gone[i]);
+    }
+    lua_sethook(S, scen_hook, LUA_MASKCOUNT, SCENARIO_INSTRUCTIONS);
+    return S;
+}
+
+static void problem(sim *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void problem(sim *s, const char *fmt, ...)
+{
+    size_t n = strlen(s->problems);
+    if (n + 4 >= sizeof s->problems)
+        return;
+    if (n)
+        n += snprintf(s->problems + n, sizeof s->problems - n, "; ");
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(s->problems + n, sizeof s->problems - n, fmt, ap);
+    va_end(ap);
+}
+
+/* keys = { "1", "1234#", {key="0", after=2000, gap=200}, {silence=true}, {hangup=true, after=500},
+ *          {at=3000, key="5"} } */
+static void parse_entries(sim *s)
+{
+    lua_State *S = s->S;
+    lua_getfield(S, s->scen, "keys");
+    if (lua_isstring(S, -1)) { /* keys = "1" */
+        lua_createtable(S, 1, 0);
+        lua_insert(S, -2);
+        lua_rawseti(S, -2, 1);
+    }
+    int n = lua_istable(S, -1) ? (int)luaL_len(S, -1) : 0;
+    for (int i = 1; i <= n && s->nentries < MAX_ENTRIES; i++) {
+        key_entry *e = &s->entries[s->nentries];
+        memset(e, 0, sizeof *e);
+        e->s = s;
+        e->after_ms = DEFAULT_KEY_AFTER_MS;
+        e->gap_ms = DEFAULT_KEY_GAP_MS;
+        e->at_ms = -1;
+        lua_geti(S, -1, i);
+        const char *keys = NULL;
+        if (lua_type(S, -1) == LUA_TSTRING) {
+            keys = lua_tostring(S, -1);
+        } else if (lua_istable(S, -1)) {
+            int t = lua_gettop(S);
+            e->after_ms = spec_int(S, t, "after", e->after_ms);
+            e->gap_ms = spec_int(S, t, "gap", e->gap_ms);
+            e->at_ms = spec_int(S, t, "at", -1);
+            lua_getfield(S, t, "silence");
+            if (lua_toboolean(S, -1))
+                e->kind = E_SILENCE;
+            lua_getfield(S, t, "hangup");
+            if (lua_toboolean(S, -1))
+                e->kind = E_HANGUP;
+            lua_getfield(S, t, "key");
+            keys = lua_tostring(S, -1);
+            lua_pop(S, 3);
+        }
+        if (e->kind == E_KEYS) {
+            if (!keys || !*keys || strlen(keys) >= sizeof e->keys ||
+                strspn(keys, "0123456789*#ABCD") != strlen(keys)) {
+                problem(s, "keys[%d] must be keys from 0-9 * # (or {silence=true}, {hangup=true})", i);
+                lua_pop(S, 1);
+                continue;
+            }
+            snprintf(e->keys, sizeof e->keys, "%s", keys);
+        }
+        lua_pop(S, 1);
+        s->nentries++;
+        if (e->at_ms >= 0)
+            hl_timer_start(&s->timers, &e->t, e->at_ms, entry_step, e);
+    }
+    lua_pop(S, 1);
+}
+
+static const char *scen_str(sim *s, const char *k, const char *dflt, char *buf, size_t len)
+{
+    lua_getfield(s->S, s->scen, k);
+    const char *v = lua_isstring(s->S, -1) ? lua_tostring(s->S, -1) : dflt;
+    snprintf(buf, len, "%s", v);
+    lua_pop(s->S, 1);
+    return buf;
+}
+
+/* store = { {"INSERT INTO ... VALUES (?, ?)", 1, "x"}, ... } run before the call. */
+static void seed_store(sim *s)
+{
+    lua_State *S = s->S;
+    lua_getfield(S, s->scen, "store");
+    int n = lua_istable(S, -1) ? (int)luaL_len(S, -1) : 0;
+    for (int i = 1; i <= n; i++) {
+        lua_geti(S, -1, i);
+        if (!lua_istable(S, -1) || !s->store) {
+            problem(s, s->store ? "store[%d] must be {sql, params...}" : "store[%d]: no store", i);
+            lua_pop(S, 1);
+            continue;
+        }
+        lua_geti(S, -1, 1);
+        const char *sql = lua_tostring(S, -1);
+        json_t *params = json_array();
+        int m = (int)luaL_len(S, -2);
+        for (int j = 2; j <= m; j++) {
+            lua_geti(S, -2 - (j - 2), j);
+            if (lua_isinteger(S, -1))
+                json_array_append_new(params, json_integer(lua_tointeger(S, -1)));
+            else if (lua_type(S, -1) == LUA_TNUMBER)
+                json_array_append_new(params, json_real(lua_tonumber(S, -1)));
+            else if (lua_isstring(S, -1))
+                json_array_append_new(params, json_string(lua_tostring(S, -1)));
+            else
+                json_array_append_new(params, json_null());
+        }
+        char err[256] = "";
+        json_t *rows = sql ? hl_store_exec_sync(s->store, sql, params, err, sizeof err) : NULL;
+        if (!rows)
+            problem(s, "store[%d]: %s", i, sql ? err : "missing SQL");
+        json_decref(rows);
+        json_decref(params);
+        lua_settop(S, s->scen + 1);
+    }
+    lua_settop(S, s->scen);
+}
+
+/* ---- expectations ------------------------------------------------------------------------ */
+
+typedef struct cdr_field {
+    const char *name;
+    size_t      off;
+    int         kind;  /* 0 string, 1 double */
+} cdr_field;
+
+#define F(n, k) { #n, offsetof(hl_cdr, n), k }
+static const cdr_field cdr_fields[] = {
+    F(call_id, 0), F(leg_id, 0), F(direction, 0), F(caller, 0), F(called, 0), F(hangup_side, 0),
+    F(hangup_cause, 0), F(dtmf, 0), F(prompts, 0), F(menus, 0), F(route, 0), F(script_version, 0),
+    F(recording, 0), F(codec, 0), F(vars, 0), F(start, 1), F(answer, 1), F(end, 1),
+};
+#undef F
+
+typedef struct verdict {
+    char text[2048];
+} verdict;
+
+static void differ(verdict *v, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void differ(verdict *v, const char *fmt, ...)
+{
+    size_t n = strlen(v->text);
+    if (n + 4 >= sizeof v->text)
+        return;
+    if (n)
+        n += snprintf(v->text + n, sizeof v->text - n, "; ");
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(v->text + n, sizeof v->text - n, fmt, ap);
+    va_end(ap);
+}
+
+/* Is every word of the Lua list at idx found in order in list (space-separated)? */
+static void expect_subsequence(sim *s, verdict *v, int idx, const char *list, const char *what)
+{
+    lua_State *S = s->S;
+    int n = (int)luaL_len(S, idx);
+    const char *p = list;
+    for (int i = 1; i <= n; i++) {
+        lua_geti(S, idx, i);
+        const char *w = lua_tostring(S, -1);
+        lua_pop(S, 1);
+        if (!w)
+            continue;
+        const char *found = NULL;
+        size_t wl = strlen(w);
+        for (const char *q = p; (q = strstr(q, w)); q++) {
+            if ((q == list || q[-1] == ' ') && (q[wl] == ' ' || q[wl] == 0)) {
+                found = q;
+                break;
+            }
+        }
+        if (!found) {
+            differ(v, "%s: expected '%s' (item %d) %s; got: %s", what, w, i,
+                   i > 1 ? "after the ones before it" : "", list[0] ? list : "(none)");
+            return;
+        }
+        p = found + wl;
+    }
+}
+
+static void expect_absent(sim *s, verdict *v, int idx, const char *list, const char *what)
+{
+    lua_State *S = s->S;
+    int n = (int)luaL_len(S, idx);
+    char padded[9000];
+    snprintf(padded, sizeof padded, " %s ", list);
+    for (int i = 1; i <= n; i++) {
+        lua_geti(S, idx, i);
+        const char *w = lua_tostring(S, -1);
+        char key[200];
+        snprintf(key, sizeof key, " %s ", w ? w : "");
+        if (w && strstr(padded, key))
+            differ(v, "%s: '%s' was heard but must not be", what, w);
+        lua_pop(S, 1);
+    }
+}
+
+static void expect_cdr_field(verdict *v, const hl_cdr *cdr, const char *k, lua_State *S, int idx)
+{
+    for (size_t i = 0; i < sizeof cdr_fields / sizeof cdr_fields[0]; i++) {
+        const cdr_field *f = &cdr_fields[i];
+        if (strcmp(f->name, k) != 0)
+            continue;
+        if (f->kind == 0) {
+            const char *got = (const char *)cdr + f->off;
+            const char *want = lua_tostring(S, idx);
+            if (!want || strcmp(want, got) != 0)
+                differ(v, "cdr.%s: expected \"%s\", got \"%s\"", k, want ? want : "?", got);
+        } else {
+            double got = *(const double *)((const char *)cdr + f->off);
+            if (lua_isboolean(S, idx)) {
+                if (lua_toboolean(S, idx) != (got > 0))
+                    differ(v, "cdr.%s: expected %s, got %s", k, lua_toboolean(S, idx) ? "set" : "unset",
+                           got > 0 ? "set" : "unset");
+            } else if (lua_tonumber(S, idx) != got) {
+                differ(v, "cdr.%s: expected %.3f, got %.3f", k, lua_tonumber(S, idx), got);
+            }
+        }
+        return;
+    }
+    differ(v, "cdr.%s: no such CDR field", k);
+}
+
+static void expect_vars(sim *s, verdict *v, int idx, const hl_cdr *cdr)
+{
+    lua_State *S = s->S;
+    json_t *o = json_loads(cdr->vars[0] ? cdr->vars : "{}", 0, NULL);
+    lua_pushnil(S);
+    while (lua_next(S, idx)) {
+        const char *k = lua_tostring(S, -2);
+        json_t *got = o ? json_object_get(o, k) : NULL;
+        char gs[256] = "(unset)";
+        if (json_is_string(got))
+            snprintf(gs, sizeof gs, "%s", json_string_value(got));
+        else if (json_is_integer(got))
+            snprintf(gs, sizeof gs, "%lld", (long long)json_integer_value(got));
+        else if (json_is_real(got))
+            snprintf(gs, sizeof gs, "%.14g", json_real_value(got));
+        else if (json_is_boolean(got))
+            snprintf(gs, sizeof gs, "%s", json_is_true(got) ? "true" : "false");
+        char ws[256];
+        if (lua_isboolean(S, -1))
+            snprintf(ws, sizeof ws, "%s", lua_toboolean(S, -1) ? "true" : "false");
+        else if (lua_isinteger(S, -1))
+            snprintf(ws, sizeof ws, "%lld", (long long)lua_tointeger(S, -1));
+        else if (lua_type(S, -1) == LUA_TNUMBER)
+            snprintf(ws, sizeof ws, "%.14g", lua_tonumber(S, -1));
+        else
+            snprintf(ws, sizeof ws, "%s", lua_tostring(S, -1) ? lua_tostring(S, -1) : "?");
+        if (strcmp(gs, ws) != 0)
+            differ(v, "vars.%s: expected %s, got %s", k ? k : "?", ws, gs);
+        lua_pop(S, 1);
+    }
+    json_decref(o);
+}
+
+static void check_expect(sim *s, verdict *v)
+{
+    lua_State *S = s->S;
+    const hl_cdr *cdr = hl_call_cdr(s->call, 0);
+    if (lua_getfield(S, s->scen, "expect") != LUA_TTABLE) {
+        lua_pop(S, 1);
+        return;
+    }
+    int e = lua_gettop(S);
+    if (lua_getfield(S, e, "prompts") == LUA_TTABLE)
+        expect_subsequence(s, v, lua_gettop(S), s->heard, "prompts");
+    if (lua_getfield(S, e, "not_prompts") == LUA_TTABLE)
+        expect_absent(s, v, lua_gettop(S), s->heard, "not_prompts");
+    if (lua_getfield(S, e, "menus") == LUA_TTABLE)
+        expect_subsequence(s, v, lua_gettop(S), cdr->menus, "menus");
+    if (lua_getfield(S, e, "dialled") == LUA_TTABLE)
+        expect_subsequence(s, v, lua_gettop(S), s->dialled, "dialled");
+    lua_settop(S, e);
+    static const char *const direct[][2] = { { "route", "route" }, { "ended", "hangup_side" },
+                                             { "hangup_cause", "hangup_cause" }, { "dtmf", "dtmf" },
+                                             { "recording", "recording" } };
+    for (size_t i = 0; i < sizeof direct / sizeof direct[0]; i++) {
+        if (lua_getfield(S, e, direct[i][0]) != LUA_TNIL)
+            expect_cdr_field(v, cdr, direct[i][1], S, lua_gettop(S));
+        lua_pop(S, 1);
+    }
+    if (lua_getfield(S, e, "answered") != LUA_TNIL)
+        expect_cdr_field(v, cdr, "answer", S, lua_gettop(S));
+    lua_pop(S, 1);
+    if (lua_getfield(S, e, "fallback") != LUA_TNIL && lua_toboolean(S, -1) != hl_call_fell_back(s->call))
+        differ(v, "fallback: expected %s, got %s", lua_toboolean(S, -1) ? "the fallback path" : "no fallback",
+               hl_call_fell_back(s->call) ? "the fallback path" : "no fallback");
+    lua_pop(S, 1);
+    if (lua_getfield(S, e, "vars") == LUA_TTABLE)
+        expect_vars(s, v, lua_gettop(S), cdr);
+    lua_pop(S, 1);
+    if (lua_getfield(S, e, "cdr") == LUA_TTABLE) {
+        int t = lua_gettop(S);
+        lua_pushnil(S);
+        while (lua_next(S, t)) {
+            if (lua_type(S, -2) == LUA_TSTRING)
+                expect_cdr_field(v, cdr, lua_tostring(S, -2), S, lua_gettop(S));
+            lua_pop(S, 1);
+        }
+    }
+    if (lua_getfield(S, e, "duration_max") != LUA_TNIL) {
+        double d = cdr->end - cdr->start;
+        if (d > lua_tonumber(S, -1))
+            differ(v, "duration: %.1f s is over duration_max %.1f s", d, lua_tonumber(S, -1));
+    }
+    lua_settop(S, e - 1);
+}
+
+/* ---- running one scenario ------------------------------------------------------------------ */
+
+static void sim_init(sim *s, hl_policy *p, const hl_policy_src *src, double start)
+{
+    memset(s, 0, sizeof *s);
+    hl_clock_init_fake(&s->clock, start);
+    hl_timers_init(&s->timers, &s->clock);
+    if (src->cfg)
+        s->cfg = *src->cfg;
+    else
+        hl_config_defaults(&s->cfg);
+    s->policy = p;
+    s->env = (hl_call_env){ .clock = &s->clock, .timers = &s->timers, .cfg = &s->cfg,
+                            .current_policy = sim_policy, .dial = sim_dial,
+                            .call_ended = sim_call_ended, .recordings_dir = "recordings", .owner = s };
+}
+
+static void run_call(sim *s)
+{
+    char caller[128], called[128];
+    scen_str(s, "caller", DEFAULT_CALLER, caller, sizeof caller);
+    scen_str(s, "called", DEFAULT_CALLED, called, sizeof called);
+    sim_leg *l = sim_leg_new(s, HL_LEG_INBOUND);
+    snprintf(l->leg.from_user, sizeof l->leg.from_user, "%s", caller);
+    snprintf(l->leg.to_user, sizeof l->leg.to_user, "%s", called);
+    snprintf(l->leg.sip_call_id, sizeof l->leg.sip_call_id, "sim-%.70s", caller);
+    snprintf(l->leg.remote_uri, sizeof l->leg.remote_uri, "sip:%s@sim", caller);
+    s->call = hl_call_new_inbound(&s->env, &l->leg);
+    if (!s->call) {
+        free(l);
+        problem(s, "cannot create the call");
+        return;
+    }
+    parse_entries(s);
+    int hang = spec_int(s->S, s->scen, "hangup_at", -1);
+    if (hang >= 0)
+        hl_timer_start(&s->timers, &s->t_hangup, hang, hangup_timer, s);
+    say(s, "call from %s to %s", caller, called);
+    hl_call_start(s->call);
+    for (int steps = 0; !s->ended; steps++) {
+        check_input(s);
+        uint64_t due = hl_timers_next_due(&s->timers);
+        if (due == UINT64_MAX || due > MAX_CALL_MS || steps > MAX_STEPS) {
+            problem(s, due == UINT64_MAX ? "the call waits for nothing (no timer, no input)"
+                                         : "the call is still going after %d s of simulated time",
+                    MAX_CALL_MS / 1000);
+            hl_call_terminate(s->call, "sim-stuck");
+            break;
+        }
+        if (due > s->clock.now_ms)
+            s->clock.now_ms = due;
+        hl_timers_run_due(&s->timers, s->clock.now_ms);
+    }
+}
+
+static void sim_cleanup(sim *s)
+{
+    for (int i = 0; i < s->nentries; i++)
+        hl_timer_stop(&s->timers, &s->entries[i].t);
+    hl_timer_stop(&s->timers, &s->t_hangup);
+    if (s->call)
+        hl_call_free(s->call);
+    s->call = NULL;
+    hl_timers_free(&s->timers);
+}
+
+typedef struct run_ctx {
+    hl_policy *p;
+    const hl_policy_src *src;
+    char *report;
+    int reportlen, passed, failed;
+    FILE *out;
+    bool transcript;
+    hl_prompts *prompts;
+    hl_store *store;
+} run_ctx;
+
+static void report_line(run_ctx *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void report_line(run_ctx *r, const char *fmt, ...)
+{
+    char line[4096];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(line, sizeof line, fmt, ap);
+    va_end(ap);
+    if (r->out) {
+        fprintf(r->out, "%s\n", line);
+        fflush(r->out);
+    }
+    if (r->report) {
+        size_t n = strlen(r->report);
+        if ((int)n < r->reportlen - 1)
+            snprintf(r->report + n, r->reportlen - n, "%s\n", line);
+    }
+}
+
+static void run_one(run_ctx *r, lua_State *S, int scen, const char *file, const char *name)
+{
+    char when[64];
+    lua_getfield(S, scen, "time");
+    snprintf(when, sizeof when, "%s", lua_isstring(S, -1) ? lua_tostring(S, -1) : DEFAULT_TIME);
+    lua_pop(S, 1);
+    double start = hl_clock_parse_iso(when);
+    sim *s = calloc(1, sizeof *s);
+    if (!s)
+        return;
+    sim_init(s, r->p, r->src, start < 0 ? hl_clock_parse_iso(DEFAULT_TIME) : start);
+    s->S = S;
+    s->scen = scen;
+    s->prompts = r->prompts;
+    s->store = s->env.store = r->store;
+    s->env.prompts = r->prompts;
+    s->out = r->transcript ? r->out : NULL;
+    if (start < 0)
+        problem(s, "time '%s' is not ISO 8601 (2026-01-14T16:59:00)", when);
+    lua_getfield(S, scen, "record");
+    if (lua_istable(S, -1)) {
+        s->rec_ms = spec_int(S, -1, "duration", 0);
+        lua_getfield(S, -1, "reason");
+        snprintf(s->rec_reason, sizeof s->rec_reason, "%s", lua_isstring(S, -1) ? lua_tostring(S, -1) : "");
+        lua_pop(S, 1);
+    }
+    lua_pop(S, 1);
+    lua_getfield(S, scen, "transfer");
+    s->refer_code = lua_isboolean(S, -1) && !lua_toboolean(S, -1) ? -1 : lua_isinteger(S, -1) ? (int)lua_tointeger(S, -1) : 0;
+    lua_pop(S, 1);
+    if (r->transcript && r->out)
+        fprintf(r->out, "scenario %s: %s (%s)\n", file, name, when);
+    seed_store(s);
+    run_call(s);
+    verdict v = { "" };
+    if (s->problems[0])
+        differ(&v, "%s", s->problems);
+    if (s->call && hl_call_ended(s->call))
+        check_expect(s, &v);
+    if (v.text[0]) {
+        r->failed++;
+        report_line(r, "FAIL %s: %s: %s", file, name, v.text);
+        if (!r->transcript)
+            report_line(r, "     heard: %s", s->heard[0] ? s->heard : "(nothing)");
+    } else {
+        r->passed++;
+        report_line(r, "ok   %s: %s", file, name);
+    }
+    if (s->missing[0] && r->prompts)
+        report_line(r, "     note: no WAV for %s (played as %.1f s each)", s->missing, DEFAULT_PROMPT_MS / 1000.0);
+    lua_settop(S, scen);
+    sim_cleanup(s);
+    free(s);
+}
+
+static const char *file_base(const char *path)
+{
+    const char *b = strrchr(path, '/');
+    return b ? b + 1 : path;
+}
+
+static void make_store(run_ctx *r, char *dir, size_t len)
+{
+    snprintf(dir, len, "%s/hotline-sim-XXXXXX", getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
+    if (!mkdtemp(dir)) {
+        dir[0] = 0;
+        return;
+    }
+    char err[256];
+    r->store = hl_store_open(NULL, dir, err, sizeof err);
+    if (!r->store)
+        hl_warn("sim", "no store for the simulation: %s", err);
+}
+
+static void drop_store(run_ctx *r, const char *dir)
+{
+    if (r->store)
+        hl_store_close(r->store);
+    r->store = NULL;
+    if (!dir[0])
+        return;
+    DIR *d = opendir(dir);
+    struct dirent *e;
+    while (d && (e = readdir(d))) {
+        if (e->d_name[0] == '.')
+            continue;
+        char p[1600];
+        snprintf(p, sizeof p, "%s/%s", dir, e->d_name);
+        unlink(p);
+    }
+    if (d)
+        closedir(d);
+    rmdir(dir);
+}
+
+static void run_file(run_ctx *r, const char *path)
+{
+    lua_State *S = scenario_state();
+    if (!S)
+        return;
+    const char *shown = path;
+    if (luaL_loadfilex(S, path, "t") != LUA_OK || lua_pcall(S, 0, 1, 0) != LUA_OK) {
+        r->failed++;
+        report_line(r, "FAIL %s: %s", shown, lua_tostring(S, -1));
+        lua_close(S);
+        return;
+    }
+    lua_sethook(S, NULL, 0, 0);
+    if (!lua_istable(S, -1)) {
+        r->failed++;
+        report_line(r, "FAIL %s: must return a scenario table (or a list of them)", shown);
+        lua_close(S);
+        return;
+    }
+    char dir[1024];
+    make_store(r, dir, sizeof dir);
+    int top = lua_gettop(S);
+    bool list = lua_geti(S, top, 1) == LUA_TTABLE;
+    lua_pop(S, 1);
+    int n = list ? (int)luaL_len(S, top) : 1;
+    for (int i = 1; i <= n; i++) {
+        if (list)
+            lua_geti(S, top, i);
+        else
+            lua_pushvalue(S, top);
+        int scen = lua_gettop(S);
+        char name[256];
+        lua_getfield(S, scen, "name");
+        if (lua_isstring(S, -1))
+            snprintf(name, sizeof name, "%s", lua_tostring(S, -1));
+        else
+            snprintf(name, sizeof name, "%s#%d", file_base(path), i);
+        lua_pop(S, 1);
+        if (!lua_istable(S, scen)) {
+            r->failed++;
+            report_line(r, "FAIL %s: item %d is not a scenario table", shown, i);
+        } else {
+            run_one(r, S, scen, shown, name);
+        }
+        lua_settop(S, top);
+    }
+    drop_store(r, dir);
+    lua_close(S);
+}
+
+static int cmp_str(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }
+
+static void find_scenarios(const char *dir, int depth, char ***v, int *n, int *cap)
+{
+    DIR *d = opendir(dir);
+    if (!d)
+        return;
+    struct dirent *e;
+    while ((e = readdir(d))) {
+        if (e->d_name[0] == '.')
+            continue;
+        char p[1600];
+        snprintf(p, sizeof p, "%s/%s", dir, e->d_name);
+        struct stat st;
+        if (stat(p, &st) != 0)
+            continue;
+        size_t l = strlen(e->d_name);
+        if (S_ISDIR(st.st_mode) && depth < 4) {
+            find_scenarios(p, depth + 1, v, n, cap);
+        } else if (S_ISREG(st.st_mode) && l > 13 && !strcmp(e->d_name + l - 13, ".scenario.lua")) {
+            if (*n == *cap) {
+                *cap = *cap ? *cap * 2 : 32;
+                *v = realloc(*v, *cap * sizeof **v);
+            }
+            (*v)[(*n)++] = strdup(p);
+        }
+    }
+    closedir(d);
+}
+
+static int run_paths(run_ctx *r, char **paths, int n)
+{
+    if (r->src->prompts_dir)
+        r->prompts = hl_prompts_new(r->src->prompts_dir);
+    for (int i = 0; i < n; i++)
+        run_file(r, paths[i]);
+    if (r->prompts)
+        hl_prompts_free(r->prompts);
+    return r->failed;
+}
+
+int hl_sim_run_all(hl_policy *p, const hl_policy_src *src, char *report, int reportlen, int *passed, FILE *out)
+{
+    run_ctx r = { .p = p, .src = src, .report = report, .reportlen = reportlen, .out = out };
+    char **v = NULL;
+    int n = 0, cap = 0;
+    find_scenarios(src->scripts_dir ? src->scripts_dir : "scripts", 0, &v, &n, &cap);
+    find_scenarios(src->rules_dir ? src->rules_dir : "rules", 0, &v, &n, &cap);
+    if (n > 1)
+        qsort(v, n, sizeof *v, cmp_str);
+    run_paths(&r, v, n);
+    for (int i = 0; i < n; i++)
+        free(v[i]);
+    free(v);
+    if (passed)
+        *passed = r.passed;
+    return r.failed;
+}
+
+int hl_sim_run_file(hl_policy *p, const hl_policy_src *src, const char *path, char *report, int reportlen,
+                    int *passed, FILE *out, bool transcript)
+{
+    run_ctx r = { .p = p, .src = src, .report = report, .reportlen = reportlen, .out = out,
+                  .transcript = transcript };
+    char *v[1] = { (char *)path };
+    run_paths(&r, v, 1);
+    if (passed)
+        *passed = r.passed;
+    return r.failed;
+}
+
+/* ---- commands ------------------------------------------------------------------------------ */
+
+typedef struct cli {
+    const char *scripts, *rules, *prompts;
+    bool quiet;
+    int first;
+} cli;
+
+static int parse_cli(int argc, char **argv, cli *c, void (*usage)(FILE *))
+{
+    static const struct option opts[] = {
+        { "scripts", required_argument, 0, 's' }, { "rules", required_argument, 0, 'r' },
+        { "prompts", required_argument, 0, 'p' }, { "quiet", no_argument, 0, 'q' },
+        { "help", no_argument, 0, 'h' }, { 0, 0, 0, 0 },
+    };
+    *c = (cli){ "scripts", "rules", NULL, false, 0 };
+    optind = 1;
+    int o;
+    while ((o = getopt_long(argc, argv, "s:r:p:qh", opts, NULL)) != -1) {
+        switch (o) {
+        case 's': c->scripts = optarg; break;
+        case 'r': c->rules = optarg; break;
+        case 'p': c->prompts = optarg; break;
+        case 'q': c->quiet = true; break;
+        case 'h': usage(stdout); return 0;
+        default: usage(stderr); return 2;
+        }
+    }
+    c->first = optind;
+    return -1;
+}
+
+static void usage_sim(FILE *f)
+{
+    fprintf(f,
+        "usage: hotline sim [--scripts DIR] [--rules DIR] [--prompts DIR] [--quiet] SCENARIO...\n"
+        "\n"
+        "Runs scenario files (Lua data: who calls, when, which keys, what must happen) against\n"
+        "the scripts and rules with a simulated caller on a fake clock: no SIP, no audio. Each\n"
+        "step of each call is printed (play, keys, record, dial, hangup), then ok or FAIL with\n"
+        "exactly what differed. The format is in docs/lua-api.md (\"Scenario files\").\n"
+        "\n"
+        "options:\n"
+        "  --scripts DIR   call scripts (default scripts)\n"
+        "  --rules DIR     rules (default rules)\n"
+        "  --prompts DIR   prompt WAVs: real durations and the static prompt check\n"
+        "                  (default: none; prompts then play 1.5 s each)\n"
+        "  -q, --quiet     no step-by-step transcript\n"
+        "  -h, --help      this text\n"
+        "\n"
+        "exit status: 0 all passed, 1 a scenario failed, 2 the scripts do not build\n");
+}
+
+static void usage_test(FILE *f)
+{
+    fprintf(f,
+        "usage: hotline test-rules [--scripts DIR] [--rules DIR] [--prompts DIR]\n"
+        "\n"
+        "Builds the scripts and rules as a reload would (syntax, main(call), rules/engine.lua,\n"
+        "prompt names used in menus and plays exist), then runs every *.scenario.lua under the\n"
+        "scripts and rules folders with the simulated caller. One line per check, then\n"
+        "\"N passed, M failed\".\n"
+        "\n"
+        "options:\n"
+        "  --scripts DIR   call scripts (default scripts)\n"
+        "  --rules DIR     rules (default rules)\n"
+        "  --prompts DIR   prompt WAVs (default build/prompts when it exists; without it the\n"
+        "                  prompt check is skipped)\n"
+        "  -h, --help      this text\n"
+        "\n"
+        "exit status: 0 all passed, 1 otherwise\n");
+}
+
+static hl_policy *build(const cli *c, hl_config *cfg, hl_policy_src *src, char *err, int errlen)
+{
+    hl_config_defaults(cfg);
+    char rules_file[1100];
+    snprintf(rules_file, sizeof rules_file, "%s/engine.lua", c->rules);
+    struct stat st;
+    if (stat(rules_file, &st) == 0 && hl_config_load_rules(cfg, c->rules, err, errlen) != 0)
+        return NULL;
+    *src = (hl_policy_src){ .scripts_dir = c->scripts, .rules_dir = c->rules, .prompts_dir = c->prompts,
+                            .cfg = cfg };
+    return hl_policy_build(src, err, errlen);
+}
+
+/* The commands print their own results; the engine's per-call log lines would bury them. */
+static void quiet_log(void)
+{
+    if (hl_log_get_level() == HL_LOG_INFO)
+        hl_log_set_level(HL_LOG_WARN);
+}
+
+int hl_test_rules_main(int argc, char **argv)
+{
+    cli c;
+    int rc = parse_cli(argc, argv, &c, usage_test);
+    if (rc >= 0)
+        return rc;
+    quiet_log();
+    struct stat st;
+    if (!c.prompts && stat("build/prompts", &st) == 0 && S_ISDIR(st.st_mode))
+        c.prompts = "build/prompts";
+    hl_config cfg;
+    hl_policy_src src;
+    static char err[16384];
+    err[0] = 0;
+    hl_policy *p = build(&c, &cfg, &src, err, sizeof err);
+    if (!p) {
+        printf("FAIL build and static checks:\n%s\n0 passed, 1 failed\n", err);
+        return 1;
+    }
+    printf("ok   build and static checks (policy %s%s)\n", hl_policy_version(p),
+           c.prompts ? "" : "; prompt check skipped: no --prompts");
+    int passed = 0;
+    int failed = hl_sim_run_all(p, &src, NULL, 0, &passed, stdout);
+    printf("%d passed, %d failed\n", passed + 1, failed);
+    hl_policy_unref(p);
+    return failed ? 1 : 0;
+}
+
+int hl_sim_main(int argc, char **argv)
+{
+    cli c;
+    int rc = parse_cli(argc, argv, &c, usage_sim);
+    if (rc >= 0)
+        return rc;
+    if (c.first >= argc) {
+        usage_sim(stderr);
+        return 2;
+    }
+    quiet_log();
+    hl_config cfg;
+    hl_policy_src src;
+    static char err[16384];
+    err[0] = 0;
+    hl_policy *p = build(&c, &cfg, &src, err, sizeof err);
+    if (!p) {
+        fprintf(stderr, "the scripts do not build:\n%s", err);
+        return 2;
+    }
+    int passed = 0, failed = 0;
+    for (int i = c.first; i < argc; i++) {
+        int ok = 0;
+        failed += hl_sim_run_file(p, &src, argv[i], NULL, 0, &ok, stdout, !c.quiet);
+        passed += ok;
+    }
+    printf("%d passed, %d failed\n", passed, failed);
+    hl_policy_unref(p);
+    return failed ? 1 : 0;
+}
