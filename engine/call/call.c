@@ -66,6 +66,7 @@ typedef struct wait_state {
     char      digits[MAX_DIGITS + 1];
     int       ndigits;
     const char *reason;
+    bool      sensitive;  /* a PIN or an ID: the CDR shows its digits as 'x' */
     int       leg;
     hl_record_opts rec;
     char      rec_rel[256], stop_keys[17];
@@ -99,6 +100,8 @@ struct hl_call {
     char         item_buf[MAX_ITEMS][ITEM_LEN];
     int          nitems;
     char         keys[TYPEAHEAD_MAX];
+    short        keypos[TYPEAHEAD_MAX];   /* where each buffered key stands in the CDR dtmf */
+    int          last_key_pos;            /* CDR dtmf position of the key being handled */
     int          nkeys;
     int          input_epoch;
     pending_ev   pending[PENDING_EVENTS];
@@ -207,15 +210,19 @@ static void buffer_key(hl_call *c, char k)
 {
     if (c->nkeys == TYPEAHEAD_MAX) {
         memmove(c->keys, c->keys + 1, TYPEAHEAD_MAX - 1);
+        memmove(c->keypos, c->keypos + 1, (TYPEAHEAD_MAX - 1) * sizeof c->keypos[0]);
         c->nkeys--;
     }
+    c->keypos[c->nkeys] = (short)c->last_key_pos;
     c->keys[c->nkeys++] = k;
 }
 
 static char pop_key(hl_call *c)
 {
     char k = c->keys[0];
+    c->last_key_pos = c->keypos[0];
     memmove(c->keys, c->keys + 1, --c->nkeys);
+    memmove(c->keypos, c->keypos + 1, c->nkeys * sizeof c->keypos[0]);
     return k;
 }
 
@@ -490,6 +497,10 @@ static bool collect_feed(hl_call *c, char k)
         w->reason = w->ndigits >= w->min ? "terminator" : "short";
         return true;
     }
+    /* Mask what a sensitive collect takes: no PIN or ID number reaches a CDR (§ SPEC 2.5). */
+    char *dtmf = c->cdrs[0].dtmf;
+    if (w->sensitive && c->last_key_pos >= 0 && c->last_key_pos < (int)strlen(dtmf))
+        dtmf[c->last_key_pos] = 'x';
     if (w->ndigits < MAX_DIGITS)
         w->digits[w->ndigits++] = k;
     if (w->ndigits >= w->max) {
@@ -536,8 +547,11 @@ static void on_key(hl_call *c, char k)
 {
     hl_cdr *d = &c->cdrs[0];
     size_t n = strlen(d->dtmf);
-    if (n + 1 < sizeof d->dtmf)
+    c->last_key_pos = -1;
+    if (n + 1 < sizeof d->dtmf) {
         d->dtmf[n] = k, d->dtmf[n + 1] = 0;
+        c->last_key_pos = (int)n;
+    }
     if (c->phase == PH_SORRY || c->phase == PH_DONE)
         return;
     hl_leg *l0 = c->legs[0];
@@ -1151,6 +1165,7 @@ static int l_collect(lua_State *L)
     if (strlen(term) > 1 || (term[0] && !strchr("0123456789*#", term[0])))
         return luaL_error(L, "collect: terminator must be one key or \"\"");
     w->term = term[0];
+    w->sensitive = opt_bool(L, 2, "sensitive", false);
     bool barge = opt_bool(L, 2, "barge_in", true);
     lua_getfield(L, 2, "prompt");
     bool has_prompt = !lua_isnil(L, -1);
