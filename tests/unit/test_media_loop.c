@@ -6,7 +6,9 @@
  *   - hl_media_play_stop reports on_play_done(true) from the tick, not re-entrantly;
  *   - symmetric RTP: C is told a wrong remote port but answers where D's packets come from;
  *   - RTP timeout: E, to which nobody sends, times out;
- *   - bridge: what A sends to B goes on from B's peer F to G (PCMU -> PCMA transcoding).
+ *   - bridge: what A sends to B goes on from B's peer F to G (PCMU -> PCMA transcoding);
+ *   - all of the above with reads gated on epoll readiness (E is never read at all);
+ *   - hl_media_pool_lateness_reset clears the figures.
  * Timing figures are printed, not asserted beyond coarse bounds (see SPEC §6). */
 #include "media/media.h"
 #include "media/wav.h"
@@ -147,6 +149,10 @@ static void finish(void)
     hl_media_pool_lateness(pool, &p50, &p99, &max);
     printf("tick lateness: p50 %.0f us, p99 %.0f us, max %.0f us\n", p50, p99, max);
     CHECK(p50 < 5000, "median tick lateness under 5 ms (%.0f us)", p50);
+    printf("ticks skipped: %llu\n", (unsigned long long)hl_media_pool_skipped(pool));
+    hl_media_pool_lateness_reset(pool);
+    hl_media_pool_lateness(pool, &p50, &p99, &max);
+    CHECK(p50 == 0 && max == 0 && hl_media_pool_skipped(pool) == 0, "lateness reset");
     hl_media_pool_free(pool);
 }
 
