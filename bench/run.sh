@@ -53,8 +53,8 @@ for r in $RATES; do
        -timeout 60s -trace_stat -stf "$OUT/setup_$r.csv" -bg_no >/dev/null 2>"$OUT/sipp_setup_$r.err" </dev/null
 
   stats=$(tail -n 1 "$OUT/setup_$r.csv")
-  ok=$(echo "$stats" | cut -d';' -f 15)   # SuccessfulCall(C)
-  fail=$(echo "$stats" | cut -d';' -f 17) # FailedCall(C)
+  ok=$(echo "$stats" | cut -d';' -f 16)   # SuccessfulCall(C)
+  fail=$(echo "$stats" | cut -d';' -f 18) # FailedCall(C)
   printf '   %4d/s: %5s ok, %4s failed\n' "$r" "$ok" "$fail"
   [ "${fail:-1}" = "0" ] && [ "${ok:-0}" -gt 0 ] && best=$r
 done
@@ -69,14 +69,15 @@ for c in $CONCURRENT; do
   sipp_pid=$!
   # measure once every call is up: ramp time + a few seconds
   sleep $(( c / 200 + 4 ))
-  up=$("$BIN" ctl --data "$DATA" status --json 2>/dev/null | python3 -c 'import json,sys; print(json.load(sys.stdin).get("calls",0))')
+  up=$("$BIN" ctl --data "$DATA" --json status 2>/dev/null | python3 -c 'import json,sys; print(json.load(sys.stdin).get("calls",0))')
+  "$BIN" ctl --data "$DATA" stats-reset >/dev/null 2>&1
   rss1=$(rss_kb); cpu_a=$(cpu_ticks); t_a=$(date +%s.%N)
   sleep 5
   cpu_b=$(cpu_ticks); t_b=$(date +%s.%N)
-  lat=$("$BIN" ctl --data "$DATA" status --json 2>/dev/null | python3 -c 'import json,sys; l=json.load(sys.stdin).get("rtp_lateness_us",{}); print("p50 %.0f us, p99 %.0f us, max %.0f us" % (l.get("p50",0), l.get("p99",0), l.get("max",0)))')
+  lat=$("$BIN" ctl --data "$DATA" --json status 2>/dev/null | python3 -c 'import json,sys; l=json.load(sys.stdin).get("rtp_lateness_us",{}); print("p50 %.0f us, p99 %.0f us, max %.0f us" % (l.get("p50",0), l.get("p99",0), l.get("max",0)))')
   wait $sipp_pid
   stats=$(tail -n 1 "$OUT/media_$c.csv")
-  ok=$(echo "$stats" | cut -d';' -f 15); fail=$(echo "$stats" | cut -d';' -f 17)
+  ok=$(echo "$stats" | cut -d';' -f 16); fail=$(echo "$stats" | cut -d';' -f 18)
   cpu=$(python3 -c "print('%.1f' % (100.0 * ($cpu_b - $cpu_a) / $hz / ($t_b - $t_a)))")
   per_call_kb=$(python3 -c "print('%.1f' % (($rss1 - $rss0) / max(1, $up)))")
   cpu_call=$(python3 -c "print('%.3f' % (float('$cpu') / max(1, $up)))")

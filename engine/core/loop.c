@@ -291,12 +291,21 @@ static json_t *ctl_status(void *arg, hl_ctl_req *req, json_t *request, char *err
     hl_clock_format_iso(l->started, started, sizeof started);
     char now[40];
     hl_clock_format_iso(hl_clock_wall(&l->clock), now, sizeof now);
-    return json_pack("{s:b,s:s,s:s,s:s,s:s,s:i,s:i,s:I,s:i,s:{s:f,s:f,s:f}}", "ok", 1,
+    return json_pack("{s:b,s:s,s:s,s:s,s:s,s:i,s:i,s:I,s:I,s:i,s:{s:f,s:f,s:f}}", "ok", 1,
                      "version", HL_VERSION, "policy", l->policy ? hl_policy_version(l->policy) : "",
                      "started", started, "clock", now, "sip_port", l->sip ? hl_sip_port(l->sip) : 0,
                      "calls", l->ncalls, "calls_total", (json_int_t)l->calls_total,
+                     "rtp_ticks_skipped", l->media ? (json_int_t)hl_media_pool_skipped(l->media) : 0,
                      "media_endpoints", l->media ? hl_media_pool_active(l->media) : 0,
                      "rtp_lateness_us", "p50", p50, "p99", p99, "max", max);
+}
+
+static json_t *ctl_stats_reset(void *arg, hl_ctl_req *req, json_t *request, char *err, int errlen)
+{
+    hl_loop *l = arg;
+    if (l->media)
+        hl_media_pool_lateness_reset(l->media);
+    return json_pack("{s:b}", "ok", 1);
 }
 
 static json_t *ctl_calls(void *arg, hl_ctl_req *req, json_t *request, char *err, int errlen)
@@ -479,6 +488,8 @@ int hl_loop_init(hl_loop *l, const hl_config *cfg, char *err, int errlen)
     hl_ctl_set_clock(l->ctl, &l->clock);
     hl_ctl_register(l->ctl, "status", ctl_status, l, "engine status: version, policy, calls, RTP lateness");
     hl_ctl_register(l->ctl, "calls", ctl_calls, l, "calls in progress");
+    hl_ctl_register(l->ctl, "stats-reset", ctl_stats_reset, l,
+                    "restart the RTP lateness figures of status (benchmarks measure from here)");
     hl_ctl_register(l->ctl, "hangup", ctl_hangup, l, "hangup ID: end a call");
     hl_ctl_register(l->ctl, "reload", ctl_reload, l, "build and test scripts and rules, then swap them in");
     hl_ctl_register(l->ctl, "version", ctl_version, l, "engine and policy versions");
