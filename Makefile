@@ -10,7 +10,7 @@
 PREFIX   ?= /usr/local
 BUILD    ?= build
 CC       ?= cc
-PKGS      = lua5.4 libuv ortp libosip2 bctoolbox sqlite3 jansson spandsp
+PKGS      = lua5.4 libuv ortp libosip2 bctoolbox sqlite3 jansson spandsp libtiff-4
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 CFLAGS   ?= -O2 -g
@@ -50,7 +50,7 @@ $(BUILD)/tests/%: $(BUILD)/tests/unit/%.o $(BUILD)/libhotline.a
 deps:
 	@bash contrib/install-deps.sh
 
-prompts: deps
+prompts: deps fax-docs
 	@bash prompts/make-prompts.sh prompts $(BUILD)/prompts
 
 run: deps all prompts
@@ -83,10 +83,12 @@ install: all prompts
 	install -m 755 $(BUILD)/hotline $(DESTDIR)$(PREFIX)/bin/hotline
 	cp -r scripts rules $(DESTDIR)$(PREFIX)/share/hotline/
 	cp -r $(BUILD)/prompts $(DESTDIR)$(PREFIX)/share/hotline/prompts
+	cp -r $(BUILD)/fax $(DESTDIR)$(PREFIX)/share/hotline/fax
 
 clean:
 	rm -rf $(BUILD)
 
 include tests/tools/Makefile.inc
+include tests/tools/fax.mk.inc
 
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

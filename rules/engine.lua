@@ -32,4 +32,9 @@ return {
   sip_max_message     = 16384,
   -- Length of each DTMF tone we send (RFC 4733), ms.
   dtmf_duration_ms    = 100,
+  -- Fax on demand (§10.11 索取传真): the folder of the TIFF documents callers can ask
+  -- for (made by the build; an installed system points this at its own documents), and the
+  -- longest a fax session may take: a few pages at 9600 bit/s with retrains fit in 5 min.
+  fax_dir             = "build/fax",
+  fax_max_ms          = 300000,
 }

@@ -24,6 +24,7 @@
 #include <sys/random.h>
 #include <time.h>
 #include "core/log.h"
+#include "fax/fax.h"
 #include "lua/script.h"
 #include "media/prompts.h"
 #include "media/say.h"
@@ -38,6 +39,7 @@
 #define DIAL_GRACE_MS 2000     /* the leg's own ring timer reports first; this catches one that does not */
 #define RECORD_GRACE_MS 2000   /* likewise for the recorder's own max */
 #define REFER_TIMEOUT_MS 32000 /* 64*T1: a REFER transaction has ended by then */
+#define FAX_GRACE_MS 5000      /* the fax session's own time limit reports first; this catches one that does not */
 #define HANDLER_MAX_MS 30000   /* on_hangup / fallback / apology must be done by then (no caller waits) */
 #define FALLBACK_BUDGET_DIV 4  /* the fallback function runs on a quarter of the call's budgets */
 #define SLEEP_MAX_MS 3600000   /* a longer sleep is a bug */
@@ -52,9 +54,9 @@
 
 typedef enum { PH_NEW, PH_MAIN, PH_HANDLER, PH_FALLBACK, PH_SORRY, PH_DONE } call_phase;
 typedef enum { W_NONE, W_PLAY, W_COLLECT, W_BEEP, W_RECORD, W_SLEEP, W_DIAL, W_BRIDGE, W_REFER,
-               W_STORE, W_SORRY } wait_kind;
+               W_STORE, W_SORRY, W_FAX } wait_kind;
 static const char *const wait_names[] = { "none", "play", "collect", "beep", "record", "sleep",
-                                          "dial", "bridge", "refer", "store", "sorry" };
+                                          "dial", "bridge", "refer", "store", "sorry", "fax" };
 
 typedef struct store_req store_req;
 
@@ -71,6 +73,8 @@ typedef struct wait_state {
     hl_record_opts rec;
     char      rec_rel[256], stop_keys[17];
     uint64_t  rec_start;
+    hl_leg_fax_opts fax;  /* call:fax_send / fax_receive */
+    char      fax_rel[256];
 } wait_state;
 
 typedef struct pending_ev {
@@ -282,6 +286,10 @@ static void cancel_wait(hl_call *c)
     case W_BRIDGE:
         if (leg_up(c, 0) && l0->ops->unbridge)
             l0->ops->unbridge(l0);
+        break;
+    case W_FAX:
+        if (leg_up(c, c->w.leg) && c->legs[c->w.leg]->ops->fax_stop)
+            c->legs[c->w.leg]->ops->fax_stop(c->legs[c->w.leg]);
         break;
     default:
         break;
@@ -642,6 +650,7 @@ static void on_play_done(hl_call *c)
 }
 
 static void push_leg(hl_call *c, lua_State *L, int i);
+static void push_fax_result(hl_call *c, const hl_fax_result *r, const char *why);
 
 static void on_leg_hangup(hl_call *c, int i, const hl_leg_event *ev)
 {
@@ -678,6 +687,9 @@ static void on_leg_hangup(hl_call *c, int i, const hl_leg_event *ev)
         if (leg_up(c, 0) && c->legs[0]->ops->unbridge)
             c->legs[0]->ops->unbridge(c->legs[0]);
         lua_pushliteral(c->co, "callee");
+        complete(c, 1);
+    } else if (c->w.kind == W_FAX && c->w.leg == i) {
+        push_fax_result(c, NULL, "hangup");
         complete(c, 1);
     }
     try_end(c);
@@ -729,6 +741,12 @@ static void dispatch(hl_call *c, int i, const hl_leg_event *ev)
             lua_pushboolean(c->co, ok);
             lua_pushinteger(c->co, ev->code);
             complete(c, 2);
+        }
+        break;
+    case HL_LEG_EV_FAX_DONE:
+        if (c->w.kind == W_FAX && c->w.leg == i) {
+            push_fax_result(c, ev->fax, ev->reason);
+            complete(c, 1);
         }
         break;
     case HL_LEG_EV_HOLD:
@@ -786,6 +804,12 @@ static void wait_timer(hl_timer *t)
         lua_pushboolean(co, 0);
         lua_pushinteger(co, 408);
         complete(c, 2);
+        break;
+    case W_FAX:
+        if (leg_up(c, c->w.leg) && c->legs[c->w.leg]->ops->fax_stop)
+            c->legs[c->w.leg]->ops->fax_stop(c->legs[c->w.leg]);
+        push_fax_result(c, NULL, "time limit reached");
+        complete(c, 1);
         break;
     default:
         break;
@@ -1596,6 +1620,113 @@ static int leg_index(lua_State *L)
     return 1;
 }
 
+/* ---- Lua: call:fax_send / call:fax_receive ---------------------------------------------- */
+
+/* The result table: ok, pages, status, reason, remote (the far end's fax ident), and file
+ * (fax_send) or path (fax_receive).  r NULL: the session did not end by itself (why). */
+static void push_fax_result(hl_call *c, const hl_fax_result *r, const char *why)
+{
+    lua_State *co = c->co;
+    lua_createtable(co, 0, 7);
+    lua_pushboolean(co, r && r->ok);
+    lua_setfield(co, -2, "ok");
+    lua_pushinteger(co, r ? r->pages : 0);
+    lua_setfield(co, -2, "pages");
+    lua_pushinteger(co, r ? r->status : HL_FAX_STATUS_STOPPED);
+    lua_setfield(co, -2, "status");
+    lua_pushstring(co, r ? r->reason : why ? why : "stopped");
+    lua_setfield(co, -2, "reason");
+    lua_pushstring(co, r ? r->remote_ident : "");
+    lua_setfield(co, -2, "remote");
+    lua_pushstring(co, c->w.fax_rel);
+    lua_setfield(co, -2, c->w.fax.send ? "file" : "path");
+    if (r && r->sending && r->pages_in_file >= 0) {
+        lua_pushinteger(co, r->pages_in_file);
+        lua_setfield(co, -2, "pages_in_file");
+    }
+    CALL_INFO(c, "%s: fax %s %s: %s, %d page(s)", c->id, c->w.fax.send ? "send" : "receive",
+              c->w.fax_rel, r ? r->reason : why ? why : "stopped", r ? r->pages : 0);
+}
+
+/* Common to both: which leg (opts.leg, default the caller), ident, ecm; starts and waits. */
+static int fax_begin(lua_State *L, hl_call *c, const char *what)
+{
+    wait_state *w = &c->w;
+    int i = 0;
+    if (lua_type(L, 2) == LUA_TTABLE) {
+        lua_getfield(L, 2, "leg");
+        if (!lua_isnil(L, -1))
+            i = leg_index_of(L, c, lua_gettop(L));
+        lua_pop(L, 1);
+    }
+    const char *ident = opt_str(L, 2, "ident", HL_FAX_DEFAULT_IDENT);
+    if (strlen(ident) >= sizeof w->fax.ident || strspn(ident, "0123456789+ ") != strlen(ident))
+        return luaL_error(L, "%s: ident must be up to 20 digits, '+' and spaces", what);
+    snprintf(w->fax.ident, sizeof w->fax.ident, "%s", ident);
+    w->fax.no_ecm = !opt_bool(L, 2, "ecm", true);
+    w->fax.calling_party = opt_bool(L, 2, "calling", w->fax.send);
+    w->fax.max_ms = c->env->cfg->fax_max_ms;
+    hl_leg *leg = c->legs[i];
+    if (!leg_up(c, i) || !leg->ops->fax_start || leg->ops->fax_start(leg, &w->fax) != 0) {
+        lua_createtable(L, 0, 5);
+        lua_pushboolean(L, 0);
+        lua_setfield(L, -2, "ok");
+        lua_pushinteger(L, 0);
+        lua_setfield(L, -2, "pages");
+        lua_pushinteger(L, HL_FAX_STATUS_STOPPED);
+        lua_setfield(L, -2, "status");
+        lua_pushstring(L, leg_up(c, i) ? "cannot start (see the engine log)" : "leg ended");
+        lua_setfield(L, -2, "reason");
+        lua_pushstring(L, w->fax_rel);
+        lua_setfield(L, -2, w->fax.send ? "file" : "path");
+        w->kind = W_NONE;
+        return 1;
+    }
+    w->kind = W_FAX;
+    w->leg = i;
+    hl_timer_start(c->env->timers, &c->t_wait, (uint64_t)w->fax.max_ms + FAX_GRACE_MS, wait_timer, c);
+    return lua_yield(L, 0);
+}
+
+/* call:fax_send{file="doc-1.tif" [, leg=, ident=, ecm=, calling=]}: file is under fax_dir. */
+static int l_fax_send(lua_State *L)
+{
+    hl_call *c = need_caller(L, "fax_send");
+    luaL_checktype(L, 2, LUA_TTABLE);
+    wait_state *w = &c->w;
+    memset(w, 0, sizeof *w);
+    const char *rel = opt_str(L, 2, "file", NULL);
+    if (!rel || !rel_path_valid(rel))
+        return luaL_error(L, "fax_send: file '%s' is not a valid name in the documents folder "
+                             "(letters, digits, _ - . /, no '..')", rel ? rel : "(missing)");
+    w->fax.send = true;
+    snprintf(w->fax_rel, sizeof w->fax_rel, "%s", rel);
+    if ((size_t)snprintf(w->fax.path, sizeof w->fax.path, "%s/%s", c->env->cfg->fax_dir, rel)
+        >= sizeof w->fax.path)
+        return luaL_error(L, "fax_send: file name too long");
+    return fax_begin(L, c, "fax_send");
+}
+
+/* call:fax_receive{path="fax/in-1" [, leg=, ident=, ecm=, calling=]}: under the recordings
+ * folder, ".tif" added when missing. */
+static int l_fax_receive(lua_State *L)
+{
+    hl_call *c = need_caller(L, "fax_receive");
+    luaL_checktype(L, 2, LUA_TTABLE);
+    wait_state *w = &c->w;
+    memset(w, 0, sizeof *w);
+    const char *rel = opt_str(L, 2, "path", NULL);
+    if (!rel || !rel_path_valid(rel))
+        return luaL_error(L, "fax_receive: path '%s' is not a valid relative name (letters, "
+                             "digits, _ - . /, no '..')", rel ? rel : "(missing)");
+    size_t n = strlen(rel);
+    bool has_ext = n > 4 && (!strcmp(rel + n - 4, ".tif") || (n > 5 && !strcmp(rel + n - 5, ".tiff")));
+    snprintf(w->fax_rel, sizeof w->fax_rel, "%s%s", rel, has_ext ? "" : ".tif");
+    snprintf(w->fax.path, sizeof w->fax.path, "%s/%s",
+             c->env->recordings_dir ? c->env->recordings_dir : ".", w->fax_rel);
+    return fax_begin(L, c, "fax_receive");
+}
+
 /* ---- Lua: hl.store.query -------------------------------------------------------------- */
 
 static void push_json(lua_State *L, json_t *v, int depth)
@@ -1754,6 +1885,7 @@ static const luaL_Reg call_methods[] = {
     { "say_amount", l_say_amount }, { "say_date", l_say_date }, { "sleep", l_sleep },
     { "dial", l_dial }, { "bridge", l_bridge }, { "_refer", l_refer }, { "hangup", l_hangup },
     { "on_hangup", l_on_hangup }, { "set_route", l_set_route }, { "_visit", l_visit },
+    { "fax_send", l_fax_send }, { "fax_receive", l_fax_receive },
     { NULL, NULL },
 };
 

@@ -32,6 +32,18 @@ typedef struct hl_record_opts {
     bool stereo;              /* this leg left, peer right */
 } hl_record_opts;
 
+/* A fax session on a leg (fax_start; added by the fax engineer, see engine/fax/fax.h). */
+typedef struct hl_leg_fax_opts {
+    bool send;                /* send path (else receive into path) */
+    char path[512];           /* absolute path of the TIFF to send, or to write */
+    char ident[24];           /* our T.30 identity ("" = "12333") */
+    bool calling_party;       /* our T.30 role: usually true to send, false to receive */
+    bool no_ecm;              /* ECM is on unless this is set */
+    int  max_ms;              /* the session's time limit (0 = the fax module's default) */
+} hl_leg_fax_opts;
+
+struct hl_fax_result;         /* fax/fax.h */
+
 typedef enum {
     HL_LEG_EV_ANSWERED,     /* inbound: our 200 OK was ACKed; outbound: the far end answered */
     HL_LEG_EV_FAILED,       /* outbound only: rejected, unreachable or unanswered (code);
@@ -42,6 +54,7 @@ typedef enum {
     HL_LEG_EV_HOLD,         /* the far end put us on hold (re-INVITE sendonly/inactive) */
     HL_LEG_EV_RESUME,       /* the far end took us off hold */
     HL_LEG_EV_TRANSFERRED,  /* a REFER we sent succeeded (NOTIFY 2xx); code otherwise */
+    HL_LEG_EV_FAX_DONE,     /* a fax_start session ended: fax (status, pages, reason...) */
     HL_LEG_EV_HANGUP,       /* the leg ended: reason "bye", "cancel", "rtp-timeout", "error", ...
                              * Sent exactly once per leg, also after ops->hangup (deferred to a
                              * later turn of the loop, never from inside the op). */
@@ -55,6 +68,7 @@ typedef struct hl_leg_event {
     int            code;          /* SIP status for FAILED / TRANSFERRED / HANGUP (0 = none) */
     const char    *reason;        /* short machine word, see above */
     bool           interrupted;   /* PLAY_DONE: stopped before the end */
+    const struct hl_fax_result *fax; /* FAX_DONE: valid until the leg is destroyed */
 } hl_leg_event;
 
 typedef struct hl_leg_ops {
@@ -71,6 +85,12 @@ typedef struct hl_leg_ops {
     int  (*hold)(hl_leg *, bool on);               /* re-INVITE to put the far end on hold / resume */
     int  (*transfer)(hl_leg *, const char *target_uri); /* REFER (blind transfer) */
     void (*stats)(hl_leg *, hl_cdr *cdr);          /* fill rtp_* and codec of the CDR */
+    /* Fax on the leg's audio (T.30 over G.711); FAX_DONE follows (never from inside the op).
+     * -1 when it cannot start (bad file, a fax already running).  fax_stop ends a running
+     * session early (FAX_DONE follows, status "stopped"); the leg ending stops it without
+     * a FAX_DONE (the call sees the HANGUP). */
+    int  (*fax_start)(hl_leg *, const hl_leg_fax_opts *);
+    void (*fax_stop)(hl_leg *);
     void (*destroy)(hl_leg *);                     /* free impl; the leg has ended */
 } hl_leg_ops;
 

@@ -16,6 +16,7 @@
 #include "call/call.h"
 #include "core/log.h"
 #include "core/loop.h"
+#include "fax/fax.h"
 #include "media/media.h"
 #include "sip/sip.h"
 
@@ -29,6 +30,9 @@ typedef struct sip_leg {
     hl_timer       ring_timer;   /* outbound: gives up after the ring timeout */
     hl_timer       hangup_timer; /* defers the HANGUP event of an engine hangup */
     int            end_code;
+    hl_fax        *fax;          /* a fax session on this leg's audio (media tap), or NULL */
+    hl_fax_result  fax_result;   /* the last session's result: FAX_DONE points here */
+    hl_timer       fax_timer;    /* reports FAX_DONE and frees the session outside the tick */
 } sip_leg;
 
 static const hl_leg_ops sip_leg_ops;
@@ -40,7 +44,71 @@ static void emit(sip_leg *sl, hl_leg_event ev)
     hl_call_on_leg_event(sl->leg.call, &sl->leg, &ev);
 }
 
-/* Marks the leg ended once; returns false when it already was. */
+/* ---- fax on the leg's audio (engine/fax/ through the media tap) ------------------- */
+
+static void fax_tap_rx(void *arg, const int16_t *frame, int n)
+{
+    sip_leg *sl = arg;
+    if (sl->fax)
+        hl_fax_rx(sl->fax, frame, n);
+}
+
+static bool fax_tap_tx(void *arg, int16_t *frame, int n)
+{
+    sip_leg *sl = arg;
+    if (!sl->fax)
+        return false;
+    hl_fax_tx(sl->fax, frame, n);
+    return true;
+}
+
+static const hl_media_tap fax_tap = { .rx = fax_tap_rx, .tx = fax_tap_tx };
+
+/* Frees the session; false when there was none. */
+static bool fax_drop(sip_leg *sl)
+{
+    hl_timer_stop(&sl->loop->timers, &sl->fax_timer);
+    if (!sl->fax)
+        return false;
+    hl_media_set_tap(sl->media, NULL, NULL);
+    hl_fax_free(sl->fax);
+    sl->fax = NULL;
+    return true;
+}
+
+static void fax_report(hl_timer *t)
+{
+    sip_leg *sl = t->data;
+    fax_drop(sl);
+    emit(sl, (hl_leg_event){ .type = HL_LEG_EV_FAX_DONE, .code = sl->fax_result.status,
+                             .reason = sl->fax_result.reason, .fax = &sl->fax_result });
+}
+
+/* The leg is ending with a fax on it.  A fax machine hangs up as soon as T.30 says goodbye
+ * (DCN), often before our side has finished sending it; T.30 then decides whether that
+ * was the normal end or a dropped call.  report: raise FAX_DONE now, before the HANGUP the
+ * caller raises next (false inside an op: the call layer ended the leg itself). */
+static void fax_end_with_leg(sip_leg *sl, bool report)
+{
+    if (!sl->fax)
+        return;
+    hl_fax_stop(sl->fax);          /* no effect when it had ended; else fax_on_done */
+    fax_drop(sl);
+    if (report)
+        emit(sl, (hl_leg_event){ .type = HL_LEG_EV_FAX_DONE, .code = sl->fax_result.status,
+                                 .reason = sl->fax_result.reason, .fax = &sl->fax_result });
+}
+
+/* From inside hl_fax_rx/tx (the media tick): keep the result, report on a later turn. */
+static void fax_on_done(void *arg, const hl_fax_result *r)
+{
+    sip_leg *sl = arg;
+    sl->fax_result = *r;
+    hl_timer_start(&sl->loop->timers, &sl->fax_timer, 0, fax_report, sl);
+}
+
+/* Marks the leg ended once; returns false when it already was.  Ends a fax on the leg,
+ * reporting it when the far end (not the engine) ended the leg. */
 static bool mark_ended(sip_leg *sl, const char *side, const char *cause)
 {
     if (sl->leg.state == HL_LEG_ENDED)
@@ -50,6 +118,7 @@ static bool mark_ended(sip_leg *sl, const char *side, const char *cause)
     snprintf(sl->leg.hangup_side, sizeof sl->leg.hangup_side, "%s", side);
     snprintf(sl->leg.hangup_cause, sizeof sl->leg.hangup_cause, "%s", cause);
     hl_timer_stop(&sl->loop->timers, &sl->ring_timer);
+    fax_end_with_leg(sl, strcmp(side, "engine") != 0 || strcmp(cause, "rtp-timeout") == 0);
     return true;
 }
 
@@ -386,9 +455,37 @@ static void op_stats(hl_leg *leg, hl_cdr *cdr)
     snprintf(cdr->codec, sizeof cdr->codec, "%s", sl->codec == HL_CODEC_PCMA ? "PCMA" : "PCMU");
 }
 
+static int op_fax_start(hl_leg *leg, const hl_leg_fax_opts *o)
+{
+    sip_leg *sl = leg_of(leg);
+    if (sl->fax || hl_timer_active(&sl->fax_timer) || leg->state == HL_LEG_ENDED)
+        return -1;
+    char err[256];
+    hl_fax_opts fo = { .local_ident = o->ident[0] ? o->ident : NULL,
+                       .calling_party = o->calling_party, .no_ecm = o->no_ecm,
+                       .max_ms = o->max_ms, .debug = hl_log_get_level() <= HL_LOG_DEBUG,
+                       .on_done = fax_on_done, .arg = sl };
+    sl->fax = o->send ? hl_fax_new_send(o->path, &fo, err, sizeof err)
+                      : hl_fax_new_receive(o->path, &fo, err, sizeof err);
+    if (!sl->fax) {
+        hl_warn("call", "%s: fax: %s", leg->sip_call_id, err);
+        return -1;
+    }
+    hl_media_set_tap(sl->media, &fax_tap, sl);
+    return 0;
+}
+
+static void op_fax_stop(hl_leg *leg)
+{
+    sip_leg *sl = leg_of(leg);
+    if (sl->fax)
+        hl_fax_stop(sl->fax);   /* on_done -> FAX_DONE on the next turn */
+}
+
 static void op_destroy(hl_leg *leg)
 {
     sip_leg *sl = leg_of(leg);
+    fax_drop(sl);
     hl_timer_stop(&sl->loop->timers, &sl->ring_timer);
     hl_timer_stop(&sl->loop->timers, &sl->hangup_timer);
     if (sl->dialog) {
@@ -415,6 +512,8 @@ static const hl_leg_ops sip_leg_ops = {
     .hold = op_hold,
     .transfer = op_transfer,
     .stats = op_stats,
+    .fax_start = op_fax_start,
+    .fax_stop = op_fax_stop,
     .destroy = op_destroy,
 };
 

@@ -28,6 +28,7 @@ static const tunable tunables[] = {
     T(sip_rate_per_sec, 1, 1000000),
     T(sip_max_message, 1024, 1048576),
     T(dtmf_duration_ms, 40, 1000),
+    T(fax_max_ms, 30000, 3600000),
 };
 #undef T
 
@@ -56,6 +57,8 @@ void hl_config_defaults(hl_config *cfg)
     cfg->sip_rate_per_sec = 2000;
     cfg->sip_max_message = 16384;
     cfg->dtmf_duration_ms = 100;
+    snprintf(cfg->fax_dir, sizeof cfg->fax_dir, "build/fax");
+    cfg->fax_max_ms = 300000;
 }
 
 int hl_config_load_rules(hl_config *cfg, const char *rules_dir, char *err, int errlen)
@@ -93,6 +96,18 @@ int hl_config_load_rules(hl_config *cfg, const char *rules_dir, char *err, int e
         }
         lua_pop(L, 1);
     }
+    /* fax_dir: the one string setting (a folder; relative to the engine's working dir) */
+    lua_getfield(L, -1, "fax_dir");
+    if (!lua_isnil(L, -1)) {
+        size_t n = 0;
+        const char *v = lua_type(L, -1) == LUA_TSTRING ? lua_tolstring(L, -1, &n) : NULL;
+        if (!v || n == 0 || n >= sizeof next.fax_dir) {
+            snprintf(err, errlen, "%s: fax_dir must be a folder name (a non-empty string)", path);
+            goto out;
+        }
+        snprintf(next.fax_dir, sizeof next.fax_dir, "%s", v);
+    }
+    lua_pop(L, 1);
     if (next.rtp_hold_timeout_ms < next.rtp_timeout_ms) {
         snprintf(err, errlen, "%s: rtp_hold_timeout_ms must not be shorter than rtp_timeout_ms", path);
         goto out;

@@ -26,6 +26,9 @@ typedef struct hl_config {
     int  sip_rate_per_sec;        /* requests per source per second before it is refused */
     int  sip_max_message;         /* bytes; larger SIP messages are refused */
     int  dtmf_duration_ms;        /* DTMF we send */
+    /* fax on demand (engine/fax/; added by the fax engineer) */
+    char fax_dir[512];            /* documents call:fax_send may send (default build/fax) */
+    int  fax_max_ms;              /* one T.30 session ends after this long */
 } hl_config;
 
 void hl_config_defaults(hl_config *cfg);

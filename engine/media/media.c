@@ -116,6 +116,9 @@ struct hl_media {
     /* bridge */
     hl_media *peer;
     uint64_t late_ticks;
+    /* audio tap (hl_media_set_tap) */
+    const hl_media_tap *tap;
+    void *tap_arg;
 };
 
 struct hl_media_pool {
@@ -490,7 +493,10 @@ static void send_frame(hl_media *m)
         return;
     }
     hl_media *p = m->peer;
-    if (p && p->has_cur) {
+    int16_t tapped[FRAME];
+    if (m->tap && m->tap->tx && m->tap->tx(m->tap_arg, tapped, FRAME)) {
+        hl_g711_encode(m->codec, tapped, enc, FRAME);
+    } else if (p && p->has_cur) {
         if (p->cur_codec == m->codec) {
             memcpy(enc, p->cur, FRAME);     /* same codec: pass the bytes through */
         } else {
@@ -521,6 +527,13 @@ static void tick_endpoint(hl_media *m)
     }
     if (m->rec) {
         record_frame(m);
+        if (m->closed)
+            return;
+    }
+    if (m->tap && m->tap->rx) {
+        int16_t in[FRAME];
+        decode_cur(m, in);
+        m->tap->rx(m->tap_arg, in, FRAME);
         if (m->closed)
             return;
     }
@@ -942,6 +955,12 @@ int hl_media_send_dtmf(hl_media *m, char digit, int duration_ms)
     m->txq[m->txq_len].ms = (uint16_t)duration_ms;
     m->txq_len++;
     return 0;
+}
+
+void hl_media_set_tap(hl_media *m, const hl_media_tap *tap, void *arg)
+{
+    m->tap = tap;
+    m->tap_arg = tap ? arg : NULL;
 }
 
 void hl_media_bridge(hl_media *a, hl_media *b)

@@ -88,6 +88,16 @@ void hl_media_play_stop(hl_media *m);         /* on_play_done(interrupted=true) 
 int  hl_media_record_start(hl_media *m, const hl_record_opts *o, char *err, int errlen);
 void hl_media_record_stop(hl_media *m);       /* on_record_done("stopped") follows */
 int  hl_media_send_dtmf(hl_media *m, char digit, int duration_ms);
+/* Audio tap (fax, added by the fax engineer): rx gets this tick's received frame as 8 kHz
+ * linear PCM (silence when none came), tx fills the frame to send and returns true to send
+ * it, overriding bridge and playlist (a key being sent still goes first).  Both are called
+ * from the tick; they may call hl_media_set_tap/hl_media_close.  tap NULL removes it; the
+ * hl_media_tap must outlive its use. */
+typedef struct hl_media_tap {
+    void (*rx)(void *arg, const int16_t *frame, int n);
+    bool (*tx)(void *arg, int16_t *frame, int n);
+} hl_media_tap;
+void hl_media_set_tap(hl_media *m, const hl_media_tap *tap, void *arg);
 void hl_media_bridge(hl_media *a, hl_media *b);
 void hl_media_unbridge(hl_media *m);
 void hl_media_get_stats(const hl_media *m, hl_rtp_stats *out);

@@ -21,6 +21,7 @@
 #include "core/clock.h"
 #include "core/log.h"
 #include "core/timer.h"
+#include "fax/fax.h"
 #include "media/prompts.h"
 #include "media/tones.h"
 #include "store/store.h"
@@ -30,6 +31,8 @@
 #define DEFAULT_KEY_GAP_MS 300      /* between the keys of one entry ("1234#") */
 #define DEFAULT_ANSWER_MS 2000      /* a dialled leg that answers, answers after this */
 #define REFER_NOTIFY_MS 500         /* a REFER's outcome arrives after this */
+#define FAX_SETUP_MS 12000          /* a simulated fax: T.30 phases A, B and E, as on loopback */
+#define FAX_PAGE_MS 6000            /* ... plus this per page (a half-A4 fine page at 14400 bps) */
 #define MAX_CALL_MS (2 * 3600 * 1000) /* a simulated call longer than this is runaway */
 #define MAX_STEPS 200000            /* timer firings per call, likewise */
 #define MAX_ENTRIES 64
@@ -48,6 +51,8 @@ typedef struct sim_leg {
     char     rec_reason[16];
     int      hangup_after;   /* outbound: the callee hangs up this long after answering (0 = never) */
     int      refer_code;
+    hl_timer t_fax;
+    hl_fax_result fax;       /* the simulated session's result, FAX_DONE points here */
 } sim_leg;
 
 typedef enum { E_KEYS, E_SILENCE, E_HANGUP } entry_kind;
@@ -82,6 +87,7 @@ struct sim {
     int        rec_ms;
     char       rec_reason[16];
     int        refer_code;
+    int        fax_pages, fax_status;   /* scenario fax = { pages = N, status = T30 code } */
     hl_timer   t_hangup;
 };
 
@@ -206,6 +212,7 @@ static void leg_end(sim_leg *l, const char *side, const char *cause)
     hl_timer_stop(&l->s->timers, &l->t_answer);
     hl_timer_stop(&l->s->timers, &l->t_end);
     hl_timer_stop(&l->s->timers, &l->t_refer);
+    hl_timer_stop(&l->s->timers, &l->t_fax);
 }
 
 static int op_ring(hl_leg *leg)
@@ -283,6 +290,56 @@ static int op_transfer(hl_leg *leg, const char *uri)
 
 static void op_stats(hl_leg *leg, hl_cdr *cdr) { snprintf(cdr->codec, sizeof cdr->codec, "PCMA"); }
 
+static void fax_done(hl_timer *t)
+{
+    sim_leg *l = t->data;
+    say(l->s, "fax ends: %s, %d page(s)", l->fax.reason, l->fax.pages);
+    emit(l, (hl_leg_event){ .type = HL_LEG_EV_FAX_DONE, .code = l->fax.status,
+                            .reason = l->fax.reason, .fax = &l->fax });
+}
+
+/* A fax "takes" FAX_SETUP_MS + FAX_PAGE_MS a page.  Sending checks the document as the
+ * real leg does (and counts its pages); receiving gets the scenario's fax.pages (1). */
+static int op_fax_start(hl_leg *leg, const hl_leg_fax_opts *o)
+{
+    sim_leg *l = (sim_leg *)leg;
+    sim *s = l->s;
+    if (hl_timer_active(&l->t_fax) || leg->state == HL_LEG_ENDED)
+        return -1;
+    char err[256];
+    int pages = o->send ? hl_fax_tiff_pages(o->path, err, sizeof err) : s->fax_pages;
+    if (pages < 0) {
+        say(s, "fax send %s refused: %s", o->path, err);
+        return -1;
+    }
+    memset(&l->fax, 0, sizeof l->fax);
+    l->fax.sending = o->send;
+    l->fax.pages_in_file = o->send ? pages : -1;
+    l->fax.status = s->fax_status;
+    l->fax.ok = s->fax_status == 0;
+    l->fax.pages = l->fax.ok ? pages : 0;
+    snprintf(l->fax.reason, sizeof l->fax.reason, "%s", l->fax.ok ? "OK" : "simulated failure");
+    snprintf(l->fax.remote_ident, sizeof l->fax.remote_ident, "SIM");
+    l->fax.duration_ms = FAX_SETUP_MS + FAX_PAGE_MS * pages;
+    say(s, "fax %s %s (%d page(s), %.1f s)", o->send ? "send" : "receive into", o->path, pages,
+        l->fax.duration_ms / 1000.0);
+    hl_timer_start(&s->timers, &l->t_fax, (uint64_t)l->fax.duration_ms, fax_done, l);
+    return 0;
+}
+
+static void op_fax_stop(hl_leg *leg)
+{
+    sim_leg *l = (sim_leg *)leg;
+    if (!hl_timer_active(&l->t_fax))
+        return;
+    say(l->s, "fax stopped");
+    l->fax.ok = false;
+    l->fax.pages = 0;
+    l->fax.status = HL_FAX_STATUS_STOPPED;
+    snprintf(l->fax.reason, sizeof l->fax.reason, "stopped (call ended)");
+    hl_timer_start(&l->s->timers, &l->t_fax, 0, fax_done, l);
+}
+
 static void op_destroy(hl_leg *leg)
 {
     sim_leg *l = (sim_leg *)leg;
@@ -294,7 +351,8 @@ static const hl_leg_ops sim_ops = {
     .ring = op_ring, .answer = op_answer, .hangup = op_hangup, .play = op_play,
     .play_stop = op_play_stop, .record_start = op_record_start, .record_stop = op_record_stop,
     .send_dtmf = op_send_dtmf, .bridge = op_bridge, .unbridge = op_unbridge, .hold = op_hold,
-    .transfer = op_transfer, .stats = op_stats, .destroy = op_destroy,
+    .transfer = op_transfer, .stats = op_stats, .fax_start = op_fax_start,
+    .fax_stop = op_fax_stop, .destroy = op_destroy,
 };
 
 static sim_leg *sim_leg_new(sim *s, hl_leg_dir dir)
@@ -916,6 +974,10 @@ static void run_one(run_ctx *r, lua_State *S, int scen, const char *file, const 
         snprintf(s->rec_reason, sizeof s->rec_reason, "%s", lua_isstring(S, -1) ? lua_tostring(S, -1) : "");
         lua_pop(S, 1);
     }
+    lua_pop(S, 1);
+    lua_getfield(S, scen, "fax");
+    s->fax_pages = lua_istable(S, -1) ? spec_int(S, -1, "pages", 1) : 1;
+    s->fax_status = lua_istable(S, -1) ? spec_int(S, -1, "status", 0) : 0;
     lua_pop(S, 1);
     lua_getfield(S, scen, "transfer");
     s->refer_code = lua_isboolean(S, -1) && !lua_toboolean(S, -1) ? -1 : lua_isinteger(S, -1) ? (int)lua_tointeger(S, -1) : 0;
