@@ -88,4 +88,11 @@ function M.agent_hours(d)
   return minute >= h.open and minute < h.close
 end
 
+-- Everything the flow needs to know about the moment t (a table from hl.date("*t")):
+-- { season = "summer"|"winter", day = "workday"|"weekend"|"holiday"|"makeup_workday",
+--   agents = true when agents answer }.
+function M.status(t)
+  return { season = M.season(t), day = M.day_kind(t), agents = M.agent_hours(t) }
+end
+
 return M

@@ -2,8 +2,9 @@
 --
 -- Jilin province (SPEC; the rule book writes "xs省"): the provincial centre in
 -- Changchun and one centre per city, each with its area code.  `sip` is where the
--- caller is connected when they choose that centre with key 9 (§10.14); `queues` are the
--- agent queues of the centre (§10.15: calls go to an idle agent of the caller's city).
+-- caller is connected when they choose that centre with key 9 (§10.14); agent queues are
+-- named "<area code>.<kind>" ("province.<kind>" for the provincial centre), kind being
+-- "general" (key 0, §10.15) or "complaints" (key 5, §10.13).
 -- Other provinces' 12333 centres are examples of key-9 destinations outside Jilin.
 --
 -- The SIP addresses below are placeholders (.invalid never resolves): each site sets its
@@ -11,7 +12,7 @@
 local M = {}
 
 M.province = {
-  name = "吉林省",          -- read in the welcome (§10.3 writes "xs省")
+  name = "吉林省",          -- read in the welcome (§10.3 writes "xs省"; see rules/ivr.lua)
   code = "province",
   sip = "sip:12333@province.12333.jl.invalid",
 }
@@ -37,7 +38,7 @@ M.other = {
   ["0451"] = { name = "哈尔滨", sip = "sip:12333@0451.12333.invalid" },
 }
 
--- The provincial centre itself is reachable with key 9 as "0" (上级).
+-- The provincial centre itself is reachable with key 9 as "0" (上级, §10.14).
 M.upper_code = "0"
 
 -- Mobile numbers: the first seven digits (号段) name the city that issued the number.
@@ -56,5 +57,51 @@ M.mobile_segments = {
 
 -- The city whose callers first choose provincial (1) or city (2) service (§10.15).
 M.capital = "0431"
+
+-- The caller's number without a country prefix or a trunk's leading "+".
+-- (+86 431 8888 1234 -> 043188881234; +86 138... -> 138...)
+local function national(number)
+  local n = tostring(number or ""):gsub("^%+", ""):gsub("^0086", "86")
+  if n:match("^86%d%d%d%d%d%d%d%d%d%d") then
+    n = n:sub(3)
+    if not n:match("^[01]") then n = "0" .. n end
+  end
+  return n
+end
+
+-- The centre that owns a caller's number: an area code of M.cities, or "province"
+-- (unknown numbers, other provinces, anonymous callers: SPEC 2.5 key 0).
+function M.centre_of(number)
+  local n = national(number)
+  if n:match("^01%d%d%d%d%d%d%d%d%d$") then n = n:sub(2) end  -- a mobile dialled with 0
+  if n:match("^1%d%d%d%d%d%d%d%d%d%d$") then                  -- 11-digit mobile
+    return M.mobile_segments[n:sub(1, 7)] or M.province.code
+  end
+  for len = 4, 3, -1 do                                         -- fixed line: 0 + area code
+    local code = n:sub(1, len)
+    if #n > len and M.cities[code] then return code end
+  end
+  return M.province.code
+end
+
+-- The queue of a centre for a kind of call: "0432.general", "province.complaints".
+function M.queue(centre, kind) return centre .. "." .. kind end
+
+-- Key 9: the centre an area code names, or nil.  Returns {name=, sip=} and the word used
+-- in the route (transfer:<code>, transfer:province for the upper level).
+function M.destination(code)
+  if code == M.upper_code then return M.province, M.province.code end
+  local c = M.cities[code] or M.other[code]
+  if c then return c, code end
+  return nil
+end
+
+-- HOOK (first-contact responsibility, §9; SPEC 2.5 key 0): a caller whose earlier question
+-- is an open case goes first to the agent who owns it.  Return that agent's queue name
+-- (e.g. "agent.1007") or nil.  The ACD issue fills this in from its case table; until
+-- then nobody has an open case.
+function M.open_case_owner(caller)
+  return nil
+end
 
 return M

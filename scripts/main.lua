@@ -1,99 +1,81 @@
--- scripts/main.lua — the engine's demo IVR: small but real, for the engine's own tests.
--- (The full 12333 flow of SPEC section 2 comes in a later issue.)
+-- scripts/main.lua — the 12333 hotline's caller flow: rule book chapter 10, SPEC section 2.
 --
---   welcome, then the menu demo_main:
---     1  demo_one, then 10010 read as a number              route demo:1
---     2  leave a message: beep, up to 10 s, # ends it        route message
---     3  dial rules/demo.lua's outbound_uri and bridge       route bridge
---     4  a sub-menu (demo_more): 1 reads today's date; * goes back
---     9  key four digits (# ends early); they are read back  route demo:9
---     0  the demo queue                                      route queue:demo
---   3 failures (wrong key or no key) end the call           route hangup
-local demo = require "demo"
+--   welcome (§10.3) -> agent hours? (§10.4, rules/calendar.lua)
+--     in hours:  main menu 1 2 3 4 5 9 0 (§10.5)
+--     out:       hours announcement (§10.6), then main menu 1 2 3 4 (§10.7)
+--   1 voice service      scripts/voice.lua   (topics: rules/topics.lua)     voice:<topic>
+--   2 leave a message    scripts/message.lua                                message
+--   3 fax on demand      scripts/fax.lua     (rules/fax_documents.lua)      fax
+--   4 account query      scripts/account.lua (rules/accounts.lua)           account
+--   5 complaints         scripts/agent.lua                                  queue:<centre>.complaints
+--   9 another centre     scripts/agent.lua   (rules/centres.lua)            transfer:<code>
+--   0 an agent           scripts/agent.lua   (rules/centres.lua)            queue:<centre>.general
+-- A wrong key: "选择错误,请重新输入" and the menu again (§10.8); * one level back (§10.16);
+-- no key: the menu again; after rules/ivr.lua max_failures: an agent in hours, else goodbye.
+-- After a service the main menu offers the others again (§10.9-10.12); hanging up ends it.
+-- Menus are declared with scripts/ivr/menu.lua and linted when the policy loads.
+local menu = require "ivr.menu"
+local ivr = require "ivr"
+local calendar = require "calendar"
+local agent = require "agent"
+local voice = require "voice"
+local message = require "message"
+local fax = require "fax"
+local account = require "account"
 
-local MESSAGE_MAX_MS = 10000  -- the demo's message limit (the real flow sets its own)
+-- A service that ends with nil (or hl.BACK) comes back to the main menu, with a word
+-- between the two the first time (§10.9: "选择其他服务或挂机").
+local function service(run)
+  return function(call)
+    local r = run(call, agent.after_failures)
+    if r == nil then call:play("other_service") end
+    if r == nil or r == hl.BACK then return nil end
+    return r
+  end
+end
 
-local more_menu = {
-  name = "demo_more",
-  prompt = "demo_more",
+local main_menu = menu.define{
+  name = "main",
+  prompt = "main_menu",          -- §10.5
+  prompt_out = "main_menu_out",  -- §10.7
+  offers = "1234590",
+  offers_out = "1234",
+  on_failure = agent.after_failures,
   keys = {
-    ["1"] = function(call)
-      call:say_date(hl.now())
-      call:set_route("demo:date")
-      return "done"
-    end,
+    ["1"] = voice.root,
+    ["2"] = service(message.run),
+    ["3"] = service(fax.run),
+    ["4"] = service(account.run),
+    ["5"] = agent.complaints,
+    ["9"] = service(agent.other_centre),
+    ["0"] = agent.to_agent,
   },
+  leads_to = { agent.changchun_choice, message.confirm, fax.mode },
 }
 
-local function leave_message(call)
-  call:play("demo_record")
-  local rec = call:record{ path = "messages/" .. call.id .. ".wav", max = MESSAGE_MAX_MS,
-                           stop_keys = "#", beep = true }
-  if rec then call.vars.message_seconds = rec.duration end
-  call:set_route("message")
-  return "done"
-end
+menu.finish(main_menu)
 
-local function connect(call)
-  call:play("demo_connecting")
-  local leg, code = call:dial(demo.outbound_uri, { timeout = demo.outbound_timeout_ms })
-  if not leg then
-    call.vars.dial_code = code
-    call:set_route("dial-failed")
-    call:play("sorry")
-    return "done"
-  end
-  call:set_route("bridge")
-  call.vars.hung_up_first = call:bridge(leg)
-  return "done"
-end
-
-local function read_back(call)
-  local digits, why = call:collect{ min = 4, max = 4, terminator = "#", timeout = 5000,
-                                    prompt = "demo_enter_digits" }
-  if #digits < 4 then
-    call:play("invalid_choice")
-    return nil -- back to the menu
-  end
-  call:play("demo_you_entered")
-  call:say_digits(digits)
-  call:set_route("demo:9")
-  return "done"
-end
-
-local main_menu = {
-  name = "demo_main",
-  prompt = "demo_main",
-  timeout = 5000,
-  max_failures = 3,
-  invalid_prompt = "invalid_choice",
-  on_failure = function(call)
-    call:set_route("hangup")
-    return "failed"
-  end,
-  keys = {
-    ["1"] = function(call)
-      call:play("demo_one")
-      call:say_number(10010)
-      call:set_route("demo:1")
-      return "done"
-    end,
-    ["2"] = leave_message,
-    ["3"] = connect,
-    ["4"] = more_menu,
-    ["9"] = read_back,
-    ["0"] = function(call)
-      call:set_route("queue:demo")
-      return "done"
-    end,
-  },
-}
+local welcome = { "welcome_1", ivr.province.prompt, "welcome_2" }
 
 function main(call)
-  call:on_hangup(function(c) c.vars.caller_hung_up = true end)
+  call:on_hangup(function(c)
+    message.on_hangup(c)
+    if c.route == "" then c:set_route("hangup") end
+  end)
   call:answer()
-  call:play("welcome")
-  call:menu(main_menu)
-  call:play("goodbye")
-  call:hangup()
+  local now = calendar.status(hl.date("*t"))
+  call.vars.hours = now.agents and "in" or "out"   -- decided once, when the call arrives (§10.4)
+  call.vars.season = now.season
+  call.vars.day = now.day
+  call:play(welcome)
+  if not now.agents then call:play("hours_info") end
+  local result = call:menu(menu.enter(call, main_menu))
+  if call.route == "" then call:set_route("hangup") end
+  call:hangup(type(result) == "string" and result or "script")
+end
+
+function fallback(call, err)
+  if call.route == "" then call:set_route("fallback") end
+  call:play("sorry")
+  call:hangup("fallback")
 end

@@ -551,6 +551,8 @@ static bool collect_drain(hl_call *c)
     return false;
 }
 
+static void push_record_result(hl_call *c, const char *reason, int duration_ms);
+
 static void on_key(hl_call *c, char k)
 {
     hl_cdr *d = &c->cdrs[0];
@@ -590,14 +592,7 @@ static void on_key(hl_call *c, char k)
     case W_RECORD:
         if (strchr(c->w.stop_keys, k) && l0->ops->record_stop) {
             l0->ops->record_stop(l0);
-            lua_State *co = c->co;
-            lua_createtable(co, 0, 3);
-            lua_pushstring(co, c->w.rec_rel);
-            lua_setfield(co, -2, "path");
-            lua_pushnumber(co, (now_ms(c) - c->w.rec_start) / 1000.0);
-            lua_setfield(co, -2, "duration");
-            lua_pushliteral(co, "key");
-            lua_setfield(co, -2, "reason");
+            push_record_result(c, "key", 0);
             complete(c, 1);
         }
         return;

@@ -748,9 +748,30 @@ static void expect_cdr_field(verdict *v, const hl_cdr *cdr, const char *k, lua_S
             continue;
         if (f->kind == 0) {
             const char *got = (const char *)cdr + f->off;
-            const char *want = lua_tostring(S, idx);
-            if (!want || strcmp(want, got) != 0)
-                differ(v, "cdr.%s: expected \"%s\", got \"%s\"", k, want ? want : "?", got);
+            if (lua_isboolean(S, idx)) {             /* true: set at all; false: empty */
+                if (lua_toboolean(S, idx) != (got[0] != 0))
+                    differ(v, "cdr.%s: expected %s, got \"%s\"", k,
+                           lua_toboolean(S, idx) ? "a value" : "nothing", got);
+            } else if (lua_istable(S, idx)) {        /* { match = "lua pattern" } */
+                lua_getfield(S, idx, "match");
+                const char *pat = lua_tostring(S, -1);
+                bool ok = false;
+                if (pat) {
+                    lua_getglobal(S, "string");
+                    lua_getfield(S, -1, "find");
+                    lua_pushstring(S, got);
+                    lua_pushstring(S, pat);
+                    ok = lua_pcall(S, 2, 1, 0) == LUA_OK && !lua_isnil(S, -1);
+                    lua_pop(S, 2);
+                }
+                if (!ok)
+                    differ(v, "cdr.%s: expected a match of \"%s\", got \"%s\"", k, pat ? pat : "?", got);
+                lua_pop(S, 1);
+            } else {
+                const char *want = lua_tostring(S, idx);
+                if (!want || strcmp(want, got) != 0)
+                    differ(v, "cdr.%s: expected \"%s\", got \"%s\"", k, want ? want : "?", got);
+            }
         } else {
             double got = *(const double *)((const char *)cdr + f->off);
             if (lua_isboolean(S, idx)) {

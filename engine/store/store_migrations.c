@@ -66,6 +66,23 @@ static const migration migrations[] = {
       "  value   TEXT,"
       "  updated REAL NOT NULL DEFAULT 0"
       ");" },
+    { 2, "demo_accounts, account_locks",
+      /* The account query's demo data source (rules/accounts.lua; SPEC 2.5 item 4): a real
+       * site answers from its social-security back end instead.  pin_hash is the hex
+       * SHA-256 of "ID:PIN"; locks count wrong PINs per ID (3 lock it for a while). */
+      "CREATE TABLE demo_accounts ("
+      "  id_number   TEXT PRIMARY KEY,"
+      "  pin_hash    TEXT NOT NULL,"
+      "  name        TEXT NOT NULL DEFAULT '',"
+      "  balance_fen INTEGER NOT NULL DEFAULT 0,"
+      "  paid_months INTEGER NOT NULL DEFAULT 0,"
+      "  last_paid   TEXT NOT NULL DEFAULT ''"
+      ");"
+      "CREATE TABLE account_locks ("
+      "  id_number    TEXT PRIMARY KEY,"
+      "  failures     INTEGER NOT NULL DEFAULT 0,"
+      "  locked_until REAL NOT NULL DEFAULT 0"
+      ");" },
 };
 
 #define N_MIGRATIONS ((int)(sizeof migrations / sizeof migrations[0]))

@@ -1,5 +1,6 @@
--- scripts/demo.scenario.lua — the demo IVR's self-tests (scripts/main.lua), run by
--- `hotline test-rules` and before every reload.  Format: docs/lua-api.md, "Scenario files".
+-- examples/demo/scripts/demo.scenario.lua — the demo IVR's self-tests (its main.lua), run by
+-- `hotline test-rules --scripts examples/demo/scripts --rules examples/demo/rules`.
+-- Format: docs/lua-api.md, "Scenario files".
 local URI = "sip:demo@127.0.0.1:5070"
 
 return {

@@ -1,4 +1,4 @@
--- rules/demo.lua — settings of the engine's demo IVR (scripts/main.lua).
+-- examples/demo/rules/demo.lua — settings of the engine's demo IVR (examples/demo/scripts/main.lua).
 -- The demo's key 3 dials this URI and bridges the caller to it; tests point a SIPp or
 -- baresip user agent at it (the simulator answers it per scenario).
 return {

@@ -1,0 +1,57 @@
+-- rules/ivr.lua — the settings of the 12333 IVR flow (scripts/main.lua and its sub-flows):
+-- the province's name, how long the caller is given, how often they may fail, and the
+-- limits of each sub-flow.  Every value says where it comes from: a section of the rule
+-- book (§, chapter 10 unless noted), SPEC section 2, or why we chose it.
+-- Change a value, save, and new calls follow it (docs/admin-guide.md).
+return {
+  -- §10.3 reads "xs省"; SPEC: the province is a setting.  `prompt` is the recording of the
+  -- name, played between welcome_1 ("您好,欢迎拨打") and welcome_2 ("12333劳动保障...").
+  province = { name = "吉林省", prompt = "province_name" },
+
+  -- Menus: ms to wait for a key after the prompt ends.  SPEC 2.4 "no input: replay"; 5 s is
+  -- the usual IVR pause (and the engine's default), long enough to find a key.
+  menu_timeout_ms = 5000,
+  -- SPEC 2.4: "after 3 failures (wrong keys or no input), an agent in hours, else goodbye".
+  max_failures = 3,
+
+  -- After a full-length entry (18-character ID, 6-digit PIN, 4-digit area code) the caller
+  -- may still press # as the prompt asks; a # this soon after is taken as part of the entry,
+  -- not as a key of the next menu.  0.8 s covers the habit of pressing it at once.
+  hash_grace_ms = 800,
+
+  -- §10.7: out of hours the main menu offers keys 1-4 only; the static check
+  -- (scripts/ivr/lint.lua) refuses an out-of-hours main menu offering anything else.
+  out_of_hours_main_keys = "1234",
+  -- §10.5/§10.15: the key that reaches an agent; no menu may offer it out of hours
+  -- (the agents are not there: §3 工作时间).
+  agent_key = "0",
+
+  -- Key 2, leave a message (SPEC 2.5).  60 s is enough for a name, a number and a
+  -- question; staff call back (§10.10).  Silence ends it after 5 s (SPEC: "# or silence").
+  message = {
+    max_ms = 60000,
+    silence_ms = 5000,
+    min_ms = 1000,        -- shorter than this is a slip of the key: asked again
+    max_takes = 3,        -- re-recordings offered before we keep the last one
+  },
+
+  -- Key 4, account query (SPEC 2.5).  An 18-character ID typed at a phone takes time: 10 s
+  -- to the first key, 5 s between keys (the engine's 3 s default is short for 18 keys).
+  account = {
+    id_timeout_ms = 10000,
+    id_interdigit_ms = 5000,
+    pin_timeout_ms = 10000,
+    pin_interdigit_ms = 5000,
+    max_pin_failures = 3,         -- SPEC 2.5: 3 wrong PINs lock that ID ...
+    lock_minutes = 30,            -- ... "for a while": half an hour (our choice)
+    max_id_attempts = 3,          -- malformed IDs (bad check digit) before we give up
+  },
+
+  -- Key 9, another centre (§10.14): the area code ends with # or a pause of this long.
+  area_code = { timeout_ms = 8000, interdigit_ms = 3000, max_attempts = 3 },
+
+  -- Key 3, fax (SPEC 2.5): a document number ends with # or a pause; a fax number is
+  -- 7 to 12 digits (a local number up to an area code plus 8 digits).
+  fax = { timeout_ms = 8000, interdigit_ms = 3000, number_min = 7, number_max = 12,
+          max_attempts = 3 },
+}

@@ -1,0 +1,118 @@
+-- scripts/account.scenario.lua — key 4, account query (rules/accounts.lua): the ID's check
+-- digit, * for X, the PIN, the read-back, and the lock after 3 wrong PINs.  One store per
+-- file: the lock set by one scenario is seen by the next ones (times are in order).
+--
+-- Demo accounts (pin_hash = sha256(id .. ":" .. pin)):
+--   220102198503151237  PIN 123456   balance 12345.67, 96 months, last paid 2026-10-15
+--   11010519491231002X  PIN 654321   balance 800.05, 15 months, last paid 2026-09
+--   220203199001014562  PIN 111111   (the lock tests)
+-- 222401197806120013 has a valid check digit but no account.
+local SCHEMA = {
+  -- until the engine's migration creates these (the scenario store may run DDL)
+  { "CREATE TABLE IF NOT EXISTS demo_accounts (id_number TEXT PRIMARY KEY, pin_hash TEXT NOT NULL, " ..
+    "name TEXT NOT NULL DEFAULT '', balance_fen INTEGER NOT NULL DEFAULT 0, " ..
+    "paid_months INTEGER NOT NULL DEFAULT 0, last_paid TEXT NOT NULL DEFAULT '')" },
+  { "CREATE TABLE IF NOT EXISTS account_locks (id_number TEXT PRIMARY KEY, " ..
+    "failures INTEGER NOT NULL DEFAULT 0, locked_until REAL NOT NULL DEFAULT 0)" },
+  { "INSERT OR REPLACE INTO demo_accounts VALUES (?, ?, ?, ?, ?, ?)", "220102198503151237",
+    "bc174b5f1c8f8e303d89a957a4db59a6122bfc6b218e70fb45decd90ea9cfaa9", "张三", 1234567, 96, "2026-10-15" },
+  { "INSERT OR REPLACE INTO demo_accounts VALUES (?, ?, ?, ?, ?, ?)", "11010519491231002X",
+    "c5d556ec6b2a964a30f8d75bb66e26daf4a81623dd56a942318e8e88e367f101", "李四", 80005, 15, "2026-09" },
+  { "INSERT OR REPLACE INTO demo_accounts VALUES (?, ?, ?, ?, ?, ?)", "220203199001014562",
+    "68abde42552122ed05277acfaa3be7990a38a9885e2ef1ef08e7473425a4ae96", "王五", 500000, 120, "2026-11-01" },
+}
+local ID_A, ID_X, ID_LOCK = "220102198503151237", "11010519491231002*", "220203199001014562"
+
+local function scen(t)
+  t.store = SCHEMA
+  return t
+end
+
+return {
+  scen{
+    name = "ID and PIN right: balance, months and last payment are read back",
+    time = "2026-11-20T21:00:00", keys = { "4", ID_A, "123456", { hangup = true } },
+    expect = {
+      prompts = { "account_enter_id", "account_enter_pin", "account_balance",
+                  "digit_1", "unit_wan", "digit_2", "unit_qian", "yuan", "digit_6", "jiao", "digit_7", "fen",
+                  "account_paid_months", "digit_9", "unit_shi", "digit_6", "account_months",
+                  "account_last_paid", "digit_2", "digit_6", "year", "unit_shi", "month", "unit_shi", "digit_5", "day",
+                  "other_service", "main_menu_out" },
+      not_prompts = { "account_bad_pin", "account_bad_id" },
+      route = "account", vars = { account = "read" },
+      -- no ID or PIN in the CDR: only the menu key survives
+      dtmf = "4" .. string.rep("x", 18 + 6),
+    },
+  },
+  scen{
+    name = "* stands for X; a month-only last payment is read as year and month",
+    time = "2026-11-20T21:01:00", keys = { "4", ID_X, "654321#", { hangup = true } },
+    expect = { prompts = { "account_balance", "account_last_paid", "digit_2", "digit_0", "digit_2", "digit_6",
+                           "year", "digit_9", "month" },
+               not_prompts = { "account_bad_id" }, route = "account", vars = { account = "read" },
+               dtmf = "4" .. string.rep("x", 18 + 6) .. "#" },
+  },
+  scen{
+    name = "a wrong check digit: error and retry",
+    time = "2026-11-20T21:02:00", keys = { "4", "220102198503151238", ID_A, "123456", { hangup = true } },
+    expect = { prompts = { "account_enter_id", "account_bad_id", "account_enter_id", "account_balance" },
+               route = "account" },
+  },
+  scen{
+    name = "an ID too short (# early): error and retry",
+    time = "2026-11-20T21:03:00", keys = { "4", "2201021985#", ID_A, "123456", { hangup = true } },
+    expect = { prompts = { "account_bad_id", "account_balance" }, route = "account" },
+  },
+  scen{
+    name = "a valid ID with no account",
+    time = "2026-11-20T21:04:00", keys = { "4", "222401197806120013", "123456", { hangup = true } },
+    expect = { prompts = { "account_not_found", "main_menu_out" }, not_prompts = { "account_balance" },
+               route = "account", vars = { account = "not_found" } },
+  },
+  scen{
+    name = "a wrong PIN, then the right one",
+    time = "2026-11-20T21:05:00", keys = { "4", ID_A, "000000", "123456", { hangup = true } },
+    expect = { prompts = { "account_enter_pin", "account_bad_pin", "account_enter_pin", "account_balance" },
+               route = "account", vars = { account = "read" } },
+  },
+  scen{
+    name = "* at the ID: back to the main menu",
+    time = "2026-11-20T21:06:00", keys = { "4", "*", { hangup = true } },
+    expect = { prompts = { "account_enter_id", "main_menu_out" }, not_prompts = { "other_service" },
+               route = "hangup" },
+  },
+  scen{
+    name = "* at the PIN: back to the main menu",
+    time = "2026-11-20T21:07:00", keys = { "4", ID_A, "*", { hangup = true } },
+    expect = { prompts = { "account_enter_pin", "main_menu_out" }, not_prompts = { "account_balance" } },
+  },
+  scen{
+    name = "the third wrong PIN locks the ID",
+    time = "2026-11-20T21:10:00", keys = { "4", ID_LOCK, "000001", "000002", "000003", { hangup = true } },
+    expect = { prompts = { "account_bad_pin", "account_bad_pin", "account_locked", "main_menu_out" },
+               not_prompts = { "account_balance" }, route = "account", vars = { account = "locked" } },
+  },
+  scen{
+    name = "10 minutes later the ID is still locked, even with the right PIN",
+    time = "2026-11-20T21:20:00", keys = { "4", ID_LOCK, { hangup = true } },
+    expect = { prompts = { "account_enter_id", "account_locked" }, not_prompts = { "account_enter_pin" },
+               route = "account", vars = { account = "locked" } },
+  },
+  scen{
+    name = "other IDs are not locked meanwhile",
+    time = "2026-11-20T21:21:00", keys = { "4", ID_A, "123456", { hangup = true } },
+    expect = { prompts = { "account_balance" }, vars = { account = "read" } },
+  },
+  scen{
+    name = "after the lock time (30 min) the right PIN works again",
+    time = "2026-11-20T21:45:00", keys = { "4", ID_LOCK, "111111", { hangup = true } },
+    expect = { prompts = { "account_balance" }, not_prompts = { "account_locked" }, vars = { account = "read" } },
+  },
+  scen{
+    name = "3 malformed IDs in hours: an agent",
+    time = "2026-11-20T10:00:00", caller = "043688881234",
+    keys = { "4", "111111111111111111", "222222222222222222", "333333333333333333" },
+    expect = { prompts = { "account_bad_id", "account_bad_id", "account_bad_id", "failure_agent" },
+               route = "queue:0436.general" },
+  },
+}

@@ -1,0 +1,127 @@
+-- scripts/agent.scenario.lua — key 0 an agent of the caller's centre (§10.15), key 5
+-- complaints (§10.13), key 9 another centre by area code (§10.14).  Numbers, segments and
+-- centres: rules/centres.lua.
+local IN = "2026-01-14T10:00:00"
+
+local function agent_from(caller, queue, what)
+  return {
+    name = "key 0 from " .. what .. " " .. caller .. " -> queue:" .. queue,
+    time = IN, caller = caller, keys = { "0" },
+    expect = { prompts = { "main_menu", "agent_transfer" }, not_prompts = { "changchun_choice" },
+               route = "queue:" .. queue, ended = "engine", hangup_cause = "queued" },
+  }
+end
+
+local function area(code, uri, route)
+  return {
+    name = "key 9, area code " .. code .. " -> " .. route,
+    time = IN, keys = { "9", code .. "#" },
+    expect = { prompts = { "transfer_enter_code", "transfer_connecting" }, dialled = { uri },
+               route = route, hangup_cause = "transfer" },   -- REFER accepted
+  }
+end
+
+return {
+  -- a mobile number of each Jilin city (7-digit segments)
+  agent_from("13804321234", "0432.general", "a Jilin mobile"),
+  agent_from("13904331234", "0433.general", "a Yanbian mobile"),
+  agent_from("13804341234", "0434.general", "a Siping mobile"),
+  agent_from("13904351234", "0435.general", "a Tonghua mobile"),
+  agent_from("13804361234", "0436.general", "a Baicheng mobile"),
+  agent_from("13904371234", "0437.general", "a Liaoyuan mobile"),
+  agent_from("13804381234", "0438.general", "a Songyuan mobile"),
+  agent_from("13904391234", "0439.general", "a Baishan mobile"),
+  agent_from("15043201234", "0432.general", "a Jilin mobile (150 segment)"),
+  -- fixed lines by area code
+  agent_from("043288881234", "0432.general", "a Jilin fixed line"),
+  agent_from("043988881234", "0439.general", "a Baishan fixed line"),
+  agent_from("+8643388881234", "0433.general", "a Yanbian fixed line with +86"),
+  -- unknown numbers: the provincial centre
+  agent_from("13912345678", "province.general", "a mobile of another province"),
+  agent_from("01088881234", "province.general", "a Beijing fixed line"),
+  agent_from("anonymous", "province.general", "an anonymous caller"),
+  {
+    name = "key 0 from a Changchun fixed line: 1 provincial service",
+    time = IN, caller = "043188881234", keys = { "0", "1" },
+    expect = { prompts = { "changchun_choice", "agent_transfer" }, menus = { "main", "changchun_choice" },
+               route = "queue:province.general" },
+  },
+  {
+    name = "key 0 from a Changchun fixed line: 2 Changchun city service",
+    time = IN, caller = "043188881234", keys = { "0", "2" },
+    expect = { prompts = { "changchun_choice", "agent_transfer" }, route = "queue:0431.general" },
+  },
+  {
+    name = "key 0 from a Changchun mobile: the same choice",
+    time = IN, caller = "13804311234", keys = { "0", "2" },
+    expect = { prompts = { "changchun_choice" }, route = "queue:0431.general" },
+  },
+  {
+    name = "Changchun choice: * goes back to the main menu, a wrong key replays",
+    time = IN, caller = "043188881234", keys = { "0", "*", "0", "3", "1" },
+    expect = { prompts = { "changchun_choice", "main_menu", "changchun_choice", "invalid_choice",
+                           "changchun_choice", "agent_transfer" },
+               menus = { "main", "changchun_choice", "main", "changchun_choice" },
+               route = "queue:province.general" },
+  },
+  {
+    name = "key 5 complaints from Jilin: the city's complaints queue",
+    time = IN, caller = "043288881234", keys = { "5" },
+    expect = { prompts = { "complaints_transfer" }, route = "queue:0432.complaints", hangup_cause = "queued" },
+  },
+  {
+    name = "key 5 complaints from Changchun: no choice, the city's queue",
+    time = IN, caller = "043188881234", keys = { "5" },
+    expect = { prompts = { "complaints_transfer" }, not_prompts = { "changchun_choice" },
+               route = "queue:0431.complaints" },
+  },
+  {
+    name = "key 5 complaints from an unknown number: the province's queue",
+    time = IN, caller = "13912345678", keys = { "5" },
+    expect = { route = "queue:province.complaints" },
+  },
+  -- key 9
+  area("0433", "sip:12333@0433.12333.jl.invalid", "transfer:0433"),
+  area("0431", "sip:12333@0431.12333.jl.invalid", "transfer:0431"),
+  area("0438", "sip:12333@0438.12333.jl.invalid", "transfer:0438"),
+  area("0", "sip:12333@province.12333.jl.invalid", "transfer:province"),
+  area("010", "sip:12333@010.12333.invalid", "transfer:010"),
+  area("0451", "sip:12333@0451.12333.invalid", "transfer:0451"),
+  {
+    name = "key 9: an area code ended by a pause",
+    time = IN, keys = { "9", "0435" },
+    expect = { dialled = { "sip:12333@0435.12333.jl.invalid" }, route = "transfer:0435" },
+  },
+  {
+    name = "key 9: an unknown area code gets an error and a retry",
+    time = IN, keys = { "9", "0999#", "0436#" },
+    expect = { prompts = { "transfer_enter_code", "transfer_bad_code", "transfer_enter_code", "transfer_connecting" },
+               dialled = { "sip:12333@0436.12333.jl.invalid" }, route = "transfer:0436" },
+  },
+  {
+    name = "key 9: REFER refused, the centre answers a dialled call and is bridged",
+    time = IN, keys = { "9", "0434#" }, transfer = false,
+    dial = { ["sip:12333@0434.12333.jl.invalid"] = { answer_after = 2000, hangup_after = 30000 } },
+    expect = { dialled = { "sip:12333@0434.12333.jl.invalid" }, route = "transfer:0434",
+               hangup_cause = "transferred" },
+  },
+  {
+    name = "key 9: the centre cannot be reached: apology, back to the main menu",
+    time = IN, keys = { "9", "0437#", { hangup = true } }, transfer = false,
+    dial = { default = { fail = 503 } },
+    expect = { prompts = { "transfer_connecting", "transfer_failed", "other_service", "main_menu" },
+               route = "transfer:0437", ended = "caller" },
+  },
+  {
+    name = "key 9: * goes back to the main menu",
+    time = IN, keys = { "9", "*", { hangup = true } },
+    expect = { prompts = { "transfer_enter_code", "main_menu" }, not_prompts = { "other_service" },
+               route = "hangup" },
+  },
+  {
+    name = "key 9: three unknown codes in hours -> an agent",
+    time = IN, caller = "043788881234", keys = { "9", "0999#", "0888#", "0777#" },
+    expect = { prompts = { "transfer_bad_code", "transfer_bad_code", "transfer_bad_code", "failure_agent" },
+               route = "queue:0437.general" },
+  },
+}

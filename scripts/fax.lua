@@ -1,0 +1,100 @@
+-- scripts/fax.lua — key 3, fax on demand (§10.11; SPEC 2.5), up to the point of sending.
+-- The caller picks a document of rules/fax_documents.lua by number, then 1: the caller's
+-- own fax machine takes it on this call ("press start now"), or 2: keys a fax number and
+-- the document goes out later on an outbound call.  Sending is the engine's fax primitive
+-- (spandsp T.30, another issue): call:fax_send{file=} and call:fax_queue{to=, file=} are
+-- used when the engine has them; until then the caller hears fax_unavailable and the
+-- log says so.  Route: fax.
+local menu = require "ivr.menu"
+local ivr = require "ivr"
+local input = require "ivr.input"
+local docs = require "fax_documents"
+
+local M = {}
+
+local mode = menu.define{
+  name = "fax_mode",
+  prompt = "fax_mode",
+  offers = "12",
+  keys = { ["1"] = "here", ["2"] = "number" },
+}
+M.mode = mode
+
+local function find(number)
+  for _, d in ipairs(docs.list) do
+    if d.number == number then return d end
+  end
+end
+
+local function catalogue()
+  local p = { "fax_intro", "fax_catalogue" }
+  for _, d in ipairs(docs.list) do p[#p + 1] = d.title_prompt end
+  return p
+end
+
+local function unavailable(call, what)
+  hl.log("warn", "fax: the engine has no " .. what .. " yet; document not sent")
+  call:play("fax_unavailable")
+end
+
+local function pick(call, cfg)
+  for _ = 1, cfg.max_attempts do
+    local n = input.digits(call, { min = 1, max = 2, terminator = "#", timeout = cfg.timeout_ms,
+                            interdigit = cfg.interdigit_ms, prompt = catalogue() })
+    if n:sub(1, 1) == "*" then return hl.BACK end
+    if n ~= "" then
+      local d = find(n)
+      if d then return d end
+      call:play("fax_bad_number")
+    end
+  end
+end
+
+local function fax_number(call, cfg)
+  for _ = 1, cfg.max_attempts do
+    local n = input.digits(call, { min = cfg.number_min, max = cfg.number_max, terminator = "#",
+                            timeout = cfg.timeout_ms, interdigit = cfg.interdigit_ms,
+                            prompt = "fax_enter_number" })
+    if n:sub(1, 1) == "*" then return hl.BACK end
+    if n:match("^%d+$") and #n >= cfg.number_min then return n end
+    if n ~= "" then call:play("fax_number_invalid") end
+  end
+end
+
+function M.run(call, after_failures)
+  local cfg = ivr.fax
+  local doc = pick(call, cfg)
+  if doc == hl.BACK then return hl.BACK end
+  if not doc then return after_failures(call) end
+  call.vars.fax_document = doc.number
+  local how, why = menu.run(call, mode)
+  if how == hl.BACK then return nil end          -- back: the main menu again
+  if how == nil then return after_failures(call) end
+  call:set_route("fax")
+  local file = doc.file                           -- under the engine's documents folder
+  if how == "here" then
+    call.vars.fax_mode = "here"
+    call:play("fax_press_start")
+    if call.fax_send then
+      local r = call:fax_send{ file = file }
+      call.vars.fax_result = r.ok and "sent" or tostring(r.reason)
+      call.vars.fax_pages = r.pages
+      return "fax"                                -- the line carried fax tones: end the call
+    end
+    unavailable(call, "call:fax_send")
+    return nil
+  end
+  local to = fax_number(call, cfg)
+  if to == hl.BACK then return nil end
+  if not to then return after_failures(call) end
+  call.vars.fax_mode = "number"                   -- the number itself is not kept in the CDR
+  if call.fax_queue then
+    call:fax_queue{ to = to, file = file }
+    call:play("fax_queued")
+    return nil
+  end
+  unavailable(call, "call:fax_queue")
+  return nil
+end
+
+return M

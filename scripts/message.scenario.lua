@@ -1,0 +1,67 @@
+-- scripts/message.scenario.lua — key 2, leave a message (rules/ivr.lua message): beep,
+-- record, # or silence ends it, 1 keep / 2 again, * discards; kept messages go to the
+-- store's messages table (vars.message_ms says one was saved) and recordings/messages/.
+local IN, OUT = "2026-01-14T10:00:00", "2026-01-14T22:30:00"
+
+return {
+  {
+    name = "out of hours: # ends the message, 1 keeps it",
+    time = OUT, caller = "13804321234",
+    keys = { "2", { key = "#", after = 8000 }, "1", { hangup = true } },
+    expect = {
+      prompts = { "main_menu_out", "message_intro", "tone:beep", "message_confirm", "message_saved",
+                  "other_service", "main_menu_out" },
+      menus = { "main", "message_confirm", "main" },
+      route = "message", vars = { message_ms = 8000 },
+      recording = { match = "^messages/.+%.wav$" },
+    },
+  },
+  {
+    name = "silence ends the message",
+    time = IN, keys = { "2", { silence = true }, "1", { hangup = true } },
+    record = { duration = 12000, reason = "silence" },
+    expect = { route = "message", vars = { message_ms = 12000 } },
+  },
+  {
+    name = "the message stops at the limit (60 s)",
+    time = IN, keys = { "2", { silence = true }, "1", { hangup = true } }, record = { duration = 600000 },
+    expect = { route = "message", vars = { message_ms = 60000 } },
+  },
+  {
+    name = "2 records again, then 1 keeps the second take",
+    time = OUT, keys = { "2", { key = "#", after = 3000 }, "2", { key = "#", after = 5000 }, "1", { hangup = true } },
+    expect = { prompts = { "message_intro", "message_confirm", "message_intro", "message_confirm", "message_saved" },
+               route = "message", vars = { message_ms = 5000 } },
+  },
+  {
+    name = "* at the confirmation discards the message: back to the main menu",
+    time = OUT, keys = { "2", { key = "#", after = 3000 }, "*", { hangup = true } },
+    expect = { prompts = { "message_confirm", "main_menu_out" }, not_prompts = { "message_saved" },
+               route = "hangup" },
+  },
+  {
+    name = "no answer at the confirmation keeps the message",
+    time = OUT, keys = { "2", { key = "#", after = 3000 }, { silence = true }, { silence = true },
+                         { silence = true }, { silence = true }, { silence = true }, { silence = true },
+                         { hangup = true } },
+    expect = { prompts = { "message_confirm", "message_confirm", "message_saved" },
+               route = "message", vars = { message_ms = 3000 } },
+  },
+  {
+    name = "a message too short is asked for again",
+    time = OUT, keys = { "2", { key = "#", after = 300 }, { key = "#", after = 4000 }, "1", { hangup = true } },
+    expect = { prompts = { "message_intro", "message_too_short", "message_intro", "message_saved" },
+               route = "message", vars = { message_ms = 4000 } },
+  },
+  {
+    name = "the caller hangs up while recording: the message is kept",
+    time = OUT, keys = { "2", { hangup = true, after = 9000 } },
+    -- (counted from the beep, 0.2 s before the recording starts)
+    expect = { route = "message", ended = "caller", vars = { message_ms = 9200 } },
+  },
+  {
+    name = "the caller hangs up before the beep: no message",
+    time = OUT, keys = { "2" }, hangup_at = 16000,
+    expect = { route = "hangup", ended = "caller", not_prompts = { "message_saved" } },
+  },
+}
