@@ -83,6 +83,16 @@ static const migration migrations[] = {
       "  failures     INTEGER NOT NULL DEFAULT 0,"
       "  locked_until REAL NOT NULL DEFAULT 0"
       ");" },
+    { 3, "demo account rows",
+      /* Three demo callers for `make run` and the end-to-end tests (the same as
+       * scripts/account.scenario.lua): 220102198503151237 PIN 123456; 11010519491231002X
+       * PIN 654321; 220203199001014562 PIN 111111.  Fictional people and numbers. */
+      "INSERT OR IGNORE INTO demo_accounts VALUES ('220102198503151237',"
+      "  'bc174b5f1c8f8e303d89a957a4db59a6122bfc6b218e70fb45decd90ea9cfaa9', '张三', 1234567, 96, '2026-10-15');"
+      "INSERT OR IGNORE INTO demo_accounts VALUES ('11010519491231002X',"
+      "  'c5d556ec6b2a964a30f8d75bb66e26daf4a81623dd56a942318e8e88e367f101', '李四', 80005, 15, '2026-09');"
+      "INSERT OR IGNORE INTO demo_accounts VALUES ('220203199001014562',"
+      "  '68abde42552122ed05277acfaa3be7990a38a9885e2ef1ef08e7473425a4ae96', '王五', 500000, 120, '2026-11-01');" },
 };
 
 #define N_MIGRATIONS ((int)(sizeof migrations / sizeof migrations[0]))
