@@ -166,7 +166,8 @@ static void media_on_record_done(void *arg, const char *reason, int duration_ms)
 static void media_on_rtp_timeout(void *arg)
 {
     sip_leg *sl = arg;
-    hl_warn("call", "%s: no RTP for the configured timeout, ending the leg", sl->leg.sip_call_id);
+    hl_warn("call", "%s: leg %d: no RTP for the configured timeout, ending it",
+            sl->leg.call ? hl_call_id(sl->leg.call) : sl->leg.sip_call_id, sl->leg.index);
     if (!mark_ended(sl, "engine", "rtp-timeout"))
         return;
     if (sl->dialog)
@@ -228,6 +229,9 @@ static int sip_on_invite(void *app, hl_sip_dialog *d, const hl_sip_invite_info *
     } else {
         hl_sdp_offer(addr, port, &sl->local); /* late offer: the answer comes in the ACK */
     }
+    /* Nothing is sent before the call is answered: a ringing caller hears their own
+     * ringback, not our silence (early media is not offered). */
+    hl_media_set_held(sl->media, true);
     sl->dialog = d;
     hl_sip_dialog_set_app(d, sl);
     hl_sip_dialog_set_local_sdp(d, &sl->local);
@@ -366,6 +370,7 @@ static int op_answer(hl_leg *leg)
     if (!sl->dialog || leg->state == HL_LEG_ENDED)
         return -1;
     leg->answer = hl_clock_wall(&sl->loop->clock);
+    hl_media_set_held(sl->media, leg->held);
     return hl_sip_dialog_answer(sl->dialog);
 }
 
