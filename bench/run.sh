@@ -50,7 +50,7 @@ best=0
 for r in $RATES; do
   n=$((r * 10 < 3000 ? r * 10 : 3000))
   sipp -sn uac -s setup 127.0.0.1:$SIP_PORT -p $SIPP_PORT -r "$r" -m "$n" -d 0 -l 2000 \
-       -timeout 60s -trace_stat -stf "$OUT/setup_$r.csv" -bg_no >/dev/null 2>"$OUT/sipp_setup_$r.err" </dev/null
+       -timeout 60s -trace_stat -stf "$OUT/setup_$r.csv" >/dev/null 2>"$OUT/sipp_setup_$r.err" </dev/null
 
   stats=$(tail -n 1 "$OUT/setup_$r.csv")
   ok=$(echo "$stats" | cut -d';' -f 16)   # SuccessfulCall(C)

@@ -5,15 +5,27 @@
  * "s|branch|METHOD" or "c|branch|METHOD" in sip->txs, so a packet finds its transaction
  * without scanning.  Events are added to the transaction's fifo and the transaction is put
  * on a run queue; sip_pump() executes queued transactions one event at a time, never
- * re-entrantly (a callback that sends only queues).  osip's own timers are driven by a
- * HL_SIP_TICK_MS uv timer.  Killed transactions are unindexed in the kill callback and
- * freed after the pass (osip_transaction_free2), never inside it.
+ * re-entrantly (a callback that sends only queues).  Killed transactions are unindexed in
+ * the kill callback and freed after the pass (osip_transaction_free2), never inside it.
+ *
+ * libosip2's own transaction lists are not used: osip_transaction_init() appends to them
+ * (walking the whole list) and osip_*_execute / osip_timers_*_execute copy and scan them,
+ * which at hundreds of calls per second cost most of a core.  So every transaction is taken
+ * off osip's list right after init (the lists stay empty, each add/remove is O(1)), its
+ * timers are checked from our own list of live transactions (only states that have timers),
+ * and a transaction whose remaining job is only to absorb retransmissions is retired at
+ * once: a finished non-INVITE server transaction (Completed: 32 s on UDP), a confirmed
+ * INVITE server transaction, a completed client transaction.  What it would have resent
+ * (its final response, or the ACK of a non-2xx) is kept in a small "done" entry under the
+ * same key for HL_SIP_DONE_MS, about 0.5 KB instead of about 20 KB of osip state.
  *
  * Dialogs: indexed by our local tag (unique, random) and, for inbound ones, by
  * "Call-ID|remote tag" so a retransmitted initial INVITE is answered with the same 2xx after
  * the INVITE server transaction has ended (which libosip2 does as soon as it sends a 2xx).
- * 2xx retransmission until ACK is done here (RFC 3261 13.3.1.4).  A dialog is reference-
- * counted: the table holds one reference until on_terminated, each transaction one.
+ * An ended inbound dialog leaves a "done" entry "d|Call-ID|remote tag" that absorbs late
+ * INVITE retransmissions, so the dialog itself is freed at once.  2xx retransmission until
+ * ACK is done here (RFC 3261 13.3.1.4).  A dialog is reference-counted: the table holds one
+ * reference until on_terminated, each transaction one.
  *
  * App callbacks run only from the stack's own entry points (packet, tick, idle pump), never
  * from inside an API call the app made, so the app never sees re-entrant callbacks. */
@@ -36,9 +48,9 @@
 #define HL_SIP_T2_MS 4000              /* RFC 3261 timer T2 */
 #define HL_SIP_2XX_TIMEOUT_MS (64 * HL_SIP_T1_MS) /* no ACK for a 2xx this long: give up */
 #define HL_SIP_SHUTDOWN_GRACE_MS 2000  /* wait this long for BYE answers at shutdown */
-#define HL_SIP_UAS_LINGER_MS (64 * HL_SIP_T1_MS) /* an ended inbound dialog still absorbs late
-                                                    retransmissions of its INVITE this long */
-#define HL_SIP_UNUSED_GRACE 0  /* wait this long for BYE answers at shutdown */
+#define HL_SIP_DONE_MS (64 * HL_SIP_T1_MS) /* a retired transaction / ended inbound dialog
+                                              answers or absorbs retransmissions this long
+                                              (Timer J / Timer D of RFC 3261) */
 #define HL_SIP_DEFAULT_MAX_MESSAGE 65535
 #define HL_SIP_MAX_SDP 2048
 #define HL_SIP_DEFAULT_DTMF_MS 160     /* INFO without Duration (RFC 4733's usual 160 ms) */
@@ -57,7 +69,20 @@ typedef struct hl_tx {
     tx_purpose purpose;
     bool dead, queued;
     struct hl_tx *next_run, *next_dead;
+    struct hl_tx *lprev, *lnext;  /* sip->live: transactions whose timers we check */
+    char *final;               /* last final response (server) or ACK (client) sent, UDP only */
+    size_t final_len;
 } hl_tx;
+
+/* A retired transaction or ended inbound dialog (see the top of this file). */
+typedef struct hl_done {
+    struct hl_done *next;      /* expiry FIFO: every entry lives HL_SIP_DONE_MS */
+    uint64_t expires;
+    hl_peer peer;
+    size_t len;                /* of text; 0 = absorb silently */
+    char *text;                /* points into key[] past the key's NUL */
+    char key[];
+} hl_done;
 
 typedef enum {
     D_EARLY_IN,    /* INVITE received, not answered */
@@ -91,8 +116,6 @@ struct hl_sip_dialog {
     bool waiting_ack;
     uint64_t next_retx, retx_interval, retx_deadline;
     hl_sip_dialog *wprev, *wnext;
-    hl_sip_dialog *lnext;       /* linger queue */
-    uint64_t linger_until;
     /* outbound */
     char *invite_uri, *invite_to, invite_branch[48];
     char *ack_text;             /* ACK to our last 2xx, resent on 2xx retransmission */
@@ -112,12 +135,12 @@ struct hl_sip {
     uv_timer_t tick, grace;
     uv_idle_t idle;
     int handles;
-    hl_map txs, dlg_tag, dlg_uas;
+    hl_map txs, dlg_tag, dlg_uas, done_map;
     hl_rate *rate;
-    hl_tx *runq, *runq_tail, *dead;
+    hl_tx *runq, *runq_tail, *dead, *live;
+    hl_done *done_head, *done_tail;
     int depth;
     hl_sip_dialog *waiting;     /* dialogs retransmitting a 2xx */
-    hl_sip_dialog *linger, *linger_tail; /* ended inbound dialogs still in dlg_uas, oldest first */
     uint64_t rnd_seed, rnd_ctr;
     bool shutting, closed;
     uint64_t grace_deadline;
@@ -161,6 +184,50 @@ static char *dupstr(const char *a) { return a ? strdup(a) : NULL; }
 static const char *tp_name(hl_tp tp) { return tp == HL_TP_TCP ? "TCP" : "UDP"; }
 
 static const char *tp_param(hl_tp tp) { return tp == HL_TP_TCP ? ";transport=tcp" : ""; }
+
+/* ------------------------------------------------------------------ done entries */
+
+/* Remembers key for HL_SIP_DONE_MS; a retransmission matching it gets text (if any) again. */
+static void done_add(hl_sip *s, const char *key, const hl_peer *peer, const char *text, size_t len)
+{
+    size_t kl = strlen(key);
+    hl_done *e = malloc(sizeof *e + kl + 1 + len);
+    if (!e)
+        return; /* only late retransmissions go unanswered */
+    e->next = NULL;
+    e->expires = sip_now(s) + HL_SIP_DONE_MS;
+    if (peer)
+        e->peer = *peer;
+    else
+        memset(&e->peer, 0, sizeof e->peer);
+    memcpy(e->key, key, kl + 1);
+    e->text = e->key + kl + 1;
+    e->len = text ? len : 0;
+    if (e->len)
+        memcpy(e->text, text, len);
+    if (hl_map_put(&s->done_map, key, e) < 0) {
+        free(e);
+        return;
+    }
+    if (s->done_tail) s->done_tail->next = e;
+    else s->done_head = e;
+    s->done_tail = e;
+}
+
+/* Frees entries past their time (all of them at shutdown). */
+static void done_expire(hl_sip *s, bool all)
+{
+    uint64_t now = sip_now(s);
+    while (s->done_head && (all || s->done_head->expires <= now)) {
+        hl_done *e = s->done_head;
+        s->done_head = e->next;
+        if (!s->done_head)
+            s->done_tail = NULL;
+        if (hl_map_get(&s->done_map, e->key) == e) /* a newer entry may have replaced it */
+            hl_map_del(&s->done_map, e->key);
+        free(e);
+    }
+}
 
 /* ------------------------------------------------------------------ dialogs */
 
@@ -228,15 +295,15 @@ static void d_terminate(hl_sip_dialog *d, int code, const char *reason)
     wait_remove(d);
     if (hl_map_get(&s->dlg_tag, d->local_tag) == d)
         hl_map_del(&s->dlg_tag, d->local_tag);
-    if (d->uas_key[0] && hl_map_get(&s->dlg_uas, d->uas_key) == d && !s->closed) {
-        /* keep answering (by ignoring) late INVITE retransmissions: under load they can
-         * arrive after the call ended, and must not start a new call */
-        d_ref(d);
-        d->linger_until = sip_now(s) + HL_SIP_UAS_LINGER_MS;
-        d->lnext = NULL;
-        if (s->linger_tail) s->linger_tail->lnext = d;
-        else s->linger = d;
-        s->linger_tail = d;
+    if (d->uas_key[0] && hl_map_get(&s->dlg_uas, d->uas_key) == d) {
+        /* late retransmissions of its INVITE (under load they can arrive after the call
+         * ended) must not start a new call: a done entry absorbs them */
+        hl_map_del(&s->dlg_uas, d->uas_key);
+        if (!s->closed) {
+            char k[sizeof d->uas_key + 2];
+            snprintf(k, sizeof k, "d|%s", d->uas_key);
+            done_add(s, k, NULL, NULL, 0);
+        }
     }
     hl_debug("sip", "dialog %s ended: %d %s", d->call_id, code, reason);
     if (!d->app_gone && s->cb.on_terminated)
@@ -280,6 +347,8 @@ static hl_tx *tx_new(hl_sip *s, osip_fsm_type_t type, osip_message_t *req, const
         free(tx);
         return NULL;
     }
+    /* off osip's list at once: it is the only one there, so this is O(1) (top of file) */
+    osip_remove_transaction(s->osip, tx->tr);
     char key[320];
     tx_key(req, type == IST || type == NIST, key, sizeof key);
     tx->key = strdup(key);
@@ -292,7 +361,20 @@ static hl_tx *tx_new(hl_sip *s, osip_fsm_type_t type, osip_message_t *req, const
         d_ref(d);
     }
     hl_map_put(&s->txs, tx->key, tx);
+    tx->lnext = s->live;
+    if (s->live)
+        s->live->lprev = tx;
+    s->live = tx;
     return tx;
+}
+
+static void live_remove(hl_tx *tx)
+{
+    hl_sip *s = tx->sip;
+    if (tx->lprev) tx->lprev->lnext = tx->lnext;
+    else if (s->live == tx) s->live = tx->lnext;
+    if (tx->lnext) tx->lnext->lprev = tx->lprev;
+    tx->lprev = tx->lnext = NULL;
 }
 
 static void tx_queue(hl_tx *tx)
@@ -353,9 +435,32 @@ static void cb_kill(int type, osip_transaction_t *tr)
     tx->dead = true;
     if (hl_map_get(&s->txs, tx->key) == tx)
         hl_map_del(&s->txs, tx->key);
-    osip_remove_transaction(s->osip, tr);
+    live_remove(tx);
     tx->next_dead = s->dead;
     s->dead = tx;
+}
+
+/* A transaction whose only job left is absorbing retransmissions (top of file) becomes a
+ * done entry; returns true when it was retired.  On TCP nothing is retransmitted, so no
+ * entry is kept (Timers J, K, I and D are zero there). */
+static bool tx_retire_if_done(hl_tx *tx)
+{
+    osip_transaction_t *tr = tx->tr;
+    bool done = false;
+    switch (tr->ctx_type) {
+    case NIST: done = tr->state == NIST_COMPLETED; break;
+    case IST:  done = tr->state == IST_CONFIRMED; break;
+    case NICT: done = tr->state == NICT_COMPLETED; break;
+    case ICT:  done = tr->state == ICT_COMPLETED; break;
+    }
+    if (!done)
+        return false;
+    hl_sip *s = tx->sip;
+    if (tx->peer.tp == HL_TP_UDP && tr->ctx_type != NICT) /* NICT: late responses are dropped */
+        done_add(s, tx->key, &tx->peer, tx->final, tx->final_len);
+    /* as if osip had killed it, without its Completed/Confirmed wait */
+    cb_kill(0, tr);
+    return true;
 }
 
 static void tx_free_dead(hl_sip *s)
@@ -373,6 +478,7 @@ static void tx_free_dead(hl_sip *s)
         tx_unlink_dialog(tx);
         osip_transaction_free2(tx->tr);
         free(tx->key);
+        free(tx->final);
         free(tx);
     }
 }
@@ -392,6 +498,8 @@ static void sip_pump(hl_sip *s)
             osip_event_t *evt;
             while (!tx->dead && (evt = osip_fifo_tryget(tx->tr->transactionff)) != NULL)
                 osip_transaction_execute(tx->tr, evt);
+            if (!tx->dead)
+                tx_retire_if_done(tx);
         }
         if (!s->dead)
             break;
@@ -421,6 +529,16 @@ static int cb_send(osip_transaction_t *tr, osip_message_t *msg, char *host, int 
     if (osip_message_to_str(msg, &str, &len) != 0 || !str)
         return -1;
     int rc = hl_transport_send(tx->sip->tp, &tx->peer, str, len);
+    /* what a retired transaction must resend: a server's final response, a client's ACK */
+    bool keep = tx->peer.tp == HL_TP_UDP &&
+                (MSG_IS_RESPONSE(msg) ? msg->status_code >= 200 : MSG_IS_ACK(msg));
+    if (keep) {
+        free(tx->final);
+        tx->final = malloc(len);
+        if (tx->final)
+            memcpy(tx->final, str, len);
+        tx->final_len = tx->final ? len : 0;
+    }
     osip_free(str);
     return rc < 0 ? -1 : 0;
 }
@@ -818,6 +936,10 @@ static void handle_ack(hl_sip *s, osip_message_t *m)
     if (!d || !d->waiting_ack || strtoul(m->cseq->number, NULL, 10) != d->ack_cseq)
         return; /* ACK to nothing we wait for: dropped, as RFC 3261 says */
     wait_remove(d);
+    /* the 2xx copy is only for retransmission until this ACK: ~0.7 KB per call saved */
+    free(d->resp2xx);
+    d->resp2xx = NULL;
+    d->resp2xx_len = 0;
     hl_sdp ans;
     char why[128];
     if (!d->has_remote && msg_sdp(m, &ans, why, sizeof why) > 0) {
@@ -849,7 +971,9 @@ static void handle_cancel(hl_sip *s, hl_tx *tx, osip_message_t *m)
         snprintf(bar + 1, sizeof key - (size_t)(bar + 1 - key), "INVITE");
     hl_tx *ist = hl_map_get(&s->txs, key);
     if (!ist || ist->dead || !ist->tr->orig_request) {
-        tx_respond(tx, m, 481, NULL, NULL, NULL);
+        /* an INVITE already answered finally: the CANCEL has no effect (RFC 3261 9.2) */
+        bool answered = hl_map_get(&s->done_map, key) != NULL;
+        tx_respond(tx, m, answered ? 200 : 481, NULL, NULL, NULL);
         return;
     }
     tx_respond(tx, m, 200, NULL, ist->d ? ist->d->local_tag : NULL, NULL);
@@ -974,6 +1098,14 @@ static void handle_request(hl_sip *s, const hl_peer *from, osip_message_t *m)
         tx_post(tx, m, true); /* retransmission, or ACK to a non-2xx */
         return;
     }
+    hl_done *done = hl_map_get(&s->done_map, key);
+    if (done) {
+        /* a retired transaction: its final response again (an ACK is only absorbed) */
+        if (done->len && !MSG_IS_ACK(m))
+            send_raw(s, from, done->text, done->len);
+        osip_message_free(m);
+        return;
+    }
     if (MSG_IS_ACK(m)) {
         handle_ack(s, m);
         osip_message_free(m);
@@ -999,8 +1131,10 @@ static void handle_request(hl_sip *s, const hl_peer *from, osip_message_t *m)
         snprintf(uk, sizeof uk, "%s|%s", cid ? cid : "", ft && ft->gvalue ? ft->gvalue : "");
         osip_free(cid);
         hl_sip_dialog *od = hl_map_get(&s->dlg_uas, uk);
-        if (od) {
-            if (!od->terminated && od->state == D_ANSWERED && od->resp2xx)
+        char dk[sizeof uk + 2];
+        snprintf(dk, sizeof dk, "d|%s", uk);
+        if (od || hl_map_get(&s->done_map, dk)) { /* live, or ended: absorbed */
+            if (od && !od->terminated && od->state == D_ANSWERED && od->resp2xx)
                 send_raw(s, from, od->resp2xx, od->resp2xx_len);
             osip_message_free(m);
             return;
@@ -1247,6 +1381,14 @@ static void handle_response(hl_sip *s, osip_message_t *m)
         tx_post(tx, m, true);
         return;
     }
+    hl_done *done = hl_map_get(&s->done_map, key);
+    if (done) {
+        /* a retransmitted non-2xx final to our retired INVITE: ACK it again */
+        if (done->len && m->status_code >= 300)
+            send_raw(s, &done->peer, done->text, done->len);
+        osip_message_free(m);
+        return;
+    }
     handle_stray_response(s, m);
     osip_message_free(m);
 }
@@ -1353,17 +1495,70 @@ static void retransmit_2xx(hl_sip *s)
     }
 }
 
-static void linger_expire(hl_sip *s, bool all)
+/* libosip2 exports these (osip_timers_*_execute are built on them) but declares them only in
+ * its internal xixt.h; the signatures are those of libosip2 5.x. */
+osip_event_t *__osip_ict_need_timer_a_event(osip_ict_t *ict, state_t state, int transactionid);
+osip_event_t *__osip_ict_need_timer_b_event(osip_ict_t *ict, state_t state, int transactionid);
+osip_event_t *__osip_ict_need_timer_d_event(osip_ict_t *ict, state_t state, int transactionid);
+osip_event_t *__osip_ist_need_timer_g_event(osip_ist_t *ist, state_t state, int transactionid);
+osip_event_t *__osip_ist_need_timer_h_event(osip_ist_t *ist, state_t state, int transactionid);
+osip_event_t *__osip_ist_need_timer_i_event(osip_ist_t *ist, state_t state, int transactionid);
+osip_event_t *__osip_nict_need_timer_e_event(osip_nict_t *nict, state_t state, int transactionid);
+osip_event_t *__osip_nict_need_timer_f_event(osip_nict_t *nict, state_t state, int transactionid);
+osip_event_t *__osip_nict_need_timer_k_event(osip_nict_t *nict, state_t state, int transactionid);
+osip_event_t *__osip_nist_need_timer_j_event(osip_nist_t *nist, state_t state, int transactionid);
+
+/* The next due timer event of a transaction, as osip_timers_*_execute would find it, or
+ * NULL.  Only states that run timers are checked: Proceeding and Trying server
+ * transactions, the bulk of the live ones, cost a switch and nothing more. */
+static osip_event_t *tx_timer_event(osip_transaction_t *tr)
 {
-    uint64_t now = sip_now(s);
-    while (s->linger && (all || s->linger->linger_until <= now)) {
-        hl_sip_dialog *d = s->linger;
-        s->linger = d->lnext;
-        if (!s->linger)
-            s->linger_tail = NULL;
-        if (hl_map_get(&s->dlg_uas, d->uas_key) == d)
-            hl_map_del(&s->dlg_uas, d->uas_key);
-        d_unref(d);
+    osip_event_t *e = NULL;
+    state_t st = tr->state;
+    int id = tr->transactionid;
+    switch (tr->ctx_type) {
+    case ICT:
+        if (st != ICT_CALLING && st != ICT_COMPLETED)
+            return NULL;
+        if (!(e = __osip_ict_need_timer_b_event(tr->ict_context, st, id)) &&
+            !(e = __osip_ict_need_timer_a_event(tr->ict_context, st, id)))
+            e = __osip_ict_need_timer_d_event(tr->ict_context, st, id);
+        break;
+    case IST:
+        if (st != IST_COMPLETED && st != IST_CONFIRMED)
+            return NULL;
+        if (!(e = __osip_ist_need_timer_i_event(tr->ist_context, st, id)) &&
+            !(e = __osip_ist_need_timer_h_event(tr->ist_context, st, id)))
+            e = __osip_ist_need_timer_g_event(tr->ist_context, st, id);
+        break;
+    case NICT:
+        if (st != NICT_TRYING && st != NICT_PROCEEDING && st != NICT_COMPLETED)
+            return NULL;
+        if (!(e = __osip_nict_need_timer_k_event(tr->nict_context, st, id)) &&
+            !(e = __osip_nict_need_timer_f_event(tr->nict_context, st, id)))
+            e = __osip_nict_need_timer_e_event(tr->nict_context, st, id);
+        break;
+    case NIST:
+        if (st == NIST_COMPLETED)
+            e = __osip_nist_need_timer_j_event(tr->nist_context, st, id);
+        break;
+    }
+    return e;
+}
+
+/* Our replacement for osip_timers_*_execute: our live list, not osip's. */
+static void tx_timers(hl_sip *s)
+{
+    for (hl_tx *tx = s->live; tx; tx = tx->lnext) {
+        /* an event still queued runs first; the timer is looked at again next tick (a
+         * due timer is reported until its event has run, so never add it twice) */
+        if (tx->queued || osip_fifo_size(tx->tr->transactionff) > 0)
+            continue;
+        osip_event_t *e = tx_timer_event(tx->tr);
+        if (e) {
+            osip_fifo_add(tx->tr->transactionff, e);
+            tx_queue(tx);
+        }
     }
 }
 
@@ -1371,16 +1566,9 @@ static void tick_cb(uv_timer_t *t)
 {
     hl_sip *s = t->data;
     s->depth++;
-    osip_timers_ict_execute(s->osip);
-    osip_timers_ist_execute(s->osip);
-    osip_timers_nict_execute(s->osip);
-    osip_timers_nist_execute(s->osip);
-    osip_ict_execute(s->osip);
-    osip_ist_execute(s->osip);
-    osip_nict_execute(s->osip);
-    osip_nist_execute(s->osip);
+    tx_timers(s);
     retransmit_2xx(s);
-    linger_expire(s, false);
+    done_expire(s, false);
     s->depth--;
     sip_pump(s);
 }
@@ -1408,6 +1596,7 @@ hl_sip *hl_sip_new(uv_loop_t *uv, const hl_sip_cfg *cfg, const hl_sip_callbacks 
     hl_map_init(&s->txs);
     hl_map_init(&s->dlg_tag);
     hl_map_init(&s->dlg_uas);
+    hl_map_init(&s->done_map);
     if (!s->rate || osip_init(&s->osip) != 0) {
         hl_error("sip", "cannot initialise libosip2");
         hl_rate_free(s->rate);
@@ -1487,14 +1676,6 @@ static void transport_closed(void *arg)
     sip_handle_closed((uv_handle_t *)&s->tick);
 }
 
-static void free_tx_cb(void *val, void *arg)
-{
-    hl_tx *tx = val;
-    hl_tx **list = arg;
-    tx->next_dead = *list;
-    *list = tx;
-}
-
 static void sip_finish(hl_sip *s)
 {
     if (s->closed)
@@ -1508,15 +1689,11 @@ static void sip_finish(hl_sip *s)
     free(all);
     s->closed = true;
     s->depth++; /* nothing runs from here */
-    hl_tx *list = NULL;
-    hl_map_each(&s->txs, free_tx_cb, &list);
     hl_map_free(&s->txs);
-    while (list) {
-        hl_tx *tx = list;
-        list = tx->next_dead;
+    while (s->live) { /* every transaction not yet dead is on the live list */
+        hl_tx *tx = s->live;
+        live_remove(tx);
         tx->dead = true;
-        tx->queued = false;
-        osip_remove_transaction(s->osip, tx->tr);
         tx->next_dead = s->dead;
         s->dead = tx;
     }
@@ -1526,9 +1703,10 @@ static void sip_finish(hl_sip *s)
     tx_free_dead(s);
     while (s->waiting)
         wait_remove(s->waiting);
-    linger_expire(s, true);
+    done_expire(s, true);
     hl_map_free(&s->dlg_tag);
     hl_map_free(&s->dlg_uas);
+    hl_map_free(&s->done_map);
     osip_release(s->osip);
     hl_rate_free(s->rate);
     uv_timer_stop(&s->tick);

@@ -6,6 +6,9 @@
  * optionally hangs up itself after -b MS.  Outbound (-c URI): places -n calls, -l at a time,
  * each hung up -d MS after answer (or CANCELled after -d MS if still ringing), and exits when
  * all are done.  Prints counters at exit (SIGINT/SIGTERM, or end of outbound calls).
+ * SIGUSR1 prints glibc's malloc_stats() and the RSS to stderr; SIGUSR2 runs malloc_trim(0)
+ * first (does the RSS left after a load run come back, i.e. is it free memory that the
+ * allocator keeps?).
  *
  * Build (the Makefile rule is tests/tools/Makefile.inc):
  *   gcc -std=gnu11 -O2 -Iengine tests/tools/sipecho.c engine/sip/[a-z_]*.c engine/core/log.c \
@@ -15,6 +18,7 @@
  *           [-c URI -n CALLS -l PARALLEL -d MS] [-H]   (-H: hold+resume outbound calls once) */
 #include "sip/sip.h"
 #include "core/log.h"
+#include <malloc.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -35,7 +39,7 @@ typedef struct echo_call {
 struct echo {
     uv_loop_t *uv;
     hl_sip *sip;
-    uv_signal_t sig_int, sig_term;
+    uv_signal_t sig_int, sig_term, sig_usr1, sig_usr2;
     const char *addr;
     int reject, ring_ms, bye_ms, call_ms, calls, parallel, placed, done_out;
     bool hold;
@@ -186,6 +190,35 @@ static void sip_done(void *arg)
     echo *e = arg;
     uv_close((uv_handle_t *)&e->sig_int, NULL);
     uv_close((uv_handle_t *)&e->sig_term, NULL);
+    uv_close((uv_handle_t *)&e->sig_usr1, NULL);
+    uv_close((uv_handle_t *)&e->sig_usr2, NULL);
+}
+
+static long rss_kb(void)
+{
+    FILE *f = fopen("/proc/self/status", "r");
+    char line[256];
+    long kb = -1;
+    while (f && fgets(line, sizeof line, f))
+        if (sscanf(line, "VmRSS: %ld", &kb) == 1)
+            break;
+    if (f)
+        fclose(f);
+    return kb;
+}
+
+static void on_memsig(uv_signal_t *h, int sig)
+{
+    long before = rss_kb();
+    if (sig == SIGUSR2) {
+        malloc_trim(0);
+        fprintf(stderr, "sipecho: malloc_trim(0): RSS %ld kB -> %ld kB\n", before, rss_kb());
+    }
+    struct mallinfo2 mi = mallinfo2();
+    fprintf(stderr, "sipecho: RSS %ld kB; heap arena %zu kB, in use %zu kB, free %zu kB, "
+            "mmapped %zu kB\n", rss_kb(), mi.arena / 1024, mi.uordblks / 1024,
+            mi.fordblks / 1024, mi.hblkhd / 1024);
+    malloc_stats();
 }
 
 static void stop(echo *e)
@@ -193,6 +226,8 @@ static void stop(echo *e)
     print_stats(e);
     uv_signal_stop(&e->sig_int);
     uv_signal_stop(&e->sig_term);
+    uv_signal_stop(&e->sig_usr1);
+    uv_signal_stop(&e->sig_usr2);
     hl_sip_shutdown(e->sip, sip_done, e);
 }
 
@@ -274,6 +309,10 @@ int main(int argc, char **argv)
     e.sig_int.data = e.sig_term.data = &e;
     uv_signal_start(&e.sig_int, on_signal, SIGINT);
     uv_signal_start(&e.sig_term, on_signal, SIGTERM);
+    uv_signal_init(e.uv, &e.sig_usr1);
+    uv_signal_init(e.uv, &e.sig_usr2);
+    uv_signal_start(&e.sig_usr1, on_memsig, SIGUSR1);
+    uv_signal_start(&e.sig_usr2, on_memsig, SIGUSR2);
     place_calls(&e);
     uv_run(e.uv, UV_RUN_DEFAULT);
     uv_loop_close(e.uv);

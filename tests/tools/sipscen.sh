@@ -2,7 +2,7 @@
 # sipscen.sh — runs the SIPp scenarios tests/sip/*.xml against sipecho, over UDP and TCP,
 # plus SIPp's built-in UAC (a few calls), and prints "N passed, M failed".
 #   tests/tools/sipscen.sh [SIPECHO]      (default build/tests/sipecho)
-# Loopback only; every SIPp run is bounded by -m and -timeout.
+# Loopback only; every SIPp run is bounded by -m, -timeout and timeout(1).
 set -uo pipefail
 cd "$(dirname "$0")/../.."
 ECHO=${1:-build/tests/sipecho}
@@ -17,7 +17,7 @@ run() {
     "$ECHO" -p "$PORT" $flags >"$OUT/echo-$name-$tr.log" 2>&1 &
     local epid=$!
     sleep 0.3
-    if sipp "127.0.0.1:$PORT" -p "$SIPP_PORT" -t "$tr" -m 1 -timeout 30s -nostdin "$@" \
+    if timeout 90 sipp "127.0.0.1:$PORT" -p "$SIPP_PORT" -t "$tr" -m 1 -timeout 30s -nostdin "$@" \
             >/dev/null 2>"$OUT/sipp-$name-$tr.err" </dev/null; then
         pass=$((pass + 1)); echo "ok   $name ($tr)"
     else
@@ -30,7 +30,9 @@ for tr in u1 t1; do
     run cancel    "$tr" "-g 2000" -sf tests/sip/cancel.xml
     run errors    "$tr" ""        -sf tests/sip/errors.xml
     run hold      "$tr" ""        -sf tests/sip/hold.xml
-    run malformed "$tr" "-m 4096" -sf tests/sip/malformed.xml
+    # over TCP a message without its blank line is never complete (it waits for more bytes,
+    # then the connection is dropped at the size limit): malformed.xml is for UDP
+    [ "$tr" = u1 ] && run malformed "$tr" "-m 4096" -sf tests/sip/malformed.xml
     run uac       "$tr" ""        -sn uac -m 20 -r 10
 done
 rm -rf "$OUT"

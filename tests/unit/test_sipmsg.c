@@ -1,0 +1,411 @@
+/* test_sipmsg.c — unit tests of the SIP stack's message-level checks (engine/sip/sip_msg.c,
+ * sip_rate.c) and, through hl_sip_inject on a real stack, of what is answered around
+ * libosip2: malformed start lines, header limits, Content-Length, 400 built from raw text,
+ * INFO DTMF bodies (dtmf-relay and dtmf), the token bucket, and retransmissions answered
+ * from retired transactions ("done" entries, see the top of engine/sip/sip.c).
+ *
+ * Responses of the injected requests go to a UDP socket of this test on loopback. */
+#include "sip/sip.h"
+#include "sip/sip_int.h"
+#include "core/log.h"
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+static int passed, failed;
+
+#define CHECK(cond) do { if (cond) passed++; else { failed++; \
+    printf("FAIL %s:%d: %s\n", __FILE__, __LINE__, #cond); } } while (0)
+
+/* ------------------------------------------------------------------ raw checks */
+
+static int check(const char *msg, size_t max, size_t *mlen, char *why)
+{
+    return hl_sipmsg_check(msg, strlen(msg), max, mlen, why, 160);
+}
+
+#define HDRS "Via: SIP/2.0/UDP 10.0.0.1:5060;branch=z9hG4bK1\r\n" \
+             "From: <sip:a@10.0.0.1>;tag=1\r\nTo: <sip:12333@10.0.0.2>\r\n" \
+             "Call-ID: c1@10.0.0.1\r\n"
+
+static void test_start_lines(void)
+{
+    size_t ml;
+    char why[160];
+    CHECK(check("OPTIONS sip:x@y SIP/2.0\r\n" HDRS "CSeq: 1 OPTIONS\r\n\r\n", 65535, &ml, why) == 0);
+    CHECK(check("SIP/2.0 200 OK\r\n" HDRS "CSeq: 1 OPTIONS\r\n\r\n", 65535, &ml, why) == 0);
+    CHECK(check("OPTIONS sip:x@y\r\n" HDRS "CSeq: 1 OPTIONS\r\n\r\n", 65535, &ml, why) < 0 &&
+          strstr(why, "bad request line"));
+    CHECK(check("OPTIONS sip:x@y SIP/2.0 \r\n" HDRS "CSeq: 1 OPTIONS\r\n\r\n", 65535, &ml, why) < 0 &&
+          strstr(why, "not SIP/2.0"));
+    CHECK(check("OPTIONS sip:x@y SIP/3.0\r\n" HDRS "CSeq: 1 OPTIONS\r\n\r\n", 65535, &ml, why) < 0);
+    CHECK(check("OPTIONS nouri SIP/2.0\r\n" HDRS "CSeq: 1 OPTIONS\r\n\r\n", 65535, &ml, why) < 0 &&
+          strstr(why, "scheme"));
+    CHECK(check(" sip:x@y SIP/2.0\r\n" HDRS "CSeq: 1 OPTIONS\r\n\r\n", 65535, &ml, why) < 0 &&
+          strstr(why, "no method"));
+    CHECK(check("OPTIONS  SIP/2.0\r\n" HDRS "CSeq: 1 OPTIONS\r\n\r\n", 65535, &ml, why) < 0);
+    CHECK(check("SIP/2.0 2x0 OK\r\n" HDRS "CSeq: 1 OPTIONS\r\n\r\n", 65535, &ml, why) < 0 &&
+          strstr(why, "status"));
+    CHECK(check("SIP/2.0 700 Odd\r\n" HDRS "CSeq: 1 OPTIONS\r\n\r\n", 65535, &ml, why) < 0);
+    char longm[128];
+    memset(longm, 'A', 60);
+    snprintf(longm + 60, sizeof longm - 60, " sip:x@y SIP/2.0\r\n");
+    char buf[1024];
+    snprintf(buf, sizeof buf, "%s" HDRS "CSeq: 1 %.*s\r\n\r\n", longm, 60, longm);
+    CHECK(check(buf, 65535, &ml, why) < 0 && strstr(why, "too long"));
+    CHECK(hl_sipmsg_is_response("SIP/2.0 200 OK", 14));
+    CHECK(!hl_sipmsg_is_response("SIP/2.0", 7));
+}
+
+static void test_headers(void)
+{
+    size_t ml;
+    char why[160];
+    /* missing mandatory headers */
+    CHECK(check("OPTIONS sip:x@y SIP/2.0\r\n" HDRS "\r\n", 65535, &ml, why) < 0 &&
+          strstr(why, "CSeq"));
+    CHECK(check("OPTIONS sip:x@y SIP/2.0\r\nFrom: <sip:a@b>;tag=1\r\nTo: <sip:c@d>\r\n"
+                "Call-ID: x\r\nCSeq: 1 OPTIONS\r\n\r\n", 65535, &ml, why) < 0 && strstr(why, "Via"));
+    /* CSeq method must match, except ACK of an INVITE */
+    CHECK(check("OPTIONS sip:x@y SIP/2.0\r\n" HDRS "CSeq: 1 INVITE\r\n\r\n", 65535, &ml, why) < 0 &&
+          strstr(why, "does not match"));
+    /* tolerated: some UAs put INVITE in the CSeq of the ACK */
+    CHECK(check("ACK sip:x@y SIP/2.0\r\n" HDRS "CSeq: 1 INVITE\r\n\r\n", 65535, &ml, why) == 0);
+    CHECK(check("ACK sip:x@y SIP/2.0\r\n" HDRS "CSeq: 1 ACK\r\n\r\n", 65535, &ml, why) == 0);
+    CHECK(check("OPTIONS sip:x@y SIP/2.0\r\n" HDRS "CSeq: x OPTIONS\r\n\r\n", 65535, &ml, why) < 0);
+    CHECK(check("OPTIONS sip:x@y SIP/2.0\r\n" HDRS "CSeq: 12345678901 OPTIONS\r\n\r\n", 65535, &ml,
+                why) < 0);
+    /* compact forms count */
+    CHECK(check("OPTIONS sip:x@y SIP/2.0\r\nv: SIP/2.0/UDP h;branch=z9hG4bKa\r\nf: <sip:a@b>;tag=1\r\n"
+                "t: <sip:c@d>\r\ni: x\r\nCSeq: 1 OPTIONS\r\nl: 0\r\n\r\n", 65535, &ml, why) == 0);
+    /* control bytes, a line that is not a header, no blank line */
+    CHECK(check("OPTIONS sip:x@y SIP/2.0\r\n" HDRS "X-A: a\001b\r\nCSeq: 1 OPTIONS\r\n\r\n", 65535,
+                &ml, why) < 0 && strstr(why, "control byte"));
+    CHECK(check("OPTIONS sip:x@y SIP/2.0\r\n" HDRS "garbage\r\nCSeq: 1 OPTIONS\r\n\r\n", 65535, &ml,
+                why) < 0 && strstr(why, "Name: value"));
+    CHECK(check("OPTIONS sip:x@y SIP/2.0\r\n" HDRS "CSeq: 1 OPTIONS\r\n", 65535, &ml, why) < 0 &&
+          strstr(why, "blank line"));
+    /* a folded continuation line is allowed */
+    CHECK(check("OPTIONS sip:x@y SIP/2.0\r\n" HDRS "Subject: a\r\n  b\r\nCSeq: 1 OPTIONS\r\n\r\n",
+                65535, &ml, why) == 0);
+    /* too many header lines (limit 256) */
+    size_t cap = 64 * 1024, o = 0;
+    char *big = malloc(cap);
+    o += (size_t)snprintf(big + o, cap - o, "OPTIONS sip:x@y SIP/2.0\r\n" HDRS "CSeq: 1 OPTIONS\r\n");
+    for (int i = 0; i < 300; i++)
+        o += (size_t)snprintf(big + o, cap - o, "X-H%d: v\r\n", i);
+    snprintf(big + o, cap - o, "\r\n");
+    CHECK(check(big, 65535, &ml, why) < 0 && strstr(why, "header lines"));
+    /* message size limit */
+    CHECK(check(big, 1000, &ml, why) < 0 && strstr(why, "larger than"));
+    free(big);
+}
+
+static void test_content_length(void)
+{
+    size_t ml;
+    char why[160];
+    const char *m = "INFO sip:x@y SIP/2.0\r\n" HDRS "CSeq: 2 INFO\r\nContent-Length: 4\r\n\r\nabcdEXTRA";
+    CHECK(check(m, 65535, &ml, why) == 0);
+    CHECK(ml == strlen(m) - 5); /* UDP: bytes past Content-Length are ignored */
+    CHECK(check("INFO sip:x@y SIP/2.0\r\n" HDRS "CSeq: 2 INFO\r\nContent-Length: 10\r\n\r\nabc",
+                65535, &ml, why) < 0 && strstr(why, "larger than the body"));
+    CHECK(check("INFO sip:x@y SIP/2.0\r\n" HDRS "CSeq: 2 INFO\r\nContent-Length: -1\r\n\r\n",
+                65535, &ml, why) < 0 && strstr(why, "Content-Length"));
+    CHECK(check("INFO sip:x@y SIP/2.0\r\n" HDRS "CSeq: 2 INFO\r\nContent-Length: 4x\r\n\r\nabcd",
+                65535, &ml, why) < 0);
+    CHECK(check("INFO sip:x@y SIP/2.0\r\n" HDRS "CSeq: 2 INFO\r\nContent-Length: 99999999999\r\n\r\n",
+                65535, &ml, why) < 0);
+    const char *h = "X y SIP/2.0\r\nl: 12 \r\n";
+    CHECK(hl_sipmsg_content_length(h, strlen(h)) == 12);
+    h = "X y SIP/2.0\r\nContent-Length:\r\n";
+    CHECK(hl_sipmsg_content_length(h, strlen(h)) == -2);
+    h = "X y SIP/2.0\r\nVia: a\r\n";
+    CHECK(hl_sipmsg_content_length(h, strlen(h)) == -1);
+}
+
+static void test_raw_response(void)
+{
+    char out[2048];
+    const char *m = "OPTIONS sip:x@y\r\n" HDRS "CSeq: 1 OPTIONS\r\n\r\n";
+    int n = hl_sipmsg_raw_response(m, strlen(m), 400, "Bad Request", "not SIP/2.0", "ua", out,
+                                   sizeof out);
+    CHECK(n > 0);
+    if (n > 0) {
+        out[n] = 0;
+        CHECK(strncmp(out, "SIP/2.0 400 Bad Request\r\n", 25) == 0);
+        CHECK(strstr(out, "Via: SIP/2.0/UDP 10.0.0.1:5060;branch=z9hG4bK1\r\n") != NULL);
+        CHECK(strstr(out, "To: <sip:12333@10.0.0.2>;tag=hl-err\r\n") != NULL);
+        CHECK(strstr(out, "Warning: 399 hotline \"not SIP/2.0\"") != NULL);
+    }
+    /* without Call-ID nothing can be answered; nor a response; nor into a tiny buffer */
+    const char *nocid = "OPTIONS sip:x@y SIP/2.0\r\nVia: a\r\nFrom: b\r\nTo: c\r\nCSeq: 1 OPTIONS\r\n\r\n";
+    CHECK(hl_sipmsg_raw_response(nocid, strlen(nocid), 400, "Bad", "w", "ua", out, sizeof out) < 0);
+    const char *resp = "SIP/2.0 200 OK\r\n" HDRS "CSeq: 1 OPTIONS\r\n\r\n";
+    CHECK(hl_sipmsg_raw_response(resp, strlen(resp), 400, "Bad", "w", "ua", out, sizeof out) < 0);
+    CHECK(hl_sipmsg_raw_response(m, strlen(m), 400, "Bad Request", "w", "ua", out, 40) < 0);
+}
+
+/* ------------------------------------------------------------------ token bucket */
+
+static void test_rate(void)
+{
+    hl_rate *r = hl_rate_new(10);
+    uint8_t a[16] = { [10] = 0xff, [11] = 0xff, [12] = 10, [15] = 1 };
+    uint8_t b[16] = { [10] = 0xff, [11] = 0xff, [12] = 10, [15] = 2 };
+    uint64_t t = 1000000;
+    int ok = 0;
+    for (int i = 0; i < 10; i++)
+        ok += hl_rate_check(r, a, t) == HL_RATE_OK;
+    CHECK(ok == 10);                                  /* one second's burst */
+    CHECK(hl_rate_check(r, a, t) == HL_RATE_REFUSE);   /* then 503 */
+    CHECK(hl_rate_check(r, b, t) == HL_RATE_OK);       /* per source */
+    int refused = 0, dropped = 0;
+    for (int i = 0; i < 40; i++) {
+        hl_rate_verdict v = hl_rate_check(r, a, t);
+        refused += v == HL_RATE_REFUSE;
+        dropped += v == HL_RATE_DROP;
+    }
+    CHECK(refused > 0 && dropped > 0);                 /* far over: silently dropped */
+    /* the deficit has a floor: a few seconds of silence refill it */
+    CHECK(hl_rate_check(r, a, t + 3500) == HL_RATE_OK);
+    CHECK(hl_rate_check(r, a, t + 3600) == HL_RATE_OK);
+    hl_rate_free(r);
+    hl_rate *off = hl_rate_new(0);                     /* 0 = no limit */
+    for (int i = 0; i < 100; i++)
+        ok += hl_rate_check(off, a, t) == HL_RATE_OK;
+    CHECK(ok == 110);
+    hl_rate_free(off);
+}
+
+/* ------------------------------------------------------------------ through the stack */
+
+typedef struct app {
+    int invites, confirmed, terminated, dtmf_n;
+    char digits[16];
+    int durations[16];
+} app;
+
+static int on_invite(void *a, hl_sip_dialog *d, const hl_sip_invite_info *info)
+{
+    app *ap = a;
+    ap->invites++;
+    hl_sip_dialog_set_app(d, ap);
+    hl_sdp local;
+    hl_sdp_offer("127.0.0.1", 40000, &local);
+    hl_sip_dialog_set_local_sdp(d, &local);
+    hl_sip_dialog_answer(d);
+    return 0;
+}
+
+static void on_confirmed(void *ad, hl_sip_dialog *d) { ((app *)ad)->confirmed++; }
+
+static void on_info_dtmf(void *ad, hl_sip_dialog *d, char digit, int ms)
+{
+    app *ap = ad;
+    if (ap->dtmf_n < 15) {
+        ap->digits[ap->dtmf_n] = digit;
+        ap->durations[ap->dtmf_n] = ms;
+        ap->dtmf_n++;
+    }
+}
+
+static void on_terminated(void *ad, hl_sip_dialog *d, int code, const char *reason)
+{
+    if (ad)
+        ((app *)ad)->terminated++;
+}
+
+typedef struct rig {
+    uv_loop_t uv;
+    hl_sip *sip;
+    int sock, port;
+    app ap;
+} rig;
+
+/* Reads one response (or nothing) from our socket; returns its status code or 0. */
+static int recv_status(rig *r, char *out, size_t outlen)
+{
+    for (int i = 0; i < 5; i++)
+        uv_run(&r->uv, UV_RUN_NOWAIT);
+    char buf[4096];
+    ssize_t n = recv(r->sock, buf, sizeof buf - 1, 0);
+    if (n <= 0)
+        return 0;
+    buf[n] = 0;
+    if (out)
+        snprintf(out, outlen, "%s", buf);
+    return strncmp(buf, "SIP/2.0 ", 8) == 0 ? atoi(buf + 8) : -1;
+}
+
+static int drain(rig *r)
+{
+    int n = 0;
+    while (recv_status(r, NULL, 0) != 0)
+        n++;
+    return n;
+}
+
+static void inject(rig *r, const char *msg)
+{
+    hl_sip_inject(r->sip, "127.0.0.1", r->port, false, msg, strlen(msg));
+}
+
+static const char *SDP_OFFER =
+    "v=0\r\no=a 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\n"
+    "m=audio 40002 RTP/AVP 0 101\r\na=rtpmap:101 telephone-event/8000\r\n";
+
+/* Request in the test dialog: method, branch, CSeq, To tag, content type and body. */
+static void req(rig *r, const char *method, const char *branch, int cseq, const char *totag,
+                const char *ctype, const char *body)
+{
+    char m[4096];
+    size_t bl = body ? strlen(body) : 0;
+    snprintf(m, sizeof m,
+             "%s sip:12333@127.0.0.1 SIP/2.0\r\n"
+             "Via: SIP/2.0/UDP 127.0.0.1:%d;branch=%s\r\n"
+             "From: <sip:caller@127.0.0.1>;tag=ft1\r\n"
+             "To: <sip:12333@127.0.0.1>%s%s\r\n"
+             "Call-ID: sipmsg-test-1\r\nCSeq: %d %s\r\nMax-Forwards: 70\r\n"
+             "Contact: <sip:caller@127.0.0.1:%d>\r\n"
+             "%s%s%sContent-Length: %zu\r\n\r\n%s",
+             method, r->port, branch, totag ? ";tag=" : "", totag ? totag : "", cseq,
+             strcmp(method, "ACK") == 0 ? "ACK" : method, r->port, ctype ? "Content-Type: " : "",
+             ctype ? ctype : "", ctype ? "\r\n" : "", bl, body ? body : "");
+    inject(r, m);
+}
+
+static int rig_open(rig *r)
+{
+    memset(r, 0, sizeof *r);
+    uv_loop_init(&r->uv);
+    r->sock = socket(AF_INET, SOCK_DGRAM, 0);
+    struct sockaddr_in sa = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+    socklen_t sl = sizeof sa;
+    if (r->sock < 0 || bind(r->sock, (struct sockaddr *)&sa, sizeof sa) < 0 ||
+        getsockname(r->sock, (struct sockaddr *)&sa, &sl) < 0)
+        return -1;
+    fcntl(r->sock, F_SETFL, O_NONBLOCK);
+    r->port = ntohs(sa.sin_port);
+    hl_sip_cfg cfg = { .addr = "127.0.0.1", .port = 0, .rate_per_sec = 0, .max_message = 4096,
+                       .user_agent = "test_sipmsg" };
+    hl_sip_callbacks cb = { .on_invite = on_invite, .on_confirmed = on_confirmed,
+                            .on_info_dtmf = on_info_dtmf, .on_terminated = on_terminated };
+    r->sip = hl_sip_new(&r->uv, &cfg, &cb, &r->ap);
+    return r->sip ? 0 : -1;
+}
+
+static void rig_done(void *arg) { (void)arg; }
+
+static void rig_close(rig *r)
+{
+    hl_sip_shutdown(r->sip, rig_done, NULL);
+    uv_run(&r->uv, UV_RUN_DEFAULT);
+    uv_loop_close(&r->uv);
+    close(r->sock);
+}
+
+/* The To tag our 200 carries. */
+static void to_tag_of(const char *resp, char *tag, size_t n)
+{
+    const char *to = strstr(resp, "\r\nTo: ");
+    const char *t = to ? strstr(to, ";tag=") : NULL;
+    size_t i = 0;
+    if (t)
+        for (t += 5; *t && *t != '\r' && *t != ';' && i + 1 < n; t++)
+            tag[i++] = *t;
+    tag[i] = 0;
+}
+
+static void test_stack(void)
+{
+    rig r;
+    if (rig_open(&r) < 0) {
+        CHECK(!"cannot open the test stack");
+        return;
+    }
+    char resp[4096], tag[64];
+    /* a malformed request gets 400 with the reason, built from raw text */
+    inject(&r, "OPTIONS sip:x@127.0.0.1 SIP/1.0\r\nVia: SIP/2.0/UDP 127.0.0.1:1;branch=z9hG4bKm\r\n"
+               "From: <sip:a@b>;tag=1\r\nTo: <sip:c@d>\r\nCall-ID: m1\r\nCSeq: 1 OPTIONS\r\n\r\n");
+    CHECK(recv_status(&r, resp, sizeof resp) == 400 && strstr(resp, "not SIP/2.0"));
+    /* a message over max_message (4096) */
+    char big[6000];
+    memset(big, 'x', sizeof big);
+    hl_sip_inject(r.sip, "127.0.0.1", r.port, false, big, sizeof big);
+    CHECK(recv_status(&r, NULL, 0) == 0); /* not even a request line: dropped */
+
+    /* call up: INVITE -> 100, 200; ACK */
+    req(&r, "INVITE", "z9hG4bKinv1", 1, NULL, "application/sdp", SDP_OFFER);
+    int st, got200 = 0;
+    while ((st = recv_status(&r, resp, sizeof resp)) != 0)
+        if (st == 200) {
+            got200 = 1;
+            to_tag_of(resp, tag, sizeof tag);
+        }
+    CHECK(got200 && r.ap.invites == 1 && tag[0]);
+    req(&r, "ACK", "z9hG4bKack1", 1, tag, NULL, NULL);
+    CHECK(drain(&r) == 0 && r.ap.confirmed == 1);
+
+    /* INFO DTMF: dtmf-relay with and without Duration, plain dtmf, events 10/11 as numbers */
+    req(&r, "INFO", "z9hG4bKi1", 2, tag, "application/dtmf-relay", "Signal=5\r\nDuration=250\r\n");
+    CHECK(recv_status(&r, NULL, 0) == 200);
+    req(&r, "INFO", "z9hG4bKi2", 3, tag, "application/dtmf-relay", "Signal= *\r\n");
+    CHECK(recv_status(&r, NULL, 0) == 200);
+    req(&r, "INFO", "z9hG4bKi3", 4, tag, "application/dtmf", "11");
+    CHECK(recv_status(&r, NULL, 0) == 200);
+    req(&r, "INFO", "z9hG4bKi4", 5, tag, "application/dtmf", "d");
+    CHECK(recv_status(&r, NULL, 0) == 200);
+    CHECK(r.ap.dtmf_n == 4 && memcmp(r.ap.digits, "5*#D", 4) == 0);
+    CHECK(r.ap.durations[0] == 250 && r.ap.durations[1] == 160);
+    /* bad bodies: 400; another type: 415; no body: 200 and no digit */
+    req(&r, "INFO", "z9hG4bKi5", 6, tag, "application/dtmf-relay", "Duration=100\r\n");
+    CHECK(recv_status(&r, resp, sizeof resp) == 400 && strstr(resp, "bad DTMF body"));
+    req(&r, "INFO", "z9hG4bKi6", 7, tag, "application/dtmf", "X");
+    CHECK(recv_status(&r, NULL, 0) == 400);
+    req(&r, "INFO", "z9hG4bKi7", 8, tag, "text/plain", "5");
+    CHECK(recv_status(&r, resp, sizeof resp) == 415 && strstr(resp, "Accept:"));
+    req(&r, "INFO", "z9hG4bKi8", 9, tag, NULL, NULL);
+    CHECK(recv_status(&r, NULL, 0) == 200);
+    CHECK(r.ap.dtmf_n == 4);
+
+    /* a retransmitted INFO is answered again from the retired transaction, not re-delivered */
+    req(&r, "INFO", "z9hG4bKi1", 2, tag, "application/dtmf-relay", "Signal=5\r\nDuration=250\r\n");
+    CHECK(recv_status(&r, NULL, 0) == 200);
+    CHECK(r.ap.dtmf_n == 4);
+    /* unknown dialog: 481; unsupported method: 405; unknown: 501 */
+    req(&r, "INFO", "z9hG4bKi9", 10, "nosuchtag", "application/dtmf", "1");
+    CHECK(recv_status(&r, NULL, 0) == 481);
+    req(&r, "SUBSCRIBE", "z9hG4bKs1", 11, NULL, NULL, NULL);
+    CHECK(recv_status(&r, NULL, 0) == 405);
+    req(&r, "FOO", "z9hG4bKf1", 12, NULL, NULL, NULL);
+    CHECK(recv_status(&r, NULL, 0) == 501);
+
+    /* BYE ends the call; its retransmission gets the same 200; a late INVITE retransmission
+     * of the ended call is absorbed (no new call, no answer) */
+    req(&r, "BYE", "z9hG4bKbye1", 20, tag, NULL, NULL);
+    CHECK(recv_status(&r, NULL, 0) == 200 && r.ap.terminated == 1);
+    req(&r, "BYE", "z9hG4bKbye1", 20, tag, NULL, NULL);
+    CHECK(recv_status(&r, NULL, 0) == 200 && r.ap.terminated == 1);
+    req(&r, "INVITE", "z9hG4bKinv1", 1, NULL, "application/sdp", SDP_OFFER);
+    CHECK(drain(&r) == 0 && r.ap.invites == 1);
+    rig_close(&r);
+}
+
+int main(void)
+{
+    hl_log_set_level(HL_LOG_ERROR);
+    test_start_lines();
+    test_headers();
+    test_content_length();
+    test_raw_response();
+    test_rate();
+    test_stack();
+    printf("%d passed, %d failed\n", passed, failed);
+    return failed ? 1 : 0;
+}
