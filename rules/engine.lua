@@ -37,4 +37,25 @@ return {
   -- longest a fax session may take: a few pages at 9600 bit/s with retrains fit in 5 min.
   fax_dir             = "build/fax",
   fax_max_ms          = 300000,
+  -- The job queue (queued faxes: the caller keys a fax number and hangs up; the engine
+  -- dials it later): how often the engine looks for due jobs (ms), how many run at once
+  -- (each holds one outbound call and its RTP ports), and how long a failed fax (busy, no
+  -- answer, T.30 error) waits before it is tried again.  5 min between tries, as fax
+  -- servers do, gives a busy line time to clear; hl.jobs.enqueue's max_attempts bounds it.
+  jobs_poll_ms        = 1000,
+  jobs_max_running    = 4,
+  fax_retry_delay_ms  = 300000,
+  -- hl.http.request (data sources in rules/ that ask a back end, e.g. the account query's
+  -- HTTP adapter in contrib/accounts-http/).  http_allow: the only hosts scripts may reach
+  -- ("name", "address", optionally ":port"); anything else is refused, so a script or a
+  -- rule cannot be turned against other machines (SSRF) or a PBX's web API (toll fraud).
+  -- Empty here: this site's account data is the demo table.  Example:
+  --   http_allow = { "127.0.0.1:8099", "backend.example" },
+  http_allow          = {},
+  -- The caller hears silence while a request runs: 5 s is already long on the phone, and a
+  -- back end slower than that is better answered with "please call again".
+  http_timeout_ms     = 5000,
+  -- Largest response body kept (bytes): an account record is well under 1 KiB; the cap
+  -- keeps a runaway back end from filling a call's script memory (script_memory_kb).
+  http_max_body       = 65536,
 }

@@ -2,13 +2,14 @@
 -- The caller picks a document of rules/fax_documents.lua by number, then 1: the caller's
 -- own fax machine takes it on this call ("press start now"), or 2: keys a fax number and
 -- the document goes out later on an outbound call.  Sending is the engine's fax primitive
--- (spandsp T.30, another issue): call:fax_send{file=} and call:fax_queue{to=, file=} are
--- used when the engine has them; until then the caller hears fax_unavailable and the
--- log says so.  Route: fax.
+-- (spandsp T.30): call:fax_send{file=} on this call, or a "fax" job queued with
+-- hl.jobs.enqueue that the engine runs later (M.job, called as job_fax from main.lua).
+-- Route: fax.
 local menu = require "ivr.menu"
 local ivr = require "ivr"
 local input = require "ivr.input"
 local docs = require "fax_documents"
+local gateway = require "fax_gateway"
 
 local M = {}
 
@@ -88,13 +89,33 @@ function M.run(call, after_failures)
   if to == hl.BACK then return nil end
   if not to then return after_failures(call) end
   call.vars.fax_mode = "number"                   -- the number itself is not kept in the CDR
-  if call.fax_queue then
-    call:fax_queue{ to = to, file = file }
-    call:play("fax_queued")
+  -- Queued: the engine places the call after this one, with retries (job_fax in main.lua).
+  local id, err = hl.jobs.enqueue("fax", { to = to, file = file },
+                                  { max_attempts = gateway.max_attempts })
+  if not id then
+    hl.log("warn", "fax: not queued: " .. tostring(err))
+    call:play("fax_unavailable")
     return nil
   end
-  unavailable(call, "call:fax_queue")
+  call.vars.fax_job = id
+  call:play("fax_queued")
   return nil
+end
+
+-- The queued job: dial the number through the gateway and send the document.  Returns
+-- true when sent; false and a reason make the engine retry it later.
+function M.job(call, args)
+  local leg, code = call:dial(string.format(gateway.uri, args.to), { timeout = gateway.ring_ms })
+  if not leg then
+    call:set_route("fax-dial-" .. tostring(code))
+    return false, "dial " .. tostring(code)
+  end
+  local r = call:fax_send{ leg = leg, file = args.file }
+  leg:hangup()
+  call.vars.fax_pages = r.pages
+  call:set_route(r.ok and "fax-sent" or "fax-failed")
+  if not r.ok then return false, "fax: " .. tostring(r.reason) end
+  return true
 end
 
 return M

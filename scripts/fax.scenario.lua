@@ -17,9 +17,24 @@ return {
     name = "document 4 to a fax number (queued outbound call)",
     time = OUT, keys = { "3", "4", "2", "043188886666#", { hangup = true } },
     expect = {
-      prompts = { "fax_mode", "fax_enter_number", "fax_unavailable", "other_service", "main_menu_out" },
+      prompts = { "fax_mode", "fax_enter_number", "fax_queued", "other_service", "main_menu_out" },
+      not_prompts = { "fax_unavailable" },
       route = "fax", vars = { fax_document = "4", fax_mode = "number" },
+      jobs = { { kind = "fax", args = { to = "043188886666", file = "doc-4.tif" }, max_attempts = 3 } },
     },
+  },
+  {
+    name = "the queued fax job: the fax machine answers and takes every page",
+    job = { kind = "fax", args = { to = "043188886666", file = "doc-1.tif" } },
+    dial = { default = { answer_after = 3000 } },
+    expect = { job = "done", route = "fax-sent", vars = { fax_pages = 2 },
+               dialled = { "sip:043188886666@fax-gateway.12333.jl.invalid" } },
+  },
+  {
+    name = "the queued fax job: busy, so the attempt fails and the engine retries it",
+    job = { kind = "fax", args = { to = "043188886666", file = "doc-1.tif" }, attempt = 1 },
+    dial = { default = { fail = 486 } },
+    expect = { job = "failed", job_error = "dial 486", route = "fax-dial-486" },
   },
   {
     name = "an unknown document number: error and retry",

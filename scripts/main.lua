@@ -74,6 +74,11 @@ function main(call)
   call:hangup(type(result) == "string" and result or "script")
 end
 
+-- A queued fax (key 3 → 2): the engine runs this after the caller's call, with retries.
+function job_fax(call, args, job)
+  return fax.job(call, args)
+end
+
 function fallback(call, err)
   if call.route == "" then call:set_route("fallback") end
   call:play("sorry")

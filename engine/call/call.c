@@ -12,9 +12,17 @@
  * handler, if any, runs in a fresh coroutine); when the script returns, the remaining legs
  * are hung up.  Once no script runs, no store query is pending and every leg is down,
  * env->call_ended is called once — always as the last thing an entry point does, so the
- * owner may free the call from inside it. */
+ * owner may free the call from inside it.
+ *
+ * Engine-originated calls (jobs: hl_call_new_originate).  They have no caller: leg 0 is an
+ * "origin" placeholder (origin_ops below) that is up until the call ends, never hangs up by
+ * itself and carries no audio, so every rule that reads legs[0] as the caller stays true.
+ * The script is job_<kind>(call, args, job); it may only dial and act on the legs it dialled
+ * (fax, hangup, sleep); there is no fallback path and no on_hangup.  Its outcome (done, or
+ * failed with a reason) is read by the owner in the on_end callback. */
 #define _GNU_SOURCE /* strcasestr */
 #include "call/call.h"
+#include "call/call_http.h"
 #include <lauxlib.h>
 #include <lua.h>
 #include <stdio.h>
@@ -46,6 +54,12 @@
 #define DEFAULT_TIMEOUT_MS 5000    /* collect: first key (a menu's replay interval) */
 #define DEFAULT_INTERDIGIT_MS 3000 /* collect: between keys */
 #define SORRY_PROMPT "sorry"
+#define JOB_ARGS_MAX 4096      /* bytes of JSON in one job's args: a number and a file name need ~100 */
+#define JOB_ARGS_DEPTH 8       /* nesting of tables in job args */
+#define JOB_DEFAULT_ATTEMPTS 3 /* tries of a job unless enqueue says (fax servers' usual default) */
+#define JOB_MAX_ATTEMPTS 20    /* more tries of one job is a retry storm, not persistence */
+#define JOB_MAX_DELAY_MS (7 * 24 * 3600 * 1000L) /* a job queued further ahead is a mistake */
+#define ORIGIN_USER "engine"   /* call.caller of an engine-originated call */
 
 /* Calls of the simulator (self-tests at every reload) log at debug level: the engine's log
  * keeps its real calls; `hotline sim` prints its own transcript. */
@@ -116,6 +130,14 @@ struct hl_call {
     int          depth;
     bool         should_end, notified;
     double       start;
+    /* engine-originated (a job): entry function, its arguments, and how it ended */
+    bool         originated;
+    char         entry_fn[64];
+    json_t      *args, *job;
+    int          outcome;               /* 0 not yet, 1 done, -1 failed */
+    char         outcome_err[256];
+    hl_call_end_fn on_end;
+    void        *on_end_arg;
 };
 
 struct store_req {
@@ -125,6 +147,7 @@ struct store_req {
     hl_timer   timer;      /* simulator: delivers the synchronous result on the next tick */
     json_t    *rows;
     char       err[256];
+    bool       want_id;    /* hl.jobs.enqueue: the script gets rows[1].id, not the rows */
 };
 
 typedef struct call_ud { hl_call *c; } call_ud;
@@ -149,15 +172,38 @@ static void enter(hl_call *c) { c->depth++; }
 
 static void finalize_cdrs(hl_call *c);
 
+static void fail_outcome(hl_call *c, const char *why)
+{
+    if (!c->originated || c->outcome != 0)
+        return;
+    c->outcome = -1;
+    snprintf(c->outcome_err, sizeof c->outcome_err, "%s", why);
+}
+
+/* An originated call that ends without a verdict has failed; its CDR route says how. */
+static void settle_outcome(hl_call *c)
+{
+    if (!c->originated)
+        return;
+    fail_outcome(c, "ended before the job function returned");
+    if (!c->cdrs[0].route[0])
+        snprintf(c->cdrs[0].route, sizeof c->cdrs[0].route, "%s", c->outcome > 0 ? "job:done" : "job:failed");
+    CALL_INFO(c, "%s: %s %s%s%s", c->id, c->entry_fn, c->outcome > 0 ? "done" : "failed",
+              c->outcome > 0 ? "" : ": ", c->outcome > 0 ? "" : c->outcome_err);
+}
+
 /* The last statement of every entry point: may hand the call to its owner (and free it). */
 static void leave(hl_call *c)
 {
     if (--c->depth > 0 || !c->should_end || c->notified)
         return;
     c->notified = true;
+    settle_outcome(c);
     finalize_cdrs(c);
     CALL_INFO(c, "%s ended (route %s, policy %s)", c->id, c->cdrs[0].route[0] ? c->cdrs[0].route : "-",
             c->policy ? hl_policy_version(c->policy) : "-");
+    if (c->on_end)
+        c->on_end(c->on_end_arg, c);
     c->env->call_ended(c->env, c);
 }
 
@@ -329,7 +375,7 @@ static void play_sorry(hl_call *c)
 static void start_fallback(hl_call *c, const char *msg)
 {
     c->fallback = true;
-    if (!leg_up(c, 0)) {
+    if (!leg_up(c, 0) || c->originated) { /* a job has nobody to apologise to */
         hangup_all(c, "fallback");
         c->phase = PH_DONE;
         return;
@@ -398,6 +444,7 @@ static void script_returned(hl_call *c)
 
 static void script_failed(hl_call *c, const char *msg)
 {
+    fail_outcome(c, msg);
     if (c->env->clock->fake)
         hl_warn("call", "%s: script error (policy %s): %s", c->id, hl_policy_version(c->policy), msg);
     else
@@ -440,6 +487,23 @@ static void first_lua_frame(lua_State *co, char *out, int len)
         }
 }
 
+/* A job function's verdict: returning nothing or a true value is done; false or nil (with
+ * an optional reason after it) is a failed attempt. */
+static void take_outcome(hl_call *c, int nres)
+{
+    lua_State *co = c->co;
+    if (nres < 0) {
+        fail_outcome(c, "the job function used the call after call:hangup()");
+        return;
+    }
+    if (nres == 0 || lua_toboolean(co, -nres)) {
+        c->outcome = 1;
+        return;
+    }
+    const char *why = nres >= 2 ? lua_tostring(co, -nres + 1) : NULL;
+    fail_outcome(c, why ? why : "the job function returned false or nil");
+}
+
 static void resume_script(hl_call *c, int nargs)
 {
     int nres = 0;
@@ -457,6 +521,8 @@ static void resume_script(hl_call *c, int nargs)
     } else if (st == LUA_YIELD) {
         script_failed(c, "coroutine.yield() outside a coroutine the script created");
     } else if (st == LUA_OK || hl_lua_is_ended(c->co, -1)) {
+        if (c->originated && c->phase == PH_MAIN)
+            take_outcome(c, st == LUA_OK ? nres : -1);
         script_returned(c);
     } else {
         const char *m = lua_tostring(c->co, -1);
@@ -831,7 +897,74 @@ hl_call *hl_call_new_inbound(hl_call_env *env, hl_leg *caller_leg)
     return c;
 }
 
+/* Leg 0 of an engine-originated call: a placeholder that is up until the call hangs it up.
+ * No audio, no SIP: every op the caller's leg would need is missing, and the primitives
+ * that use them refuse originated calls before they get here (need_caller). */
+static void origin_hangup(hl_leg *leg, int code, const char *reason) { leg->state = HL_LEG_ENDED; }
+static void origin_destroy(hl_leg *leg) { free(leg); }
+static const hl_leg_ops origin_ops = { .hangup = origin_hangup, .destroy = origin_destroy };
+
+static bool entry_name_valid(const char *s)
+{
+    size_t n = strlen(s);
+    return n > 0 && n < sizeof ((hl_call *)0)->entry_fn && !(s[0] >= '0' && s[0] <= '9') &&
+           strspn(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_") == n;
+}
+
+hl_call *hl_call_new_originate(hl_call_env *env, const char *entry_fn, json_t *args, json_t *job,
+                               const char *label)
+{
+    if (!entry_fn || !entry_name_valid(entry_fn))
+        return NULL;
+    hl_leg *origin = calloc(1, sizeof *origin);
+    if (!origin)
+        return NULL;
+    origin->ops = &origin_ops;
+    origin->dir = HL_LEG_OUTBOUND;
+    origin->state = HL_LEG_ANSWERED;
+    origin->start = hl_clock_wall(env->clock);
+    snprintf(origin->from_user, sizeof origin->from_user, "%s", ORIGIN_USER);
+    snprintf(origin->to_user, sizeof origin->to_user, "%s", entry_fn);
+    snprintf(origin->sip_call_id, sizeof origin->sip_call_id, "%s", label && *label ? label : entry_fn);
+    hl_call *c = hl_call_new_inbound(env, origin);
+    if (!c) {
+        free(origin);
+        return NULL;
+    }
+    c->originated = true;
+    snprintf(c->entry_fn, sizeof c->entry_fn, "%s", entry_fn);
+    c->args = args ? json_incref(args) : json_object();
+    c->job = job ? json_incref(job) : NULL;
+    return c;
+}
+
+void hl_call_set_on_end(hl_call *c, hl_call_end_fn fn, void *arg)
+{
+    c->on_end = fn;
+    c->on_end_arg = arg;
+}
+
+bool hl_call_is_originated(const hl_call *c) { return c->originated; }
+
+int hl_call_outcome(const hl_call *c, const char **error)
+{
+    if (error)
+        *error = c->outcome < 0 ? c->outcome_err : "";
+    return c->outcome;
+}
+
+/* Pushes job_<kind> (or nil) on L; for an ordinary call, main. */
+static void push_entry(hl_call *c, lua_State *L)
+{
+    if (!c->originated) {
+        hl_policy_push_main(c->policy, L);
+        return;
+    }
+    lua_getglobal(L, c->entry_fn);
+}
+
 static void push_new_call_ud(hl_call *c, lua_State *L);
+static void push_json(lua_State *L, json_t *v, int depth);
 
 void hl_call_start(hl_call *c)
 {
@@ -852,13 +985,37 @@ void hl_call_start(hl_call *c)
     push_new_call_ud(c, L);
     c->ud_ref = luaL_ref(L, LUA_REGISTRYINDEX);
     new_thread(c);
-    hl_policy_push_main(p, c->co);
+    push_entry(c, c->co);
+    if (!lua_isfunction(c->co, -1)) { /* only a job can name a missing function: main is checked at build */
+        char why[160];
+        snprintf(why, sizeof why, "policy %s has no function %s(call, args, job)", hl_policy_version(p), c->entry_fn);
+        if (c->env->clock->fake)
+            hl_debug("call", "%s: %s", c->id, why);
+        else
+            hl_warn("call", "%s: %s", c->id, why);
+        fail_outcome(c, why);
+        drop_thread(c);
+        hangup_all(c, "no-function");
+        c->phase = PH_DONE;
+        try_end(c);
+        leave(c);
+        return;
+    }
     push_call_ud(c, c->co);
+    int nargs = 1;
+    if (c->originated) {
+        push_json(c->co, c->args, 0);
+        if (c->job)
+            push_json(c->co, c->job, 0);
+        else
+            lua_pushnil(c->co);
+        nargs = 3;
+    }
     fresh_run(c, 1);
     c->phase = PH_MAIN;
     CALL_INFO(c, "%s from %s to %s on policy %s", c->id, c->legs[0]->from_user, c->legs[0]->to_user,
             hl_policy_version(p));
-    resume_script(c, 1);
+    resume_script(c, nargs);
     leave(c);
 }
 
@@ -867,6 +1024,9 @@ void hl_call_terminate(hl_call *c, const char *reason)
     if (c->notified)
         return;
     enter(c);
+    char why[80];
+    snprintf(why, sizeof why, "terminated: %s", reason ? reason : "terminated");
+    fail_outcome(c, why);
     cancel_wait(c);
     drop_thread(c);
     hl_timer_stop(c->env->timers, &c->t_handler);
@@ -898,6 +1058,8 @@ void hl_call_free(hl_call *c)
     for (int i = 0; i < c->nlegs; i++)
         if (c->legs[i]->ops->destroy)
             c->legs[i]->ops->destroy(c->legs[i]);
+    json_decref(c->args);
+    json_decref(c->job);
     free(c);
 }
 
@@ -1026,6 +1188,9 @@ static hl_call *waiting_call(lua_State *L, const char *what)
 static hl_call *need_caller(lua_State *L, const char *what)
 {
     hl_call *c = waiting_call(L, what);
+    if (c->originated && strcmp(what, "dial") && strcmp(what, "fax_send") && strcmp(what, "fax_receive"))
+        luaL_error(L, "%s: this call was started by the engine (%s) and has no caller; it can "
+                      "only dial and act on the legs it dialled (call:fax_send{leg=...})", what, c->entry_fn);
     if (!leg_up(c, 0)) {
         hl_lua_push_ended(L);
         lua_error(L);
@@ -1654,6 +1819,8 @@ static int fax_begin(lua_State *L, hl_call *c, const char *what)
             i = leg_index_of(L, c, lua_gettop(L));
         lua_pop(L, 1);
     }
+    if (c->originated && i == 0)
+        return luaL_error(L, "%s: a job's call has no caller: say which leg (leg = call:dial(...))", what);
     const char *ident = opt_str(L, 2, "ident", HL_FAX_DEFAULT_IDENT);
     if (strlen(ident) >= sizeof w->fax.ident || strspn(ident, "0123456789+ ") != strlen(ident))
         return luaL_error(L, "%s: ident must be up to 20 digits, '+' and spaces", what);
@@ -1769,7 +1936,11 @@ static void store_deliver(hl_call *c, store_req *r, json_t *rows, const char *er
         }
     c->store_pending--;
     if (r->gen == c->co_gen && c->w.kind == W_STORE) {
-        if (rows) {
+        if (rows && r->want_id) {
+            json_t *id = json_object_get(json_array_get(rows, 0), "id");
+            lua_pushinteger(c->co, json_is_integer(id) ? (lua_Integer)json_integer_value(id) : 0);
+            complete(c, 1);
+        } else if (rows) {
             push_json(c->co, rows, 0);
             complete(c, 1);
         } else {
@@ -1824,6 +1995,8 @@ static bool sql_allowed(const char *sql)
     return false;
 }
 
+static int store_submit(lua_State *L, hl_call *c, const char *sql, json_t *params, bool want_id);
+
 static int l_store_query(lua_State *L)
 {
     hl_call *c = *(hl_call **)lua_getextraspace(L);
@@ -1850,26 +2023,191 @@ static int l_store_query(lua_State *L)
             return luaL_error(L, "store.query: parameter %d must be a number, string, boolean or nil", i - 1);
         }
     }
+    return store_submit(L, c, sql, params, false);
+}
+
+/* Queues sql on the store for the call's script and yields; takes params. */
+static int store_submit(lua_State *L, hl_call *c, const char *sql, json_t *params, bool want_id)
+{
     store_req *r = calloc(1, sizeof *r);
     if (!r) {
         json_decref(params);
-        return luaL_error(L, "store.query: out of memory");
+        return luaL_error(L, "store: out of memory");
     }
+    r->c = c;
+    r->want_id = want_id;
+    r->gen = c->co_gen;
+    r->next = c->store_reqs;
+    c->store_reqs = r;
+    c->store_pending++;
+    c->w.kind = W_STORE;
+    /* a script's own SQL runs under the store's authorizer (store.h); the engine's (want_id:
+     * hl.jobs.enqueue) writes a table scripts may not */
+    if (c->env->clock->fake) {
+        /* the simulator's store runs synchronously; the answer still comes on a later tick */
+        r->rows = want_id ? hl_store_exec_sync(c->env->store, sql, params, r->err, sizeof r->err)
+                          : hl_store_exec_script_sync(c->env->store, sql, params, r->err, sizeof r->err);
+        hl_timer_start(c->env->timers, &r->timer, 0, store_sim_timer, r);
+    } else if (want_id) {
+        hl_store_exec(c->env->store, sql, params, store_cb, r);
+    } else {
+        hl_store_exec_script(c->env->store, sql, params, store_cb, r);
+    }
+    json_decref(params);
+    return lua_yield(L, 0);
+}
+
+/* ---- outside waits (call_http.h): hl.http.request waits as a store query does ---------- */
+
+hl_call_env *hl_call_script_env(lua_State *L, const char *what)
+{
+    hl_call *c = *(hl_call **)lua_getextraspace(L);
+    if (!c || L != c->co)
+        luaL_error(L, "%s: only from a call's own script (not at load time or in a coroutine)", what);
+    return c->env;
+}
+
+hl_call_async *hl_call_async_begin(lua_State *L, const char *what)
+{
+    hl_call_script_env(L, what); /* raises unless the call's own script runs in L */
+    hl_call *c = *(hl_call **)lua_getextraspace(L);
+    store_req *r = calloc(1, sizeof *r);
+    if (!r)
+        luaL_error(L, "%s: out of memory", what);
     r->c = c;
     r->gen = c->co_gen;
     r->next = c->store_reqs;
     c->store_reqs = r;
     c->store_pending++;
     c->w.kind = W_STORE;
-    if (c->env->clock->fake) {
-        /* the simulator's store runs synchronously; the answer still comes on a later tick */
-        r->rows = hl_store_exec_sync(c->env->store, sql, params, r->err, sizeof r->err);
-        hl_timer_start(c->env->timers, &r->timer, 0, store_sim_timer, r);
-    } else {
-        hl_store_exec(c->env->store, sql, params, store_cb, r);
+    return r;
+}
+
+void hl_call_async_done(hl_call_async *a, json_t *result, const char *err)
+{
+    store_cb(a, result, err);
+}
+
+/* ---- Lua: hl.jobs.enqueue ------------------------------------------------------------- */
+
+/* A plain Lua value as JSON: strings, finite numbers, booleans, and tables (a sequence 1..n
+ * is an array, else every key must be a string).  NULL with the reason in err. */
+static json_t *lua_to_json(lua_State *L, int idx, int depth, char *err, size_t errlen)
+{
+    idx = lua_absindex(L, idx);
+    switch (lua_type(L, idx)) {
+    case LUA_TBOOLEAN: return json_boolean(lua_toboolean(L, idx));
+    case LUA_TSTRING: {
+        size_t n;
+        const char *v = lua_tolstring(L, idx, &n);
+        json_t *j = json_stringn(v, n);
+        if (!j)
+            snprintf(err, errlen, "a string is not valid UTF-8");
+        return j;
     }
-    json_decref(params);
-    return lua_yield(L, 0);
+    case LUA_TNUMBER:
+        if (lua_isinteger(L, idx))
+            return json_integer(lua_tointeger(L, idx));
+        if (lua_tonumber(L, idx) != lua_tonumber(L, idx) || lua_tonumber(L, idx) * 0 != 0) {
+            snprintf(err, errlen, "a number is not finite");
+            return NULL;
+        }
+        return json_real(lua_tonumber(L, idx));
+    case LUA_TTABLE:
+        break;
+    default:
+        snprintf(err, errlen, "a %s cannot be stored (strings, numbers, booleans, tables)",
+                 luaL_typename(L, idx));
+        return NULL;
+    }
+    if (depth >= JOB_ARGS_DEPTH || !lua_checkstack(L, 4)) {
+        snprintf(err, errlen, "tables nested deeper than %d", JOB_ARGS_DEPTH);
+        return NULL;
+    }
+    if (luaL_getmetafield(L, idx, "__index") != LUA_TNIL) {
+        lua_pop(L, 1);
+        snprintf(err, errlen, "a read-only table (rules data): copy the values into a new table");
+        return NULL;
+    }
+    lua_Integer n = (lua_Integer)lua_rawlen(L, idx), keys = 0;
+    lua_pushnil(L);
+    while (lua_next(L, idx)) {
+        keys++;
+        lua_pop(L, 1);
+    }
+    bool array = n > 0 && keys == n;
+    json_t *out = array ? json_array() : json_object();
+    if (array) {
+        for (lua_Integer i = 1; i <= n; i++) {
+            lua_rawgeti(L, idx, i);
+            json_t *v = lua_to_json(L, -1, depth + 1, err, errlen);
+            lua_pop(L, 1);
+            if (!v) {
+                json_decref(out);
+                return NULL;
+            }
+            json_array_append_new(out, v);
+        }
+        return out;
+    }
+    lua_pushnil(L);
+    while (lua_next(L, idx)) {
+        json_t *v = lua_type(L, -2) == LUA_TSTRING ? lua_to_json(L, -1, depth + 1, err, errlen) : NULL;
+        if (!v) {
+            if (lua_type(L, -2) != LUA_TSTRING)
+                snprintf(err, errlen, "a table mixes list items and names (keys must be names)");
+            lua_pop(L, 2);
+            json_decref(out);
+            return NULL;
+        }
+        json_object_set_new(out, lua_tostring(L, -2), v);
+        lua_pop(L, 1);
+    }
+    return out;
+}
+
+static bool job_kind_valid(const char *k)
+{
+    size_t n = strlen(k);
+    return n > 0 && n <= 32 && strspn(k, "abcdefghijklmnopqrstuvwxyz0123456789_") == n;
+}
+
+/* hl.jobs.enqueue(kind, args [, {max_attempts=, delay_ms=}]) -> id | nil, err.  The engine
+ * runs job_<kind>(call, args, job) later as a call of its own (engine/core/jobs.c). */
+static int l_jobs_enqueue(lua_State *L)
+{
+    hl_call *c = *(hl_call **)lua_getextraspace(L);
+    if (!c || L != c->co)
+        return luaL_error(L, "jobs.enqueue: only from a call's own script (not at load time or in a coroutine)");
+    const char *kind = luaL_checkstring(L, 1);
+    if (!job_kind_valid(kind))
+        return luaL_error(L, "jobs.enqueue: kind '%s' must be 1-32 of a-z 0-9 _ (the engine runs job_<kind>)", kind);
+    if (!lua_isnoneornil(L, 2))
+        luaL_checktype(L, 2, LUA_TTABLE);
+    int max_attempts = opt_int(L, 3, "max_attempts", JOB_DEFAULT_ATTEMPTS, 1, JOB_MAX_ATTEMPTS, "jobs.enqueue");
+    int delay_ms = opt_int(L, 3, "delay_ms", 0, 0, (int)JOB_MAX_DELAY_MS, "jobs.enqueue");
+    char err[160] = "";
+    json_t *args = lua_isnoneornil(L, 2) ? json_object() : lua_to_json(L, 2, 0, err, sizeof err);
+    if (!args)
+        return luaL_error(L, "jobs.enqueue: args: %s", err);
+    char *text = json_dumps(args, JSON_COMPACT | JSON_SORT_KEYS);
+    json_decref(args);
+    if (!text || strlen(text) > JOB_ARGS_MAX) {
+        free(text);
+        return luaL_error(L, "jobs.enqueue: args are over %d bytes as JSON", JOB_ARGS_MAX);
+    }
+    if (!c->env->store) {
+        free(text);
+        return luaL_error(L, "jobs.enqueue: this engine has no store");
+    }
+    double now = now_wall(c);
+    json_t *params = json_pack("[s,s,i,f,f,s]", kind, text, max_attempts, now + delay_ms / 1000.0, now, c->id);
+    free(text);
+    CALL_INFO(c, "%s: job %s queued (policy %s)", c->id, kind, hl_policy_version(c->policy));
+    return store_submit(L, c,
+                        "INSERT INTO jobs(kind, args, state, attempts, max_attempts, next_at, created, "
+                        "updated, source_call) VALUES (?1, ?2, 'queued', 0, ?3, ?4, ?5, ?5, ?6) RETURNING id",
+                        params, true);
 }
 
 /* ---- registration ----------------------------------------------------------------------- */
@@ -1909,5 +2247,10 @@ void hl_call_lua_open(lua_State *L)
     lua_pushcfunction(L, l_store_query);
     lua_setfield(L, -2, "query");
     lua_setfield(L, -2, "store");
+    lua_createtable(L, 0, 1);
+    lua_pushcfunction(L, l_jobs_enqueue);
+    lua_setfield(L, -2, "enqueue");
+    lua_setfield(L, -2, "jobs");
     lua_pop(L, 1);
+    hl_call_http_open(L);
 }

@@ -32,6 +32,28 @@ json_t  *hl_call_describe(const hl_call *call);
 int      hl_call_leg_count(const hl_call *call);
 const hl_cdr *hl_call_cdr(const hl_call *call, int leg_index);
 
+/* ---- engine-originated calls (jobs: engine/core/jobs.c) ----
+ * A call with no caller: the engine runs the policy's global function entry_fn (e.g.
+ * "job_fax") as the call's script, with (call, args, job): args a JSON object (the job's
+ * arguments, as a Lua table), job a JSON object ({id, kind, attempt, max_attempts}) or NULL.
+ * The call takes its own references.  Leg 0 is an "origin" placeholder that is up until the
+ * call ends: from_user "engine", to_user entry_fn, SIP Call-ID label (e.g. "job-17-2");
+ * its CDR (direction "outbound", no answer time) carries the route, vars and times of the
+ * whole attempt, and the legs the script dials (1..) get their own CDRs as usual.  The
+ * script may dial, sleep, hang up and fax on the legs it dialled; the caller's primitives
+ * (play, collect, answer...) raise an error.  No fallback, no on_hangup.
+ * NULL when entry_fn is not a Lua name or on out of memory.  Start it with hl_call_start. */
+hl_call *hl_call_new_originate(hl_call_env *env, const char *entry_fn, json_t *args, json_t *job,
+                               const char *label);
+/* Called once when the call has ended, just before env->call_ended (CDRs final, outcome known). */
+typedef void (*hl_call_end_fn)(void *arg, hl_call *call);
+void     hl_call_set_on_end(hl_call *call, hl_call_end_fn fn, void *arg);
+bool     hl_call_is_originated(const hl_call *call);
+/* An originated call's verdict: 1 done (the function returned nothing or a true value),
+ * -1 failed (returned false/nil [, reason], raised an error, had no such function, or was
+ * terminated) with *error the reason; 0 while it runs. */
+int      hl_call_outcome(const hl_call *call, const char **error);
+
 /* ---- for the simulator and tests (same code path, just observed) ---- */
 /* Counts the times the call began to wait for keys (a collect, a barge-in play, a
  * recording with stop keys); the simulated caller types its next entry on a new one. */

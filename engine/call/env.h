@@ -11,6 +11,7 @@
 struct hl_prompts;
 struct hl_store;
 struct hl_policy;
+struct hl_http;
 
 typedef struct hl_dial_opts {
     const char *from_user;      /* caller id to present (NULL = the call's caller) */
@@ -23,6 +24,7 @@ typedef struct hl_call_env {
     const hl_config   *cfg;
     struct hl_prompts *prompts;   /* prompt lookup: names, durations */
     struct hl_store   *store;     /* CDRs, messages, script queries */
+    struct hl_http    *http;      /* hl.http.request (http/http_client.h); NULL = none */
     struct hl_policy *(*current_policy)(struct hl_call_env *); /* borrowed: the call takes its own reference */
     /* Creates and starts an outbound leg on call (INVITE).  The leg reports ANSWERED or
      * FAILED later through hl_call_on_leg_event.  NULL on immediate failure. */

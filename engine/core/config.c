@@ -29,6 +29,11 @@ static const tunable tunables[] = {
     T(sip_max_message, 1024, 1048576),
     T(dtmf_duration_ms, 40, 1000),
     T(fax_max_ms, 30000, 3600000),
+    T(jobs_poll_ms, 100, 600000),
+    T(jobs_max_running, 1, 1000),
+    T(fax_retry_delay_ms, 1000, 86400000),
+    T(http_timeout_ms, 100, 60000),
+    T(http_max_body, 1024, 16777216),
 };
 #undef T
 
@@ -59,6 +64,46 @@ void hl_config_defaults(hl_config *cfg)
     cfg->dtmf_duration_ms = 100;
     snprintf(cfg->fax_dir, sizeof cfg->fax_dir, "build/fax");
     cfg->fax_max_ms = 300000;
+    cfg->jobs_poll_ms = 1000;
+    cfg->jobs_max_running = 4;
+    cfg->fax_retry_delay_ms = 300000;
+    cfg->http_timeout_ms = 5000;
+    cfg->http_max_body = 65536;
+    cfg->http_allow_n = 0;        /* no host: scripts reach nothing until rules list one */
+}
+
+/* http_allow = { "host", "host:port", "[v6]:port", ... } at the top of L's stack.  Names are
+ * letters, digits, . - _ (and [ ] : for IPv6); the list replaces the default (empty). */
+static int load_http_allow(lua_State *L, hl_config *next, const char *path, char *err, int errlen)
+{
+    lua_getfield(L, -1, "http_allow");
+    int rc = 0;
+    if (lua_isnil(L, -1))
+        goto out;
+    lua_Integer n = lua_istable(L, -1) ? (lua_Integer)lua_rawlen(L, -1) : -1;
+    if (n < 0 || n > HL_HTTP_ALLOW_MAX) {
+        snprintf(err, errlen, "%s: http_allow must be a list of at most %d host names", path, HL_HTTP_ALLOW_MAX);
+        rc = -1;
+        goto out;
+    }
+    next->http_allow_n = 0;
+    for (lua_Integer i = 1; i <= n && rc == 0; i++) {
+        lua_rawgeti(L, -1, i);
+        size_t len = 0;
+        const char *v = lua_type(L, -1) == LUA_TSTRING ? lua_tolstring(L, -1, &len) : NULL;
+        if (!v || len == 0 || len >= HL_HTTP_ALLOW_LEN ||
+            strspn(v, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-_:[]") != len) {
+            snprintf(err, errlen, "%s: http_allow[%lld] must be a host name or address, optionally "
+                                  "with :port (e.g. \"backend.example\", \"127.0.0.1:8080\")", path, (long long)i);
+            rc = -1;
+        } else {
+            snprintf(next->http_allow[next->http_allow_n++], HL_HTTP_ALLOW_LEN, "%s", v);
+        }
+        lua_pop(L, 1);
+    }
+out:
+    lua_pop(L, 1);
+    return rc;
 }
 
 int hl_config_load_rules(hl_config *cfg, const char *rules_dir, char *err, int errlen)
@@ -108,6 +153,8 @@ int hl_config_load_rules(hl_config *cfg, const char *rules_dir, char *err, int e
         snprintf(next.fax_dir, sizeof next.fax_dir, "%s", v);
     }
     lua_pop(L, 1);
+    if (load_http_allow(L, &next, path, err, errlen) != 0)
+        goto out;
     if (next.rtp_hold_timeout_ms < next.rtp_timeout_ms) {
         snprintf(err, errlen, "%s: rtp_hold_timeout_ms must not be shorter than rtp_timeout_ms", path);
         goto out;

@@ -5,6 +5,9 @@
 #define HL_CONFIG_H
 #include <stdbool.h>
 
+#define HL_HTTP_ALLOW_MAX 32      /* hosts in http_allow: a site has a back end or two, not dozens */
+#define HL_HTTP_ALLOW_LEN 264     /* one entry: a DNS name (at most 253) and ":port" */
+
 typedef struct hl_config {
     /* command line */
     char sip_addr[64];      int sip_port;
@@ -29,6 +32,15 @@ typedef struct hl_config {
     /* fax on demand (engine/fax/; added by the fax engineer) */
     char fax_dir[512];            /* documents call:fax_send may send (default build/fax) */
     int  fax_max_ms;              /* one T.30 session ends after this long */
+    /* the job queue (engine/core/jobs.c: queued faxes and other engine-originated calls) */
+    int  jobs_poll_ms;            /* how often the loop looks for due jobs */
+    int  jobs_max_running;        /* jobs running at once (each is a call with a dialled leg) */
+    int  fax_retry_delay_ms;      /* a failed job attempt (a fax not through) is retried after this */
+    /* hl.http.request (engine/http/; added by the HTTP engineer) */
+    int  http_timeout_ms;         /* a request's default time limit (the caller waits meanwhile) */
+    int  http_max_body;           /* bytes: a longer response body fails the request */
+    char http_allow[HL_HTTP_ALLOW_MAX][HL_HTTP_ALLOW_LEN]; /* hosts scripts may reach ("h" or "h:port") */
+    int  http_allow_n;
 } hl_config;
 
 void hl_config_defaults(hl_config *cfg);

@@ -25,6 +25,7 @@
 #include "media/prompts.h"
 #include "media/tones.h"
 #include "store/store.h"
+#include "http/http_client.h"
 
 #define DEFAULT_PROMPT_MS 1500      /* a prompt with no WAV "plays" this long (the check flags it) */
 #define DEFAULT_KEY_AFTER_MS 1000   /* SPEC: a key is pressed 1 s after input is awaited */
@@ -89,6 +90,7 @@ struct sim {
     int        refer_code;
     int        fax_pages, fax_status;   /* scenario fax = { pages = N, status = T30 code } */
     hl_timer   t_hangup;
+    long long  jobs_before;     /* highest jobs.id before the call: expect.jobs sees the newer ones */
 };
 
 /* ---- transcript ------------------------------------------------------------------------ */
@@ -461,8 +463,8 @@ static void sim_call_ended(hl_call_env *env, hl_call *call)
 static void caller_hangs_up(sim *s)
 {
     hl_leg *leg = hl_call_leg(s->call, 0);
-    if (!leg || leg->state == HL_LEG_ENDED)
-        return;
+    if (!leg || leg->state == HL_LEG_ENDED || hl_call_is_originated(s->call))
+        return; /* a job's leg 0 is the engine's own placeholder, not a simulated caller */
     say(s, "caller hangs up");
     leg_end((sim_leg *)leg, "caller", "bye");
     emit((sim_leg *)leg, (hl_leg_event){ .type = HL_LEG_EV_HANGUP, .reason = "bye" });
@@ -820,6 +822,125 @@ static void expect_vars(sim *s, verdict *v, int idx, const hl_cdr *cdr)
     json_decref(o);
 }
 
+/* Highest jobs.id in the scenario's store (0 when none, or no store). */
+static long long jobs_max_id(sim *s)
+{
+    if (!s->store)
+        return 0;
+    char err[256];
+    json_t *rows = hl_store_exec_sync(s->store, "SELECT COALESCE(MAX(id), 0) AS n FROM jobs", NULL, err, sizeof err);
+    long long n = (long long)json_integer_value(json_object_get(json_array_get(rows, 0), "n"));
+    json_decref(rows);
+    return n;
+}
+
+/* Does the JSON value got equal the scenario's Lua value at idx (tables: every key of the
+ * expected table, recursively; other keys of got are allowed)? */
+static bool json_matches(lua_State *S, int idx, json_t *got, int depth)
+{
+    idx = lua_absindex(S, idx);
+    switch (lua_type(S, idx)) {
+    case LUA_TSTRING:
+        if (json_is_string(got))
+            return !strcmp(json_string_value(got), lua_tostring(S, idx));
+        if (json_is_integer(got)) { /* a number typed as a string in one place, a number in the other */
+            char b[32];
+            snprintf(b, sizeof b, "%lld", (long long)json_integer_value(got));
+            return !strcmp(b, lua_tostring(S, idx));
+        }
+        return false;
+    case LUA_TNUMBER: return json_is_number(got) && json_number_value(got) == lua_tonumber(S, idx);
+    case LUA_TBOOLEAN: return json_is_boolean(got) && json_is_true(got) == lua_toboolean(S, idx);
+    case LUA_TTABLE: break;
+    default: return false;
+    }
+    if (depth > 8 || !(json_is_object(got) || json_is_array(got)))
+        return false;
+    bool ok = true;
+    lua_pushnil(S);
+    while (ok && lua_next(S, idx)) {
+        json_t *g = lua_type(S, -2) == LUA_TNUMBER ? json_array_get(got, (size_t)lua_tointeger(S, -2) - 1)
+                                                   : json_object_get(got, lua_tostring(S, -2));
+        ok = g && json_matches(S, -1, g, depth + 1);
+        lua_pop(S, 1);
+    }
+    if (!ok)
+        lua_pop(S, 1);
+    return ok;
+}
+
+/* expect.jobs = { {kind = "fax", args = {to = "..."}}, ... }: exactly these jobs, in this
+ * order, were queued by the call (hl.jobs.enqueue); args are compared key by key. */
+static void expect_jobs(sim *s, verdict *v, int idx)
+{
+    lua_State *S = s->S;
+    if (!s->store) {
+        differ(v, "jobs: the simulation has no store");
+        return;
+    }
+    char err[256];
+    json_t *params = json_pack("[I]", (json_int_t)s->jobs_before);
+    json_t *rows = hl_store_exec_sync(s->store, "SELECT kind, args, max_attempts, next_at, created "
+                                      "FROM jobs WHERE id > ? ORDER BY id", params, err, sizeof err);
+    json_decref(params);
+    if (!rows) {
+        differ(v, "jobs: %s", err);
+        return;
+    }
+    int want = (int)luaL_len(S, idx), got = (int)json_array_size(rows);
+    char kinds[512] = "";
+    for (int i = 0; i < got; i++)
+        add_word(kinds, sizeof kinds, json_string_value(json_object_get(json_array_get(rows, i), "kind")));
+    if (want != got)
+        differ(v, "jobs: expected %d queued, got %d (%s)", want, got, got ? kinds : "none");
+    for (int i = 1; i <= want && i <= got; i++) {
+        json_t *row = json_array_get(rows, i - 1);
+        lua_geti(S, idx, i);
+        int e = lua_gettop(S);
+        lua_getfield(S, e, "kind");
+        const char *kind = json_string_value(json_object_get(row, "kind"));
+        if (lua_isstring(S, -1) && strcmp(lua_tostring(S, -1), kind ? kind : ""))
+            differ(v, "jobs[%d].kind: expected %s, got %s", i, lua_tostring(S, -1), kind ? kind : "?");
+        lua_getfield(S, e, "args");
+        json_t *args = json_loads(json_string_value(json_object_get(row, "args")), 0, NULL);
+        if (!lua_isnil(S, -1) && !json_matches(S, -1, args, 0)) {
+            char *t = json_dumps(args, JSON_COMPACT | JSON_SORT_KEYS);
+            differ(v, "jobs[%d].args: expected other values, got %s", i, t ? t : "?");
+            free(t);
+        }
+        json_decref(args);
+        lua_getfield(S, e, "max_attempts");
+        if (lua_isinteger(S, -1) && lua_tointeger(S, -1) != json_integer_value(json_object_get(row, "max_attempts")))
+            differ(v, "jobs[%d].max_attempts: expected %lld, got %lld", i, (long long)lua_tointeger(S, -1),
+                   (long long)json_integer_value(json_object_get(row, "max_attempts")));
+        lua_settop(S, e - 1);
+    }
+    json_decref(rows);
+}
+
+/* A job scenario: expect.job = "done" | "failed", expect.job_error = "lua pattern". */
+static void expect_job_outcome(sim *s, verdict *v, int e)
+{
+    lua_State *S = s->S;
+    const char *why = "";
+    int oc = hl_call_outcome(s->call, &why);
+    const char *got = oc > 0 ? "done" : oc < 0 ? "failed" : "running";
+    if (lua_getfield(S, e, "job") == LUA_TSTRING && strcmp(lua_tostring(S, -1), got))
+        differ(v, "job: expected %s, got %s%s%s", lua_tostring(S, -1), got, why[0] ? ": " : "", why);
+    lua_pop(S, 1);
+    if (lua_getfield(S, e, "job_error") == LUA_TSTRING) {
+        lua_getglobal(S, "string");
+        lua_getfield(S, -1, "find");
+        lua_pushstring(S, why);
+        lua_pushvalue(S, -4);
+        bool ok = lua_pcall(S, 2, 1, 0) == LUA_OK && !lua_isnil(S, -1);
+        lua_pop(S, 2);
+        if (!ok)
+            differ(v, "job_error: expected a match of \"%s\", got \"%s\"", lua_tostring(S, -1), why);
+    }
+    lua_pop(S, 1);
+}
+
 static void check_expect(sim *s, verdict *v)
 {
     lua_State *S = s->S;
@@ -856,6 +977,11 @@ static void check_expect(sim *s, verdict *v)
     if (lua_getfield(S, e, "vars") == LUA_TTABLE)
         expect_vars(s, v, lua_gettop(S), cdr);
     lua_pop(S, 1);
+    if (lua_getfield(S, e, "jobs") == LUA_TTABLE)
+        expect_jobs(s, v, lua_gettop(S));
+    lua_pop(S, 1);
+    if (hl_call_is_originated(s->call))
+        expect_job_outcome(s, v, e);
     if (lua_getfield(S, e, "cdr") == LUA_TTABLE) {
         int t = lua_gettop(S);
         lua_pushnil(S);
@@ -890,12 +1016,91 @@ static void sim_init(sim *s, hl_policy *p, const hl_policy_src *src, double star
                             .call_ended = sim_call_ended, .recordings_dir = "recordings", .owner = s };
 }
 
-static void run_call(sim *s)
+/* A scenario's Lua data as JSON (job args): strings, numbers, booleans, tables; NULL on
+ * anything else (the scenario is then reported wrong). */
+static json_t *scen_json(lua_State *S, int idx, int depth)
+{
+    idx = lua_absindex(S, idx);
+    switch (lua_type(S, idx)) {
+    case LUA_TSTRING: return json_string(lua_tostring(S, idx));
+    case LUA_TBOOLEAN: return json_boolean(lua_toboolean(S, idx));
+    case LUA_TNUMBER:
+        return lua_isinteger(S, idx) ? json_integer(lua_tointeger(S, idx)) : json_real(lua_tonumber(S, idx));
+    case LUA_TTABLE: break;
+    default: return NULL;
+    }
+    if (depth > 8)
+        return NULL;
+    lua_Integer n = (lua_Integer)lua_rawlen(S, idx);
+    json_t *out = n > 0 ? json_array() : json_object();
+    if (n > 0) {
+        for (lua_Integer i = 1; i <= n; i++) {
+            lua_rawgeti(S, idx, i);
+            json_t *v = scen_json(S, -1, depth + 1);
+            lua_pop(S, 1);
+            if (!v) {
+                json_decref(out);
+                return NULL;
+            }
+            json_array_append_new(out, v);
+        }
+        return out;
+    }
+    lua_pushnil(S);
+    while (lua_next(S, idx)) {
+        json_t *v = lua_type(S, -2) == LUA_TSTRING ? scen_json(S, -1, depth + 1) : NULL;
+        if (!v) {
+            lua_pop(S, 2);
+            json_decref(out);
+            return NULL;
+        }
+        json_object_set_new(out, lua_tostring(S, -2), v);
+        lua_pop(S, 1);
+    }
+    return out;
+}
+
+/* job = { kind = "fax", args = {...}, attempt = 1, max_attempts = 3 }: the engine runs
+ * job_<kind>(call, args, job) as it would for a queued job, once (one attempt). */
+static hl_call *new_job_call(sim *s)
+{
+    lua_State *S = s->S;
+    int t = lua_gettop(S);
+    lua_getfield(S, t, "kind");
+    const char *kind = lua_tostring(S, -1);
+    if (!kind || !*kind || strlen(kind) > 32 || strspn(kind, "abcdefghijklmnopqrstuvwxyz0123456789_") != strlen(kind)) {
+        problem(s, "job.kind must be 1-32 of a-z 0-9 _ (the function is job_<kind>)");
+        return NULL;
+    }
+    char fn[64];
+    snprintf(fn, sizeof fn, "job_%s", kind);
+    lua_getfield(S, t, "args");
+    json_t *args = lua_isnil(S, -1) ? json_object() : scen_json(S, -1, 0);
+    if (!json_is_object(args)) {
+        json_decref(args);
+        problem(s, "job.args must be a table of names to strings, numbers, booleans or tables");
+        return NULL;
+    }
+    int attempt = spec_int(S, t, "attempt", 1), max = spec_int(S, t, "max_attempts", 3);
+    json_t *info = json_pack("{s:i,s:s,s:i,s:i}", "id", 0, "kind", kind, "attempt", attempt, "max_attempts", max);
+    hl_call *c = hl_call_new_originate(&s->env, fn, args, info, "sim-job");
+    say(s, "job %s attempt %d of %d", fn, attempt, max);
+    json_decref(args);
+    json_decref(info);
+    return c;
+}
+
+/* The simulated caller's leg and call, its keys and its hang-up time. */
+static bool start_caller(sim *s)
 {
     char caller[128], called[128];
     scen_str(s, "caller", DEFAULT_CALLER, caller, sizeof caller);
     scen_str(s, "called", DEFAULT_CALLED, called, sizeof called);
     sim_leg *l = sim_leg_new(s, HL_LEG_INBOUND);
+    if (!l) {
+        problem(s, "cannot create the call");
+        return false;
+    }
     snprintf(l->leg.from_user, sizeof l->leg.from_user, "%s", caller);
     snprintf(l->leg.to_user, sizeof l->leg.to_user, "%s", called);
     snprintf(l->leg.sip_call_id, sizeof l->leg.sip_call_id, "sim-%.70s", caller);
@@ -904,13 +1109,32 @@ static void run_call(sim *s)
     if (!s->call) {
         free(l);
         problem(s, "cannot create the call");
-        return;
+        return false;
     }
     parse_entries(s);
     int hang = spec_int(s->S, s->scen, "hangup_at", -1);
     if (hang >= 0)
         hl_timer_start(&s->timers, &s->t_hangup, hang, hangup_timer, s);
     say(s, "call from %s to %s", caller, called);
+    return true;
+}
+
+static void run_call(sim *s)
+{
+    lua_getfield(s->S, s->scen, "job");
+    if (lua_istable(s->S, -1)) {
+        s->call = new_job_call(s);
+        lua_settop(s->S, s->scen);
+        if (!s->call) {
+            if (!s->problems[0])
+                problem(s, "cannot create the job's call");
+            return;
+        }
+    } else {
+        lua_settop(s->S, s->scen);
+        if (!start_caller(s))
+            return;
+    }
     hl_call_start(s->call);
     for (int steps = 0; !s->ended; steps++) {
         check_input(s);
@@ -936,6 +1160,8 @@ static void sim_cleanup(sim *s)
     if (s->call)
         hl_call_free(s->call);
     s->call = NULL;
+    hl_http_close(s->env.http);
+    s->env.http = NULL;
     hl_timers_free(&s->timers);
 }
 
@@ -1003,9 +1229,15 @@ static void run_one(run_ctx *r, lua_State *S, int scen, const char *file, const 
     lua_getfield(S, scen, "transfer");
     s->refer_code = lua_isboolean(S, -1) && !lua_toboolean(S, -1) ? -1 : lua_isinteger(S, -1) ? (int)lua_tointeger(S, -1) : 0;
     lua_pop(S, 1);
+    lua_getfield(S, scen, "http");  /* hl.http.request's answers: no network (http/http_canned.c) */
+    char herr[512];
+    if (!(s->env.http = hl_http_canned_from_lua(&s->timers, s->out, S, -1, herr, sizeof herr)))
+        problem(s, "%s", herr);
+    lua_pop(S, 1);
     if (r->transcript && r->out)
         fprintf(r->out, "scenario %s: %s (%s)\n", file, name, when);
     seed_store(s);
+    s->jobs_before = jobs_max_id(s);
     run_call(s);
     verdict v = { "" };
     if (s->problems[0])

@@ -93,6 +93,28 @@ static const migration migrations[] = {
       "  'c5d556ec6b2a964a30f8d75bb66e26daf4a81623dd56a942318e8e88e367f101', '李四', 80005, 15, '2026-09');"
       "INSERT OR IGNORE INTO demo_accounts VALUES ('220203199001014562',"
       "  '68abde42552122ed05277acfaa3be7990a38a9885e2ef1ef08e7473425a4ae96', '王五', 500000, 120, '2026-11-01');" },
+    { 4, "jobs",
+      /* Work the engine does on its own, after the caller has gone (engine/core/jobs.c):
+       * e.g. a queued fax to a number the caller keyed (§10.11 索取传真).  A job runs as an
+       * engine-originated call of job_<kind>(call, args); a failed attempt is retried after
+       * a delay until max_attempts.  Times are epoch seconds; args is JSON text; call_id is
+       * the call that ran the latest attempt (its CDRs), source_call the call that queued it. */
+      "CREATE TABLE jobs ("
+      "  id           INTEGER PRIMARY KEY,"
+      "  kind         TEXT NOT NULL,"
+      "  args         TEXT NOT NULL DEFAULT '{}',"
+      "  state        TEXT NOT NULL DEFAULT 'queued'"
+      "               CHECK (state IN ('queued', 'running', 'done', 'failed')),"
+      "  attempts     INTEGER NOT NULL DEFAULT 0,"
+      "  max_attempts INTEGER NOT NULL DEFAULT 3,"
+      "  next_at      REAL NOT NULL DEFAULT 0,"
+      "  created      REAL NOT NULL DEFAULT 0,"
+      "  updated      REAL NOT NULL DEFAULT 0,"
+      "  last_error   TEXT NOT NULL DEFAULT '',"
+      "  call_id      TEXT NOT NULL DEFAULT '',"
+      "  source_call  TEXT NOT NULL DEFAULT ''"
+      ");"
+      "CREATE INDEX jobs_due ON jobs(state, next_at);" },
 };
 
 #define N_MIGRATIONS ((int)(sizeof migrations / sizeof migrations[0]))

@@ -145,8 +145,9 @@ static bool internal_table(const char *t)
 
 static bool engine_table(const char *t)
 {
+    /* jobs: scripts queue work only through hl.jobs.enqueue, which checks what they ask */
     return t && (strcasecmp(t, "cdr") == 0 || strcasecmp(t, "schema_version") == 0 ||
-                 internal_table(t));
+                 strcasecmp(t, "jobs") == 0 || internal_table(t));
 }
 
 /* PRAGMAs that only read the schema: harmless, and handy for scripts and tools. */
