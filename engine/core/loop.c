@@ -172,7 +172,20 @@ static hl_policy *policy_build_tested(const hl_policy_src *src, char *err, int e
     char report[8192] = "";
     *failed = hl_policy_selftest(p, src, report, sizeof report, passed);
     if (*failed) {
-        snprintf(err, errlen, "%d of %d scenarios failed:\n%s", *failed, *passed + *failed, report);
+        /* only the failures: a long list of passes would push them out of err */
+        char only[8192] = "";
+        size_t used = 0;
+        for (const char *line = report; *line;) {
+            size_t n = strcspn(line, "\n");
+            if (strncmp(line, "ok ", 3) != 0 && used + n + 2 < sizeof only) {
+                memcpy(only + used, line, n);
+                used += n;
+                only[used++] = '\n';
+                only[used] = 0;
+            }
+            line += n + (line[n] == '\n');
+        }
+        snprintf(err, errlen, "%d of %d scenarios failed:\n%s", *failed, *passed + *failed, only);
         hl_policy_unref(p);
         return NULL;
     }
