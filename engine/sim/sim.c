@@ -545,17 +545,23 @@ static lua_State *scenario_state(void)
     return S;
 }
 
+/* Appends "; " and a formatted item to a list of findings, dropping what does not fit. */
+static void append_finding(char *buf, size_t size, const char *fmt, va_list ap)
+{
+    size_t n = strlen(buf);
+    if (n + 4 >= size)
+        return;
+    if (n)
+        n += snprintf(buf + n, size - n, "; ");
+    vsnprintf(buf + n, size - n, fmt, ap);
+}
+
 static void problem(sim *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static void problem(sim *s, const char *fmt, ...)
 {
-    size_t n = strlen(s->problems);
-    if (n + 4 >= sizeof s->problems)
-        return;
-    if (n)
-        n += snprintf(s->problems + n, sizeof s->problems - n, "; ");
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(s->problems + n, sizeof s->problems - n, fmt, ap);
+    append_finding(s->problems, sizeof s->problems, fmt, ap);
     va_end(ap);
 }
 
@@ -685,14 +691,9 @@ typedef struct verdict {
 static void differ(verdict *v, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static void differ(verdict *v, const char *fmt, ...)
 {
-    size_t n = strlen(v->text);
-    if (n + 4 >= sizeof v->text)
-        return;
-    if (n)
-        n += snprintf(v->text + n, sizeof v->text - n, "; ");
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(v->text + n, sizeof v->text - n, fmt, ap);
+    append_finding(v->text, sizeof v->text, fmt, ap);
     va_end(ap);
 }
 
