@@ -55,6 +55,25 @@ typedef struct hl_reloader {
     uv_signal_t   sighup;
 } hl_reloader;
 
+/* Ended calls are freed from the check phase, never inside the call's own callback. */
+typedef struct dead_calls {
+    hl_call **v;
+    int n, cap;
+} dead_calls;
+
+/* loop.c's own bookkeeping (hl_loop.priv); kept out of loop.h as nobody else needs it. */
+typedef struct loop_private {
+    dead_calls  dead;
+    uv_check_t  reaper;
+    uv_signal_t sigterm, sigint;
+    uv_timer_t  shutdown_timer;
+    uv_timer_t  heap_trim;
+    hl_jobs    *jobs;            /* the job queue's runner (core/jobs.h) */
+} loop_private;
+
+static loop_private *priv_of(hl_loop *l) { return (loop_private *)l->priv; }
+static dead_calls *dead_of(hl_loop *l) { return &priv_of(l)->dead; }
+
 /* ---- timers ----------------------------------------------------------------------- */
 
 static void timer_driver_fire(uv_timer_t *h)
@@ -96,13 +115,6 @@ void hl_loop_call_add(hl_loop *l, hl_call *call)
     l->calls_total++;
 }
 
-/* Ended calls are freed from the check phase, never inside the call's own callback. */
-typedef struct dead_calls {
-    hl_call **v;
-    int n, cap;
-} dead_calls;
-
-static dead_calls *dead_of(hl_loop *l);
 
 static void env_call_ended(hl_call_env *env, hl_call *call)
 {
@@ -128,8 +140,6 @@ static void env_call_ended(hl_call_env *env, hl_call *call)
     d->v[d->n++] = call;
 }
 
-static uv_check_t *reaper_of(hl_loop *l);
-
 static void reap_dead_calls(uv_check_t *h)
 {
     hl_loop *l = h->data;
@@ -138,20 +148,7 @@ static void reap_dead_calls(uv_check_t *h)
         hl_call_free(d->v[--d->n]);
 }
 
-/* The reaper's state lives beside the loop; kept out of loop.h as nobody else needs it. */
-typedef struct loop_private {
-    dead_calls dead;
-    uv_check_t reaper;
-    uv_signal_t sigterm, sigint;
-    uv_timer_t shutdown_timer;
-    uv_timer_t heap_trim;
-    hl_jobs *jobs;            /* the job queue's runner (core/jobs.h) */
-} loop_private;
-
-static loop_private *priv_of(hl_loop *l) { return (loop_private *)l->priv; }
 static void jobs_call_added(void *arg, hl_call *call) { hl_loop_call_add(arg, call); }
-static dead_calls *dead_of(hl_loop *l) { return &priv_of(l)->dead; }
-static uv_check_t *reaper_of(hl_loop *l) { return &priv_of(l)->reaper; }
 
 /* ---- reload ----------------------------------------------------------------------- */
 
@@ -623,7 +620,7 @@ void hl_loop_stop(hl_loop *l)
 int hl_loop_run(hl_loop *l)
 {
     uv_run(l->uv, UV_RUN_DEFAULT);
-    reap_dead_calls(reaper_of(l));
+    reap_dead_calls(&priv_of(l)->reaper);
     if (l->store)
         hl_store_close(l->store); /* drains queued CDR writes */
     l->store = NULL;
