@@ -1,7 +1,15 @@
 -- scripts/agent.scenario.lua — key 0 an agent of the caller's centre (§10.15), key 5
 -- complaints (§10.13), key 9 another centre by area code (§10.14).  Numbers, segments and
--- centres: rules/centres.lua.
+-- centres: rules/centres.lua.  The SIP addresses dialled come from that file too (require
+-- "centres"), so pointing a centre at its real address needs no change here.
+local centres = require "centres"
 local IN = "2026-01-14T10:00:00"
+
+-- the SIP address rules/centres.lua gives an area code ("0": the provincial centre)
+local function sip(code)
+  if code == centres.upper_code then return centres.province.sip end
+  return (centres.cities[code] or centres.other[code]).sip
+end
 
 local function agent_from(caller, queue, what)
   return {
@@ -12,7 +20,8 @@ local function agent_from(caller, queue, what)
   }
 end
 
-local function area(code, uri, route)
+local function area(code, route)
+  local uri = sip(code)
   return {
     name = "key 9, area code " .. code .. " -> " .. route,
     time = IN, keys = { "9", code .. "#" },
@@ -81,28 +90,28 @@ return {
     expect = { route = "queue:province.complaints" },
   },
   -- key 9
-  area("0433", "sip:12333@0433.12333.jl.invalid", "transfer:0433"),
-  area("0431", "sip:12333@0431.12333.jl.invalid", "transfer:0431"),
-  area("0438", "sip:12333@0438.12333.jl.invalid", "transfer:0438"),
-  area("0", "sip:12333@province.12333.jl.invalid", "transfer:province"),
-  area("010", "sip:12333@010.12333.invalid", "transfer:010"),
-  area("0451", "sip:12333@0451.12333.invalid", "transfer:0451"),
+  area("0433", "transfer:0433"),
+  area("0431", "transfer:0431"),
+  area("0438", "transfer:0438"),
+  area("0", "transfer:province"),
+  area("010", "transfer:010"),
+  area("0451", "transfer:0451"),
   {
     name = "key 9: an area code ended by a pause",
     time = IN, keys = { "9", "0435" },
-    expect = { dialled = { "sip:12333@0435.12333.jl.invalid" }, route = "transfer:0435" },
+    expect = { dialled = { sip("0435") }, route = "transfer:0435" },
   },
   {
     name = "key 9: an unknown area code gets an error and a retry",
     time = IN, keys = { "9", "0999#", "0436#" },
     expect = { prompts = { "transfer_enter_code", "transfer_bad_code", "transfer_enter_code", "transfer_connecting" },
-               dialled = { "sip:12333@0436.12333.jl.invalid" }, route = "transfer:0436" },
+               dialled = { sip("0436") }, route = "transfer:0436" },
   },
   {
     name = "key 9: REFER refused, the centre answers a dialled call and is bridged",
     time = IN, keys = { "9", "0434#" }, transfer = false,
-    dial = { ["sip:12333@0434.12333.jl.invalid"] = { answer_after = 2000, hangup_after = 30000 } },
-    expect = { dialled = { "sip:12333@0434.12333.jl.invalid" }, route = "transfer:0434",
+    dial = { [sip("0434")] = { answer_after = 2000, hangup_after = 30000 } },
+    expect = { dialled = { sip("0434") }, route = "transfer:0434",
                hangup_cause = "transferred" },
   },
   {

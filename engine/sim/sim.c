@@ -4,7 +4,8 @@
  * Time: nothing sleeps.  The driver moves the fake clock to the next timer deadline and
  * fires it; a playlist "plays" for the sum of its items' durations (from the WAVs when the
  * prompt library has them, else a default), keys arrive when the scenario says, dialled
- * legs answer or fail as the scenario says.  A scenario file is sandboxed Lua data. */
+ * legs answer or fail as the scenario says.  A scenario file is sandboxed Lua data (it may
+ * require modules of rules/, to take its expectations from them). */
 #include "sim/sim.h"
 #include <dirent.h>
 #include <stdarg.h>
@@ -38,6 +39,7 @@
 #define MAX_STEPS 200000            /* timer firings per call, likewise */
 #define MAX_ENTRIES 64
 #define SCENARIO_INSTRUCTIONS 10000000 /* a scenario file is data: this is plenty */
+#define SCENARIO_MODULE_NAME 128      /* longest module name a scenario may require */
 #define DEFAULT_CALLER "043162345678"
 #define DEFAULT_CALLED "12333"
 #define DEFAULT_TIME "2026-01-14T10:00:00"  /* a winter Wednesday morning */
@@ -526,7 +528,67 @@ static void scen_hook(lua_State *L, lua_Debug *ar)
     luaL_error(L, "scenario runs too long (it should be plain data)");
 }
 
-static lua_State *scenario_state(void)
+/* A module name a scenario may require: letters, digits, _ and - in dot-separated parts
+ * (as the policy's require); never a path. */
+static bool scen_module_valid(const char *s)
+{
+    size_t n = strlen(s);
+    if (!n || n > SCENARIO_MODULE_NAME)
+        return false;
+    bool start = true;
+    for (; *s; s++) {
+        if (*s == '.') {
+            if (start)
+                return false;
+            start = true;
+            continue;
+        }
+        bool alpha = (*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') || *s == '_';
+        bool later = (*s >= '0' && *s <= '9') || *s == '-';
+        if (!alpha && !(later && !start))
+            return false;
+        start = false;
+    }
+    return !start;
+}
+
+/* require(name) in a scenario file: rules/NAME.lua (a.b -> a/b.lua), run once per scenario
+ * file in the scenario's own sandbox, so that a scenario can take its expectations from the
+ * rule it tests (the centres' addresses) instead of a copy an admin must keep in step.
+ * Upvalue 1: the rules directory; upvalue 2: the modules loaded so far. */
+static int scen_require(lua_State *L)
+{
+    const char *name = luaL_checkstring(L, 1);
+    if (!scen_module_valid(name))
+        return luaL_error(L, "require: '%s' is not a module name (letters, digits, _ and dots; "
+                             "scenario files may require modules of rules/ only)", name);
+    lua_settop(L, 1);
+    if (lua_getfield(L, lua_upvalueindex(2), name) != LUA_TNIL)
+        return 1;
+    lua_pop(L, 1);
+    char path[1200];
+    int n = snprintf(path, sizeof path, "%s/", lua_tostring(L, lua_upvalueindex(1)));
+    for (const char *c = name; *c && n < (int)sizeof path - 5; c++)
+        path[n++] = *c == '.' ? '/' : *c;
+    snprintf(path + n, sizeof path - n, ".lua");
+    struct stat st;
+    if (stat(path, &st) != 0 || !S_ISREG(st.st_mode))
+        return luaL_error(L, "require: module '%s' not found in %s (scenario files may require "
+                             "modules of rules/ only)", name, lua_tostring(L, lua_upvalueindex(1)));
+    if (luaL_loadfilex(L, path, "t") != LUA_OK)
+        return lua_error(L);
+    lua_pushvalue(L, 1);
+    lua_call(L, 1, 1);
+    if (lua_isnil(L, -1)) {
+        lua_pop(L, 1);
+        lua_pushboolean(L, 1);
+    }
+    lua_pushvalue(L, -1);
+    lua_setfield(L, lua_upvalueindex(2), name);
+    return 1;
+}
+
+static lua_State *scenario_state(const char *rules_dir)
 {
     lua_State *S = luaL_newstate();
     if (!S)
@@ -536,11 +598,15 @@ static lua_State *scenario_state(void)
     luaL_requiref(S, LUA_TABLIBNAME, luaopen_table, 1);
     luaL_requiref(S, LUA_MATHLIBNAME, luaopen_math, 1);
     lua_pop(S, 4);
-    static const char *const gone[] = { "dofile", "loadfile", "load", "require", "collectgarbage", NULL };
+    static const char *const gone[] = { "dofile", "loadfile", "load", "collectgarbage", NULL };
     for (int i = 0; gone[i]; i++) {
         lua_pushnil(S);
         lua_setglobal(S, gone[i]);
     }
+    lua_pushstring(S, rules_dir);
+    lua_newtable(S);
+    lua_pushcclosure(S, scen_require, 2);
+    lua_setglobal(S, "require");
     lua_sethook(S, scen_hook, LUA_MASKCOUNT, SCENARIO_INSTRUCTIONS);
     return S;
 }
@@ -1303,7 +1369,7 @@ static void drop_store(run_ctx *r, const char *dir)
 
 static void run_file(run_ctx *r, const char *path)
 {
-    lua_State *S = scenario_state();
+    lua_State *S = scenario_state(r->src->rules_dir ? r->src->rules_dir : "rules");
     if (!S)
         return;
     const char *shown = path;

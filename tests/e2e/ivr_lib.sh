@@ -38,9 +38,8 @@ ivr_pick_ports() {
 # ---- the engine ------------------------------------------------------------------------------
 # ivr_centres_overlay PORT: copies of rules/ and scripts/ in $WORK/rules, $WORK/scripts
 # whose key-9 centres point at sip:12333@127.0.0.1:PORT: every `sip:12333@....invalid`
-# placeholder of rules/centres.lua, and the same URIs where the scenarios expect them
-# dialled (scripts/agent.scenario.lua: docs/admin-guide.md "Point key 9 at a real centre":
-# the engine refuses a policy whose scenarios fail).  start_ivr then runs the copies.
+# placeholder (the scenarios read the addresses from rules/centres.lua, so replacing them in
+# scripts/ too is harmless).  start_ivr then runs the copies.
 ivr_centres_overlay() {
   local uri="sip:12333@127.0.0.1:$1" d
   for d in rules scripts; do
