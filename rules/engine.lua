@@ -19,6 +19,12 @@ return {
   script_instructions = 5000000,
   -- Memory one call's script may hold (KiB).
   script_memory_kb    = 4096,
+  -- Longest string (bytes) string.find/match/gmatch/gsub may search.  Lua's matcher runs in
+  -- C, outside the instruction budget, and backtracks: a bad pattern on a large subject
+  -- could stall every call on the loop.  Caller input and back-end answers are far shorter
+  -- (an ID number is 18 bytes, an account record < 1 KiB); keep it at least http_max_body
+  -- so a script can still search any response body it is given.
+  script_pattern_max  = 65536,
   -- Longest recording of any kind (ms); the message flow sets its own, lower limit.
   record_max_ms       = 600000,
   -- Mean absolute sample (of 32767) under which 20 ms of audio counts as silence.

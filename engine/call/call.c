@@ -33,6 +33,7 @@
 #include <time.h>
 #include "core/log.h"
 #include "fax/fax.h"
+#include "http/http_client.h"
 #include "lua/script.h"
 #include "media/prompts.h"
 #include "media/say.h"
@@ -1019,6 +1020,23 @@ void hl_call_start(hl_call *c)
     leave(c);
 }
 
+/* The script is gone for good: its outside waits end now, not when their answers come
+ * (a shutdown would otherwise wait out an HTTP timeout).  An HTTP request is cancelled (its
+ * done never comes); a store query runs to its end in the store, and its answer, finding no
+ * call (r->c NULL), is only freed, as after hl_call_free. */
+static void abandon_waits(hl_call *c)
+{
+    while (c->store_reqs) {
+        store_req *r = c->store_reqs;
+        c->store_reqs = r->next;
+        c->store_pending--;
+        if (hl_http_cancel_arg(c->env->http, r) > 0)
+            free(r);
+        else
+            r->c = NULL;
+    }
+}
+
 void hl_call_terminate(hl_call *c, const char *reason)
 {
     if (c->notified)
@@ -1029,6 +1047,7 @@ void hl_call_terminate(hl_call *c, const char *reason)
     fail_outcome(c, why);
     cancel_wait(c);
     drop_thread(c);
+    abandon_waits(c);
     hl_timer_stop(c->env->timers, &c->t_handler);
     hangup_all(c, reason ? reason : "terminated");
     c->phase = PH_DONE;

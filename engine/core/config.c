@@ -22,6 +22,7 @@ static const tunable tunables[] = {
     T(max_calls, 1, 1000000),
     T(script_instructions, 10000, 1000000000),
     T(script_memory_kb, 64, 1048576),
+    T(script_pattern_max, 1024, 16777216),
     T(record_max_ms, 1000, 36000000),
     T(silence_level, 0, 32767),
     T(reload_debounce_ms, 0, 60000),
@@ -56,6 +57,7 @@ void hl_config_defaults(hl_config *cfg)
     cfg->max_calls = 2000;
     cfg->script_instructions = 5000000;
     cfg->script_memory_kb = 4096;
+    cfg->script_pattern_max = 65536;
     cfg->record_max_ms = 600000;
     cfg->silence_level = 300;
     cfg->reload_debounce_ms = 300;

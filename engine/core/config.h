@@ -23,6 +23,7 @@ typedef struct hl_config {
     int  max_calls;               /* more concurrent calls get 503 */
     int  script_instructions;     /* Lua instruction budget per resume of a call's script */
     int  script_memory_kb;        /* Lua memory a call may hold */
+    int  script_pattern_max;      /* bytes: longest subject of string.find/match/gmatch/gsub */
     int  record_max_ms;           /* upper bound on any recording */
     int  silence_level;           /* mean |sample| under which a 20 ms frame is silence */
     int  reload_debounce_ms;      /* file saves closer than this are one reload */

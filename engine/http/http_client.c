@@ -236,6 +236,25 @@ static void req_finish(hl_http_req *q, json_t *result, const char *why)
 }
 
 void hl_http_req_set_arg(hl_http_req *q, void *arg) { q->arg = arg; }
+
+int hl_http_cancel_arg(hl_http *h, const void *arg)
+{
+    int n = 0;
+    hl_http_req *q = h ? h->reqs : NULL;
+    while (q) {
+        hl_http_req *next = q->next;
+        if (q->arg == arg) {
+            if (h->timers)
+                hl_timer_stop(h->timers, &q->t);
+            req_unlink(q);
+            hl_debug("http", "%s -> cancelled by its owner", q->what);
+            req_free(q); /* takes the easy handle off the multi: curl drops the connection */
+            n++;
+        }
+        q = next;
+    }
+    return n;
+}
 int hl_http_pending(const hl_http *h) { return h ? h->pending : 0; }
 
 /* ---- the real client: libcurl multi on libuv ------------------------------------------------- */

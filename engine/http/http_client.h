@@ -76,6 +76,10 @@ hl_http_req *hl_http_request(hl_http *h, const hl_http_opts *o, hl_http_done_fn 
                              char *err, size_t errlen);
 /* Sets the arg done gets (for owners that learn it only after the request started). */
 void hl_http_req_set_arg(hl_http_req *q, void *arg);
+/* Cancels every request in flight whose done arg is arg: each ends at once (its connection
+ * is dropped) and its done is never called — for an owner that no longer wants the answer,
+ * e.g. a call terminated while its script waits.  Returns how many it cancelled. */
+int  hl_http_cancel_arg(hl_http *h, const void *arg);
 /* Requests in flight (for tests and status). */
 int  hl_http_pending(const hl_http *h);
 /* Ends the client: every request in flight fails with "cancelled" (done is called), then

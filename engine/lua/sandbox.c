@@ -442,6 +442,33 @@ static int l_rep(lua_State *L)
     return 1;
 }
 
+/* string.find/match/gmatch/gsub with a cap on the subject: Lua's matcher runs in C, where
+ * the instruction budget does not reach, and a backtracking pattern on a large subject could
+ * hold the loop.  Upvalues: the real function and its name. */
+static int l_pattern(lua_State *L)
+{
+    size_t len;
+    luaL_checklstring(L, 1, &len);
+    size_t max = (size_t)policy_of(L)->cfg.script_pattern_max;
+    if (len > max)
+        return luaL_error(L, "string.%s: subject of %I bytes is over the limit of %I bytes "
+                             "(script_pattern_max of rules/engine.lua)",
+                          lua_tostring(L, lua_upvalueindex(2)), (lua_Integer)len, (lua_Integer)max);
+    lua_pushvalue(L, lua_upvalueindex(1));
+    lua_insert(L, 1);
+    lua_call(L, lua_gettop(L) - 1, LUA_MULTRET);
+    return lua_gettop(L);
+}
+
+/* Replaces string[name] (the table at the top of the stack) by l_pattern around it. */
+static void wrap_pattern(lua_State *L, const char *name)
+{
+    lua_getfield(L, -1, name);
+    lua_pushstring(L, name);
+    lua_pushcclosure(L, l_pattern, 2);
+    lua_setfield(L, -2, name);
+}
+
 static int l_collectgarbage(lua_State *L)
 {
     const char *opt = luaL_optstring(L, 1, "count");
@@ -491,6 +518,10 @@ void hl_sandbox_open(lua_State *L)
     lua_pushcclosure(L, l_rep, 1);
     lua_setfield(L, -2, "rep");
     refuse(L, lua_gettop(L), "dump", "string.dump (bytecode)");
+    wrap_pattern(L, "find");
+    wrap_pattern(L, "match");
+    wrap_pattern(L, "gmatch");
+    wrap_pattern(L, "gsub");
     lua_pop(L, 1);
     /* hide the string metatable (its __index is the real, writable string table) */
     lua_pushliteral(L, "");

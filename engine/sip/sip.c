@@ -36,6 +36,8 @@
 #include <osip2/osip.h>
 #include <osipparser2/osip_parser.h>
 #include <ctype.h>
+#include <pthread.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -1081,6 +1083,17 @@ static m_class method_class(const char *m)
     return M_UNKNOWN;
 }
 
+/* Max-Forwards 0: 483 Too Many Hops (RFC 3261 16.3 step 2) — a request that has used up
+ * its hops is looping somewhere, and answering it ends the loop.  OPTIONS is the exception
+ * the RFC allows (the element may answer it as the final recipient), so a probe with
+ * Max-Forwards 0 still tells the sender we are alive.  sip_msg.c has already refused a
+ * value that is not a number, so strtol sees only digits here. */
+static bool out_of_hops(osip_message_t *m)
+{
+    const char *mf = hdr_value(m, "max-forwards");
+    return mf && !MSG_IS_OPTIONS(m) && strtol(mf, NULL, 10) == 0;
+}
+
 static void handle_request(hl_sip *s, const hl_peer *from, osip_message_t *m)
 {
     char ip[64];
@@ -1168,6 +1181,13 @@ static void handle_request(hl_sip *s, const hl_peer *from, osip_message_t *m)
     if (tx->dead || tx->tr->orig_request != m)
         return; /* osip refused it (it freed m) */
 
+    if (out_of_hops(m)) {
+        char tag[40];
+        sip_new_id(s, tag, sizeof tag, "hl");
+        hl_info("sip", "483 to %s:%d: %s with Max-Forwards 0", ip, port, m->sip_method);
+        tx_respond(tx, m, 483, NULL, to_tag ? NULL : tag, NULL);
+        return;
+    }
     m_class mc = method_class(m->sip_method);
     if (mc == M_UNKNOWN) {
         tx_respond(tx, m, 501, NULL, NULL, NULL);
@@ -1573,10 +1593,63 @@ static void tick_cb(uv_timer_t *t)
     sip_pump(s);
 }
 
+/* ------------------------------------------------------------------ libosip2's trace */
+
+/* Source files of libosipparser2 that trace (strings of the Debian build).  Everything they
+ * report is about a message we could not parse, which sip_rx answers with a 400 and logs
+ * with the reason, so their ERRORs are only debug detail here. */
+static bool osip_parser_file(const char *fi)
+{
+    static const char *const parser[] = { "osip_message_parse.c", "osip_message_to_str.c",
+                                          "osip_parser_cfg.c", "sdp_message.c" };
+    for (size_t i = 0; fi && i < sizeof parser / sizeof parser[0]; i++)
+        if (strcmp(fi, parser[i]) == 0)
+            return true;
+    return false;
+}
+
+/* libosip2's trace callback: its lines go to the engine's log instead of its own format on
+ * stdout (the default when nothing is set: "| ERROR | <time> <osip_messa: 592> ...").
+ * FATAL and BUG are errors; the transaction layer's ERROR/WARNING (a non-compliant peer, a
+ * transaction that cannot be built) are warnings/info; the parser's are debug (above). */
+static void osip_trace_cb(const char *fi, int li, osip_trace_level_t level, const char *fmt,
+                          va_list ap)
+{
+    hl_log_level lvl;
+    if (level <= OSIP_BUG)
+        lvl = HL_LOG_ERROR;
+    else if (osip_parser_file(fi) || level > OSIP_WARNING)
+        lvl = HL_LOG_DEBUG;
+    else
+        lvl = level == OSIP_ERROR ? HL_LOG_WARN : HL_LOG_INFO;
+    if (hl_log_get_level() > lvl)
+        return;
+    char msg[512];
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    size_t n = strlen(msg);
+    while (n > 0 && (msg[n - 1] == '\n' || msg[n - 1] == '\r'))
+        msg[--n] = 0;
+    hl_log(lvl, "osip", "%s (%s:%d)", msg, fi ? fi : "?", li);
+}
+
+static void osip_trace_install(void)
+{
+    /* levels below OSIP_INFO1 (FATAL, BUG, ERROR, WARNING); INFO1..4 trace osip's inner
+     * workings on every transaction and are left off */
+    osip_trace_initialize_func(OSIP_INFO1, osip_trace_cb);
+}
+
+/* libosip2's trace state is process-global, so it is set once per process, whichever stack
+ * comes first (several loops may each create one).  This is the one piece of global state
+ * the stack touches: a logging hook, not call-path state — the callback only formats a line
+ * for hl_log, which is safe from any thread. */
+static pthread_once_t osip_trace_once = PTHREAD_ONCE_INIT;
+
 /* ------------------------------------------------------------------ life cycle */
 
 hl_sip *hl_sip_new(uv_loop_t *uv, const hl_sip_cfg *cfg, const hl_sip_callbacks *cb, void *app)
 {
+    pthread_once(&osip_trace_once, osip_trace_install);
     hl_sip *s = calloc(1, sizeof *s);
     if (!s)
         return NULL;

@@ -54,6 +54,12 @@ int  hl_sipmsg_raw_response(const char *buf, size_t len, int code, const char *r
                             const char *warning, const char *ua, char *out, size_t outlen);
 /* True if buf starts like a response ("SIP/2.0 "). */
 bool hl_sipmsg_is_response(const char *buf, size_t len);
+/* Max-Forwards is 1*DIGIT (RFC 3261 20.22); like CSeq, more than 10 digits is refused as
+ * malformed rather than parsed into an overflow. */
+#define HL_SIP_MAX_FORWARDS_DIGITS 10
+/* Value of a Max-Forwards header (the text after the colon), or -1 when it is not 1 to
+ * HL_SIP_MAX_FORWARDS_DIGITS digits (trailing blanks allowed). */
+long hl_sipmsg_max_forwards_value(const char *v, size_t vlen);
 /* Content-Length from a header block (compact "l" too); -1 when absent, -2 when malformed. */
 long hl_sipmsg_content_length(const char *hdr, size_t hdrlen);
 

@@ -108,6 +108,22 @@ static long parse_cl(const char *v, size_t vlen)
     return (i == 0 || i != vlen) ? -2 : x;
 }
 
+long hl_sipmsg_max_forwards_value(const char *v, size_t vlen)
+{
+    size_t i = 0;
+    long x = 0;
+    while (i < vlen && isdigit((unsigned char)v[i])) {
+        if (i >= HL_SIP_MAX_FORWARDS_DIGITS)
+            return -1;
+        x = x * 10 + (v[i] - '0');
+        i++;
+    }
+    size_t digits = i;
+    while (i < vlen && (v[i] == ' ' || v[i] == '\t'))
+        i++;
+    return (digits == 0 || i != vlen) ? -1 : x;
+}
+
 long hl_sipmsg_content_length(const char *hdr, size_t hdrlen)
 {
     raw_line lines[MSG_MAX_LINES];
@@ -213,6 +229,10 @@ int hl_sipmsg_check(const char *buf, size_t len, size_t max_message, size_t *msg
             cl = parse_cl(v, vlen);
             if (cl == -2)
                 WHY("bad Content-Length");
+        } else if (name_is(l, nl, "Max-Forwards", NULL)) {
+            /* RFC 3261 20.22: 1*DIGIT; libosip2 keeps any text, and atoi("lots") is 0 */
+            if (hl_sipmsg_max_forwards_value(v, vlen) < 0)
+                WHY("bad Max-Forwards: not a number");
         }
     }
     if (!via) WHY("missing Via");

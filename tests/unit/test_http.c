@@ -13,6 +13,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #include <uv.h>
+#include "call/call.h"
+#include "core/clock.h"
+#include "core/timer.h"
 #include "http/http_client.h"
 #include "lua/script.h"
 #include "sim/sim.h"
@@ -197,6 +200,115 @@ static outcome run(hl_http *h, const char *method, const char *path, const char 
     return o;
 }
 
+/* ---- a call terminated while its script waits on a request ------------------------------------ */
+
+typedef struct tworld {
+    hl_clock    clock;
+    hl_timers   timers;
+    uv_timer_t  driver;
+    hl_config   cfg;
+    hl_call_env env;
+    hl_policy  *policy;
+    hl_call    *ended;      /* set by call_ended */
+} tworld;
+
+static hl_policy *tw_policy(hl_call_env *env) { return ((tworld *)env->owner)->policy; }
+static void tw_ended(hl_call_env *env, hl_call *call) { ((tworld *)env->owner)->ended = call; }
+
+static void tw_fire(uv_timer_t *t)
+{
+    tworld *w = t->data;
+    hl_timers_run_due(&w->timers, uv_now(loop));
+}
+
+static void tw_changed(hl_timers *ts, void *arg)
+{
+    tworld *w = arg;
+    uint64_t due = hl_timers_next_due(ts), now = uv_now(loop);
+    if (due == UINT64_MAX)
+        uv_timer_stop(&w->driver);
+    else
+        uv_timer_start(&w->driver, tw_fire, due > now ? due - now : 0, 0);
+}
+
+static void write_file(const char *dir, const char *name, const char *text);
+
+/* A job call whose script waits on GET /slow (never answered, 10 s timeout) is terminated: the
+ * call ends at once, the request is cancelled (not left to time out), and the script never
+ * sees an answer. */
+static void test_terminate_mid_request(hl_http *h)
+{
+    char dir[] = "/tmp/hl-test-http-call-XXXXXX";
+    if (!mkdtemp(dir)) {
+        CHECK(0, "mkdtemp");
+        return;
+    }
+    char scripts[600], rules[600], script[512];
+    snprintf(scripts, sizeof scripts, "%s/scripts", dir);
+    snprintf(rules, sizeof rules, "%s/rules", dir);
+    mkdir(scripts, 0700);
+    mkdir(rules, 0700);
+    snprintf(script, sizeof script,
+             "function main(call) call:hangup() end\n"
+             "function job_fetch(call)\n"
+             "  local r, err = hl.http.request{ url = 'http://127.0.0.1:%d/slow', timeout_ms = 10000 }\n"
+             "  call:set_route(r and 'answered' or 'error: ' .. err)\n"
+             "end\n", server_port);
+    write_file(scripts, "main.lua", script);
+
+    tworld w;
+    memset(&w, 0, sizeof w);
+    hl_clock_init_real(&w.clock, loop, -1);
+    hl_timers_init(&w.timers, &w.clock);
+    uv_timer_init(loop, &w.driver);
+    w.driver.data = &w;
+    w.timers.on_change = tw_changed;
+    w.timers.on_change_arg = &w;
+    hl_config_defaults(&w.cfg);
+    snprintf(w.cfg.http_allow[0], sizeof w.cfg.http_allow[0], "127.0.0.1");
+    w.cfg.http_allow_n = 1;
+    char err[4096] = "";
+    hl_policy_src src = { .scripts_dir = scripts, .rules_dir = rules, .cfg = &w.cfg };
+    w.policy = hl_policy_build(&src, err, sizeof err);
+    CHECK(w.policy != NULL, "policy builds: %s", err);
+    w.env = (hl_call_env){ .clock = &w.clock, .timers = &w.timers, .cfg = &w.cfg, .http = h,
+                           .current_policy = tw_policy, .call_ended = tw_ended,
+                           .recordings_dir = dir, .owner = &w };
+    hl_call *c = w.policy ? hl_call_new_originate(&w.env, "job_fetch", NULL, NULL, "http-1") : NULL;
+    CHECK(c != NULL, "call created");
+    if (c) {
+        int seen = slow_requests;
+        hl_call_start(c);
+        uint64_t start = uv_now(loop);
+        while (slow_requests == seen && !w.ended && uv_now(loop) - start < 5000)
+            uv_run(loop, UV_RUN_ONCE);
+        CHECK(slow_requests == seen + 1 && !w.ended, "the script waits on the request");
+        CHECK(hl_http_pending(h) == 1, "one request in flight, %d", hl_http_pending(h));
+        hl_call_terminate(c, "shutdown");
+        for (int i = 0; i < 10 && !w.ended; i++)
+            uv_run(loop, UV_RUN_NOWAIT);
+        CHECK(w.ended == c, "the call ended at once, not when the request would time out");
+        CHECK(hl_http_pending(h) == 0, "the request was cancelled, %d still in flight",
+              hl_http_pending(h));
+        const char *why = NULL;
+        CHECK(hl_call_outcome(c, &why) == -1 && why && strstr(why, "terminated"),
+              "outcome: %s", why ? why : "(none)");
+        const hl_cdr *cdr = hl_call_cdr(c, 0);
+        CHECK(cdr && !strstr(cdr->route, "answered") && !strstr(cdr->route, "error"),
+              "the script never saw an answer: route '%s'", cdr ? cdr->route : "?");
+        hl_call_free(c);
+    }
+    hl_timers_free(&w.timers);
+    uv_close((uv_handle_t *)&w.driver, NULL);
+    uv_run(loop, UV_RUN_NOWAIT);
+    if (w.policy)
+        hl_policy_unref(w.policy);
+    char cmd[700];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+    if (system(cmd) != 0)
+        printf("note: could not remove %s\n", dir);
+}
+
 static const char *field_s(json_t *r, const char *k)
 {
     return json_string_value(json_object_get(r, k));
@@ -288,13 +400,15 @@ static void test_real_client(void)
     opts.body_len = 1;
     CHECK(hl_http_request(h, &opts, on_done, &r, err, sizeof err) == NULL, "GET with a body refused");
 
+    test_terminate_mid_request(h);
+
     /* close with a request in flight: it fails with "cancelled" */
     outcome c = { 0 };
     snprintf(url, sizeof url, "http://127.0.0.1:%d/slow", server_port);
     opts = (hl_http_opts){ .method = "GET", .url = url, .timeout_ms = 5000, .max_body = 1024,
                            .allow = ALLOW, .nallow = 1 };
     CHECK(hl_http_request(h, &opts, on_done, &c, err, sizeof err) != NULL, "started");
-    for (int i = 0; i < 20 && slow_requests < 2; i++)
+    for (int i = 0; i < 20 && slow_requests < 3; i++)
         uv_run(loop, UV_RUN_NOWAIT), usleep(5000);
     CHECK(hl_http_pending(h) == 1, "one request in flight");
     hl_http_close(h);

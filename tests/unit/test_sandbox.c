@@ -165,12 +165,55 @@ static void test_calls(void)
     expect_ok(p, "return tostring(load('return 1 + 1')())", "2");
     expect_ok(p, "local t = {} for i = 1, 1000 do t[i] = i end return tostring(#t)", "1000");
     expect_ok(p, "return string.format('%5.1f|%s', 3.14159, 'x')", "  3.1|x");
+    /* pattern functions run in C, outside the budget: a subject over script_pattern_max
+     * (default 65536 bytes) is refused, naming the function and the limit.  (The patterns
+     * here are cheap on purpose: a backtracking one such as 'a-a-a-a-a-b' on this subject
+     * would run for hours if the cap ever broke, instead of failing the check.) */
+    expect_refused(p, "local s = ('a'):rep(65537) return tostring(s:find('b'))",
+                   "string.find: subject of 65537 bytes is over the limit of 65536 bytes (script_pattern_max");
+    expect_refused(p, "return string.match(('a'):rep(70000), 'b')", "string.match: subject of 70000");
+    expect_refused(p, "for w in ('a '):rep(40000):gmatch('%a+') do end", "string.gmatch: subject of 80000");
+    expect_refused(p, "return (('x'):rep(100000):gsub('x', 'y'))", "string.gsub: subject of 100000");
+    expect_ok(p, "return tostring(#(('x'):rep(65536):gsub('x', 'y')))", "65536");
+    expect_ok(p, "return tostring(select(2, ('a'):rep(65536):find('a+')))", "65536");
+    expect_ok(p, "return string.match('id 110101199003077777', '%d+')", "110101199003077777");
+    expect_ok(p, "local n = 0 for w in ('a b c'):gmatch('%a') do n = n + 1 end return tostring(n)", "3");
+    expect_ok(p, "return tostring(string.find(12345, 34))", "3");
+    expect_refused(p, "return string.find(nil, 'x')", "bad argument #1");
 
     char report[8192] = "";
     int ok = 0;
     int bad = hl_policy_selftest(p, &src, report, sizeof report, &ok);
     CHECK(bad == 0 && ok == 8, "scenarios: %d passed, %d failed:\n%s", ok, bad, report);
     hl_policy_unref(p);
+}
+
+/* script_pattern_max comes from rules/engine.lua */
+static void test_pattern_max_rule(void)
+{
+    write_file("scripts/main.lua", "function main(call) call:hangup() end\n");
+    write_file("rules/engine.lua", "return { script_pattern_max = 2048 }\n");
+    char err[4096], rdir[300];
+    hl_config cfg;
+    hl_config_defaults(&cfg);
+    snprintf(rdir, sizeof rdir, "%s/rules", root);
+    CHECK(hl_config_load_rules(&cfg, rdir, err, sizeof err) == 0 && cfg.script_pattern_max == 2048,
+          "script_pattern_max read: %s", err);
+    char sdir[300];
+    snprintf(sdir, sizeof sdir, "%s/scripts", root);
+    hl_policy_src src = { .scripts_dir = sdir, .rules_dir = rdir, .cfg = &cfg };
+    hl_policy *p = hl_policy_build(&src, err, sizeof err);
+    CHECK(p != NULL, "build: %s", err);
+    if (p) {
+        expect_refused(p, "return (('x'):rep(2049):find('y'))", "over the limit of 2048 bytes");
+        expect_ok(p, "return tostring(('x'):rep(2048):find('x$'))", "2048");
+        hl_policy_unref(p);
+    }
+    write_file("rules/engine.lua", "return { script_pattern_max = 10 }\n");
+    hl_config_defaults(&cfg);
+    CHECK(hl_config_load_rules(&cfg, rdir, err, sizeof err) != 0 && strstr(err, "script_pattern_max"),
+          "a tiny script_pattern_max is refused: %s", err);
+    remove(strcat(rdir, "/engine.lua"));
 }
 
 static void test_fallback_function(void)
@@ -245,6 +288,7 @@ int main(void)
     snprintf(d, sizeof d, "%s/rules", root); mkdir(d, 0755);
     snprintf(d, sizeof d, "%s/prompts", root); mkdir(d, 0755);
     test_calls();
+    test_pattern_max_rule();
     test_fallback_function();
     test_build_errors();
     char cmd[400];

@@ -9,6 +9,7 @@
 #include "sip/sip_int.h"
 #include "core/log.h"
 #include <arpa/inet.h>
+#include <osipparser2/osip_parser.h>
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <stdio.h>
@@ -90,6 +91,21 @@ static void test_headers(void)
                 why) < 0 && strstr(why, "Name: value"));
     CHECK(check("OPTIONS sip:x@y SIP/2.0\r\n" HDRS "CSeq: 1 OPTIONS\r\n", 65535, &ml, why) < 0 &&
           strstr(why, "blank line"));
+    /* Max-Forwards must be a number (0 is well-formed: the stack answers it with 483) */
+    CHECK(check("OPTIONS sip:x@y SIP/2.0\r\n" HDRS "CSeq: 1 OPTIONS\r\nMax-Forwards: lots\r\n\r\n",
+                65535, &ml, why) < 0 && strstr(why, "Max-Forwards"));
+    CHECK(check("OPTIONS sip:x@y SIP/2.0\r\n" HDRS "CSeq: 1 OPTIONS\r\nMax-Forwards:\r\n\r\n",
+                65535, &ml, why) < 0 && strstr(why, "Max-Forwards"));
+    CHECK(check("OPTIONS sip:x@y SIP/2.0\r\n" HDRS "CSeq: 1 OPTIONS\r\nMax-Forwards: 7 0\r\n\r\n",
+                65535, &ml, why) < 0);
+    CHECK(check("OPTIONS sip:x@y SIP/2.0\r\n" HDRS "CSeq: 1 OPTIONS\r\nMax-Forwards: 0\r\n\r\n",
+                65535, &ml, why) == 0);
+    CHECK(check("OPTIONS sip:x@y SIP/2.0\r\n" HDRS "CSeq: 1 OPTIONS\r\nmax-forwards: 70 \r\n\r\n",
+                65535, &ml, why) == 0);
+    CHECK(hl_sipmsg_max_forwards_value("70", 2) == 70);
+    CHECK(hl_sipmsg_max_forwards_value("0\t", 2) == 0);
+    CHECK(hl_sipmsg_max_forwards_value("-1", 2) == -1);
+    CHECK(hl_sipmsg_max_forwards_value("12345678901", 11) == -1);
     /* a folded continuation line is allowed */
     CHECK(check("OPTIONS sip:x@y SIP/2.0\r\n" HDRS "Subject: a\r\n  b\r\nCSeq: 1 OPTIONS\r\n\r\n",
                 65535, &ml, why) == 0);
@@ -397,6 +413,123 @@ static void test_stack(void)
     rig_close(&r);
 }
 
+/* A request with the given Max-Forwards value (NULL: no such header). */
+static void mf_req(rig *r, const char *method, const char *branch, const char *mf)
+{
+    char m[2048];
+    snprintf(m, sizeof m,
+             "%s sip:12333@127.0.0.1 SIP/2.0\r\n"
+             "Via: SIP/2.0/UDP 127.0.0.1:%d;branch=%s\r\n"
+             "From: <sip:caller@127.0.0.1>;tag=mf-%s\r\nTo: <sip:12333@127.0.0.1>\r\n"
+             "Call-ID: mf-%s\r\nCSeq: 1 %s\r\n%s%s%s"
+             "Contact: <sip:caller@127.0.0.1:%d>\r\nContent-Type: application/sdp\r\n"
+             "Content-Length: %zu\r\n\r\n%s",
+             method, r->port, branch, branch, branch, method, mf ? "Max-Forwards: " : "",
+             mf ? mf : "", mf ? "\r\n" : "", r->port, strlen(SDP_OFFER), SDP_OFFER);
+    inject(r, m);
+}
+
+/* Final status of what the stack answered (skipping 100 Trying), 0 for nothing. */
+static int final_status(rig *r, char *resp, size_t n)
+{
+    int st, fin = 0;
+    while ((st = recv_status(r, resp, n)) != 0)
+        if (st >= 200 && !fin)
+            fin = st;
+    return fin;
+}
+
+static void test_max_forwards(void)
+{
+    rig r;
+    if (rig_open(&r) < 0) {
+        CHECK(!"cannot open the test stack");
+        return;
+    }
+    char resp[4096];
+    /* out of hops: 483 with a To tag, and the app never sees the call */
+    mf_req(&r, "INVITE", "z9hG4bKmf0", "0");
+    int st = final_status(&r, resp, sizeof resp);
+    CHECK(st == 483 && r.ap.invites == 0);
+    CHECK(strstr(resp, "483 Too Many Hops") != NULL);
+    char tag[64];
+    to_tag_of(resp, tag, sizeof tag);
+    CHECK(tag[0] != 0);
+    /* its retransmission gets the same answer, still no call */
+    mf_req(&r, "INVITE", "z9hG4bKmf0", "0");
+    CHECK(final_status(&r, NULL, 0) == 483 && r.ap.invites == 0);
+    /* any request, not just INVITE; OPTIONS is the exception RFC 3261 16.3 allows */
+    mf_req(&r, "BYE", "z9hG4bKmf1", "0");
+    CHECK(final_status(&r, NULL, 0) == 483);
+    mf_req(&r, "OPTIONS", "z9hG4bKmf2", "0");
+    CHECK(final_status(&r, NULL, 0) == 200);
+    /* not a number: 400 saying why, no call */
+    mf_req(&r, "INVITE", "z9hG4bKmf3", "lots");
+    CHECK(final_status(&r, resp, sizeof resp) == 400 && r.ap.invites == 0);
+    CHECK(strstr(resp, "Warning: 399 hotline \"bad Max-Forwards") != NULL);
+    /* 1 hop left, or no header at all: an ordinary call */
+    mf_req(&r, "INVITE", "z9hG4bKmf4", "1");
+    CHECK(final_status(&r, NULL, 0) == 200 && r.ap.invites == 1);
+    mf_req(&r, "INVITE", "z9hG4bKmf5", NULL);
+    CHECK(final_status(&r, NULL, 0) == 200 && r.ap.invites == 2);
+    rig_close(&r);
+}
+
+/* Runs osip_message_parse on text with fd 1 and 2 redirected to files; returns what each got. */
+static void parse_captured(const char *text, char *out, size_t outn, char *err, size_t errn)
+{
+    FILE *fo = tmpfile(), *fe = tmpfile();
+    fflush(stdout);
+    fflush(stderr);
+    int so = dup(1), se = dup(2);
+    dup2(fileno(fo), 1);
+    dup2(fileno(fe), 2);
+    osip_message_t *m = NULL;
+    osip_message_init(&m);
+    osip_message_parse(m, text, strlen(text));
+    osip_message_free(m);
+    fflush(stdout);
+    fflush(stderr);
+    dup2(so, 1);
+    dup2(se, 2);
+    close(so);
+    close(se);
+    size_t n;
+    rewind(fo);
+    n = fread(out, 1, outn - 1, fo);
+    out[n] = 0;
+    rewind(fe);
+    n = fread(err, 1, errn - 1, fe);
+    err[n] = 0;
+    fclose(fo);
+    fclose(fe);
+}
+
+/* libosip2's own trace ("| ERROR | ... <osip_messa: 592> End of header Not found", printed
+ * on stdout by default) goes to the engine's log once a stack exists: as debug, since the
+ * stack answers such a message with 400 and logs the reason itself. */
+static void test_osip_trace(void)
+{
+    rig r;
+    if (rig_open(&r) < 0) {
+        CHECK(!"cannot open the test stack");
+        return;
+    }
+    const char *broken = "INVITE sip:a@b SIP/2.0\r\nVia: SIP/2.0/UDP h\r\nFrom: <sip:a@b>\r\nTo: x";
+    char out[4096], err[4096];
+    hl_log_set_level(HL_LOG_DEBUG);
+    parse_captured(broken, out, sizeof out, err, sizeof err);
+    CHECK(out[0] == 0);
+    CHECK(strstr(err, "| ERROR |") == NULL);
+    CHECK(strstr(err, "DEBUG") && strstr(err, "osip: ") && strstr(err, "End of header"));
+    /* at the usual levels it is not shown at all */
+    hl_log_set_level(HL_LOG_INFO);
+    parse_captured(broken, out, sizeof out, err, sizeof err);
+    CHECK(out[0] == 0 && err[0] == 0);
+    hl_log_set_level(HL_LOG_ERROR);
+    rig_close(&r);
+}
+
 int main(void)
 {
     hl_log_set_level(HL_LOG_ERROR);
@@ -406,6 +539,8 @@ int main(void)
     test_raw_response();
     test_rate();
     test_stack();
+    test_max_forwards();
+    test_osip_trace();
     printf("%d passed, %d failed\n", passed, failed);
     return failed ? 1 : 0;
 }
