@@ -6,12 +6,18 @@
 #      highest rate with no failed call;
 #   2. concurrent calls playing a prompt: N calls held up while the engine streams RTP to
 #      each; reports CPU and RSS per call and the RTP send lateness (p50, p99) of the tick.
-# Tunables (environment): RATES, CONCURRENT, HOLD_S, SIP_PORT.
+#   3. the same with media both ways (bench/uac_2way.xml: SIPp streams the welcome prompt
+#      to the engine in a loop while the engine plays to SIPp), as in real calls; reports
+#      the engine's CPU, RSS per call, lateness and skipped ticks, and SIPp's CPU (SIPp
+#      shares the machine, so its load is part of the picture).
+# Tunables (environment): RATES, CONCURRENT, TWOWAY, HOLD_S, SIP_PORT (an empty list skips
+# its stage, e.g. RATES= CONCURRENT= bash bench/run.sh runs stage 3 only).
 set -u
 cd "$(dirname "$0")/.."
 BIN=build/hotline
-RATES=${RATES:-"100 200 300 400 500"}
-CONCURRENT=${CONCURRENT:-"250 500 1000"}
+RATES=${RATES-"100 200 300 400 500"}
+CONCURRENT=${CONCURRENT-"250 500 1000"}
+TWOWAY=${TWOWAY-"250 500 1000"}
 HOLD_S=${HOLD_S:-20}
 SIP_PORT=${SIP_PORT:-15060}
 SIPP_PORT=$((SIP_PORT + 1))
@@ -38,7 +44,7 @@ start_engine() {
   echo "bench: engine did not start; see $OUT/engine.log"; exit 1
 }
 
-cpu_ticks() { awk '{print $14 + $15}' /proc/$ENGINE_PID/stat; }
+cpu_ticks() { awk '{print $14 + $15}' /proc/${1:-$ENGINE_PID}/stat; }
 rss_kb() { awk '/VmRSS/ {print $2}' /proc/$ENGINE_PID/status; }
 hz=$(getconf CLK_TCK)
 
@@ -83,5 +89,40 @@ for c in $CONCURRENT; do
   cpu_call=$(python3 -c "print('%.3f' % (float('$cpu') / max(1, $up)))")
   printf '   %4d calls (%s up at once): %s ok, %s failed; CPU %s%% of one core (%s%% per call); RSS +%s KiB per call; send lateness %s\n' \
     "$c" "$up" "$ok" "$fail" "$cpu" "$cpu_call" "$per_call_kb" "$lat"
+  sleep 2
+done
+echo
+echo "3. concurrent calls with media both ways (held ${HOLD_S}s; SIPp streams welcome.wav to the engine)"
+# SIPp's rtp_stream plays raw 8 kHz mu-law (payload type 0); the scenario names this file,
+# relative to SIPp's working directory ($OUT).
+if ! sox build/prompts/welcome.wav -r 8000 -c 1 -t ul "$OUT/bench_2way.ulaw" 2>"$OUT/sox_2way.err"; then
+  echo "   skipped: sox could not make $OUT/bench_2way.ulaw (see $OUT/sox_2way.err)"
+  TWOWAY=""
+fi
+for c in $TWOWAY; do
+  rss0=$(rss_kb)
+  (cd "$OUT" && exec sipp -sf ../uac_2way.xml -s media 127.0.0.1:$SIP_PORT -p $SIPP_PORT -r 200 \
+       -m "$c" -l "$c" -d $((HOLD_S * 1000)) -timeout $((HOLD_S + 60))s -trace_stat \
+       -stf "twoway_$c.csv" >/dev/null 2>"sipp_twoway_$c.err" </dev/null) &
+  sipp_pid=$!
+  sleep $(( c / 200 + 4 ))
+  up=$("$BIN" ctl --data "$DATA" --json status 2>/dev/null | python3 -c 'import json,sys; print(json.load(sys.stdin).get("calls",0))')
+  up=${up:-0}                             # a status that timed out under load: still report
+  "$BIN" ctl --data "$DATA" stats-reset >/dev/null 2>&1
+  rss1=$(rss_kb); cpu_a=$(cpu_ticks); scpu_a=$(cpu_ticks $sipp_pid); t_a=$(date +%s.%N)
+  sleep 5
+  cpu_b=$(cpu_ticks); scpu_b=$(cpu_ticks $sipp_pid 2>/dev/null || echo "$scpu_a"); t_b=$(date +%s.%N)
+  st=$("$BIN" ctl --data "$DATA" --json status 2>/dev/null)
+  lat=$(echo "$st" | python3 -c 'import json,sys; l=json.load(sys.stdin).get("rtp_lateness_us",{}); print("p50 %.0f us, p99 %.0f us, max %.0f us" % (l.get("p50",0), l.get("p99",0), l.get("max",0)))')
+  skipped=$(echo "$st" | python3 -c 'import json,sys; print(json.load(sys.stdin).get("rtp_ticks_skipped","?"))')
+  wait $sipp_pid
+  stats=$(tail -n 1 "$OUT/twoway_$c.csv")
+  ok=$(echo "$stats" | cut -d';' -f 16); fail=$(echo "$stats" | cut -d';' -f 18)
+  cpu=$(python3 -c "print('%.1f' % (100.0 * ($cpu_b - $cpu_a) / $hz / ($t_b - $t_a)))")
+  scpu=$(python3 -c "print('%.1f' % (100.0 * ($scpu_b - $scpu_a) / $hz / ($t_b - $t_a)))")
+  per_call_kb=$(python3 -c "print('%.1f' % (($rss1 - $rss0) / max(1, $up)))")
+  cpu_call=$(python3 -c "print('%.3f' % (float('$cpu') / max(1, $up)))")
+  printf '   %4d calls (%s up at once): %s ok, %s failed; CPU %s%% of one core (%s%% per call); RSS +%s KiB per call; send lateness %s; %s ticks skipped; SIPp CPU %s%%\n' \
+    "$c" "$up" "$ok" "$fail" "$cpu" "$cpu_call" "$per_call_kb" "$lat" "$skipped" "$scpu"
   sleep 2
 done

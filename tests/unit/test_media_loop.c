@@ -8,6 +8,8 @@
  *   - RTP timeout: E, to which nobody sends, times out;
  *   - bridge: what A sends to B goes on from B's peer F to G (PCMU -> PCMA transcoding);
  *   - all of the above with reads gated on epoll readiness (E is never read at all);
+ *   - a burst of BURST packets arriving at once (several recvmmsg batches of media.c's
+ *     endpoint transport) is all received by H, none lost or counted twice;
  *   - hl_media_pool_lateness_reset clears the figures.
  * Timing figures are printed, not asserted beyond coarse bounds (see SPEC §6). */
 #include "media/media.h"
@@ -17,7 +19,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <sys/resource.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 static int passed, failed;
@@ -29,6 +34,7 @@ static int passed, failed;
 
 #define PROMPT_SAMPLES 8000     /* 1 s */
 #define TE_PT 101
+#define BURST 20                /* RTP packets sent to H at once: more than 2 batches of 8 */
 
 typedef struct ep {
     const char *name;
@@ -45,7 +51,8 @@ typedef struct ep {
 static uv_loop_t *loop;
 static hl_media_pool *pool;
 static ep A = { .name = "A" }, B = { .name = "B" }, C = { .name = "C" }, D = { .name = "D" },
-          E = { .name = "E" }, F = { .name = "F" }, G = { .name = "G" };
+          E = { .name = "E" }, F = { .name = "F" }, G = { .name = "G" }, H = { .name = "H" };
+static int raw_fd = -1;         /* a plain UDP socket: sends H its burst */
 static char dir[64], rec_path[128], rec_g_path[128];
 static int16_t prompt[PROMPT_SAMPLES];
 static uint64_t t_play_start, t_play_end;
@@ -142,7 +149,7 @@ static int check_recording(const char *path, int codec_path_pt, const char *what
 static void finish(void)
 {
     hl_media_close(A.m); hl_media_close(B.m); hl_media_close(C.m); hl_media_close(D.m);
-    hl_media_close(E.m); hl_media_close(F.m); hl_media_close(G.m);
+    hl_media_close(E.m); hl_media_close(F.m); hl_media_close(G.m); hl_media_close(H.m);
     uv_timer_stop(&driver);
     uv_close((uv_handle_t *)&driver, NULL);
     double p50, p99, max;
@@ -154,6 +161,27 @@ static void finish(void)
     hl_media_pool_lateness(pool, &p50, &p99, &max);
     CHECK(p50 == 0 && max == 0 && hl_media_pool_skipped(pool) == 0, "lateness reset");
     hl_media_pool_free(pool);
+}
+
+/* BURST back-to-back RTP packets (PCMU, one SSRC, consecutive sequence numbers) to port. */
+static void send_burst(int port)
+{
+    struct sockaddr_in to = { .sin_family = AF_INET, .sin_port = htons((uint16_t)port),
+                              .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+    uint8_t pkt[12 + 160];
+    memset(pkt, 0xFF, sizeof pkt);              /* u-law silence */
+    for (int i = 0; i < BURST; i++) {
+        uint16_t seq = (uint16_t)(1000 + i);
+        uint32_t ts = 160u * (uint32_t)i, ssrc = 0x12345678;
+        pkt[0] = 0x80;
+        pkt[1] = HL_G711_PT_PCMU;
+        pkt[2] = (uint8_t)(seq >> 8); pkt[3] = (uint8_t)seq;
+        for (int k = 0; k < 4; k++) {
+            pkt[4 + k] = (uint8_t)(ts >> (24 - 8 * k));
+            pkt[8 + k] = (uint8_t)(ssrc >> (24 - 8 * k));
+        }
+        sendto(raw_fd, pkt, sizeof pkt, 0, (struct sockaddr *)&to, sizeof to);
+    }
 }
 
 /* The scenario, polled every 10 ms. */
@@ -188,6 +216,7 @@ static void drive(uv_timer_t *t)
               "evil playlist refused: %s", err);
         t_play_start = now;
         hl_media_get_stats(B.m, &b_stats_start);
+        send_burst(hl_media_local_port(H.m));
         step = 1;
         break;
     }
@@ -247,6 +276,10 @@ static void drive(uv_timer_t *t)
             CHECK(ds.received > 20, "symmetric RTP: D received %llu packets from C", (unsigned long long)ds.received);
             CHECK(E.timeouts == 1, "E timed out once (%d)", E.timeouts);
             CHECK(A.timeouts == 0 && B.timeouts == 0, "A and B did not time out");
+            hl_rtp_stats hs;
+            hl_media_get_stats(H.m, &hs);
+            CHECK(hs.received == BURST, "H received the whole burst: %llu of %d packets",
+                  (unsigned long long)hs.received, BURST);
             finish();
             step = 7;
         }
@@ -291,6 +324,15 @@ int main(void)
     CHECK(got == 3, "port range exhausted after 10 endpoints (got %d extra)", got);
     for (int i = 0; i < 4; i++)
         hl_media_close(extra[i]);
+    H.m = hl_media_new(pool, &cbs, &H);
+    CHECK(H.m != NULL, "endpoint H");
+    raw_fd = socket(AF_INET, SOCK_DGRAM, 0);
+    struct sockaddr_in raw_addr = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+    socklen_t raw_len = sizeof raw_addr;
+    CHECK(raw_fd >= 0 && !bind(raw_fd, (struct sockaddr *)&raw_addr, sizeof raw_addr) &&
+          !getsockname(raw_fd, (struct sockaddr *)&raw_addr, &raw_len), "burst socket");
+    if (!H.m || raw_fd < 0)
+        return 1;
     const char *lh = "127.0.0.1";
     int pa = hl_media_local_port(A.m), pb = hl_media_local_port(B.m);
     hl_media_set_remote(A.m, lh, pb, HL_CODEC_PCMU, TE_PT);
@@ -308,6 +350,7 @@ int main(void)
     hl_media_set_remote(F.m, lh, hl_media_local_port(G.m), HL_CODEC_PCMA, -1);
     hl_media_set_remote(G.m, lh, hl_media_local_port(F.m), HL_CODEC_PCMA, -1);
     hl_media_bridge(B.m, F.m);
+    hl_media_set_remote(H.m, lh, ntohs(raw_addr.sin_port), HL_CODEC_PCMU, -1);
 
     uv_timer_init(loop, &driver);
     uv_timer_start(&driver, drive, 10, 10);
@@ -331,7 +374,8 @@ int main(void)
 
     double cpu = (ru1.ru_utime.tv_sec - ru0.ru_utime.tv_sec) + (ru1.ru_stime.tv_sec - ru0.ru_stime.tv_sec) +
                  (ru1.ru_utime.tv_usec - ru0.ru_utime.tv_usec) / 1e6 + (ru1.ru_stime.tv_usec - ru0.ru_stime.tv_usec) / 1e6;
-    printf("cpu: %.3f s for 7 endpoints over %.2f s wall\n", cpu, (t1 - t0) / 1e9);
+    printf("cpu: %.3f s for 8 endpoints over %.2f s wall\n", cpu, (t1 - t0) / 1e9);
+    close(raw_fd);
     hl_prompts_free(prompts);
     char cmd[128];
     snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
