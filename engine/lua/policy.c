@@ -207,7 +207,7 @@ static void take_dir(build_ctx *b, const char *dir, const char *prompts_dir)
     free(files);
 }
 
-static bool module_name_valid(const char *s)
+bool hl_lua_module_name_valid(const char *s)
 {
     size_t n = strlen(s);
     if (!n || n > MAX_MODULE_NAME)
@@ -232,7 +232,7 @@ static bool module_name_valid(const char *s)
 static int l_require(lua_State *L)
 {
     const char *name = luaL_checkstring(L, 1);
-    if (!module_name_valid(name))
+    if (!hl_lua_module_name_valid(name))
         return luaL_error(L, "require: '%s' is not a module name (letters, digits, _ and dots; "
                              "modules come from scripts/ and rules/ only)", name);
     lua_settop(L, 1);

@@ -35,6 +35,9 @@ hl_policy *hl_policy_build(const hl_policy_src *src, char *err, int errlen);
 int  hl_policy_selftest(hl_policy *p, const hl_policy_src *src, char *report, int reportlen, int *passed);
 void hl_policy_ref(hl_policy *p);
 void hl_policy_unref(hl_policy *p);
+/* A name `require` accepts: letters, digits, _ and - in dot-separated parts ("ivr.menu"),
+ * at most 128 characters; never a path.  The policy's require and scenario files share it. */
+bool hl_lua_module_name_valid(const char *name);
 /* "v3-1a2b3c4d": a load counter and a hash of every file's contents. */
 const char *hl_policy_version(const hl_policy *p);
 

@@ -39,7 +39,6 @@
 #define MAX_STEPS 200000            /* timer firings per call, likewise */
 #define MAX_ENTRIES 64
 #define SCENARIO_INSTRUCTIONS 10000000 /* a scenario file is data: this is plenty */
-#define SCENARIO_MODULE_NAME 128      /* longest module name a scenario may require */
 #define DEFAULT_CALLER "043162345678"
 #define DEFAULT_CALLED "12333"
 #define DEFAULT_TIME "2026-01-14T10:00:00"  /* a winter Wednesday morning */
@@ -528,30 +527,6 @@ static void scen_hook(lua_State *L, lua_Debug *ar)
     luaL_error(L, "scenario runs too long (it should be plain data)");
 }
 
-/* A module name a scenario may require: letters, digits, _ and - in dot-separated parts
- * (as the policy's require); never a path. */
-static bool scen_module_valid(const char *s)
-{
-    size_t n = strlen(s);
-    if (!n || n > SCENARIO_MODULE_NAME)
-        return false;
-    bool start = true;
-    for (; *s; s++) {
-        if (*s == '.') {
-            if (start)
-                return false;
-            start = true;
-            continue;
-        }
-        bool alpha = (*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') || *s == '_';
-        bool later = (*s >= '0' && *s <= '9') || *s == '-';
-        if (!alpha && !(later && !start))
-            return false;
-        start = false;
-    }
-    return !start;
-}
-
 /* require(name) in a scenario file: rules/NAME.lua (a.b -> a/b.lua), run once per scenario
  * file in the scenario's own sandbox, so that a scenario can take its expectations from the
  * rule it tests (the centres' addresses) instead of a copy an admin must keep in step.
@@ -559,7 +534,7 @@ static bool scen_module_valid(const char *s)
 static int scen_require(lua_State *L)
 {
     const char *name = luaL_checkstring(L, 1);
-    if (!scen_module_valid(name))
+    if (!hl_lua_module_name_valid(name))
         return luaL_error(L, "require: '%s' is not a module name (letters, digits, _ and dots; "
                              "scenario files may require modules of rules/ only)", name);
     lua_settop(L, 1);
