@@ -1496,32 +1496,21 @@ static const char *number_arg(lua_State *L, int idx, char *buf, int len, bool mo
     return buf;
 }
 
-static int l_say_digits(lua_State *L)
+/* say_digits / say_number / say_amount: the text of argument 2 read by one of say.h's
+ * functions, then played like say_date. */
+static int say_text(lua_State *L, const char *what, bool amount,
+                    int (*reading)(const char *, hl_say_word *, int))
 {
-    hl_call *c = need_caller(L, "say_digits");
+    hl_call *c = need_caller(L, what);
     char buf[80];
-    const char *s = number_arg(L, 2, buf, sizeof buf, false);
+    const char *s = number_arg(L, 2, buf, sizeof buf, amount);
     hl_say_word w[HL_SAY_MAX];
-    return say_common(L, c, w, hl_say_digits(s, w, HL_SAY_MAX), "say_digits", s);
+    return say_common(L, c, w, reading(s, w, HL_SAY_MAX), what, s);
 }
 
-static int l_say_number(lua_State *L)
-{
-    hl_call *c = need_caller(L, "say_number");
-    char buf[80];
-    const char *s = number_arg(L, 2, buf, sizeof buf, false);
-    hl_say_word w[HL_SAY_MAX];
-    return say_common(L, c, w, hl_say_number(s, w, HL_SAY_MAX), "say_number", s);
-}
-
-static int l_say_amount(lua_State *L)
-{
-    hl_call *c = need_caller(L, "say_amount");
-    char buf[80];
-    const char *s = number_arg(L, 2, buf, sizeof buf, true);
-    hl_say_word w[HL_SAY_MAX];
-    return say_common(L, c, w, hl_say_amount(s, w, HL_SAY_MAX), "say_amount", s);
-}
+static int l_say_digits(lua_State *L) { return say_text(L, "say_digits", false, hl_say_digits); }
+static int l_say_number(lua_State *L) { return say_text(L, "say_number", false, hl_say_number); }
+static int l_say_amount(lua_State *L) { return say_text(L, "say_amount", true, hl_say_amount); }
 
 /* say_date(t | "YYYY-MM-DD" | {year=, month=, day=}) */
 static int l_say_date(lua_State *L)
