@@ -13,6 +13,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include "core/log.h"
+#include "core/files.h"
 #include "lua/policy_priv.h"
 #include "sim/sim.h"
 
@@ -64,51 +65,6 @@ static char *read_file(const char *path, size_t *len)
     return buf;
 }
 
-static bool ends_with(const char *s, const char *suf)
-{
-    size_t a = strlen(s), b = strlen(suf);
-    return a >= b && !strcmp(s + a - b, suf);
-}
-
-static int cmp_str(const void *a, const void *b)
-{
-    return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
-/* Collects relative paths of .lua files under dir/rel, sorted (the hash must not depend on
- * directory order). */
-static void list_lua(const char *dir, const char *rel, int depth, char ***v, int *n, int *cap)
-{
-    char path[1200];
-    snprintf(path, sizeof path, "%s%s%s", dir, rel[0] ? "/" : "", rel);
-    DIR *d = opendir(path);
-    if (!d)
-        return;
-    struct dirent *e;
-    while ((e = readdir(d))) {
-        if (e->d_name[0] == '.')
-            continue;
-        char sub[1024], full[2300];
-        snprintf(sub, sizeof sub, "%s%s%s", rel, rel[0] ? "/" : "", e->d_name);
-        snprintf(full, sizeof full, "%s/%s", dir, sub);
-        struct stat st;
-        if (stat(full, &st) != 0)
-            continue;
-        if (S_ISDIR(st.st_mode) && depth < MAX_DIR_DEPTH) {
-            list_lua(dir, sub, depth + 1, v, n, cap);
-        } else if (S_ISREG(st.st_mode) && ends_with(e->d_name, ".lua")) {
-            if (*n == *cap) {
-                *cap = *cap ? *cap * 2 : 32;
-                *v = realloc(*v, *cap * sizeof **v);
-            }
-            (*v)[(*n)++] = strdup(sub);
-        }
-    }
-    closedir(d);
-    if (*n > 1)
-        qsort(*v, *n, sizeof **v, cmp_str);
-}
-
 static const char *base_name(const char *dir)
 {
     size_t n = strlen(dir);
@@ -129,7 +85,7 @@ static void load_texts(build_ctx *b, const char *dir)
         return;
     struct dirent *e;
     while ((e = readdir(d))) {
-        if (!ends_with(e->d_name, ".txt"))
+        if (!hl_str_ends_with(e->d_name, ".txt"))
             continue;
         char path[1200];
         snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
@@ -159,11 +115,13 @@ static void load_texts(build_ctx *b, const char *dir)
 static void take_dir(build_ctx *b, const char *dir, const char *prompts_dir)
 {
     lua_State *L = b->p->L;
-    char **files = NULL;
-    int n = 0, cap = 0;
-    list_lua(dir, "", 0, &files, &n, &cap);
+    /* sorted: the version hash must not depend on directory order */
+    hl_strv list = { 0 };
+    hl_files_collect(dir, ".lua", MAX_DIR_DEPTH, false, &list);
+    hl_strv_sort(&list);
+    char **files = list.v;
     lua_rawgetp(L, LUA_REGISTRYINDEX, &SOURCES);
-    for (int i = 0; i < n; i++) {
+    for (int i = 0; i < list.n; i++) {
         char path[1200], chunk[700];
         snprintf(path, sizeof path, "%s/%s", dir, files[i]);
         snprintf(chunk, sizeof chunk, "@%s/%s", base_name(dir), files[i]);
@@ -171,7 +129,6 @@ static void take_dir(build_ctx *b, const char *dir, const char *prompts_dir)
         char *src = read_file(path, &len);
         if (!src) {
             add_err(b, "%s: cannot read (or over 4 MB)%s\n", path, "");
-            free(files[i]);
             continue;
         }
         b->hash = fnv1a(b->hash, files[i], strlen(files[i]) + 1);
@@ -184,7 +141,7 @@ static void take_dir(build_ctx *b, const char *dir, const char *prompts_dir)
         }
         lua_pop(L, 1);
         /* module name: path without .lua, '/' -> '.'; scenarios are not modules */
-        if (!ends_with(files[i], ".scenario.lua")) {
+        if (!hl_str_ends_with(files[i], ".scenario.lua")) {
             char mod[MAX_MODULE_NAME + 8];
             snprintf(mod, sizeof mod, "%.*s", (int)(strlen(files[i]) - 4), files[i]);
             for (char *c = mod; *c; c++)
@@ -201,10 +158,9 @@ static void take_dir(build_ctx *b, const char *dir, const char *prompts_dir)
             lua_pop(L, 1);
         }
         free(src);
-        free(files[i]);
     }
     lua_pop(L, 1);
-    free(files);
+    hl_strv_free(&list);
 }
 
 bool hl_lua_module_name_valid(const char *s)

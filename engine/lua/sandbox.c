@@ -485,6 +485,19 @@ static void refuse(lua_State *L, int tbl, const char *key, const char *shown)
     lua_setfield(L, tbl, key);
 }
 
+
+/* globals[name] = an empty table whose every field raises "name is not available" */
+static void set_refused_library(lua_State *L, int g, const char *name)
+{
+    lua_createtable(L, 0, 0);
+    lua_createtable(L, 0, 1);
+    lua_pushstring(L, name);
+    lua_pushcclosure(L, l_refused, 1);
+    lua_setfield(L, -2, "__index");
+    lua_setmetatable(L, -2);
+    lua_setfield(L, g, name);
+}
+
 static const luaL_Reg hl_funcs[] = {
     { "now", l_now }, { "date", l_date }, { "time", l_time }, { "log", l_log },
     { "version", l_version }, { NULL, NULL },
@@ -549,20 +562,8 @@ void hl_sandbox_open(lua_State *L)
     refuse(L, os, "tmpname", "os.tmpname");
     lua_setfield(L, g, "os");
     /* io and debug do not exist; say so when a script reaches for them */
-    lua_createtable(L, 0, 0);
-    lua_createtable(L, 0, 1);
-    lua_pushliteral(L, "io");
-    lua_pushcclosure(L, l_refused, 1);
-    lua_setfield(L, -2, "__index");
-    lua_setmetatable(L, -2);
-    lua_setfield(L, g, "io");
-    lua_createtable(L, 0, 0);
-    lua_createtable(L, 0, 1);
-    lua_pushliteral(L, "debug");
-    lua_pushcclosure(L, l_refused, 1);
-    lua_setfield(L, -2, "__index");
-    lua_setmetatable(L, -2);
-    lua_setfield(L, g, "debug");
+    set_refused_library(L, g, "io");
+    set_refused_library(L, g, "debug");
 
     luaL_newlib(L, hl_funcs);
     lua_setfield(L, g, "hl");

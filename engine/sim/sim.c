@@ -20,6 +20,7 @@
 #include <unistd.h>
 #include "call/call.h"
 #include "core/clock.h"
+#include "core/files.h"
 #include "core/log.h"
 #include "core/timer.h"
 #include "fax/fax.h"
@@ -37,6 +38,7 @@
 #define FAX_PAGE_MS 6000            /* ... plus this per page (a half-A4 fine page at 14400 bps) */
 #define MAX_CALL_MS (2 * 3600 * 1000) /* a simulated call longer than this is runaway */
 #define MAX_STEPS 200000            /* timer firings per call, likewise */
+#define SCENARIO_DIR_DEPTH 4         /* folders searched below scripts/ and rules/ for scenarios */
 #define MAX_ENTRIES 64
 #define SCENARIO_INSTRUCTIONS 10000000 /* a scenario file is data: this is plenty */
 #define DEFAULT_CALLER "043162345678"
@@ -1392,36 +1394,6 @@ static void run_file(run_ctx *r, const char *path)
     lua_close(S);
 }
 
-static int cmp_str(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }
-
-static void find_scenarios(const char *dir, int depth, char ***v, int *n, int *cap)
-{
-    DIR *d = opendir(dir);
-    if (!d)
-        return;
-    struct dirent *e;
-    while ((e = readdir(d))) {
-        if (e->d_name[0] == '.')
-            continue;
-        char p[1600];
-        snprintf(p, sizeof p, "%s/%s", dir, e->d_name);
-        struct stat st;
-        if (stat(p, &st) != 0)
-            continue;
-        size_t l = strlen(e->d_name);
-        if (S_ISDIR(st.st_mode) && depth < 4) {
-            find_scenarios(p, depth + 1, v, n, cap);
-        } else if (S_ISREG(st.st_mode) && l > 13 && !strcmp(e->d_name + l - 13, ".scenario.lua")) {
-            if (*n == *cap) {
-                *cap = *cap ? *cap * 2 : 32;
-                *v = realloc(*v, *cap * sizeof **v);
-            }
-            (*v)[(*n)++] = strdup(p);
-        }
-    }
-    closedir(d);
-}
-
 static int run_paths(run_ctx *r, char **paths, int n)
 {
     if (r->src->prompts_dir)
@@ -1436,16 +1408,14 @@ static int run_paths(run_ctx *r, char **paths, int n)
 int hl_sim_run_all(hl_policy *p, const hl_policy_src *src, char *report, int reportlen, int *passed, FILE *out)
 {
     run_ctx r = { .p = p, .src = src, .report = report, .reportlen = reportlen, .out = out };
-    char **v = NULL;
-    int n = 0, cap = 0;
-    find_scenarios(src->scripts_dir ? src->scripts_dir : "scripts", 0, &v, &n, &cap);
-    find_scenarios(src->rules_dir ? src->rules_dir : "rules", 0, &v, &n, &cap);
-    if (n > 1)
-        qsort(v, n, sizeof *v, cmp_str);
-    run_paths(&r, v, n);
-    for (int i = 0; i < n; i++)
-        free(v[i]);
-    free(v);
+    hl_strv files = { 0 };
+    hl_files_collect(src->scripts_dir ? src->scripts_dir : "scripts", ".scenario.lua",
+                     SCENARIO_DIR_DEPTH, true, &files);
+    hl_files_collect(src->rules_dir ? src->rules_dir : "rules", ".scenario.lua",
+                     SCENARIO_DIR_DEPTH, true, &files);
+    hl_strv_sort(&files);
+    run_paths(&r, files.v, files.n);
+    hl_strv_free(&files);
     if (passed)
         *passed = r.passed;
     return r.failed;

@@ -1,0 +1,77 @@
+/* files.c — folder-tree listing (see files.h). */
+#include "core/files.h"
+#include <dirent.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+bool hl_str_ends_with(const char *s, const char *suffix)
+{
+    size_t a = strlen(s), b = strlen(suffix);
+    return a >= b && !strcmp(s + a - b, suffix);
+}
+
+static void strv_push(hl_strv *s, const char *str)
+{
+    if (s->n == s->cap) {
+        int cap = s->cap ? s->cap * 2 : 32;
+        char **v = realloc(s->v, cap * sizeof *v);
+        if (!v)
+            abort(); /* a file list at build time: nothing sane to do without memory */
+        s->v = v;
+        s->cap = cap;
+    }
+    s->v[s->n++] = strdup(str);
+}
+
+static void collect(const char *dir, const char *rel, const char *suffix, int depth,
+                    int max_depth, bool with_dir, hl_strv *out)
+{
+    char path[2048];
+    snprintf(path, sizeof path, "%s%s%s", dir, rel[0] ? "/" : "", rel);
+    DIR *d = opendir(path);
+    if (!d)
+        return;
+    struct dirent *e;
+    while ((e = readdir(d))) {
+        if (e->d_name[0] == '.')
+            continue;
+        char sub[1024], full[3200];
+        snprintf(sub, sizeof sub, "%s%s%s", rel, rel[0] ? "/" : "", e->d_name);
+        snprintf(full, sizeof full, "%s/%s", dir, sub);
+        struct stat st;
+        if (stat(full, &st) != 0)
+            continue;
+        if (S_ISDIR(st.st_mode) && depth < max_depth)
+            collect(dir, sub, suffix, depth + 1, max_depth, with_dir, out);
+        else if (S_ISREG(st.st_mode) && hl_str_ends_with(e->d_name, suffix))
+            strv_push(out, with_dir ? full : sub);
+    }
+    closedir(d);
+}
+
+void hl_files_collect(const char *dir, const char *suffix, int max_depth, bool with_dir, hl_strv *out)
+{
+    collect(dir, "", suffix, 0, max_depth, with_dir, out);
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+void hl_strv_sort(hl_strv *s)
+{
+    if (s->n > 1)
+        qsort(s->v, s->n, sizeof *s->v, cmp_str);
+}
+
+void hl_strv_free(hl_strv *s)
+{
+    for (int i = 0; i < s->n; i++)
+        free(s->v[i]);
+    free(s->v);
+    s->v = NULL;
+    s->n = s->cap = 0;
+}

@@ -1,0 +1,21 @@
+/* files.h — listing the files of a folder tree, for the policy build (every .lua of
+ * scripts/ and rules/) and the simulator (every .scenario.lua).  Runs at build and in tools,
+ * never on the call path. */
+#ifndef HL_FILES_H
+#define HL_FILES_H
+#include <stdbool.h>
+
+typedef struct hl_strv {
+    char **v;
+    int    n, cap;
+} hl_strv;
+
+/* Appends the regular files under dir whose names end in suffix, going at most max_depth
+ * folders down and skipping names that start with '.': as paths relative to dir, or as
+ * "dir/rel" when with_dir.  Unsorted: call hl_strv_sort when order matters. */
+void hl_files_collect(const char *dir, const char *suffix, int max_depth, bool with_dir, hl_strv *out);
+void hl_strv_sort(hl_strv *s);
+void hl_strv_free(hl_strv *s);
+bool hl_str_ends_with(const char *s, const char *suffix);
+
+#endif
