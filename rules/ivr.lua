@@ -14,11 +14,6 @@ return {
   -- SPEC 2.4: "after 3 failures (wrong keys or no input), an agent in hours, else goodbye".
   max_failures = 3,
 
-  -- After a full-length entry (18-character ID, 6-digit PIN, 4-digit area code) the caller
-  -- may still press # as the prompt asks; a # this soon after is taken as part of the entry,
-  -- not as a key of the next menu.  0.8 s covers the habit of pressing it at once.
-  hash_grace_ms = 800,
-
   -- §10.7: out of hours the main menu offers keys 1-4 only; the static check
   -- (scripts/ivr/lint.lua) refuses an out-of-hours main menu offering anything else.
   out_of_hours_main_keys = "1234",

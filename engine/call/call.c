@@ -121,6 +121,8 @@ struct hl_call {
     char         keys[TYPEAHEAD_MAX];
     short        keypos[TYPEAHEAD_MAX];   /* where each buffered key stands in the CDR dtmf */
     int          last_key_pos;            /* CDR dtmf position of the key being handled */
+    char         late_term;               /* a collect filled up: its terminator, if it comes */
+    uint64_t     late_term_until;         /*   within the inter-digit time, belongs to it */
     int          nkeys;
     int          input_epoch;
     pending_ev   pending[PENDING_EVENTS];
@@ -580,6 +582,10 @@ static bool collect_feed(hl_call *c, char k)
         w->digits[w->ndigits++] = k;
     if (w->ndigits >= w->max) {
         w->reason = "max";
+        /* Callers press the terminator the prompt asked for even when the entry is already
+         * full; it ends this entry, it is not a key of whatever comes next. */
+        c->late_term = w->term;
+        c->late_term_until = now_ms(c) + (uint64_t)w->interdigit;
         return true;
     }
     return false;
@@ -612,9 +618,16 @@ static void collect_timer(hl_timer *t)
 /* Drains the type-ahead buffer into a collect; true when that finished it. */
 static bool collect_drain(hl_call *c)
 {
-    while (c->nkeys)
-        if (collect_feed(c, pop_key(c)))
+    while (c->nkeys) {
+        if (collect_feed(c, pop_key(c))) {
+            /* a full entry's terminator typed ahead with it belongs to it (see on_key) */
+            if (c->late_term && c->nkeys && c->keys[0] == c->late_term) {
+                pop_key(c);
+                c->late_term = 0;
+            }
             return true;
+        }
+    }
     return false;
 }
 
@@ -631,6 +644,10 @@ static void on_key(hl_call *c, char k)
     }
     if (c->phase == PH_SORRY || c->phase == PH_DONE)
         return;
+    char late = c->late_term;
+    c->late_term = 0;
+    if (late && k == late && now_ms(c) <= c->late_term_until)
+        return; /* the terminator of a collect that had already filled up */
     hl_leg *l0 = c->legs[0];
     switch (c->w.kind) {
     case W_PLAY:
