@@ -11,8 +11,10 @@ PREFIX   ?= /usr/local
 BUILD    ?= build
 CC       ?= cc
 PKGS      = lua5.4 libuv ortp libosip2 bctoolbox sqlite3 jansson spandsp libtiff-4 libcurl
-PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
-PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+# Asked of pkg-config at first use, not when this file is read: on a bare machine `make run`
+# reads the Makefile before contrib/install-deps.sh has installed the libraries.
+PKG_CFLAGS = $(eval PKG_CFLAGS := $$(shell pkg-config --cflags $(PKGS) 2>/dev/null))$(PKG_CFLAGS)
+PKG_LIBS   = $(eval PKG_LIBS := $$(shell pkg-config --libs $(PKGS) 2>/dev/null))$(PKG_LIBS)
 CFLAGS   ?= -O2 -g
 CFLAGS   += -std=gnu11 -Wall -Wextra -Wno-unused-parameter -Wno-deprecated-declarations \
             -Iengine $(PKG_CFLAGS) -MMD -MP
@@ -28,11 +30,20 @@ SIP_ADDR  ?= 127.0.0.1:5060
 DATA      ?= data
 FUZZ_SECONDS ?= 10
 
-.PHONY: all run test unit-test lua-test e2e-test fuzz fuzz-smoke bench prompts deps install clean
+.PHONY: all run test unit-test lua-test e2e-test layers-test fuzz fuzz-smoke bench prompts deps \
+        install clean libs-check
 
 all: $(BUILD)/hotline
 
-$(BUILD)/%.o: %.c
+# One clear line, before any compiler error, when a library is missing or is not the version
+# the engine is written for (e.g. a spandsp 3 in /usr/local shadowing Debian's 0.0.6).
+LIBS_OK := $(BUILD)/.libs-ok
+$(LIBS_OK): contrib/check-libs.sh contrib/check-libs.h
+	@PKGS="$(PKGS)" CC="$(CC)" CFLAGS="$(CFLAGS)" bash contrib/check-libs.sh
+	@mkdir -p $(dir $@) && touch $@
+libs-check: $(LIBS_OK)
+
+$(BUILD)/%.o: %.c | $(LIBS_OK)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -c $< -o $@
 
@@ -50,10 +61,11 @@ $(BUILD)/tests/%: $(BUILD)/tests/unit/%.o $(BUILD)/libhotline.a
 deps:
 	@bash contrib/install-deps.sh
 
-prompts: deps fax-docs
+prompts: fax-docs
 	@bash prompts/make-prompts.sh prompts $(BUILD)/prompts
 
-run: deps all prompts
+run: deps
+	@$(MAKE) --no-print-directory all prompts
 	@mkdir -p $(DATA)
 	$(BUILD)/hotline run --sip $(SIP_ADDR) --data $(DATA) --scripts scripts --rules rules --prompts $(BUILD)/prompts
 
@@ -72,11 +84,16 @@ fuzz:
 fuzz-smoke:
 	@bash tests/fuzz/run.sh 3
 
-test: deps all prompts
+test: deps
+	@$(MAKE) --no-print-directory all prompts
 	@bash tests/run-all.sh
 
-bench: deps all prompts
+bench: deps
+	@$(MAKE) --no-print-directory all prompts
 	@bash bench/run.sh
+
+layers-test:
+	@python3 tests/check-layers.py
 
 install: all prompts
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/hotline

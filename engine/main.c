@@ -11,7 +11,7 @@
 #include <string.h>
 #include "core/config.h"
 #include "core/log.h"
-#include "core/loop.h"
+#include "app/loop.h"
 #include "ctl/ctl.h"
 #include "sim/sim.h"
 #include "version.h"

@@ -9,6 +9,9 @@ set -euo pipefail
 src=${1:-prompts}
 out=${2:-build/prompts}
 voice=${HOTLINE_VOICE:-cmn}
+for tool in espeak-ng sox; do
+  command -v "$tool" >/dev/null || { echo "make-prompts: $tool is missing: run 'make deps' (as root) first" >&2; exit 1; }
+done
 mkdir -p "$out"
 
 made=0; kept=0

@@ -24,6 +24,7 @@ stage() {  # stage NAME COMMAND...
   fi
 }
 
+stage layers make -s layers-test
 stage unit   make -s unit-test
 stage rules  make -s lua-test
 stage fuzz   make -s fuzz-smoke

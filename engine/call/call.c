@@ -2198,7 +2198,7 @@ static bool job_kind_valid(const char *k)
 }
 
 /* hl.jobs.enqueue(kind, args [, {max_attempts=, delay_ms=}]) -> id | nil, err.  The engine
- * runs job_<kind>(call, args, job) later as a call of its own (engine/core/jobs.c). */
+ * runs job_<kind>(call, args, job) later as a call of its own (engine/app/jobs.c). */
 static int l_jobs_enqueue(lua_State *L)
 {
     hl_call *c = *(hl_call **)lua_getextraspace(L);

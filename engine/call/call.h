@@ -32,7 +32,7 @@ json_t  *hl_call_describe(const hl_call *call);
 int      hl_call_leg_count(const hl_call *call);
 const hl_cdr *hl_call_cdr(const hl_call *call, int leg_index);
 
-/* ---- engine-originated calls (jobs: engine/core/jobs.c) ----
+/* ---- engine-originated calls (jobs: engine/app/jobs.c) ----
  * A call with no caller: the engine runs the policy's global function entry_fn (e.g.
  * "job_fax") as the call's script, with (call, args, job): args a JSON object (the job's
  * arguments, as a Lua table), job a JSON object ({id, kind, attempt, max_attempts}) or NULL.

@@ -1,5 +1,5 @@
 /* env.h — what a call needs from the world around it, so that the same call code runs on a
- * real loop (core/loop.c) and in a simulation (sim/).  The owner fills one env and every
+ * real loop (app/loop.c) and in a simulation (sim/).  The owner fills one env and every
  * call it creates points to it. */
 #ifndef HL_ENV_H
 #define HL_ENV_H

@@ -1,7 +1,7 @@
 /* leg.h — a call leg as the call layer sees it, independent of how it is carried.
  *
  * A leg is one dialog with one party plus its media.  Two implementations exist:
- *   - call/leg_sip.c: a SIP dialog (sip.h) and an RTP media endpoint (media.h), on a loop;
+ *   - app/leg_sip.c: a SIP dialog (sip.h) and an RTP media endpoint (media.h), on a loop;
  *   - sim/: a simulated caller with no SIP or audio, on a fake clock.
  * The call layer (call.h) drives a leg only through hl_leg_ops and learns what happened
  * only through hl_call_on_leg_event(), so call scripts cannot tell the two apart.
@@ -12,7 +12,8 @@
 #define HL_LEG_H
 #include <stdbool.h>
 #include <stdint.h>
-#include "call/cdr.h"
+#include "media/record.h"
+#include "store/cdr.h"
 
 typedef struct hl_call hl_call;
 typedef struct hl_leg hl_leg;
@@ -20,17 +21,6 @@ typedef struct hl_leg hl_leg;
 typedef enum { HL_LEG_INBOUND, HL_LEG_OUTBOUND } hl_leg_dir;
 typedef enum { HL_LEG_NEW, HL_LEG_RINGING, HL_LEG_ANSWERED, HL_LEG_ENDED } hl_leg_state;
 typedef enum { HL_DTMF_RFC4733, HL_DTMF_INFO, HL_DTMF_SIM } hl_dtmf_source;
-
-/* What a recording captures and when it stops. */
-typedef struct hl_record_opts {
-    char path[512];           /* absolute path of the WAV file to write */
-    int  max_ms;              /* stop after this long (0 = no limit) */
-    int  silence_ms;          /* stop after this much silence following speech (0 = never) */
-    int  silence_level;       /* mean absolute sample level below which a frame is silent */
-    const char *stop_keys;    /* DTMF keys that stop the recording (e.g. "#"), NULL = none */
-    bool both_legs;           /* record the bridged peer too (mixed, or stereo when stereo) */
-    bool stereo;              /* this leg left, peer right */
-} hl_record_opts;
 
 /* A fax session on a leg (fax_start; added by the fax engineer, see engine/fax/fax.h). */
 typedef struct hl_leg_fax_opts {

@@ -33,7 +33,7 @@ typedef struct hl_config {
     /* fax on demand (engine/fax/; added by the fax engineer) */
     char fax_dir[512];            /* documents call:fax_send may send (default build/fax) */
     int  fax_max_ms;              /* one T.30 session ends after this long */
-    /* the job queue (engine/core/jobs.c: queued faxes and other engine-originated calls) */
+    /* the job queue (engine/app/jobs.c: queued faxes and other engine-originated calls) */
     int  jobs_poll_ms;            /* how often the loop looks for due jobs */
     int  jobs_max_running;        /* jobs running at once (each is a call with a dialled leg) */
     int  fax_retry_delay_ms;      /* a failed job attempt (a fax not through) is retried after this */

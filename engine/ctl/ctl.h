@@ -1,6 +1,6 @@
 /* ctl.h — the control socket: `hotline ctl` talks to a running engine through it.
  *
- * (Contract written by the lead, who calls it from core/loop.c; the ctl engineer owns the
+ * (Contract written by the lead, who calls it from app/loop.c; the ctl engineer owns the
  *  implementation and may add to this header, but keep these names and signatures.)
  *
  * A Unix domain socket DATA/hotline.sock (mode 0600, a stale one is removed at start),

@@ -34,7 +34,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include <uv.h>
-#include "call/leg.h"
+#include "media/record.h"
 #include "media/prompts.h"
 
 typedef struct hl_media_pool hl_media_pool;

@@ -7,7 +7,7 @@
  * malformed messages (400 with a Warning saying why, or dropped when no response can be
  * built), retransmissions, 2xx retransmission until ACK, CANCEL (487 to the INVITE).
  *
- * The application (call/leg_sip.c) sees dialogs through the callbacks below, all called on
+ * The application (app/leg_sip.c) sees dialogs through the callbacks below, all called on
  * the loop.  After on_terminated the dialog pointer is dead. */
 #ifndef HL_SIP_H
 #define HL_SIP_H

@@ -35,7 +35,7 @@
 #define HL_STORE_H
 #include <jansson.h>
 #include <uv.h>
-#include "call/cdr.h"
+#include "store/cdr.h"
 
 typedef struct hl_store hl_store;
 

@@ -16,7 +16,7 @@ typedef struct migration {
 
 static const migration migrations[] = {
     { 1, "cdr, messages, script_kv",
-      /* One row per call leg (call/cdr.h).  Times are epoch seconds (REAL, ms precision),
+      /* One row per call leg (store/cdr.h).  Times are epoch seconds (REAL, ms precision),
        * 0 = did not happen.  prompts/menus are space-separated; vars is JSON text. */
       "CREATE TABLE cdr ("
       "  id             INTEGER PRIMARY KEY,"
@@ -94,7 +94,7 @@ static const migration migrations[] = {
       "INSERT OR IGNORE INTO demo_accounts VALUES ('220203199001014562',"
       "  '68abde42552122ed05277acfaa3be7990a38a9885e2ef1ef08e7473425a4ae96', '王五', 500000, 120, '2026-11-01');" },
     { 4, "jobs",
-      /* Work the engine does on its own, after the caller has gone (engine/core/jobs.c):
+      /* Work the engine does on its own, after the caller has gone (engine/app/jobs.c):
        * e.g. a queued fax to a number the caller keyed (§10.11 索取传真).  A job runs as an
        * engine-originated call of job_<kind>(call, args); a failed attempt is retried after
        * a delay until max_attempts.  Times are epoch seconds; args is JSON text; call_id is

@@ -1,4 +1,4 @@
-/* test_jobs.c — the job queue (core/jobs.c) and engine-originated calls (call.c) on a real
+/* test_jobs.c — the job queue (app/jobs.c) and engine-originated calls (call.c) on a real
  * uv loop with the real store and a policy built from a temporary scripts folder; dialled
  * legs are fakes that answer or say busy.  Covers: a job that runs and is done; failures
  * retried until max_attempts, with last_error; a job that succeeds on its second attempt;
@@ -13,7 +13,7 @@
 #include <unistd.h>
 #include <uv.h>
 #include "call/call.h"
-#include "core/jobs.h"
+#include "app/jobs.h"
 #include "core/log.h"
 #include "lua/script.h"
 #include "sim/sim.h"

@@ -1,5 +1,5 @@
 /* cdr.c — helpers for the call detail record (cdr.h). */
-#include "call/cdr.h"
+#include "store/cdr.h"
 #include <string.h>
 
 #define FULL_MARK "..."

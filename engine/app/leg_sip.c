@@ -9,13 +9,13 @@
  * layer never sees it from inside its own ops->hangup.  The dialog pointer is dropped at
  * on_terminated (the SIP stack frees it then); the media endpoint lives until ops->destroy
  * so that its statistics can still go into the CDR. */
-#include "call/leg_sip.h"
+#include "app/leg_sip.h"
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include "call/call.h"
 #include "core/log.h"
-#include "core/loop.h"
+#include "app/loop.h"
 #include "fax/fax.h"
 #include "media/media.h"
 #include "sip/sip.h"

@@ -5,7 +5,7 @@
  * Claiming is one statement (UPDATE ... WHERE id IN (due ones) RETURNING ...), so a job is
  * never started twice, and only one claim is in flight at a time.  Every write goes through
  * the store's worker; nothing here blocks the loop except the recovery at start-up. */
-#include "core/jobs.h"
+#include "app/jobs.h"
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>

@@ -4,7 +4,7 @@
  * earliest hl_timer), the call list, reload (build + self-test on a worker thread, swap on
  * the loop), the file watch that triggers it, signals, and the ctl commands that need
  * engine state (status, calls, hangup, reload, version). */
-#include "core/loop.h"
+#include "app/loop.h"
 #include <errno.h>
 #include <limits.h>
 #include <signal.h>
@@ -17,8 +17,8 @@
 #include <unistd.h>
 #include <malloc.h>
 #include "call/call.h"
-#include "call/leg_sip.h"
-#include "core/jobs.h"
+#include "app/leg_sip.h"
+#include "app/jobs.h"
 #include "core/log.h"
 #include "ctl/ctl.h"
 #include "http/http_client.h"
@@ -68,7 +68,7 @@ typedef struct loop_private {
     uv_signal_t sigterm, sigint;
     uv_timer_t  shutdown_timer;
     uv_timer_t  heap_trim;
-    hl_jobs    *jobs;            /* the job queue's runner (core/jobs.h) */
+    hl_jobs    *jobs;            /* the job queue's runner (app/jobs.h) */
 } loop_private;
 
 static loop_private *priv_of(hl_loop *l) { return (loop_private *)l->priv; }

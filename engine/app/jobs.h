@@ -10,7 +10,7 @@
  * call_id of the attempt (its CDRs).  Rows live in SQLite, so jobs survive a restart: a row
  * left 'running' by a crash or a shutdown goes back to 'queued' (that attempt not counted).
  *
- * Owner: the loop (core/loop.c) creates it after the store, env and ctl exist, stops it at
+ * Owner: the loop (app/loop.c) creates it after the store, env and ctl exist, stops it at
  * shutdown before ending calls, and frees it after the store is closed. */
 #ifndef HL_JOBS_H
 #define HL_JOBS_H
