@@ -23,8 +23,9 @@ LDLIBS   += $(PKG_LIBS) -lm -lpthread
 # Every .c under engine/ except main.c forms libhotline; tests and fuzzers link it.
 ENGINE_SRC := $(filter-out engine/main.c,$(wildcard engine/*/*.c))
 ENGINE_OBJ := $(ENGINE_SRC:%.c=$(BUILD)/%.o)
-UNIT_SRC   := $(wildcard tests/unit/test_*.c)
-UNIT_BIN   := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
+# One unit-test runner: tests/unit/runner.c and every test file (tests listed in test-list.h).
+UNIT_SRC   := $(wildcard tests/unit/*.c)
+UNIT_BIN   := $(BUILD)/tests/unit-test
 
 SIP_ADDR  ?= 127.0.0.1:5060
 DATA      ?= data
@@ -54,9 +55,12 @@ $(BUILD)/libhotline.a: $(ENGINE_OBJ)
 $(BUILD)/hotline: $(BUILD)/engine/main.o $(BUILD)/libhotline.a
 	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
 
-$(BUILD)/tests/%: $(BUILD)/tests/unit/%.o $(BUILD)/libhotline.a
+$(UNIT_BIN): $(UNIT_SRC:%.c=$(BUILD)/%.o) $(BUILD)/libhotline.a
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
+
+# unit.h declares every test of test-list.h: a test defined but not listed does not compile.
+$(BUILD)/tests/unit/%.o: CFLAGS += -Werror=missing-declarations
 
 deps:
 	@bash contrib/install-deps.sh
@@ -69,8 +73,10 @@ run: deps
 	@mkdir -p $(DATA)
 	$(BUILD)/hotline run --sip $(SIP_ADDR) --data $(DATA) --scripts scripts --rules rules --prompts $(BUILD)/prompts
 
-unit-test: $(UNIT_BIN)
-	@bash tests/run-unit.sh $(UNIT_BIN)
+# test_sim plays the scenarios with the prompts; test_fax sends the sample fax documents.
+# `make unit-test` runs every test; build/tests/unit-test NAME... runs some (--list, --help).
+unit-test: $(UNIT_BIN) prompts fax-docs
+	@HL_FAX_DIR=$(FAX_DIR) $(UNIT_BIN)
 
 lua-test: all prompts
 	$(BUILD)/hotline test-rules --scripts scripts --rules rules --prompts $(BUILD)/prompts

@@ -15,12 +15,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
-static int passed, failed;
-
-#define CHECK(cond, ...) do { \
-    if (cond) passed++; \
-    else { failed++; printf("FAIL %s:%d: ", __FILE__, __LINE__); printf(__VA_ARGS__); printf("\n"); } \
-} while (0)
+#include "unit.h"
 
 static char dir[64], sock[100];
 
@@ -462,7 +457,7 @@ static void test_socket_file(server *sv)
     CHECK(uv_loop_close(&loop) == 0, "loop closes");
 }
 
-int main(void)
+TEST_IMPL(ctl)
 {
     hl_log_set_level(HL_LOG_WARN);
     snprintf(dir, sizeof dir, "/tmp/hl-test-ctl-XXXXXX");
@@ -484,6 +479,5 @@ int main(void)
     snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
     if (system(cmd) != 0)
         printf("could not remove %s\n", dir);
-    printf("%d passed, %d failed\n", passed, failed);
-    return failed ? 1 : 0;
+    return 0;
 }

@@ -5,12 +5,7 @@
 #include <stdio.h>
 #include <string.h>
 
-static int passed, failed;
-
-#define CHECK(cond, ...) do { \
-    if (cond) passed++; \
-    else { failed++; printf("FAIL %s:%d: ", __FILE__, __LINE__); printf(__VA_ARGS__); printf("\n"); } \
-} while (0)
+#include "unit.h"
 
 static hl_dtmf4733 st;
 static hl_dtmf_digit got[64];
@@ -44,7 +39,7 @@ static void key(uint32_t ts, int event, int packets, bool marker_first)
         feed(ts, false, event, true, (uint16_t)(160 * packets));
 }
 
-int main(void)
+TEST_IMPL(dtmf4733)
 {
     /* key map */
     CHECK(hl_dtmf4733_key(0) == '0' && hl_dtmf4733_key(10) == '*' && hl_dtmf4733_key(11) == '#' &&
@@ -163,6 +158,5 @@ int main(void)
     pkt[15] = 2;
     CHECK(hl_rtp_header_parse(pkt, 16, &h) == 0 && h.payload_len == 2, "padding");
 
-    printf("%d passed, %d failed\n", passed, failed);
-    return failed != 0;
+    return 0;
 }

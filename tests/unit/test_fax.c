@@ -13,12 +13,7 @@
 #include "fax/fax.h"
 #include "rtp/g711.h"
 
-static int passed, failed;
-
-#define CHECK(cond, ...) do { \
-    if (cond) passed++; \
-    else { failed++; printf("FAIL %s:%d: ", __FILE__, __LINE__); printf(__VA_ARGS__); printf("\n"); } \
-} while (0)
+#include "unit.h"
 
 #define FRAME 160                       /* 20 ms at 8 kHz, one media tick */
 #define MAX_STEPS (10 * 60 * 50)        /* 10 minutes of audio: far more than any test needs */
@@ -273,7 +268,7 @@ static void test_hangup_after_dcn(void)
     unlink(dst);
 }
 
-int main(void)
+TEST_IMPL(fax)
 {
     const char *dir = getenv("HL_FAX_DIR");
     snprintf(doc_dir, sizeof doc_dir, "%s", dir && *dir ? dir : "build/fax");
@@ -296,6 +291,5 @@ int main(void)
     test_stop();
     test_hangup_after_dcn();
     rmdir(tmp_dir);
-    printf("%d passed, %d failed\n", passed, failed);
-    return failed ? 1 : 0;
+    return 0;
 }

@@ -4,14 +4,9 @@
 #include "rtp/g711.h"
 #include <stdio.h>
 
-static int passed, failed;
+#include "unit.h"
 
-#define CHECK(cond, ...) do { \
-    if (cond) passed++; \
-    else { failed++; printf("FAIL %s:%d: ", __FILE__, __LINE__); printf(__VA_ARGS__); printf("\n"); } \
-} while (0)
-
-int main(void)
+TEST_IMPL(g711)
 {
     const int U = HL_G711_PT_PCMU, A = HL_G711_PT_PCMA;
     /* u-law */
@@ -77,6 +72,5 @@ int main(void)
     for (int i = 0; i < 160; i++)
         diff += enc[i] != hl_g711_encode1(A, lin[i]) || back[i] != hl_g711_decode1(A, enc[i]);
     CHECK(diff == 0, "frame helpers differ in %d samples", diff);
-    printf("%d passed, %d failed\n", passed, failed);
-    return failed != 0;
+    return 0;
 }

@@ -20,9 +20,7 @@
 #include "lua/script.h"
 #include "sim/sim.h"
 
-static int passed, failed;
-#define CHECK(cond, ...) do { if (cond) passed++; else { failed++; printf("FAIL %s:%d: ", __FILE__, __LINE__); \
-                              printf(__VA_ARGS__); printf("\n"); } } while (0)
+#include "unit.h"
 
 /* ---- 1. URL checks -------------------------------------------------------------------------- */
 
@@ -422,7 +420,7 @@ static void test_real_client(void)
 
 static void write_file(const char *dir, const char *name, const char *text)
 {
-    char p[512];
+    char p[1024]; /* dir is up to 600 bytes (test_sim) */
     snprintf(p, sizeof p, "%s/%s", dir, name);
     FILE *f = fopen(p, "w");
     if (f) {
@@ -515,11 +513,6 @@ static void test_sim(void)
         printf("note: could not remove %s\n", dir);
 }
 
-int main(void)
-{
-    test_url_check();
-    test_real_client();
-    test_sim();
-    printf("%d passed, %d failed\n", passed, failed);
-    return failed ? 1 : 0;
-}
+TEST_IMPL(http_url_check)   { test_url_check();   return 0; }
+TEST_IMPL(http_real_client) { test_real_client(); return 0; }
+TEST_IMPL(http_sim)         { test_sim();         return 0; }

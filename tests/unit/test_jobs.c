@@ -19,12 +19,7 @@
 #include "sim/sim.h"
 #include "store/store.h"
 
-static int passed, failed;
-
-#define CHECK(cond, ...) do { \
-    if (cond) passed++; \
-    else { failed++; printf("FAIL %s:%d: ", __FILE__, __LINE__); printf(__VA_ARGS__); printf("\n"); } \
-} while (0)
+#include "unit.h"
 
 #define FAKE_ANSWER_MS 10   /* a fake dialled leg answers (or is busy) after this */
 #define WAIT_MAX_MS 10000   /* a test step that takes longer has hung */
@@ -438,7 +433,7 @@ static void test_t21_scenarios(void)
     CHECK(hl_sim_main(7, argv) == 0, "tests/e2e/fax/queue/jobs.scenario.lua (see above)");
 }
 
-int main(void)
+TEST_IMPL(jobs)
 {
     hl_log_set_level(HL_LOG_ERROR);
     snprintf(tmp, sizeof tmp, "%s/hl-test-jobs-XXXXXX", getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
@@ -463,6 +458,5 @@ int main(void)
     snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmp);
     if (system(cmd) != 0)
         printf("note: could not remove %s\n", tmp);
-    printf("%d passed, %d failed\n", passed, failed);
-    return failed ? 1 : 0;
+    return 0;
 }

@@ -3,7 +3,7 @@
 #include <stdio.h>
 #include <string.h>
 
-static int passed, failed;
+#include "unit.h"
 
 /* Joins the words with spaces and compares with want ("" and rc -1 for malformed). */
 static void expect(const char *what, int rc, hl_say_word *w, const char *want)
@@ -18,19 +18,14 @@ static void expect(const char *what, int rc, hl_say_word *w, const char *want)
             strcat(got, w[i]);
         }
     }
-    if (!strcmp(got, want)) {
-        passed++;
-    } else {
-        failed++;
-        printf("FAIL %s: got '%s', want '%s'\n", what, got, want);
-    }
+    CHECK(!strcmp(got, want), "%s: got '%s', want '%s'", what, got, want);
 }
 
 #define NUM(s, want) do { hl_say_word w[HL_SAY_MAX]; expect("number " s, hl_say_number(s, w, HL_SAY_MAX), w, want); } while (0)
 #define AMT(s, want) do { hl_say_word w[HL_SAY_MAX]; expect("amount " s, hl_say_amount(s, w, HL_SAY_MAX), w, want); } while (0)
 #define DIG(s, want) do { hl_say_word w[HL_SAY_MAX]; expect("digits " s, hl_say_digits(s, w, HL_SAY_MAX), w, want); } while (0)
 
-int main(void)
+TEST_IMPL(say)
 {
     NUM("0", "digit_0");
     NUM("7", "digit_7");
@@ -110,6 +105,5 @@ int main(void)
         expect("small out", hl_say_number("12345", w, 3), w, "ERR");
         expect("exact out", hl_say_number("15", w, 2), w, "unit_shi digit_5");
     }
-    printf("%d passed, %d failed\n", passed, failed);
-    return failed != 0;
+    return 0;
 }

@@ -5,10 +5,7 @@
 #include <stdio.h>
 #include <string.h>
 
-static int passed, failed;
-
-#define CHECK(cond) do { if (cond) passed++; else { failed++; \
-    printf("FAIL %s:%d: %s\n", __FILE__, __LINE__, #cond); } } while (0)
+#include "unit.h"
 
 static int parse(const char *s, hl_sdp *out, char *err)
 {
@@ -186,14 +183,9 @@ static void test_roundtrip(void)
     CHECK(hl_sdp_write(&o, buf, 40) == -1);
 }
 
-int main(void)
-{
-    test_parse_basic();
-    test_directions();
-    test_connection();
-    test_rejects();
-    test_answer();
-    test_roundtrip();
-    printf("%d passed, %d failed\n", passed, failed);
-    return failed ? 1 : 0;
-}
+TEST_IMPL(sdp_parse_basic) { test_parse_basic(); return 0; }
+TEST_IMPL(sdp_directions)  { test_directions();  return 0; }
+TEST_IMPL(sdp_connection)  { test_connection();  return 0; }
+TEST_IMPL(sdp_rejects)     { test_rejects();     return 0; }
+TEST_IMPL(sdp_answer)      { test_answer();      return 0; }
+TEST_IMPL(sdp_roundtrip)   { test_roundtrip();   return 0; }

@@ -11,12 +11,7 @@
 #include <time.h>
 #include <unistd.h>
 
-static int passed, failed;
-
-#define CHECK(cond, ...) do { \
-    if (cond) passed++; \
-    else { failed++; printf("FAIL %s:%d: ", __FILE__, __LINE__); printf(__VA_ARGS__); printf("\n"); } \
-} while (0)
+#include "unit.h"
 
 static char dir[256];
 
@@ -422,7 +417,7 @@ static void test_crash(void)
     hl_store_close(s);
 }
 
-int main(void)
+TEST_IMPL(store)
 {
     hl_log_set_level(HL_LOG_WARN);
     snprintf(dir, sizeof dir, "/tmp/hl-test-store-XXXXXX");
@@ -439,6 +434,5 @@ int main(void)
     snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
     if (system(cmd) != 0)
         printf("could not remove %s\n", dir);
-    printf("%d passed, %d failed\n", passed, failed);
-    return failed ? 1 : 0;
+    return 0;
 }

@@ -5,8 +5,7 @@
 #include "core/clock.h"
 #include "core/timer.h"
 
-static int passed, failed;
-#define CHECK(cond, ...) do { if (cond) passed++; else { failed++; printf("FAIL %s:%d: ", __FILE__, __LINE__); printf(__VA_ARGS__); printf("\n"); } } while (0)
+#include "unit.h"
 
 static char order[256];
 static hl_timers *g_ts; /* test-only: lets callbacks re-arm */
@@ -35,7 +34,7 @@ static void rearm(hl_timer *t)
         hl_timer_start(g_ts, t, 10, rearm, NULL);
 }
 
-int main(void)
+TEST_IMPL(timer)
 {
     hl_clock c;
     hl_clock_init_fake(&c, 0);
@@ -126,6 +125,5 @@ int main(void)
     }
     CHECK(sorted, "1000 timers fire in deadline order");
     hl_timers_free(&ts);
-    printf("%d passed, %d failed\n", passed, failed);
-    return failed ? 1 : 0;
+    return 0;
 }

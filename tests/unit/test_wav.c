@@ -10,12 +10,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-static int passed, failed;
-
-#define CHECK(cond, ...) do { \
-    if (cond) passed++; \
-    else { failed++; printf("FAIL %s:%d: ", __FILE__, __LINE__); printf(__VA_ARGS__); printf("\n"); } \
-} while (0)
+#include "unit.h"
 
 static void w16(uint8_t *p, int v) { p[0] = (uint8_t)v; p[1] = (uint8_t)(v >> 8); }
 static void w32(uint8_t *p, uint32_t v) { w16(p, (int)(v & 0xffff)); w16(p + 2, (int)(v >> 16)); }
@@ -42,7 +37,7 @@ static size_t build(uint8_t *b, int fmt, int ch, int rate, int bits, const void 
     return o;
 }
 
-int main(void)
+TEST_IMPL(wav)
 {
     static uint8_t buf[8192];
     int16_t pcm[100];
@@ -189,6 +184,5 @@ int main(void)
     snprintf(cmd, sizeof cmd, "rm -rf %s", path);
     if (system(cmd)) {}
 
-    printf("%d passed, %d failed\n", passed, failed);
-    return failed != 0;
+    return 0;
 }
