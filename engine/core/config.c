@@ -392,7 +392,7 @@ void hl_config_copy(hl_config *cfg, const hl_config *from, hl_tunable_apply appl
 
 /* ---- listing ------------------------------------------------------------------------- */
 
-static void format_value(const hl_config *cfg, const hl_tunable *t, char *out, size_t len)
+void hl_config_format_value(const hl_config *cfg, const hl_tunable *t, char *out, size_t len)
 {
     if (t->type == HL_TUNE_INT) {
         snprintf(out, len, "%d", *int_of(cfg, t));
@@ -443,7 +443,7 @@ void hl_config_print(FILE *f, const hl_config *cfg, bool markdown)
             continue;
         }
         if (cfg)
-            format_value(cfg, t, value, sizeof value);
+            hl_config_format_value(cfg, t, value, sizeof value);
         fprintf(f, "%-20s = %-12s %s (default %s, range %s, reload: %s)\n    %s\n", t->name,
                 cfg ? value : def, t->unit, def, range, hl_config_apply_name(t->apply), t->what);
     }
@@ -452,14 +452,15 @@ void hl_config_print(FILE *f, const hl_config *cfg, bool markdown)
 static void usage_config(FILE *f)
 {
     fprintf(f,
-        "usage: hotline config [--rules DIR] [--markdown]\n"
+        "usage: hotline config [--list] [--rules DIR | --defaults] [--markdown]\n"
         "\n"
         "Lists every tunable of rules/engine.lua: name, value, unit, default, range, whether a\n"
         "reload applies it (next use, next call) or only a restart, and what it does.\n"
         "\n"
         "options:\n"
         "  --rules DIR   show the values DIR/engine.lua gives (default rules, when it exists);\n"
-        "                a refused engine.lua is reported with its file and line (exit 1)\n"
+        "                a refused engine.lua is reported with its file and line (exit 1);\n"
+        "                `hotline ctl config` shows the values a running engine uses\n"
         "  --defaults    show the engine's defaults only\n"
         "  --markdown    the table as docs/admin-guide.md lists it\n"
         "  -h, --help    this text\n");
@@ -472,6 +473,8 @@ int hl_config_main(int argc, char **argv)
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "--rules") && i + 1 < argc) {
             rules = argv[++i];
+        } else if (!strcmp(argv[i], "--list")) {
+            /* the default: listing is what the command does */
         } else if (!strcmp(argv[i], "--markdown")) {
             markdown = true;
         } else if (!strcmp(argv[i], "--defaults")) {

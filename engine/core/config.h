@@ -88,6 +88,8 @@ int  hl_config_changed(const hl_config *a, const hl_config *b, hl_tunable_apply 
                        char *out, size_t outlen);
 /* Copies from `from` into cfg every tunable whose apply is `apply`. */
 void hl_config_copy(hl_config *cfg, const hl_config *from, hl_tunable_apply apply);
+/* t's value in cfg as engine.lua would write it: 20000, "folder", { "host" }. */
+void hl_config_format_value(const hl_config *cfg, const hl_tunable *t, char *out, size_t len);
 /* The table as text: markdown (the admin guide's list) or one line per tunable with the
  * value cfg holds (cfg NULL: defaults only). */
 void hl_config_print(FILE *f, const hl_config *cfg, bool markdown);

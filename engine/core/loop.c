@@ -410,6 +410,23 @@ static json_t *ctl_hangup(void *arg, hl_ctl_req *req, json_t *request, char *err
     return NULL;
 }
 
+/* The tunables the engine runs with now: after a reload that changed a restart-only value
+ * they differ from what `hotline config` reads in rules/engine.lua until the restart. */
+static json_t *ctl_config(void *arg, hl_ctl_req *req, json_t *request, char *err, int errlen)
+{
+    hl_loop *l = arg;
+    int n;
+    const hl_tunable *t = hl_config_tunables(&n);
+    json_t *list = json_array();
+    for (int i = 0; i < n; i++) {
+        char value[HL_HTTP_ALLOW_MAX * HL_HTTP_ALLOW_LEN];
+        hl_config_format_value(&l->cfg, &t[i], value, sizeof value);
+        json_array_append_new(list, json_pack("{s:s,s:s,s:s,s:s}", "name", t[i].name, "value", value,
+                                              "unit", t[i].unit, "reload", hl_config_apply_name(t[i].apply)));
+    }
+    return json_pack("{s:b,s:o}", "ok", 1, "settings", list);
+}
+
 static json_t *ctl_version(void *arg, hl_ctl_req *req, json_t *request, char *err, int errlen)
 {
     hl_loop *l = arg;
@@ -569,6 +586,8 @@ int hl_loop_init(hl_loop *l, const hl_config *cfg, char *err, int errlen)
     hl_ctl_register(l->ctl, "hangup", ctl_hangup, l, "hangup ID: end a call");
     hl_ctl_register(l->ctl, "reload", ctl_reload, l, "build and test scripts and rules, then swap them in");
     hl_ctl_register(l->ctl, "version", ctl_version, l, "engine and policy versions");
+    hl_ctl_register(l->ctl, "config", ctl_config, l,
+                    "the tunables in use (rules/engine.lua as last applied; see hotline config)");
 
     hl_jobs_host jh = { .store = l->store, .env = &l->env, .call_added = jobs_call_added, .arg = l };
     if (!(priv_of(l)->jobs = hl_jobs_new(&jh, err, errlen)))

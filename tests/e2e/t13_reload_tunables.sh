@@ -73,6 +73,9 @@ ctl reload > "$WORK/reload3.out" 2>&1 || fail "ctl reload with a new rtp_port_lo
 grep -q "takes effect at restart: rtp_port_lo" "$WORK/reload3.out" ||
   fail "ctl reload does not report the restart-only change: $(cat "$WORK/reload3.out")"
 grep -q "takes effect at restart: rtp_port_lo" "$ENGINE_LOG" || fail "the log does not report it either"
+ctl config > "$WORK/config.out" 2>&1 || fail "ctl config: $(cat "$WORK/config.out")"
+grep -Eq "rtp_port_lo +$RTP_LO " "$WORK/config.out" || fail "ctl config does not show the running rtp_port_lo $RTP_LO"
+grep -Eq "rtp_timeout_ms +$NEW_MS " "$WORK/config.out" || fail "ctl config does not show rtp_timeout_ms $NEW_MS"
 run_sipp after "$(scen uac_bye MEDIA=)" version -d 300 || fail "call after the reloads: $(sipp_why after $?)"
 engine_alive || fail "the engine died"
 pass "fax_dir found from another directory; next call took rtp_timeout_ms $NEW_MS ($secs_new s), the call up kept $OLD_MS ($secs_old s); range refusal and restart-only change reported"
