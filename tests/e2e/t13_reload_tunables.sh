@@ -7,8 +7,10 @@
 #  2. With rtp_timeout_ms OLD, call 1 (SIPp sends no RTP) is placed; engine.lua is changed
 #     to NEW (shorter) and `hotline ctl reload` names it among the values of the next call;
 #     call 2 then ends after about NEW, while call 1, already up, keeps OLD.
-#  3. An out-of-range value is refused by `ctl reload` with file:line; a change to a
-#     restart-only value (rtp_port_lo) is accepted and reported: "takes effect at restart".
+#  3. sip_max_message lowered by a reload refuses, from then on, a message it admitted before.
+#  4. An out-of-range value is refused by `ctl reload` with file:line; a change to a
+#     restart-only value (rtp_port_lo) is accepted and reported: "takes effect at restart";
+#     `ctl config` shows the values in force.
 . "$(dirname "$0")/lib.sh"
 OLD_MS=8000    # long enough that call 1 is still up when the reload is through
 NEW_MS=2000
@@ -60,7 +62,37 @@ within "$secs_old" $((OLD_MS / 1000 - 1)) $((OLD_MS / 1000 + 6)) ||
   fail "call 1 ended after $secs_old s, expected about $((OLD_MS / 1000)) s (its own timeout)"
 say "after the reload: new call $secs_new s (rtp_timeout_ms $NEW_MS); call up before: $secs_old s ($OLD_MS)"
 
-# -- 3. out of range refused with file:line; restart-only reported
+# -- 3. the SIP stack takes sip_max_message at the reload: an OPTIONS of OPTIONS_BYTES is
+#       answered 200 under the default and refused once the limit is below its size
+OPTIONS_BYTES=3000
+options_code() {  # the status code the engine answers an OPTIONS of OPTIONS_BYTES with
+  "$PY" - "$SIP_PORT" "$AUX_PORT" "$OPTIONS_BYTES" <<'PY'
+import socket, sys
+port, local, size = int(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3])
+head = ("OPTIONS sip:ping@127.0.0.1:%d SIP/2.0\r\nVia: SIP/2.0/UDP 127.0.0.1:%d;branch=z9hG4bK-t13\r\n"
+        "From: <sip:t13@127.0.0.1>;tag=1\r\nTo: <sip:ping@127.0.0.1>\r\nCall-ID: t13-%d@127.0.0.1\r\n"
+        "CSeq: 1 OPTIONS\r\nMax-Forwards: 70\r\nContent-Length: 0\r\n" % (port, local, size))
+pad = "X-Pad: " + "a" * (size - len(head) - len("X-Pad: \r\n\r\n")) + "\r\n\r\n"
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.bind(("127.0.0.1", local))
+s.settimeout(3)
+s.sendto((head + pad).encode(), ("127.0.0.1", port))
+try:
+    print(s.recv(65536).split(b" ")[1].decode())
+except socket.timeout:
+    print("none")
+PY
+}
+code=$(options_code)
+[ "$code" = 200 ] || fail "OPTIONS of $OPTIONS_BYTES bytes under the default sip_max_message: $code, expected 200"
+write_rules "$NEW_MS" "  sip_max_message = $((OPTIONS_BYTES - 1000)),
+"
+ctl reload > "$WORK/reload-sip.out" 2>&1 || fail "ctl reload of sip_max_message: $(cat "$WORK/reload-sip.out")"
+code=$(options_code)
+case $code in 400|413|513) ;; *) fail "OPTIONS of $OPTIONS_BYTES bytes after sip_max_message $((OPTIONS_BYTES - 1000)): $code" ;; esac
+say "OPTIONS of $OPTIONS_BYTES bytes: 200, then $code after the reload lowered sip_max_message"
+
+# -- 4. out of range refused with file:line; restart-only reported
 write_rules 5
 if ctl reload > "$WORK/reload2.out" 2>&1; then
   fail "ctl reload accepted rtp_timeout_ms = 5: $(cat "$WORK/reload2.out")"
@@ -78,4 +110,4 @@ grep -Eq "rtp_port_lo +$RTP_LO " "$WORK/config.out" || fail "ctl config does not
 grep -Eq "rtp_timeout_ms +$NEW_MS " "$WORK/config.out" || fail "ctl config does not show rtp_timeout_ms $NEW_MS"
 run_sipp after "$(scen uac_bye MEDIA=)" version -d 300 || fail "call after the reloads: $(sipp_why after $?)"
 engine_alive || fail "the engine died"
-pass "fax_dir found from another directory; next call took rtp_timeout_ms $NEW_MS ($secs_new s), the call up kept $OLD_MS ($secs_old s); range refusal and restart-only change reported"
+pass "fax_dir found from another directory; next call took rtp_timeout_ms $NEW_MS ($secs_new s), the call up kept $OLD_MS ($secs_old s); sip_max_message applied; range refusal and restart-only change reported"
