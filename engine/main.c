@@ -4,6 +4,7 @@
  *   hotline ctl         commands to a running engine over its Unix socket
  *   hotline sim         simulated callers against scripts and rules (no SIP, no audio)
  *   hotline test-rules  every scenario under scripts/ and rules/, plus the static checks
+ *   hotline config      the tunables of rules/engine.lua: values, defaults, ranges
  *   hotline version */
 #include <getopt.h>
 #include <stdio.h>
@@ -28,6 +29,7 @@ static void usage_main(FILE *f)
         "  ctl         send a command to a running engine: status, calls, hangup, reload, cdr, ...\n"
         "  sim         run scenario files with a simulated caller on a fake clock\n"
         "  test-rules  run every scenario under scripts/ and rules/ and the static checks\n"
+        "  config      list the tunables of rules/engine.lua: value, default, range, reload\n"
         "  version     print the engine version\n"
         "\n"
         "`hotline COMMAND --help` describes each command's options.\n");
@@ -43,10 +45,12 @@ static void usage_run(FILE *f)
         "\n"
         "options:\n"
         "  --sip ADDR:PORT      SIP address for UDP and TCP (default 127.0.0.1:5060)\n"
-        "  --rtp-ports LO-HI    RTP port range, even ports for RTP (default 20000-30000)\n"
+        "  --rtp-ports LO-HI    RTP port range, even ports for RTP, where rules/engine.lua sets\n"
+        "                       none (default 20000-30000)\n"
         "  --data DIR           data directory: SQLite store, recordings, ctl socket (default data)\n"
         "  --scripts DIR        call scripts (default scripts)\n"
-        "  --rules DIR          rules, including engine.lua with timeouts and limits (default rules)\n"
+        "  --rules DIR          rules, including engine.lua with timeouts and limits (default rules;\n"
+        "                       `hotline config` lists them)\n"
         "  --prompts DIR        prompt WAVs made by `make prompts` (default build/prompts)\n"
         "  --http ADDR:PORT     HTTP API and web console (not served yet: comes with the console issue)\n"
         "  --clock TIME         start the engine's wall clock at TIME (ISO 8601, centre time\n"
@@ -153,6 +157,8 @@ int main(int argc, char **argv)
         return hl_sim_main(argc - 1, argv + 1);
     if (!strcmp(cmd, "test-rules"))
         return hl_test_rules_main(argc - 1, argv + 1);
+    if (!strcmp(cmd, "config"))
+        return hl_config_main(argc - 1, argv + 1);
     fprintf(stderr, "hotline: unknown command '%s'\n\n", cmd);
     usage_main(stderr);
     return 2;

@@ -205,6 +205,52 @@ static void reload_work(uv_work_t *w)
 
 static void reload_start(hl_reloader *r);
 
+static hl_media_pool_cfg media_cfg_of(const hl_config *cfg)
+{
+    return (hl_media_pool_cfg){
+        .bind_addr = cfg->sip_addr, .port_lo = cfg->rtp_port_lo, .port_hi = cfg->rtp_port_hi,
+        .rtp_timeout_ms = cfg->rtp_timeout_ms, .rtp_hold_timeout_ms = cfg->rtp_hold_timeout_ms,
+        .silence_level = cfg->silence_level, .dtmf_duration_ms = cfg->dtmf_duration_ms,
+    };
+}
+
+/* The values of rules/engine.lua that SIP and media keep a copy of reach them too (the
+ * rest is read from l->cfg where it is used: jobs, dial, record, HTTP, max_calls). */
+static void push_live_settings(hl_loop *l)
+{
+    hl_media_pool_cfg mcfg = media_cfg_of(&l->cfg);
+    if (l->media)
+        hl_media_pool_set_live(l->media, &mcfg);
+    if (l->sip)
+        hl_sip_set_limits(l->sip, l->cfg.sip_rate_per_sec, l->cfg.sip_max_message);
+}
+
+/* Swaps the new settings in.  A restart-only value that changed keeps its running value
+ * and is reported ("takes effect at restart: NAME"): refusing would also refuse the
+ * script and rule edits saved with it.  Adds what changed to the reply. */
+static void swap_settings(hl_loop *l, hl_config *next, json_t *reply)
+{
+    char names[1024];
+    if (hl_config_changed(&l->cfg, next, HL_APPLY_RESTART, names, sizeof names)) {
+        hl_warn("reload", "takes effect at restart: %s", names);
+        char note[1100];
+        snprintf(note, sizeof note, "takes effect at restart: %s", names);
+        json_object_set_new(reply, "note", json_string(note));
+        hl_config_copy(next, &l->cfg, HL_APPLY_RESTART);
+    }
+    int now = hl_config_changed(&l->cfg, next, HL_APPLY_NEXT_USE, names, sizeof names);
+    if (now) {
+        hl_info("reload", "settings applied from now on: %s", names);
+        json_object_set_new(reply, "applied", json_string(names));
+    }
+    if (hl_config_changed(&l->cfg, next, HL_APPLY_NEXT_CALL, names, sizeof names)) {
+        hl_info("reload", "settings applied from the next call (calls up keep theirs): %s", names);
+        json_object_set_new(reply, "next_call", json_string(names));
+    }
+    l->cfg = *next;
+    push_live_settings(l);
+}
+
 static void reload_done(uv_work_t *w, int status)
 {
     hl_reloader *r = w->data;
@@ -213,7 +259,8 @@ static void reload_done(uv_work_t *w, int status)
     json_t *reply;
     if (r->built) {
         /* rules/engine.lua is part of the policy: its values serve new calls too */
-        l->cfg = r->cfg;
+        reply = json_object();
+        swap_settings(l, &r->cfg, reply);
         hl_policy *old = l->policy;
         l->policy = r->built;
         r->built = NULL;
@@ -221,8 +268,11 @@ static void reload_done(uv_work_t *w, int status)
                 hl_policy_version(l->policy), old ? hl_policy_version(old) : "-", r->passed);
         if (old)
             hl_policy_unref(old);
-        reply = json_pack("{s:b,s:s,s:i}", "ok", 1, "version", hl_policy_version(l->policy),
-                          "scenarios_passed", r->passed);
+        json_t *head = json_pack("{s:b,s:s,s:i}", "ok", 1, "version", hl_policy_version(l->policy),
+                                 "scenarios_passed", r->passed);
+        json_object_update(head, reply);   /* ok and version first in `hotline ctl reload` */
+        json_decref(reply);
+        reply = head;
     } else {
         hl_warn("reload", "refused, still serving %s: %s",
                 l->policy ? hl_policy_version(l->policy) : "-", r->err);
@@ -246,7 +296,7 @@ static void reload_start(hl_reloader *r)
         return;
     }
     r->running = true;
-    r->cfg = r->loop->cfg; /* command-line values, over which engine.lua is read again */
+    r->cfg = r->loop->cfg; /* the running values, over which engine.lua is read again */
     r->serial = ++r->loop->policy_serial;
     r->work.data = r;
     uv_queue_work(r->loop->uv, &r->work, reload_work, reload_done);
@@ -358,6 +408,23 @@ static json_t *ctl_hangup(void *arg, hl_ctl_req *req, json_t *request, char *err
     }
     snprintf(err, errlen, "no call with id %s", id);
     return NULL;
+}
+
+/* The tunables the engine runs with now: after a reload that changed a restart-only value
+ * they differ from what `hotline config` reads in rules/engine.lua until the restart. */
+static json_t *ctl_config(void *arg, hl_ctl_req *req, json_t *request, char *err, int errlen)
+{
+    hl_loop *l = arg;
+    int n;
+    const hl_tunable *t = hl_config_tunables(&n);
+    json_t *list = json_array();
+    for (int i = 0; i < n; i++) {
+        char value[HL_HTTP_ALLOW_MAX * HL_HTTP_ALLOW_LEN];
+        hl_config_format_value(&l->cfg, &t[i], value, sizeof value);
+        json_array_append_new(list, json_pack("{s:s,s:s,s:s,s:s}", "name", t[i].name, "value", value,
+                                              "unit", t[i].unit, "reload", hl_config_apply_name(t[i].apply)));
+    }
+    return json_pack("{s:b,s:o}", "ok", 1, "settings", list);
 }
 
 static json_t *ctl_version(void *arg, hl_ctl_req *req, json_t *request, char *err, int errlen)
@@ -481,11 +548,7 @@ int hl_loop_init(hl_loop *l, const hl_config *cfg, char *err, int errlen)
         return -1;
     hl_info("loop", "policy %s: %d scenarios passed", hl_policy_version(l->policy), passed);
 
-    hl_media_pool_cfg mcfg = {
-        .bind_addr = cfg->sip_addr, .port_lo = cfg->rtp_port_lo, .port_hi = cfg->rtp_port_hi,
-        .rtp_timeout_ms = cfg->rtp_timeout_ms, .rtp_hold_timeout_ms = cfg->rtp_hold_timeout_ms,
-        .silence_level = cfg->silence_level, .dtmf_duration_ms = cfg->dtmf_duration_ms,
-    };
+    hl_media_pool_cfg mcfg = media_cfg_of(cfg);
     l->media = hl_media_pool_new(l->uv, &mcfg, l->prompts);
     if (!l->media) {
         snprintf(err, errlen, "cannot set up RTP on %s ports %d-%d", cfg->sip_addr,
@@ -523,6 +586,8 @@ int hl_loop_init(hl_loop *l, const hl_config *cfg, char *err, int errlen)
     hl_ctl_register(l->ctl, "hangup", ctl_hangup, l, "hangup ID: end a call");
     hl_ctl_register(l->ctl, "reload", ctl_reload, l, "build and test scripts and rules, then swap them in");
     hl_ctl_register(l->ctl, "version", ctl_version, l, "engine and policy versions");
+    hl_ctl_register(l->ctl, "config", ctl_config, l,
+                    "the tunables in use (rules/engine.lua as last applied; see hotline config)");
 
     hl_jobs_host jh = { .store = l->store, .env = &l->env, .call_added = jobs_call_added, .arg = l };
     if (!(priv_of(l)->jobs = hl_jobs_new(&jh, err, errlen)))

@@ -1,111 +1,318 @@
-/* config.c — defaults and rules/engine.lua (see config.h). */
+/* config.c — the table of tunables, and rules/engine.lua read against it (see config.h).
+ *
+ * The table is the one place a tunable is declared: the loader checks names, types and
+ * ranges from it, `hotline config` prints it, the admin guide's list is generated from it
+ * (tests/unit/test_config.c fails when they differ), and the reload learns from its apply
+ * column what it may change at once and what only at restart.  Each default is the engine's
+ * own, chosen for any site; rules/engine.lua sets only what a site changes, with its reason. */
 #include "core/config.h"
 #include <lauxlib.h>
 #include <lua.h>
 #include <lualib.h>
+#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-/* Each tunable: its key in rules/engine.lua, where it lives, and the range it must fall in. */
-typedef struct {
-    const char *key;
-    size_t      offset;
-    int         min, max;
-} tunable;
+#define INT_(name, def, lo, hi, unit, apply, what) \
+    { #name, HL_TUNE_INT, offsetof(hl_config, name), def, NULL, lo, hi, unit, apply, what }
+#define PATH_(name, def, apply, what) \
+    { #name, HL_TUNE_PATH, offsetof(hl_config, name), 0, def, 0, 0, "folder", apply, what }
+#define HOSTS_(name, apply, what) \
+    { #name, HL_TUNE_HOSTS, offsetof(hl_config, name), 0, NULL, 0, HL_HTTP_ALLOW_MAX, "hosts", apply, what }
 
-#define T(name, lo, hi) { #name, offsetof(hl_config, name), lo, hi }
-static const tunable tunables[] = {
-    T(rtp_timeout_ms, 1000, 3600000),
-    T(rtp_hold_timeout_ms, 1000, 36000000),
-    T(ring_timeout_ms, 1000, 600000),
-    T(max_calls, 1, 1000000),
-    T(script_instructions, 10000, 1000000000),
-    T(script_memory_kb, 64, 1048576),
-    T(script_pattern_max, 1024, 16777216),
-    T(record_max_ms, 1000, 36000000),
-    T(silence_level, 0, 32767),
-    T(reload_debounce_ms, 0, 60000),
-    T(sip_rate_per_sec, 1, 1000000),
-    T(sip_max_message, 1024, 1048576),
-    T(dtmf_duration_ms, 40, 1000),
-    T(fax_max_ms, 30000, 3600000),
-    T(jobs_poll_ms, 100, 600000),
-    T(jobs_max_running, 1, 1000),
-    T(fax_retry_delay_ms, 1000, 86400000),
-    T(http_timeout_ms, 100, 60000),
-    T(http_max_body, 1024, 16777216),
+static const hl_tunable tunables[] = {
+    INT_(rtp_port_lo, 20000, 1024, 65534, "port", HL_APPLY_RESTART,
+         "Lowest RTP port (even ports carry RTP, the next odd one RTCP); bound at start. "
+         "`hotline run --rtp-ports` gives the range where engine.lua does not."),
+    INT_(rtp_port_hi, 30000, 1028, 65535, "port", HL_APPLY_RESTART,
+         "Highest RTP port: 10000 ports are 5000 calls, more than one loop carries."),
+    INT_(rtp_timeout_ms, 20000, 1000, 3600000, "ms", HL_APPLY_NEXT_CALL,
+         "No RTP for this long ends an active call: longer than a network stall, short enough "
+         "not to hold a dead line."),
+    INT_(rtp_hold_timeout_ms, 300000, 1000, 36000000, "ms", HL_APPLY_NEXT_CALL,
+         "The same while the call is on hold, when the far end may rightly send nothing; "
+         "not shorter than rtp_timeout_ms."),
+    INT_(ring_timeout_ms, 45000, 1000, 600000, "ms", HL_APPLY_NEXT_USE,
+         "An outbound leg that rings this long has failed (408): about nine rings; "
+         "call:dial's timeout= sets one dial's own."),
+    INT_(max_calls, 2000, 1, 1000000, "calls", HL_APPLY_NEXT_USE,
+         "Concurrent calls before new ones get 503: what one loop carries (see `make bench`)."),
+    INT_(script_instructions, 5000000, 10000, 1000000000, "instructions", HL_APPLY_NEXT_CALL,
+         "Lua instructions a call's script may run between two waits: a menu step needs far "
+         "fewer than 1e6, an endless loop hits this in a few ms."),
+    INT_(script_memory_kb, 4096, 64, 1048576, "KiB", HL_APPLY_NEXT_CALL,
+         "Memory one call's script may hold."),
+    INT_(script_pattern_max, 65536, 1024, 16777216, "bytes", HL_APPLY_NEXT_CALL,
+         "Longest subject string.find/match/gmatch/gsub may search: Lua's matcher runs in C "
+         "outside the instruction budget and backtracks; keep it at least http_max_body."),
+    INT_(record_max_ms, 600000, 1000, 36000000, "ms", HL_APPLY_NEXT_USE,
+         "Longest recording of any kind; call:record's max= may only lower it."),
+    INT_(silence_level, 300, 0, 32767, "mean |sample|", HL_APPLY_NEXT_USE,
+         "Mean absolute sample (of 32767) under which 20 ms of audio counts as silence: "
+         "above line noise, well below speech."),
+    INT_(reload_debounce_ms, 300, 0, 60000, "ms", HL_APPLY_NEXT_USE,
+         "Saves of script and rule files closer together than this are one reload "
+         "(editors write a file in several steps)."),
+    INT_(sip_rate_per_sec, 2000, 1, 1000000, "requests/s", HL_APPLY_NEXT_USE,
+         "SIP requests per second one source address may send before it gets 503 (like "
+         "Kamailio's pike); a trunk or a proxy in front is one source, so keep it high."),
+    INT_(sip_max_message, 16384, 1024, 1048576, "bytes", HL_APPLY_NEXT_USE,
+         "Largest SIP message accepted; bigger ones are refused (400/513). An INVITE with "
+         "SDP is 1-2 KiB."),
+    INT_(dtmf_duration_ms, 100, 40, 1000, "ms", HL_APPLY_NEXT_USE,
+         "Length of each DTMF tone we send (RFC 4733): twice the 40 ms a receiver needs."),
+    PATH_(fax_dir, "fax", HL_APPLY_NEXT_USE,
+          "Folder of the documents call:fax_send may send; relative to the rules folder "
+          "unless absolute."),
+    INT_(fax_max_ms, 300000, 30000, 3600000, "ms", HL_APPLY_NEXT_USE,
+         "One T.30 session ends after this long: a few pages at 9600 bit/s with retrains "
+         "fit in 5 min."),
+    INT_(jobs_poll_ms, 1000, 100, 600000, "ms", HL_APPLY_NEXT_USE,
+         "How often the engine looks for due jobs (queued faxes, other engine-made calls)."),
+    INT_(jobs_max_running, 4, 1, 1000, "jobs", HL_APPLY_NEXT_USE,
+         "Jobs running at once: each holds one outbound call and its RTP ports."),
+    INT_(fax_retry_delay_ms, 300000, 1000, 86400000, "ms", HL_APPLY_NEXT_USE,
+         "A failed job attempt (busy, no answer, T.30 error) is tried again after this: "
+         "5 min, as fax servers do, gives a busy line time to clear."),
+    HOSTS_(http_allow, HL_APPLY_NEXT_USE,
+           "The only hosts hl.http.request may reach (\"name\", \"address\", optionally "
+           "\":port\"); empty: none, so a script cannot be turned against other machines."),
+    INT_(http_timeout_ms, 5000, 100, 60000, "ms", HL_APPLY_NEXT_USE,
+         "A request's default time limit: the caller hears silence meanwhile, and 5 s is "
+         "already long on the phone."),
+    INT_(http_max_body, 65536, 1024, 16777216, "bytes", HL_APPLY_NEXT_USE,
+         "Largest response body kept: keeps a runaway back end from filling a call's "
+         "script memory."),
 };
-#undef T
+#undef INT_
+#undef PATH_
+#undef HOSTS_
+
+#define NTUNABLES ((int)(sizeof tunables / sizeof tunables[0]))
+
+const hl_tunable *hl_config_tunables(int *n)
+{
+    *n = NTUNABLES;
+    return tunables;
+}
+
+const hl_tunable *hl_config_tunable(const char *name)
+{
+    for (int i = 0; i < NTUNABLES; i++)
+        if (!strcmp(tunables[i].name, name))
+            return &tunables[i];
+    return NULL;
+}
+
+const char *hl_config_apply_name(hl_tunable_apply a)
+{
+    return a == HL_APPLY_RESTART ? "restart" : a == HL_APPLY_NEXT_CALL ? "next call" : "next use";
+}
+
+static int *int_at(hl_config *cfg, const hl_tunable *t) { return (int *)((char *)cfg + t->offset); }
+static const int *int_of(const hl_config *cfg, const hl_tunable *t)
+{
+    return (const int *)((const char *)cfg + t->offset);
+}
+static char *text_at(hl_config *cfg, const hl_tunable *t) { return (char *)cfg + t->offset; }
+static const char *text_of(const hl_config *cfg, const hl_tunable *t)
+{
+    return (const char *)cfg + t->offset;
+}
+
+/* A folder setting: absolute as given, else below the rules folder (so it means the same
+ * whichever directory the engine was started in).  -1 when it does not fit. */
+static int join_path(char *out, const char *rules_dir, const char *v)
+{
+    int n = v[0] == '/' ? snprintf(out, HL_CONFIG_PATH_LEN, "%s", v)
+                        : snprintf(out, HL_CONFIG_PATH_LEN, "%s/%s", rules_dir, v);
+    return n < 0 || n >= HL_CONFIG_PATH_LEN ? -1 : 0;
+}
+
+/* One tunable back to its default (folders relative to rules_dir). */
+static void set_default(hl_config *cfg, const hl_tunable *t, const char *rules_dir)
+{
+    if (t->type == HL_TUNE_INT)
+        *int_at(cfg, t) = (int)t->def;
+    else if (t->type == HL_TUNE_PATH)
+        join_path(text_at(cfg, t), rules_dir, t->def_text);
+    else
+        cfg->http_allow_n = 0;      /* the one host list */
+}
 
 void hl_config_defaults(hl_config *cfg)
 {
     memset(cfg, 0, sizeof *cfg);
     snprintf(cfg->sip_addr, sizeof cfg->sip_addr, "127.0.0.1");
     cfg->sip_port = 5060;
-    cfg->rtp_port_lo = 20000;
-    cfg->rtp_port_hi = 30000;
     snprintf(cfg->data_dir, sizeof cfg->data_dir, "data");
     snprintf(cfg->scripts_dir, sizeof cfg->scripts_dir, "scripts");
     snprintf(cfg->rules_dir, sizeof cfg->rules_dir, "rules");
     snprintf(cfg->prompts_dir, sizeof cfg->prompts_dir, "build/prompts");
     cfg->start_clock = -1;
-    /* the same values as the shipped rules/engine.lua, for tools run without it */
-    cfg->rtp_timeout_ms = 20000;
-    cfg->rtp_hold_timeout_ms = 300000;
-    cfg->ring_timeout_ms = 45000;
-    cfg->max_calls = 2000;
-    cfg->script_instructions = 5000000;
-    cfg->script_memory_kb = 4096;
-    cfg->script_pattern_max = 65536;
-    cfg->record_max_ms = 600000;
-    cfg->silence_level = 300;
-    cfg->reload_debounce_ms = 300;
-    cfg->sip_rate_per_sec = 2000;
-    cfg->sip_max_message = 16384;
-    cfg->dtmf_duration_ms = 100;
-    snprintf(cfg->fax_dir, sizeof cfg->fax_dir, "build/fax");
-    cfg->fax_max_ms = 300000;
-    cfg->jobs_poll_ms = 1000;
-    cfg->jobs_max_running = 4;
-    cfg->fax_retry_delay_ms = 300000;
-    cfg->http_timeout_ms = 5000;
-    cfg->http_max_body = 65536;
-    cfg->http_allow_n = 0;        /* no host: scripts reach nothing until rules list one */
+    for (int i = 0; i < NTUNABLES; i++)
+        set_default(cfg, &tunables[i], cfg->rules_dir);
 }
 
-/* http_allow = { "host", "host:port", "[v6]:port", ... } at the top of L's stack.  Names are
- * letters, digits, . - _ (and [ ] : for IPv6); the list replaces the default (empty). */
-static int load_http_allow(lua_State *L, hl_config *next, const char *path, char *err, int errlen)
+/* ---- reading rules/engine.lua ----------------------------------------------------- */
+
+/* The line of path where `name = ` is written (outside a comment), for error messages;
+ * 0 when it cannot be found (a computed table, say). */
+static int line_of(const char *path, const char *name)
 {
-    lua_getfield(L, -1, "http_allow");
-    int rc = 0;
-    if (lua_isnil(L, -1))
-        goto out;
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return 0;
+    char line[1024];
+    size_t len = strlen(name);
+    int found = 0;
+    for (int no = 1; !found && fgets(line, sizeof line, f); no++) {
+        char *comment = strstr(line, "--");
+        if (comment)
+            *comment = 0;
+        for (char *p = strstr(line, name); p; p = strstr(p + 1, name)) {
+            bool starts = p == line || !(p[-1] == '_' || isalnum((unsigned char)p[-1]));
+            const char *q = p + len;
+            while (*q == ' ' || *q == '\t')
+                q++;
+            if (starts && q[0] == '=' && q[1] != '=') {
+                found = no;
+                break;
+            }
+        }
+    }
+    fclose(f);
+    return found;
+}
+
+typedef struct load_ctx {
+    lua_State  *L;
+    const char *path, *rules_dir;
+    char       *err;
+    int         errlen;
+} load_ctx;
+
+static int refuse(load_ctx *x, const char *name, const char *fmt, const char *detail)
+{
+    int line = name ? line_of(x->path, name) : 0;
+    char where[1200];
+    if (line)
+        snprintf(where, sizeof where, "%s:%d", x->path, line);
+    else
+        snprintf(where, sizeof where, "%s", x->path);
+    snprintf(x->err, x->errlen, fmt, where, name ? name : "", detail ? detail : "");
+    return -1;
+}
+
+/* http_allow = { "host", "host:port", "[v6]:port", ... } on top of the stack. */
+static int read_hosts(load_ctx *x, const hl_tunable *t, hl_config *next)
+{
+    lua_State *L = x->L;
     lua_Integer n = lua_istable(L, -1) ? (lua_Integer)lua_rawlen(L, -1) : -1;
-    if (n < 0 || n > HL_HTTP_ALLOW_MAX) {
-        snprintf(err, errlen, "%s: http_allow must be a list of at most %d host names", path, HL_HTTP_ALLOW_MAX);
-        rc = -1;
-        goto out;
+    if (n < 0 || n > t->max) {
+        char most[32];
+        snprintf(most, sizeof most, "%lld", t->max);
+        return refuse(x, t->name, "%s: %s must be a list of at most %s host names", most);
     }
     next->http_allow_n = 0;
-    for (lua_Integer i = 1; i <= n && rc == 0; i++) {
+    for (lua_Integer i = 1; i <= n; i++) {
         lua_rawgeti(L, -1, i);
         size_t len = 0;
         const char *v = lua_type(L, -1) == LUA_TSTRING ? lua_tolstring(L, -1, &len) : NULL;
-        if (!v || len == 0 || len >= HL_HTTP_ALLOW_LEN ||
-            strspn(v, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-_:[]") != len) {
-            snprintf(err, errlen, "%s: http_allow[%lld] must be a host name or address, optionally "
-                                  "with :port (e.g. \"backend.example\", \"127.0.0.1:8080\")", path, (long long)i);
-            rc = -1;
-        } else {
+        bool good = v && len > 0 && len < HL_HTTP_ALLOW_LEN &&
+            strspn(v, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-_:[]") == len;
+        if (good)
             snprintf(next->http_allow[next->http_allow_n++], HL_HTTP_ALLOW_LEN, "%s", v);
-        }
         lua_pop(L, 1);
+        if (!good) {
+            char which[32];
+            snprintf(which, sizeof which, "[%lld]", (long long)i);
+            return refuse(x, t->name, "%s: %s%s must be a host name or address, optionally with "
+                                      ":port (e.g. \"backend.example\", \"127.0.0.1:8080\")", which);
+        }
     }
-out:
-    lua_pop(L, 1);
-    return rc;
+    return 0;
+}
+
+/* The value on top of the stack into next, checked against t. */
+static int read_value(load_ctx *x, const hl_tunable *t, hl_config *next)
+{
+    lua_State *L = x->L;
+    if (t->type == HL_TUNE_HOSTS)
+        return read_hosts(x, t, next);
+    if (t->type == HL_TUNE_PATH) {
+        size_t n = 0;
+        const char *v = lua_type(L, -1) == LUA_TSTRING ? lua_tolstring(L, -1, &n) : NULL;
+        if (!v || n == 0 || strlen(v) != n || join_path(text_at(next, t), x->rules_dir, v) != 0)
+            return refuse(x, t->name, "%s: %s must be a folder name (a non-empty string; relative "
+                                      "to the rules folder unless absolute)%s", NULL);
+        return 0;
+    }
+    int isnum = 0;
+    lua_Integer v = lua_type(L, -1) == LUA_TNUMBER ? lua_tointegerx(L, -1, &isnum) : 0;
+    if (!isnum || v < t->min || v > t->max) {
+        char range[96];
+        snprintf(range, sizeof range, " from %lld to %lld (%s)", t->min, t->max, t->unit);
+        return refuse(x, t->name, "%s: %s must be a whole number%s", range);
+    }
+    *int_at(next, t) = (int)v;
+    return 0;
+}
+
+/* Every key of the returned table must be a tunable's name. */
+static int check_names(load_ctx *x)
+{
+    lua_State *L = x->L;
+    lua_pushnil(L);
+    while (lua_next(L, -2)) {
+        lua_pop(L, 1);
+        if (lua_type(L, -1) != LUA_TSTRING) {
+            lua_pop(L, 1);
+            return refuse(x, NULL, "%s: %smust return a table of name = value settings%s", NULL);
+        }
+        const char *name = lua_tostring(L, -1);
+        if (!hl_config_tunable(name)) {
+            char copy[128];
+            snprintf(copy, sizeof copy, "%s", name);
+            lua_pop(L, 1);
+            return refuse(x, copy, "%s: unknown setting '%s'%s (`hotline config` lists them)", "");
+        }
+    }
+    return 0;
+}
+
+/* Settings that hold only together. */
+static int check_together(load_ctx *x, const hl_config *next)
+{
+    if (next->rtp_hold_timeout_ms < next->rtp_timeout_ms)
+        return refuse(x, "rtp_hold_timeout_ms", "%s: %s must not be shorter than rtp_timeout_ms%s", NULL);
+    if (next->rtp_port_hi - next->rtp_port_lo < 4)
+        return refuse(x, "rtp_port_hi", "%s: %s must be at least rtp_port_lo + 4 (two port pairs)%s", NULL);
+    return 0;
+}
+
+static int read_settings(load_ctx *x, hl_config *cfg)
+{
+    if (check_names(x) != 0)
+        return -1;
+    hl_config next = *cfg;
+    for (int i = 0; i < NTUNABLES; i++) {
+        const hl_tunable *t = &tunables[i];
+        lua_getfield(x->L, -1, t->name);
+        int rc = 0;
+        if (!lua_isnil(x->L, -1))
+            rc = read_value(x, t, &next);
+        else if (t->apply != HL_APPLY_RESTART)
+            set_default(&next, t, x->rules_dir);  /* a key taken out goes back to its default */
+        lua_pop(x->L, 1);
+        if (rc != 0)
+            return -1;
+    }
+    if (check_together(x, &next) != 0)
+        return -1;
+    *cfg = next;
+    return 0;
 }
 
 int hl_config_load_rules(hl_config *cfg, const char *rules_dir, char *err, int errlen)
@@ -118,54 +325,187 @@ int hl_config_load_rules(hl_config *cfg, const char *rules_dir, char *err, int e
         return -1;
     }
     /* A plain data chunk: no libraries at all, so it cannot do anything but return a table. */
+    load_ctx x = { .L = L, .path = path, .rules_dir = rules_dir, .err = err, .errlen = errlen };
     int rc = -1;
-    if (luaL_loadfilex(L, path, "t") != LUA_OK || lua_pcall(L, 0, 1, 0) != LUA_OK) {
+    if (luaL_loadfilex(L, path, "t") != LUA_OK || lua_pcall(L, 0, 1, 0) != LUA_OK)
         snprintf(err, errlen, "%s", lua_tostring(L, -1));
-        goto out;
-    }
-    if (!lua_istable(L, -1)) {
+    else if (!lua_istable(L, -1))
         snprintf(err, errlen, "%s: must return a table of settings", path);
-        goto out;
-    }
-    hl_config next = *cfg;
-    for (size_t i = 0; i < sizeof tunables / sizeof tunables[0]; i++) {
-        const tunable *t = &tunables[i];
-        lua_getfield(L, -1, t->key);
-        if (!lua_isnil(L, -1)) {
-            int isnum = 0;
-            lua_Integer v = lua_tointegerx(L, -1, &isnum);
-            if (!isnum || v < t->min || v > t->max) {
-                snprintf(err, errlen, "%s: %s must be a whole number from %d to %d", path,
-                         t->key, t->min, t->max);
-                goto out;
-            }
-            *(int *)((char *)&next + t->offset) = (int)v;
-        }
-        lua_pop(L, 1);
-    }
-    /* fax_dir: the one string setting (a folder; relative to the engine's working dir) */
-    lua_getfield(L, -1, "fax_dir");
-    if (!lua_isnil(L, -1)) {
-        size_t n = 0;
-        const char *v = lua_type(L, -1) == LUA_TSTRING ? lua_tolstring(L, -1, &n) : NULL;
-        if (!v || n == 0 || n >= sizeof next.fax_dir) {
-            snprintf(err, errlen, "%s: fax_dir must be a folder name (a non-empty string)", path);
-            goto out;
-        }
-        snprintf(next.fax_dir, sizeof next.fax_dir, "%s", v);
-    }
-    lua_pop(L, 1);
-    if (load_http_allow(L, &next, path, err, errlen) != 0)
-        goto out;
-    if (next.rtp_hold_timeout_ms < next.rtp_timeout_ms) {
-        snprintf(err, errlen, "%s: rtp_hold_timeout_ms must not be shorter than rtp_timeout_ms", path);
-        goto out;
-    }
-    *cfg = next;
-    rc = 0;
-out:
+    else
+        rc = read_settings(&x, cfg);
     lua_close(L);
     return rc;
+}
+
+/* ---- comparing and copying ----------------------------------------------------------- */
+
+static bool same(const hl_config *a, const hl_config *b, const hl_tunable *t)
+{
+    if (t->type == HL_TUNE_INT)
+        return *int_of(a, t) == *int_of(b, t);
+    if (t->type == HL_TUNE_PATH)
+        return !strcmp(text_of(a, t), text_of(b, t));
+    if (a->http_allow_n != b->http_allow_n)
+        return false;
+    for (int i = 0; i < a->http_allow_n; i++)
+        if (strcmp(a->http_allow[i], b->http_allow[i]))
+            return false;
+    return true;
+}
+
+int hl_config_changed(const hl_config *a, const hl_config *b, hl_tunable_apply apply,
+                      char *out, size_t outlen)
+{
+    int n = 0;
+    size_t used = 0;
+    if (outlen)
+        out[0] = 0;
+    for (int i = 0; i < NTUNABLES; i++) {
+        const hl_tunable *t = &tunables[i];
+        if (t->apply != apply || same(a, b, t))
+            continue;
+        if (outlen > used) {
+            int w = snprintf(out + used, outlen - used, "%s%s", n ? ", " : "", t->name);
+            used += w > 0 ? (size_t)w : 0;
+        }
+        n++;
+    }
+    return n;
+}
+
+void hl_config_copy(hl_config *cfg, const hl_config *from, hl_tunable_apply apply)
+{
+    for (int i = 0; i < NTUNABLES; i++) {
+        const hl_tunable *t = &tunables[i];
+        if (t->apply != apply)
+            continue;
+        if (t->type == HL_TUNE_INT)
+            *int_at(cfg, t) = *int_of(from, t);
+        else if (t->type == HL_TUNE_PATH)
+            memcpy(text_at(cfg, t), text_of(from, t), HL_CONFIG_PATH_LEN);
+        else {
+            memcpy(cfg->http_allow, from->http_allow, sizeof cfg->http_allow);
+            cfg->http_allow_n = from->http_allow_n;
+        }
+    }
+}
+
+/* ---- listing ------------------------------------------------------------------------- */
+
+void hl_config_format_value(const hl_config *cfg, const hl_tunable *t, char *out, size_t len)
+{
+    if (t->type == HL_TUNE_INT) {
+        snprintf(out, len, "%d", *int_of(cfg, t));
+    } else if (t->type == HL_TUNE_PATH) {
+        snprintf(out, len, "\"%s\"", text_of(cfg, t));
+    } else {
+        size_t used = (size_t)snprintf(out, len, "{");
+        for (int i = 0; i < cfg->http_allow_n && used < len; i++)
+            used += (size_t)snprintf(out + used, len - used, "%s\"%s\"", i ? ", " : " ", cfg->http_allow[i]);
+        if (used < len)
+            snprintf(out + used, len - used, "%s}", cfg->http_allow_n ? " " : "");
+    }
+}
+
+static void format_default(const hl_tunable *t, char *out, size_t len)
+{
+    if (t->type == HL_TUNE_INT)
+        snprintf(out, len, "%lld", t->def);
+    else if (t->type == HL_TUNE_PATH)
+        snprintf(out, len, "\"%s\"", t->def_text);
+    else
+        snprintf(out, len, "{}");
+}
+
+static void format_range(const hl_tunable *t, char *out, size_t len)
+{
+    if (t->type == HL_TUNE_INT)
+        snprintf(out, len, "%lld-%lld", t->min, t->max);
+    else if (t->type == HL_TUNE_PATH)
+        snprintf(out, len, "a folder");
+    else
+        snprintf(out, len, "up to %lld", t->max);
+}
+
+void hl_config_print(FILE *f, const hl_config *cfg, bool markdown)
+{
+    if (markdown)
+        fprintf(f, "| Name | Default | Range | Unit | A reload applies it | What it does |\n"
+                   "|---|---|---|---|---|---|\n");
+    for (int i = 0; i < NTUNABLES; i++) {
+        const hl_tunable *t = &tunables[i];
+        char def[64], range[64], value[HL_HTTP_ALLOW_MAX * HL_HTTP_ALLOW_LEN];
+        format_default(t, def, sizeof def);
+        format_range(t, range, sizeof range);
+        if (markdown) {
+            fprintf(f, "| `%s` | `%s` | %s | %s | %s | %s |\n", t->name, def, range, t->unit,
+                    hl_config_apply_name(t->apply), t->what);
+            continue;
+        }
+        if (cfg)
+            hl_config_format_value(cfg, t, value, sizeof value);
+        fprintf(f, "%-20s = %-12s %s (default %s, range %s, reload: %s)\n    %s\n", t->name,
+                cfg ? value : def, t->unit, def, range, hl_config_apply_name(t->apply), t->what);
+    }
+}
+
+static void usage_config(FILE *f)
+{
+    fprintf(f,
+        "usage: hotline config [--list] [--rules DIR | --defaults] [--markdown]\n"
+        "\n"
+        "Lists every tunable of rules/engine.lua: name, value, unit, default, range, whether a\n"
+        "reload applies it (next use, next call) or only a restart, and what it does.\n"
+        "\n"
+        "options:\n"
+        "  --rules DIR   show the values DIR/engine.lua gives (default rules, when it exists);\n"
+        "                a refused engine.lua is reported with its file and line (exit 1);\n"
+        "                `hotline ctl config` shows the values a running engine uses\n"
+        "  --defaults    show the engine's defaults only\n"
+        "  --markdown    the table as docs/admin-guide.md lists it\n"
+        "  -h, --help    this text\n");
+}
+
+int hl_config_main(int argc, char **argv)
+{
+    const char *rules = NULL;
+    bool markdown = false, defaults = false;
+    for (int i = 1; i < argc; i++) {
+        if (!strcmp(argv[i], "--rules") && i + 1 < argc) {
+            rules = argv[++i];
+        } else if (!strcmp(argv[i], "--list")) {
+            /* the default: listing is what the command does */
+        } else if (!strcmp(argv[i], "--markdown")) {
+            markdown = true;
+        } else if (!strcmp(argv[i], "--defaults")) {
+            defaults = true;
+        } else if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
+            usage_config(stdout);
+            return 0;
+        } else {
+            usage_config(stderr);
+            return 2;
+        }
+    }
+    hl_config cfg;
+    hl_config_defaults(&cfg);
+    if (!rules) {
+        FILE *f = fopen("rules/engine.lua", "r");
+        if (f)
+            rules = "rules";
+        if (f)
+            fclose(f);
+    }
+    if (rules && !defaults && !markdown) {
+        snprintf(cfg.rules_dir, sizeof cfg.rules_dir, "%s", rules);
+        char err[2048];
+        if (hl_config_load_rules(&cfg, rules, err, sizeof err) != 0) {
+            fprintf(stderr, "hotline config: %s\n", err);
+            return 1;
+        }
+    }
+    hl_config_print(stdout, markdown || defaults ? NULL : &cfg, markdown);
+    return 0;
 }
 
 int hl_config_parse_hostport(const char *s, char *addr, int addrlen, int *port)

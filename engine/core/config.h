@@ -1,53 +1,100 @@
 /* config.h — the engine's settings: command-line options plus the tunables of
- * rules/engine.lua (timeouts, limits, budgets), each there with the rule-book section or
- * the reason it comes from.  Loaded once per policy snapshot; read-only after. */
+ * rules/engine.lua (timeouts, limits, budgets).
+ *
+ * Every tunable is declared once, in the table of config.c: its name, type, default, range,
+ * unit, when a reload's new value applies, and one line saying what it does and why its
+ * default is what it is.  The loader, `hotline config` and the admin guide's list (checked
+ * by tests/unit/test_config.c) all read that table.  A policy snapshot holds one hl_config;
+ * it is read-only after loading. */
 #ifndef HL_CONFIG_H
 #define HL_CONFIG_H
 #include <stdbool.h>
+#include <stddef.h>
+#include <stdio.h>
 
 #define HL_HTTP_ALLOW_MAX 32      /* hosts in http_allow: a site has a back end or two, not dozens */
 #define HL_HTTP_ALLOW_LEN 264     /* one entry: a DNS name (at most 253) and ":port" */
+#define HL_CONFIG_PATH_LEN 1024   /* a folder setting, after joining it to the rules folder */
 
 typedef struct hl_config {
     /* command line */
     char sip_addr[64];      int sip_port;
-    int  rtp_port_lo, rtp_port_hi;
     char data_dir[512], scripts_dir[512], rules_dir[512], prompts_dir[512];
     char http_addr[64];     int http_port;   /* http_port 0 = no HTTP */
     double start_clock;     /* wall time to start at, <0 = now */
 
-    /* rules/engine.lua (defaults in config.c, same values as the shipped file) */
-    int  rtp_timeout_ms;          /* no RTP for this long ends an active call */
-    int  rtp_hold_timeout_ms;     /* ... and this long while on hold */
-    int  ring_timeout_ms;         /* an outbound leg unanswered for this long fails (408) */
-    int  max_calls;               /* more concurrent calls get 503 */
-    int  script_instructions;     /* Lua instruction budget per resume of a call's script */
-    int  script_memory_kb;        /* Lua memory a call may hold */
-    int  script_pattern_max;      /* bytes: longest subject of string.find/match/gmatch/gsub */
-    int  record_max_ms;           /* upper bound on any recording */
-    int  silence_level;           /* mean |sample| under which a 20 ms frame is silence */
-    int  reload_debounce_ms;      /* file saves closer than this are one reload */
-    int  sip_rate_per_sec;        /* requests per source per second before it is refused */
-    int  sip_max_message;         /* bytes; larger SIP messages are refused */
-    int  dtmf_duration_ms;        /* DTMF we send */
-    /* fax on demand (engine/fax/; added by the fax engineer) */
-    char fax_dir[512];            /* documents call:fax_send may send (default build/fax) */
-    int  fax_max_ms;              /* one T.30 session ends after this long */
-    /* the job queue (engine/app/jobs.c: queued faxes and other engine-originated calls) */
-    int  jobs_poll_ms;            /* how often the loop looks for due jobs */
-    int  jobs_max_running;        /* jobs running at once (each is a call with a dialled leg) */
-    int  fax_retry_delay_ms;      /* a failed job attempt (a fax not through) is retried after this */
-    /* hl.http.request (engine/http/; added by the HTTP engineer) */
-    int  http_timeout_ms;         /* a request's default time limit (the caller waits meanwhile) */
-    int  http_max_body;           /* bytes: a longer response body fails the request */
+    /* rules/engine.lua: what each one means, its default and range are in config.c's table */
+    int  rtp_port_lo, rtp_port_hi;  /* also --rtp-ports, used where engine.lua is silent */
+    int  rtp_timeout_ms;
+    int  rtp_hold_timeout_ms;
+    int  ring_timeout_ms;
+    int  max_calls;
+    int  script_instructions;
+    int  script_memory_kb;
+    int  script_pattern_max;
+    int  record_max_ms;
+    int  silence_level;
+    int  reload_debounce_ms;
+    int  sip_rate_per_sec;
+    int  sip_max_message;
+    int  dtmf_duration_ms;
+    char fax_dir[HL_CONFIG_PATH_LEN];   /* joined to the rules folder unless absolute */
+    int  fax_max_ms;
+    int  jobs_poll_ms;
+    int  jobs_max_running;
+    int  fax_retry_delay_ms;
+    int  http_timeout_ms;
+    int  http_max_body;
     char http_allow[HL_HTTP_ALLOW_MAX][HL_HTTP_ALLOW_LEN]; /* hosts scripts may reach ("h" or "h:port") */
     int  http_allow_n;
 } hl_config;
 
+typedef enum { HL_TUNE_INT, HL_TUNE_PATH, HL_TUNE_HOSTS } hl_tunable_type;
+
+/* When a reload's new value takes effect. */
+typedef enum {
+    HL_APPLY_NEXT_USE,   /* the next time the engine uses it, also in calls already up */
+    HL_APPLY_NEXT_CALL,  /* calls up keep the value they started with; new calls take it */
+    HL_APPLY_RESTART,    /* sized or bound at start: a reload reports the change, keeps the old */
+} hl_tunable_apply;
+
+typedef struct hl_tunable {
+    const char      *name;        /* its key in rules/engine.lua */
+    hl_tunable_type  type;
+    size_t           offset;      /* where it lives in hl_config */
+    long long        def;         /* HL_TUNE_INT default */
+    const char      *def_text;    /* HL_TUNE_PATH default ("" for none) */
+    long long        min, max;    /* HL_TUNE_INT range */
+    const char      *unit;
+    hl_tunable_apply apply;
+    const char      *what;        /* one line: what it does, and where its default comes from */
+} hl_tunable;
+
+/* The table: every tunable, in the order the docs list them. */
+const hl_tunable *hl_config_tunables(int *n);
+const hl_tunable *hl_config_tunable(const char *name);
+const char *hl_config_apply_name(hl_tunable_apply a);   /* "next use", "next call", "restart" */
+
 void hl_config_defaults(hl_config *cfg);
-/* Reads rules/engine.lua (a sandboxed chunk returning a table) over the defaults.
- * Returns 0, or -1 with a message naming the file, line and key in err. */
+/* Reads rules_dir/engine.lua (a sandboxed chunk returning a table) into cfg: a key it sets
+ * takes its value, a key it leaves out goes back to the table's default, except restart-only
+ * ones, which keep cfg's (the command line's, or the running engine's).  An unknown key or a
+ * value of the wrong type or out of range is refused: -1 with "FILE:LINE: ..." in err, cfg
+ * untouched.  Folders are joined to rules_dir unless absolute. */
 int  hl_config_load_rules(hl_config *cfg, const char *rules_dir, char *err, int errlen);
+/* Names (comma-separated, into out) of the tunables whose apply is `apply` and whose value
+ * differs between a and b; returns how many. */
+int  hl_config_changed(const hl_config *a, const hl_config *b, hl_tunable_apply apply,
+                       char *out, size_t outlen);
+/* Copies from `from` into cfg every tunable whose apply is `apply`. */
+void hl_config_copy(hl_config *cfg, const hl_config *from, hl_tunable_apply apply);
+/* t's value in cfg as engine.lua would write it: 20000, "folder", { "host" }. */
+void hl_config_format_value(const hl_config *cfg, const hl_tunable *t, char *out, size_t len);
+/* The table as text: markdown (the admin guide's list) or one line per tunable with the
+ * value cfg holds (cfg NULL: defaults only). */
+void hl_config_print(FILE *f, const hl_config *cfg, bool markdown);
+/* `hotline config [--rules DIR] [--markdown]`. */
+int  hl_config_main(int argc, char **argv);
 /* "127.0.0.1:5060" -> addr, port.  Returns 0 or -1. */
 int  hl_config_parse_hostport(const char *s, char *addr, int addrlen, int *port);
 

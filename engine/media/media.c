@@ -114,6 +114,7 @@ struct hl_media {
     hl_dtmf4733 dtmf_rx;
     uint64_t last_rx_ms;
     bool     timeout_fired;
+    int      rtp_timeout_ms, rtp_hold_timeout_ms;   /* the pool's when this endpoint was made */
     /* player */
     hl_prompt_item *items;
     int   nitems, item, item_pos;
@@ -704,7 +705,7 @@ static void send_frame(hl_media *m)
 
 static int rtp_timeout_ms(const hl_media *m)
 {
-    return m->held ? m->pool->cfg.rtp_hold_timeout_ms : m->pool->cfg.rtp_timeout_ms;
+    return m->held ? m->rtp_hold_timeout_ms : m->rtp_timeout_ms;
 }
 
 static void tick_endpoint(hl_media *m)
@@ -845,6 +846,14 @@ hl_media_pool *hl_media_pool_new(uv_loop_t *uv, const hl_media_pool_cfg *cfg, hl
     uv_timer_init(uv, &pool->timer);
     pool->timer.data = pool;
     return pool;
+}
+
+void hl_media_pool_set_live(hl_media_pool *pool, const hl_media_pool_cfg *cfg)
+{
+    pool->cfg.rtp_timeout_ms = cfg->rtp_timeout_ms;
+    pool->cfg.rtp_hold_timeout_ms = cfg->rtp_hold_timeout_ms;
+    pool->cfg.silence_level = cfg->silence_level;
+    pool->cfg.dtmf_duration_ms = cfg->dtmf_duration_ms;
 }
 
 static void pool_closed(uv_handle_t *h)
@@ -1015,6 +1024,10 @@ hl_media *hl_media_new(hl_media_pool *pool, const hl_media_callbacks *cb, void *
     m->arg = arg;
     m->te_pt = -1;
     m->tx_event = -1;
+    /* a call keeps the timeouts it started with: a reload that shortens them must not end,
+     * all at once, calls that have been quiet for longer than the new value */
+    m->rtp_timeout_ms = pool->cfg.rtp_timeout_ms;
+    m->rtp_hold_timeout_ms = pool->cfg.rtp_hold_timeout_ms;
     m->codec = HL_G711_PT_PCMU;
     m->fifo_codec = HL_G711_PT_PCMU;
     m->ts_base = (uint32_t)random();

@@ -25,7 +25,8 @@
  *    duration_ms <= 0 takes cfg->dtmf_duration_ms; keys queue (16) with 60 ms between.
  *  - hl_media_pool_free must not be called from a media callback; the pool's memory is
  *    released when libuv closes its timer (run the loop once more).
- *  - on_rtp_timeout fires once per silence; packets arriving again re-arm it.
+ *  - on_rtp_timeout fires once per silence; packets arriving again re-arm it.  The
+ *    timeouts are the pool's at hl_media_new (hl_media_pool_set_live changes later ones).
  *  - hl_rtp_stats.late_samples: ticks of this endpoint's life that ran over 10 ms late.
  *  - A tick that starts a whole tick or more after its deadline is run as the latest tick
  *    due: the missed ones are skipped (hl_media_pool_skipped), never sent in a burst. */
@@ -65,6 +66,10 @@ typedef struct hl_rtp_stats {
 } hl_rtp_stats;
 
 hl_media_pool *hl_media_pool_new(uv_loop_t *uv, const hl_media_pool_cfg *cfg, hl_prompts *prompts);
+/* A reload's new values: the RTP timeouts for endpoints made from now on (one made before
+ * keeps its own: calls up keep theirs), silence level and DTMF duration from the next
+ * recording or key sent.  The address and port range are the pool's for life (restart). */
+void hl_media_pool_set_live(hl_media_pool *pool, const hl_media_pool_cfg *cfg);
 /* Stops the tick; endpoints still open are closed. */
 void hl_media_pool_free(hl_media_pool *pool);
 /* Tick lateness percentiles in microseconds since the pool started (for bench/status). */

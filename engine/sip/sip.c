@@ -1709,6 +1709,13 @@ hl_sip *hl_sip_new(uv_loop_t *uv, const hl_sip_cfg *cfg, const hl_sip_callbacks 
 
 int hl_sip_port(const hl_sip *s) { return hl_transport_port(s->tp); }
 
+void hl_sip_set_limits(hl_sip *s, int rate_per_sec, int max_message)
+{
+    s->max_message = max_message > 0 ? (size_t)max_message : HL_SIP_DEFAULT_MAX_MESSAGE;
+    hl_rate_set_per_sec(s->rate, rate_per_sec);
+    hl_transport_set_max_message(s->tp, s->max_message);
+}
+
 static void collect_dialog(void *val, void *arg)
 {
     hl_sip_dialog ***pp = arg;

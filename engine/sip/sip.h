@@ -64,6 +64,9 @@ hl_sip *hl_sip_new(uv_loop_t *uv, const hl_sip_cfg *cfg, const hl_sip_callbacks 
 /* Stops listening; dialogs still up get BYE; calls done() once everything is closed. */
 void    hl_sip_shutdown(hl_sip *sip, void (*done)(void *), void *arg);
 int     hl_sip_port(const hl_sip *sip);
+/* A reload's new limits (rules/engine.lua's sip_rate_per_sec, sip_max_message): they apply
+ * from the next message on; sources already tracked keep their tokens up to the new rate. */
+void    hl_sip_set_limits(hl_sip *sip, int rate_per_sec, int max_message);
 
 /* Associate the application's per-dialog pointer (passed back as app_dialog). */
 void hl_sip_dialog_set_app(hl_sip_dialog *d, void *app_dialog);

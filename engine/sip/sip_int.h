@@ -41,6 +41,7 @@ typedef struct hl_rate hl_rate;
 hl_rate *hl_rate_new(int per_sec);
 void     hl_rate_free(hl_rate *r);
 /* One request from ip (16 bytes, v4-mapped for IPv4) at now_ms. */
+void     hl_rate_set_per_sec(hl_rate *r, int per_sec);   /* buckets refill to the new rate */
 hl_rate_verdict hl_rate_check(hl_rate *r, const uint8_t ip[16], uint64_t now_ms);
 
 /* ---- raw message checks ---- */
@@ -82,6 +83,8 @@ typedef void (*hl_transport_rx)(void *ctx, const hl_peer *from, const char *buf,
 hl_transport *hl_transport_new(uv_loop_t *uv, const char *addr, int port, size_t max_message,
                                hl_transport_rx rx, void *ctx, char *err, size_t errlen);
 int   hl_transport_port(const hl_transport *t);
+/* The largest message from now on (TCP buffers grow or stop growing to fit it). */
+void  hl_transport_set_max_message(hl_transport *t, size_t max_message);
 /* Sends to peer over its transport; TCP reuses the peer's connection or connects. 0 / -1. */
 int   hl_transport_send(hl_transport *t, const hl_peer *to, const char *buf, size_t len);
 /* Closes everything; done(arg) when all handles are closed. */

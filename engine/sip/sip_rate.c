@@ -35,6 +35,13 @@ hl_rate *hl_rate_new(int per_sec)
 
 void hl_rate_free(hl_rate *r) { free(r); }
 
+/* A bucket fuller than the new rate is trimmed at its next check (rate_check caps tokens). */
+void hl_rate_set_per_sec(hl_rate *r, int per_sec)
+{
+    if (r)
+        r->per_sec = per_sec;
+}
+
 static uint32_t ip_hash(const uint8_t ip[16])
 {
     uint32_t h = 2166136261u;

@@ -415,6 +415,11 @@ static int tcp_send(hl_transport *t, const hl_peer *to, const char *buf, size_t 
 
 /* ---- public ---- */
 
+void hl_transport_set_max_message(hl_transport *t, size_t max_message)
+{
+    t->max_message = max_message;
+}
+
 hl_transport *hl_transport_new(uv_loop_t *uv, const char *addr, int port, size_t max_message,
                                hl_transport_rx rx, void *ctx, char *err, size_t errlen)
 {

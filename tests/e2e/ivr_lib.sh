@@ -6,10 +6,13 @@
 # shellcheck shell=bash disable=SC2034,SC2153
 # (SC2034: the variables set here are the tests'; SC2153: DATA is lib.sh's)
 
-# The engine runs from the repository's root: rules/engine.lua's fax_dir ("build/fax") is
-# relative to the working directory, and the policy's self-test (fax.scenario.lua's queued
-# fax job) fails, so the engine refuses to start, anywhere else.
+# The engine runs from the repository's root (any directory would do: folders in rules are
+# relative to the rules folder, t13 shows it).
 cd "$ROOT" || fail "cannot cd to $ROOT"
+
+# link_build DIR: a copy of rules/ in DIR/rules finds the build's sample fax documents
+# (rules/engine.lua's fax_dir "../build/fax") through DIR/build, as rules/ does.
+link_build() { ln -sfn "$ROOT/build" "$1/build" || fail "cannot link $1/build"; }
 
 IVR_SCRIPTS=$ROOT/scripts
 IVR_RULES=$ROOT/rules
@@ -47,6 +50,7 @@ ivr_centres_overlay() {
     cp -r "$ROOT/$d" "$WORK/$d" || fail "could not copy $d/"
     find "$WORK/$d" -name '*.lua' -exec sed -i -E "s#sip:12333@[A-Za-z0-9.-]+\.invalid#$uri#g" {} +
   done
+  link_build "$WORK"
   grep -q "\"$uri\"" "$WORK/rules/centres.lua" ||
     fail "the copy of rules/centres.lua has no $uri (its format changed?)"
   if grep -rq 'sip:12333@[A-Za-z0-9.-]*\.invalid' "$WORK/rules" "$WORK/scripts"; then

@@ -22,6 +22,7 @@ BACKEND_LOG=$WORK/backend.log
 # ---- the rules and scripts the engine runs ------------------------------------------------
 R=$WORK/rules; S=$WORK/scripts
 cp -r "$ROOT/rules" "$R" || fail "could not copy rules/"
+link_build "$WORK"
 cp -r "$ROOT/scripts" "$S" || fail "could not copy scripts/"
 rm -f "$S/account.scenario.lua"
 cp "$CONTRIB/accounts_http.lua" "$R/" || fail "no $CONTRIB/accounts_http.lua"

@@ -39,6 +39,7 @@ A=$WORK/a B=$WORK/b
 for d in "$A" "$B"; do
   mkdir -p "$d"
   cp -r "$ROOT/rules" "$ROOT/scripts" "$d/" || fail "could not copy rules/ and scripts/"
+  link_build "$d"
 done
 grep -q '\["1870432"\]' "$A/rules/centres.lua" && fail "rules/centres.lua already maps 1870432: pick another segment"
 grep -q '^M.mobile_segments = {$' "$A/rules/centres.lua" || fail "rules/centres.lua: no 'M.mobile_segments = {' line"
