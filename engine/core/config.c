@@ -28,6 +28,12 @@ static const tunable tunables[] = {
     T(reload_debounce_ms, 0, 60000),
     T(sip_rate_per_sec, 1, 1000000),
     T(sip_max_message, 1024, 1048576),
+    T(sip_ban_factor, 0, 1000),
+    T(sip_ban_ms, 1000, 86400000),
+    T(sip_retry_after_s, 1, 3600),
+    T(sip_tcp_max_per_addr, 0, 1000000),
+    T(sip_tcp_message_timeout_ms, 100, 600000),
+    T(overload_lag_ms, 10, 60000),
     T(dtmf_duration_ms, 40, 1000),
     T(fax_max_ms, 30000, 3600000),
     T(jobs_poll_ms, 100, 600000),
@@ -63,6 +69,22 @@ void hl_config_defaults(hl_config *cfg)
     cfg->reload_debounce_ms = 300;
     cfg->sip_rate_per_sec = 2000;
     cfg->sip_max_message = 16384;
+    /* Like pike's density limit: a source at ten times the admitted rate is no busy trunk
+     * but a flood; a minute's ban outlasts a scan without locking out a phone for long. */
+    cfg->sip_ban_factor = 10;
+    cfg->sip_ban_ms = 60000;
+    /* Callers' phones and trunks come back after this; overload must have lasted it out. */
+    cfg->sip_retry_after_s = 5;
+    /* A phone or a trunk holds one connection, a proxy a few; 64 leaves room for NAT. */
+    cfg->sip_tcp_max_per_addr = 64;
+    /* A SIP message is a few packets: 10 s to complete one is generous even on mobile
+     * networks, and closes connections that connect and say nothing (they lock others out). */
+    cfg->sip_tcp_message_timeout_ms = 10000;
+    /* The 20 ms media tick that runs this late has already skipped many frames: a loop this
+     * busy takes no new calls until it keeps up again. */
+    cfg->overload_lag_ms = 500;
+    /* No version: the header should not tell a scanner which bugs to try. */
+    snprintf(cfg->sip_server_header, sizeof cfg->sip_server_header, "hotline");
     cfg->dtmf_duration_ms = 100;
     snprintf(cfg->fax_dir, sizeof cfg->fax_dir, "build/fax");
     cfg->fax_max_ms = 300000;
@@ -153,6 +175,22 @@ int hl_config_load_rules(hl_config *cfg, const char *rules_dir, char *err, int e
             goto out;
         }
         snprintf(next.fax_dir, sizeof next.fax_dir, "%s", v);
+    }
+    lua_pop(L, 1);
+    /* sip_server_header: printable text, no CR/LF (it goes into a header line) */
+    lua_getfield(L, -1, "sip_server_header");
+    if (!lua_isnil(L, -1)) {
+        size_t n = 0;
+        const char *v = lua_type(L, -1) == LUA_TSTRING ? lua_tolstring(L, -1, &n) : NULL;
+        bool printable = v && n > 0 && n < sizeof next.sip_server_header;
+        for (size_t k = 0; printable && k < n; k++)
+            printable = (unsigned char)v[k] >= 0x20 && v[k] != 0x7f;
+        if (!printable) {
+            snprintf(err, errlen, "%s: sip_server_header must be printable text of 1 to %zu bytes",
+                     path, sizeof next.sip_server_header - 1);
+            goto out;
+        }
+        snprintf(next.sip_server_header, sizeof next.sip_server_header, "%s", v);
     }
     lua_pop(L, 1);
     if (load_http_allow(L, &next, path, err, errlen) != 0)

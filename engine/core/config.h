@@ -29,6 +29,14 @@ typedef struct hl_config {
     int  reload_debounce_ms;      /* file saves closer than this are one reload */
     int  sip_rate_per_sec;        /* requests per source per second before it is refused */
     int  sip_max_message;         /* bytes; larger SIP messages are refused */
+    /* the edge against floods (engine/sip/sip_rate.c, sip_transport.c) */
+    int  sip_ban_factor;          /* a source over sip_rate_per_sec x this in a second is banned */
+    int  sip_ban_ms;              /* ... for this long (ms) */
+    int  sip_retry_after_s;       /* Retry-After of our 503s, and how long overload lasts */
+    int  sip_tcp_max_per_addr;    /* TCP connections one address may hold */
+    int  sip_tcp_message_timeout_ms; /* a TCP message must be complete this long after it starts */
+    int  overload_lag_ms;         /* the loop this late: new calls get 503 */
+    char sip_server_header[96];   /* Server / User-Agent we send */
     int  dtmf_duration_ms;        /* DTMF we send */
     /* fax on demand (engine/fax/; added by the fax engineer) */
     char fax_dir[512];            /* documents call:fax_send may send (default build/fax) */
