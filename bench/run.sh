@@ -10,7 +10,13 @@
 #      to the engine in a loop while the engine plays to SIPp), as in real calls; reports
 #      the engine's CPU, RSS per call, lateness and skipped ticks, and SIPp's CPU (SIPp
 #      shares the machine, so its load is part of the picture).
-# Tunables (environment): RATES, CONCURRENT, TWOWAY, HOLD_S, SIP_PORT (an empty list skips
+#   4. an attack: OPTIONS from one other source at ten times the sustained set-up rate of
+#      stage 1 (ATTACK_FLOOD_RATE) while a trunk places ATTACK_CALLS calls at ATTACK_RATE;
+#      the engine runs with bench/rules-attack (a site's per-source limit); reports the
+#      trunk's failures, how much of the flood was answered 200 / 503 / not at all, bans,
+#      CPU and RSS.
+# Tunables (environment): RATES, CONCURRENT, TWOWAY, HOLD_S, ATTACK_RATE, ATTACK_CALLS,
+# ATTACK_FLOOD_RATE, SIP_PORT (an empty list skips
 # its stage, e.g. RATES= CONCURRENT= bash bench/run.sh runs stage 3 only).
 set -u
 cd "$(dirname "$0")/.."
@@ -19,6 +25,8 @@ RATES=${RATES-"100 200 300 400 500"}
 CONCURRENT=${CONCURRENT-"250 500 1000"}
 TWOWAY=${TWOWAY-"250 500 1000"}
 HOLD_S=${HOLD_S:-20}
+ATTACK_RATE=${ATTACK_RATE-100}
+ATTACK_CALLS=${ATTACK_CALLS:-1000}
 SIP_PORT=${SIP_PORT:-15060}
 SIPP_PORT=$((SIP_PORT + 1))
 OUT=bench/out
@@ -33,9 +41,9 @@ cleanup() {
 trap cleanup EXIT
 
 ulimit -n 65536 2>/dev/null || true
-start_engine() {
+start_engine() {  # start_engine [RULES_DIR]
   "$BIN" run --sip 127.0.0.1:$SIP_PORT --rtp-ports 30000-40000 --data "$DATA" \
-    --scripts bench/scripts --rules bench/rules --prompts build/prompts 2> "$OUT/engine.log" &
+    --scripts bench/scripts --rules "${1:-bench/rules}" --prompts build/prompts 2>> "$OUT/engine.log" &
   ENGINE_PID=$!
   for _ in $(seq 50); do
     "$BIN" ctl --data "$DATA" status >/dev/null 2>&1 && return 0
@@ -126,3 +134,30 @@ for c in $TWOWAY; do
     "$c" "$up" "$ok" "$fail" "$cpu" "$cpu_call" "$per_call_kb" "$lat" "$skipped" "$scpu"
   sleep 2
 done
+echo
+echo "4. a flood from one source while a trunk's calls go on"
+if [ -n "$ATTACK_RATE" ]; then
+  flood_rate=${ATTACK_FLOOD_RATE:-$(( (best > 0 ? best : 100) * 10 ))}
+  kill "$ENGINE_PID" 2>/dev/null; wait "$ENGINE_PID" 2>/dev/null
+  start_engine bench/rules-attack
+  rss0=$(rss_kb); cpu_a=$(cpu_ticks); t_a=$(date +%s.%N)
+  secs=$(( ATTACK_CALLS / ATTACK_RATE + 2 ))
+  python3 tests/e2e/flood.py options 127.0.0.1 $SIP_PORT 127.0.0.2 "$flood_rate" "$secs" \
+    > "$OUT/attack_flood.json" 2>"$OUT/attack_flood.err" &
+  flood_pid=$!
+  sleep 1
+  sipp -sn uac -s setup 127.0.0.1:$SIP_PORT -p $SIPP_PORT -r "$ATTACK_RATE" -m "$ATTACK_CALLS" \
+       -d 0 -l 2000 -timeout 60s -trace_stat -stf "$OUT/attack_trunk.csv" >/dev/null \
+       2>"$OUT/sipp_attack.err" </dev/null
+  wait $flood_pid
+  cpu_b=$(cpu_ticks); t_b=$(date +%s.%N); rss1=$(rss_kb)
+  stats=$(tail -n 1 "$OUT/attack_trunk.csv")
+  ok=$(echo "$stats" | cut -d';' -f 16); fail=$(echo "$stats" | cut -d';' -f 18)
+  cpu=$(python3 -c "print('%.1f' % (100.0 * ($cpu_b - $cpu_a) / $hz / ($t_b - $t_a)))")
+  fl=$(python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); c=d["codes"]; n=max(1,d["sent"]); print("%d sent, %.1f%% answered 200, %.1f%% 503, %.1f%% unanswered" % (d["sent"], 100.0*c.get("200",0)/n, 100.0*c.get("503",0)/n, 100.0*d["unanswered"]/n))' "$OUT/attack_flood.json")
+  bans=$("$BIN" ctl --data "$DATA" --json status 2>/dev/null | python3 -c 'import json,sys; e=json.load(sys.stdin).get("sip_edge",{}); print("%s bans, %s refused, %s dropped" % (e.get("bans"), e.get("rate_refused"), e.get("banned_dropped")))')
+  printf '   trunk %d calls at %d/s: %s ok, %s failed; flood %d/s of OPTIONS: %s; %s; CPU %s%% of one core; RSS %s -> %s KiB\n' \
+    "$ATTACK_CALLS" "$ATTACK_RATE" "$ok" "$fail" "$flood_rate" "$fl" "$bans" "$cpu" "$rss0" "$rss1"
+else
+  echo "   skipped (ATTACK_RATE is empty)"
+fi

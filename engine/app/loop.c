@@ -18,6 +18,7 @@
 #include <malloc.h>
 #include "call/call.h"
 #include "app/leg_sip.h"
+#include "app/edge.h"
 #include "app/jobs.h"
 #include "core/log.h"
 #include "ctl/ctl.h"
@@ -69,6 +70,7 @@ typedef struct loop_private {
     uv_timer_t  shutdown_timer;
     uv_timer_t  heap_trim;
     hl_jobs    *jobs;            /* the job queue's runner (app/jobs.h) */
+    hl_edge    *edge;            /* SIP limits, overload watch, ctl ban (app/edge.h) */
 } loop_private;
 
 static loop_private *priv_of(hl_loop *l) { return (loop_private *)l->priv; }
@@ -221,8 +223,7 @@ static void push_live_settings(hl_loop *l)
     hl_media_pool_cfg mcfg = media_cfg_of(&l->cfg);
     if (l->media)
         hl_media_pool_set_live(l->media, &mcfg);
-    if (l->sip)
-        hl_sip_set_limits(l->sip, l->cfg.sip_rate_per_sec, l->cfg.sip_max_message);
+    hl_edge_apply(priv_of(l)->edge);   /* the SIP stack's limits (app/edge.c) */
 }
 
 /* Swaps the new settings in.  A restart-only value that changed keeps its running value
@@ -366,13 +367,14 @@ static json_t *ctl_status(void *arg, hl_ctl_req *req, json_t *request, char *err
     hl_clock_format_iso(l->started, started, sizeof started);
     char now[40];
     hl_clock_format_iso(hl_clock_wall(&l->clock), now, sizeof now);
-    return json_pack("{s:b,s:s,s:s,s:s,s:s,s:i,s:i,s:I,s:I,s:i,s:{s:f,s:f,s:f}}", "ok", 1,
+    return json_pack("{s:b,s:s,s:s,s:s,s:s,s:i,s:i,s:I,s:I,s:i,s:{s:f,s:f,s:f},s:o}", "ok", 1,
                      "version", HL_VERSION, "policy", l->policy ? hl_policy_version(l->policy) : "",
                      "started", started, "clock", now, "sip_port", l->sip ? hl_sip_port(l->sip) : 0,
                      "calls", l->ncalls, "calls_total", (json_int_t)l->calls_total,
                      "rtp_ticks_skipped", l->media ? (json_int_t)hl_media_pool_skipped(l->media) : 0,
                      "media_endpoints", l->media ? hl_media_pool_active(l->media) : 0,
-                     "rtp_lateness_us", "p50", p50, "p99", p99, "max", max);
+                     "rtp_lateness_us", "p50", p50, "p99", p99, "max", max,
+                     "sip_edge", priv_of(l)->edge ? hl_edge_status(priv_of(l)->edge) : json_object());
 }
 
 static json_t *ctl_stats_reset(void *arg, hl_ctl_req *req, json_t *request, char *err, int errlen)
@@ -564,9 +566,7 @@ int hl_loop_init(hl_loop *l, const hl_config *cfg, char *err, int errlen)
     if (!(l->env.http = hl_http_new(l->uv, err, errlen)))   /* hl.http.request */
         return -1;
 
-    hl_sip_cfg scfg = { .addr = cfg->sip_addr, .port = cfg->sip_port,
-                        .rate_per_sec = cfg->sip_rate_per_sec, .max_message = cfg->sip_max_message,
-                        .user_agent = "hotline/" HL_VERSION };
+    hl_sip_cfg scfg = hl_edge_sip_cfg(&l->cfg);
     l->sip = hl_sip_new(l->uv, &scfg, &hl_leg_sip_callbacks, l);
     if (!l->sip) {
         snprintf(err, errlen, "cannot listen for SIP on %s:%d (in use?)", cfg->sip_addr, cfg->sip_port);
@@ -588,6 +588,10 @@ int hl_loop_init(hl_loop *l, const hl_config *cfg, char *err, int errlen)
     hl_ctl_register(l->ctl, "version", ctl_version, l, "engine and policy versions");
     hl_ctl_register(l->ctl, "config", ctl_config, l,
                     "the tunables in use (rules/engine.lua as last applied; see hotline config)");
+    if (!(priv_of(l)->edge = hl_edge_new(l->uv, l->sip, &l->cfg, l->ctl))) {
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
 
     hl_jobs_host jh = { .store = l->store, .env = &l->env, .call_added = jobs_call_added, .arg = l };
     if (!(priv_of(l)->jobs = hl_jobs_new(&jh, err, errlen)))
@@ -649,6 +653,8 @@ static void finish_shutdown(hl_loop *l)
     uv_timer_stop(&priv_of(l)->shutdown_timer);
     hl_http_close(l->env.http); /* requests still in flight fail now: their calls can end */
     l->env.http = NULL;
+    hl_edge_close(priv_of(l)->edge); /* its overload watch must not reach a closing SIP stack */
+    priv_of(l)->edge = NULL;
     if (l->sip)
         hl_sip_shutdown(l->sip, sip_closed, l);
 }

@@ -18,6 +18,8 @@
     { #name, HL_TUNE_INT, offsetof(hl_config, name), def, NULL, lo, hi, unit, apply, what }
 #define PATH_(name, def, apply, what) \
     { #name, HL_TUNE_PATH, offsetof(hl_config, name), 0, def, 0, 0, "folder", apply, what }
+#define TEXT_(name, def, maxlen, apply, what) \
+    { #name, HL_TUNE_TEXT, offsetof(hl_config, name), 0, def, 1, maxlen, "text", apply, what }
 #define HOSTS_(name, apply, what) \
     { #name, HL_TUNE_HOSTS, offsetof(hl_config, name), 0, NULL, 0, HL_HTTP_ALLOW_MAX, "hosts", apply, what }
 
@@ -60,6 +62,26 @@ static const hl_tunable tunables[] = {
     INT_(sip_max_message, 16384, 1024, 1048576, "bytes", HL_APPLY_NEXT_USE,
          "Largest SIP message accepted; bigger ones are refused (400/513). An INVITE with "
          "SDP is 1-2 KiB."),
+    INT_(sip_ban_factor, 10, 0, 1000, "x sip_rate_per_sec", HL_APPLY_NEXT_USE,
+         "A source sending more than sip_rate_per_sec times this in one second is a flood, "
+         "not a busy trunk (as pike's density limit): it is banned; 0 = never ban."),
+    INT_(sip_ban_ms, 60000, 1000, 86400000, "ms", HL_APPLY_NEXT_USE,
+         "How long a ban lasts: a minute outlasts a scan without locking a phone out for "
+         "long; `hotline ctl ban remove` lifts one at once."),
+    INT_(sip_retry_after_s, 5, 1, 3600, "s", HL_APPLY_NEXT_USE,
+         "Retry-After of our 503s (rate limit, overload, max_calls), and how long an overload "
+         "must have ended before new calls are taken again."),
+    INT_(sip_tcp_max_per_addr, 64, 0, 1000000, "connections", HL_APPLY_NEXT_USE,
+         "TCP connections one address may hold (0 = no cap): a phone or a trunk holds one, a "
+         "proxy a few, and one host must not lock every other client out."),
+    INT_(sip_tcp_message_timeout_ms, 10000, 100, 600000, "ms", HL_APPLY_NEXT_USE,
+         "A TCP connection must complete each message (its first too) this long after it "
+         "starts: a message is a few packets, so connections that say nothing or trickle close."),
+    INT_(overload_lag_ms, 500, 10, 60000, "ms", HL_APPLY_NEXT_USE,
+         "When the loop runs this late (the 20 ms media tick has skipped many frames), new "
+         "calls get 503 with Retry-After until it keeps up again."),
+    TEXT_(sip_server_header, "hotline", 95, HL_APPLY_NEXT_USE,
+          "The Server / User-Agent header we send: no version, so it tells a scanner nothing."),
     INT_(dtmf_duration_ms, 100, 40, 1000, "ms", HL_APPLY_NEXT_USE,
          "Length of each DTMF tone we send (RFC 4733): twice the 40 ms a receiver needs."),
     PATH_(fax_dir, "fax", HL_APPLY_NEXT_USE,
@@ -88,6 +110,7 @@ static const hl_tunable tunables[] = {
 #undef INT_
 #undef PATH_
 #undef HOSTS_
+#undef TEXT_
 
 #define NTUNABLES ((int)(sizeof tunables / sizeof tunables[0]))
 
@@ -137,6 +160,8 @@ static void set_default(hl_config *cfg, const hl_tunable *t, const char *rules_d
         *int_at(cfg, t) = (int)t->def;
     else if (t->type == HL_TUNE_PATH)
         join_path(text_at(cfg, t), rules_dir, t->def_text);
+    else if (t->type == HL_TUNE_TEXT)
+        snprintf(text_at(cfg, t), HL_CONFIG_PATH_LEN, "%s", t->def_text);
     else
         cfg->http_allow_n = 0;      /* the one host list */
 }
@@ -249,6 +274,20 @@ static int read_value(load_ctx *x, const hl_tunable *t, hl_config *next)
                                       "to the rules folder unless absolute)%s", NULL);
         return 0;
     }
+    if (t->type == HL_TUNE_TEXT) {  /* goes into a header line: printable, no CR/LF */
+        size_t n = 0;
+        const char *v = lua_type(L, -1) == LUA_TSTRING ? lua_tolstring(L, -1, &n) : NULL;
+        bool ok = v && n >= (size_t)t->min && n <= (size_t)t->max;
+        for (size_t k = 0; ok && k < n; k++)
+            ok = (unsigned char)v[k] >= 0x20 && v[k] != 0x7f;
+        if (!ok) {
+            char range[64];
+            snprintf(range, sizeof range, " of %lld to %lld bytes", t->min, t->max);
+            return refuse(x, t->name, "%s: %s must be printable text%s", range);
+        }
+        snprintf(text_at(next, t), HL_CONFIG_PATH_LEN, "%s", v);
+        return 0;
+    }
     int isnum = 0;
     lua_Integer v = lua_type(L, -1) == LUA_TNUMBER ? lua_tointegerx(L, -1, &isnum) : 0;
     if (!isnum || v < t->min || v > t->max) {
@@ -343,7 +382,7 @@ static bool same(const hl_config *a, const hl_config *b, const hl_tunable *t)
 {
     if (t->type == HL_TUNE_INT)
         return *int_of(a, t) == *int_of(b, t);
-    if (t->type == HL_TUNE_PATH)
+    if (t->type == HL_TUNE_PATH || t->type == HL_TUNE_TEXT)
         return !strcmp(text_of(a, t), text_of(b, t));
     if (a->http_allow_n != b->http_allow_n)
         return false;
@@ -381,7 +420,7 @@ void hl_config_copy(hl_config *cfg, const hl_config *from, hl_tunable_apply appl
             continue;
         if (t->type == HL_TUNE_INT)
             *int_at(cfg, t) = *int_of(from, t);
-        else if (t->type == HL_TUNE_PATH)
+        else if (t->type == HL_TUNE_PATH || t->type == HL_TUNE_TEXT)
             memcpy(text_at(cfg, t), text_of(from, t), HL_CONFIG_PATH_LEN);
         else {
             memcpy(cfg->http_allow, from->http_allow, sizeof cfg->http_allow);
@@ -396,7 +435,7 @@ void hl_config_format_value(const hl_config *cfg, const hl_tunable *t, char *out
 {
     if (t->type == HL_TUNE_INT) {
         snprintf(out, len, "%d", *int_of(cfg, t));
-    } else if (t->type == HL_TUNE_PATH) {
+    } else if (t->type == HL_TUNE_PATH || t->type == HL_TUNE_TEXT) {
         snprintf(out, len, "\"%s\"", text_of(cfg, t));
     } else {
         size_t used = (size_t)snprintf(out, len, "{");
@@ -411,7 +450,7 @@ static void format_default(const hl_tunable *t, char *out, size_t len)
 {
     if (t->type == HL_TUNE_INT)
         snprintf(out, len, "%lld", t->def);
-    else if (t->type == HL_TUNE_PATH)
+    else if (t->type == HL_TUNE_PATH || t->type == HL_TUNE_TEXT)
         snprintf(out, len, "\"%s\"", t->def_text);
     else
         snprintf(out, len, "{}");
@@ -423,6 +462,8 @@ static void format_range(const hl_tunable *t, char *out, size_t len)
         snprintf(out, len, "%lld-%lld", t->min, t->max);
     else if (t->type == HL_TUNE_PATH)
         snprintf(out, len, "a folder");
+    else if (t->type == HL_TUNE_TEXT)
+        snprintf(out, len, "%lld-%lld bytes", t->min, t->max);
     else
         snprintf(out, len, "up to %lld", t->max);
 }

@@ -37,6 +37,13 @@ typedef struct hl_config {
     int  reload_debounce_ms;
     int  sip_rate_per_sec;
     int  sip_max_message;
+    int  sip_ban_factor;
+    int  sip_ban_ms;
+    int  sip_retry_after_s;
+    int  sip_tcp_max_per_addr;
+    int  sip_tcp_message_timeout_ms;
+    int  overload_lag_ms;
+    char sip_server_header[HL_CONFIG_PATH_LEN];
     int  dtmf_duration_ms;
     char fax_dir[HL_CONFIG_PATH_LEN];   /* joined to the rules folder unless absolute */
     int  fax_max_ms;
@@ -49,7 +56,7 @@ typedef struct hl_config {
     int  http_allow_n;
 } hl_config;
 
-typedef enum { HL_TUNE_INT, HL_TUNE_PATH, HL_TUNE_HOSTS } hl_tunable_type;
+typedef enum { HL_TUNE_INT, HL_TUNE_PATH, HL_TUNE_TEXT, HL_TUNE_HOSTS } hl_tunable_type;
 
 /* When a reload's new value takes effect. */
 typedef enum {
@@ -63,8 +70,8 @@ typedef struct hl_tunable {
     hl_tunable_type  type;
     size_t           offset;      /* where it lives in hl_config */
     long long        def;         /* HL_TUNE_INT default */
-    const char      *def_text;    /* HL_TUNE_PATH default ("" for none) */
-    long long        min, max;    /* HL_TUNE_INT range */
+    const char      *def_text;    /* HL_TUNE_PATH / HL_TUNE_TEXT default ("" for none) */
+    long long        min, max;    /* HL_TUNE_INT range; HL_TUNE_TEXT length */
     const char      *unit;
     hl_tunable_apply apply;
     const char      *what;        /* one line: what it does, and where its default comes from */

@@ -130,7 +130,9 @@ struct hl_sip {
     hl_sip_callbacks cb;
     void *app;
     char addr[64], adv[64], ua[96];
-    int rate_per_sec;
+    int retry_after_s;          /* of our 503s */
+    bool overloaded;            /* the owner says new calls must wait: 503 */
+    hl_sip_stats stats;
     size_t max_message;
     osip_t *osip;
     hl_transport *tp;
@@ -139,6 +141,7 @@ struct hl_sip {
     int handles;
     hl_map txs, dlg_tag, dlg_uas, done_map;
     hl_rate *rate;
+    hl_rate_cfg rate_cfg;
     hl_tx *runq, *runq_tail, *dead, *live;
     hl_done *done_head, *done_tail;
     int depth;
@@ -579,6 +582,11 @@ static osip_message_t *make_response(hl_sip *s, osip_message_t *req, int code, c
     if (r->to && !tag && to_tag && code > 100)
         osip_to_set_tag(r->to, osip_strdup(to_tag));
     osip_message_set_header(r, "Server", s->ua);
+    if (code == 503) {  /* refused for load or rate: say when to come back (RFC 3261 21.5.4) */
+        char ra[16];
+        snprintf(ra, sizeof ra, "%d", s->retry_after_s);
+        osip_message_set_retry_after(r, ra);
+    }
     return r;
 }
 
@@ -620,8 +628,6 @@ static void stateless_respond(hl_sip *s, const hl_peer *to, osip_message_t *req,
     osip_message_t *r = make_response(s, req, code, reason, tag);
     if (!r)
         return;
-    if (code == 503)
-        osip_message_set_retry_after(r, "1");
     char *str = NULL;
     size_t len = 0;
     if (osip_message_to_str(r, &str, &len) == 0 && str)
@@ -1083,6 +1089,29 @@ static m_class method_class(const char *m)
     return M_UNKNOWN;
 }
 
+/* One out-of-dialog request (or junk) from a source: admitted, refused (503) or dropped. */
+static hl_rate_verdict admit(hl_sip *s, const hl_peer *from)
+{
+    uint8_t ip16[16];
+    hl_peer_ip16(from, ip16);
+    hl_rate_verdict v = hl_rate_check(s->rate, ip16, sip_now(s));
+    if (v == HL_RATE_REFUSE) {
+        s->stats.rate_refused++;
+    } else if (v == HL_RATE_BANNED) {
+        char ip[48];
+        hl_ip16_str(ip16, ip, sizeof ip);
+        s->stats.bans++;
+        hl_warn("sip", "banned %s for %d ms: over %d requests in a second (sip_ban_factor x "
+                "sip_rate_per_sec); lift with 'hotline ctl ban remove %s'", ip, s->rate_cfg.ban_ms,
+                s->rate_cfg.per_sec * s->rate_cfg.ban_factor, ip);
+        s->stats.banned_dropped++;
+        v = HL_RATE_DROP;
+    } else if (v == HL_RATE_DROP) {
+        s->stats.banned_dropped++;
+    }
+    return v;
+}
+
 /* Max-Forwards 0: 483 Too Many Hops (RFC 3261 16.3 step 2) — a request that has used up
  * its hops is looping somewhere, and answering it ends the loop.  OPTIONS is the exception
  * the RFC allows (the element may answer it as the final recipient), so a probe with
@@ -1154,9 +1183,13 @@ static void handle_request(hl_sip *s, const hl_peer *from, osip_message_t *m)
         }
     }
     if (!d) {
-        uint8_t ip16[16];
-        hl_peer_ip16(from, ip16);
-        hl_rate_verdict v = hl_rate_check(s->rate, ip16, sip_now(s));
+        hl_rate_verdict v = admit(s, from);
+        if (v == HL_RATE_OK && s->overloaded && MSG_IS_INVITE(m)) {
+            s->stats.overload_refused++;
+            stateless_respond(s, from, m, 503, "Overloaded");
+            osip_message_free(m);
+            return;
+        }
         if (v != HL_RATE_OK) {
             if (v == HL_RATE_REFUSE)
                 stateless_respond(s, from, m, 503, "Rate Limited");
@@ -1415,6 +1448,7 @@ static void handle_response(hl_sip *s, osip_message_t *m)
 
 /* ------------------------------------------------------------------ receive path */
 
+
 static void reject_raw(hl_sip *s, const hl_peer *from, const char *buf, size_t len, const char *why)
 {
     char p[64];
@@ -1423,9 +1457,7 @@ static void reject_raw(hl_sip *s, const hl_peer *from, const char *buf, size_t l
         hl_warn("sip", "dropped a malformed response from %s: %s", p, why);
         return;
     }
-    uint8_t ip16[16];
-    hl_peer_ip16(from, ip16);
-    if (hl_rate_check(s->rate, ip16, sip_now(s)) != HL_RATE_OK)
+    if (admit(s, from) != HL_RATE_OK)
         return; /* junk floods are not answered */
     char out[HL_SIP_MAX_RESPONSE];
     int n = hl_sipmsg_raw_response(buf, len, 400, "Bad Request", why, s->ua, out, sizeof out);
@@ -1663,7 +1695,9 @@ hl_sip *hl_sip_new(uv_loop_t *uv, const hl_sip_cfg *cfg, const hl_sip_callbacks 
     snprintf(s->adv, sizeof s->adv, "%s", adv);
     snprintf(s->ua, sizeof s->ua, "%s", cfg->user_agent ? cfg->user_agent : "hotline");
     s->max_message = cfg->max_message > 0 ? (size_t)cfg->max_message : HL_SIP_DEFAULT_MAX_MESSAGE;
-    s->rate = hl_rate_new(cfg->rate_per_sec);
+    s->retry_after_s = cfg->retry_after_s > 0 ? cfg->retry_after_s : 1;
+    s->rate_cfg = (hl_rate_cfg){ cfg->rate_per_sec, cfg->ban_factor, cfg->ban_ms };
+    s->rate = hl_rate_new(&s->rate_cfg);
     if (getrandom(&s->rnd_seed, sizeof s->rnd_seed, 0) != sizeof s->rnd_seed)
         s->rnd_seed = uv_hrtime() ^ ((uint64_t)getpid() << 32);
     hl_map_init(&s->txs);
@@ -1689,7 +1723,8 @@ hl_sip *hl_sip_new(uv_loop_t *uv, const hl_sip_cfg *cfg, const hl_sip_callbacks 
     for (int t = OSIP_ICT_TRANSPORT_ERROR; t <= OSIP_NIST_TRANSPORT_ERROR; t++)
         osip_set_transport_error_callback(s->osip, t, cb_tp_error);
     char err[256];
-    s->tp = hl_transport_new(uv, s->addr, cfg->port, s->max_message, sip_rx, s, err, sizeof err);
+    hl_transport_limits lim = { s->max_message, cfg->tcp_max_per_addr, cfg->tcp_message_timeout_ms };
+    s->tp = hl_transport_new(uv, s->addr, cfg->port, &lim, sip_rx, s, err, sizeof err);
     if (!s->tp) {
         hl_error("sip", "%s", err);
         osip_release(s->osip);
@@ -1709,11 +1744,46 @@ hl_sip *hl_sip_new(uv_loop_t *uv, const hl_sip_cfg *cfg, const hl_sip_callbacks 
 
 int hl_sip_port(const hl_sip *s) { return hl_transport_port(s->tp); }
 
-void hl_sip_set_limits(hl_sip *s, int rate_per_sec, int max_message)
+void hl_sip_set_limits(hl_sip *s, const hl_sip_cfg *cfg)
 {
-    s->max_message = max_message > 0 ? (size_t)max_message : HL_SIP_DEFAULT_MAX_MESSAGE;
-    hl_rate_set_per_sec(s->rate, rate_per_sec);
-    hl_transport_set_max_message(s->tp, s->max_message);
+    s->max_message = cfg->max_message > 0 ? (size_t)cfg->max_message : HL_SIP_DEFAULT_MAX_MESSAGE;
+    s->retry_after_s = cfg->retry_after_s > 0 ? cfg->retry_after_s : 1;
+    s->rate_cfg = (hl_rate_cfg){ cfg->rate_per_sec, cfg->ban_factor, cfg->ban_ms };
+    hl_rate_set(s->rate, &s->rate_cfg);
+    hl_transport_limits lim = { s->max_message, cfg->tcp_max_per_addr, cfg->tcp_message_timeout_ms };
+    hl_transport_set_limits(s->tp, &lim);
+    if (cfg->user_agent)
+        snprintf(s->ua, sizeof s->ua, "%s", cfg->user_agent);
+}
+
+void hl_sip_set_overloaded(hl_sip *s, bool on)
+{
+    if (on != s->overloaded)
+        hl_warn("sip", on ? "overloaded: new calls get 503 (Retry-After %d s)"
+                          : "recovered: new calls are taken again", s->retry_after_s);
+    s->overloaded = on;
+}
+
+void hl_sip_get_stats(const hl_sip *s, hl_sip_stats *out)
+{
+    *out = s->stats;
+    hl_transport_stats ts;
+    hl_transport_get_stats(s->tp, &ts);
+    out->tcp_refused = ts.tcp_refused;
+    out->tcp_timed_out = ts.tcp_timed_out;
+}
+
+int hl_sip_bans(hl_sip *s, hl_sip_ban *out, int max) { return hl_rate_bans(s->rate, sip_now(s), out, max); }
+
+int hl_sip_unban(hl_sip *s, const char *ip)
+{
+    uint8_t ip16[16];
+    if (hl_ip16_parse(ip, ip16) != 0)
+        return -1;
+    bool lifted = hl_rate_unban(s->rate, ip16, sip_now(s));
+    if (lifted)
+        hl_info("sip", "ban of %s lifted", ip);
+    return lifted ? 1 : 0;
 }
 
 static void collect_dialog(void *val, void *arg)

@@ -12,6 +12,7 @@
 #ifndef HL_SIP_H
 #define HL_SIP_H
 #include <stdbool.h>
+#include <stdint.h>
 #include <uv.h>
 #include "sip/sdp.h"
 
@@ -52,21 +53,53 @@ typedef struct hl_sip_callbacks {
 
 typedef struct hl_sip_cfg {
     const char *addr; int port;     /* UDP and TCP listen on the same address and port */
-    int rate_per_sec;               /* per source IP; excess requests get 503 then are dropped */
+    int rate_per_sec;               /* admitted requests per source IP a second; more get 503 */
+    int ban_factor;                 /* a source over rate_per_sec * this in a second is banned */
+    int ban_ms;                     /* ... for this long: its requests are dropped unanswered */
+    int retry_after_s;              /* the Retry-After of our 503s (rate limit, overload) */
     int max_message;                /* bytes */
-    const char *user_agent;         /* "hotline/VERSION" */
+    int tcp_max_per_addr;           /* TCP connections one address may hold; more are closed */
+    int tcp_message_timeout_ms;     /* a TCP connection must complete each message this fast */
+    const char *user_agent;         /* our Server / User-Agent header */
     /* Added by the SIP stack: the address put in Via/Contact/Call-ID (NULL = addr; when addr
      * is 0.0.0.0 or :: and this is NULL, 127.0.0.1). */
     const char *advertise_addr;
 } hl_sip_cfg;
 
+/* What the edge refused, since start (ctl status). */
+typedef struct hl_sip_stats {
+    uint64_t rate_refused;          /* requests answered 503 for the per-source limit */
+    uint64_t banned_dropped;        /* requests from banned sources, dropped */
+    uint64_t bans;                  /* bans imposed */
+    uint64_t overload_refused;      /* new calls answered 503 because the engine is overloaded */
+    uint64_t tcp_refused;           /* TCP connections closed at accept (per-address or total cap) */
+    uint64_t tcp_timed_out;         /* TCP connections closed for not completing a message */
+} hl_sip_stats;
+
+/* A source banned for flooding. */
+typedef struct hl_sip_ban {
+    char     ip[46];
+    uint64_t expires_in_ms;
+    uint64_t dropped;               /* its requests dropped during this ban */
+} hl_sip_ban;
+
 hl_sip *hl_sip_new(uv_loop_t *uv, const hl_sip_cfg *cfg, const hl_sip_callbacks *cb, void *app);
 /* Stops listening; dialogs still up get BYE; calls done() once everything is closed. */
 void    hl_sip_shutdown(hl_sip *sip, void (*done)(void *), void *arg);
 int     hl_sip_port(const hl_sip *sip);
-/* A reload's new limits (rules/engine.lua's sip_rate_per_sec, sip_max_message): they apply
- * from the next message on; sources already tracked keep their tokens up to the new rate. */
-void    hl_sip_set_limits(hl_sip *sip, int rate_per_sec, int max_message);
+
+/* A reload's new limits (rate, bans, Retry-After, max_message, TCP deadlines, the Server
+ * header), from the next message on; sources already tracked keep their tokens up to the new
+ * rate.  The address and port stay as they were at start. */
+void hl_sip_set_limits(hl_sip *sip, const hl_sip_cfg *cfg);
+/* While on, new calls (out-of-dialog INVITEs) get 503 with Retry-After; the owner turns it on
+ * when the engine is overloaded and off when it has recovered. */
+void hl_sip_set_overloaded(hl_sip *sip, bool on);
+void hl_sip_get_stats(const hl_sip *sip, hl_sip_stats *out);
+/* Fills out with up to max bans in force; returns how many there are. */
+int  hl_sip_bans(hl_sip *sip, hl_sip_ban *out, int max);
+/* Lifts the ban of ip: 1 lifted, 0 it was not banned, -1 not an address. */
+int  hl_sip_unban(hl_sip *sip, const char *ip);
 
 /* Associate the application's per-dialog pointer (passed back as app_dialog). */
 void hl_sip_dialog_set_app(hl_sip_dialog *d, void *app_dialog);

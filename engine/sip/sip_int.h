@@ -35,14 +35,31 @@ void *hl_map_del(hl_map *m, const char *key);        /* returns the removed valu
 /* Calls fn for every value (fn must not change the map). */
 void  hl_map_each(const hl_map *m, void (*fn)(void *val, void *arg), void *arg);
 
-/* ---- rate limit ---- */
-typedef enum { HL_RATE_OK, HL_RATE_REFUSE, HL_RATE_DROP } hl_rate_verdict;
+/* ---- admission and bans (sip_rate.c) ---- */
+struct hl_sip_ban;
+typedef enum {
+    HL_RATE_OK,        /* admitted */
+    HL_RATE_REFUSE,    /* over the limit: answer 503 with Retry-After (not debited) */
+    HL_RATE_BANNED,    /* this request made the source a flood: it is banned from now (drop) */
+    HL_RATE_DROP,      /* the source is banned: drop without an answer */
+} hl_rate_verdict;
+typedef struct hl_rate_cfg {
+    int per_sec;       /* admitted requests per source per second (and the burst) */
+    int ban_factor;    /* more than per_sec * this in one second bans the source (0 = never) */
+    int ban_ms;        /* how long a ban lasts */
+} hl_rate_cfg;
 typedef struct hl_rate hl_rate;
-hl_rate *hl_rate_new(int per_sec);
+hl_rate *hl_rate_new(const hl_rate_cfg *cfg);
+void     hl_rate_set(hl_rate *r, const hl_rate_cfg *cfg);   /* a reload's new limits */
 void     hl_rate_free(hl_rate *r);
 /* One request from ip (16 bytes, v4-mapped for IPv4) at now_ms. */
-void     hl_rate_set_per_sec(hl_rate *r, int per_sec);   /* buckets refill to the new rate */
 hl_rate_verdict hl_rate_check(hl_rate *r, const uint8_t ip[16], uint64_t now_ms);
+/* Fills out with up to max bans in force; returns how many there are. */
+int      hl_rate_bans(hl_rate *r, uint64_t now_ms, struct hl_sip_ban *out, int max);
+/* Lifts ip's ban; false when it was not banned. */
+bool     hl_rate_unban(hl_rate *r, const uint8_t ip[16], uint64_t now_ms);
+void     hl_ip16_str(const uint8_t ip[16], char *out, size_t outlen);
+int      hl_ip16_parse(const char *s, uint8_t ip[16]);   /* 0, or -1 when not an address */
 
 /* ---- raw message checks ---- */
 /* Checks what libosip2 tolerates but we must refuse.  Returns 0, or -1 with why[] set.
@@ -80,11 +97,21 @@ typedef struct hl_transport hl_transport;
 /* Called for every complete message (one datagram, or one framed TCP message). */
 typedef void (*hl_transport_rx)(void *ctx, const hl_peer *from, const char *buf, size_t len);
 
-hl_transport *hl_transport_new(uv_loop_t *uv, const char *addr, int port, size_t max_message,
-                               hl_transport_rx rx, void *ctx, char *err, size_t errlen);
+typedef struct hl_transport_limits {
+    size_t max_message;            /* bytes */
+    int    tcp_max_per_addr;       /* accepted connections one address may hold (0 = no cap) */
+    int    tcp_message_timeout_ms; /* a message must be complete this long after its first byte */
+} hl_transport_limits;
+typedef struct hl_transport_stats {
+    uint64_t tcp_refused, tcp_timed_out;
+} hl_transport_stats;
+
+hl_transport *hl_transport_new(uv_loop_t *uv, const char *addr, int port,
+                               const hl_transport_limits *lim, hl_transport_rx rx, void *ctx,
+                               char *err, size_t errlen);
 int   hl_transport_port(const hl_transport *t);
-/* The largest message from now on (TCP buffers grow or stop growing to fit it). */
-void  hl_transport_set_max_message(hl_transport *t, size_t max_message);
+void  hl_transport_set_limits(hl_transport *t, const hl_transport_limits *lim);
+void  hl_transport_get_stats(const hl_transport *t, hl_transport_stats *out);
 /* Sends to peer over its transport; TCP reuses the peer's connection or connects. 0 / -1. */
 int   hl_transport_send(hl_transport *t, const hl_peer *to, const char *buf, size_t len);
 /* Closes everything; done(arg) when all handles are closed. */

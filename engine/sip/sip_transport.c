@@ -5,7 +5,13 @@
  * on; a stream is framed by the blank line and Content-Length (RFC 3261 18.3), and a peer
  * that sends more than TCP_MAX_BUFFERED without a complete message is disconnected.  An idle
  * connection is closed after TCP_IDLE_MS.  Outbound requests to a TCP peer with no
- * connection connect first and queue the message. */
+ * connection connect first and queue the message.
+ *
+ * Edge limits: one address may hold at most tcp_max_per_addr accepted connections (more are
+ * closed at accept, so one host cannot lock every other client out), and an accepted
+ * connection must complete each message within tcp_message_timeout_ms of its first byte
+ * (and its first message that long after accept): a connection that trickles or says nothing
+ * is closed. */
 #include "sip/sip_int.h"
 #include "core/log.h"
 #include <arpa/inet.h>
@@ -25,10 +31,12 @@ struct hl_transport {
     uv_loop_t *uv;
     uv_udp_t udp;
     uv_tcp_t listener;
-    size_t max_message;
     hl_transport_rx rx;
     void *ctx;
     hl_map conns;          /* "ip:port" -> tcp_conn */
+    hl_map per_addr;       /* "ip" -> accepted connections from it (as intptr_t) */
+    hl_transport_limits lim;
+    hl_transport_stats stats;
     int port;
     int open_handles;
     bool closing;
@@ -49,6 +57,8 @@ struct tcp_conn {
     hl_transport *t;
     hl_peer peer;
     char key[64];
+    char addr_key[48];     /* "ip", set for accepted connections (counted in per_addr) */
+    bool in_deadline;      /* the timer is the message deadline, not the idle timeout */
     char *buf;
     size_t len, cap;
     bool connected, closing;
@@ -96,6 +106,7 @@ static void handle_closed(uv_handle_t *h)
     hl_transport *t = h->data;
     if (--t->open_handles == 0 && t->closing) {
         hl_map_free(&t->conns);
+        hl_map_free(&t->per_addr);
         void (*done)(void *) = t->done;
         void *arg = t->done_arg;
         free(t);
@@ -179,11 +190,27 @@ static void conn_handle_closed(uv_handle_t *h)
     }
 }
 
+static intptr_t addr_count(hl_transport *t, const char *addr)
+{
+    return (intptr_t)hl_map_get(&t->per_addr, addr);
+}
+
+static void addr_add(hl_transport *t, const char *addr, int delta)
+{
+    intptr_t n = addr_count(t, addr) + delta;
+    if (n > 0)
+        hl_map_put(&t->per_addr, addr, (void *)n);
+    else
+        hl_map_del(&t->per_addr, addr);
+}
+
 static void conn_close(tcp_conn *c)
 {
     if (c->closing)
         return;
     c->closing = true;
+    if (c->addr_key[0])
+        addr_add(c->t, c->addr_key, -1);
     if (hl_map_get(&c->t->conns, c->key) == c)
         hl_map_del(&c->t->conns, c->key);
     uv_close((uv_handle_t *)&c->h, conn_handle_closed);
@@ -193,8 +220,27 @@ static void conn_close(tcp_conn *c)
 static void conn_idle(uv_timer_t *tm)
 {
     tcp_conn *c = tm->data;
-    hl_debug("sip", "tcp %s idle, closing", c->key);
+    if (c->in_deadline) {
+        c->t->stats.tcp_timed_out++;
+        hl_info("sip", "tcp %s: no complete message within %d ms, closing", c->key,
+                c->t->lim.tcp_message_timeout_ms);
+    } else {
+        hl_debug("sip", "tcp %s idle, closing", c->key);
+    }
     conn_close(c);
+}
+
+/* Idle timeout while nothing is pending; a message deadline from the first byte of one
+ * (not restarted by more bytes of the same message, so trickling does not keep it open). */
+static void conn_arm(tcp_conn *c, bool pending)
+{
+    if (!pending) {
+        c->in_deadline = false;
+        uv_timer_start(&c->idle, conn_idle, TCP_IDLE_MS, 0);
+    } else if (!c->in_deadline && c->t->lim.tcp_message_timeout_ms > 0) {
+        c->in_deadline = true;
+        uv_timer_start(&c->idle, conn_idle, (uint64_t)c->t->lim.tcp_message_timeout_ms, 0);
+    }
 }
 
 static tcp_conn *conn_new(hl_transport *t)
@@ -220,13 +266,13 @@ static void conn_register(tcp_conn *c)
     if (old && old != c)
         conn_close(old);
     hl_map_put(&c->t->conns, c->key, c);
-    uv_timer_start(&c->idle, conn_idle, TCP_IDLE_MS, 0);
+    conn_arm(c, false);
 }
 
 static void conn_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
 {
     tcp_conn *c = h->data;
-    size_t limit = c->t->max_message * 2; /* one full message plus the start of the next */
+    size_t limit = c->t->lim.max_message * 2; /* one full message plus the start of the next */
     if (c->cap - c->len < 4096 && c->cap < limit) {
         size_t ncap = c->cap ? c->cap * 2 : 8192;
         if (ncap > limit)
@@ -258,16 +304,16 @@ static int conn_frame(tcp_conn *c)
                 break;
             }
         if (!e) {
-            if (avail > c->t->max_message) {
+            if (avail > c->t->lim.max_message) {
                 hl_warn("sip", "tcp %s: headers longer than %zu bytes, closing", c->key,
-                        c->t->max_message);
+                        c->t->lim.max_message);
                 return -1;
             }
             break;
         }
         size_t hdr = (size_t)(e - s);
         long cl = hl_sipmsg_content_length(s, hdr);
-        if (cl == -2 || cl > (long)c->t->max_message) {
+        if (cl == -2 || cl > (long)c->t->lim.max_message) {
             /* cannot find the next message boundary: answer what we can, then close */
             c->t->rx(c->t->ctx, &c->peer, s, hdr);
             hl_warn("sip", "tcp %s: bad or huge Content-Length, closing", c->key);
@@ -297,9 +343,31 @@ static void conn_read(uv_stream_t *s, ssize_t n, const uv_buf_t *buf)
     if (n == 0)
         return;
     c->len += (size_t)n;
-    uv_timer_start(&c->idle, conn_idle, TCP_IDLE_MS, 0);
-    if (conn_frame(c) < 0 || (c->len == c->cap && c->cap >= c->t->max_message * 2))
+    if (conn_frame(c) < 0 || (c->len == c->cap && c->cap >= c->t->lim.max_message * 2)) {
         conn_close(c);
+        return;
+    }
+    if (!c->closing)
+        conn_arm(c, c->len > 0);
+}
+
+/* Accepts one pending connection only to close it (the backlog must still be drained). */
+static void refuse_pending(hl_transport *t, uv_stream_t *srv)
+{
+    uv_tcp_t *tmp = malloc(sizeof *tmp);
+    if (!tmp)
+        return;
+    uv_tcp_init(t->uv, tmp);
+    if (uv_accept(srv, (uv_stream_t *)tmp) == 0)
+        t->stats.tcp_refused++;
+    uv_close((uv_handle_t *)tmp, (uv_close_cb)free);
+}
+
+static void addr_of(const hl_peer *p, char *out, size_t outlen)
+{
+    uint8_t ip[16];
+    hl_peer_ip16(p, ip);
+    hl_ip16_str(ip, out, outlen);
 }
 
 static void tcp_accept(uv_stream_t *srv, int status)
@@ -309,14 +377,10 @@ static void tcp_accept(uv_stream_t *srv, int status)
         return;
     tcp_conn *c = conn_new(t);
     if (!c) {
-        /* still must accept to drain the backlog: accept into a throwaway and close */
-        uv_tcp_t *tmp = malloc(sizeof *tmp);
-        if (tmp) {
-            uv_tcp_init(t->uv, tmp);
-            if (uv_accept(srv, (uv_stream_t *)tmp) == 0)
-                hl_warn("sip", "tcp: too many connections, refusing one");
-            uv_close((uv_handle_t *)tmp, (uv_close_cb)free);
-        }
+        if (t->stats.tcp_refused++ % 1000 == 0)
+            hl_warn("sip", "tcp: %zu connections open (the most), refusing new ones", t->conns.n);
+        t->stats.tcp_refused--;   /* refuse_pending counts it */
+        refuse_pending(t, srv);
         return;
     }
     if (uv_accept(srv, (uv_stream_t *)&c->h) < 0) {
@@ -327,8 +391,20 @@ static void tcp_accept(uv_stream_t *srv, int status)
     uv_tcp_getpeername(&c->h, (struct sockaddr *)&c->peer.sa, &alen);
     c->peer.tp = HL_TP_TCP;
     c->connected = true;
+    char addr[48];
+    addr_of(&c->peer, addr, sizeof addr);
+    if (t->lim.tcp_max_per_addr > 0 && addr_count(t, addr) >= t->lim.tcp_max_per_addr) {
+        if (t->stats.tcp_refused++ % 1000 == 0)
+            hl_warn("sip", "tcp: %s holds %d connections (tcp_max_per_addr), refusing more",
+                    addr, t->lim.tcp_max_per_addr);
+        conn_close(c);
+        return;
+    }
+    snprintf(c->addr_key, sizeof c->addr_key, "%s", addr);
+    addr_add(t, addr, +1);
     uv_tcp_nodelay(&c->h, 1);
     conn_register(c);
+    conn_arm(c, true); /* its first message is due within the deadline */
     uv_read_start((uv_stream_t *)&c->h, conn_alloc, conn_read);
 }
 
@@ -415,13 +491,9 @@ static int tcp_send(hl_transport *t, const hl_peer *to, const char *buf, size_t 
 
 /* ---- public ---- */
 
-void hl_transport_set_max_message(hl_transport *t, size_t max_message)
-{
-    t->max_message = max_message;
-}
-
-hl_transport *hl_transport_new(uv_loop_t *uv, const char *addr, int port, size_t max_message,
-                               hl_transport_rx rx, void *ctx, char *err, size_t errlen)
+hl_transport *hl_transport_new(uv_loop_t *uv, const char *addr, int port,
+                               const hl_transport_limits *lim, hl_transport_rx rx, void *ctx,
+                               char *err, size_t errlen)
 {
     struct sockaddr_storage ss;
     if (uv_ip4_addr(addr, port, (struct sockaddr_in *)&ss) != 0 &&
@@ -437,8 +509,9 @@ hl_transport *hl_transport_new(uv_loop_t *uv, const char *addr, int port, size_t
     t->uv = uv;
     t->rx = rx;
     t->ctx = ctx;
-    t->max_message = max_message;
+    t->lim = *lim;
     hl_map_init(&t->conns);
+    hl_map_init(&t->per_addr);
     uv_udp_init(uv, &t->udp);
     uv_tcp_init(uv, &t->listener);
     t->udp.data = t->listener.data = t;
@@ -470,6 +543,11 @@ hl_transport *hl_transport_new(uv_loop_t *uv, const char *addr, int port, size_t
 }
 
 int hl_transport_port(const hl_transport *t) { return t->port; }
+
+/* From the next message on; a TCP buffer larger than a lowered max_message stops growing. */
+void hl_transport_set_limits(hl_transport *t, const hl_transport_limits *lim) { t->lim = *lim; }
+
+void hl_transport_get_stats(const hl_transport *t, hl_transport_stats *out) { *out = t->stats; }
 
 int hl_transport_send(hl_transport *t, const hl_peer *to, const char *buf, size_t len)
 {

@@ -9,8 +9,7 @@
 #include <unistd.h>
 #include "core/config.h"
 
-static int passed, failed;
-#define CHECK(cond, ...) do { if (cond) passed++; else { failed++; printf("FAIL %s:%d: ", __FILE__, __LINE__); printf(__VA_ARGS__); printf("\n"); } } while (0)
+#include "unit.h"
 
 static char dir[] = "/tmp/hl-test-config-XXXXXX";
 
@@ -184,7 +183,7 @@ static void test_docs_list_the_table(void)
     free(gen);
 }
 
-int main(void)
+TEST_IMPL(config)
 {
     if (!mkdtemp(dir)) {
         perror("mkdtemp");
@@ -200,6 +199,5 @@ int main(void)
     snprintf(path, sizeof path, "%s/engine.lua", dir);
     remove(path);
     rmdir(dir);
-    printf("%d passed, %d failed\n", passed, failed);
-    return failed ? 1 : 0;
+    return 0;
 }

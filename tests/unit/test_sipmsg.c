@@ -164,11 +164,12 @@ static void test_raw_response(void)
     CHECK(hl_sipmsg_raw_response(m, strlen(m), 400, "Bad Request", "w", "ua", out, 40) < 0);
 }
 
-/* ------------------------------------------------------------------ token bucket */
+/* ------------------------------------------------------------------ admission and bans */
 
 static void test_rate(void)
 {
-    hl_rate *r = hl_rate_new(10);
+    hl_rate_cfg cfg = { .per_sec = 10, .ban_factor = 5, .ban_ms = 60000 };
+    hl_rate *r = hl_rate_new(&cfg);
     uint8_t a[16] = { [10] = 0xff, [11] = 0xff, [12] = 10, [15] = 1 };
     uint8_t b[16] = { [10] = 0xff, [11] = 0xff, [12] = 10, [15] = 2 };
     uint64_t t = 1000000;
@@ -178,21 +179,56 @@ static void test_rate(void)
     CHECK(ok == 10);                                  /* one second's burst */
     CHECK(hl_rate_check(r, a, t) == HL_RATE_REFUSE);   /* then 503 */
     CHECK(hl_rate_check(r, b, t) == HL_RATE_OK);       /* per source */
-    int refused = 0, dropped = 0;
-    for (int i = 0; i < 40; i++) {
-        hl_rate_verdict v = hl_rate_check(r, a, t);
-        refused += v == HL_RATE_REFUSE;
+    /* a source at twice the limit keeps its admitted share: refusals cost it nothing */
+    int admitted = 0, other = 0;
+    for (int i = 1; i <= 200; i++) {                   /* 20/s for 10 s */
+        hl_rate_verdict v = hl_rate_check(r, a, t + (uint64_t)i * 50);
+        admitted += v == HL_RATE_OK;
+        other += v == HL_RATE_DROP || v == HL_RATE_BANNED;
+    }
+    CHECK(admitted >= 95 && admitted <= 101);          /* 10/s for 10 s (the burst was spent) */
+    CHECK(other == 0);                                 /* twice over is busy, not a flood */
+    hl_rate_free(r);
+
+    /* far over the limit (more than per_sec * ban_factor in a second): banned, dropped */
+    r = hl_rate_new(&cfg);
+    t = 5000000;
+    int banned = 0, dropped = 0;
+    for (int i = 0; i < 80; i++) {
+        hl_rate_verdict v = hl_rate_check(r, a, t + (uint64_t)i * 10);  /* 100/s */
+        banned += v == HL_RATE_BANNED;
         dropped += v == HL_RATE_DROP;
     }
-    CHECK(refused > 0 && dropped > 0);                 /* far over: silently dropped */
-    /* the deficit has a floor: a few seconds of silence refill it */
-    CHECK(hl_rate_check(r, a, t + 3500) == HL_RATE_OK);
-    CHECK(hl_rate_check(r, a, t + 3600) == HL_RATE_OK);
+    CHECK(banned == 1);                                /* the 51st request of the second */
+    CHECK(dropped == 80 - 51);
+    hl_sip_ban list[4];
+    CHECK(hl_rate_bans(r, t + 1000, list, 4) == 1);
+    char ip[48];
+    hl_ip16_str(a, ip, sizeof ip);
+    CHECK(!strcmp(ip, "10.0.0.1") && !strcmp(list[0].ip, "10.0.0.1"));
+    CHECK(list[0].dropped == 29 && list[0].expires_in_ms > 50000);
+    CHECK(hl_rate_check(r, a, t + 30000) == HL_RATE_DROP);          /* still banned */
+    CHECK(hl_rate_check(r, b, t + 30000) == HL_RATE_OK);            /* others are not */
+    CHECK(hl_rate_check(r, a, t + 61000) == HL_RATE_OK);            /* the ban expired */
+    CHECK(hl_rate_bans(r, t + 61000, NULL, 0) == 0);
+    /* ctl ban remove: lifts a ban at once */
+    for (int i = 0; i < 60; i++)
+        hl_rate_check(r, a, t + 70000);
+    CHECK(hl_rate_check(r, a, t + 70000) == HL_RATE_DROP);
+    uint8_t parsed[16];
+    CHECK(hl_ip16_parse("10.0.0.1", parsed) == 0 && !memcmp(parsed, a, 16));
+    CHECK(hl_ip16_parse("not-an-ip", parsed) == -1);
+    CHECK(hl_rate_unban(r, parsed, t + 70001));
+    CHECK(!hl_rate_unban(r, parsed, t + 70001));                    /* not banned any more */
+    CHECK(hl_rate_check(r, a, t + 70002) == HL_RATE_OK);
     hl_rate_free(r);
-    hl_rate *off = hl_rate_new(0);                     /* 0 = no limit */
+
+    hl_rate_cfg none = { 0 };
+    hl_rate *off = hl_rate_new(&none);                 /* 0 = no limit */
+    ok = 0;
     for (int i = 0; i < 100; i++)
         ok += hl_rate_check(off, a, t) == HL_RATE_OK;
-    CHECK(ok == 110);
+    CHECK(ok == 100);
     hl_rate_free(off);
 }
 

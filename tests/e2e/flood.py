@@ -1,0 +1,180 @@
+#!/usr/bin/env python3
+"""flood.py — SIP load from one source address, for the edge tests (t17) and the bench.
+
+  flood.py options HOST PORT SRC RATE SECONDS      OPTIONS at RATE/s from SRC over UDP: counts
+                                                   the answers by code and the unanswered
+  flood.py tcp-idle HOST PORT SRC N WAIT_S         opens N TCP connections from SRC and says
+                                                   nothing: how many the engine accepted and
+                                                   kept, and how many it closed within WAIT_S
+  flood.py ask HOST PORT SRC [udp|tcp] [METHOD]    one request; prints code and headers as JSON
+Every line of output is JSON.  Bounded in count and time; loopback addresses only."""
+import json
+import os
+import resource
+import select
+import socket
+import sys
+import time
+import uuid
+
+
+def request(method, host, port, src, sport, tp="UDP", extra=""):
+    tag = uuid.uuid4().hex[:10]
+    return ("%s sip:probe@%s:%d SIP/2.0\r\n"
+            "Via: SIP/2.0/%s %s:%d;branch=z9hG4bK%s;rport\r\n"
+            "Max-Forwards: 70\r\nFrom: <sip:flood@%s>;tag=%s\r\nTo: <sip:probe@%s>\r\n"
+            "Call-ID: %s@%s\r\nCSeq: 1 %s\r\n%sContent-Length: 0\r\n\r\n"
+            % (method, host, port, tp, src, sport, tag, src, tag, host, tag, src, method, extra))
+
+
+def parse(resp):
+    text = resp.decode("utf-8", "replace")
+    head = text.split("\r\n\r\n", 1)[0].split("\r\n")
+    parts = head[0].split(" ", 2)
+    code = int(parts[1]) if len(parts) > 1 and parts[1].isdigit() else 0
+    headers = {}
+    for line in head[1:]:
+        if ":" in line:
+            k, v = line.split(":", 1)
+            headers[k.strip().lower()] = v.strip()
+    return code, headers
+
+
+def loopback(addr):
+    if not addr.startswith("127."):
+        sys.exit("flood.py: only loopback addresses (127.0.0.0/8)")
+
+
+def options_flood(host, port, src, rate, seconds):
+    loopback(host); loopback(src)
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    s.bind((src, 0))
+    s.setblocking(False)
+    sport = s.getsockname()[1]
+    total = int(rate * seconds)
+    codes, sent, retry_after = {}, 0, set()
+    start = time.monotonic()
+    while sent < total:
+        due = start + sent / rate
+        now = time.monotonic()
+        if now >= due:
+            s.sendto(request("OPTIONS", host, port, src, sport).encode(), (host, port))
+            sent += 1
+            continue
+        r, _, _ = select.select([s], [], [], due - now)
+        while r:
+            try:
+                data = s.recv(65536)
+            except BlockingIOError:
+                break
+            c, h = parse(data)
+            codes[c] = codes.get(c, 0) + 1
+            if c == 503:
+                retry_after.add(h.get("retry-after", ""))
+    end = time.monotonic() + 1.0  # late answers
+    while time.monotonic() < end:
+        r, _, _ = select.select([s], [], [], max(0, end - time.monotonic()))
+        if not r:
+            break
+        c, h = parse(s.recv(65536))
+        codes[c] = codes.get(c, 0) + 1
+        if c == 503:
+            retry_after.add(h.get("retry-after", ""))
+    answered = sum(codes.values())
+    print(json.dumps({"sent": sent, "codes": {str(k): v for k, v in codes.items()},
+                      "unanswered": sent - answered, "seconds": seconds,
+                      "retry_after": sorted(retry_after)}))
+
+
+def tcp_idle(host, port, src, n, wait_s):
+    loopback(host); loopback(src)
+    resource.setrlimit(resource.RLIMIT_NOFILE, (n + 256, n + 256))
+    socks, refused = [], 0
+    for _ in range(n):
+        c = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        c.bind((src, 0))
+        c.setblocking(False)
+        try:
+            c.connect((host, port))
+        except BlockingIOError:
+            pass
+        except OSError:
+            refused += 1
+            c.close()
+            continue
+        socks.append(c)
+    # the engine closes what it will not keep: EOF (or a reset) on those
+    ep = select.epoll()
+    for c in socks:
+        ep.register(c.fileno(), select.EPOLLIN | select.EPOLLRDHUP)
+    by_fd = {c.fileno(): c for c in socks}
+
+    def closed_now(timeout):
+        gone = set()
+        end = time.monotonic() + timeout
+        while time.monotonic() < end and len(gone) < len(socks):
+            for fd, _ in ep.poll(0.05):
+                try:
+                    eof = by_fd[fd].recv(1) == b""
+                except BlockingIOError:
+                    eof = False
+                except OSError:
+                    eof = True
+                if eof:
+                    gone.add(fd)
+                    ep.unregister(fd)
+        return gone
+    first = closed_now(0.5)
+    kept = len(socks) - len(first)
+    print(json.dumps({"phase": "connected", "opened": len(socks), "refused": refused,
+                      "kept": kept}), flush=True)
+    later = closed_now(wait_s)
+    print(json.dumps({"phase": "waited", "kept_after": kept - len(later - first)}), flush=True)
+    for c in socks:
+        c.close()
+
+
+def ask(host, port, src, tp="udp", method="OPTIONS"):
+    loopback(host); loopback(src)
+    if tp == "udp":
+        s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        s.bind((src, 0))
+        s.settimeout(3)
+        s.sendto(request(method, host, port, src, s.getsockname()[1]).encode(), (host, port))
+        data = b""
+        try:
+            while not data or parse(data)[0] < 200:   # a final answer, past 100 Trying
+                data = s.recv(65536)
+        except socket.timeout:
+            if not data:
+                print(json.dumps({"code": 0}))
+                return
+    else:
+        s = socket.create_connection((host, port), timeout=3, source_address=(src, 0))
+        s.sendall(request(method, host, port, src, s.getsockname()[1], "TCP").encode())
+        data = b""
+        try:
+            while b"\r\n\r\n" not in data:
+                chunk = s.recv(65536)
+                if not chunk:
+                    break
+                data += chunk
+        except socket.timeout:
+            pass
+    code, headers = parse(data) if data else (0, {})
+    print(json.dumps({"code": code, "headers": headers}))
+
+
+def main(argv):
+    if len(argv) >= 6 and argv[1] == "options":
+        options_flood(argv[2], int(argv[3]), argv[4], float(argv[5]), float(argv[6]))
+    elif len(argv) >= 7 and argv[1] == "tcp-idle":
+        tcp_idle(argv[2], int(argv[3]), argv[4], int(argv[5]), float(argv[6]))
+    elif len(argv) >= 5 and argv[1] == "ask":
+        ask(argv[2], int(argv[3]), argv[4], *argv[5:7])
+    else:
+        sys.exit(__doc__)
+
+
+if __name__ == "__main__":
+    main(sys.argv)
