@@ -3,6 +3,7 @@
  * policy can produce are refused before the call runs, naming file:line; prompt_ms gives a
  * prompt's simulated length; a policy whose rules/calendar.lua has no entry for the current
  * year fails to build, naming the year.  Runs on the repository's scripts/ and rules/. */
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -47,39 +48,47 @@ static int run_text(hl_policy *p, const hl_policy_src *src, const char *text, ch
     return hl_sim_run_file(p, src, path, report, len, &ok, NULL, false);
 }
 
+/* Runs text; true when nbad scenarios fail and the report says "FILE:line: what". */
+static bool refused(hl_policy *p, const hl_policy_src *src, const char *text, int nbad, int line,
+                    const char *what, char *report, int len)
+{
+    char want[256];
+    snprintf(want, sizeof want, "%s/t.scenario.lua:%d: %s", dir, line, what);
+    return run_text(p, src, text, report, len) == nbad && strstr(report, want) != NULL;
+}
+
 static void test_strict(hl_policy *p, const hl_policy_src *src)
 {
-    char report[8192], want[256];
-    int bad = run_text(p, src,
+    char report[8192];
+    const char *misspelt_expect =
         "return {\n"
         "  { name = 'misspelt expect key', keys = { '0' },\n"
         "    expect = { rout = 'queue:province.general' } },\n"
-        "}\n", report, sizeof report);
-    snprintf(want, sizeof want, "%s/t.scenario.lua:3: unknown key 'rout' in expect", dir);
-    CHECK(bad == 1 && strstr(report, want), "a misspelt expect key is refused with file:line: %s", report);
-
-    bad = run_text(p, src,
+        "}\n";
+    CHECK(refused(p, src, misspelt_expect, 1, 3, "unknown key 'rout' in expect", report, sizeof report),
+          "a misspelt expect key is refused with file:line: %s", report);
+    const char *misspelt_scenario =
         "return {\n"
         "  { name = 'misspelt scenario key',\n"
         "    kyes = { '0' } },\n"
         "  { name = 'misspelt keys entry', keys = { { key = '0', aftr = 10 } } },\n"
-        "}\n", report, sizeof report);
-    snprintf(want, sizeof want, "%s/t.scenario.lua:3: unknown key 'kyes' in the scenario", dir);
-    CHECK(bad == 2 && strstr(report, want), "a misspelt scenario key is refused with file:line: %s", report);
-    snprintf(want, sizeof want, "%s/t.scenario.lua:4: unknown key 'aftr' in keys[", dir);
-    CHECK(strstr(report, want) != NULL, "a misspelt key of a keys entry is refused: %s", report);
-
-    bad = run_text(p, src,
+        "}\n";
+    CHECK(refused(p, src, misspelt_scenario, 2, 3, "unknown key 'kyes' in the scenario", report, sizeof report),
+          "a misspelt scenario key is refused with file:line: %s", report);
+    CHECK(refused(p, src, misspelt_scenario, 2, 4, "unknown key 'aftr' in keys[", report, sizeof report),
+          "a misspelt key of a keys entry is refused: %s", report);
+    const char *unknown_route =
         "return {\n"
         "  { name = 'a route no set_route gives', keys = { '0' },\n"
         "    expect = {\n"
         "      route = 'queu:province.general' } },\n"
-        "}\n", report, sizeof report);
-    snprintf(want, sizeof want, "%s/t.scenario.lua:4: expect.route 'queu:province.general' is no route", dir);
-    CHECK(bad == 1 && strstr(report, want), "an unknown route is refused with file:line: %s", report);
+        "}\n";
+    CHECK(refused(p, src, unknown_route, 1, 4, "expect.route 'queu:province.general' is no route", report,
+                  sizeof report),
+          "an unknown route is refused with file:line: %s", report);
 
     /* a prefix the policy builds ("queue:" .. name), a literal, the engine's own: accepted */
-    bad = run_text(p, src,
+    int bad = run_text(p, src,
         "return {\n"
         "  { name = 'prefix', keys = { '0' }, caller = 'anonymous',\n"
         "    expect = { route = 'queue:province.general' } },\n"
