@@ -49,9 +49,13 @@ return {
   },
   {
     name = "no answer at the confirmation keeps the message",
-    time = OUT, keys = { "2", { key = "#", after = 3000 }, { silence = true }, { silence = true },
-                         { silence = true }, { silence = true }, { silence = true }, { silence = true },
-                         { hangup = true } },
+    -- max_failures unanswered confirmations; a menu awaits keys during its prompt and after it
+    time = OUT, keys = (function()
+      local k = { "2", { key = "#", after = 3000 } }
+      for _ = 1, 2 * ivr.max_failures do k[#k + 1] = { silence = true } end
+      k[#k + 1] = { hangup = true }
+      return k
+    end)(),
     expect = { prompts = { "message_confirm", "message_confirm", "message_saved" },
                route = "message", vars = { message_ms = 3000 } },
   },
