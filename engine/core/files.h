@@ -18,6 +18,8 @@ void hl_files_collect(const char *dir, const char *suffix, int max_depth, bool w
 void hl_strv_sort(hl_strv *s);
 void hl_strv_free(hl_strv *s);
 bool hl_str_ends_with(const char *s, const char *suffix);
+#define HL_SOURCE_MAX_BYTES (4L * 1024 * 1024)  /* a policy or scenario source read whole */
+
 /* The whole file, NUL-terminated (its length in *len); NULL when unreadable or over max_bytes.
  * The caller frees it. */
 char *hl_file_read(const char *path, long max_bytes, size_t *len);

@@ -20,7 +20,6 @@
 /* Folders are searched this deep for .lua files (scripts/topics/pension/x.lua = 3). */
 #define MAX_DIR_DEPTH 4
 /* A source file larger than this is refused: rule files are data, not databases. */
-#define MAX_SOURCE_BYTES (4L * 1024 * 1024)
 #define MAX_MODULE_NAME 128
 
 static const char SOURCES = 0; /* registry key: module name -> {chunk=, src=} */
@@ -75,7 +74,7 @@ static void load_texts(build_ctx *b, const char *dir)
         char path[1200];
         snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
         size_t len;
-        char *s = hl_file_read(path, MAX_SOURCE_BYTES, &len);
+        char *s = hl_file_read(path, HL_SOURCE_MAX_BYTES, &len);
         if (!s)
             continue;
         for (char *line = strtok(s, "\n"); line; line = strtok(NULL, "\n")) {
@@ -111,7 +110,7 @@ static void take_dir(build_ctx *b, const char *dir, const char *prompts_dir)
         snprintf(path, sizeof path, "%s/%s", dir, files[i]);
         snprintf(chunk, sizeof chunk, "@%s/%s", base_name(dir), files[i]);
         size_t len = 0;
-        char *src = hl_file_read(path, MAX_SOURCE_BYTES, &len);
+        char *src = hl_file_read(path, HL_SOURCE_MAX_BYTES, &len);
         if (!src) {
             add_err(b, "%s: cannot read (or over 4 MB)%s\n", path, "");
             continue;

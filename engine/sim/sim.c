@@ -41,7 +41,6 @@
 #define SCENARIO_DIR_DEPTH 4         /* folders searched below scripts/ and rules/ for scenarios */
 #define MAX_ENTRIES 64
 #define SCENARIO_INSTRUCTIONS 10000000 /* a scenario file is data: this is plenty */
-#define MAX_SOURCE_BYTES (4L * 1024 * 1024) /* a scenario or policy file read for its text */
 #define DEFAULT_CALLER "043162345678"
 #define DEFAULT_CALLED "12333"
 #define DEFAULT_TIME "2026-01-14T10:00:00"  /* a winter Wednesday morning */
@@ -1374,14 +1373,15 @@ typedef struct scen_src {
     const char *path;
     char       *text;
     size_t      len;
-    int         from;   /* the line of the scenario's name: its keys are searched from there */
+    const char *name;   /* the scenario's: its keys are searched from the line of this literal */
 } scen_src;
 
 static int written_at(const scen_src *f, const char *text, bool string_literal)
 {
     if (!f->text)
         return 0;
-    int line = hl_check_field_line(f->text, f->len, text, string_literal, f->from);
+    int from = hl_check_field_line(f->text, f->len, f->name, true, 1);
+    int line = from ? hl_check_field_line(f->text, f->len, text, string_literal, from) : 0;
     return line ? line : hl_check_field_line(f->text, f->len, text, string_literal, 1);
 }
 
@@ -1455,7 +1455,10 @@ static void check_field_keys(lua_State *S, int t, const char *k, const char *con
         lua_pushnil(S);
         while (lua_next(S, v)) {
             char what[160];
-            snprintf(what, sizeof what, "%s[%s]", k, lua_type(S, -2) == LUA_TSTRING ? lua_tostring(S, -2) : "n");
+            if (lua_type(S, -2) == LUA_TSTRING)
+                snprintf(what, sizeof what, "%s[\"%s\"]", k, lua_tostring(S, -2));
+            else
+                snprintf(what, sizeof what, "%s[%lld]", k, (long long)lua_tointeger(S, -2));
             if (lua_istable(S, -1))
                 check_keys(S, lua_gettop(S), known, what, f, bad, size);
             lua_pop(S, 1);
@@ -1526,7 +1529,7 @@ static void scan_routes(run_ctx *r)
         for (int i = 0; i < files.n; i++) {
             size_t len = 0;
             char *text = hl_str_ends_with(files.v[i], ".scenario.lua") ? NULL
-                       : hl_file_read(files.v[i], MAX_SOURCE_BYTES, &len);
+                       : hl_file_read(files.v[i], HL_SOURCE_MAX_BYTES, &len);
             int line = 0;
             if (text && hl_check_routes(text, len, r->routes, sizeof r->routes, &line) > 0)
                 r->routes_unknown++;
@@ -1596,7 +1599,7 @@ static void run_file(run_ctx *r, const char *path)
         return;
     }
     scen_src f = { .path = shown };
-    f.text = hl_file_read(path, MAX_SOURCE_BYTES, &f.len);
+    f.text = hl_file_read(path, HL_SOURCE_MAX_BYTES, &f.len);
     char dir[1024];
     make_store(r, dir, sizeof dir);
     int top = lua_gettop(S);
@@ -1617,7 +1620,7 @@ static void run_file(run_ctx *r, const char *path)
             snprintf(name, sizeof name, "%s#%d", file_base(path), i);
         lua_pop(S, 1);
         char bad[2048] = "";
-        f.from = lua_istable(S, scen) && f.text ? hl_check_field_line(f.text, f.len, name, true, 1) : 0;
+        f.name = name;
         if (lua_istable(S, scen))
             check_scenario(r, S, scen, &f, bad, sizeof bad);
         if (!lua_istable(S, scen)) {
