@@ -15,7 +15,7 @@ return {
   max_failures = 3,
 
   -- §10.7: out of hours the main menu offers keys 1-4 only; the static check
-  -- (scripts/ivr/lint.lua) refuses an out-of-hours main menu offering anything else.
+  -- (scripts/ivr/menu.lua's lint) refuses an out-of-hours main menu offering anything else.
   out_of_hours_main_keys = "1234",
   -- §10.5/§10.15: the key that reaches an agent; no menu may offer it out of hours
   -- (the agents are not there: §3 工作时间).
