@@ -38,13 +38,12 @@ M.years = {
   },
 }
 
--- Day of the week, 0 = Sunday (Sakamoto's method; no os.* needed).
-local function weekday(y, m, d)
-  local t = { 0, 3, 2, 5, 0, 3, 5, 1, 4, 6, 2, 4 }
-  if m < 3 then y = y - 1 end
-  return (y + y // 4 - y // 100 + y // 400 + t[m] + d) % 7
+-- Sunday or Saturday?  The engine owns the civil calendar: hl.time reads the date as the
+-- centre's noon, hl.date gives its weekday (wday 1 = Sunday, 7 = Saturday).
+local function weekend(d)
+  local wday = hl.date("*t", hl.time{ year = d.year, month = d.month, day = d.day }).wday
+  return wday == 1 or wday == 7
 end
-M.weekday = weekday
 
 local function key(d) return string.format("%04d-%02d-%02d", d.year, d.month, d.day) end
 
@@ -55,6 +54,27 @@ for _, y in pairs(M.years) do
   for _, s in ipairs(y.workdays or {}) do workday[s] = true end
 end
 
+local function missing_year(year)
+  return string.format("rules/calendar.lua: M.years has no entry for %d, so none of its public "
+                       .. "holidays is known; add [%d] = { holidays = {...}, workdays = {...} } from "
+                       .. "the State Council's notice", year, year)
+end
+
+-- The policy check (scripts/main.lua runs it when the policy loads: `hotline test-rules` and
+-- every reload): the current year must have its holidays, else every holiday of it would
+-- silently count as a working day.
+function M.check_year(year)
+  if not M.years[year] then error(missing_year(year), 0) end
+end
+
+-- A call in a year the table lacks (the engine ran past New Year without a reload): logged
+-- as an error at every call; the day counts by its weekday alone until the year is added.
+local function known_year(d)
+  if M.years[d.year] then return true end
+  hl.log("error", missing_year(d.year))
+  return false
+end
+
 function M.season(d)
   local md = d.month * 100 + d.day
   local from = M.summer.from.month * 100 + M.summer.from.day
@@ -62,37 +82,36 @@ function M.season(d)
   return (md >= from and md <= to) and "summer" or "winter"
 end
 
--- Is d (a table with year, month, day) a working day of the centre?
-function M.is_workday(d)
-  local k = key(d)
-  if workday[k] then return true end
-  if holiday[k] then return false end
-  local wd = weekday(d.year, d.month, d.day)
-  return wd ~= 0 and wd ~= 6
-end
-
--- What kind of day d is, for announcements and reports.
+-- What kind of day d (a table with year, month, day) is, for announcements and reports.
 function M.day_kind(d)
   local k = key(d)
   if workday[k] then return "makeup_workday" end
   if holiday[k] then return "holiday" end
-  local wd = weekday(d.year, d.month, d.day)
-  return (wd == 0 or wd == 6) and "weekend" or "workday"
+  known_year(d)
+  return weekend(d) and "weekend" or "workday"
 end
 
--- Are agents answering at d (year, month, day, hour, min)?
-function M.agent_hours(d)
-  if not M.is_workday(d) then return false end
+local function open_on(kind) return kind == "workday" or kind == "makeup_workday" end
+
+-- Is d a working day of the centre?
+function M.is_workday(d) return open_on(M.day_kind(d)) end
+
+local function in_hours(d, kind)
+  if not open_on(kind) then return false end
   local h = M.hours[M.season(d)]
   local minute = d.hour * 60 + d.min
   return minute >= h.open and minute < h.close
 end
 
+-- Are agents answering at d (year, month, day, hour, min)?
+function M.agent_hours(d) return in_hours(d, M.day_kind(d)) end
+
 -- Everything the flow needs to know about the moment t (a table from hl.date("*t")):
 -- { season = "summer"|"winter", day = "workday"|"weekend"|"holiday"|"makeup_workday",
 --   agents = true when agents answer }.
 function M.status(t)
-  return { season = M.season(t), day = M.day_kind(t), agents = M.agent_hours(t) }
+  local kind = M.day_kind(t)
+  return { season = M.season(t), day = kind, agents = in_hours(t, kind) }
 end
 
 return M

@@ -1,6 +1,7 @@
 -- rules/calendar.scenario.lua — agent hours at their boundaries (§3, §10.4; rules/calendar.lua):
 -- seasons, closing times, weekends, public holidays and make-up working days.
 -- Each call hangs up at the main menu; vars.hours says what the flow decided.
+local calendar = require "calendar"
 local function at(name, time, hours, day, season)
   return {
     name = name, time = time, keys = { { hangup = true } },
@@ -33,4 +34,16 @@ return {
   at("Sep 20 (a Sunday, make-up working day): summer hours", "2026-09-20T17:30:00", "in", "makeup_workday", "summer"),
   at("a make-up working day closes like any other", "2026-05-09T18:00:00", "out", "makeup_workday", "summer"),
   at("UTC offset given: 09:59Z is 17:59 in the centre", "2026-07-15T09:59:00Z", "in", "workday", "summer"),
+  (function()
+    -- A year M.years lacks fails the policy check when it is the current one (tests/unit/
+    -- test_scenario.c); a call in it (no reload since New Year) is still served, the error
+    -- logged, the day counted by its weekday.  3:00 is out of hours on any day.
+    local missing = 0
+    for y in pairs(calendar.years) do missing = math.max(missing, y + 1) end
+    return {
+      name = "a year without holidays (" .. missing .. "): the call is served, the flow does not fail",
+      time = string.format("%04d-01-05T03:00:00", missing), keys = { { hangup = true } },
+      expect = { vars = { hours = "out" }, fallback = false, not_prompts = { "sorry" } },
+    }
+  end)(),
 }

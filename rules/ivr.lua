@@ -15,7 +15,7 @@ return {
   max_failures = 3,
 
   -- §10.7: out of hours the main menu offers keys 1-4 only; the static check
-  -- (scripts/ivr/lint.lua) refuses an out-of-hours main menu offering anything else.
+  -- (scripts/ivr/menu.lua's lint) refuses an out-of-hours main menu offering anything else.
   out_of_hours_main_keys = "1234",
   -- §10.5/§10.15: the key that reaches an agent; no menu may offer it out of hours
   -- (the agents are not there: §3 工作时间).
@@ -39,14 +39,16 @@ return {
     pin_interdigit_ms = 5000,
     max_pin_failures = 3,         -- SPEC 2.5: 3 wrong PINs lock that ID ...
     lock_minutes = 30,            -- ... "for a while": half an hour (our choice)
-    max_id_attempts = 3,          -- malformed IDs (bad check digit) before we give up
+    max_id_attempts = 3,          -- malformed IDs (bad check digit) before the failure path (SPEC 2.4)
   },
 
   -- Key 9, another centre (§10.14): the area code ends with # or a pause of this long.
+  -- max_attempts: unknown codes before the failure path, as a menu's max_failures (SPEC 2.4).
   area_code = { timeout_ms = 8000, interdigit_ms = 3000, max_attempts = 3 },
 
   -- Key 3, fax (SPEC 2.5): a document number ends with # or a pause; a fax number is
-  -- 7 to 12 digits (a local number up to an area code plus 8 digits).
+  -- 7 to 12 digits (a local number up to an area code plus 8 digits).  max_attempts:
+  -- wrong document or fax numbers before the failure path, as max_failures (SPEC 2.4).
   fax = { timeout_ms = 8000, interdigit_ms = 3000, number_min = 7, number_max = 12,
           max_attempts = 3 },
 }

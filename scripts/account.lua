@@ -7,27 +7,21 @@
 -- ("*" as the first key goes back a level, §10.16: an ID never starts with X.)
 local accounts = require "accounts"
 local ivr = require "ivr"
-local input = require "ivr.input"
+local ask = require "lib.ask"
 
 local M = {}
 
 -- The ID as typed ("*" -> "X" in the last place), hl.BACK, or nil after max_id_attempts.
 local function read_id(call, cfg)
-  for _ = 1, cfg.max_id_attempts do
-    local d = input.digits(call, { sensitive = true, min = 18, max = 18, terminator = "#", timeout = cfg.id_timeout_ms,
-                            interdigit = cfg.id_interdigit_ms, prompt = "account_enter_id" })
-    if d:sub(1, 1) == "*" then return hl.BACK end
-    if d ~= "" then
+  return ask.entry(call, {
+    attempts = cfg.max_id_attempts, wrong_prompt = "account_bad_id",
+    collect = { sensitive = true, min = 18, max = 18, terminator = "#", timeout = cfg.id_timeout_ms,
+                interdigit = cfg.id_interdigit_ms, prompt = "account_enter_id" },
+    check = function(d)
       local id = d:gsub("%*$", "X")
       if accounts.id_valid(id) then return id end
-      call:play("account_bad_id")
-    end
-  end
-end
-
-local function read_pin(call, cfg)
-  return input.digits(call, { sensitive = true, min = 6, max = 6, terminator = "#", timeout = cfg.pin_timeout_ms,
-                       interdigit = cfg.pin_interdigit_ms, prompt = "account_enter_pin" })
+    end,
+  })
 end
 
 local function read_back(call, a)
@@ -48,6 +42,34 @@ local function read_back(call, a)
   end
 end
 
+-- One PIN entry: "done" once the caller has heard the outcome (the account read back, not
+-- found, locked now, or the source failed); nil for a wrong or malformed PIN (asked again).
+local function pin_outcome(call, id, pin)
+  if #pin ~= 6 or not pin:match("^%d+$") then return nil end
+  local a, err = accounts.lookup(id)
+  if err then
+    hl.log("error", "account source failed: " .. tostring(err))
+    call:play("sorry")
+    return "done"
+  end
+  if not a then
+    call.vars.account = "not_found"
+    call:play("account_not_found")
+    return "done"
+  end
+  if accounts.check_pin(a, id, pin) then
+    accounts.right_pin(id)
+    call.vars.account = "read"
+    read_back(call, a)
+    return "done"
+  end
+  if accounts.wrong_pin(id) then
+    call.vars.account = "locked"
+    call:play("account_locked")
+    return "done"
+  end
+end
+
 function M.run(call, after_failures)
   local cfg = ivr.account
   local id = read_id(call, cfg)
@@ -59,36 +81,15 @@ function M.run(call, after_failures)
     call:play("account_locked")
     return nil
   end
-  for _ = 1, cfg.max_pin_failures do
-    local pin = read_pin(call, cfg)
-    if pin:sub(1, 1) == "*" then return hl.BACK end
-    if #pin == 6 and pin:match("^%d+$") then
-      local a, err = accounts.lookup(id)
-      if err then
-        hl.log("error", "account source failed: " .. tostring(err))
-        call:play("sorry")
-        return nil
-      end
-      if not a then
-        call.vars.account = "not_found"
-        call:play("account_not_found")
-        return nil
-      end
-      if accounts.check_pin(a, id, pin) then
-        accounts.right_pin(id)
-        call.vars.account = "read"
-        read_back(call, a)
-        return nil
-      end
-      if accounts.wrong_pin(id) then
-        call.vars.account = "locked"
-        call:play("account_locked")
-        return nil
-      end
-    end
-    call:play("account_bad_pin")
-  end
-  return after_failures(call)
+  local outcome = ask.entry(call, {
+    attempts = cfg.max_pin_failures, wrong_prompt = "account_bad_pin", empty_is_wrong = true,
+    collect = { sensitive = true, min = 6, max = 6, terminator = "#", timeout = cfg.pin_timeout_ms,
+                interdigit = cfg.pin_interdigit_ms, prompt = "account_enter_pin" },
+    check = function(pin) return pin_outcome(call, id, pin) end,
+  })
+  if outcome == hl.BACK then return hl.BACK end
+  if outcome == nil then return after_failures(call) end
+  return nil                                     -- read back, not found, locked or failed: said
 end
 
 return M

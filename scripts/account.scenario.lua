@@ -22,6 +22,16 @@ local SCHEMA = {
     "68abde42552122ed05277acfaa3be7990a38a9885e2ef1ef08e7473425a4ae96", "王五", 500000, 120, "2026-11-01" },
 }
 local ID_A, ID_X, ID_LOCK = "220102198503151237", "11010519491231002*", "220203199001014562"
+-- The lock's limits come from rules/ivr.lua account.
+local limits = require("ivr").account
+local LOCKED_AT = 21 * 60 + 10                -- 21:10, minutes of the day, when ID_LOCK locks
+local function at_minute(m) return string.format("2026-11-20T%02d:%02d:00", m // 60, m % 60) end
+local function wrong_pins()                   -- max_pin_failures wrong PINs, then hang up
+  local k = { "4", ID_LOCK }
+  for i = 1, limits.max_pin_failures do k[#k + 1] = string.format("%06d", i) end
+  k[#k + 1] = { hangup = true }
+  return k
+end
 
 local function scen(t)
   t.store = SCHEMA
@@ -88,32 +98,38 @@ return {
     expect = { prompts = { "account_enter_pin", "main_menu_out" }, not_prompts = { "account_balance" } },
   },
   scen{
-    name = "the third wrong PIN locks the ID",
-    time = "2026-11-20T21:10:00", keys = { "4", ID_LOCK, "000001", "000002", "000003", { hangup = true } },
-    expect = { prompts = { "account_bad_pin", "account_bad_pin", "account_locked", "main_menu_out" },
+    name = "the last wrong PIN of max_pin_failures locks the ID",
+    time = at_minute(LOCKED_AT), keys = wrong_pins(),
+    expect = { prompts = { "account_bad_pin", "account_locked", "main_menu_out" },
                not_prompts = { "account_balance" }, route = "account", vars = { account = "locked" } },
   },
   scen{
-    name = "10 minutes later the ID is still locked, even with the right PIN",
-    time = "2026-11-20T21:20:00", keys = { "4", ID_LOCK, { hangup = true } },
+    name = "before lock_minutes have passed the ID is still locked, even with the right PIN",
+    time = at_minute(LOCKED_AT + limits.lock_minutes - 1), keys = { "4", ID_LOCK, { hangup = true } },
     expect = { prompts = { "account_enter_id", "account_locked" }, not_prompts = { "account_enter_pin" },
                route = "account", vars = { account = "locked" } },
   },
   scen{
     name = "other IDs are not locked meanwhile",
-    time = "2026-11-20T21:21:00", keys = { "4", ID_A, "123456", { hangup = true } },
+    time = at_minute(LOCKED_AT + limits.lock_minutes - 1), keys = { "4", ID_A, "123456", { hangup = true } },
     expect = { prompts = { "account_balance" }, vars = { account = "read" } },
   },
   scen{
-    name = "after the lock time (30 min) the right PIN works again",
-    time = "2026-11-20T21:45:00", keys = { "4", ID_LOCK, "111111", { hangup = true } },
+    name = "after lock_minutes the right PIN works again",
+    time = at_minute(LOCKED_AT + limits.lock_minutes + 5), keys = { "4", ID_LOCK, "111111", { hangup = true } },
     expect = { prompts = { "account_balance" }, not_prompts = { "account_locked" }, vars = { account = "read" } },
   },
-  scen{
-    name = "3 malformed IDs in hours: an agent",
-    time = "2026-11-20T10:00:00", caller = "043688881234",
-    keys = { "4", "111111111111111111", "222222222222222222", "333333333333333333" },
-    expect = { prompts = { "account_bad_id", "account_bad_id", "account_bad_id", "failure_agent" },
-               route = "queue:0436.general" },
-  },
+  (function()
+    local keys, heard = { "4" }, {}
+    for i = 1, limits.max_id_attempts do      -- 111...1, 222...2: wrong check digits
+      keys[#keys + 1] = string.rep(tostring(i % 10), 18)
+      heard[i] = "account_bad_id"
+    end
+    heard[#heard + 1] = "failure_agent"
+    return scen{
+      name = "max_id_attempts malformed IDs in hours: an agent",
+      time = "2026-11-20T10:00:00", caller = "043688881234", keys = keys,
+      expect = { prompts = heard, route = "queue:0436.general" },
+    }
+  end)(),
 }

@@ -10,7 +10,7 @@
 local menu = require "ivr.menu"
 local centres = require "centres"
 local ivr = require "ivr"
-local input = require "ivr.input"
+local ask = require "lib.ask"
 
 local M = {}
 
@@ -64,24 +64,19 @@ end
 -- Key 9: the caller keys an area code (# or a pause ends it; 0 = the provincial centre).
 function M.other_centre(call)
   local cfg = ivr.area_code
-  for _ = 1, cfg.max_attempts do
-    local code = input.digits(call, { min = 1, max = 4, terminator = "#", timeout = cfg.timeout_ms,
-                               interdigit = cfg.interdigit_ms, prompt = "transfer_enter_code" })
-    if code:sub(1, 1) == "*" then return hl.BACK end                  -- §10.16
-    if code ~= "" then
-      local centre, word = centres.destination(code)
-      if centre then
-        call:set_route("transfer:" .. word)
-        call:play("transfer_connecting")
-        local ok = call:transfer(centre.sip)
-        if ok then return "transferred" end
-        call:play("transfer_failed")
-        return nil                                                     -- back to the menu
-      end
-      call:play("transfer_bad_code")
-    end
-  end
-  return M.after_failures(call)
+  local centre, word = ask.entry(call, {
+    attempts = cfg.max_attempts, wrong_prompt = "transfer_bad_code", check = centres.destination,
+    collect = { min = 1, max = 4, terminator = "#", timeout = cfg.timeout_ms,
+                interdigit = cfg.interdigit_ms, prompt = "transfer_enter_code" },
+  })
+  if centre == hl.BACK then return hl.BACK end                         -- §10.16
+  if not centre then return M.after_failures(call) end
+  call:set_route("transfer:" .. word)
+  call:play("transfer_connecting")
+  local ok = call:transfer(centre.sip)
+  if ok then return "transferred" end
+  call:play("transfer_failed")
+  return nil                                                           -- back to the menu
 end
 
 return M

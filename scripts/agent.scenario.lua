@@ -3,6 +3,7 @@
 -- centres: rules/centres.lua.  The SIP addresses dialled come from that file too (require
 -- "centres"), so pointing a centre at its real address needs no change here.
 local centres = require "centres"
+local ivr = require "ivr"
 local IN = "2026-01-14T10:00:00"
 
 -- the SIP address rules/centres.lua gives an area code ("0": the provincial centre)
@@ -127,10 +128,18 @@ return {
     expect = { prompts = { "transfer_enter_code", "main_menu" }, not_prompts = { "other_service" },
                route = "hangup" },
   },
-  {
-    name = "key 9: three unknown codes in hours -> an agent",
-    time = IN, caller = "043788881234", keys = { "9", "0999#", "0888#", "0777#" },
-    expect = { prompts = { "transfer_bad_code", "transfer_bad_code", "transfer_bad_code", "failure_agent" },
-               route = "queue:0437.general" },
-  },
+  (function()
+    local keys, heard = { "9" }, {}
+    for i = 1, ivr.area_code.max_attempts do   -- codes rules/centres.lua does not know
+      keys[#keys + 1] = "0" .. (1000 - i) .. "#"
+      heard[i] = "transfer_bad_code"
+      assert(not centres.destination("0" .. (1000 - i)), "area code 0" .. (1000 - i) .. " is known")
+    end
+    heard[#heard + 1] = "failure_agent"
+    return {
+      name = "key 9: max_attempts unknown codes (rules/ivr.lua area_code) in hours -> an agent",
+      time = IN, caller = "043788881234", keys = keys,
+      expect = { prompts = heard, route = "queue:0437.general" },
+    }
+  end)(),
 }

@@ -7,7 +7,7 @@
 -- Route: fax.
 local menu = require "ivr.menu"
 local ivr = require "ivr"
-local input = require "ivr.input"
+local ask = require "lib.ask"
 local docs = require "fax_documents"
 local gateway = require "fax_gateway"
 
@@ -38,28 +38,25 @@ local function unavailable(call, what)
   call:play("fax_unavailable")
 end
 
+-- The document the caller keys, hl.BACK, or nil after max_attempts.
 local function pick(call, cfg)
-  for _ = 1, cfg.max_attempts do
-    local n = input.digits(call, { min = 1, max = 2, terminator = "#", timeout = cfg.timeout_ms,
-                            interdigit = cfg.interdigit_ms, prompt = catalogue() })
-    if n:sub(1, 1) == "*" then return hl.BACK end
-    if n ~= "" then
-      local d = find(n)
-      if d then return d end
-      call:play("fax_bad_number")
-    end
-  end
+  return ask.entry(call, {
+    attempts = cfg.max_attempts, wrong_prompt = "fax_bad_number", check = find,
+    collect = { min = 1, max = 2, terminator = "#", timeout = cfg.timeout_ms,
+                interdigit = cfg.interdigit_ms, prompt = catalogue() },
+  })
 end
 
+-- The fax number the caller keys, hl.BACK, or nil after max_attempts.
 local function fax_number(call, cfg)
-  for _ = 1, cfg.max_attempts do
-    local n = input.digits(call, { min = cfg.number_min, max = cfg.number_max, terminator = "#",
-                            timeout = cfg.timeout_ms, interdigit = cfg.interdigit_ms,
-                            prompt = "fax_enter_number" })
-    if n:sub(1, 1) == "*" then return hl.BACK end
-    if n:match("^%d+$") and #n >= cfg.number_min then return n end
-    if n ~= "" then call:play("fax_number_invalid") end
-  end
+  return ask.entry(call, {
+    attempts = cfg.max_attempts, wrong_prompt = "fax_number_invalid",
+    collect = { min = cfg.number_min, max = cfg.number_max, terminator = "#",
+                timeout = cfg.timeout_ms, interdigit = cfg.interdigit_ms, prompt = "fax_enter_number" },
+    check = function(n)
+      if n:match("^%d+$") and #n >= cfg.number_min then return n end
+    end,
+  })
 end
 
 function M.run(call, after_failures)

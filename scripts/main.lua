@@ -54,6 +54,7 @@ local main_menu = menu.define{
 }
 
 menu.finish(main_menu)
+calendar.check_year(hl.date("*t").year)   -- this year's holidays, or the policy is refused
 
 local welcome = { "welcome_1", ivr.province.prompt, "welcome_2" }
 

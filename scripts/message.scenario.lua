@@ -1,7 +1,14 @@
 -- scripts/message.scenario.lua — key 2, leave a message (rules/ivr.lua message): beep,
 -- record, # or silence ends it, 1 keep / 2 again, * discards; kept messages go to the
 -- store's messages table (vars.message_ms says one was saved) and recordings/messages/.
+-- Limits come from rules/ivr.lua message; times into a prompt from prompt_ms (the WAVs of
+-- the prompt library), so studio recordings can replace the synthesised prompts.
+local ivr = require "ivr"
 local IN, OUT = "2026-01-14T10:00:00", "2026-01-14T22:30:00"
+local BEEP = prompt_ms("tone:beep")   -- the recording starts after it
+-- an out-of-hours call reaches the main menu after these (scripts/main.lua)
+local BEFORE_MENU_OUT = prompt_ms("welcome_1", ivr.province.prompt, "welcome_2", "hours_info")
+local KEY_AFTER = 1000                -- the menu key is typed this long into the main menu
 
 return {
   {
@@ -23,9 +30,10 @@ return {
     expect = { route = "message", vars = { message_ms = 12000 } },
   },
   {
-    name = "the message stops at the limit (60 s)",
-    time = IN, keys = { "2", { silence = true }, "1", { hangup = true } }, record = { duration = 600000 },
-    expect = { route = "message", vars = { message_ms = 60000 } },
+    name = "the message stops at the limit (rules/ivr.lua message.max_ms)",
+    time = IN, keys = { "2", { silence = true }, "1", { hangup = true } },
+    record = { duration = 10 * ivr.message.max_ms },
+    expect = { route = "message", vars = { message_ms = ivr.message.max_ms } },
   },
   {
     name = "2 records again, then 1 keeps the second take",
@@ -41,9 +49,13 @@ return {
   },
   {
     name = "no answer at the confirmation keeps the message",
-    time = OUT, keys = { "2", { key = "#", after = 3000 }, { silence = true }, { silence = true },
-                         { silence = true }, { silence = true }, { silence = true }, { silence = true },
-                         { hangup = true } },
+    -- max_failures unanswered confirmations; a menu awaits keys during its prompt and after it
+    time = OUT, keys = (function()
+      local k = { "2", { key = "#", after = 3000 } }
+      for _ = 1, 2 * ivr.max_failures do k[#k + 1] = { silence = true } end
+      k[#k + 1] = { hangup = true }
+      return k
+    end)(),
     expect = { prompts = { "message_confirm", "message_confirm", "message_saved" },
                route = "message", vars = { message_ms = 3000 } },
   },
@@ -56,12 +68,14 @@ return {
   {
     name = "the caller hangs up while recording: the message is kept",
     time = OUT, keys = { "2", { hangup = true, after = 9000 } },
-    -- (counted from the beep, 0.2 s before the recording starts)
-    expect = { route = "message", ended = "caller", vars = { message_ms = 9200 } },
+    -- (counted from the beep, which plays before the recording starts)
+    expect = { route = "message", ended = "caller", vars = { message_ms = 9000 + BEEP } },
   },
   {
     name = "the caller hangs up before the beep: no message",
-    time = OUT, keys = { "2" }, hangup_at = 16000,
-    expect = { route = "hangup", ended = "caller", not_prompts = { "message_saved" } },
+    time = OUT, keys = { { key = "2", after = KEY_AFTER } },
+    hangup_at = BEFORE_MENU_OUT + KEY_AFTER + prompt_ms("message_intro") // 2,   -- halfway through it
+    expect = { prompts = { "main_menu_out", "message_intro" }, not_prompts = { "tone:beep", "message_saved" },
+               route = "hangup", ended = "caller" },
   },
 }

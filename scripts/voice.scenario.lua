@@ -1,6 +1,13 @@
 -- scripts/voice.scenario.lua — key 1, voice service (rules/topics.lua): the topic tree, a
 -- leaf's answer, # repeat, * back, 0 an agent in hours only.
+local FAILS = require("ivr").max_failures
 local IN, OUT = "2026-01-14T10:00:00", "2026-01-14T20:00:00"
+
+-- the keys `first`, then FAILS copies of the wrong key `wrong`
+local function then_wrong(first, wrong)
+  for _ = 1, FAILS do first[#first + 1] = wrong end
+  return first
+end
 
 return {
   {
@@ -66,14 +73,14 @@ return {
                route = "voice:card_apply" },
   },
   {
-    name = "3 failures inside the voice tree, out of hours: goodbye (route: the last answer)",
-    time = OUT, keys = { "1", "1", "4", "5", "6", "7" },
-    expect = { prompts = { "voice/pension_transfer", "invalid_choice", "invalid_choice", "failure_goodbye" },
+    name = "max_failures wrong keys inside the voice tree, out of hours: goodbye (route: the last answer)",
+    time = OUT, keys = then_wrong({ "1", "1", "4" }, "5"),     -- a leaf offers # and * only
+    expect = { prompts = { "voice/pension_transfer", "invalid_choice", "failure_goodbye" },
                route = "voice:pension_transfer", hangup_cause = "goodbye" },
   },
   {
-    name = "3 failures inside the voice tree, in hours: an agent",
-    time = IN, caller = "043988880000", keys = { "1", "9", "9", "9" },
+    name = "max_failures wrong keys inside the voice tree, in hours: an agent",
+    time = IN, caller = "043988880000", keys = then_wrong({ "1" }, "9"),
     expect = { prompts = { "failure_agent" }, route = "queue:0439.general" },
   },
 }

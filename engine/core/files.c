@@ -1,4 +1,4 @@
-/* files.c — folder-tree listing (see files.h). */
+/* files.c — folder-tree listing and whole-file reads (see files.h). */
 #include "core/files.h"
 #include <dirent.h>
 #include <stdio.h>
@@ -74,4 +74,19 @@ void hl_strv_free(hl_strv *s)
     free(s->v);
     s->v = NULL;
     s->n = s->cap = 0;
+}
+
+char *hl_file_read(const char *path, long max_bytes, size_t *len)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return NULL;
+    char *buf = NULL;
+    struct stat st;
+    if (fstat(fileno(f), &st) == 0 && st.st_size <= max_bytes && (buf = malloc(st.st_size + 1))) {
+        *len = fread(buf, 1, st.st_size, f);
+        buf[*len] = 0;
+    }
+    fclose(f);
+    return buf;
 }

@@ -1,9 +1,10 @@
-/* files.h — listing the files of a folder tree, for the policy build (every .lua of
- * scripts/ and rules/) and the simulator (every .scenario.lua).  Runs at build and in tools,
- * never on the call path. */
+/* files.h — listing the files of a folder tree, and reading one whole, for the policy build
+ * (every .lua of scripts/ and rules/) and the simulator (every .scenario.lua).  Runs at build
+ * and in tools, never on the call path. */
 #ifndef HL_FILES_H
 #define HL_FILES_H
 #include <stdbool.h>
+#include <stddef.h>
 
 typedef struct hl_strv {
     char **v;
@@ -17,5 +18,10 @@ void hl_files_collect(const char *dir, const char *suffix, int max_depth, bool w
 void hl_strv_sort(hl_strv *s);
 void hl_strv_free(hl_strv *s);
 bool hl_str_ends_with(const char *s, const char *suffix);
+#define HL_SOURCE_MAX_BYTES (4L * 1024 * 1024)  /* a policy or scenario source read whole */
+
+/* The whole file, NUL-terminated (its length in *len); NULL when unreadable or over max_bytes.
+ * The caller frees it. */
+char *hl_file_read(const char *path, long max_bytes, size_t *len);
 
 #endif

@@ -510,3 +510,98 @@ int hl_check_prompts(const char *chunk, const char *src, size_t len, const char 
     c.problems += check_menus(&c, src, len);
     return c.problems;
 }
+
+/* ---- for the scenario runner (sim.c): the routes a policy sets, where a field is written ---- */
+
+#define ROUTE_ARG_TOKENS 64
+
+static bool is_name(const tok *t, const char *name) { return t->kind == T_NAME && !strcmp(t->text, name); }
+
+/* One value set_route may receive, tokens [a, b) at depth 0 of its argument: a literal alone
+ * is a whole route ("account"), a literal then `..` a prefix ("queue:" .. name -> "queue:*").
+ * Anything else (a variable, a call) cannot be known: returns false. */
+static bool route_value(const tok *v, int a, int b, char *out, size_t size)
+{
+    if (a >= b || v[a].kind != T_STRING)
+        return false;
+    bool prefix = a + 2 < b && is_char(&v[a + 1], '.') && is_char(&v[a + 2], '.');
+    if (!prefix && b - a != 1)
+        return false;
+    char word[sizeof v[a].text + 3], padded[4096];
+    snprintf(word, sizeof word, " %s%s ", v[a].text, prefix ? "*" : "");
+    snprintf(padded, sizeof padded, " %s ", out);
+    size_t n = strlen(out);
+    if (!strstr(padded, word))
+        snprintf(out + n, size - n, "%s%s", n ? " " : "", word + 1);
+    n = strlen(out);
+    if (n && out[n - 1] == ' ')
+        out[n - 1] = 0;
+    return true;
+}
+
+/* set_route's argument, read up to its closing parenthesis: `a and "x" or "y" .. z` gives
+ * the value after the last `and` of each `or` alternative. */
+static bool route_arg(lexer *x, char *out, size_t size)
+{
+    tok v[ROUTE_ARG_TOKENS];
+    int n = 0, depth = 0;
+    for (;;) {
+        tok t;
+        next(x, &t);
+        if (t.kind == T_END)
+            return false;
+        if (t.kind == T_CHAR && strchr("({[", t.ch))
+            depth++;
+        if (t.kind == T_CHAR && strchr(")}]", t.ch) && depth-- == 0)
+            break;
+        if (depth > 0 || (t.kind == T_CHAR && strchr(")}]", t.ch)))
+            t = (tok){ .kind = T_NAME, .text = "(expr)", .line = t.line };
+        if (n == ROUTE_ARG_TOKENS)
+            return false;
+        v[n++] = t;
+    }
+    bool known = true;
+    for (int a = 0, i = 0; i <= n; i++) {
+        if (i < n && is_name(&v[i], "and"))
+            a = i + 1;
+        if (i == n || is_name(&v[i], "or")) {
+            known = route_value(v, a, i, out, size) && known;
+            a = i + 1;
+        }
+    }
+    return known;
+}
+
+int hl_check_routes(const char *src, size_t len, char *out, size_t outlen, int *unknown_line)
+{
+    lexer x = { src, src + len, 1 };
+    tok t;
+    int unknown = 0;
+    for (next(&x, &t); t.kind != T_END; next(&x, &t)) {
+        if (!is_name(&t, "set_route"))
+            continue;
+        int line = t.line;
+        next(&x, &t);
+        bool known = t.kind == T_STRING ? route_value(&t, 0, 1, out, outlen)
+                   : is_char(&t, '(') && route_arg(&x, out, outlen);
+        if (!known && unknown++ == 0 && unknown_line)
+            *unknown_line = line;
+    }
+    return unknown;
+}
+
+int hl_check_field_line(const char *src, size_t len, const char *text, bool string_literal, int from_line)
+{
+    lexer x = { src, src + len, 1 };
+    tok t, ahead;
+    next(&x, &t);
+    while (t.kind != T_END) {
+        next(&x, &ahead);
+        bool hit = string_literal ? t.kind == T_STRING && !strcmp(t.text, text)
+                                  : is_name(&t, text) && is_char(&ahead, '=') && !(x.s < x.end && *x.s == '=');
+        if (hit && t.line >= from_line)
+            return t.line;
+        t = ahead;
+    }
+    return 0;
+}

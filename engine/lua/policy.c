@@ -20,7 +20,6 @@
 /* Folders are searched this deep for .lua files (scripts/topics/pension/x.lua = 3). */
 #define MAX_DIR_DEPTH 4
 /* A source file larger than this is refused: rule files are data, not databases. */
-#define MAX_SOURCE_BYTES (4L * 1024 * 1024)
 #define MAX_MODULE_NAME 128
 
 static const char SOURCES = 0; /* registry key: module name -> {chunk=, src=} */
@@ -50,21 +49,6 @@ static uint32_t fnv1a(uint32_t h, const void *data, size_t n)
     return h;
 }
 
-static char *read_file(const char *path, size_t *len)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return NULL;
-    char *buf = NULL;
-    struct stat st;
-    if (fstat(fileno(f), &st) == 0 && st.st_size <= MAX_SOURCE_BYTES && (buf = malloc(st.st_size + 1))) {
-        *len = fread(buf, 1, st.st_size, f);
-        buf[*len] = 0;
-    }
-    fclose(f);
-    return buf;
-}
-
 static const char *base_name(const char *dir)
 {
     size_t n = strlen(dir);
@@ -90,7 +74,7 @@ static void load_texts(build_ctx *b, const char *dir)
         char path[1200];
         snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
         size_t len;
-        char *s = read_file(path, &len);
+        char *s = hl_file_read(path, HL_SOURCE_MAX_BYTES, &len);
         if (!s)
             continue;
         for (char *line = strtok(s, "\n"); line; line = strtok(NULL, "\n")) {
@@ -126,7 +110,7 @@ static void take_dir(build_ctx *b, const char *dir, const char *prompts_dir)
         snprintf(path, sizeof path, "%s/%s", dir, files[i]);
         snprintf(chunk, sizeof chunk, "@%s/%s", base_name(dir), files[i]);
         size_t len = 0;
-        char *src = read_file(path, &len);
+        char *src = hl_file_read(path, HL_SOURCE_MAX_BYTES, &len);
         if (!src) {
             add_err(b, "%s: cannot read (or over 4 MB)%s\n", path, "");
             continue;

@@ -82,5 +82,14 @@ int  hl_lua_lib_open(lua_State *L, char *err, int errlen);
  * Returns the number of problems. */
 int  hl_check_prompts(const char *chunk, const char *src, size_t len, const char *prompts_dir,
                       const char *texts, char *err, int errlen);
+/* For the scenario runner, which checks a scenario's route against the policy's sources.
+ * Appends to out, space-separated, every route a set_route call in src can set: a literal
+ * ("account"), or a literal prefix with "*" ("queue:*" for "queue:" .. name).  Returns the
+ * number of set_route calls whose routes cannot be known (a variable, a function's result),
+ * and the line of the first in *unknown_line. */
+int  hl_check_routes(const char *src, size_t len, char *out, size_t outlen, int *unknown_line);
+/* The first line at or after from_line where src writes `text =` (a table field or an
+ * assignment) or, with string_literal, the string literal text; 0 when none. */
+int  hl_check_field_line(const char *src, size_t len, const char *text, bool string_literal, int from_line);
 
 #endif

@@ -122,9 +122,11 @@ static void add_word(char *list, size_t size, const char *w)
 
 static void emit(sim_leg *l, hl_leg_event ev) { hl_call_on_leg_event(l->leg.call, &l->leg, &ev); }
 
-static int item_ms(sim *s, const char *item)
+/* How long a playlist item "plays" here: its WAV, a silence or a tone; -1 for a prompt with
+ * no WAV (then played as DEFAULT_PROMPT_MS). */
+static int known_item_ms(hl_prompts *prompts, const char *item)
 {
-    int ms = s->prompts ? hl_prompts_item_ms(s->prompts, item) : -1;
+    int ms = prompts ? hl_prompts_item_ms(prompts, item) : -1;
     if (ms >= 0)
         return ms;
     if (!strncmp(item, "silence:", 8))
@@ -133,6 +135,14 @@ static int item_ms(sim *s, const char *item)
         int t = hl_tone_ms(item + 5);
         return t > 0 ? t : DEFAULT_PROMPT_MS;
     }
+    return -1;
+}
+
+static int item_ms(sim *s, const char *item)
+{
+    int ms = known_item_ms(s->prompts, item);
+    if (ms >= 0)
+        return ms;
     char key[128];
     snprintf(key, sizeof key, " %s ", item);
     char padded[sizeof s->missing + 2];
@@ -565,7 +575,35 @@ static int scen_require(lua_State *L)
     return 1;
 }
 
-static lua_State *scenario_state(const char *rules_dir)
+/* prompt_ms(item, ...) in a scenario file: how long these playlist items (names, or lists of
+ * names) play in the simulator, in ms — from the prompt library's WAVs, so a scenario that
+ * times a hang-up into a prompt follows the recording an admin puts in its place.
+ * Upvalue 1: the prompt library (lightuserdata, may be NULL). */
+static int scen_prompt_ms(lua_State *L)
+{
+    hl_prompts *prompts = lua_touserdata(L, lua_upvalueindex(1));
+    lua_Integer total = 0;
+    for (int i = 1; i <= lua_gettop(L); i++) {
+        bool list = lua_istable(L, i);
+        int n = list ? (int)luaL_len(L, i) : 1;
+        for (int k = 1; k <= n; k++) {
+            if (list)
+                lua_geti(L, i, k);
+            else
+                lua_pushvalue(L, i);
+            const char *item = lua_tostring(L, -1);
+            if (!item)
+                return luaL_error(L, "prompt_ms: argument %d must be a prompt name or a list of them", i);
+            int ms = known_item_ms(prompts, item);
+            total += ms >= 0 ? ms : DEFAULT_PROMPT_MS;
+            lua_pop(L, 1);
+        }
+    }
+    lua_pushinteger(L, total);
+    return 1;
+}
+
+static lua_State *scenario_state(const char *rules_dir, hl_prompts *prompts)
 {
     lua_State *S = luaL_newstate();
     if (!S)
@@ -584,6 +622,9 @@ static lua_State *scenario_state(const char *rules_dir)
     lua_newtable(S);
     lua_pushcclosure(S, scen_require, 2);
     lua_setglobal(S, "require");
+    lua_pushlightuserdata(S, prompts);
+    lua_pushcclosure(S, scen_prompt_ms, 1);
+    lua_setglobal(S, "prompt_ms");
     lua_sethook(S, scen_hook, LUA_MASKCOUNT, SCENARIO_INSTRUCTIONS);
     return S;
 }
@@ -1218,6 +1259,8 @@ typedef struct run_ctx {
     bool transcript;
     hl_prompts *prompts;
     hl_store *store;
+    char routes[4096];          /* what the policy's set_route calls can set (hl_check_routes) */
+    int  routes_unknown;        /* set_route calls whose route cannot be known: no route check */
 } run_ctx;
 
 static void report_line(run_ctx *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -1304,6 +1347,198 @@ static void run_one(run_ctx *r, lua_State *S, int scen, const char *file, const 
     free(s);
 }
 
+
+/* ---- strictness: a scenario's keys, and the routes it may expect --------------------------
+ * A misspelt key (expect = { rout = "x" }) would otherwise be ignored and the scenario pass
+ * without checking anything; a route no set_route of the policy can produce would fail at
+ * every run without saying why.  Both are refused before the call runs, naming file:line. */
+
+static const char *const SCENARIO_KEYS[] = { "name", "time", "caller", "called", "keys", "hangup_at",
+                                             "dial", "record", "transfer", "fax", "store", "http",
+                                             "job", "expect", NULL };
+static const char *const EXPECT_KEYS[] = { "prompts", "not_prompts", "menus", "dialled", "route", "ended",
+                                           "hangup_cause", "dtmf", "recording", "answered", "fallback",
+                                           "vars", "jobs", "job", "job_error", "cdr", "duration_max", NULL };
+static const char *const ENTRY_KEYS[] = { "key", "after", "gap", "at", "silence", "hangup", NULL };
+static const char *const DIAL_KEYS[] = { "answer_after", "hangup_after", "fail", "after", NULL };
+static const char *const RECORD_KEYS[] = { "duration", "reason", NULL };
+static const char *const FAX_KEYS[] = { "pages", "status", NULL };
+static const char *const JOB_KEYS[] = { "kind", "args", "attempt", "max_attempts", NULL };
+static const char *const EXPECT_JOB_KEYS[] = { "kind", "args", "max_attempts", NULL };
+/* Routes the engine writes itself (call.c): a failed script with no route, a job's outcome. */
+static const char *const ENGINE_ROUTES[] = { "fallback", "job:done", "job:failed", NULL };
+
+/* The scenario file's text, to say on which line a key or a value is written. */
+typedef struct scen_src {
+    const char *path;
+    char       *text;
+    size_t      len;
+    const char *name;   /* the scenario's: its keys are searched from the line of this literal */
+} scen_src;
+
+static int written_at(const scen_src *f, const char *text, bool string_literal)
+{
+    if (!f->text)
+        return 0;
+    int from = hl_check_field_line(f->text, f->len, f->name, true, 1);
+    int line = from ? hl_check_field_line(f->text, f->len, text, string_literal, from) : 0;
+    return line ? line : hl_check_field_line(f->text, f->len, text, string_literal, 1);
+}
+
+static void strict_error(const scen_src *f, int line, char *bad, size_t size, const char *fmt, ...)
+    __attribute__((format(printf, 5, 6)));
+static void strict_error(const scen_src *f, int line, char *bad, size_t size, const char *fmt, ...)
+{
+    char where[1200], what[1024];
+    snprintf(where, sizeof where, line ? "%s:%d: " : "%s: ", f->path, line);
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(what, sizeof what, fmt, ap);
+    va_end(ap);
+    size_t n = strlen(bad);
+    snprintf(bad + n, size - n, "%s%s%s", n ? "; " : "", where, what);
+}
+
+static bool in_list(const char *const *list, const char *k)
+{
+    for (int i = 0; list[i]; i++)
+        if (!strcmp(list[i], k))
+            return true;
+    return false;
+}
+
+static bool cdr_field_known(const char *k)
+{
+    for (size_t i = 0; i < sizeof cdr_fields / sizeof cdr_fields[0]; i++)
+        if (!strcmp(cdr_fields[i].name, k))
+            return true;
+    return false;
+}
+
+/* Every key of the table at t must be in known (or, known == NULL, a CDR field). */
+static void check_keys(lua_State *S, int t, const char *const *known, const char *what,
+                       const scen_src *f, char *bad, size_t size)
+{
+    if (!lua_istable(S, t))
+        return;
+    lua_pushnil(S);
+    while (lua_next(S, t)) {
+        lua_pop(S, 1);
+        const char *k = lua_type(S, -1) == LUA_TSTRING ? lua_tostring(S, -1) : NULL;
+        if (k && (known ? in_list(known, k) : cdr_field_known(k)))
+            continue;
+        char shown[128];
+        snprintf(shown, sizeof shown, "%s", k ? k : luaL_tolstring(S, -1, NULL));
+        if (!k)
+            lua_pop(S, 1);
+        int line = k ? written_at(f, k, false) : 0;
+        if (!line && k)
+            line = written_at(f, k, true);   /* ["key"] = ... */
+        char list[512] = "";
+        for (int i = 0; known && known[i]; i++)
+            add_word(list, sizeof list, known[i]);
+        strict_error(f, line, bad, size, "unknown key '%s' in %s (known: %s)", shown, what,
+                     known ? list : "the CDR's fields");
+    }
+}
+
+/* check_keys on field k of the table at t (when it is a table), and on each of its items
+ * when each_item. */
+static void check_field_keys(lua_State *S, int t, const char *k, const char *const *known, bool each_item,
+                             const scen_src *f, char *bad, size_t size)
+{
+    int ft = lua_getfield(S, t, k);
+    int v = lua_gettop(S);
+    if (ft == LUA_TTABLE && !each_item)
+        check_keys(S, v, known, k, f, bad, size);
+    if (ft == LUA_TTABLE && each_item) {
+        lua_pushnil(S);
+        while (lua_next(S, v)) {
+            char what[160];
+            if (lua_type(S, -2) == LUA_TSTRING)
+                snprintf(what, sizeof what, "%s[\"%s\"]", k, lua_tostring(S, -2));
+            else
+                snprintf(what, sizeof what, "%s[%lld]", k, (long long)lua_tointeger(S, -2));
+            if (lua_istable(S, -1))
+                check_keys(S, lua_gettop(S), known, what, f, bad, size);
+            lua_pop(S, 1);
+        }
+    }
+    lua_settop(S, v - 1);
+}
+
+/* Can the policy produce route r?  A literal set_route, a literal prefix, or the engine's own. */
+static bool route_possible(const run_ctx *r, const char *route)
+{
+    if (!route[0] || r->routes_unknown || in_list(ENGINE_ROUTES, route))
+        return true;
+    char copy[sizeof r->routes];
+    snprintf(copy, sizeof copy, "%s", r->routes);
+    for (char *save, *w = strtok_r(copy, " ", &save); w; w = strtok_r(NULL, " ", &save)) {
+        size_t n = strlen(w);
+        if (n && w[n - 1] == '*' ? strlen(route) > n - 1 && !strncmp(route, w, n - 1) : !strcmp(route, w))
+            return true;
+    }
+    return false;
+}
+
+static void check_route(const run_ctx *r, lua_State *S, int t, const char *what, const scen_src *f,
+                        char *bad, size_t size)
+{
+    if (lua_getfield(S, t, "route") == LUA_TSTRING && !route_possible(r, lua_tostring(S, -1))) {
+        const char *route = lua_tostring(S, -1);
+        int line = written_at(f, route, true);
+        strict_error(f, line ? line : written_at(f, "route", false), bad, size,
+                     "%s.route '%s' is no route the policy can set (its set_route calls give: %s; "
+                     "the engine's own: fallback job:done job:failed)", what, route,
+                     r->routes[0] ? r->routes : "none");
+    }
+    lua_pop(S, 1);
+}
+
+/* Everything wrong with the scenario table at scen, appended to bad ("" when it is sound). */
+static void check_scenario(const run_ctx *r, lua_State *S, int scen, const scen_src *f, char *bad, size_t size)
+{
+    check_keys(S, scen, SCENARIO_KEYS, "the scenario", f, bad, size);
+    check_field_keys(S, scen, "keys", ENTRY_KEYS, true, f, bad, size);
+    check_field_keys(S, scen, "dial", DIAL_KEYS, true, f, bad, size);
+    check_field_keys(S, scen, "record", RECORD_KEYS, false, f, bad, size);
+    check_field_keys(S, scen, "fax", FAX_KEYS, false, f, bad, size);
+    check_field_keys(S, scen, "job", JOB_KEYS, false, f, bad, size);
+    if (lua_getfield(S, scen, "expect") == LUA_TTABLE) {
+        int e = lua_gettop(S);
+        check_keys(S, e, EXPECT_KEYS, "expect", f, bad, size);
+        check_field_keys(S, e, "jobs", EXPECT_JOB_KEYS, true, f, bad, size);
+        check_field_keys(S, e, "cdr", NULL, false, f, bad, size);
+        check_route(r, S, e, "expect", f, bad, size);
+        if (lua_getfield(S, e, "cdr") == LUA_TTABLE)
+            check_route(r, S, lua_gettop(S), "expect.cdr", f, bad, size);
+        lua_pop(S, 1);
+    }
+    lua_settop(S, scen);
+}
+
+/* The routes every set_route of the policy's sources (scripts/ and rules/, not scenarios) can set. */
+static void scan_routes(run_ctx *r)
+{
+    const char *dirs[] = { r->src->scripts_dir ? r->src->scripts_dir : "scripts",
+                           r->src->rules_dir ? r->src->rules_dir : "rules" };
+    for (int d = 0; d < 2; d++) {
+        hl_strv files = { 0 };
+        hl_files_collect(dirs[d], ".lua", SCENARIO_DIR_DEPTH, true, &files);
+        for (int i = 0; i < files.n; i++) {
+            size_t len = 0;
+            char *text = hl_str_ends_with(files.v[i], ".scenario.lua") ? NULL
+                       : hl_file_read(files.v[i], HL_SOURCE_MAX_BYTES, &len);
+            int line = 0;
+            if (text && hl_check_routes(text, len, r->routes, sizeof r->routes, &line) > 0)
+                r->routes_unknown++;
+            free(text);
+        }
+        hl_strv_free(&files);
+    }
+}
+
 static const char *file_base(const char *path)
 {
     const char *b = strrchr(path, '/');
@@ -1346,7 +1581,7 @@ static void drop_store(run_ctx *r, const char *dir)
 
 static void run_file(run_ctx *r, const char *path)
 {
-    lua_State *S = scenario_state(r->src->rules_dir ? r->src->rules_dir : "rules");
+    lua_State *S = scenario_state(r->src->rules_dir ? r->src->rules_dir : "rules", r->prompts);
     if (!S)
         return;
     const char *shown = path;
@@ -1363,6 +1598,8 @@ static void run_file(run_ctx *r, const char *path)
         lua_close(S);
         return;
     }
+    scen_src f = { .path = shown };
+    f.text = hl_file_read(path, HL_SOURCE_MAX_BYTES, &f.len);
     char dir[1024];
     make_store(r, dir, sizeof dir);
     int top = lua_gettop(S);
@@ -1382,15 +1619,23 @@ static void run_file(run_ctx *r, const char *path)
         else
             snprintf(name, sizeof name, "%s#%d", file_base(path), i);
         lua_pop(S, 1);
+        char bad[2048] = "";
+        f.name = name;
+        if (lua_istable(S, scen))
+            check_scenario(r, S, scen, &f, bad, sizeof bad);
         if (!lua_istable(S, scen)) {
             r->failed++;
             report_line(r, "FAIL %s: item %d is not a scenario table", shown, i);
+        } else if (bad[0]) {
+            r->failed++;
+            report_line(r, "FAIL %s: %s: %s", shown, name, bad);
         } else {
             run_one(r, S, scen, shown, name);
         }
         lua_settop(S, top);
     }
     drop_store(r, dir);
+    free(f.text);
     lua_close(S);
 }
 
@@ -1398,6 +1643,7 @@ static int run_paths(run_ctx *r, char **paths, int n)
 {
     if (r->src->prompts_dir)
         r->prompts = hl_prompts_new(r->src->prompts_dir);
+    scan_routes(r);
     for (int i = 0; i < n; i++)
         run_file(r, paths[i]);
     if (r->prompts)
