@@ -36,6 +36,23 @@ M.years = {
     },
     workdays = { "2026-01-04", "2026-02-14", "2026-02-28", "2026-05-09", "2026-09-20", "2026-10-10" },
   },
+  -- 2027, provisional: only the statutory days of 《全国年节及纪念日放假办法》 (2024 revision:
+  -- New Year 1 day, Spring Festival 4 from its eve, Qingming 1, Labour Day 2, Dragon Boat 1,
+  -- Mid-Autumn 1, National Day 3) on 2027's lunar dates (春节 Feb 6, 端午 Jun 9, 中秋
+  -- Sep 15).  The State Council's 2027 notice adds the bridging days and their make-up
+  -- working days: replace this entry with it when it is published.
+  [2027] = {
+    holidays = {
+      "2027-01-01",                                                           -- 元旦
+      "2027-02-05", "2027-02-06", "2027-02-07", "2027-02-08",                 -- 春节
+      "2027-04-05",                                                           -- 清明节
+      "2027-05-01", "2027-05-02",                                             -- 劳动节
+      "2027-06-09",                                                           -- 端午节
+      "2027-09-15",                                                           -- 中秋节
+      "2027-10-01", "2027-10-02", "2027-10-03",                               -- 国庆节
+    },
+    workdays = {},
+  },
 }
 
 -- Sunday or Saturday?  The engine owns the civil calendar: hl.time reads the date as the
