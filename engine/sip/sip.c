@@ -58,7 +58,6 @@
 #define HL_SIP_DEFAULT_DTMF_MS 160     /* INFO without Duration (RFC 4733's usual 160 ms) */
 #define HL_SIP_MAX_RESPONSE 4096       /* raw error responses */
 #define HL_SIP_MAX_REQUEST 8192        /* requests we build */
-#define HL_SIP_ALLOW "INVITE, ACK, BYE, CANCEL, OPTIONS, INFO, NOTIFY"
 
 typedef enum { TXP_OTHER, TXP_INVITE, TXP_REINVITE, TXP_BYE, TXP_CANCEL, TXP_REFER } tx_purpose;
 
@@ -123,6 +122,9 @@ struct hl_sip_dialog {
     char *ack_text;             /* ACK to our last 2xx, resent on 2xx retransmission */
     size_t ack_len;
     bool got_provisional, cancel_pending, bye_pending;
+    /* inbound, refused by on_invite: hl_sip_dialog_refusal() */
+    char refuse_cause[48], warning[160];
+    int warn_code;
 };
 
 struct hl_sip {
@@ -589,16 +591,17 @@ static void add_contact(hl_sip *s, osip_message_t *m, hl_tp tp)
     osip_message_set_contact(m, c);
 }
 
-/* Responds within a server transaction. */
-static void tx_respond(hl_tx *tx, osip_message_t *req, int code, const char *reason,
-                       const char *to_tag, const char *warning)
+/* Responds within a server transaction, with "Warning: warn_code hotline "warning"" when
+ * warning is set (RFC 3261 20.43). */
+static void tx_respond_warn(hl_tx *tx, osip_message_t *req, int code, const char *reason,
+                            const char *to_tag, int warn_code, const char *warning)
 {
     osip_message_t *r = make_response(tx->sip, req, code, reason, to_tag);
     if (!r)
         return;
     if (warning) {
         char w[256];
-        snprintf(w, sizeof w, "399 hotline \"%s\"", warning);
+        snprintf(w, sizeof w, "%03d hotline \"%s\"", warn_code, warning);
         osip_message_set_warning(r, w);
     }
     if (code == 405 || code == 501 || (code == 200 && MSG_IS_OPTIONS(req))) {
@@ -609,6 +612,13 @@ static void tx_respond(hl_tx *tx, osip_message_t *req, int code, const char *rea
     if (code == 415)
         osip_message_set_accept(r, "application/sdp, application/dtmf-relay, application/dtmf");
     tx_post(tx, r, false);
+}
+
+/* The same with the catch-all warn-code 399 for a text that says why. */
+static void tx_respond(hl_tx *tx, osip_message_t *req, int code, const char *reason,
+                       const char *to_tag, const char *warning)
+{
+    tx_respond_warn(tx, req, code, reason, to_tag, 399, warning);
 }
 
 /* Responds without a transaction (rate limit): nothing to retransmit. */
@@ -776,13 +786,24 @@ static void update_target(hl_sip_dialog *d, osip_message_t *m)
     }
 }
 
-static void handle_new_invite(hl_sip *s, hl_tx *tx, osip_message_t *m, const hl_peer *from)
+/* Refuses a new INVITE before any call took it: the response (with a Warning when one is
+ * given), a log line saying why, and on_invite_refused so that the refusal gets a CDR. */
+static void refuse_new_invite(hl_sip *s, hl_sip_dialog *d, hl_tx *tx, osip_message_t *m,
+                              const hl_sip_invite_info *info, int code, const char *cause,
+                              int warn_code, const char *warning)
 {
-    hl_sip_dialog *d = d_new(s, true);
-    if (!d) {
-        tx_respond(tx, m, 500, NULL, NULL, "out of memory");
-        return;
-    }
+    tx_respond_warn(tx, m, code, NULL, d->local_tag, warn_code, warning);
+    hl_info("sip", "refused INVITE %s from %s (%s): %d %s%s%s", info->request_uri, info->source,
+            info->call_id, code, cause, warning ? ": " : "", warning ? warning : "");
+    d->app_gone = true;
+    if (s->cb.on_invite_refused)
+        s->cb.on_invite_refused(s->app, info, code, cause);
+    d_terminate(d, code, "rejected");
+}
+
+/* Fills the dialog from a new INVITE; false when From, To or Contact cannot be kept. */
+static bool invite_dialog_init(hl_sip_dialog *d, osip_message_t *m, const hl_peer *from)
+{
     char *cid = NULL;
     osip_call_id_to_str(m->call_id, &cid);
     snprintf(d->call_id, sizeof d->call_id, "%s", cid ? cid : "");
@@ -801,39 +822,53 @@ static void handle_new_invite(hl_sip *s, hl_tx *tx, osip_message_t *m, const hl_
     d->peer = *from;
     d->state = D_EARLY_IN;
     snprintf(d->uas_key, sizeof d->uas_key, "%s|%s", d->call_id, d->remote_tag);
-    tx->d = d;
-    d_ref(d);
-    d->ist = tx;
-    if (!d->local_hdr || !d->remote_hdr || !d->remote_target) {
-        tx_respond(tx, m, 400, NULL, d->local_tag, "bad From/To/Contact");
-        d->app_gone = true;
-        d_terminate(d, 400, "rejected");
-        return;
-    }
+    return d->local_hdr && d->remote_hdr && d->remote_target;
+}
+
+/* A new INVITE with its dialog set up: checks what the stack checks, then asks the app. */
+static void invite_offer(hl_sip *s, hl_sip_dialog *d, hl_tx *tx, osip_message_t *m,
+                         hl_sip_invite_info *info)
+{
     hl_map_put(&s->dlg_tag, d->local_tag, d);
     hl_map_put(&s->dlg_uas, d->uas_key, d);
     tx_respond(tx, m, 100, NULL, NULL, NULL);
-
     char why[128];
     int r = msg_sdp(m, &d->remote, why, sizeof why);
     if (r < 0) {
-        tx_respond(tx, m, 488, NULL, d->local_tag, why);
-        d->app_gone = true;
-        d_terminate(d, 488, "rejected");
+        refuse_new_invite(s, d, tx, m, info, 488, "488-bad-sdp", 399, why);
         return;
     }
     d->has_remote = r > 0;
+    info->offer = d->has_remote ? &d->remote : NULL;
     if (s->shutting) {
-        tx_respond(tx, m, 503, "Shutting Down", d->local_tag, NULL);
-        d->app_gone = true;
-        d_terminate(d, 503, "rejected");
+        refuse_new_invite(s, d, tx, m, info, 503, "503-shutdown", 0, NULL);
         return;
     }
+    hl_info("sip", "INVITE %s from %s (%s)", info->request_uri, info->source, d->call_id);
+    int rc = s->cb.on_invite ? s->cb.on_invite(s->app, d, info) : 503;
+    if (rc >= 300 && !d->terminated) {
+        char code[16];
+        snprintf(code, sizeof code, "%d", rc);
+        refuse_new_invite(s, d, tx, m, info, rc, d->refuse_cause[0] ? d->refuse_cause : code,
+                          d->warn_code, d->warn_code ? d->warning : NULL);
+    }
+}
+
+static void handle_new_invite(hl_sip *s, hl_tx *tx, osip_message_t *m, const hl_peer *from)
+{
+    hl_sip_dialog *d = d_new(s, true);
+    if (!d) {
+        tx_respond(tx, m, 500, NULL, NULL, "out of memory");
+        return;
+    }
+    bool ok = invite_dialog_init(d, m, from);
+    tx->d = d;
+    d_ref(d);
+    d->ist = tx;
     char src[80], psrc[64];
     hl_peer_str(from, psrc, sizeof psrc);
     snprintf(src, sizeof src, "%s/%s", psrc, from->tp == HL_TP_TCP ? "tcp" : "udp");
-    char *from_uri = uri_str(m->from->url), *to_uri = uri_str(m->to->url);
-    char *ruri = uri_str(m->req_uri);
+    char *from_uri = uri_str(m->from->url), *ruri = uri_str(m->req_uri);
     hl_sip_invite_info info = {
         .call_id = d->call_id,
         .from_user = m->from->url->username ? m->from->url->username : "",
@@ -841,18 +876,13 @@ static void handle_new_invite(hl_sip *s, hl_tx *tx, osip_message_t *m, const hl_
         .to_user = m->to->url->username ? m->to->url->username : "",
         .request_uri = ruri ? ruri : "",
         .source = src,
-        .offer = d->has_remote ? &d->remote : NULL,
     };
-    hl_info("sip", "INVITE %s from %s (%s)", info.request_uri, src, d->call_id);
-    int rc = s->cb.on_invite ? s->cb.on_invite(s->app, d, &info) : 503;
+    if (!ok)
+        refuse_new_invite(s, d, tx, m, &info, 400, "400-bad-from-to", 399, "bad From/To/Contact");
+    else
+        invite_offer(s, d, tx, m, &info);
     free(from_uri);
-    free(to_uri);
     free(ruri);
-    if (rc >= 300 && !d->terminated) {
-        tx_respond(tx, m, rc, NULL, d->local_tag, NULL);
-        d->app_gone = true;
-        d_terminate(d, rc, "rejected");
-    }
 }
 
 /* Sends a 2xx carrying our SDP on a server INVITE transaction and retransmits it until ACK. */
@@ -1066,23 +1096,6 @@ static void handle_notify(hl_sip *s, hl_sip_dialog *d, hl_tx *tx, osip_message_t
     }
 }
 
-typedef enum { M_SUPPORTED, M_NOT_ALLOWED, M_UNKNOWN } m_class;
-
-static m_class method_class(const char *m)
-{
-    static const char *const ok[] = { "INVITE", "ACK", "BYE", "CANCEL", "OPTIONS", "INFO", "NOTIFY" };
-    /* known SIP methods we do not take (yet): REGISTER arrives with agent log-in */
-    static const char *const no[] = { "REGISTER", "SUBSCRIBE", "PUBLISH", "MESSAGE", "REFER",
-                                      "PRACK", "UPDATE" };
-    for (size_t i = 0; i < sizeof ok / sizeof ok[0]; i++)
-        if (strcmp(m, ok[i]) == 0)
-            return M_SUPPORTED;
-    for (size_t i = 0; i < sizeof no / sizeof no[0]; i++)
-        if (strcmp(m, no[i]) == 0)
-            return M_NOT_ALLOWED;
-    return M_UNKNOWN;
-}
-
 /* Max-Forwards 0: 483 Too Many Hops (RFC 3261 16.3 step 2) — a request that has used up
  * its hops is looping somewhere, and answering it ends the loop.  OPTIONS is the exception
  * the RFC allows (the element may answer it as the final recipient), so a probe with
@@ -1181,6 +1194,13 @@ static void handle_request(hl_sip *s, const hl_peer *from, osip_message_t *m)
     if (tx->dead || tx->tr->orig_request != m)
         return; /* osip refused it (it freed m) */
 
+    /* the method first (RFC 3261 8.2.1): a method we do not take is refused whatever its
+     * hops; sip_msg.c has answered the ones we do not know (501) already */
+    hl_method_class mc = hl_sipmsg_method_class(m->sip_method, strlen(m->sip_method));
+    if (mc != HL_METHOD_SUPPORTED) {
+        tx_respond(tx, m, mc == HL_METHOD_NOT_ALLOWED ? 405 : 501, NULL, NULL, NULL);
+        return;
+    }
     if (out_of_hops(m)) {
         char tag[40];
         sip_new_id(s, tag, sizeof tag, "hl");
@@ -1188,12 +1208,7 @@ static void handle_request(hl_sip *s, const hl_peer *from, osip_message_t *m)
         tx_respond(tx, m, 483, NULL, to_tag ? NULL : tag, NULL);
         return;
     }
-    m_class mc = method_class(m->sip_method);
-    if (mc == M_UNKNOWN) {
-        tx_respond(tx, m, 501, NULL, NULL, NULL);
-    } else if (mc == M_NOT_ALLOWED) {
-        tx_respond(tx, m, 405, NULL, NULL, NULL);
-    } else if (MSG_IS_CANCEL(m)) {
+    if (MSG_IS_CANCEL(m)) {
         handle_cancel(s, tx, m);
     } else if (MSG_IS_OPTIONS(m)) {
         tx_respond(tx, m, 200, NULL, d ? d->local_tag : "hl-options", NULL);
@@ -1415,25 +1430,38 @@ static void handle_response(hl_sip *s, osip_message_t *m)
 
 /* ------------------------------------------------------------------ receive path */
 
-static void reject_raw(hl_sip *s, const hl_peer *from, const char *buf, size_t len, const char *why)
+/* The request's method for the log ("INVITE"), from its raw start line. */
+static void raw_method(const char *buf, size_t len, char *out, size_t outlen)
+{
+    size_t n = 0;
+    while (n < len && n + 1 < outlen && buf[n] > ' ' && buf[n] < 0x7f)
+        n++;
+    memcpy(out, buf, n);
+    out[n] = 0;
+}
+
+static void reject_raw(hl_sip *s, const hl_peer *from, const char *buf, size_t len,
+                       const hl_sipmsg_fault *f)
 {
     char p[64];
     hl_peer_str(from, p, sizeof p);
     if (hl_sipmsg_is_response(buf, len)) {
-        hl_warn("sip", "dropped a malformed response from %s: %s", p, why);
+        hl_warn("sip", "dropped a malformed response from %s: %s", p, f->why);
         return;
     }
     uint8_t ip16[16];
     hl_peer_ip16(from, ip16);
     if (hl_rate_check(s->rate, ip16, sip_now(s)) != HL_RATE_OK)
         return; /* junk floods are not answered */
-    char out[HL_SIP_MAX_RESPONSE];
-    int n = hl_sipmsg_raw_response(buf, len, 400, "Bad Request", why, s->ua, out, sizeof out);
+    char out[HL_SIP_MAX_RESPONSE], method[24];
+    raw_method(buf, len, method, sizeof method);
+    int n = hl_sipmsg_raw_response(buf, len, f->code, f->reason, f->why, s->ua, out, sizeof out);
     if (n < 0) {
-        hl_warn("sip", "dropped a malformed message from %s (%s): not enough to answer", p, why);
+        hl_warn("sip", "dropped a malformed %s from %s (%s): not enough to answer", method, p,
+                f->why);
         return;
     }
-    hl_info("sip", "400 to %s: %s", p, why);
+    hl_info("sip", "%d %s to %s for %s: %s", f->code, f->reason, p, method, f->why);
     send_raw(s, from, out, (size_t)n);
 }
 
@@ -1465,10 +1493,10 @@ static void sip_rx(void *ctx, const hl_peer *from, const char *buf, size_t len)
         k++;
     if (k == len)
         return;
-    char why[160];
+    hl_sipmsg_fault f;
     size_t mlen;
-    if (hl_sipmsg_check(buf, len, s->max_message, &mlen, why, sizeof why) < 0) {
-        reject_raw(s, from, buf, len, why);
+    if (hl_sipmsg_check(buf, len, s->max_message, &mlen, &f) < 0) {
+        reject_raw(s, from, buf, len, &f);
         return;
     }
     osip_message_t *m;
@@ -1477,7 +1505,10 @@ static void sip_rx(void *ctx, const hl_peer *from, const char *buf, size_t len)
     const char *pwhy = "unparseable message";
     if (osip_message_parse(m, buf, mlen) != 0 || !parsed_ok(m, &pwhy)) {
         osip_message_free(m);
-        reject_raw(s, from, buf, len, pwhy);
+        f.code = 400;
+        snprintf(f.reason, sizeof f.reason, "Bad Request");
+        snprintf(f.why, sizeof f.why, "%s", pwhy);
+        reject_raw(s, from, buf, len, &f);
         return;
     }
     s->depth++;
@@ -1872,6 +1903,18 @@ int hl_sip_dialog_reject(hl_sip_dialog *d, int code, const char *reason)
     d_terminate(d, code, "local");
     sip_leave(s);
     return 0;
+}
+
+void hl_sip_dialog_refusal(hl_sip_dialog *d, const char *cause, int warn_code,
+                           const char *warning)
+{
+    snprintf(d->refuse_cause, sizeof d->refuse_cause, "%s", cause ? cause : "");
+    d->warn_code = warning && warn_code >= 300 && warn_code <= 399 ? warn_code : 0;
+    /* quoted-string text: a quote or backslash would end or escape it */
+    size_t n = 0;
+    for (const char *c = warning ? warning : ""; *c && n + 1 < sizeof d->warning; c++)
+        d->warning[n++] = *c == '"' || *c == '\\' || (unsigned char)*c < 0x20 ? '\'' : *c;
+    d->warning[n] = 0;
 }
 
 /* Status for hangup() of an unanswered inbound call: the caller hears "unavailable". */
