@@ -124,6 +124,38 @@ long hl_sipmsg_max_forwards_value(const char *v, size_t vlen)
     return (digits == 0 || i != vlen) ? -1 : x;
 }
 
+/* Longest unfolded value of a header we parse (CSeq, Content-Length, Max-Forwards) or only
+ * test for presence (From, To, Call-ID); more is cut, which such a value never needs. */
+#define MSG_VALUE_MAX 256
+
+static bool is_fold(const raw_line *l) { return l->len > 0 && (l->p[0] == ' ' || l->p[0] == '\t'); }
+
+/* The value of the header on lines[i] joined with its continuation lines (RFC 3261 7.3.1:
+ * a header may be folded onto lines that start with SP or HT, RFC 4475 3.1.1.1), each
+ * fold as one space, leading and trailing blanks dropped.  Returns its length in out. */
+static size_t unfolded_value(const raw_line *lines, int n, int i, const char *v, size_t vlen,
+                             char *out)
+{
+    size_t o = 0;
+    for (;;) {
+        while (vlen > 0 && (v[vlen - 1] == ' ' || v[vlen - 1] == '\t'))
+            vlen--;
+        if (vlen > 0 && o > 0 && o < MSG_VALUE_MAX - 1)
+            out[o++] = ' ';
+        size_t take = vlen < MSG_VALUE_MAX - 1 - o ? vlen : MSG_VALUE_MAX - 1 - o;
+        memcpy(out + o, v, take);
+        o += take;
+        if (++i >= n || !is_fold(&lines[i]))
+            break;
+        v = lines[i].p;
+        vlen = lines[i].len;
+        while (vlen > 0 && (*v == ' ' || *v == '\t'))
+            v++, vlen--;
+    }
+    out[o] = 0;
+    return o;
+}
+
 long hl_sipmsg_content_length(const char *hdr, size_t hdrlen)
 {
     raw_line lines[MSG_MAX_LINES];
@@ -136,7 +168,8 @@ long hl_sipmsg_content_length(const char *hdr, size_t hdrlen)
         size_t vlen, nl = header_name(&lines[i], &v, &vlen);
         if (!nl || !name_is(&lines[i], nl, "Content-Length", "l"))
             continue;
-        long x = parse_cl(v, vlen);
+        char val[MSG_VALUE_MAX];
+        long x = parse_cl(val, unfolded_value(lines, n, i, v, vlen, val));
         if (x == -2 || (cl >= 0 && x != cl))
             return -2;
         cl = x;
@@ -201,7 +234,7 @@ static int check_start_line(const raw_line *l, const char **method, size_t *mlen
  * of them is a list), and the Content-Length that must not be given twice either. */
 typedef struct seen_headers {
     int via, from, to, cid, cseq, cl;
-    const char *cseq_method;
+    char cseq_method[MSG_VALUE_MAX];
     size_t cseq_mlen;
     long cl_value;
 } seen_headers;
@@ -221,17 +254,21 @@ static int check_cseq(const char *v, size_t vlen, seen_headers *h, hl_sipmsg_fau
         mlen--;
     if (mlen == 0)
         BAD("bad CSeq: no method");
-    h->cseq_method = v + k;
+    memcpy(h->cseq_method, v + k, mlen); /* v is the caller's buffer */
     h->cseq_mlen = mlen;
     return 0;
 }
 
-static int check_header(const raw_line *l, int lineno, seen_headers *h, hl_sipmsg_fault *f)
+/* The header on lines[i] (with its continuation lines). */
+static int check_header(const raw_line *lines, int n, int i, seen_headers *h, hl_sipmsg_fault *f)
 {
-    const char *v;
-    size_t vlen, nl = header_name(l, &v, &vlen);
+    const raw_line *l = &lines[i];
+    const char *rv;
+    size_t rvlen, nl = header_name(l, &rv, &rvlen);
     if (!nl)
-        BAD("header line %d is not 'Name: value'", lineno);
+        BAD("header line %d is not 'Name: value'", i + 1);
+    char v[MSG_VALUE_MAX];
+    size_t vlen = unfolded_value(lines, n, i, rv, rvlen, v);
     if (name_is(l, nl, "Via", "v")) {
         h->via++;
     } else if (name_is(l, nl, "From", "f")) {
@@ -311,11 +348,12 @@ int hl_sipmsg_check(const char *buf, size_t len, size_t max_message, size_t *msg
     size_t mlen;
     if (check_start_line(&lines[0], &method, &mlen, f) < 0)
         return -1;
-    seen_headers h = { 0 };
+    seen_headers h;
+    memset(&h, 0, sizeof h);
     for (int i = 1; i < n; i++) {
-        if (lines[i].p[0] == ' ' || lines[i].p[0] == '\t')
-            continue; /* folded continuation */
-        if (check_header(&lines[i], i + 1, &h, f) < 0)
+        if (is_fold(&lines[i]))
+            continue; /* a continuation: checked with its header */
+        if (check_header(lines, n, i, &h, f) < 0)
             return -1;
     }
     if (check_request_semantics(method, mlen, &h, f) < 0)
