@@ -1213,6 +1213,9 @@ static void handle_request(hl_sip *s, const hl_peer *from, osip_message_t *m)
     } else if (MSG_IS_OPTIONS(m)) {
         tx_respond(tx, m, 200, NULL, d ? d->local_tag : "hl-options", NULL);
     } else if (to_tag && !d) {
+        if (MSG_IS_INVITE(m)) /* every refused INVITE is logged; this one starts no call */
+            hl_info("sip", "481 to %s:%d: INVITE in a dialog we do not have (%s)", ip, port,
+                    m->call_id->number);
         tx_respond(tx, m, 481, NULL, NULL, NULL);
     } else if (MSG_IS_INVITE(m)) {
         if (d) handle_reinvite(s, d, tx, m);
