@@ -7,17 +7,11 @@
 # Warning 301, a log line, and a one-leg CDR whose hangup_cause says why.
 . "$(dirname "$0")/lib.sh"
 start_engine
-out=$("$PY" "$E2E/sip_rfc.py" 127.0.0.1 "$SIP_PORT"); rc=$?
-echo "$out" > "$WORK/sip_rfc.out"
-engine_alive || { echo "$out" | sed 's/^/  | /'; fail "the engine died"; }
-if [ "$rc" -ne 0 ]; then
-  echo "$out" | grep -E 'FAIL' | sed 's/^/  | /'
-  fail "$(echo "$out" | tail -n 1)"
-fi
-cid=$(echo "$out" | sed -n 's/^refused-call-id: //p')
+run_cases sip_rfc sip_rfc.py 127.0.0.1 "$SIP_PORT"
+cid=$(echo "$CASES" | sed -n 's/^refused-call-id: //p')
 [ -n "$cid" ] || fail "sip_rfc.py printed no Call-ID for the IPv6 offer"
 wait_for_log "refused INVITE .*\\($cid\\): 488 488-ipv6: Incompatible network address formats" 5 ||
   fail "no log line for the refused IPv6 offer"
 cdr_check --where "leg_id=$cid" direction=inbound hangup_side=engine hangup_cause=488-ipv6 \
   caller=fuzz route= > /dev/null || fail "no CDR naming 488-ipv6 for the refused IPv6 offer"
-pass "$(echo "$out" | tail -n 1 | sed 's/^sip_rfc: //'); the refused IPv6 offer is logged and has its CDR"
+pass "$(echo "$CASES" | tail -n 1 | sed 's/^sip_rfc: //'); the refused IPv6 offer is logged and has its CDR"
