@@ -213,10 +213,6 @@ static int refuse(hl_sip_dialog *d, int code, const char *cause, int warn_code, 
     return code;
 }
 
-/* RFC 3261 20.43 warn-codes for what an offer asks and our media cannot do */
-#define WARN_ADDRESS_FORMAT 301  /* "Incompatible network address formats" */
-#define WARN_MEDIA_FORMAT   305  /* "Incompatible media format" */
-
 /* 488 with its reason for an offer our media endpoint cannot take, or 0.  An IPv6 c= is
  * refused while the media is bound to IPv4: an IPv4 oRTP session cannot send to it (a
  * dual-stack media pool would be the way to answer such offers). */
@@ -224,12 +220,10 @@ static int refuse_offer(sip_leg *sl, hl_sip_dialog *d, const hl_sdp *offer)
 {
     const char *addr = hl_media_local_addr(sl->media);
     if (offer->ipv6 && !strchr(addr, ':'))
-        return refuse(d, 488, "488-ipv6", WARN_ADDRESS_FORMAT,
-                      "Incompatible network address formats: IPv6 media offered, "
-                      "this engine takes IPv4 media only");
+        return refuse(d, 488, "488-ipv6", HL_SIP_WARN_ADDRESS_FORMAT, HL_SIP_WARN_IPV6_TEXT);
     if (hl_sdp_answer(offer, addr, hl_media_local_port(sl->media), &sl->local) != 0 ||
         apply_remote_sdp(sl, offer) != 0)
-        return refuse(d, 488, "488-no-codec", WARN_MEDIA_FORMAT,
+        return refuse(d, 488, "488-no-codec", HL_SIP_WARN_MEDIA_FORMAT,
                       "Incompatible media format: PCMU or PCMA needed");
     return 0;
 }

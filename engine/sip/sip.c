@@ -591,6 +591,22 @@ static void add_contact(hl_sip *s, osip_message_t *m, hl_tp tp)
     osip_message_set_contact(m, c);
 }
 
+/* The option tags of the request's Require headers, as one comma-separated list: we support
+ * no extension, so each is one to refuse (RFC 3261 8.2.2.3).  Returns its length, 0 = none. */
+static size_t required_options(osip_message_t *m, char *out, size_t n)
+{
+    size_t o = 0;
+    out[0] = 0;
+    osip_header_t *h = NULL;
+    for (int pos = 0; (pos = osip_message_header_get_byname(m, "require", pos, &h)) >= 0; pos++) {
+        const char *v = h && h->hvalue ? h->hvalue : "";
+        v += strspn(v, " \t,");
+        if (*v && o + 2 + strlen(v) < n)
+            o += (size_t)snprintf(out + o, n - o, "%s%s", o ? ", " : "", v);
+    }
+    return o;
+}
+
 /* Responds within a server transaction, with "Warning: warn_code hotline "warning"" when
  * warning is set (RFC 3261 20.43). */
 static void tx_respond_warn(hl_tx *tx, osip_message_t *req, int code, const char *reason,
@@ -609,8 +625,12 @@ static void tx_respond_warn(hl_tx *tx, osip_message_t *req, int code, const char
         if (code == 200)
             osip_message_set_accept(r, "application/sdp");
     }
+    char unsupported[256];
+    if (code == 420 && required_options(req, unsupported, sizeof unsupported))
+        osip_message_set_header(r, "Unsupported", unsupported);
     if (code == 415)
-        osip_message_set_accept(r, "application/sdp, application/dtmf-relay, application/dtmf");
+        osip_message_set_accept(r, MSG_IS_INVITE(req) ? "application/sdp"
+                                   : "application/sdp, application/dtmf-relay, application/dtmf");
     tx_post(tx, r, false);
 }
 
@@ -741,7 +761,8 @@ static bool ctype_is(osip_message_t *m, const char *type, const char *sub)
            strcasecmp(ct->subtype, sub) == 0;
 }
 
-/* Parses the message's SDP; 1 = parsed, 0 = no body, -1 = bad (why set). */
+/* Parses the message's SDP; 1 = parsed, 0 = no body, -1 = bad (why set), -2 = a body of
+ * another type (why set; an offer of it gets 415, RFC 3261 8.2.3). */
 static int msg_sdp(osip_message_t *m, hl_sdp *out, char *why, int whylen)
 {
     const char *b;
@@ -750,7 +771,7 @@ static int msg_sdp(osip_message_t *m, hl_sdp *out, char *why, int whylen)
         return 0;
     if (!ctype_is(m, "application", "sdp")) {
         snprintf(why, (size_t)whylen, "body is not application/sdp");
-        return -1;
+        return -2;
     }
     return hl_sdp_parse(b, (int)len, out, why, whylen) == 0 ? 1 : -1;
 }
@@ -784,6 +805,24 @@ static void update_target(hl_sip_dialog *d, osip_message_t *m)
         free(d->remote_target);
         d->remote_target = t;
     }
+}
+
+/* What a request asks that we cannot do at all (RFC 3261 8.2.2): a Request-URI scheme
+ * other than sip, sips or tel (416), an extension it requires (420).  Returns that status
+ * with why set, or 0. */
+static int unsupported_request(osip_message_t *m, char *why, size_t n)
+{
+    const char *sc = m->req_uri->scheme;
+    if (strcasecmp(sc, "sip") != 0 && strcasecmp(sc, "sips") != 0 && strcasecmp(sc, "tel") != 0) {
+        snprintf(why, n, "Request-URI scheme %.40s is not supported", sc);
+        return 416;
+    }
+    char req[128];
+    if (required_options(m, req, sizeof req)) {
+        snprintf(why, n, "Require: %.100s: no extension is supported", req);
+        return 420;
+    }
+    return 0;
 }
 
 /* Refuses a new INVITE before any call took it: the response (with a Warning when one is
@@ -832,10 +871,17 @@ static void invite_offer(hl_sip *s, hl_sip_dialog *d, hl_tx *tx, osip_message_t 
     hl_map_put(&s->dlg_tag, d->local_tag, d);
     hl_map_put(&s->dlg_uas, d->uas_key, d);
     tx_respond(tx, m, 100, NULL, NULL, NULL);
-    char why[128];
+    char why[160];
+    int code = unsupported_request(m, why, sizeof why);
+    if (code) {
+        refuse_new_invite(s, d, tx, m, info, code, code == 416 ? "416-uri-scheme" : "420-require",
+                          399, why);
+        return;
+    }
     int r = msg_sdp(m, &d->remote, why, sizeof why);
     if (r < 0) {
-        refuse_new_invite(s, d, tx, m, info, 488, "488-bad-sdp", 399, why);
+        refuse_new_invite(s, d, tx, m, info, r == -2 ? 415 : 488,
+                          r == -2 ? "415-body-type" : "488-bad-sdp", 399, why);
         return;
     }
     d->has_remote = r > 0;
@@ -937,7 +983,13 @@ static void handle_reinvite(hl_sip *s, hl_sip_dialog *d, hl_tx *tx, osip_message
     hl_sdp offer;
     int r = msg_sdp(m, &offer, why, sizeof why);
     if (r < 0) {
-        tx_respond(tx, m, 488, NULL, NULL, why);
+        tx_respond(tx, m, r == -2 ? 415 : 488, NULL, NULL, why);
+        return;
+    }
+    if (r > 0 && offer.ipv6 && d->has_local && !d->local.ipv6) {
+        /* the session goes on as it was (RFC 3264 8): our media cannot reach the new one */
+        hl_info("sip", "488 to a re-INVITE in %s: %s", d->call_id, HL_SIP_WARN_IPV6_TEXT);
+        tx_respond_warn(tx, m, 488, NULL, NULL, HL_SIP_WARN_ADDRESS_FORMAT, HL_SIP_WARN_IPV6_TEXT);
         return;
     }
     d->remote_cseq = (uint32_t)strtoul(m->cseq->number, NULL, 10);
@@ -1201,11 +1253,19 @@ static void handle_request(hl_sip *s, const hl_peer *from, osip_message_t *m)
         tx_respond(tx, m, mc == HL_METHOD_NOT_ALLOWED ? 405 : 501, NULL, NULL, NULL);
         return;
     }
+    char tag[40], why[160];
+    sip_new_id(s, tag, sizeof tag, "hl");
     if (out_of_hops(m)) {
-        char tag[40];
-        sip_new_id(s, tag, sizeof tag, "hl");
         hl_info("sip", "483 to %s:%d: %s with Max-Forwards 0", ip, port, m->sip_method);
         tx_respond(tx, m, 483, NULL, to_tag ? NULL : tag, NULL);
+        return;
+    }
+    /* a new INVITE is checked as it is offered, so that its refusal gets a CDR */
+    int code = MSG_IS_CANCEL(m) || (MSG_IS_INVITE(m) && !to_tag) ? 0
+             : unsupported_request(m, why, sizeof why);
+    if (code) {
+        hl_info("sip", "%d to %s:%d: %s: %s", code, ip, port, m->sip_method, why);
+        tx_respond(tx, m, code, NULL, to_tag ? NULL : tag, why);
         return;
     }
     if (MSG_IS_CANCEL(m)) {

@@ -4,7 +4,9 @@
  * sockets, transactions (osip_t, with timers driven from the loop), the dialog table
  * (keyed by Call-ID and tags), per-source rate limits, and answers by itself what needs no
  * application: OPTIONS (200), unknown dialogs (481; an ACK is dropped), unsupported
- * methods (405, and 501 for an unknown one whatever its form), malformed messages (400
+ * methods (405, and 501 for an unknown one whatever its form), what it cannot do at all
+ * (505 another SIP version, 416 a Request-URI scheme, 420 a required extension, 415 a body
+ * that is not SDP), malformed messages (400
  * whose reason phrase names the class, e.g. "400 Missing Call-ID", with a Warning saying
  * exactly what; dropped when there is no Via to answer by), retransmissions, 2xx
  * retransmission until ACK, CANCEL (487 to the INVITE).  A new INVITE refused before a
@@ -85,6 +87,13 @@ const char *hl_sip_dialog_call_id(const hl_sip_dialog *d);
 int  hl_sip_dialog_ring(hl_sip_dialog *d);                  /* 180 */
 int  hl_sip_dialog_answer(hl_sip_dialog *d);                /* 200 with local SDP; retransmitted until ACK */
 int  hl_sip_dialog_reject(hl_sip_dialog *d, int code, const char *reason);
+/* Added by the SIP stack: RFC 3261 20.43 warn-codes for what an offer asks and our media
+ * cannot do, and the text of the IPv6 refusal (the media is IPv4: an IPv4 oRTP session
+ * cannot send to an IPv6 address). */
+#define HL_SIP_WARN_ADDRESS_FORMAT 301   /* "Incompatible network address formats" */
+#define HL_SIP_WARN_MEDIA_FORMAT   305   /* "Incompatible media format" */
+#define HL_SIP_WARN_IPV6_TEXT "Incompatible network address formats: IPv6 media offered, " \
+                              "this engine takes IPv4 media only"
 /* Added by the SIP stack: from on_invite, before it returns a status >= 300: the cause
  * on_invite_refused reports (e.g. "488-ipv6"), and a Warning header for the response
  * (RFC 3261 20.43: warn_code 3xx names an SDP problem, e.g. 301 "Incompatible network

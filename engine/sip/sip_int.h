@@ -47,7 +47,8 @@ hl_rate_verdict hl_rate_check(hl_rate *r, const uint8_t ip[16], uint64_t now_ms)
 /* What was wrong with a message, for the answer built from its raw text. */
 typedef struct hl_sipmsg_fault {
     int  code;          /* 400; 501 for a request method we do not know, whatever else is
-                           odd about it (RFC 4475 3.1.2.18 prefers 501 to 400 there) */
+                           odd about it (RFC 4475 3.1.2.18 prefers 501 to 400 there); 505
+                           for a SIP version other than 2.0 */
     char reason[48];    /* reason phrase naming the class: "Missing Call-ID", "Bad Request" */
     char why[160];      /* the Warning text: what exactly was wrong */
 } hl_sipmsg_fault;

@@ -225,9 +225,21 @@ static int check_start_line(const raw_line *l, const char **method, size_t *mlen
         BAD("bad request line: no Request-URI");
     if (!memchr(l->p + u, ':', i - u))
         BAD("bad request line: Request-URI has no scheme");
-    if (l->len - i - 1 != 7 || memcmp(l->p + i + 1, "SIP/2.0", 7) != 0)
-        BAD("bad request line: not SIP/2.0");
-    return 0;
+    const char *ver = l->p + i + 1;
+    size_t vlen = l->len - i - 1;
+    if (vlen == 7 && memcmp(ver, "SIP/2.0", 7) == 0)
+        return 0;
+    /* another version, well-formed (RFC 4475 3.1.2.16): 505 (RFC 3261 21.5.6) */
+    size_t d = 4, major = 0, minor = 0;
+    while (d < vlen && isdigit((unsigned char)ver[d]))
+        d++, major++;
+    if (d < vlen && ver[d] == '.')
+        while (++d < vlen && isdigit((unsigned char)ver[d]))
+            minor++;
+    if (vlen > 4 && memcmp(ver, "SIP/", 4) == 0 && major && minor && d == vlen)
+        FAULT(505, "Version Not Supported", "%.*s: only SIP/2.0 is spoken here",
+              (int)(vlen > 16 ? 16 : vlen), ver);
+    BAD("bad request line: not SIP/2.0");
 }
 
 /* The headers a request or response must carry exactly once (RFC 3261 8.1.1, 7.3.1: none

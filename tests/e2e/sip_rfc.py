@@ -45,6 +45,14 @@ def cases(port, proto):
          H(method="NEWMETHOD").replace(b"Max-Forwards: 70", b"Max-Forwards: 0"), 501, None),
         ("lower-case invite", H(method="invite"), 501, None),
         ("43-character method", H(method=ODD_METHOD), 501, None),
+        # what the engine cannot do at all (RFC 3261 8.2.2, 8.2.3, 21.5.6)
+        ("SIP version 7.0", H().replace(b" SIP/2.0\r\n", b" SIP/7.0\r\n", 1), 505,
+         "Version Not Supported"),
+        ("OPTIONS to an unknown URI scheme", H(method="OPTIONS", uri="nobodyknows:opaque"), 416,
+         None),
+        ("INVITE requiring an extension", H(extra="Require: nobodyknows"), 420, None),
+        ("INVITE with a body of another type", H(body="hello").replace(
+            b"Content-Type: application/sdp", b"Content-Type: text/x-nobody-knows"), 415, None),
     ]
 
 
@@ -66,7 +74,7 @@ def main(argv):
             text = badsip.exchange_text(host, port, proto, data, 1.0 if want is None else 2.0)
             code, reason = status_line(text) if isinstance(text, bytes) else (None, text)
             ok = code == want and (phrase is None or reason == phrase)
-            if want == 400 and ok:
+            if want in (400, 505) and ok:
                 ok = b"\r\nWarning: 399 hotline \"" in text  # and says exactly what
             alive = badsip.exchange(host, port, proto, badsip.options(port, proto), wait=1.0)
             ok = ok and 200 in alive

@@ -2,7 +2,8 @@
 # t14_sip_rfc — SIP as the RFCs say (issue 7 item 4), over UDP and TCP: a request missing
 # Call-ID, From, To or CSeq gets 400 whose reason phrase names it; a CSeq method that differs
 # from the request's, two different Content-Lengths, a single-value header given twice: 400;
-# a To tag with no dialog: 481 (an ACK: no answer); an unknown method: 501 in every form
+# a To tag with no dialog: 481 (an ACK: no answer); an unknown method: 501 in every form;
+# SIP/7.0: 505; an unknown Request-URI scheme: 416; Require: 420; a body not SDP: 415
 # (sip_rfc.py).  OPTIONS gets 200 after each.  An INVITE offering IPv6 media gets 488 with
 # Warning 301, a log line, and a one-leg CDR whose hangup_cause says why.
 . "$(dirname "$0")/lib.sh"

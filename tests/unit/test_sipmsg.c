@@ -49,7 +49,12 @@ static void test_start_lines(void)
           strstr(why, "bad request line"));
     CHECK(check("OPTIONS sip:x@y SIP/2.0 \r\n" HDRS "CSeq: 1 OPTIONS\r\n\r\n", 65535, &ml, why) < 0 &&
           strstr(why, "not SIP/2.0"));
-    CHECK(check("OPTIONS sip:x@y SIP/3.0\r\n" HDRS "CSeq: 1 OPTIONS\r\n\r\n", 65535, &ml, why) < 0);
+    CHECK(check("OPTIONS sip:x@y SIP/3.0\r\n" HDRS "CSeq: 1 OPTIONS\r\n\r\n", 65535, &ml, why) < 0 &&
+          fault.code == 505);
+    CHECK(check("OPTIONS sip:x@y SIP/3\r\n" HDRS "CSeq: 1 OPTIONS\r\n\r\n", 65535, &ml, why) < 0 &&
+          fault.code == 400);
+    CHECK(check("OPTIONS sip:x@y SIP/2.0.1\r\n" HDRS "CSeq: 1 OPTIONS\r\n\r\n", 65535, &ml, why) < 0 &&
+          fault.code == 400);
     CHECK(check("OPTIONS nouri SIP/2.0\r\n" HDRS "CSeq: 1 OPTIONS\r\n\r\n", 65535, &ml, why) < 0 &&
           strstr(why, "scheme"));
     CHECK(check(" sip:x@y SIP/2.0\r\n" HDRS "CSeq: 1 OPTIONS\r\n\r\n", 65535, &ml, why) < 0 &&
@@ -438,10 +443,14 @@ static void test_stack(void)
         return;
     }
     char resp[4096], tag[64];
-    /* a malformed request gets 400 with the reason, built from raw text */
-    inject(&r, "OPTIONS sip:x@127.0.0.1 SIP/1.0\r\nVia: SIP/2.0/UDP 127.0.0.1:1;branch=z9hG4bKm\r\n"
+    /* a malformed request gets 400 with the reason, built from raw text; another version
+     * of SIP 505 (RFC 3261 21.5.6) */
+    inject(&r, "OPTIONS sip:x@127.0.0.1 SIP/2.0 \r\nVia: SIP/2.0/UDP 127.0.0.1:1;branch=z9hG4bKm\r\n"
                "From: <sip:a@b>;tag=1\r\nTo: <sip:c@d>\r\nCall-ID: m1\r\nCSeq: 1 OPTIONS\r\n\r\n");
     CHECK(recv_status(&r, resp, sizeof resp) == 400 && strstr(resp, "not SIP/2.0"));
+    inject(&r, "OPTIONS sip:x@127.0.0.1 SIP/1.0\r\nVia: SIP/2.0/UDP 127.0.0.1:1;branch=z9hG4bKm\r\n"
+               "From: <sip:a@b>;tag=1\r\nTo: <sip:c@d>\r\nCall-ID: m1\r\nCSeq: 1 OPTIONS\r\n\r\n");
+    CHECK(recv_status(&r, resp, sizeof resp) == 505 && strstr(resp, "505 Version Not Supported"));
     /* a message over max_message (4096) */
     char big[6000];
     memset(big, 'x', sizeof big);
@@ -567,21 +576,30 @@ static void test_max_forwards(void)
     rig_close(&r);
 }
 
-/* A request from a fresh Call-ID: method, branch, an extra header line ("" for none), an
- * SDP body (NULL for none); the Call-ID is "rfc-<branch>". */
-static void rfc_req(rig *r, const char *method, const char *branch, const char *extra,
-                    const char *sdp)
+/* A request from a fresh Call-ID to Request-URI sip:12333@127.0.0.1 (NULL) or ruri: method,
+ * branch, an extra header line ("" for none), an SDP body (NULL for none) or, when ctype is
+ * set, a body of that type; the Call-ID is "rfc-<branch>". */
+static void rfc_req_to(rig *r, const char *ruri, const char *method, const char *branch,
+                       const char *extra, const char *ctype, const char *body)
 {
     char m[2048];
     snprintf(m, sizeof m,
-             "%s sip:12333@127.0.0.1 SIP/2.0\r\n"
+             "%s %s SIP/2.0\r\n"
              "Via: SIP/2.0/UDP 127.0.0.1:%d;branch=%s\r\n"
              "From: <sip:caller@127.0.0.1>;tag=rfc-%s\r\nTo: <sip:12333@127.0.0.1>\r\n"
              "Call-ID: rfc-%s\r\nCSeq: 1 %s\r\n%s"
-             "Contact: <sip:caller@127.0.0.1:%d>\r\n%sContent-Length: %zu\r\n\r\n%s",
-             method, r->port, branch, branch, branch, method, extra, r->port,
-             sdp ? "Content-Type: application/sdp\r\n" : "", sdp ? strlen(sdp) : 0, sdp ? sdp : "");
+             "Contact: <sip:caller@127.0.0.1:%d>\r\n%s%s%sContent-Length: %zu\r\n\r\n%s",
+             method, ruri ? ruri : "sip:12333@127.0.0.1", r->port, branch, branch, branch, method,
+             extra, r->port, body ? "Content-Type: " : "",
+             body ? (ctype ? ctype : "application/sdp") : "", body ? "\r\n" : "",
+             body ? strlen(body) : 0, body ? body : "");
     inject(r, m);
+}
+
+static void rfc_req(rig *r, const char *method, const char *branch, const char *extra,
+                    const char *sdp)
+{
+    rfc_req_to(r, NULL, method, branch, extra, NULL, sdp);
 }
 
 /* Item 4 of issue 7 through the stack: what each malformed class is answered, and that
@@ -631,6 +649,43 @@ static void test_rfc_answers(void)
     /* its retransmission is absorbed: no second report */
     rfc_req(&r, "INVITE", "z9hG4bKbusy", "", SDP_OFFER);
     CHECK(final_status(&r, NULL, 0) == 486 && r.ap.refused == 3 && r.ap.invites == 2);
+    /* what we cannot do at all (RFC 3261 8.2.2, 8.2.3): a Request-URI scheme (416, RFC 4475
+     * 3.3.2), a required extension (420 listing it as Unsupported, 3.3.5), a body type (415
+     * with Accept, 3.3.6); a new INVITE's refusal is reported with its cause */
+    rfc_req_to(&r, "nobodyknows:opaque", "OPTIONS", "z9hG4bKsc1", "", NULL, NULL);
+    CHECK(final_status(&r, resp, sizeof resp) == 416);
+    rfc_req_to(&r, "urn:x-odd:12333", "INVITE", "z9hG4bKsc2", "", NULL, SDP_OFFER);
+    CHECK(final_status(&r, resp, sizeof resp) == 416 && r.ap.refused == 4 &&
+          strcmp(r.ap.refused_cause, "416-uri-scheme") == 0);
+    rfc_req_to(&r, "tel:+8643112333", "OPTIONS", "z9hG4bKsc3", "", NULL, NULL);
+    CHECK(final_status(&r, NULL, 0) == 200);
+    rfc_req(&r, "OPTIONS", "z9hG4bKrq1", "Require: foo, bar\r\nRequire: baz\r\n", NULL);
+    CHECK(final_status(&r, resp, sizeof resp) == 420 && strstr(resp, "\r\nUnsupported: foo, bar, baz\r\n"));
+    rfc_req(&r, "INVITE", "z9hG4bKrq2", "Require: 100rel\r\n", SDP_OFFER);
+    CHECK(final_status(&r, resp, sizeof resp) == 420 && strstr(resp, "\r\nUnsupported: 100rel\r\n"));
+    CHECK(r.ap.refused == 5 && strcmp(r.ap.refused_cause, "420-require") == 0);
+    rfc_req(&r, "OPTIONS", "z9hG4bKrq3", "Supported: 100rel\r\nProxy-Require: foo\r\n", NULL);
+    CHECK(final_status(&r, NULL, 0) == 200);
+    rfc_req_to(&r, NULL, "INVITE", "z9hG4bKct1", "", "text/x-nobody-knows", "hello");
+    CHECK(final_status(&r, resp, sizeof resp) == 415 && strstr(resp, "\r\nAccept: application/sdp\r\n"));
+    CHECK(r.ap.refused == 6 && strcmp(r.ap.refused_cause, "415-body-type") == 0);
+    CHECK(r.ap.invites == 2);
+
+    /* a re-INVITE moving the media to IPv6: 488 with Warning 301, the call goes on as it was */
+    char tag[64];
+    r.ap.refuse_code = 0;
+    req(&r, "INVITE", "z9hG4bKre1", 1, NULL, "application/sdp", SDP_OFFER);
+    CHECK(final_status(&r, resp, sizeof resp) == 200);
+    to_tag_of(resp, tag, sizeof tag);
+    req(&r, "ACK", "z9hG4bKre2", 1, tag, NULL, NULL);
+    CHECK(drain(&r) == 0 && r.ap.confirmed == 1);
+    req(&r, "INVITE", "z9hG4bKre3", 2, tag, "application/sdp",
+        "v=0\r\no=a 1 2 IN IP6 ::1\r\ns=-\r\nc=IN IP6 ::1\r\nt=0 0\r\nm=audio 40002 RTP/AVP 0\r\n");
+    CHECK(final_status(&r, resp, sizeof resp) == 488 && strstr(resp, "Warning: 301 hotline"));
+    req(&r, "ACK", "z9hG4bKre3", 2, tag, NULL, NULL);
+    req(&r, "BYE", "z9hG4bKre4", 3, tag, NULL, NULL);
+    CHECK(final_status(&r, NULL, 0) == 200 && r.ap.terminated == 1);
+
     /* a valid message, folded and spaced every way RFC 3261 7.3.1 allows (after RFC 4475
      * 3.1.1.1): answered as any INVITE */
     char tort[2048];
@@ -645,12 +700,11 @@ static void test_rfc_answers(void)
              "Subject:\r\nX-New: value\r\n continued value\r\n"
              "Contact: <sip:caller@127.0.0.1:%d>\r\nContent-Type: application/sdp\r\n\r\n%s",
              strlen(SDP_OFFER), r.port, r.port, SDP_OFFER);
-    r.ap.refuse_code = 0;
     size_t ml;
     hl_sipmsg_fault tf;
     CHECK(hl_sipmsg_check(tort, strlen(tort), 65535, &ml, &tf) == 0);
     inject(&r, tort);
-    CHECK(final_status(&r, resp, sizeof resp) == 200 && r.ap.invites == 3);
+    CHECK(final_status(&r, resp, sizeof resp) == 200 && r.ap.invites == 4);
     rig_close(&r);
 }
 
