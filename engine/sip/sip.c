@@ -616,8 +616,9 @@ static void tx_respond_warn(hl_tx *tx, osip_message_t *req, int code, const char
     if (!r)
         return;
     if (warning) {
-        char w[256];
-        snprintf(w, sizeof w, "%03d hotline \"%s\"", warn_code, warning);
+        char w[256], wt[200];
+        hl_sipmsg_warn_text(warning, wt, sizeof wt);
+        snprintf(w, sizeof w, "%03d hotline \"%s\"", warn_code, wt);
         osip_message_set_warning(r, w);
     }
     if (code == 405 || code == 501 || (code == 200 && MSG_IS_OPTIONS(req))) {
@@ -1973,11 +1974,7 @@ void hl_sip_dialog_refusal(hl_sip_dialog *d, const char *cause, int warn_code,
 {
     snprintf(d->refuse_cause, sizeof d->refuse_cause, "%s", cause ? cause : "");
     d->warn_code = warning && warn_code >= 300 && warn_code <= 399 ? warn_code : 0;
-    /* quoted-string text: a quote or backslash would end or escape it */
-    size_t n = 0;
-    for (const char *c = warning ? warning : ""; *c && n + 1 < sizeof d->warning; c++)
-        d->warning[n++] = *c == '"' || *c == '\\' || (unsigned char)*c < 0x20 ? '\'' : *c;
-    d->warning[n] = 0;
+    snprintf(d->warning, sizeof d->warning, "%s", warning ? warning : "");
 }
 
 /* Status for hangup() of an unanswered inbound call: the caller hears "unavailable". */

@@ -67,6 +67,9 @@ hl_method_class hl_sipmsg_method_class(const char *m, size_t len);
  * is no Via to send it by (then drop). */
 int  hl_sipmsg_raw_response(const char *buf, size_t len, int code, const char *reason,
                             const char *warning, const char *ua, char *out, size_t outlen);
+/* Copies text into out as the warn-text of a Warning header (a quoted-string, RFC 3261
+ * 20.43): a quote, backslash or control byte, which would end or break it, becomes '. */
+void hl_sipmsg_warn_text(const char *text, char *out, size_t outlen);
 /* True if buf starts like a response ("SIP/2.0 "). */
 bool hl_sipmsg_is_response(const char *buf, size_t len);
 /* Max-Forwards is 1*DIGIT (RFC 3261 20.22); like CSeq, more than 10 digits is refused as

@@ -378,6 +378,15 @@ int hl_sipmsg_check(const char *buf, size_t len, size_t max_message, size_t *msg
     return 0;
 }
 
+void hl_sipmsg_warn_text(const char *text, char *out, size_t outlen)
+{
+    size_t n = 0;
+    for (const char *c = text ? text : ""; *c && n + 1 < outlen; c++)
+        out[n++] = *c == '"' || *c == '\\' || (unsigned char)*c < 0x20 ? '\'' : *c;
+    if (outlen)
+        out[n] = 0;
+}
+
 /* True when the value is safe to copy into a response line. */
 static bool printable(const char *v, size_t n)
 {
@@ -447,8 +456,10 @@ int hl_sipmsg_raw_response(const char *buf, size_t len, int code, const char *re
         COPY_LINE(cid);
     if (cseq)
         COPY_LINE(cseq);
+    char wt[200];
+    hl_sipmsg_warn_text(warning, wt, sizeof wt);
     k = snprintf(out + o, outlen - o, "Server: %s\r\nWarning: 399 hotline \"%s\"\r\n%s%s%s"
-                 "Content-Length: 0\r\n\r\n", ua, warning,
+                 "Content-Length: 0\r\n\r\n", ua, wt,
                  code == 405 || code == 501 ? "Allow: " : "",
                  code == 405 || code == 501 ? HL_SIP_ALLOW : "",
                  code == 405 || code == 501 ? "\r\n" : "");

@@ -2,7 +2,10 @@
  * sip_rate.c) and, through hl_sip_inject on a real stack, of what is answered around
  * libosip2: malformed start lines, header limits, Content-Length, 400 built from raw text,
  * INFO DTMF bodies (dtmf-relay and dtmf), the token bucket, and retransmissions answered
- * from retired transactions ("done" entries, see the top of engine/sip/sip.c).
+ * from retired transactions ("done" entries, see the top of engine/sip/sip.c); and the
+ * answers RFC 3261 names for RFC 4475's classes (issue 7 item 4: missing, duplicated and
+ * folded headers, CSeq mismatch, unknown methods, 505/416/420/415) with the report of every
+ * new INVITE refused before a call exists (on_invite_refused, for its CDR).
  *
  * Responses of the injected requests go to a UDP socket of this test on loopback. */
 #include "sip/sip.h"
@@ -232,6 +235,10 @@ static void test_raw_response(void)
         CHECK(strstr(out, "\r\nFrom: b\r\nTo: c;tag=hl-err\r\nCSeq: 1 OPTIONS\r\n") != NULL);
         CHECK(strstr(out, "\r\nCall-ID") == NULL);
     }
+    /* the warn-text is a quoted-string: what would end or break it is replaced */
+    n = hl_sipmsg_raw_response(m, strlen(m), 400, "Bad Request", "CSeq method \"X\\ odd", "ua", out,
+                               sizeof out);
+    CHECK(n > 0 && (out[n] = 0, strstr(out, "Warning: 399 hotline \"CSeq method 'X' odd\"\r\n") != NULL));
     /* 501 and 405 say what we allow (RFC 3261 21.5.2) */
     n = hl_sipmsg_raw_response(m, strlen(m), 501, "Not Implemented", "w", "ua", out, sizeof out);
     CHECK(n > 0 && (out[n] = 0, strstr(out, "\r\nAllow: " HL_SIP_ALLOW "\r\n") != NULL));
