@@ -13,12 +13,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 #include "call/call.h"
 #include "core/log.h"
 #include "app/loop.h"
 #include "fax/fax.h"
 #include "media/media.h"
 #include "sip/sip.h"
+#include "store/store.h"
 
 typedef struct sip_leg {
     hl_leg         leg;          /* first: the call layer's view */
@@ -203,28 +205,51 @@ static sip_leg *sip_leg_new(hl_loop *loop, hl_leg_dir dir)
 
 /* ---- SIP callbacks ---------------------------------------------------------------- */
 
+/* Names a refusal of on_invite for the stack's log line, the response's Warning and the
+ * CDR (sip_on_invite_refused); returns the status to refuse with. */
+static int refuse(hl_sip_dialog *d, int code, const char *cause, int warn_code, const char *warning)
+{
+    hl_sip_dialog_refusal(d, cause, warn_code, warning);
+    return code;
+}
+
+/* 488 with its reason for an offer our media endpoint cannot take, or 0.  An IPv6 c= is
+ * refused while the media is bound to IPv4: an IPv4 oRTP session cannot send to it (a
+ * dual-stack media pool would be the way to answer such offers). */
+static int refuse_offer(sip_leg *sl, hl_sip_dialog *d, const hl_sdp *offer)
+{
+    const char *addr = hl_media_local_addr(sl->media);
+    if (offer->ipv6 && !strchr(addr, ':'))
+        return refuse(d, 488, "488-ipv6", HL_SIP_WARN_ADDRESS_FORMAT, HL_SIP_WARN_IPV6_TEXT);
+    if (hl_sdp_answer(offer, addr, hl_media_local_port(sl->media), &sl->local) != 0 ||
+        apply_remote_sdp(sl, offer) != 0)
+        return refuse(d, 488, "488-no-codec", HL_SIP_WARN_MEDIA_FORMAT,
+                      "Incompatible media format: PCMU or PCMA needed");
+    return 0;
+}
+
 static int sip_on_invite(void *app, hl_sip_dialog *d, const hl_sip_invite_info *info)
 {
     hl_loop *loop = app;
     if (loop->stopping)
-        return 503;
+        return refuse(d, 503, "503-shutdown", 0, NULL);
     if (loop->ncalls >= loop->cfg.max_calls) {
         hl_warn("call", "refusing %s: %d calls already (max_calls)", info->call_id, loop->ncalls);
-        return 503;
+        return refuse(d, 503, "503-max-calls", 0, NULL);
     }
     sip_leg *sl = sip_leg_new(loop, HL_LEG_INBOUND);
     if (!sl) {
         hl_warn("call", "refusing %s: no free RTP port", info->call_id);
-        return 503;
+        return refuse(d, 503, "503-no-rtp-port", 0, NULL);
     }
     const char *addr = hl_media_local_addr(sl->media);
     int port = hl_media_local_port(sl->media);
     if (info->offer) {
-        if (hl_sdp_answer(info->offer, addr, port, &sl->local) != 0 ||
-            apply_remote_sdp(sl, info->offer) != 0) {
+        int code = refuse_offer(sl, d, info->offer);
+        if (code) {
             hl_media_close(sl->media);
             free(sl);
-            return 488;
+            return code;
         }
     } else {
         hl_sdp_offer(addr, port, &sl->local); /* late offer: the answer comes in the ACK */
@@ -245,11 +270,42 @@ static int sip_on_invite(void *app, hl_sip_dialog *d, const hl_sip_invite_info *
         hl_sip_dialog_set_app(d, NULL);
         hl_media_close(sl->media);
         free(sl);
-        return 500;
+        return refuse(d, 500, "500-no-call", 0, NULL);
     }
     hl_loop_call_add(loop, call);
     hl_call_start(call);
     return 0;
+}
+
+/* An id in the format of the call layer's ("<start ms>-<8 hex>"), for the CDR of an INVITE
+ * refused before a call existed: it never collides with a call's and sorts with them. */
+static void refused_call_id(double now, char *out, size_t n)
+{
+    uint32_t rnd = 0;
+    if (getrandom(&rnd, sizeof rnd, GRND_NONBLOCK) != sizeof rnd)
+        rnd = (uint32_t)(now * 1000);
+    snprintf(out, n, "%.0f-%08x", now * 1000, rnd);
+}
+
+/* A refused INVITE's one-leg CDR: who called whom, when, and hangup_cause naming why
+ * (e.g. "488-ipv6"); no call, no script ran, so there is no route or version. */
+static void sip_on_invite_refused(void *app, const hl_sip_invite_info *info, int code,
+                                  const char *cause)
+{
+    hl_loop *loop = app;
+    if (!loop->store)
+        return;
+    hl_cdr cdr;
+    memset(&cdr, 0, sizeof cdr);
+    cdr.start = cdr.end = hl_clock_wall(&loop->clock);
+    refused_call_id(cdr.start, cdr.call_id, sizeof cdr.call_id);
+    snprintf(cdr.leg_id, sizeof cdr.leg_id, "%s", info->call_id);
+    snprintf(cdr.direction, sizeof cdr.direction, "inbound");
+    snprintf(cdr.caller, sizeof cdr.caller, "%s", info->from_user ? info->from_user : "");
+    snprintf(cdr.called, sizeof cdr.called, "%s", info->to_user ? info->to_user : "");
+    snprintf(cdr.hangup_side, sizeof cdr.hangup_side, "engine");
+    snprintf(cdr.hangup_cause, sizeof cdr.hangup_cause, "%s", cause);
+    hl_store_cdr_write(loop->store, &cdr, NULL, NULL);
 }
 
 static void sip_on_confirmed(void *app_dialog, hl_sip_dialog *d)
@@ -343,6 +399,7 @@ static void sip_on_terminated(void *app_dialog, hl_sip_dialog *d, int code, cons
 
 const hl_sip_callbacks hl_leg_sip_callbacks = {
     .on_invite = sip_on_invite,
+    .on_invite_refused = sip_on_invite_refused,
     .on_confirmed = sip_on_confirmed,
     .on_answered = sip_on_answered,
     .on_progress = sip_on_progress,

@@ -58,7 +58,6 @@
 #define HL_SIP_DEFAULT_DTMF_MS 160     /* INFO without Duration (RFC 4733's usual 160 ms) */
 #define HL_SIP_MAX_RESPONSE 4096       /* raw error responses */
 #define HL_SIP_MAX_REQUEST 8192        /* requests we build */
-#define HL_SIP_ALLOW "INVITE, ACK, BYE, CANCEL, OPTIONS, INFO, NOTIFY"
 
 typedef enum { TXP_OTHER, TXP_INVITE, TXP_REINVITE, TXP_BYE, TXP_CANCEL, TXP_REFER } tx_purpose;
 
@@ -123,6 +122,9 @@ struct hl_sip_dialog {
     char *ack_text;             /* ACK to our last 2xx, resent on 2xx retransmission */
     size_t ack_len;
     bool got_provisional, cancel_pending, bye_pending;
+    /* inbound, refused by on_invite: hl_sip_dialog_refusal() */
+    char refuse_cause[48], warning[160];
+    int warn_code;
 };
 
 struct hl_sip {
@@ -597,16 +599,34 @@ static void add_contact(hl_sip *s, osip_message_t *m, hl_tp tp)
     osip_message_set_contact(m, c);
 }
 
-/* Responds within a server transaction. */
-static void tx_respond(hl_tx *tx, osip_message_t *req, int code, const char *reason,
-                       const char *to_tag, const char *warning)
+/* The option tags of the request's Require headers, as one comma-separated list: we support
+ * no extension, so each is one to refuse (RFC 3261 8.2.2.3).  Returns its length, 0 = none. */
+static size_t required_options(osip_message_t *m, char *out, size_t n)
+{
+    size_t o = 0;
+    out[0] = 0;
+    osip_header_t *h = NULL;
+    for (int pos = 0; (pos = osip_message_header_get_byname(m, "require", pos, &h)) >= 0; pos++) {
+        const char *v = h && h->hvalue ? h->hvalue : "";
+        v += strspn(v, " \t,");
+        if (*v && o + 2 + strlen(v) < n)
+            o += (size_t)snprintf(out + o, n - o, "%s%s", o ? ", " : "", v);
+    }
+    return o;
+}
+
+/* Responds within a server transaction, with "Warning: warn_code hotline "warning"" when
+ * warning is set (RFC 3261 20.43). */
+static void tx_respond_warn(hl_tx *tx, osip_message_t *req, int code, const char *reason,
+                            const char *to_tag, int warn_code, const char *warning)
 {
     osip_message_t *r = make_response(tx->sip, req, code, reason, to_tag);
     if (!r)
         return;
     if (warning) {
-        char w[256];
-        snprintf(w, sizeof w, "399 hotline \"%s\"", warning);
+        char w[256], wt[200];
+        hl_sipmsg_warn_text(warning, wt, sizeof wt);
+        snprintf(w, sizeof w, "%03d hotline \"%s\"", warn_code, wt);
         osip_message_set_warning(r, w);
     }
     if (code == 405 || code == 501 || (code == 200 && MSG_IS_OPTIONS(req))) {
@@ -614,9 +634,20 @@ static void tx_respond(hl_tx *tx, osip_message_t *req, int code, const char *rea
         if (code == 200)
             osip_message_set_accept(r, "application/sdp");
     }
+    char unsupported[256];
+    if (code == 420 && required_options(req, unsupported, sizeof unsupported))
+        osip_message_set_header(r, "Unsupported", unsupported);
     if (code == 415)
-        osip_message_set_accept(r, "application/sdp, application/dtmf-relay, application/dtmf");
+        osip_message_set_accept(r, MSG_IS_INVITE(req) ? "application/sdp"
+                                   : "application/sdp, application/dtmf-relay, application/dtmf");
     tx_post(tx, r, false);
+}
+
+/* The same with the catch-all warn-code 399 for a text that says why. */
+static void tx_respond(hl_tx *tx, osip_message_t *req, int code, const char *reason,
+                       const char *to_tag, const char *warning)
+{
+    tx_respond_warn(tx, req, code, reason, to_tag, 399, warning);
 }
 
 /* Responds without a transaction (rate limit): nothing to retransmit. */
@@ -737,7 +768,8 @@ static bool ctype_is(osip_message_t *m, const char *type, const char *sub)
            strcasecmp(ct->subtype, sub) == 0;
 }
 
-/* Parses the message's SDP; 1 = parsed, 0 = no body, -1 = bad (why set). */
+/* Parses the message's SDP; 1 = parsed, 0 = no body, -1 = bad (why set), -2 = a body of
+ * another type (why set; an offer of it gets 415, RFC 3261 8.2.3). */
 static int msg_sdp(osip_message_t *m, hl_sdp *out, char *why, int whylen)
 {
     const char *b;
@@ -746,7 +778,7 @@ static int msg_sdp(osip_message_t *m, hl_sdp *out, char *why, int whylen)
         return 0;
     if (!ctype_is(m, "application", "sdp")) {
         snprintf(why, (size_t)whylen, "body is not application/sdp");
-        return -1;
+        return -2;
     }
     return hl_sdp_parse(b, (int)len, out, why, whylen) == 0 ? 1 : -1;
 }
@@ -782,13 +814,42 @@ static void update_target(hl_sip_dialog *d, osip_message_t *m)
     }
 }
 
-static void handle_new_invite(hl_sip *s, hl_tx *tx, osip_message_t *m, const hl_peer *from)
+/* What a request asks that we cannot do at all (RFC 3261 8.2.2): a Request-URI scheme
+ * other than sip, sips or tel (416), an extension it requires (420).  Returns that status
+ * with why set, or 0. */
+static int unsupported_request(osip_message_t *m, char *why, size_t n)
 {
-    hl_sip_dialog *d = d_new(s, true);
-    if (!d) {
-        tx_respond(tx, m, 500, NULL, NULL, "out of memory");
-        return;
+    const char *sc = m->req_uri->scheme;
+    if (strcasecmp(sc, "sip") != 0 && strcasecmp(sc, "sips") != 0 && strcasecmp(sc, "tel") != 0) {
+        snprintf(why, n, "Request-URI scheme %.40s is not supported", sc);
+        return 416;
     }
+    char req[128];
+    if (required_options(m, req, sizeof req)) {
+        snprintf(why, n, "Require: %.100s: no extension is supported", req);
+        return 420;
+    }
+    return 0;
+}
+
+/* Refuses a new INVITE before any call took it: the response (with a Warning when one is
+ * given), a log line saying why, and on_invite_refused so that the refusal gets a CDR. */
+static void refuse_new_invite(hl_sip *s, hl_sip_dialog *d, hl_tx *tx, osip_message_t *m,
+                              const hl_sip_invite_info *info, int code, const char *cause,
+                              int warn_code, const char *warning)
+{
+    tx_respond_warn(tx, m, code, NULL, d->local_tag, warn_code, warning);
+    hl_info("sip", "refused INVITE %s from %s (%s): %d %s%s%s", info->request_uri, info->source,
+            info->call_id, code, cause, warning ? ": " : "", warning ? warning : "");
+    d->app_gone = true;
+    if (s->cb.on_invite_refused)
+        s->cb.on_invite_refused(s->app, info, code, cause);
+    d_terminate(d, code, "rejected");
+}
+
+/* Fills the dialog from a new INVITE; false when From, To or Contact cannot be kept. */
+static bool invite_dialog_init(hl_sip_dialog *d, osip_message_t *m, const hl_peer *from)
+{
     char *cid = NULL;
     osip_call_id_to_str(m->call_id, &cid);
     snprintf(d->call_id, sizeof d->call_id, "%s", cid ? cid : "");
@@ -807,39 +868,60 @@ static void handle_new_invite(hl_sip *s, hl_tx *tx, osip_message_t *m, const hl_
     d->peer = *from;
     d->state = D_EARLY_IN;
     snprintf(d->uas_key, sizeof d->uas_key, "%s|%s", d->call_id, d->remote_tag);
-    tx->d = d;
-    d_ref(d);
-    d->ist = tx;
-    if (!d->local_hdr || !d->remote_hdr || !d->remote_target) {
-        tx_respond(tx, m, 400, NULL, d->local_tag, "bad From/To/Contact");
-        d->app_gone = true;
-        d_terminate(d, 400, "rejected");
-        return;
-    }
+    return d->local_hdr && d->remote_hdr && d->remote_target;
+}
+
+/* A new INVITE with its dialog set up: checks what the stack checks, then asks the app. */
+static void invite_offer(hl_sip *s, hl_sip_dialog *d, hl_tx *tx, osip_message_t *m,
+                         hl_sip_invite_info *info)
+{
     hl_map_put(&s->dlg_tag, d->local_tag, d);
     hl_map_put(&s->dlg_uas, d->uas_key, d);
     tx_respond(tx, m, 100, NULL, NULL, NULL);
-
-    char why[128];
+    char why[160];
+    int code = unsupported_request(m, why, sizeof why);
+    if (code) {
+        refuse_new_invite(s, d, tx, m, info, code, code == 416 ? "416-uri-scheme" : "420-require",
+                          399, why);
+        return;
+    }
     int r = msg_sdp(m, &d->remote, why, sizeof why);
     if (r < 0) {
-        tx_respond(tx, m, 488, NULL, d->local_tag, why);
-        d->app_gone = true;
-        d_terminate(d, 488, "rejected");
+        refuse_new_invite(s, d, tx, m, info, r == -2 ? 415 : 488,
+                          r == -2 ? "415-body-type" : "488-bad-sdp", 399, why);
         return;
     }
     d->has_remote = r > 0;
+    info->offer = d->has_remote ? &d->remote : NULL;
     if (s->shutting) {
-        tx_respond(tx, m, 503, "Shutting Down", d->local_tag, NULL);
-        d->app_gone = true;
-        d_terminate(d, 503, "rejected");
+        refuse_new_invite(s, d, tx, m, info, 503, "503-shutdown", 0, NULL);
         return;
     }
+    hl_info("sip", "INVITE %s from %s (%s)", info->request_uri, info->source, d->call_id);
+    int rc = s->cb.on_invite ? s->cb.on_invite(s->app, d, info) : 503;
+    if (rc >= 300 && !d->terminated) {
+        char code[16];
+        snprintf(code, sizeof code, "%d", rc);
+        refuse_new_invite(s, d, tx, m, info, rc, d->refuse_cause[0] ? d->refuse_cause : code,
+                          d->warn_code, d->warn_code ? d->warning : NULL);
+    }
+}
+
+static void handle_new_invite(hl_sip *s, hl_tx *tx, osip_message_t *m, const hl_peer *from)
+{
+    hl_sip_dialog *d = d_new(s, true);
+    if (!d) {
+        tx_respond(tx, m, 500, NULL, NULL, "out of memory");
+        return;
+    }
+    bool ok = invite_dialog_init(d, m, from);
+    tx->d = d;
+    d_ref(d);
+    d->ist = tx;
     char src[80], psrc[64];
     hl_peer_str(from, psrc, sizeof psrc);
     snprintf(src, sizeof src, "%s/%s", psrc, from->tp == HL_TP_TCP ? "tcp" : "udp");
-    char *from_uri = uri_str(m->from->url), *to_uri = uri_str(m->to->url);
-    char *ruri = uri_str(m->req_uri);
+    char *from_uri = uri_str(m->from->url), *ruri = uri_str(m->req_uri);
     hl_sip_invite_info info = {
         .call_id = d->call_id,
         .from_user = m->from->url->username ? m->from->url->username : "",
@@ -847,18 +929,13 @@ static void handle_new_invite(hl_sip *s, hl_tx *tx, osip_message_t *m, const hl_
         .to_user = m->to->url->username ? m->to->url->username : "",
         .request_uri = ruri ? ruri : "",
         .source = src,
-        .offer = d->has_remote ? &d->remote : NULL,
     };
-    hl_info("sip", "INVITE %s from %s (%s)", info.request_uri, src, d->call_id);
-    int rc = s->cb.on_invite ? s->cb.on_invite(s->app, d, &info) : 503;
+    if (!ok)
+        refuse_new_invite(s, d, tx, m, &info, 400, "400-bad-from-to", 399, "bad From/To/Contact");
+    else
+        invite_offer(s, d, tx, m, &info);
     free(from_uri);
-    free(to_uri);
     free(ruri);
-    if (rc >= 300 && !d->terminated) {
-        tx_respond(tx, m, rc, NULL, d->local_tag, NULL);
-        d->app_gone = true;
-        d_terminate(d, rc, "rejected");
-    }
 }
 
 /* Sends a 2xx carrying our SDP on a server INVITE transaction and retransmits it until ACK. */
@@ -913,7 +990,13 @@ static void handle_reinvite(hl_sip *s, hl_sip_dialog *d, hl_tx *tx, osip_message
     hl_sdp offer;
     int r = msg_sdp(m, &offer, why, sizeof why);
     if (r < 0) {
-        tx_respond(tx, m, 488, NULL, NULL, why);
+        tx_respond(tx, m, r == -2 ? 415 : 488, NULL, NULL, why);
+        return;
+    }
+    if (r > 0 && offer.ipv6 && d->has_local && !d->local.ipv6) {
+        /* the session goes on as it was (RFC 3264 8): our media cannot reach the new one */
+        hl_info("sip", "488 to a re-INVITE in %s: %s", d->call_id, HL_SIP_WARN_IPV6_TEXT);
+        tx_respond_warn(tx, m, 488, NULL, NULL, HL_SIP_WARN_ADDRESS_FORMAT, HL_SIP_WARN_IPV6_TEXT);
         return;
     }
     d->remote_cseq = (uint32_t)strtoul(m->cseq->number, NULL, 10);
@@ -1072,23 +1155,6 @@ static void handle_notify(hl_sip *s, hl_sip_dialog *d, hl_tx *tx, osip_message_t
     }
 }
 
-typedef enum { M_SUPPORTED, M_NOT_ALLOWED, M_UNKNOWN } m_class;
-
-static m_class method_class(const char *m)
-{
-    static const char *const ok[] = { "INVITE", "ACK", "BYE", "CANCEL", "OPTIONS", "INFO", "NOTIFY" };
-    /* known SIP methods we do not take (yet): REGISTER arrives with agent log-in */
-    static const char *const no[] = { "REGISTER", "SUBSCRIBE", "PUBLISH", "MESSAGE", "REFER",
-                                      "PRACK", "UPDATE" };
-    for (size_t i = 0; i < sizeof ok / sizeof ok[0]; i++)
-        if (strcmp(m, ok[i]) == 0)
-            return M_SUPPORTED;
-    for (size_t i = 0; i < sizeof no / sizeof no[0]; i++)
-        if (strcmp(m, no[i]) == 0)
-            return M_NOT_ALLOWED;
-    return M_UNKNOWN;
-}
-
 /* One out-of-dialog request (or junk) from a source: admitted, refused (503) or dropped. */
 static hl_rate_verdict admit(hl_sip *s, const hl_peer *from)
 {
@@ -1214,23 +1280,36 @@ static void handle_request(hl_sip *s, const hl_peer *from, osip_message_t *m)
     if (tx->dead || tx->tr->orig_request != m)
         return; /* osip refused it (it freed m) */
 
+    /* the method first (RFC 3261 8.2.1): a method we do not take is refused whatever its
+     * hops; sip_msg.c has answered the ones we do not know (501) already */
+    hl_method_class mc = hl_sipmsg_method_class(m->sip_method, strlen(m->sip_method));
+    if (mc != HL_METHOD_SUPPORTED) {
+        tx_respond(tx, m, mc == HL_METHOD_NOT_ALLOWED ? 405 : 501, NULL, NULL, NULL);
+        return;
+    }
+    char tag[40], why[160];
+    sip_new_id(s, tag, sizeof tag, "hl");
     if (out_of_hops(m)) {
-        char tag[40];
-        sip_new_id(s, tag, sizeof tag, "hl");
         hl_info("sip", "483 to %s:%d: %s with Max-Forwards 0", ip, port, m->sip_method);
         tx_respond(tx, m, 483, NULL, to_tag ? NULL : tag, NULL);
         return;
     }
-    m_class mc = method_class(m->sip_method);
-    if (mc == M_UNKNOWN) {
-        tx_respond(tx, m, 501, NULL, NULL, NULL);
-    } else if (mc == M_NOT_ALLOWED) {
-        tx_respond(tx, m, 405, NULL, NULL, NULL);
-    } else if (MSG_IS_CANCEL(m)) {
+    /* a new INVITE is checked as it is offered, so that its refusal gets a CDR */
+    int code = MSG_IS_CANCEL(m) || (MSG_IS_INVITE(m) && !to_tag) ? 0
+             : unsupported_request(m, why, sizeof why);
+    if (code) {
+        hl_info("sip", "%d to %s:%d: %s: %s", code, ip, port, m->sip_method, why);
+        tx_respond(tx, m, code, NULL, to_tag ? NULL : tag, why);
+        return;
+    }
+    if (MSG_IS_CANCEL(m)) {
         handle_cancel(s, tx, m);
     } else if (MSG_IS_OPTIONS(m)) {
         tx_respond(tx, m, 200, NULL, d ? d->local_tag : "hl-options", NULL);
     } else if (to_tag && !d) {
+        if (MSG_IS_INVITE(m)) /* every refused INVITE is logged; this one starts no call */
+            hl_info("sip", "481 to %s:%d: INVITE in a dialog we do not have (%s)", ip, port,
+                    m->call_id->number);
         tx_respond(tx, m, 481, NULL, NULL, NULL);
     } else if (MSG_IS_INVITE(m)) {
         if (d) handle_reinvite(s, d, tx, m);
@@ -1448,24 +1527,36 @@ static void handle_response(hl_sip *s, osip_message_t *m)
 
 /* ------------------------------------------------------------------ receive path */
 
+/* The request's method for the log ("INVITE"), from its raw start line. */
+static void raw_method(const char *buf, size_t len, char *out, size_t outlen)
+{
+    size_t n = 0;
+    while (n < len && n + 1 < outlen && buf[n] > ' ' && buf[n] < 0x7f)
+        n++;
+    memcpy(out, buf, n);
+    out[n] = 0;
+}
 
-static void reject_raw(hl_sip *s, const hl_peer *from, const char *buf, size_t len, const char *why)
+static void reject_raw(hl_sip *s, const hl_peer *from, const char *buf, size_t len,
+                       const hl_sipmsg_fault *f)
 {
     char p[64];
     hl_peer_str(from, p, sizeof p);
     if (hl_sipmsg_is_response(buf, len)) {
-        hl_warn("sip", "dropped a malformed response from %s: %s", p, why);
+        hl_warn("sip", "dropped a malformed response from %s: %s", p, f->why);
         return;
     }
     if (admit(s, from) != HL_RATE_OK)
         return; /* junk floods are not answered */
-    char out[HL_SIP_MAX_RESPONSE];
-    int n = hl_sipmsg_raw_response(buf, len, 400, "Bad Request", why, s->ua, out, sizeof out);
+    char out[HL_SIP_MAX_RESPONSE], method[24];
+    raw_method(buf, len, method, sizeof method);
+    int n = hl_sipmsg_raw_response(buf, len, f->code, f->reason, f->why, s->ua, out, sizeof out);
     if (n < 0) {
-        hl_warn("sip", "dropped a malformed message from %s (%s): not enough to answer", p, why);
+        hl_warn("sip", "dropped a malformed %s from %s (%s): not enough to answer", method, p,
+                f->why);
         return;
     }
-    hl_info("sip", "400 to %s: %s", p, why);
+    hl_info("sip", "%d %s to %s for %s: %s", f->code, f->reason, p, method, f->why);
     send_raw(s, from, out, (size_t)n);
 }
 
@@ -1497,10 +1588,10 @@ static void sip_rx(void *ctx, const hl_peer *from, const char *buf, size_t len)
         k++;
     if (k == len)
         return;
-    char why[160];
+    hl_sipmsg_fault f;
     size_t mlen;
-    if (hl_sipmsg_check(buf, len, s->max_message, &mlen, why, sizeof why) < 0) {
-        reject_raw(s, from, buf, len, why);
+    if (hl_sipmsg_check(buf, len, s->max_message, &mlen, &f) < 0) {
+        reject_raw(s, from, buf, len, &f);
         return;
     }
     osip_message_t *m;
@@ -1509,7 +1600,10 @@ static void sip_rx(void *ctx, const hl_peer *from, const char *buf, size_t len)
     const char *pwhy = "unparseable message";
     if (osip_message_parse(m, buf, mlen) != 0 || !parsed_ok(m, &pwhy)) {
         osip_message_free(m);
-        reject_raw(s, from, buf, len, pwhy);
+        f.code = 400;
+        snprintf(f.reason, sizeof f.reason, "Bad Request");
+        snprintf(f.why, sizeof f.why, "%s", pwhy);
+        reject_raw(s, from, buf, len, &f);
         return;
     }
     s->depth++;
@@ -1949,6 +2043,14 @@ int hl_sip_dialog_reject(hl_sip_dialog *d, int code, const char *reason)
     d_terminate(d, code, "local");
     sip_leave(s);
     return 0;
+}
+
+void hl_sip_dialog_refusal(hl_sip_dialog *d, const char *cause, int warn_code,
+                           const char *warning)
+{
+    snprintf(d->refuse_cause, sizeof d->refuse_cause, "%s", cause ? cause : "");
+    d->warn_code = warning && warn_code >= 300 && warn_code <= 399 ? warn_code : 0;
+    snprintf(d->warning, sizeof d->warning, "%s", warning ? warning : "");
 }
 
 /* Status for hangup() of an unanswered inbound call: the caller hears "unavailable". */

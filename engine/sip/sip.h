@@ -3,9 +3,14 @@
  * The stack is a B2BUA edge: every call leg is its own dialog (hl_sip_dialog).  It owns
  * sockets, transactions (osip_t, with timers driven from the loop), the dialog table
  * (keyed by Call-ID and tags), per-source rate limits, and answers by itself what needs no
- * application: OPTIONS (200), unknown dialogs (481), unsupported methods (405/501),
- * malformed messages (400 with a Warning saying why, or dropped when no response can be
- * built), retransmissions, 2xx retransmission until ACK, CANCEL (487 to the INVITE).
+ * application: OPTIONS (200), unknown dialogs (481; an ACK is dropped), unsupported
+ * methods (405, and 501 for an unknown one whatever its form), what it cannot do at all
+ * (505 another SIP version, 416 a Request-URI scheme, 420 a required extension, 415 a body
+ * that is not SDP), malformed messages (400
+ * whose reason phrase names the class, e.g. "400 Missing Call-ID", with a Warning saying
+ * exactly what; dropped when there is no Via to answer by), retransmissions, 2xx
+ * retransmission until ACK, CANCEL (487 to the INVITE).  A new INVITE refused before a
+ * call takes it is logged and reported (on_invite_refused) so it gets a CDR.
  *
  * The application (app/leg_sip.c) sees dialogs through the callbacks below, all called on
  * the loop.  After on_terminated the dialog pointer is dead. */
@@ -28,8 +33,16 @@ typedef struct hl_sip_invite_info {
 
 typedef struct hl_sip_callbacks {
     /* A new INVITE.  Return 0 to take it (then ring/answer/reject it, maybe later), or a
-     * status >= 300 to have the stack reject it at once. */
+     * status >= 300 to have the stack reject it at once (name why with
+     * hl_sip_dialog_refusal first). */
     int  (*on_invite)(void *app, hl_sip_dialog *d, const hl_sip_invite_info *info);
+    /* Added by the SIP stack: a new INVITE was refused before any call took it — by the
+     * stack (bad From/To, malformed SDP, shutting down) or by on_invite's status — and the
+     * stack has logged it.  code: the status sent; cause: a short name for the CDR, e.g.
+     * "488-ipv6" (on_invite's own refusal: what it named, else the code).  The dialog is
+     * gone; info is valid during the call only. */
+    void (*on_invite_refused)(void *app, const hl_sip_invite_info *info, int code,
+                              const char *cause);
     /* The caller's ACK to our 2xx arrived: the dialog is confirmed. */
     void (*on_confirmed)(void *app_dialog, hl_sip_dialog *d);
     /* Outbound INVITE answered (2xx, ACK already sent); remote SDP answer. */
@@ -110,6 +123,19 @@ const char *hl_sip_dialog_call_id(const hl_sip_dialog *d);
 int  hl_sip_dialog_ring(hl_sip_dialog *d);                  /* 180 */
 int  hl_sip_dialog_answer(hl_sip_dialog *d);                /* 200 with local SDP; retransmitted until ACK */
 int  hl_sip_dialog_reject(hl_sip_dialog *d, int code, const char *reason);
+/* Added by the SIP stack: RFC 3261 20.43 warn-codes for what an offer asks and our media
+ * cannot do, and the text of the IPv6 refusal (the media is IPv4: an IPv4 oRTP session
+ * cannot send to an IPv6 address). */
+#define HL_SIP_WARN_ADDRESS_FORMAT 301   /* "Incompatible network address formats" */
+#define HL_SIP_WARN_MEDIA_FORMAT   305   /* "Incompatible media format" */
+#define HL_SIP_WARN_IPV6_TEXT "Incompatible network address formats: IPv6 media offered, " \
+                              "this engine takes IPv4 media only"
+/* Added by the SIP stack: from on_invite, before it returns a status >= 300: the cause
+ * on_invite_refused reports (e.g. "488-ipv6"), and a Warning header for the response
+ * (RFC 3261 20.43: warn_code 3xx names an SDP problem, e.g. 301 "Incompatible network
+ * address formats"; 0 = none). */
+void hl_sip_dialog_refusal(hl_sip_dialog *d, const char *cause, int warn_code,
+                           const char *warning);
 /* Ends the dialog whatever its state: BYE if confirmed, CANCEL if outbound and ringing,
  * an error response if inbound and unanswered. on_terminated(reason "local") follows. */
 void hl_sip_dialog_hangup(hl_sip_dialog *d);

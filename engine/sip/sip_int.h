@@ -62,14 +62,32 @@ void     hl_ip16_str(const uint8_t ip[16], char *out, size_t outlen);
 int      hl_ip16_parse(const char *s, uint8_t ip[16]);   /* 0, or -1 when not an address */
 
 /* ---- raw message checks ---- */
-/* Checks what libosip2 tolerates but we must refuse.  Returns 0, or -1 with why[] set.
- * *body_len is set to the Content-Length (UDP: excess bytes are ignored, RFC 3261 18.3). */
+/* What was wrong with a message, for the answer built from its raw text. */
+typedef struct hl_sipmsg_fault {
+    int  code;          /* 400; 501 for a request method we do not know, whatever else is
+                           odd about it (RFC 4475 3.1.2.18 prefers 501 to 400 there); 505
+                           for a SIP version other than 2.0 */
+    char reason[48];    /* reason phrase naming the class: "Missing Call-ID", "Bad Request" */
+    char why[160];      /* the Warning text: what exactly was wrong */
+} hl_sipmsg_fault;
+/* Checks what libosip2 tolerates but we must refuse.  Returns 0, or -1 with f filled.
+ * *msg_len is set to the end of the body by Content-Length (UDP: excess bytes are ignored,
+ * RFC 3261 18.3). */
 int  hl_sipmsg_check(const char *buf, size_t len, size_t max_message, size_t *msg_len,
-                     char *why, size_t whylen);
-/* Builds "SIP/2.0 <code> <reason>" copying Via/From/To/Call-ID/CSeq from the raw request, with
- * a Warning; returns length, or -1 when those headers cannot be found (then drop). */
+                     hl_sipmsg_fault *f);
+/* The methods the stack answers itself or hands to the application, those it knows but
+ * refuses (405), and every other token (501). */
+#define HL_SIP_ALLOW "INVITE, ACK, BYE, CANCEL, OPTIONS, INFO, NOTIFY"
+typedef enum { HL_METHOD_SUPPORTED, HL_METHOD_NOT_ALLOWED, HL_METHOD_UNKNOWN } hl_method_class;
+hl_method_class hl_sipmsg_method_class(const char *m, size_t len);
+/* Builds "SIP/2.0 <code> <reason>" copying Via, and From/To/Call-ID/CSeq where present, from
+ * the raw request, with a Warning (and Allow for 405/501); returns length, or -1 when there
+ * is no Via to send it by (then drop). */
 int  hl_sipmsg_raw_response(const char *buf, size_t len, int code, const char *reason,
                             const char *warning, const char *ua, char *out, size_t outlen);
+/* Copies text into out as the warn-text of a Warning header (a quoted-string, RFC 3261
+ * 20.43): a quote, backslash or control byte, which would end or break it, becomes '. */
+void hl_sipmsg_warn_text(const char *text, char *out, size_t outlen);
 /* True if buf starts like a response ("SIP/2.0 "). */
 bool hl_sipmsg_is_response(const char *buf, size_t len);
 /* Max-Forwards is 1*DIGIT (RFC 3261 20.22); like CSeq, more than 10 digits is refused as
@@ -78,7 +96,8 @@ bool hl_sipmsg_is_response(const char *buf, size_t len);
 /* Value of a Max-Forwards header (the text after the colon), or -1 when it is not 1 to
  * HL_SIP_MAX_FORWARDS_DIGITS digits (trailing blanks allowed). */
 long hl_sipmsg_max_forwards_value(const char *v, size_t vlen);
-/* Content-Length from a header block (compact "l" too); -1 when absent, -2 when malformed. */
+/* Content-Length from a header block (compact "l" too); -1 when absent, -2 when malformed
+ * or given twice with different values (a stream cannot be framed then). */
 long hl_sipmsg_content_length(const char *hdr, size_t hdrlen);
 
 /* ---- transport ---- */

@@ -92,15 +92,16 @@ def options(port, proto):
     return headers(method="OPTIONS", port=port, proto=proto)
 
 
-def exchange(host, port, proto, data, wait=WAIT):
-    """Sends data from a fresh socket; -> list of status codes answered within wait."""
+def exchange_text(host, port, proto, data, wait=WAIT):
+    """Sends data from a fresh socket; -> the bytes answered within wait (it stops at the
+    first final answer), or an error text (str) when it could not be sent."""
     if proto == "UDP":
         s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
         s.bind(("127.0.0.1", 0))
         try:
             s.sendto(data[:65507], (host, port))
         except OSError as e:
-            return ["send error %s" % e]
+            return "send error %s" % e
     else:
         s = socket.create_connection((host, port), timeout=2)
         try:
@@ -123,6 +124,14 @@ def exchange(host, port, proto, data, wait=WAIT):
         if any(int(c) >= 200 for c in re.findall(rb"^SIP/2\.0 (\d{3})", got, re.M)):
             break  # a final answer: done (a no-answer case waits the whole time)
     s.close()
+    return got
+
+
+def exchange(host, port, proto, data, wait=WAIT):
+    """Sends data from a fresh socket; -> list of status codes answered within wait."""
+    got = exchange_text(host, port, proto, data, wait)
+    if isinstance(got, str):
+        return [got]
     return [int(c) for c in re.findall(rb"^SIP/2\.0 (\d{3})", got, re.M)]
 
 

@@ -285,6 +285,20 @@ where_call() {  # where_call TAG
 # cdr_check [cdrcheck.py options and checks]: see cdrcheck.py.
 cdr_check() { "$PY" "$E2E/cdrcheck.py" --hotline "$HOTLINE" --data "$DATA" "$@"; }
 
+# run_cases TAG SCRIPT [ARGS...]: runs a case-by-case checker (badsip.py, sip_rfc.py: one
+# "ok"/"FAIL" line per case, a summary last) at the engine; its output goes to $WORK/TAG.out
+# and into CASES.  Fails, naming the failed cases, when it fails or the engine died.
+run_cases() {
+  local tag=$1 script=$2 rc; shift 2
+  CASES=$("$PY" "$E2E/$script" "$@"); rc=$?
+  echo "$CASES" > "$WORK/$tag.out"
+  engine_alive || { echo "$CASES" | sed 's/^/  | /'; fail "the engine died during $script"; }
+  if [ "$rc" -ne 0 ]; then
+    echo "$CASES" | grep -E 'FAIL' | sed 's/^/  | /'
+    fail "$(echo "$CASES" | tail -n 1)"
+  fi
+}
+
 # wait_for_log REGEX SECONDS: waits until the engine log has a matching line.
 wait_for_log() {
   local re=$1 secs=$2 i

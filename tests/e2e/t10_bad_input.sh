@@ -5,14 +5,8 @@
 # each, the engine stays up, and a normal call right after succeeds.
 . "$(dirname "$0")/lib.sh"
 start_engine
-out=$("$PY" "$E2E/badsip.py" 127.0.0.1 "$SIP_PORT"); rc=$?
-echo "$out" > "$WORK/badsip.out"
-engine_alive || { echo "$out" | sed 's/^/  | /'; fail "the engine died during the bad input"; }
-if [ "$rc" -ne 0 ]; then
-  echo "$out" | grep -E 'FAIL' | sed 's/^/  | /'
-  fail "$(echo "$out" | tail -n 1)"
-fi
+run_cases badsip badsip.py 127.0.0.1 "$SIP_PORT"
 run_sipp after "$(scen uac_bye MEDIA=)" wait -d 500 || fail "normal call after the bad input: $(sipp_why after $?)"
 cdr_check --where "$(where_call after)" hangup_side=caller hangup_cause=bye > /dev/null ||
   fail "CDR of the normal call after the bad input"
-pass "$(echo "$out" | tail -n 1 | sed 's/^badsip: //'); a normal call succeeded after"
+pass "$(echo "$CASES" | tail -n 1 | sed 's/^badsip: //'); a normal call succeeded after"

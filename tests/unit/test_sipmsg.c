@@ -2,7 +2,10 @@
  * sip_rate.c) and, through hl_sip_inject on a real stack, of what is answered around
  * libosip2: malformed start lines, header limits, Content-Length, 400 built from raw text,
  * INFO DTMF bodies (dtmf-relay and dtmf), the token bucket, and retransmissions answered
- * from retired transactions ("done" entries, see the top of engine/sip/sip.c).
+ * from retired transactions ("done" entries, see the top of engine/sip/sip.c); and the
+ * answers RFC 3261 names for RFC 4475's classes (issue 7 item 4: missing, duplicated and
+ * folded headers, CSeq mismatch, unknown methods, 505/416/420/415) with the report of every
+ * new INVITE refused before a call exists (on_invite_refused, for its CDR).
  *
  * Responses of the injected requests go to a UDP socket of this test on loopback. */
 #include "sip/sip.h"
@@ -22,9 +25,14 @@
 
 /* ------------------------------------------------------------------ raw checks */
 
+static hl_sipmsg_fault fault; /* of the last check() */
+
 static int check(const char *msg, size_t max, size_t *mlen, char *why)
 {
-    return hl_sipmsg_check(msg, strlen(msg), max, mlen, why, 160);
+    memset(&fault, 0, sizeof fault);
+    int rc = hl_sipmsg_check(msg, strlen(msg), max, mlen, &fault);
+    snprintf(why, 160, "%s", fault.why);
+    return rc;
 }
 
 #define HDRS "Via: SIP/2.0/UDP 10.0.0.1:5060;branch=z9hG4bK1\r\n" \
@@ -41,7 +49,12 @@ static void test_start_lines(void)
           strstr(why, "bad request line"));
     CHECK(check("OPTIONS sip:x@y SIP/2.0 \r\n" HDRS "CSeq: 1 OPTIONS\r\n\r\n", 65535, &ml, why) < 0 &&
           strstr(why, "not SIP/2.0"));
-    CHECK(check("OPTIONS sip:x@y SIP/3.0\r\n" HDRS "CSeq: 1 OPTIONS\r\n\r\n", 65535, &ml, why) < 0);
+    CHECK(check("OPTIONS sip:x@y SIP/3.0\r\n" HDRS "CSeq: 1 OPTIONS\r\n\r\n", 65535, &ml, why) < 0 &&
+          fault.code == 505);
+    CHECK(check("OPTIONS sip:x@y SIP/3\r\n" HDRS "CSeq: 1 OPTIONS\r\n\r\n", 65535, &ml, why) < 0 &&
+          fault.code == 400);
+    CHECK(check("OPTIONS sip:x@y SIP/2.0.1\r\n" HDRS "CSeq: 1 OPTIONS\r\n\r\n", 65535, &ml, why) < 0 &&
+          fault.code == 400);
     CHECK(check("OPTIONS nouri SIP/2.0\r\n" HDRS "CSeq: 1 OPTIONS\r\n\r\n", 65535, &ml, why) < 0 &&
           strstr(why, "scheme"));
     CHECK(check(" sip:x@y SIP/2.0\r\n" HDRS "CSeq: 1 OPTIONS\r\n\r\n", 65535, &ml, why) < 0 &&
@@ -55,7 +68,8 @@ static void test_start_lines(void)
     snprintf(longm + 60, sizeof longm - 60, " sip:x@y SIP/2.0\r\n");
     char buf[1024];
     snprintf(buf, sizeof buf, "%s" HDRS "CSeq: 1 %.*s\r\n\r\n", longm, 60, longm);
-    CHECK(check(buf, 65535, &ml, why) < 0 && strstr(why, "too long"));
+    /* a method longer than any we know is just one we do not know: 501 */
+    CHECK(check(buf, 65535, &ml, why) < 0 && fault.code == 501 && strstr(why, "unknown method"));
     CHECK(hl_sipmsg_is_response("SIP/2.0 200 OK", 14));
     CHECK(!hl_sipmsg_is_response("SIP/2.0", 7));
 }
@@ -78,6 +92,46 @@ static void test_headers(void)
     CHECK(check("OPTIONS sip:x@y SIP/2.0\r\n" HDRS "CSeq: x OPTIONS\r\n\r\n", 65535, &ml, why) < 0);
     CHECK(check("OPTIONS sip:x@y SIP/2.0\r\n" HDRS "CSeq: 12345678901 OPTIONS\r\n\r\n", 65535, &ml,
                 why) < 0);
+    /* each missing one is named in the reason phrase (RFC 4475 3.3.1) */
+    static const char *const need[] = { "From", "To", "Call-ID", "CSeq" };
+    for (int i = 0; i < 4; i++) {
+        char m[512], reason[48];
+        snprintf(m, sizeof m, "INVITE sip:x@y SIP/2.0\r\nVia: SIP/2.0/UDP h;branch=z9hG4bKa\r\n"
+                 "%s%s%s%s\r\n", i == 0 ? "" : "From: <sip:a@b>;tag=1\r\n",
+                 i == 1 ? "" : "To: <sip:c@d>\r\n", i == 2 ? "" : "Call-ID: x\r\n",
+                 i == 3 ? "" : "CSeq: 1 INVITE\r\n");
+        snprintf(reason, sizeof reason, "Missing %s", need[i]);
+        CHECK(check(m, 65535, &ml, why) < 0 && fault.code == 400 && strcmp(fault.reason, reason) == 0);
+    }
+    /* an empty value is as good as missing */
+    CHECK(check("INVITE sip:x@y SIP/2.0\r\nVia: SIP/2.0/UDP h\r\nFrom: <sip:a@b>\r\nTo: <sip:c@d>\r\n"
+                "Call-ID:  \r\nCSeq: 1 INVITE\r\n\r\n", 65535, &ml, why) < 0 &&
+          strcmp(fault.reason, "Missing Call-ID") == 0);
+    /* single-value headers given twice (RFC 4475 3.3.8) */
+    CHECK(check("OPTIONS sip:x@y SIP/2.0\r\n" HDRS "i: other\r\nCSeq: 1 OPTIONS\r\n\r\n", 65535, &ml,
+                why) < 0 && fault.code == 400 && strcmp(fault.reason, "Duplicate Call-ID") == 0);
+    CHECK(check("OPTIONS sip:x@y SIP/2.0\r\n" HDRS "CSeq: 1 OPTIONS\r\nCSeq: 2 OPTIONS\r\n\r\n", 65535,
+                &ml, why) < 0 && strcmp(fault.reason, "Duplicate CSeq") == 0);
+    CHECK(check("OPTIONS sip:x@y SIP/2.0\r\n" HDRS "To: <sip:z@d>\r\nCSeq: 1 OPTIONS\r\n\r\n", 65535,
+                &ml, why) < 0 && strcmp(fault.reason, "Duplicate To") == 0);
+    /* the CSeq method names the request's (RFC 4475 3.1.2.17) */
+    CHECK(check("REGISTER sip:x@y SIP/2.0\r\n" HDRS "CSeq: 1 INVITE\r\n\r\n", 65535, &ml, why) < 0 &&
+          fault.code == 400 && strcmp(fault.reason, "CSeq Method Mismatch") == 0);
+    /* a method we do not know is 501 whatever its form: with a CSeq of another method
+     * (RFC 4475 3.1.2.18), in lower case (methods are case-sensitive), of odd token chars */
+    CHECK(check("NEWMETHOD sip:x@y SIP/2.0\r\n" HDRS "CSeq: 1 INVITE\r\n\r\n", 65535, &ml, why) < 0 &&
+          fault.code == 501 && strstr(why, "NEWMETHOD"));
+    CHECK(check("invite sip:x@y SIP/2.0\r\n" HDRS "CSeq: 1 invite\r\n\r\n", 65535, &ml, why) < 0 &&
+          fault.code == 501);
+    CHECK(check("!interesting-Method0123456789_*+`.%indeed'~ sip:x@y SIP/2.0\r\n" HDRS
+                "CSeq: 1 !interesting-Method0123456789_*+`.%indeed'~\r\n\r\n", 65535, &ml, why) < 0 &&
+          fault.code == 501 && strcmp(fault.reason, "Not Implemented") == 0);
+    /* ... but a missing header is still 400: there is no transaction to answer 501 in */
+    CHECK(check("NEWMETHOD sip:x@y SIP/2.0\r\n" HDRS "\r\n", 65535, &ml, why) < 0 && fault.code == 400);
+    CHECK(hl_sipmsg_method_class("INVITE", 6) == HL_METHOD_SUPPORTED);
+    CHECK(hl_sipmsg_method_class("INVITEX", 7) == HL_METHOD_UNKNOWN);
+    CHECK(hl_sipmsg_method_class("INV", 3) == HL_METHOD_UNKNOWN);
+    CHECK(hl_sipmsg_method_class("PRACK", 5) == HL_METHOD_NOT_ALLOWED);
     /* compact forms count */
     CHECK(check("OPTIONS sip:x@y SIP/2.0\r\nv: SIP/2.0/UDP h;branch=z9hG4bKa\r\nf: <sip:a@b>;tag=1\r\n"
                 "t: <sip:c@d>\r\ni: x\r\nCSeq: 1 OPTIONS\r\nl: 0\r\n\r\n", 65535, &ml, why) == 0);
@@ -134,7 +188,18 @@ static void test_content_length(void)
                 65535, &ml, why) < 0);
     CHECK(check("INFO sip:x@y SIP/2.0\r\n" HDRS "CSeq: 2 INFO\r\nContent-Length: 99999999999\r\n\r\n",
                 65535, &ml, why) < 0);
-    const char *h = "X y SIP/2.0\r\nl: 12 \r\n";
+    /* two Content-Lengths (RFC 4475 3.3.9): different is 400 naming both, equal is still
+     * a single-value header given twice */
+    CHECK(check("INFO sip:x@y SIP/2.0\r\n" HDRS "CSeq: 2 INFO\r\nContent-Length: 4\r\nl: 3\r\n\r\nabcd",
+                65535, &ml, why) < 0 && fault.code == 400 &&
+          strcmp(fault.reason, "Conflicting Content-Length") == 0 && strstr(why, "4 and 3"));
+    CHECK(check("INFO sip:x@y SIP/2.0\r\n" HDRS "CSeq: 2 INFO\r\nContent-Length: 4\r\nl: 4\r\n\r\nabcd",
+                65535, &ml, why) < 0 && strcmp(fault.reason, "Duplicate Content-Length") == 0);
+    const char *h = "X y SIP/2.0\r\nl: 12 \r\nContent-Length: 13\r\n";
+    CHECK(hl_sipmsg_content_length(h, strlen(h)) == -2); /* a stream cannot be framed */
+    h = "X y SIP/2.0\r\nl: 12 \r\nContent-Length: 12\r\n";
+    CHECK(hl_sipmsg_content_length(h, strlen(h)) == 12);
+    h = "X y SIP/2.0\r\nl: 12 \r\n";
     CHECK(hl_sipmsg_content_length(h, strlen(h)) == 12);
     h = "X y SIP/2.0\r\nContent-Length:\r\n";
     CHECK(hl_sipmsg_content_length(h, strlen(h)) == -2);
@@ -156,9 +221,27 @@ static void test_raw_response(void)
         CHECK(strstr(out, "To: <sip:12333@10.0.0.2>;tag=hl-err\r\n") != NULL);
         CHECK(strstr(out, "Warning: 399 hotline \"not SIP/2.0\"") != NULL);
     }
-    /* without Call-ID nothing can be answered; nor a response; nor into a tiny buffer */
+    /* without Call-ID the 400 still goes back, by the Via, with what there is */
     const char *nocid = "OPTIONS sip:x@y SIP/2.0\r\nVia: a\r\nFrom: b\r\nTo: c\r\nCSeq: 1 OPTIONS\r\n\r\n";
-    CHECK(hl_sipmsg_raw_response(nocid, strlen(nocid), 400, "Bad", "w", "ua", out, sizeof out) < 0);
+    n = hl_sipmsg_raw_response(nocid, strlen(nocid), 400, "Missing Call-ID", "missing Call-ID",
+                               "ua", out, sizeof out);
+    CHECK(n > 0);
+    if (n > 0) {
+        out[n] = 0;
+        CHECK(strncmp(out, "SIP/2.0 400 Missing Call-ID\r\n", 29) == 0);
+        CHECK(strstr(out, "\r\nFrom: b\r\nTo: c;tag=hl-err\r\nCSeq: 1 OPTIONS\r\n") != NULL);
+        CHECK(strstr(out, "\r\nCall-ID") == NULL);
+    }
+    /* the warn-text is a quoted-string: what would end or break it is replaced */
+    n = hl_sipmsg_raw_response(m, strlen(m), 400, "Bad Request", "CSeq method \"X\\ odd", "ua", out,
+                               sizeof out);
+    CHECK(n > 0 && (out[n] = 0, strstr(out, "Warning: 399 hotline \"CSeq method 'X' odd\"\r\n") != NULL));
+    /* 501 and 405 say what we allow (RFC 3261 21.5.2) */
+    n = hl_sipmsg_raw_response(m, strlen(m), 501, "Not Implemented", "w", "ua", out, sizeof out);
+    CHECK(n > 0 && (out[n] = 0, strstr(out, "\r\nAllow: " HL_SIP_ALLOW "\r\n") != NULL));
+    /* without Via nothing can be answered; nor a response; nor into a tiny buffer */
+    const char *novia = "OPTIONS sip:x@y SIP/2.0\r\nFrom: b\r\nTo: c\r\nCall-ID: x\r\nCSeq: 1 OPTIONS\r\n\r\n";
+    CHECK(hl_sipmsg_raw_response(novia, strlen(novia), 400, "Bad", "w", "ua", out, sizeof out) < 0);
     const char *resp = "SIP/2.0 200 OK\r\n" HDRS "CSeq: 1 OPTIONS\r\n\r\n";
     CHECK(hl_sipmsg_raw_response(resp, strlen(resp), 400, "Bad", "w", "ua", out, sizeof out) < 0);
     CHECK(hl_sipmsg_raw_response(m, strlen(m), 400, "Bad Request", "w", "ua", out, 40) < 0);
@@ -238,18 +321,38 @@ typedef struct app {
     int invites, confirmed, terminated, dtmf_n;
     char digits[16];
     int durations[16];
+    /* on_invite refuses with this status (0: answers), naming it when cause is set */
+    int refuse_code;
+    const char *refuse_cause, *refuse_warning;
+    /* on_invite_refused */
+    int refused, refused_code;
+    char refused_cause[48], refused_call_id[64];
 } app;
 
 static int on_invite(void *a, hl_sip_dialog *d, const hl_sip_invite_info *info)
 {
     app *ap = a;
     ap->invites++;
+    if (ap->refuse_code) {
+        if (ap->refuse_cause)
+            hl_sip_dialog_refusal(d, ap->refuse_cause, 301, ap->refuse_warning);
+        return ap->refuse_code;
+    }
     hl_sip_dialog_set_app(d, ap);
     hl_sdp local;
     hl_sdp_offer("127.0.0.1", 40000, &local);
     hl_sip_dialog_set_local_sdp(d, &local);
     hl_sip_dialog_answer(d);
     return 0;
+}
+
+static void on_invite_refused(void *a, const hl_sip_invite_info *info, int code, const char *cause)
+{
+    app *ap = a;
+    ap->refused++;
+    ap->refused_code = code;
+    snprintf(ap->refused_cause, sizeof ap->refused_cause, "%s", cause);
+    snprintf(ap->refused_call_id, sizeof ap->refused_call_id, "%s", info->call_id);
 }
 
 static void on_confirmed(void *ad, hl_sip_dialog *d) { ((app *)ad)->confirmed++; }
@@ -343,8 +446,9 @@ static int rig_open(rig *r)
     r->port = ntohs(sa.sin_port);
     hl_sip_cfg cfg = { .addr = "127.0.0.1", .port = 0, .rate_per_sec = 0, .max_message = 4096,
                        .user_agent = "test_sipmsg" };
-    hl_sip_callbacks cb = { .on_invite = on_invite, .on_confirmed = on_confirmed,
-                            .on_info_dtmf = on_info_dtmf, .on_terminated = on_terminated };
+    hl_sip_callbacks cb = { .on_invite = on_invite, .on_invite_refused = on_invite_refused,
+                            .on_confirmed = on_confirmed, .on_info_dtmf = on_info_dtmf,
+                            .on_terminated = on_terminated };
     r->sip = hl_sip_new(&r->uv, &cfg, &cb, &r->ap);
     return r->sip ? 0 : -1;
 }
@@ -379,10 +483,14 @@ static void test_stack(void)
         return;
     }
     char resp[4096], tag[64];
-    /* a malformed request gets 400 with the reason, built from raw text */
-    inject(&r, "OPTIONS sip:x@127.0.0.1 SIP/1.0\r\nVia: SIP/2.0/UDP 127.0.0.1:1;branch=z9hG4bKm\r\n"
+    /* a malformed request gets 400 with the reason, built from raw text; another version
+     * of SIP 505 (RFC 3261 21.5.6) */
+    inject(&r, "OPTIONS sip:x@127.0.0.1 SIP/2.0 \r\nVia: SIP/2.0/UDP 127.0.0.1:1;branch=z9hG4bKm\r\n"
                "From: <sip:a@b>;tag=1\r\nTo: <sip:c@d>\r\nCall-ID: m1\r\nCSeq: 1 OPTIONS\r\n\r\n");
     CHECK(recv_status(&r, resp, sizeof resp) == 400 && strstr(resp, "not SIP/2.0"));
+    inject(&r, "OPTIONS sip:x@127.0.0.1 SIP/1.0\r\nVia: SIP/2.0/UDP 127.0.0.1:1;branch=z9hG4bKm\r\n"
+               "From: <sip:a@b>;tag=1\r\nTo: <sip:c@d>\r\nCall-ID: m1\r\nCSeq: 1 OPTIONS\r\n\r\n");
+    CHECK(recv_status(&r, resp, sizeof resp) == 505 && strstr(resp, "505 Version Not Supported"));
     /* a message over max_message (4096) */
     char big[6000];
     memset(big, 'x', sizeof big);
@@ -508,6 +616,138 @@ static void test_max_forwards(void)
     rig_close(&r);
 }
 
+/* A request from a fresh Call-ID to Request-URI sip:12333@127.0.0.1 (NULL) or ruri: method,
+ * branch, an extra header line ("" for none), an SDP body (NULL for none) or, when ctype is
+ * set, a body of that type; the Call-ID is "rfc-<branch>". */
+static void rfc_req_to(rig *r, const char *ruri, const char *method, const char *branch,
+                       const char *extra, const char *ctype, const char *body)
+{
+    char m[2048];
+    snprintf(m, sizeof m,
+             "%s %s SIP/2.0\r\n"
+             "Via: SIP/2.0/UDP 127.0.0.1:%d;branch=%s\r\n"
+             "From: <sip:caller@127.0.0.1>;tag=rfc-%s\r\nTo: <sip:12333@127.0.0.1>\r\n"
+             "Call-ID: rfc-%s\r\nCSeq: 1 %s\r\n%s"
+             "Contact: <sip:caller@127.0.0.1:%d>\r\n%s%s%sContent-Length: %zu\r\n\r\n%s",
+             method, ruri ? ruri : "sip:12333@127.0.0.1", r->port, branch, branch, branch, method,
+             extra, r->port, body ? "Content-Type: " : "",
+             body ? (ctype ? ctype : "application/sdp") : "", body ? "\r\n" : "",
+             body ? strlen(body) : 0, body ? body : "");
+    inject(r, m);
+}
+
+static void rfc_req(rig *r, const char *method, const char *branch, const char *extra,
+                    const char *sdp)
+{
+    rfc_req_to(r, NULL, method, branch, extra, NULL, sdp);
+}
+
+/* Item 4 of issue 7 through the stack: what each malformed class is answered, and that
+ * every new INVITE refused before a call exists is reported (for its CDR) with a cause. */
+static void test_rfc_answers(void)
+{
+    rig r;
+    if (rig_open(&r) < 0) {
+        CHECK(!"cannot open the test stack");
+        return;
+    }
+    char resp[4096];
+    /* no Call-ID: 400 naming it, by the Via; no call, and no CDR (nothing to key it by) */
+    inject(&r, "INVITE sip:12333@127.0.0.1 SIP/2.0\r\nVia: SIP/2.0/UDP 127.0.0.1:1;branch=z9hG4bKnc\r\n"
+               "From: <sip:a@b>;tag=1\r\nTo: <sip:c@d>\r\nCSeq: 1 INVITE\r\nContent-Length: 0\r\n\r\n");
+    CHECK(final_status(&r, resp, sizeof resp) == 400 && strstr(resp, "SIP/2.0 400 Missing Call-ID\r\n"));
+    CHECK(r.ap.invites == 0 && r.ap.refused == 0);
+    /* an ACK for a dialog we do not have: no answer (RFC 3261 17.2.3); a BYE: 481 */
+    rfc_req(&r, "ACK", "z9hG4bKack9", "", NULL);
+    CHECK(final_status(&r, NULL, 0) == 0);
+    inject(&r, "BYE sip:12333@127.0.0.1 SIP/2.0\r\nVia: SIP/2.0/UDP 127.0.0.1:1;branch=z9hG4bKb9\r\n"
+               "From: <sip:a@b>;tag=1\r\nTo: <sip:c@d>;tag=nosuch\r\nCall-ID: b9\r\nCSeq: 2 BYE\r\n\r\n");
+    CHECK(final_status(&r, NULL, 0) == 481);
+    /* an unknown method, even with Max-Forwards 0: 501 with Allow */
+    rfc_req(&r, "NEWMETHOD", "z9hG4bKnm0", "Max-Forwards: 0\r\n", NULL);
+    CHECK(final_status(&r, resp, sizeof resp) == 501 && strstr(resp, "\r\nAllow: "));
+    /* malformed SDP: 488 with the reason, reported as 488-bad-sdp */
+    rfc_req(&r, "INVITE", "z9hG4bKsdp", "",
+            "v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\nm=audio x RTP/AVP 0\r\n");
+    CHECK(final_status(&r, resp, sizeof resp) == 488 && strstr(resp, "Warning: 399 hotline"));
+    CHECK(r.ap.invites == 0 && r.ap.refused == 1 && r.ap.refused_code == 488 &&
+          strcmp(r.ap.refused_cause, "488-bad-sdp") == 0 && strcmp(r.ap.refused_call_id, "rfc-z9hG4bKsdp") == 0);
+    /* the application's refusal, named: its Warning goes out, its cause is reported */
+    r.ap.refuse_code = 488;
+    r.ap.refuse_cause = "488-ipv6";
+    r.ap.refuse_warning = "Incompatible network address \"formats\"";
+    rfc_req(&r, "INVITE", "z9hG4bKv6", "", SDP_OFFER);
+    CHECK(final_status(&r, resp, sizeof resp) == 488);
+    CHECK(strstr(resp, "Warning: 301 hotline \"Incompatible network address 'formats'\"") != NULL);
+    CHECK(r.ap.refused == 2 && strcmp(r.ap.refused_cause, "488-ipv6") == 0);
+    /* ... and unnamed: the status is the cause */
+    r.ap.refuse_code = 486;
+    r.ap.refuse_cause = NULL;
+    rfc_req(&r, "INVITE", "z9hG4bKbusy", "", SDP_OFFER);
+    CHECK(final_status(&r, resp, sizeof resp) == 486 && !strstr(resp, "Warning:"));
+    CHECK(r.ap.refused == 3 && strcmp(r.ap.refused_cause, "486") == 0);
+    /* its retransmission is absorbed: no second report */
+    rfc_req(&r, "INVITE", "z9hG4bKbusy", "", SDP_OFFER);
+    CHECK(final_status(&r, NULL, 0) == 486 && r.ap.refused == 3 && r.ap.invites == 2);
+    /* what we cannot do at all (RFC 3261 8.2.2, 8.2.3): a Request-URI scheme (416, RFC 4475
+     * 3.3.2), a required extension (420 listing it as Unsupported, 3.3.5), a body type (415
+     * with Accept, 3.3.6); a new INVITE's refusal is reported with its cause */
+    rfc_req_to(&r, "nobodyknows:opaque", "OPTIONS", "z9hG4bKsc1", "", NULL, NULL);
+    CHECK(final_status(&r, resp, sizeof resp) == 416);
+    rfc_req_to(&r, "urn:x-odd:12333", "INVITE", "z9hG4bKsc2", "", NULL, SDP_OFFER);
+    CHECK(final_status(&r, resp, sizeof resp) == 416 && r.ap.refused == 4 &&
+          strcmp(r.ap.refused_cause, "416-uri-scheme") == 0);
+    rfc_req_to(&r, "tel:+8643112333", "OPTIONS", "z9hG4bKsc3", "", NULL, NULL);
+    CHECK(final_status(&r, NULL, 0) == 200);
+    rfc_req(&r, "OPTIONS", "z9hG4bKrq1", "Require: foo, bar\r\nRequire: baz\r\n", NULL);
+    CHECK(final_status(&r, resp, sizeof resp) == 420 && strstr(resp, "\r\nUnsupported: foo, bar, baz\r\n"));
+    rfc_req(&r, "INVITE", "z9hG4bKrq2", "Require: 100rel\r\n", SDP_OFFER);
+    CHECK(final_status(&r, resp, sizeof resp) == 420 && strstr(resp, "\r\nUnsupported: 100rel\r\n"));
+    CHECK(r.ap.refused == 5 && strcmp(r.ap.refused_cause, "420-require") == 0);
+    rfc_req(&r, "OPTIONS", "z9hG4bKrq3", "Supported: 100rel\r\nProxy-Require: foo\r\n", NULL);
+    CHECK(final_status(&r, NULL, 0) == 200);
+    rfc_req_to(&r, NULL, "INVITE", "z9hG4bKct1", "", "text/x-nobody-knows", "hello");
+    CHECK(final_status(&r, resp, sizeof resp) == 415 && strstr(resp, "\r\nAccept: application/sdp\r\n"));
+    CHECK(r.ap.refused == 6 && strcmp(r.ap.refused_cause, "415-body-type") == 0);
+    CHECK(r.ap.invites == 2);
+
+    /* a re-INVITE moving the media to IPv6: 488 with Warning 301, the call goes on as it was */
+    char tag[64];
+    r.ap.refuse_code = 0;
+    req(&r, "INVITE", "z9hG4bKre1", 1, NULL, "application/sdp", SDP_OFFER);
+    CHECK(final_status(&r, resp, sizeof resp) == 200);
+    to_tag_of(resp, tag, sizeof tag);
+    req(&r, "ACK", "z9hG4bKre2", 1, tag, NULL, NULL);
+    CHECK(drain(&r) == 0 && r.ap.confirmed == 1);
+    req(&r, "INVITE", "z9hG4bKre3", 2, tag, "application/sdp",
+        "v=0\r\no=a 1 2 IN IP6 ::1\r\ns=-\r\nc=IN IP6 ::1\r\nt=0 0\r\nm=audio 40002 RTP/AVP 0\r\n");
+    CHECK(final_status(&r, resp, sizeof resp) == 488 && strstr(resp, "Warning: 301 hotline"));
+    req(&r, "ACK", "z9hG4bKre3", 2, tag, NULL, NULL);
+    req(&r, "BYE", "z9hG4bKre4", 3, tag, NULL, NULL);
+    CHECK(final_status(&r, NULL, 0) == 200 && r.ap.terminated == 1);
+
+    /* a valid message, folded and spaced every way RFC 3261 7.3.1 allows (after RFC 4475
+     * 3.1.1.1): answered as any INVITE */
+    char tort[2048];
+    snprintf(tort, sizeof tort,
+             "INVITE sip:12333@127.0.0.1 SIP/2.0\r\n"
+             "To :\r\n <sip:12333@127.0.0.1>\r\n"
+             "from   : \"Tortuous \\\"Caller\\\"\" <sip:caller@127.0.0.1>\r\n  ;tag = tt1\r\n"
+             "Max-Forwards: 0068\r\nCall-ID: tort-1\r\n"
+             "Content-Length   : %zu\r\n"
+             "cseq: 0012\r\n  INVITE\r\n"
+             "Via  : SIP  /   2.0\r\n /UDP\r\n    127.0.0.1:%d;branch=z9hG4bKtort\r\n"
+             "Subject:\r\nX-New: value\r\n continued value\r\n"
+             "Contact: <sip:caller@127.0.0.1:%d>\r\nContent-Type: application/sdp\r\n\r\n%s",
+             strlen(SDP_OFFER), r.port, r.port, SDP_OFFER);
+    size_t ml;
+    hl_sipmsg_fault tf;
+    CHECK(hl_sipmsg_check(tort, strlen(tort), 65535, &ml, &tf) == 0);
+    inject(&r, tort);
+    CHECK(final_status(&r, resp, sizeof resp) == 200 && r.ap.invites == 4);
+    rig_close(&r);
+}
+
 /* Runs osip_message_parse on text with fd 1 and 2 redirected to files; returns what each got. */
 static void parse_captured(const char *text, char *out, size_t outn, char *err, size_t errn)
 {
@@ -578,4 +818,5 @@ TEST_IMPL(sipmsg_raw_response)   { return quietly(test_raw_response); }
 TEST_IMPL(sipmsg_rate)           { return quietly(test_rate); }
 TEST_IMPL(sipmsg_stack)          { return quietly(test_stack); }
 TEST_IMPL(sipmsg_max_forwards)   { return quietly(test_max_forwards); }
+TEST_IMPL(sipmsg_rfc_answers)    { return quietly(test_rfc_answers); }
 TEST_IMPL(sipmsg_osip_trace)     { return quietly(test_osip_trace); }
