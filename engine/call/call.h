@@ -54,6 +54,11 @@ bool     hl_call_is_originated(const hl_call *call);
  * terminated) with *error the reason; 0 while it runs. */
 int      hl_call_outcome(const hl_call *call, const char **error);
 
+/* Registers the call object's methods, hl.store, hl.jobs and hl.http in a policy state:
+ * the owner gives it to the policy loader as hl_policy_src.open_api. */
+struct lua_State;
+void     hl_call_lua_open(struct lua_State *L);
+
 /* ---- for the simulator and tests (same code path, just observed) ---- */
 /* Counts the times the call began to wait for keys (a collect, a barge-in play, a
  * recording with stop keys); the simulated caller types its next entry on a new one. */

@@ -95,7 +95,10 @@ int hl_lua_lib_open(lua_State *L, char *err, int errlen)
         lua_pop(L, 1);
         return -1;
     }
-    lua_getfield(L, LUA_REGISTRYINDEX, "hl.call.methods");
+    if (lua_getfield(L, LUA_REGISTRYINDEX, "hl.call.methods") == LUA_TNIL) {
+        lua_pop(L, 1); /* no call API opened (src->open_api NULL): the methods go nowhere */
+        lua_newtable(L);
+    }
     lua_getglobal(L, "hl");
     if (lua_pcall(L, 2, 0, 0) != LUA_OK) {
         snprintf(err, errlen, "engine library: %s", lua_tostring(L, -1));

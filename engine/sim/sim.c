@@ -1515,7 +1515,7 @@ static hl_policy *build(const cli *c, hl_config *cfg, hl_policy_src *src, char *
     if (stat(rules_file, &st) == 0 && hl_config_load_rules(cfg, c->rules, err, errlen) != 0)
         return NULL;
     *src = (hl_policy_src){ .scripts_dir = c->scripts, .rules_dir = c->rules, .prompts_dir = c->prompts,
-                            .cfg = cfg };
+                            .cfg = cfg, .open_api = hl_call_lua_open };
     return hl_policy_build(src, err, errlen);
 }
 
