@@ -12,6 +12,7 @@
 #include "core/config.h"
 #include "core/log.h"
 #include "core/loop.h"
+#include "call/call.h"
 #include "ctl/ctl.h"
 #include "sim/sim.h"
 #include "version.h"
@@ -28,6 +29,7 @@ static void usage_main(FILE *f)
         "  ctl         send a command to a running engine: status, calls, hangup, reload, cdr, ...\n"
         "  sim         run scenario files with a simulated caller on a fake clock\n"
         "  test-rules  run every scenario under scripts/ and rules/ and the static checks\n"
+        "  api         print the Lua API's primitives and options (docs/lua-api.md is checked against it)\n"
         "  version     print the engine version\n"
         "\n"
         "`hotline COMMAND --help` describes each command's options.\n");
@@ -143,6 +145,10 @@ int main(int argc, char **argv)
     }
     if (!strcmp(cmd, "version") || !strcmp(cmd, "--version")) {
         printf("hotline %s\n", HL_VERSION);
+        return 0;
+    }
+    if (!strcmp(cmd, "api")) {
+        hl_call_api_print(stdout);
         return 0;
     }
     if (!strcmp(cmd, "run"))

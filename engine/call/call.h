@@ -58,6 +58,9 @@ int      hl_call_outcome(const hl_call *call, const char **error);
  * the owner gives it to the policy loader as hl_policy_src.open_api. */
 struct lua_State;
 void     hl_call_lua_open(struct lua_State *L);
+/* `hotline api`: every primitive of the declared API and its options (lua/api.h's format). */
+#include <stdio.h>
+void     hl_call_api_print(FILE *out);
 
 /* ---- for the simulator and tests (same code path, just observed) ---- */
 /* Counts the times the call began to wait for keys (a collect, a barge-in play, a
