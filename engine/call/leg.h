@@ -27,7 +27,6 @@ typedef struct hl_record_opts {
     int  max_ms;              /* stop after this long (0 = no limit) */
     int  silence_ms;          /* stop after this much silence following speech (0 = never) */
     int  silence_level;       /* mean absolute sample level below which a frame is silent */
-    const char *stop_keys;    /* DTMF keys that stop the recording (e.g. "#"), NULL = none */
     bool both_legs;           /* record the bridged peer too (mixed, or stereo when stereo) */
     bool stereo;              /* this leg left, peer right */
 } hl_record_opts;
@@ -50,7 +49,8 @@ typedef enum {
                              * a HANGUP event always follows it */
     HL_LEG_EV_DTMF,         /* a key: digit, dtmf_source, duration_ms */
     HL_LEG_EV_PLAY_DONE,    /* the playlist ended (interrupted = stopped early) */
-    HL_LEG_EV_RECORD_DONE,  /* recording ended: reason "max", "silence", "key", "stopped", "hangup" */
+    HL_LEG_EV_RECORD_DONE,  /* recording ended: reason "max", "silence", "stopped", "hangup"
+                             * (stop keys are the call's: prim_record.c) */
     HL_LEG_EV_HOLD,         /* the far end put us on hold (re-INVITE sendonly/inactive) */
     HL_LEG_EV_RESUME,       /* the far end took us off hold */
     HL_LEG_EV_TRANSFERRED,  /* a REFER we sent succeeded (NOTIFY 2xx); code otherwise */

@@ -192,8 +192,7 @@ static int op_record_start(hl_leg *leg, const hl_record_opts *o)
     }
     l->rec_ms = ms;
     snprintf(l->rec_reason, sizeof l->rec_reason, "%s", why);
-    say(s, "record %s (max %.1f s, stop keys \"%s\")", o->path, o->max_ms / 1000.0,
-        o->stop_keys ? o->stop_keys : "");
+    say(s, "record %s (max %.1f s)", o->path, o->max_ms / 1000.0);
     hl_timer_start(&s->timers, &l->t_record, ms, record_done, l);
     return 0;
 }
