@@ -62,6 +62,7 @@ unit-test: $(UNIT_BIN)
 
 lua-test: all prompts
 	$(BUILD)/hotline test-rules --scripts scripts --rules rules --prompts $(BUILD)/prompts
+	@python3 tests/check-api-docs.py --hotline $(BUILD)/hotline --docs docs/lua-api.md
 
 e2e-test: all prompts
 	@bash tests/e2e/run-all.sh
