@@ -160,7 +160,7 @@ bool     call_rel_path_valid(const char *s);
 /* A full collect's terminator, typed right after it: true when k is it (and is dropped). */
 bool     call_late_terminator(hl_call *c, char k);
 
-/* ---- prim_store.c: hl.store.query and the outside waits of call_http.h ---- */
+/* ---- prim_store.c: hl.store.query and the outside waits ---- */
 void     call_push_json(lua_State *L, json_t *v, int depth);
 int      call_store_submit(lua_State *L, hl_call *c, const char *sql, json_t *params, bool want_id);
 void     call_abandon_outside_waits(hl_call *c);

@@ -122,45 +122,30 @@ static int fax_begin(lua_State *L, hl_call *c, const char *what, const hl_api_va
     return lua_yield(L, 0);
 }
 
-/* call:fax_send{file="doc-1.tif" [, leg=, ident=, ecm=, calling=]}: file is under fax_dir. */
-int prim_fax_send(lua_State *L)
-{
-    hl_call *c = call_arg(L);
-    luaL_checktype(L, 2, LUA_TTABLE);
-    hl_api_val o[HL_API_MAX_OPTS];
-    call_read_opts(L, "call:fax_send", o);
-    fax_state *f = st(c);
-    memset(f, 0, sizeof *f);
-    const char *rel = o[O_FILE].s;
-    if (!call_rel_path_valid(rel))
-        return luaL_error(L, "fax_send: file '%s' is not a valid name in the documents folder "
-                             "(letters, digits, _ - . /, no '..')", rel);
-    f->fax.send = true;
-    snprintf(f->rel, sizeof f->rel, "%s", rel);
-    if ((size_t)snprintf(f->fax.path, sizeof f->fax.path, "%s/%s", c->env->cfg->fax_dir, rel)
-        >= sizeof f->fax.path)
-        return luaL_error(L, "fax_send: file name too long");
-    return fax_begin(L, c, "fax_send", o);
-}
-
-/* call:fax_receive{path="fax/in-1" [, leg=, ident=, ecm=, calling=]}: under the recordings
+/* call:fax_send{file="doc-1.tif" [, leg=, ident=, ecm=, calling=]}: file is under fax_dir.
+ * call:fax_receive{path="fax/in-1" [, leg=, ident=, ecm=, calling=]}: under the recordings
  * folder, ".tif" added when missing. */
-int prim_fax_receive(lua_State *L)
+static int fax_prim(lua_State *L, bool send)
 {
+    const char *what = send ? "fax_send" : "fax_receive";
     hl_call *c = call_arg(L);
-    luaL_checktype(L, 2, LUA_TTABLE);
     hl_api_val o[HL_API_MAX_OPTS];
-    call_read_opts(L, "call:fax_receive", o);
+    call_read_opts(L, send ? "call:fax_send" : "call:fax_receive", o);
     fax_state *f = st(c);
     memset(f, 0, sizeof *f);
     const char *rel = o[O_FILE].s;
     if (!call_rel_path_valid(rel))
-        return luaL_error(L, "fax_receive: path '%s' is not a valid relative name (letters, "
-                             "digits, _ - . /, no '..')", rel);
+        return luaL_error(L, "%s: %s '%s' is not a valid name under the %s folder (letters, digits, "
+                             "_ - . /, no '..')", what, send ? "file" : "path", rel, send ? "documents" : "recordings");
+    f->fax.send = send;
     size_t n = strlen(rel);
     bool has_ext = n > 4 && (!strcmp(rel + n - 4, ".tif") || (n > 5 && !strcmp(rel + n - 5, ".tiff")));
-    snprintf(f->rel, sizeof f->rel, "%s%s", rel, has_ext ? "" : ".tif");
-    snprintf(f->fax.path, sizeof f->fax.path, "%s/%s",
-             c->env->recordings_dir ? c->env->recordings_dir : ".", f->rel);
-    return fax_begin(L, c, "fax_receive", o);
+    snprintf(f->rel, sizeof f->rel, "%s%s", rel, send || has_ext ? "" : ".tif");
+    const char *dir = send ? c->env->cfg->fax_dir : c->env->recordings_dir ? c->env->recordings_dir : ".";
+    if ((size_t)snprintf(f->fax.path, sizeof f->fax.path, "%s/%s", dir, f->rel) >= sizeof f->fax.path)
+        return luaL_error(L, "%s: file name too long", what);
+    return fax_begin(L, c, what, o);
 }
+
+int prim_fax_send(lua_State *L) { return fax_prim(L, true); }
+int prim_fax_receive(lua_State *L) { return fax_prim(L, false); }

@@ -132,9 +132,8 @@ enum { O_PATH, O_MAX, O_SILENCE, O_STOP_KEYS, O_BEEP, O_BOTH_LEGS, O_STEREO };
 int prim_record(lua_State *L)
 {
     hl_call *c = call_arg(L);
-    luaL_checktype(L, 2, LUA_TTABLE);
     hl_api_val o[HL_API_MAX_OPTS];
-    call_read_opts(L, "call:record", o);
+    call_read_opts(L, "call:record", o); /* path is required: no table is an error there */
     record_state *r = st(c);
     memset(r, 0, sizeof *r);
     const char *rel = o[O_PATH].s;

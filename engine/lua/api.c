@@ -146,26 +146,27 @@ void hl_api_read_opts(lua_State *L, const hl_api_prim *p, const hl_config *cfg, 
     }
 }
 
+/* Pushes registry[key], a table made on first use. */
+static void push_registry_table(lua_State *L, const char *key)
+{
+    if (lua_getfield(L, LUA_REGISTRYINDEX, key) != LUA_TNIL)
+        return;
+    lua_pop(L, 1);
+    lua_newtable(L);
+    lua_pushvalue(L, -1);
+    lua_setfield(L, LUA_REGISTRYINDEX, key);
+}
+
 /* Pushes the table a row's function goes into, creating hl.X tables as needed; returns the
  * last part of the name. */
 static const char *push_home(lua_State *L, const char *name)
 {
     if (!strncmp(name, "call:", 5)) {
-        if (lua_getfield(L, LUA_REGISTRYINDEX, "hl.call.methods") == LUA_TNIL) {
-            lua_pop(L, 1);
-            lua_newtable(L);
-            lua_pushvalue(L, -1);
-            lua_setfield(L, LUA_REGISTRYINDEX, "hl.call.methods");
-        }
+        push_registry_table(L, "hl.call.methods");
         return name + 5;
     }
     if (!strncmp(name, "leg:", 4)) {
-        if (lua_getfield(L, LUA_REGISTRYINDEX, "hl.leg.methods") == LUA_TNIL) {
-            lua_pop(L, 1);
-            lua_newtable(L);
-            lua_pushvalue(L, -1);
-            lua_setfield(L, LUA_REGISTRYINDEX, "hl.leg.methods");
-        }
+        push_registry_table(L, "hl.leg.methods");
         return name + 4;
     }
     lua_pushglobaltable(L);
