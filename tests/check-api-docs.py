@@ -2,7 +2,11 @@
 """check-api-docs.py — docs/lua-api.md documents the declared Lua API, all of it and nothing
 else: every primitive and every option `hotline api` prints (the API tables: lua/api.h,
 call/call_api.c, lua/sandbox.c) has a heading, every primitive and option a heading names
-is in the tables, and every primitive appears in a runnable ```lua example.
+is in the tables, every primitive appears in a ```lua example, and every example that is a
+scripts/main.lua (defines main) runs: built by `hotline test-rules` and run once by the
+simulated caller without taking the fallback path (no prompt check: the examples' prompt
+names are not a site's; a first line
+`-- rules/engine.lua: NAME = VALUE, ...` gives the example its rules/engine.lua).
 
 A heading names a primitive in a code span: `call:collect{min, max, ...}`,
 `call:dial(uri [, {timeout, from}])`, `hl.store.query(sql, ...)`; the names inside its
@@ -13,9 +17,11 @@ Prints one line a check and "N passed, M failed"; exits 1 on any failure.  It al
 itself: a copy of the docs with an option left out, and one with a primitive that is not
 in the tables, must each fail."""
 import argparse
+import os
 import re
 import subprocess
 import sys
+import tempfile
 
 NAME = re.compile(r"^((?:call|leg):[a-z_]+|hl(?:\.[a-z_]+)+)")
 
@@ -86,6 +92,35 @@ def check(api, md):
     return out
 
 
+def run_examples(hotline, md):
+    """each example main.lua, built and run once in the simulator: [(ok, message)]"""
+    out = []
+    blocks = re.findall(r"```lua\n(.*?)```", md, re.S)
+    with tempfile.TemporaryDirectory(prefix="api-docs.") as tmp:
+        for i, code in enumerate(blocks):
+            if not re.search(r"^function main\(", code, re.M):
+                continue
+            d = os.path.join(tmp, "ex%d" % i)
+            os.makedirs(d + "/scripts")
+            os.makedirs(d + "/rules")
+            with open(d + "/scripts/main.lua", "w", encoding="utf-8") as f:
+                f.write(code)
+            with open(d + "/scripts/example.scenario.lua", "w", encoding="utf-8") as f:
+                f.write('return { { name = "the example runs", expect = { fallback = false } } }\n')
+            rules = re.match(r"-- rules/engine.lua: (.*?),?\n", code)
+            if rules:
+                with open(d + "/rules/engine.lua", "w", encoding="utf-8") as f:
+                    f.write("return { %s }\n" % rules.group(1))
+            # run where no build/prompts is: the examples' prompt names are not this site's
+            r = subprocess.run([os.path.abspath(hotline), "test-rules", "--scripts", d + "/scripts",
+                                "--rules", d + "/rules"], capture_output=True, text=True, cwd=tmp)
+            first = code.strip().splitlines()[0] if code.strip() else ""
+            why = "" if r.returncode == 0 else ": " + " | ".join(
+                l for l in r.stdout.splitlines() if l.startswith("FAIL") or "heard" in l)
+            out.append((r.returncode == 0, "example %d (%s) runs in the simulator%s" % (i + 1, first[:50], why)))
+    return out
+
+
 def self_test(api, md):
     """the check must catch an option missing from the docs and a primitive not in the tables"""
     out = []
@@ -113,7 +148,7 @@ def main():
     api = api_entries(subprocess.run([a.hotline, "api"], check=True, capture_output=True, text=True).stdout)
     with open(a.docs, encoding="utf-8") as f:
         md = f.read()
-    results = check(api, md) + self_test(api, md)
+    results = check(api, md) + self_test(api, md) + run_examples(a.hotline, md)
     passed = failed = 0
     for ok, msg in results:
         if ok:
