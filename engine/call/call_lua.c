@@ -69,12 +69,6 @@ static hl_call *leg_call(lua_State *L, int *index)
 
 /* ---- the entry of every primitive: its row's context check -------------------------------- */
 
-static const char *short_name(const hl_api_prim *p)
-{
-    const char *s = strchr(p->name, ':');
-    return s ? s + 1 : p->name + 3; /* "call:play" -> "play", "hl.store.query" -> "store.query" */
-}
-
 static unsigned context_of(const hl_call *c)
 {
     if (!c)
@@ -86,7 +80,7 @@ static unsigned context_of(const hl_call *c)
 
 static void refuse(lua_State *L, const hl_api_prim *p, const hl_call *c, unsigned ctx)
 {
-    const char *what = short_name(p);
+    const char *what = hl_api_short_name(p);
     if (ctx == HL_CTX_LOAD)
         luaL_error(L, "%s: only from a call's own script (not at load time or in a coroutine)", what);
     if (ctx == HL_CTX_JOB)
@@ -112,7 +106,7 @@ static int api_entry(lua_State *L)
         refuse(L, p, c, ctx);
     if (p->waits && L != c->co)
         luaL_error(L, "%s: must be called from the call's own script, not from a coroutine it created",
-                   short_name(p));
+                   hl_api_short_name(p));
     if (p->needs_caller && !call_leg_up(c, 0)) {
         hl_lua_push_ended(L);  /* the caller is gone: the script ends quietly */
         lua_error(L);

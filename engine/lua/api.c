@@ -32,8 +32,7 @@ const hl_api_prim *hl_api_find(const hl_api_prim *tab, const char *name)
     return NULL;
 }
 
-/* "call:collect" -> "collect", as the script writes it in messages */
-static const char *short_name(const hl_api_prim *p)
+const char *hl_api_short_name(const hl_api_prim *p)
 {
     const char *s = strchr(p->name, ':');
     return s ? s + 1 : p->name + (strncmp(p->name, "hl.", 3) ? 0 : 3);
@@ -49,7 +48,7 @@ static void unknown_option(lua_State *L, const hl_api_prim *p, const char *key)
         luaL_addstring(&b, o->name);
     }
     luaL_pushresult(&b);
-    luaL_error(L, "%s: unknown option '%s' (options: %s)", short_name(p), key, lua_tostring(L, -1));
+    luaL_error(L, "%s: unknown option '%s' (options: %s)", hl_api_short_name(p), key, lua_tostring(L, -1));
 }
 
 static int opt_index(const hl_api_prim *p, const char *key)
@@ -68,7 +67,7 @@ static void check_keys(lua_State *L, const hl_api_prim *p, int t)
     while (lua_next(L, t)) {
         if (lua_type(L, -2) != LUA_TSTRING) {
             /* a list item where only named options belong: {"x"} instead of {path = "x"} */
-            luaL_error(L, "%s: options are named (name = value); item %s is not", short_name(p),
+            luaL_error(L, "%s: options are named (name = value); item %s is not", hl_api_short_name(p),
                        luaL_tolstring(L, -2, NULL));
         }
         if (opt_index(p, lua_tostring(L, -2)) < 0)
@@ -80,7 +79,7 @@ static void check_keys(lua_State *L, const hl_api_prim *p, int t)
 static void read_one(lua_State *L, const hl_api_prim *p, const hl_api_opt *o, const hl_config *cfg,
                      hl_api_val *v)
 {
-    const char *what = short_name(p);
+    const char *what = hl_api_short_name(p);
     int t = lua_type(L, -1);
     switch (o->type) {
     case HL_OPT_INT: {
@@ -124,7 +123,7 @@ void hl_api_read_opts(lua_State *L, const hl_api_prim *p, const hl_config *cfg, 
     int t = p->opts_arg;
     int tt = lua_type(L, t);
     if (tt != LUA_TNONE && tt != LUA_TNIL && tt != LUA_TTABLE)
-        luaL_error(L, "%s: the options must be a table {name = value, ...}", short_name(p));
+        luaL_error(L, "%s: the options must be a table {name = value, ...}", hl_api_short_name(p));
     bool have = tt == LUA_TTABLE;
     if (have)
         check_keys(L, p, t);
@@ -139,7 +138,7 @@ void hl_api_read_opts(lua_State *L, const hl_api_prim *p, const hl_config *cfg, 
             v->set = true;
             read_one(L, p, o, cfg, v);
         } else if (o->required) {
-            luaL_error(L, "%s: option '%s' is required", short_name(p), o->name);
+            luaL_error(L, "%s: option '%s' is required", hl_api_short_name(p), o->name);
         }
         if (have)
             lua_pop(L, 1);
@@ -228,7 +227,7 @@ static void print_opt(FILE *out, const hl_api_prim *p, const hl_api_opt *o)
             fprintf(out, " range=%ld..%ld", o->lo, o->hi);
     } else if (o->type == HL_OPT_BOOL && !o->required) {
         fprintf(out, " default=%s", o->dflt ? "true" : "false");
-    } else if (o->type == HL_OPT_STRING && o->dflt_str) {
+    } else if (o->dflt_str) {
         fprintf(out, " default=\"%s\"", o->dflt_str);
     }
     fprintf(out, "%s\n", o->required ? " required" : "");

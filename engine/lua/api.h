@@ -87,6 +87,8 @@ void hl_api_read_opts(lua_State *L, const hl_api_prim *p, const hl_config *cfg, 
 /* The default and the upper bound of an int option under cfg. */
 long hl_api_opt_default(const hl_api_opt *o, const hl_config *cfg);
 long hl_api_opt_max(const hl_api_opt *o, const hl_config *cfg);
+/* How messages name a row: "call:collect" -> "collect", "hl.store.query" -> "store.query" */
+const char *hl_api_short_name(const hl_api_prim *p);
 /* The row named name in a NULL-name-terminated table, or NULL. */
 const hl_api_prim *hl_api_find(const hl_api_prim *tab, const char *name);
 /* Registers every row that has a C function: call:X in registry "hl.call.methods", leg:X in
