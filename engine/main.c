@@ -6,6 +6,7 @@
  *   hotline test-rules  every scenario under scripts/ and rules/, plus the static checks
  *   hotline version */
 #include <getopt.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -148,6 +149,15 @@ int main(int argc, char **argv)
         return 0;
     }
     if (!strcmp(cmd, "api")) {
+        if (argc > 2) {
+            bool help = !strcmp(argv[2], "-h") || !strcmp(argv[2], "--help");
+            fprintf(help ? stdout : stderr,
+                    "usage: hotline api\n\n"
+                    "Prints every primitive of the Lua API, one line each (prim NAME waits|now\n"
+                    "where=CONTEXTS ...), and its options (opt NAME OPTION TYPE default=...\n"
+                    "range=...); docs/lua-api.md is checked against it (tests/check-api-docs.py).\n");
+            return help ? 0 : 2;
+        }
         hl_call_api_print(stdout);
         return 0;
     }
