@@ -34,6 +34,8 @@ const hl_api_prim *hl_api_find(const hl_api_prim *tab, const char *name)
 
 const char *hl_api_short_name(const hl_api_prim *p)
 {
+    if (p->serves)
+        return p->serves;
     const char *s = strchr(p->name, ':');
     return s ? s + 1 : p->name + (strncmp(p->name, "hl.", 3) ? 0 : 3);
 }

@@ -63,6 +63,7 @@ typedef struct hl_api_prim {
     const hl_api_opt *opts;       /* { NULL } ends it */
     bool          open_opts;      /* the table may carry fields of the script's own (a menu) */
     bool          internal;       /* used by the engine's Lua library only; not documented */
+    const char   *serves;         /* internal: the documented primitive its messages name */
 } hl_api_prim;
 
 /* A row, and an option of a row: name and kind first, the rest by name */
