@@ -31,7 +31,7 @@ SIP_ADDR  ?= 127.0.0.1:5060
 DATA      ?= data
 FUZZ_SECONDS ?= 10
 
-.PHONY: all run test unit-test lua-test e2e-test layers-test fuzz fuzz-smoke bench prompts deps \
+.PHONY: all run test unit-test lua-test api-docs-test e2e-test layers-test fuzz fuzz-smoke bench prompts deps \
         install clean libs-check
 
 all: $(BUILD)/hotline
@@ -80,6 +80,11 @@ unit-test: $(UNIT_BIN) prompts fax-docs
 
 lua-test: all prompts
 	$(BUILD)/hotline test-rules --scripts scripts --rules rules --prompts $(BUILD)/prompts
+
+# docs/lua-api.md against the API tables: every primitive and option, nothing else, and
+# every example run in the simulator.
+api-docs-test: all prompts
+	@python3 tests/check-api-docs.py --hotline $(BUILD)/hotline --docs docs/lua-api.md
 
 e2e-test: all prompts
 	@bash tests/e2e/run-all.sh

@@ -7,12 +7,14 @@
  *   hotline config      the tunables of rules/engine.lua: values, defaults, ranges
  *   hotline version */
 #include <getopt.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include "core/config.h"
 #include "core/log.h"
 #include "app/loop.h"
+#include "call/call.h"
 #include "ctl/ctl.h"
 #include "sim/sim.h"
 #include "version.h"
@@ -30,6 +32,7 @@ static void usage_main(FILE *f)
         "  sim         run scenario files with a simulated caller on a fake clock\n"
         "  test-rules  run every scenario under scripts/ and rules/ and the static checks\n"
         "  config      list the tunables of rules/engine.lua: value, default, range, reload\n"
+        "  api         print the Lua API's primitives and options (docs/lua-api.md is checked against it)\n"
         "  version     print the engine version\n"
         "\n"
         "`hotline COMMAND --help` describes each command's options.\n");
@@ -147,6 +150,19 @@ int main(int argc, char **argv)
     }
     if (!strcmp(cmd, "version") || !strcmp(cmd, "--version")) {
         printf("hotline %s\n", HL_VERSION);
+        return 0;
+    }
+    if (!strcmp(cmd, "api")) {
+        if (argc > 2) {
+            bool help = !strcmp(argv[2], "-h") || !strcmp(argv[2], "--help");
+            fprintf(help ? stdout : stderr,
+                    "usage: hotline api\n\n"
+                    "Prints every primitive of the Lua API, one line each (prim NAME waits|now\n"
+                    "where=CONTEXTS ...), and its options (opt NAME OPTION TYPE default=...\n"
+                    "range=...); docs/lua-api.md is checked against it (tests/check-api-docs.py).\n");
+            return help ? 0 : 2;
+        }
+        hl_call_api_print(stdout);
         return 0;
     }
     if (!strcmp(cmd, "run"))

@@ -27,6 +27,7 @@ stage() {  # stage NAME COMMAND...
 stage layers make -s layers-test
 stage unit   make -s unit-test
 stage rules  make -s lua-test
+stage api    make -s api-docs-test
 stage fuzz   make -s fuzz-smoke
 stage e2e    make -s e2e-test
 

@@ -1,7 +1,7 @@
 /* jobs.h — the durable job queue: work the engine does on its own, after the caller has
  * gone (a queued fax to a number the caller keyed, §10.11).
  *
- * Scripts queue a job with hl.jobs.enqueue(kind, args, opts) (call.c: a row in the store's
+ * Scripts queue a job with hl.jobs.enqueue(kind, args, opts) (call/prim_jobs.c: a row in the store's
  * jobs table, state 'queued').  The runner here polls the table every jobs_poll_ms
  * (rules/engine.lua), claims due jobs (at most jobs_max_running at once) and runs each as an
  * engine-originated call (call.h: hl_call_new_originate) of the policy's job_<kind>(call,

@@ -26,6 +26,7 @@
 #include "lua/script.h"
 #include "media/media.h"
 #include "media/prompts.h"
+#include "sim/sim.h"
 #include "sip/sip.h"
 #include "store/store.h"
 #include "version.h"
@@ -157,7 +158,8 @@ static void jobs_call_added(void *arg, hl_call *call) { hl_loop_call_add(arg, ca
 static hl_policy_src policy_src(hl_loop *l)
 {
     return (hl_policy_src){ .scripts_dir = l->cfg.scripts_dir, .rules_dir = l->cfg.rules_dir,
-                            .prompts_dir = l->cfg.prompts_dir, .cfg = &l->cfg };
+                            .prompts_dir = l->cfg.prompts_dir, .cfg = &l->cfg,
+                            .open_api = hl_call_lua_open };
 }
 
 /* Builds and self-tests a policy; safe on a worker thread (touches nothing of the loop). */
@@ -169,7 +171,7 @@ static hl_policy *policy_build_tested(const hl_policy_src *src, char *err, int e
     if (!p)
         return NULL;
     char report[8192] = "";
-    *failed = hl_policy_selftest(p, src, report, sizeof report, passed);
+    *failed = hl_sim_run_all(p, src, report, sizeof report, passed, NULL);
     if (*failed) {
         /* only the failures: a long list of passes would push them out of err */
         char only[8192] = "";

@@ -2,15 +2,15 @@
  *
  * A call is created for an inbound leg (hl_call_new_inbound), then started: it takes a
  * reference to the current policy snapshot and runs the snapshot's entry function as a
- * coroutine.  The waiting primitives of the Lua API are implemented here, in C, on top of
- * hl_leg_ops and hl_timer: play with barge-in, collect digits (min, max, timeout,
- * inter-digit timeout, terminator), record, sleep, dial, bridge, transfer, hangup.  Keys
- * that arrive while nothing collects are buffered (type-ahead) for the next collect.
+ * coroutine.  The primitives of the Lua API are declared in call_api.c (lua/api.h: where
+ * each may be called, its options) and written in C on top of hl_leg_ops and hl_timer, one
+ * file for each that waits (prim_play.c, prim_collect.c, prim_record.c, prim_dial.c, ...).
+ * Keys that arrive while nothing collects are buffered (type-ahead) for the next collect.
  *
  * The call ends when its script returns (or fails) and every leg is down; then env->call_ended
  * is called once, after which the owner frees it with hl_call_free().
  *
- * (The call layer's owner — call.c, lua/, sim/ — extends this header.) */
+ * The inside of a call, shared by the call layer's files: call_priv.h. */
 #ifndef HL_CALL_H
 #define HL_CALL_H
 #include <jansson.h>
@@ -53,6 +53,14 @@ bool     hl_call_is_originated(const hl_call *call);
  * -1 failed (returned false/nil [, reason], raised an error, had no such function, or was
  * terminated) with *error the reason; 0 while it runs. */
 int      hl_call_outcome(const hl_call *call, const char **error);
+
+/* Registers the call object's methods, hl.store, hl.jobs and hl.http in a policy state:
+ * the owner gives it to the policy loader as hl_policy_src.open_api. */
+struct lua_State;
+void     hl_call_lua_open(struct lua_State *L);
+/* `hotline api`: every primitive of the declared API and its options (lua/api.h's format). */
+#include <stdio.h>
+void     hl_call_api_print(FILE *out);
 
 /* ---- for the simulator and tests (same code path, just observed) ---- */
 /* Counts the times the call began to wait for keys (a collect, a barge-in play, a

@@ -40,7 +40,8 @@ typedef enum {
                              * a HANGUP event always follows it */
     HL_LEG_EV_DTMF,         /* a key: digit, dtmf_source, duration_ms */
     HL_LEG_EV_PLAY_DONE,    /* the playlist ended (interrupted = stopped early) */
-    HL_LEG_EV_RECORD_DONE,  /* recording ended: reason "max", "silence", "key", "stopped", "hangup" */
+    HL_LEG_EV_RECORD_DONE,  /* recording ended: reason "max", "silence", "stopped", "hangup"
+                             * (stop keys are the call's: prim_record.c) */
     HL_LEG_EV_HOLD,         /* the far end put us on hold (re-INVITE sendonly/inactive) */
     HL_LEG_EV_RESUME,       /* the far end took us off hold */
     HL_LEG_EV_TRANSFERRED,  /* a REFER we sent succeeded (NOTIFY 2xx); code otherwise */

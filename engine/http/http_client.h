@@ -1,4 +1,4 @@
-/* http_client.h — the engine's HTTP client, behind hl.http.request (call/call_http.c).
+/* http_client.h — the engine's HTTP client, behind hl.http.request (call/prim_http.c).
  *
  * One hl_http per loop.  The real one (hl_http_new) runs libcurl's multi interface on the
  * loop: a uv_poll_t per socket curl asks about and one uv_timer_t for curl's timeout, so no

@@ -1,4 +1,5 @@
-/* lib.c — the part of the engine's Lua library written in Lua: the menu primitive (menus
+/* lib.c — the part of the engine's Lua library written in Lua (declared with the others in
+ * the API table, call/call_api.c, whose defaults it receives): the menu primitive (menus
  * as data with one set of mechanics: back-stack on "*", invalid-key and timeout counting,
  * re-prompt, failure limit, each visit in the CDR) and call:transfer (REFER, falling back
  * to dial + bridge).  Compiled into every policy snapshot before the scripts load. */
@@ -8,7 +9,7 @@
 #include "lua/policy_priv.h"
 
 static const char LIB_SRC[] =
-"local methods, hl = ...\n"
+"local methods, hl, defaults = ...\n"
 "local type, error, setmetatable, tostring = type, error, setmetatable, tostring\n"
 "local remove = table.remove\n"
 "-- Returned by call:menu when '*' is pressed at the top of a nested menu: the action that\n"
@@ -16,8 +17,11 @@ static const char LIB_SRC[] =
 "local BACK = setmetatable({}, { __tostring = function() return 'hl.BACK' end,\n"
 "                                __metatable = 'read-only' })\n"
 "hl.BACK = BACK\n"
-"local DEFAULT_TIMEOUT_MS = 5000   -- a menu waits this long for a key (SPEC 2.4: replay)\n"
-"local DEFAULT_MAX_FAILURES = 3    -- SPEC 2.4: after 3 failures, the failure path\n"
+"-- call:menu's defaults: its row in the API table (call/call_api.c)\n"
+"local menu_defaults = defaults['call:menu'] or {}\n"
+"local DEFAULT_TIMEOUT_MS = menu_defaults.timeout\n"
+"local DEFAULT_MAX_FAILURES = menu_defaults.max_failures\n"
+"local DEFAULT_INVALID_PROMPT = menu_defaults.invalid_prompt\n"
 "local depth = setmetatable({}, { __mode = 'k' }) -- call -> nesting of call:menu\n"
 "\n"
 "local function is_menu(v) return type(v) == 'table' and type(v.keys) == 'table' end\n"
@@ -67,7 +71,7 @@ static const char LIB_SRC[] =
 "    elseif action == nil then\n"
 "      fails = fails + 1\n"
 "      if fails >= maxf then r1, r2 = fail(call, cur, def); break end\n"
-"      call:play(cur.invalid_prompt or def.invalid_prompt or 'invalid_choice')\n"
+"      call:play(cur.invalid_prompt or def.invalid_prompt or DEFAULT_INVALID_PROMPT)\n"
 "    else\n"
 "      if type(action) == 'function' then action = action(call, key, cur) end\n"
 "      if action == nil or action == BACK then fails = 0; visit = true\n"
@@ -95,9 +99,16 @@ int hl_lua_lib_open(lua_State *L, char *err, int errlen)
         lua_pop(L, 1);
         return -1;
     }
-    lua_getfield(L, LUA_REGISTRYINDEX, "hl.call.methods");
+    if (lua_getfield(L, LUA_REGISTRYINDEX, "hl.call.methods") == LUA_TNIL) {
+        lua_pop(L, 1); /* no call API opened (src->open_api NULL): the methods go nowhere */
+        lua_newtable(L);
+    }
     lua_getglobal(L, "hl");
-    if (lua_pcall(L, 2, 0, 0) != LUA_OK) {
+    if (lua_getfield(L, LUA_REGISTRYINDEX, "hl.api.defaults") == LUA_TNIL) {
+        lua_pop(L, 1);
+        lua_newtable(L);
+    }
+    if (lua_pcall(L, 3, 0, 0) != LUA_OK) {
         snprintf(err, errlen, "engine library: %s", lua_tostring(L, -1));
         lua_pop(L, 1);
         return -1;

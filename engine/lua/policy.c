@@ -15,7 +15,6 @@
 #include "core/log.h"
 #include "core/files.h"
 #include "lua/policy_priv.h"
-#include "sim/sim.h"
 
 /* Folders are searched this deep for .lua files (scripts/topics/pension/x.lua = 3). */
 #define MAX_DIR_DEPTH 4
@@ -332,7 +331,8 @@ hl_policy *hl_policy_build(const hl_policy_src *src, char *err, int errlen)
     lua_rawsetp(L, LUA_REGISTRYINDEX, &LOADED);
     lua_pushcfunction(L, l_require);
     lua_setglobal(L, "require");
-    hl_call_lua_open(L);
+    if (src->open_api)
+        src->open_api(L);
     if (hl_lua_lib_open(L, err, errlen) != 0) {
         hl_policy_unref(p);
         free(b);
@@ -361,11 +361,6 @@ hl_policy *hl_policy_build(const hl_policy_src *src, char *err, int errlen)
         return NULL;
     }
     return p;
-}
-
-int hl_policy_selftest(hl_policy *p, const hl_policy_src *src, char *report, int reportlen, int *passed)
-{
-    return hl_sim_run_all(p, src, report, reportlen, passed, NULL);
 }
 
 void hl_policy_ref(hl_policy *p) { p->refs++; }

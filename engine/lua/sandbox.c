@@ -14,6 +14,7 @@
 #include <time.h>
 #include "core/clock.h"
 #include "core/log.h"
+#include "lua/api.h"
 #include "lua/policy_priv.h"
 
 /* The count hook runs every HOOK_GRANULARITY instructions: often enough to stop a loop
@@ -498,9 +499,14 @@ static void set_refused_library(lua_State *L, int g, const char *name)
     lua_setfield(L, g, name);
 }
 
-static const luaL_Reg hl_funcs[] = {
-    { "now", l_now }, { "date", l_date }, { "time", l_time }, { "log", l_log },
-    { "version", l_version }, { NULL, NULL },
+/* The hl module's rows of the declared API (api.h): usable anywhere, even at load time. */
+const hl_api_prim hl_sandbox_api[] = {
+    HL_API_PRIM("hl.now", l_now, HL_CTX_ANY),
+    HL_API_PRIM("hl.date", l_date, HL_CTX_ANY),
+    HL_API_PRIM("hl.time", l_time, HL_CTX_ANY),
+    HL_API_PRIM("hl.log", l_log, HL_CTX_ANY),
+    HL_API_PRIM("hl.version", l_version, HL_CTX_ANY),
+    HL_API_END,
 };
 
 /* Opens the sandboxed library into the state's globals. */
@@ -565,7 +571,8 @@ void hl_sandbox_open(lua_State *L)
     set_refused_library(L, g, "io");
     set_refused_library(L, g, "debug");
 
-    luaL_newlib(L, hl_funcs);
+    lua_newtable(L);
     lua_setfield(L, g, "hl");
+    hl_api_open(L, hl_sandbox_api, NULL);
     lua_pop(L, 1);
 }

@@ -18,6 +18,7 @@
 
 typedef struct hl_policy hl_policy;
 struct hl_call;
+struct lua_State;
 
 typedef struct hl_policy_src {
     const char *scripts_dir;
@@ -25,14 +26,15 @@ typedef struct hl_policy_src {
     const char *prompts_dir;   /* for the static prompt check; NULL = skip it */
     const hl_config *cfg;
     int serial;                /* the "vN" of the version (the owner's load count); 0 = 1 */
+    /* Registers the API the scripts run against (the call object, hl.store, hl.jobs,
+     * hl.http: call/call.h's hl_call_lua_open), given by the owner so that the policy
+     * runtime needs nothing above it.  NULL = the sandbox and hl.now/date/time/log only. */
+    void (*open_api)(struct lua_State *L);
 } hl_policy_src;
 
 /* Compiles everything, runs the static checks.  NULL with a clear message (file:line: what)
  * in err when anything is wrong. */
 hl_policy *hl_policy_build(const hl_policy_src *src, char *err, int errlen);
-/* Runs every scenario file under scripts/ and rules/ against the snapshot with the simulated
- * caller; returns the number failed (0 = all passed) and appends a report to report. */
-int  hl_policy_selftest(hl_policy *p, const hl_policy_src *src, char *report, int reportlen, int *passed);
 void hl_policy_ref(hl_policy *p);
 void hl_policy_unref(hl_policy *p);
 /* A name `require` accepts: letters, digits, _ and - in dot-separated parts ("ivr.menu"),
@@ -72,9 +74,7 @@ bool hl_lua_is_ended(lua_State *L, int idx);
 /* Deep read-only view of a table (cached): what require() and the sealed globals hand out. */
 void hl_lua_freeze(lua_State *L, int idx);
 
-/* Registers the call object's methods and hl.store (call.c), the Lua part of the library
- * (lib.c: menu, transfer), and the static prompt check (check.c). */
-void hl_call_lua_open(lua_State *L);
+/* The Lua part of the library (lib.c: menu, transfer), and the static prompt check (check.c). */
 int  hl_lua_lib_open(lua_State *L, char *err, int errlen);
 /* Scans one source for prompt names used as literal strings (prompt=, invalid_prompt=,
  * play(...), say...) and appends "file:line: prompt 'x' ..." for each one missing from

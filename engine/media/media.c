@@ -82,7 +82,6 @@ typedef struct dtmf_tx {
 typedef struct recorder {
     hl_wav_writer w;
     int   max_ms, silence_ms, level;
-    char  stop_keys[16];
     bool  both, stereo;
     int   frames;               /* 20 ms frames written */
     int   silent_ms;            /* current run of silence */
@@ -441,12 +440,10 @@ static void stop_ticking(hl_media_pool *pool)
 
 static void finish_recording(hl_media *m, const char *reason, bool notify);
 
+/* Every key goes to the owner, also during a recording: a recording's stop keys are the
+ * call's (call/prim_record.c), so a key counts the same however it came. */
 static void got_digit(hl_media *m, const hl_dtmf_digit *d)
 {
-    if (m->rec && d->digit && strchr(m->rec->stop_keys, d->digit)) {
-        finish_recording(m, "key", true);   /* the stop key is consumed by the recording */
-        return;
-    }
     if (m->cb.on_dtmf)
         m->cb.on_dtmf(m->arg, d->digit, d->duration_ms);
 }
@@ -1148,7 +1145,6 @@ int hl_media_record_start(hl_media *m, const hl_record_opts *o, char *err, int e
     r->max_ms = o->max_ms;
     r->silence_ms = o->silence_ms;
     r->level = o->silence_level > 0 ? o->silence_level : m->pool->cfg.silence_level;
-    snprintf(r->stop_keys, sizeof r->stop_keys, "%s", o->stop_keys ? o->stop_keys : "");
     m->rec = r;
     return 0;
 }

@@ -17,7 +17,8 @@
  *  - Frame priority: a key being sent (RFC 4733, in place of audio), else the bridged
  *    peer's frame of this tick (bytes passed through when both use one codec), else the
  *    playlist, else silence.
- *  - A recording's stop key is consumed: on_record_done("key"), no on_dtmf.  Silence stops a
+ *  - Every key goes to on_dtmf, also during a recording (its stop keys are the call
+ *    layer's, so the CDR is the same whichever way a key came).  Silence stops a
  *    recording after silence_ms below the level once speech was heard, or after
  *    silence_ms + 3 s when nothing above the level came at all.  hl_media_close finishes
  *    the file without calling on_record_done (the call layer reports "hangup").

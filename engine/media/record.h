@@ -12,7 +12,6 @@ typedef struct hl_record_opts {
     int  max_ms;              /* stop after this long (0 = no limit) */
     int  silence_ms;          /* stop after this much silence following speech (0 = never) */
     int  silence_level;       /* mean absolute sample level below which a frame is silent */
-    const char *stop_keys;    /* DTMF keys that stop the recording (e.g. "#"), NULL = none */
     bool both_legs;           /* record the bridged peer too (mixed, or stereo when stereo) */
     bool stereo;              /* this leg left, peer right */
 } hl_record_opts;

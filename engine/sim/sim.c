@@ -202,8 +202,7 @@ static int op_record_start(hl_leg *leg, const hl_record_opts *o)
     }
     l->rec_ms = ms;
     snprintf(l->rec_reason, sizeof l->rec_reason, "%s", why);
-    say(s, "record %s (max %.1f s, stop keys \"%s\")", o->path, o->max_ms / 1000.0,
-        o->stop_keys ? o->stop_keys : "");
+    say(s, "record %s (max %.1f s)", o->path, o->max_ms / 1000.0);
     hl_timer_start(&s->timers, &l->t_record, ms, record_done, l);
     return 0;
 }
@@ -1761,7 +1760,7 @@ static hl_policy *build(const cli *c, hl_config *cfg, hl_policy_src *src, char *
     if (stat(rules_file, &st) == 0 && hl_config_load_rules(cfg, c->rules, err, errlen) != 0)
         return NULL;
     *src = (hl_policy_src){ .scripts_dir = c->scripts, .rules_dir = c->rules, .prompts_dir = c->prompts,
-                            .cfg = cfg };
+                            .cfg = cfg, .open_api = hl_call_lua_open };
     return hl_policy_build(src, err, errlen);
 }
 

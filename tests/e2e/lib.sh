@@ -299,6 +299,22 @@ run_cases() {
   fi
 }
 
+# keys_both_ways SERVICE CHECK...: calls SERVICE twice, sending the keys 1 5 # by RFC 4733
+# (uac_dtmf_4733) and by SIP INFO (uac_dtmf_info), and checks each call's CDR; prints
+# what went wrong ("" when both calls passed).
+keys_both_ways() {
+  local svc=$1 kind why=""; shift
+  for kind in rfc4733 info; do
+    if run_sipp "$kind" "$(scen "uac_dtmf_${kind/rfc/}" BYE_TIMEOUT=15000)" "$svc"; then
+      cdr_check --where "$(where_call "$kind")" "$@" >&2 || why="$why $kind: CDR wrong;"
+    else
+      why="$why $kind: $(sipp_why "$kind" $?);"
+      cdr_check --where "$(where_call "$kind")" --wait 3 >&2
+    fi
+  done
+  echo "$why"
+}
+
 # wait_for_log REGEX SECONDS: waits until the engine log has a matching line.
 wait_for_log() {
   local re=$1 secs=$2 i

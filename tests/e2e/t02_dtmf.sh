@@ -6,15 +6,6 @@
 . "$(dirname "$0")/lib.sh"
 need_root "RFC 4733 captures"
 start_engine
-why=""
-for kind in rfc4733 info; do
-  if run_sipp "$kind" "$(scen "uac_dtmf_${kind/rfc/}" BYE_TIMEOUT=15000)" dtmf; then
-    cdr_check --where "$(where_call "$kind")" 'dtmf~^15#?$' route=keys-15 hangup_side=engine \
-      || why="$why $kind: CDR wrong;"
-  else
-    why="$why $kind: $(sipp_why "$kind" $?);"
-    cdr_check --where "$(where_call "$kind")" --wait 3
-  fi
-done
+why=$(keys_both_ways dtmf 'dtmf~^15#?$' route=keys-15 hangup_side=engine)
 [ -z "$why" ] || fail "$why"
 pass "keys 1 5 # by RFC 4733 and by SIP INFO reached the script (route keys-15)"

@@ -266,7 +266,7 @@ static void test_terminate_mid_request(hl_http *h)
     snprintf(w.cfg.http_allow[0], sizeof w.cfg.http_allow[0], "127.0.0.1");
     w.cfg.http_allow_n = 1;
     char err[4096] = "";
-    hl_policy_src src = { .scripts_dir = scripts, .rules_dir = rules, .cfg = &w.cfg };
+    hl_policy_src src = { .scripts_dir = scripts, .rules_dir = rules, .cfg = &w.cfg, .open_api = hl_call_lua_open };
     w.policy = hl_policy_build(&src, err, sizeof err);
     CHECK(w.policy != NULL, "policy builds: %s", err);
     w.env = (hl_call_env){ .clock = &w.clock, .timers = &w.timers, .cfg = &w.cfg, .http = h,
@@ -488,7 +488,7 @@ static void test_sim(void)
     CHECK(hl_config_load_rules(&cfg, rules, err, sizeof err) == 0, "engine.lua: %s", err);
     CHECK(cfg.http_allow_n == 1 && !strcmp(cfg.http_allow[0], "backend.example"), "http_allow read");
     CHECK(cfg.http_timeout_ms == 2000 && cfg.http_max_body == 1024, "http tunables read");
-    hl_policy_src src = { .scripts_dir = scripts, .rules_dir = rules, .cfg = &cfg };
+    hl_policy_src src = { .scripts_dir = scripts, .rules_dir = rules, .cfg = &cfg, .open_api = hl_call_lua_open };
     hl_policy *p = hl_policy_build(&src, err, sizeof err);
     CHECK(p != NULL, "policy builds: %s", err);
     if (p) {

@@ -176,7 +176,7 @@ static int world_init(world *w)
     char err[4096] = "", scripts[300], rules[300];
     snprintf(scripts, sizeof scripts, "%s/scripts", tmp);
     snprintf(rules, sizeof rules, "%s/rules", tmp);
-    hl_policy_src src = { .scripts_dir = scripts, .rules_dir = rules, .cfg = &w->cfg };
+    hl_policy_src src = { .scripts_dir = scripts, .rules_dir = rules, .cfg = &w->cfg, .open_api = hl_call_lua_open };
     w->policy = hl_policy_build(&src, err, sizeof err);
     if (!w->policy) {
         printf("policy: %s\n", err);

@@ -2,7 +2,8 @@
  *   - A plays a prompt to B; B records what it receives; the recording holds exactly the
  *     prompt after one G.711 encode (u-law round trip is the identity after that);
  *   - pacing: about 50 packets a second, tick lateness reported;
- *   - a key sent by A as RFC 4733 arrives at B once, with the right digit;
+ *   - a key sent by A as RFC 4733 arrives at B once, with the right digit, also during a
+ *     recording (stop keys are the call layer's: the owner stops it);
  *   - hl_media_play_stop reports on_play_done(true) from the tick, not re-entrantly;
  *   - symmetric RTP: C is told a wrong remote port but answers where D's packets come from;
  *   - RTP timeout: E, to which nobody sends, times out;
@@ -36,6 +37,7 @@ typedef struct ep {
     hl_media   *m;
     int   play_done, play_interrupted, in_api;
     int   dtmf_count;
+    int   rec_stop_asked;       /* the test stopped the recording on the key (as the call does) */
     char  dtmf[16];
     int   dtmf_ms;
     int   rec_done, rec_ms;
@@ -194,7 +196,6 @@ static void drive(uv_timer_t *t)
     case 0: {                                   /* start: records, play */
         hl_record_opts o = { 0 };
         snprintf(o.path, sizeof o.path, "%s", rec_path);
-        o.stop_keys = "#";
         CHECK(hl_media_record_start(B.m, &o, err, sizeof err) == 0, "B record: %s", err);
         hl_record_opts og = { 0 };
         snprintf(og.path, sizeof og.path, "%s", rec_g_path);
@@ -237,14 +238,20 @@ static void drive(uv_timer_t *t)
         if (now - t_wait > 300000000ull) {
             CHECK(B.dtmf_count == 1 && B.dtmf[0] == '5', "B got '5' once (count %d)", B.dtmf_count);
             CHECK(B.dtmf_ms >= 100 && B.dtmf_ms <= 160, "duration %d ms", B.dtmf_ms);
-            CHECK(hl_media_send_dtmf(A.m, '#', 0) == 0, "send # (stop key of B's recording)");
+            CHECK(hl_media_send_dtmf(A.m, '#', 0) == 0, "send # during B's recording");
             step = 5;
         }
         break;
-    case 5:
+    case 5:                                     /* the key reaches the owner, who stops the recording */
+        if (B.dtmf_count == 2 && !B.rec_done && !B.rec_stop_asked) {
+            CHECK(B.dtmf[1] == '#', "B's owner got '#' during the recording (got '%c')", B.dtmf[1]);
+            hl_media_record_stop(B.m);
+            B.rec_stop_asked = 1;
+        }
         if (B.rec_done) {
-            CHECK(!strcmp(B.rec_reason, "key"), "B recording stopped by key, reason %s", B.rec_reason);
-            CHECK(B.dtmf_count == 1, "the stop key is consumed");
+            CHECK(B.rec_stop_asked && !strcmp(B.rec_reason, "stopped"),
+                  "B recording stopped by its owner, reason %s", B.rec_reason);
+            CHECK(B.dtmf_count == 2, "each key reported once (count %d)", B.dtmf_count);
             /* play_stop: reported from the tick, interrupted */
             const char *items[] = { "tone:ringback" };
             A.play_done = 0;

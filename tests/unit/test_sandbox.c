@@ -9,6 +9,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #include "core/config.h"
+#include "call/call.h"
 #include "core/log.h"
 #include "lua/script.h"
 #include "sim/sim.h"
@@ -35,7 +36,8 @@ static hl_policy *build(const char *prompts, char *err, int errlen, hl_config *c
     hl_config_defaults(cfg);
     cfg->script_instructions = 1000000;
     cfg->script_memory_kb = 1024;
-    *src = (hl_policy_src){ .scripts_dir = sdir, .rules_dir = rdir, .prompts_dir = prompts, .cfg = cfg };
+    *src = (hl_policy_src){ .scripts_dir = sdir, .rules_dir = rdir, .prompts_dir = prompts, .cfg = cfg,
+                           .open_api = hl_call_lua_open };
     return hl_policy_build(src, err, errlen);
 }
 
@@ -181,7 +183,7 @@ static void test_calls(void)
 
     char report[8192] = "";
     int ok = 0;
-    int bad = hl_policy_selftest(p, &src, report, sizeof report, &ok);
+    int bad = hl_sim_run_all(p, &src, report, sizeof report, &ok, NULL);
     CHECK(bad == 0 && ok == 8, "scenarios: %d passed, %d failed:\n%s", ok, bad, report);
     hl_policy_unref(p);
 }
@@ -199,7 +201,7 @@ static void test_pattern_max_rule(void)
           "script_pattern_max read: %s", err);
     char sdir[300];
     snprintf(sdir, sizeof sdir, "%s/scripts", root);
-    hl_policy_src src = { .scripts_dir = sdir, .rules_dir = rdir, .cfg = &cfg };
+    hl_policy_src src = { .scripts_dir = sdir, .rules_dir = rdir, .cfg = &cfg, .open_api = hl_call_lua_open };
     hl_policy *p = hl_policy_build(&src, err, sizeof err);
     CHECK(p != NULL, "build: %s", err);
     if (p) {
@@ -239,7 +241,7 @@ static void test_fallback_function(void)
         return;
     char report[8192] = "";
     int ok = 0;
-    int bad = hl_policy_selftest(p, &src, report, sizeof report, &ok);
+    int bad = hl_sim_run_all(p, &src, report, sizeof report, &ok, NULL);
     CHECK(bad == 0 && ok == 2, "fallback scenarios: %d passed, %d failed:\n%s", ok, bad, report);
     hl_policy_unref(p);
 }

@@ -13,6 +13,7 @@
 #include "core/config.h"
 #include "core/log.h"
 #include "lua/script.h"
+#include "call/call.h"
 #include "sim/sim.h"
 
 #include "unit.h"
@@ -32,7 +33,8 @@ static hl_policy *build(const char *scripts, const char *rules, hl_config *cfg, 
                         char *err, int errlen)
 {
     hl_config_defaults(cfg);
-    *src = (hl_policy_src){ .scripts_dir = scripts, .rules_dir = rules, .cfg = cfg };
+    *src = (hl_policy_src){ .scripts_dir = scripts, .rules_dir = rules, .cfg = cfg,
+                            .open_api = hl_call_lua_open };
     return hl_policy_build(src, err, errlen);
 }
 

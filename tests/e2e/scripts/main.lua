@@ -43,6 +43,18 @@ function flows.record(call)
   call:hangup()
 end
 
+-- record_key: records until the stop key "#" (t13: keys 1 5 # by RFC 4733 and by SIP
+-- INFO); the keys before it do not stop it.  Every key, the stop key too, is in the CDR's
+-- dtmf whichever way it came.
+function flows.record_key(call)
+  call:answer()
+  local id = tostring(call.id):gsub("[^%w_%-]", "_")
+  local r = call:record{ path = "e2e/key-" .. id, max = 20000, beep = false, stop_keys = "#" }
+  call:set_route("recorded-" .. tostring(r and r.reason))
+  call:sleep(1000) -- SIPp waits for the answer to its last INFO before it takes a BYE
+  call:hangup()
+end
+
 -- ring: rings for 5 s before answering (the CANCEL test cancels during the ringing).
 function flows.ring(call)
   call:ring()

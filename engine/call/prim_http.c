@@ -1,14 +1,14 @@
-/* call_http.c — hl.http.request{method, url, headers, body, timeout_ms} → {status, body,
+/* prim_http.c — hl.http.request{method, url, headers, body, timeout_ms} → {status, body,
  * headers} | nil, err: checks the script's arguments, applies the rules of rules/engine.lua
  * (http_allow, http_max_body, http_timeout_ms), starts the request on env->http (the loop's
- * libcurl client, or the simulator's canned one) and makes the script wait through call.c's
- * outside-wait hooks (call_http.h).
+ * libcurl client, or the simulator's canned one) and makes the script wait through the outside
+ * wait of prim_store.c.
  *
  * Misuse — a bad argument, a scheme other than http/https, a host not on the allow list —
  * raises an error with the script's file:line (it is a bug in the script or the rules);
  * a failure of the request itself (no answer in time, connection refused, a body over the
  * cap) returns nil, err, which a data source turns into "please call again". */
-#include "call/call_http.h"
+#include "call/call_priv.h"
 #include <lauxlib.h>
 #include <lua.h>
 #include <stdbool.h>
@@ -17,8 +17,6 @@
 #include "http/http_client.h"
 
 #define HEADER_LINE_MAX 1024   /* one "Name: value": content types and API keys are far shorter */
-
-static const char *const fields[] = { "method", "url", "headers", "body", "timeout_ms", NULL };
 
 /* RFC 9110 token characters */
 static bool header_name_ok(const char *s, size_t n)
@@ -39,21 +37,7 @@ static bool header_value_ok(const char *s, size_t n)
 static void http_done(void *arg, json_t *result, const char *err)
 {
     if (arg) /* NULL: the script never got to wait (out of memory at the start) */
-        hl_call_async_done(arg, result, err);
-}
-
-static void check_fields(lua_State *L)
-{
-    lua_pushnil(L);
-    while (lua_next(L, 1)) {
-        bool ok = false;
-        for (int i = 0; fields[i] && !ok; i++)
-            ok = lua_type(L, -2) == LUA_TSTRING && !strcmp(lua_tostring(L, -2), fields[i]);
-        if (!ok)
-            luaL_error(L, "http.request: unknown field %s (method, url, headers, body, timeout_ms)",
-                       lua_type(L, -2) == LUA_TSTRING ? lua_tostring(L, -2) : "(not a name)");
-        lua_pop(L, 1);
-    }
+        call_async_done(arg, result, err);
 }
 
 /* headers = { ["Content-Type"] = "application/json", ... } into lines; returns the count. */
@@ -89,40 +73,26 @@ static int read_headers(lua_State *L, char lines[][HEADER_LINE_MAX], const char 
     return n;
 }
 
-static int l_http_request(lua_State *L)
+enum { O_METHOD, O_URL, O_HEADERS, O_BODY, O_TIMEOUT_MS };
+
+int prim_http_request(lua_State *L)
 {
-    hl_call_env *env = hl_call_script_env(L, "http.request");
+    hl_call_env *env = call_script_env(L);
     const hl_config *cfg = env->cfg;
     luaL_checktype(L, 1, LUA_TTABLE);
     lua_settop(L, 1);
-    check_fields(L);
-    hl_http_opts o = { .max_body = (size_t)cfg->http_max_body, .timeout_ms = cfg->http_timeout_ms };
-
-    /* the strings stay on the stack (indexes 2..4) until the request has copied them */
-    int t = lua_getfield(L, 1, "method");
-    if (t != LUA_TNIL && t != LUA_TSTRING)
-        return luaL_error(L, "http.request: method must be \"GET\" or \"POST\"");
-    o.method = t == LUA_TNIL ? "GET" : lua_tostring(L, -1);
-    if (lua_getfield(L, 1, "url") != LUA_TSTRING)
-        return luaL_error(L, "http.request: url must be a string (http://host/path)");
-    o.url = lua_tostring(L, -1);
-    t = lua_getfield(L, 1, "body");
-    if (t != LUA_TNIL && t != LUA_TSTRING)
-        return luaL_error(L, "http.request: body must be a string");
-    if (t == LUA_TSTRING)
+    hl_api_val v[HL_API_MAX_OPTS];
+    call_read_opts(L, "hl.http.request", v); /* the strings stay alive in the table at 1 */
+    hl_http_opts o = { .max_body = (size_t)cfg->http_max_body, .timeout_ms = (int)v[O_TIMEOUT_MS].i,
+                       .method = v[O_METHOD].s, .url = v[O_URL].s };
+    if (v[O_BODY].set) {
+        lua_getfield(L, 1, "body");
         o.body = lua_tolstring(L, -1, &o.body_len);
+        lua_pop(L, 1);
+    }
     if (o.body_len > o.max_body)
         return luaL_error(L, "http.request: body is over %d bytes (http_max_body of rules/engine.lua)",
                           cfg->http_max_body);
-    if (lua_getfield(L, 1, "timeout_ms") != LUA_TNIL) {
-        int isnum;
-        lua_Integer v = lua_tointegerx(L, -1, &isnum);
-        if (!isnum || v < 1 || v > HL_HTTP_TIMEOUT_MAX_MS)
-            return luaL_error(L, "http.request: timeout_ms must be a whole number from 1 to %d",
-                              HL_HTTP_TIMEOUT_MAX_MS);
-        o.timeout_ms = (int)v;
-    }
-    lua_pop(L, 1);
     char lines[HL_HTTP_MAX_HEADERS][HEADER_LINE_MAX];
     o.nheaders = read_headers(L, lines, o.headers);
 
@@ -136,16 +106,6 @@ static int l_http_request(lua_State *L)
     hl_http_req *q = hl_http_request(env->http, &o, http_done, NULL, err, sizeof err);
     if (!q)
         return luaL_error(L, "http.request: %s", err);
-    hl_http_req_set_arg(q, hl_call_async_begin(L, "http.request"));
+    hl_http_req_set_arg(q, call_async_begin(L, "http.request"));
     return lua_yield(L, 0);
-}
-
-void hl_call_http_open(lua_State *L)
-{
-    lua_getglobal(L, "hl");
-    lua_createtable(L, 0, 1);
-    lua_pushcfunction(L, l_http_request);
-    lua_setfield(L, -2, "request");
-    lua_setfield(L, -2, "http");
-    lua_pop(L, 1);
 }

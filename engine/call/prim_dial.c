@@ -1,0 +1,177 @@
+/* prim_dial.c — the primitives that reach another party: call:dial (an outbound leg, waits
+ * for its answer), call:bridge (the caller and a leg until the leg hangs up) and call:_refer
+ * (a REFER of the caller's leg; lua/lib.c's call:transfer falls back to dial + bridge). */
+#include "call/call_priv.h"
+#include <lauxlib.h>
+#include <string.h>
+
+#define DIAL_GRACE_MS 2000     /* the leg's own ring timer reports first; this catches one that does not */
+#define REFER_TIMEOUT_MS 32000 /* 64*T1: a REFER transaction has ended by then */
+#define FROM_MAX 32            /* a caller number to present */
+
+static bool uri_valid(const char *s)
+{
+    if (strncmp(s, "sip:", 4) != 0 || strlen(s) >= sizeof ((hl_leg *)0)->remote_uri || !s[4])
+        return false;
+    for (; *s; s++)
+        if ((unsigned char)*s <= ' ' || strchr("<>\"'\\", *s) || (unsigned char)*s >= 127)
+            return false;
+    return true;
+}
+
+/* ---- call:dial ---------------------------------------------------------------------------- */
+
+static bool dial_event(hl_call *c, int i, const hl_leg_event *ev)
+{
+    if (i != c->w.leg)
+        return false;
+    switch (ev->type) {
+    case HL_LEG_EV_ANSWERED:
+        call_push_leg(c, c->co, i);
+        call_complete(c, 1);
+        break;
+    case HL_LEG_EV_FAILED:
+        c->done[i] = true;
+        if (!c->legs[i]->end)
+            c->legs[i]->end = call_now_wall(c);
+        lua_pushnil(c->co);
+        lua_pushinteger(c->co, ev->code ? ev->code : 500);
+        call_complete(c, 2);
+        break;
+    case HL_LEG_EV_HANGUP:
+        lua_pushnil(c->co);
+        lua_pushinteger(c->co, ev->code ? ev->code : 487);
+        call_complete(c, 2);
+        break;
+    default:
+        return false;
+    }
+    return true;
+}
+
+static void dial_timer(hl_call *c)
+{
+    call_hangup_leg(c, c->w.leg, 487, "no-answer");
+    lua_pushnil(c->co);
+    lua_pushinteger(c->co, 408);
+    call_complete(c, 2);
+}
+
+static void dial_cancel(hl_call *c) { call_hangup_leg(c, c->w.leg, 487, "cancel"); }
+
+static const hl_wait_ops dial_ops = {
+    .name = "dial", .on_event = dial_event, .on_timer = dial_timer, .cancel = dial_cancel,
+};
+
+enum { O_TIMEOUT, O_FROM };
+
+int prim_dial(lua_State *L)
+{
+    hl_call *c = call_arg(L);
+    const char *uri = luaL_checkstring(L, 2);
+    if (!uri_valid(uri))
+        return luaL_error(L, "dial: '%s' is not a sip: URI", uri);
+    hl_api_val o[HL_API_MAX_OPTS];
+    call_read_opts(L, "call:dial", o);
+    hl_dial_opts d = { .timeout_ms = (int)o[O_TIMEOUT].i, .from_user = o[O_FROM].s };
+    if (d.from_user && (strlen(d.from_user) > FROM_MAX ||
+                        strspn(d.from_user, "0123456789+*#abcdefghijklmnopqrstuvwxyz") != strlen(d.from_user)))
+        return luaL_error(L, "dial: from '%s' is not a caller number", d.from_user);
+    if (c->nlegs >= MAX_LEGS)
+        return luaL_error(L, "dial: this call already has %d legs", MAX_LEGS);
+    hl_leg *leg = c->env->dial ? c->env->dial(c->env, c, uri, &d) : NULL;
+    if (!leg) {
+        lua_pushnil(L);
+        lua_pushinteger(L, 500);
+        return 2;
+    }
+    int i = call_add_leg(c, leg);
+    CALL_INFO(c, "%s: dialling %s (leg %d, policy %s)", c->id, uri, i, hl_policy_version(c->policy));
+    c->w.leg = i;
+    call_wait(c, &dial_ops, (int64_t)d.timeout_ms + DIAL_GRACE_MS);
+    return lua_yield(L, 0);
+}
+
+/* ---- call:bridge -------------------------------------------------------------------------- */
+
+static void unbridge(hl_call *c)
+{
+    if (call_leg_up(c, 0) && c->legs[0]->ops->unbridge)
+        c->legs[0]->ops->unbridge(c->legs[0]);
+}
+
+static bool bridge_event(hl_call *c, int i, const hl_leg_event *ev)
+{
+    if (ev->type == HL_LEG_EV_DTMF)
+        return true; /* the keys go to the far end with the audio */
+    if (ev->type == HL_LEG_EV_HANGUP && i == c->w.leg) {
+        unbridge(c);
+        lua_pushliteral(c->co, "callee");
+        call_complete(c, 1);
+    }
+    return true;
+}
+
+static const hl_wait_ops bridge_ops = { .name = "bridge", .on_event = bridge_event, .cancel = unbridge };
+
+int prim_bridge(lua_State *L)
+{
+    hl_call *c = call_arg(L);
+    int i = call_leg_index_of(L, c, 2);
+    hl_leg *l0 = c->legs[0];
+    if (!call_leg_up(c, i)) {
+        lua_pushnil(L);
+        lua_pushliteral(L, "ended");
+        return 2;
+    }
+    if (!l0->ops->bridge || l0->ops->bridge(l0, c->legs[i]) != 0) {
+        lua_pushnil(L);
+        lua_pushliteral(L, "error");
+        return 2;
+    }
+    c->nkeys = 0;
+    c->w.leg = i;
+    call_wait(c, &bridge_ops, CALL_NO_TIMER);
+    return lua_yield(L, 0);
+}
+
+/* ---- call:_refer -------------------------------------------------------------------------- */
+
+static bool refer_event(hl_call *c, int i, const hl_leg_event *ev)
+{
+    if (ev->type != HL_LEG_EV_TRANSFERRED)
+        return false;
+    bool ok = ev->code >= 200 && ev->code < 300;
+    if (ok)
+        call_hangup_leg(c, 0, 0, "transfer");
+    lua_pushboolean(c->co, ok);
+    lua_pushinteger(c->co, ev->code);
+    call_complete(c, 2);
+    return true;
+}
+
+static void refer_timer(hl_call *c)
+{
+    lua_pushboolean(c->co, 0);
+    lua_pushinteger(c->co, 408);
+    call_complete(c, 2);
+}
+
+static const hl_wait_ops refer_ops = { .name = "refer", .on_event = refer_event, .on_timer = refer_timer };
+
+int prim_refer(lua_State *L)
+{
+    hl_call *c = call_arg(L);
+    const char *uri = luaL_checkstring(L, 2);
+    if (!uri_valid(uri))
+        return luaL_error(L, "transfer: '%s' is not a sip: URI", uri);
+    hl_leg *l0 = c->legs[0];
+    if (!l0->ops->transfer || l0->ops->transfer(l0, uri) != 0) {
+        lua_pushboolean(L, 0);
+        lua_pushinteger(L, 501);
+        return 2;
+    }
+    CALL_INFO(c, "%s: REFER to %s (policy %s)", c->id, uri, hl_policy_version(c->policy));
+    call_wait(c, &refer_ops, REFER_TIMEOUT_MS);
+    return lua_yield(L, 0);
+}
