@@ -64,4 +64,15 @@ return {
   -- Largest response body kept (bytes): an account record is well under 1 KiB; the cap
   -- keeps a runaway back end from filling a call's script memory (script_memory_kb).
   http_max_body       = 65536,
+  -- Who we are on the line: the caller id of calls the engine dials (a fax job, a
+  -- transfer) when the script names none, and the T.30 identity (TSI/CSI) our faxes carry:
+  -- the hotline's own number (§10.11).
+  sip_from_user       = "12333",
+  fax_ident           = "12333",
+  -- call:pin_hash (the account PINs of key 4): Argon2id passes and memory (KiB) of a new
+  -- hash.  OWASP's Password Storage Cheat Sheet minimum for Argon2id: m=19 MiB, t=2, p=1 —
+  -- about 30 ms of one core, on the engine's thread pool; a hash keeps its own parameters,
+  -- so raising these later only makes new hashes slower.
+  pin_hash_ops        = 2,
+  pin_hash_mem_kb     = 19456,
 }

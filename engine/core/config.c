@@ -35,8 +35,13 @@ static const tunable tunables[] = {
     T(fax_retry_delay_ms, 1000, 86400000),
     T(http_timeout_ms, 100, 60000),
     T(http_max_body, 1024, 16777216),
+    T(pin_hash_ops, 1, 10),
+    T(pin_hash_mem_kb, 8, 1048576),
 };
 #undef T
+
+/* A SIP user part we present as caller id: digits, letters and + * # (as call:dial's from). */
+#define SIP_USER_CHARS "0123456789+*#abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
 
 void hl_config_defaults(hl_config *cfg)
 {
@@ -72,6 +77,32 @@ void hl_config_defaults(hl_config *cfg)
     cfg->http_timeout_ms = 5000;
     cfg->http_max_body = 65536;
     cfg->http_allow_n = 0;        /* no host: scripts reach nothing until rules list one */
+    snprintf(cfg->sip_from_user, sizeof cfg->sip_from_user, "hotline");
+    cfg->fax_ident[0] = 0;
+    cfg->pin_hash_ops = 2;
+    cfg->pin_hash_mem_kb = 19456;
+}
+
+/* A string setting of at most size-1 bytes, all of them in allowed (NULL: any); the
+ * default stays when the key is absent.  `empty_ok`: "" is a value. */
+static int load_string(lua_State *L, const char *key, char *out, size_t size, const char *allowed,
+                       bool empty_ok, const char *path, char *err, int errlen)
+{
+    lua_getfield(L, -1, key);
+    int rc = 0;
+    if (!lua_isnil(L, -1)) {
+        size_t n = 0;
+        const char *v = lua_type(L, -1) == LUA_TSTRING ? lua_tolstring(L, -1, &n) : NULL;
+        if (!v || (!n && !empty_ok) || n >= size || (allowed && strspn(v, allowed) != n)) {
+            snprintf(err, errlen, "%s: %s must be a string of %s%zu characters at most%s%s", path, key,
+                     empty_ok ? "" : "1 to ", size - 1, allowed ? " from " : "", allowed ? allowed : "");
+            rc = -1;
+        } else {
+            snprintf(out, size, "%s", v);
+        }
+    }
+    lua_pop(L, 1);
+    return rc;
 }
 
 /* http_allow = { "host", "host:port", "[v6]:port", ... } at the top of L's stack.  Names are
@@ -143,18 +174,13 @@ int hl_config_load_rules(hl_config *cfg, const char *rules_dir, char *err, int e
         }
         lua_pop(L, 1);
     }
-    /* fax_dir: the one string setting (a folder; relative to the engine's working dir) */
-    lua_getfield(L, -1, "fax_dir");
-    if (!lua_isnil(L, -1)) {
-        size_t n = 0;
-        const char *v = lua_type(L, -1) == LUA_TSTRING ? lua_tolstring(L, -1, &n) : NULL;
-        if (!v || n == 0 || n >= sizeof next.fax_dir) {
-            snprintf(err, errlen, "%s: fax_dir must be a folder name (a non-empty string)", path);
-            goto out;
-        }
-        snprintf(next.fax_dir, sizeof next.fax_dir, "%s", v);
-    }
-    lua_pop(L, 1);
+    /* fax_dir: a folder, relative to the engine's working dir */
+    if (load_string(L, "fax_dir", next.fax_dir, sizeof next.fax_dir, NULL, false, path, err, errlen) ||
+        load_string(L, "sip_from_user", next.sip_from_user, sizeof next.sip_from_user,
+                    SIP_USER_CHARS, false, path, err, errlen) ||
+        load_string(L, "fax_ident", next.fax_ident, sizeof next.fax_ident, "0123456789+ ", true,
+                    path, err, errlen))
+        goto out;
     if (load_http_allow(L, &next, path, err, errlen) != 0)
         goto out;
     if (next.rtp_hold_timeout_ms < next.rtp_timeout_ms) {

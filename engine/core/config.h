@@ -42,6 +42,12 @@ typedef struct hl_config {
     int  http_max_body;           /* bytes: a longer response body fails the request */
     char http_allow[HL_HTTP_ALLOW_MAX][HL_HTTP_ALLOW_LEN]; /* hosts scripts may reach ("h" or "h:port") */
     int  http_allow_n;
+    /* who the engine is on the line (issue 6: a centre's name or number lives in rules/) */
+    char sip_from_user[33];       /* caller id of calls the engine dials when the script names none */
+    char fax_ident[21];           /* our T.30 identity (TSI/CSI) when the script names none; "" = none */
+    /* call:pin_hash / call:pin_verify (engine/call/call_pwhash.c: libsodium crypto_pwhash) */
+    int  pin_hash_ops;            /* Argon2id passes (opslimit) of a new hash */
+    int  pin_hash_mem_kb;         /* Argon2id memory (memlimit) of a new hash, KiB */
 } hl_config;
 
 void hl_config_defaults(hl_config *cfg);

@@ -450,16 +450,7 @@ int hl_loop_init(hl_loop *l, const hl_config *cfg, char *err, int errlen)
         snprintf(err, errlen, "cannot create %s: %s", l->recordings_dir, strerror(errno));
         return -1;
     }
-    /* the folders scripts record into; made here so no call waits for a mkdir */
-    static const char *const record_folders[] = { "messages", "calls" };
-    for (size_t i = 0; i < sizeof record_folders / sizeof record_folders[0]; i++) {
-        char sub[sizeof l->recordings_dir + 32];
-        snprintf(sub, sizeof sub, "%s/%s", l->recordings_dir, record_folders[i]);
-        if (mkdir_p(sub) != 0) {
-            snprintf(err, errlen, "cannot create %s: %s", sub, strerror(errno));
-            return -1;
-        }
-    }
+    /* the folders under it that scripts record into are made when a recording starts */
     int repaired = hl_media_repair_recordings(l->recordings_dir);
     if (repaired > 0)
         hl_warn("loop", "repaired %d recording(s) left unfinished by the last run", repaired);

@@ -42,7 +42,6 @@
 #define MAX_ENTRIES 64
 #define SCENARIO_INSTRUCTIONS 10000000 /* a scenario file is data: this is plenty */
 #define DEFAULT_CALLER "043162345678"
-#define DEFAULT_CALLED "12333"
 #define DEFAULT_TIME "2026-01-14T10:00:00"  /* a winter Wednesday morning */
 
 typedef struct sim sim;
@@ -412,7 +411,7 @@ static hl_leg *sim_dial(hl_call_env *env, hl_call *call, const char *uri, const 
         return NULL;
     l->leg.call = call;
     snprintf(l->leg.remote_uri, sizeof l->leg.remote_uri, "%s", uri);
-    snprintf(l->leg.from_user, sizeof l->leg.from_user, "%s", o && o->from_user ? o->from_user : DEFAULT_CALLED);
+    snprintf(l->leg.from_user, sizeof l->leg.from_user, "%s", o && o->from_user ? o->from_user : s->cfg.sip_from_user);
     snprintf(l->leg.to_user, sizeof l->leg.to_user, "%.*s", (int)strcspn(uri + 4, "@;>"), uri + 4);
     snprintf(l->leg.sip_call_id, sizeof l->leg.sip_call_id, "sim-out-%s", uri + 4);
     add_word(s->dialled, sizeof s->dialled, uri);
@@ -1139,7 +1138,7 @@ static bool start_caller(sim *s)
 {
     char caller[128], called[128];
     scen_str(s, "caller", DEFAULT_CALLER, caller, sizeof caller);
-    scen_str(s, "called", DEFAULT_CALLED, called, sizeof called);
+    scen_str(s, "called", s->cfg.sip_from_user, called, sizeof called); /* our own number */
     sim_leg *l = sim_leg_new(s, HL_LEG_INBOUND);
     if (!l) {
         problem(s, "cannot create the call");
