@@ -277,6 +277,60 @@ static void test_build_errors(void)
     CHECK(!strstr(err, "'known'"), "an existing prompt was flagged: %s", err);
 }
 
+/* issue 6: a centre's conventions are its policy's, not the engine's.  The engine builds
+ * the call:menu example of docs/lua-api.md (no `offers`); a policy that declares
+ * check_sources (the 12333 one: scripts/ivr/check.lua) refuses it, naming file and line. */
+static void test_policy_checks(void)
+{
+    char err[4096], prompts[300];
+    hl_config cfg;
+    hl_policy_src src;
+    snprintf(prompts, sizeof prompts, "%s/prompts", root);
+    write_file("prompts/known.wav", "not really a wav, only its existence counts");
+    static const char menu_main[] =
+        "function main(call)\n"
+        "  call:menu{ name = 'm', prompt = 'known', keys = { ['1'] = 'one' } }\n"
+        "end\n";
+    write_file("scripts/main.lua", menu_main);
+    hl_policy *p = build(prompts, err, sizeof err, &cfg, &src);
+    CHECK(p != NULL, "a menu without offers is the policy's business, not the engine's: %s", err);
+    hl_policy_unref(p);
+
+    char text[sizeof menu_main + 200];
+    snprintf(text, sizeof text, "%scheck_sources = function(files) return { 'scripts/main.lua:1: nope' } end\n",
+             menu_main);
+    write_file("scripts/main.lua", text);
+    p = build(prompts, err, sizeof err, &cfg, &src);
+    CHECK(!p && strstr(err, "scripts/main.lua:1: nope"), "check_sources' problems refuse the build: %s", err);
+
+    FILE *f = fopen("scripts/ivr/check.lua", "r");   /* the 12333 flows' own check */
+    static char module[32768];
+    size_t n = f ? fread(module, 1, sizeof module - 1, f) : 0;
+    if (f)
+        fclose(f);
+    module[n] = 0;
+    CHECK(n > 0, "scripts/ivr/check.lua not found (run from the repository root)");
+    char d[400];
+    snprintf(d, sizeof d, "%s/scripts/ivr", root);
+    mkdir(d, 0755);
+    write_file("scripts/ivr/check.lua", module);
+    snprintf(text, sizeof text, "%scheck_sources = require('ivr.check').sources\n", menu_main);
+    write_file("scripts/main.lua", text);
+    p = build(prompts, err, sizeof err, &cfg, &src);
+    CHECK(!p && strstr(err, "scripts/main.lua:2: menu 'm' does not say which keys its prompt offers"),
+          "the 12333 check names the menu without offers: %s", err);
+    snprintf(text, sizeof text, "%s", menu_main);
+    char *keys = strstr(text, "keys =");
+    static const char offers[] = "offers = '12', ";
+    memmove(keys + strlen(offers), keys, strlen(keys) + 1);
+    memcpy(keys, offers, strlen(offers));
+    strcat(text, "check_sources = require('ivr.check').sources\n");
+    write_file("scripts/main.lua", text);
+    p = build(prompts, err, sizeof err, &cfg, &src);
+    CHECK(!p && strstr(err, "scripts/main.lua:2: menu 'm' offers key 2 but no branch handles it"),
+          "offers and keys disagree: %s", err);
+}
+
 int main(void)
 {
     hl_log_set_level(HL_LOG_ERROR); /* the script errors are expected; keep them visible */
@@ -291,6 +345,7 @@ int main(void)
     test_pattern_max_rule();
     test_fallback_function();
     test_build_errors();
+    test_policy_checks();
     char cmd[400];
     snprintf(cmd, sizeof cmd, "rm -rf '%s'", root);
     if (system(cmd) != 0)
