@@ -10,7 +10,7 @@
 PREFIX   ?= /usr/local
 BUILD    ?= build
 CC       ?= cc
-PKGS      = lua5.4 libuv ortp libosip2 bctoolbox sqlite3 jansson spandsp libtiff-4 libcurl
+PKGS      = lua5.4 libuv ortp libosip2 bctoolbox sqlite3 jansson spandsp libtiff-4 libcurl libsodium
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 CFLAGS   ?= -O2 -g

@@ -23,6 +23,7 @@
 #define _GNU_SOURCE /* strcasestr */
 #include "call/call.h"
 #include "call/call_http.h"
+#include "call/call_pwhash.h"
 #include <lauxlib.h>
 #include <lua.h>
 #include <stdio.h>
@@ -2278,4 +2279,5 @@ void hl_call_lua_open(lua_State *L)
     lua_setfield(L, -2, "jobs");
     lua_pop(L, 1);
     hl_call_http_open(L);
+    hl_call_pwhash_open(L); /* issue 6: hl.pin_hash, hl.pin_verify (call_pwhash.c) */
 }

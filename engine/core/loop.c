@@ -47,6 +47,7 @@ typedef struct hl_reloader {
     hl_config     cfg;          /* rules/engine.lua as saved: what the new policy is tested with */
     int           serial;       /* its version number, taken on the loop thread */
     hl_policy    *built;
+    json_t       *queries;      /* the new policy's named queries (issue 6: store_policy.c) */
     char          err[8192];
     int           passed, failed;
     /* who is waiting for the outcome */
@@ -201,6 +202,12 @@ static void reload_work(uv_work_t *w)
     src.cfg = &r->cfg;
     src.serial = r->serial;
     r->built = policy_build_tested(&src, r->err, sizeof r->err, &r->passed, &r->failed);
+    /* issue 6: the policy's tables and queries, before it serves (own connection: safe here) */
+    if (r->built && hl_store_policy_activate(r->loop->store, r->loop->cfg.rules_dir, &r->queries,
+                                             r->err, sizeof r->err) != 0) {
+        hl_policy_unref(r->built);
+        r->built = NULL;
+    }
 }
 
 static void reload_start(hl_reloader *r);
@@ -217,6 +224,7 @@ static void reload_done(uv_work_t *w, int status)
         hl_policy *old = l->policy;
         l->policy = r->built;
         r->built = NULL;
+        hl_ctl_set_queries(l->ctl, r->queries);
         hl_info("reload", "now serving %s (was %s); %d scenarios passed",
                 hl_policy_version(l->policy), old ? hl_policy_version(old) : "-", r->passed);
         if (old)
@@ -229,6 +237,8 @@ static void reload_done(uv_work_t *w, int status)
         reply = json_pack("{s:b,s:s,s:s}", "ok", 0, "error", r->err, "version",
                           l->policy ? hl_policy_version(l->policy) : "");
     }
+    json_decref(r->queries);
+    r->queries = NULL;
     for (int i = 0; i < r->nwaiting; i++)
         hl_ctl_reply(r->waiting[i], json_incref(reply));
     r->nwaiting = 0;
@@ -470,6 +480,9 @@ int hl_loop_init(hl_loop *l, const hl_config *cfg, char *err, int errlen)
     l->policy = policy_build_tested(&src, err, errlen, &passed, &failed);
     if (!l->policy)
         return -1;
+    json_t *queries = NULL; /* issue 6: the policy's tables and queries, before it serves */
+    if (hl_store_policy_activate(l->store, cfg->rules_dir, &queries, err, errlen) != 0)
+        return -1;
     hl_info("loop", "policy %s: %d scenarios passed", hl_policy_version(l->policy), passed);
 
     hl_media_pool_cfg mcfg = {
@@ -488,6 +501,7 @@ int hl_loop_init(hl_loop *l, const hl_config *cfg, char *err, int errlen)
         .clock = &l->clock, .timers = &l->timers, .cfg = &l->cfg, .prompts = l->prompts,
         .store = l->store, .current_policy = env_current_policy, .dial = hl_leg_sip_dial,
         .call_ended = env_call_ended, .recordings_dir = l->recordings_dir, .owner = l,
+        .uv = l->uv, /* hl.pin_hash's thread pool */
     };
     if (!(l->env.http = hl_http_new(l->uv, err, errlen)))   /* hl.http.request */
         return -1;
@@ -507,6 +521,8 @@ int hl_loop_init(hl_loop *l, const hl_config *cfg, char *err, int errlen)
     if (!l->ctl)
         return -1;
     hl_ctl_set_clock(l->ctl, &l->clock);
+    hl_ctl_set_queries(l->ctl, queries);
+    json_decref(queries);
     hl_ctl_register(l->ctl, "status", ctl_status, l, "engine status: version, policy, calls, RTP lateness");
     hl_ctl_register(l->ctl, "calls", ctl_calls, l, "calls in progress");
     hl_ctl_register(l->ctl, "stats-reset", ctl_stats_reset, l,

@@ -1318,8 +1318,18 @@ static void make_store(run_ctx *r, char *dir, size_t len)
     }
     char err[256];
     r->store = hl_store_open(NULL, dir, err, sizeof err);
-    if (!r->store)
+    if (!r->store) {
         hl_warn("sim", "no store for the simulation: %s", err);
+        return;
+    }
+    /* issue 6: the policy's own tables, and a check of its queries, as activation does */
+    json_t *queries = NULL;
+    if (hl_store_policy_activate(r->store, r->src->rules_dir ? r->src->rules_dir : "rules", &queries,
+                                 err, sizeof err) != 0) {
+        r->failed++;
+        report_line(r, "FAIL the policy's store: %s", err);
+    }
+    json_decref(queries);
 }
 
 static void drop_store(run_ctx *r, const char *dir)
