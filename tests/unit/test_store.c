@@ -3,6 +3,9 @@
  * draining at close, and durability across an abrupt _exit() of the writing process. */
 #include "store/store.h"
 #include "core/log.h"
+#include <lauxlib.h>
+#include <lua.h>
+#include <lualib.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -253,6 +256,103 @@ static void test_policy_adopts_old_database(void)
               "a new database holds no sample rows");
         hl_store_close(s);
     }
+}
+
+/* ---- the account lock counter of rules/accounts.lua (issue 6) ----
+ * Two calls with a wrong PIN for the same ID at once: on the engine each hl.store.query
+ * yields, and the loop serves the queries of both calls in turn.  Here wrong_pin runs in two
+ * coroutines whose hl.store.query yields its SQL; the driver runs them round-robin on this
+ * store, as the loop would: A's first query, B's first query, A's next ...  A read-then-write
+ * counter loses one PIN under that order; the rule's single statement counts both. */
+
+static hl_store *lock_store;
+
+/* run(sql, params) → rows (a list of {column = value}) | nil, err: on the store, as a script */
+static int l_run(lua_State *L)
+{
+    const char *sql = luaL_checkstring(L, 1);
+    json_t *params = json_array();
+    for (lua_Integer i = 1; lua_rawgeti(L, 2, i) != LUA_TNIL; i++, lua_pop(L, 1))
+        json_array_append_new(params, lua_isinteger(L, -1) ? json_integer(lua_tointeger(L, -1))
+                                      : lua_type(L, -1) == LUA_TNUMBER ? json_real(lua_tonumber(L, -1))
+                                      : json_string(lua_tostring(L, -1)));
+    char err[256];
+    json_t *rows = hl_store_exec_script_sync(lock_store, sql, params, err, sizeof err);
+    json_decref(params);
+    if (!rows) {
+        lua_pushnil(L);
+        lua_pushstring(L, err);
+        return 2;
+    }
+    lua_newtable(L);
+    size_t i;
+    json_t *row;
+    json_array_foreach(rows, i, row) {
+        lua_newtable(L);
+        const char *k;
+        json_t *v;
+        json_object_foreach(row, k, v) {
+            if (json_is_integer(v))
+                lua_pushinteger(L, json_integer_value(v));
+            else if (json_is_number(v))
+                lua_pushnumber(L, json_number_value(v));
+            else if (json_is_string(v))
+                lua_pushstring(L, json_string_value(v));
+            else
+                continue;
+            lua_setfield(L, -2, k);
+        }
+        lua_rawseti(L, -2, (lua_Integer)i + 1);
+    }
+    json_decref(rows);
+    return 1;
+}
+
+static const char LOCK_DRIVER[] =
+    "package.path = 'rules/?.lua'\n"
+    "hl = { now = function() return 1000 end,\n"
+    "       store = { query = function(sql, ...) return coroutine.yield(sql, { ... }) end } }\n"
+    "local accounts, ivr = require 'accounts', require 'ivr'\n"
+    "local ID = '220203199001014562'\n"
+    "local calls, queue = {}, {}\n"
+    "for i = 1, 2 do\n"
+    "  local co = coroutine.create(function() return accounts.wrong_pin(ID) end)\n"
+    "  queue[#queue + 1] = { co = co, step = { coroutine.resume(co) } }\n"
+    "end\n"
+    "local queries = 0\n"
+    "while #queue > 0 do\n"
+    "  local c = table.remove(queue, 1)\n"
+    "  assert(c.step[1], c.step[2])\n"
+    "  if coroutine.status(c.co) ~= 'dead' then\n"
+    "    queries = queries + 1\n"
+    "    c.step = { coroutine.resume(c.co, run(c.step[2], c.step[3])) }\n"
+    "    queue[#queue + 1] = c\n"
+    "  end\n"
+    "end\n"
+    "local rows = assert(run('SELECT failures FROM account_locks WHERE id_number = ?', { ID }))\n"
+    "return rows[1] and rows[1].failures or 0, ivr.account.max_pin_failures, queries\n";
+
+static void test_account_lock_counter(void)
+{
+    char err[512], sub[300];
+    snprintf(sub, sizeof sub, "%s/locks", dir);
+    lock_store = hl_store_open(NULL, sub, err, sizeof err);
+    CHECK(lock_store && activate(lock_store, "rules", NULL, err, sizeof err) == 0, "store: %s", err);
+    if (!lock_store)
+        return;
+    lua_State *L = luaL_newstate();
+    luaL_openlibs(L);
+    lua_register(L, "run", l_run);
+    int rc = luaL_dostring(L, LOCK_DRIVER);
+    CHECK(rc == LUA_OK, "the driver over rules/accounts.lua: %s", rc ? lua_tostring(L, -1) : "");
+    if (rc == LUA_OK) {
+        long long failures = lua_tointeger(L, -3), max = lua_tointeger(L, -2), queries = lua_tointeger(L, -1);
+        CHECK(max > 2, "rules/ivr.lua max_pin_failures (%lld) must exceed 2 for this test", max);
+        CHECK(failures == 2, "two wrong PINs at once count 2, not %lld", failures);
+        CHECK(queries == 2, "one statement per wrong PIN, not %lld", queries / 2);
+    }
+    lua_close(L);
+    hl_store_close(lock_store);
 }
 
 /* ---- CDR round trip, async from a loop ---- */
@@ -583,6 +683,7 @@ int main(void)
     test_migrations();
     test_policy_schema();
     test_policy_adopts_old_database();
+    test_account_lock_counter();
     test_cdr_roundtrip();
     test_authorizer();
     test_loopless();
