@@ -55,6 +55,8 @@ prompts: deps fax-docs
 
 run: deps all prompts
 	@mkdir -p $(DATA)
+	@# a new database: the sample accounts of examples/sample-data/, once the engine made its tables
+	@[ -e $(DATA)/hotline.db ] || (HOTLINE=$(BUILD)/hotline bash examples/sample-data/load.sh $(DATA) &)
 	$(BUILD)/hotline run --sip $(SIP_ADDR) --data $(DATA) --scripts scripts --rules rules --prompts $(BUILD)/prompts
 
 unit-test: $(UNIT_BIN)

@@ -5,7 +5,7 @@
  *    (prompt = "x", prompt_out = ..., invalid_prompt = {...}, play("x"), play{"a","b"}, any
  *    field ending in _prompt) must exist as PROMPTS/NAME.wav or as an entry of the prompt
  *    texts, so a typo is refused at reload, not heard by a caller.
- * 2. The policy's own checks (issue 6): conventions of one centre's flows (e.g. the 12333
+ * 2. The policy's own checks (issue 6): conventions of one centre's flows (e.g. the
  *    menus' `offers`, scripts/ivr/check.lua) are not the engine's.  A policy that wants
  *    them declares a global check_sources(files) in scripts/main.lua; the build calls it
  *    with every module's source and refuses the policy on any problem it returns.
