@@ -137,6 +137,17 @@ static int activate(hl_store *s, const char *rules_dir, json_t **queries, char *
     return hl_store_policy_activate(s, rules_dir, queries, err, errlen);
 }
 
+/* A new store in DIR/sub with the shipped policy's tables (rules/: tests run from the
+ * repository's root); NULL after a failed CHECK. */
+static hl_store *shipped_policy_store(const char *sub)
+{
+    char path[300], err[512];
+    snprintf(path, sizeof path, "%s/%s", dir, sub);
+    hl_store *s = hl_store_open(NULL, path, err, sizeof err);
+    CHECK(s && activate(s, "rules", NULL, err, sizeof err) == 0, "the shipped policy's store: %s", err);
+    return s;
+}
+
 /* The notes table the later tests use is such a policy table. */
 static const char NOTES_SQL[] =
     "CREATE TABLE notes (id INTEGER PRIMARY KEY, caller TEXT NOT NULL DEFAULT '', created REAL NOT NULL,"
@@ -248,9 +259,7 @@ static void test_policy_adopts_old_database(void)
           "messages kept, SHA-256 sample accounts gone");
     hl_store_close(s);
 
-    snprintf(old, sizeof old, "%s/new", dir);
-    s = hl_store_open(NULL, old, err, sizeof err);
-    CHECK(s && activate(s, "rules", NULL, err, sizeof err) == 0, "a new database: %s", err);
+    s = shipped_policy_store("new");
     if (s) {
         CHECK(count(s, "demo_accounts") == 0 && count(s, "messages") == 0,
               "a new database holds no sample rows");
@@ -334,10 +343,7 @@ static const char LOCK_DRIVER[] =
 
 static void test_account_lock_counter(void)
 {
-    char err[512], sub[300];
-    snprintf(sub, sizeof sub, "%s/locks", dir);
-    lock_store = hl_store_open(NULL, sub, err, sizeof err);
-    CHECK(lock_store && activate(lock_store, "rules", NULL, err, sizeof err) == 0, "store: %s", err);
+    lock_store = shipped_policy_store("locks");
     if (!lock_store)
         return;
     lua_State *L = luaL_newstate();
