@@ -72,7 +72,8 @@ static void pw_sim_timer(hl_timer *t) { pw_deliver(t->data); }
 static int pw_start(lua_State *L, const char *what, bool verify, int secret_arg)
 {
     hl_call_env *env = hl_call_script_env(L, what);
-    size_t n;
+    size_t n, hn = 0;
+    const char *hash = verify ? luaL_checklstring(L, 1, &hn) : NULL;
     const char *secret = luaL_checklstring(L, secret_arg, &n);
     if (n > PWHASH_SECRET_MAX || strlen(secret) != n)
         return luaL_error(L, "%s: the secret must be a string of at most %d bytes, without NUL",
@@ -84,13 +85,10 @@ static int pw_start(lua_State *L, const char *what, bool verify, int secret_arg)
     j->ops = (unsigned long long)env->cfg->pin_hash_ops;
     j->mem = (size_t)env->cfg->pin_hash_mem_kb * 1024;
     memcpy(j->secret, secret, n);
-    if (verify) {
-        size_t hn;
-        const char *hash = luaL_checklstring(L, 1, &hn);
-        /* not a hash of ours (empty, another scheme): no secret matches it */
-        snprintf(j->hash, sizeof j->hash, "%s", hn < sizeof j->hash ? hash : "");
-    }
-    j->wait = hl_call_async_begin(L, what);
+    /* a hash that is not one of ours (empty, too long, another scheme) matches no secret */
+    if (verify && hn < sizeof j->hash)
+        memcpy(j->hash, hash, hn);
+    j->wait = hl_call_async_begin(L, what); /* raises only when out of memory */
     if (env->uv) {
         j->work.data = j;
         uv_queue_work(env->uv, &j->work, pw_work, pw_after);

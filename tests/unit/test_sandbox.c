@@ -277,6 +277,40 @@ static void test_build_errors(void)
     CHECK(!strstr(err, "'known'"), "an existing prompt was flagged: %s", err);
 }
 
+/* issue 6: hl.pin_hash / hl.pin_verify (engine/call/call_pwhash.c) in a simulated call: a
+ * hash carries the Argon2id parameters of the config, verifies its own secret only, and a
+ * string that is no hash matches nothing. */
+static void test_pin_hash(void)
+{
+    write_file("scripts/main.lua",
+               "function main(call)\n"
+               "  local h = hl.pin_hash('220102198503151237:123456')\n"
+               "  call.vars.params = h:match('^%$argon2id%$v=19%$(m=%d+,t=%d+,p=1)%$')\n"
+               "  call.vars.right = hl.pin_verify(h, '220102198503151237:123456')\n"
+               "  call.vars.wrong = hl.pin_verify(h, '220102198503151237:123457')\n"
+               "  call.vars.junk = hl.pin_verify('bc174b5f', '220102198503151237:123456')\n"
+               "  call.vars.salted = h ~= hl.pin_hash('220102198503151237:123456')\n"
+               "end\n");
+    char err[4096];
+    hl_config cfg;
+    hl_policy_src src;
+    hl_policy *p = build(NULL, err, sizeof err, &cfg, &src);
+    CHECK(p != NULL, "build: %s", err);
+    if (!p)
+        return;
+    char scen[600];
+    snprintf(scen, sizeof scen,
+             "return { { name = 'pin hash', expect = { vars = { params = 'm=%d,t=%d,p=1', right = true,\n"
+             "  wrong = false, junk = false, salted = true } } } }\n", cfg.pin_hash_mem_kb, cfg.pin_hash_ops);
+    write_file("scripts/sandbox.scenario.lua", scen);
+    char report[8192] = "";
+    int ok = 0;
+    int bad = hl_policy_selftest(p, &src, report, sizeof report, &ok);
+    CHECK(bad == 0 && ok == 1, "pin hash scenario: %d passed, %d failed:\n%s", ok, bad, report);
+    hl_policy_unref(p);
+    write_file("scripts/sandbox.scenario.lua", "return {}\n");
+}
+
 /* issue 6: a centre's conventions are its policy's, not the engine's.  The engine builds
  * the call:menu example of docs/lua-api.md (no `offers`); a policy that declares
  * check_sources (the 12333 one: scripts/ivr/check.lua) refuses it, naming file and line. */
@@ -346,6 +380,7 @@ int main(void)
     test_fallback_function();
     test_build_errors();
     test_policy_checks();
+    test_pin_hash();
     char cmd[400];
     snprintf(cmd, sizeof cmd, "rm -rf '%s'", root);
     if (system(cmd) != 0)
