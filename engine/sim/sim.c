@@ -1316,7 +1316,7 @@ static void make_store(run_ctx *r, char *dir, size_t len)
         dir[0] = 0;
         return;
     }
-    char err[256];
+    char err[1024];
     r->store = hl_store_open(NULL, dir, err, sizeof err);
     if (!r->store) {
         hl_warn("sim", "no store for the simulation: %s", err);
