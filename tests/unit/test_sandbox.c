@@ -216,6 +216,25 @@ static void test_pattern_max_rule(void)
     remove(strcat(rdir, "/engine.lua"));
 }
 
+/* Writes scenarios as scripts/sandbox.scenario.lua, builds the policy of scripts/main.lua
+ * and runs them: all `want` must pass. */
+static void run_scenarios(const char *what, const char *scenarios, int want)
+{
+    write_file("scripts/sandbox.scenario.lua", scenarios);
+    char err[4096];
+    hl_config cfg;
+    hl_policy_src src;
+    hl_policy *p = build(NULL, err, sizeof err, &cfg, &src);
+    CHECK(p != NULL, "%s: build: %s", what, err);
+    if (!p)
+        return;
+    char report[8192] = "";
+    int ok = 0;
+    int bad = hl_policy_selftest(p, &src, report, sizeof report, &ok);
+    CHECK(bad == 0 && ok == want, "%s scenarios: %d passed, %d failed:\n%s", what, ok, bad, report);
+    hl_policy_unref(p);
+}
+
 static void test_fallback_function(void)
 {
     write_file("scripts/main.lua",
@@ -226,24 +245,12 @@ static void test_fallback_function(void)
                "  call:set_route('fallback:agent')\n"
                "  call:play('goodbye')\n"
                "end\n");
-    write_file("scripts/sandbox.scenario.lua",
-               "return { { name = 'the policy fallback runs', caller = 'once',\n"
-               "  expect = { fallback = true, route = 'fallback:agent', prompts = { 'goodbye' },\n"
-               "             not_prompts = { 'sorry' }, vars = { err_seen = true } } },\n"
-               "{ name = 'a failing fallback ends in the apology', caller = 'twice',\n"
-               "  expect = { fallback = true, prompts = { 'sorry' }, hangup_cause = 'fallback' } } }\n");
-    char err[4096];
-    hl_config cfg;
-    hl_policy_src src;
-    hl_policy *p = build(NULL, err, sizeof err, &cfg, &src);
-    CHECK(p != NULL, "build: %s", err);
-    if (!p)
-        return;
-    char report[8192] = "";
-    int ok = 0;
-    int bad = hl_policy_selftest(p, &src, report, sizeof report, &ok);
-    CHECK(bad == 0 && ok == 2, "fallback scenarios: %d passed, %d failed:\n%s", ok, bad, report);
-    hl_policy_unref(p);
+    run_scenarios("fallback",
+                  "return { { name = 'the policy fallback runs', caller = 'once',\n"
+                  "  expect = { fallback = true, route = 'fallback:agent', prompts = { 'goodbye' },\n"
+                  "             not_prompts = { 'sorry' }, vars = { err_seen = true } } },\n"
+                  "{ name = 'a failing fallback ends in the apology', caller = 'twice',\n"
+                  "  expect = { fallback = true, prompts = { 'sorry' }, hangup_cause = 'fallback' } } }\n", 2);
 }
 
 static void test_build_errors(void)
@@ -291,23 +298,13 @@ static void test_pin_hash(void)
                "  call.vars.junk = hl.pin_verify('bc174b5f', '220102198503151237:123456')\n"
                "  call.vars.salted = h ~= hl.pin_hash('220102198503151237:123456')\n"
                "end\n");
-    char err[4096];
     hl_config cfg;
-    hl_policy_src src;
-    hl_policy *p = build(NULL, err, sizeof err, &cfg, &src);
-    CHECK(p != NULL, "build: %s", err);
-    if (!p)
-        return;
+    hl_config_defaults(&cfg); /* what build() gives the policy */
     char scen[600];
     snprintf(scen, sizeof scen,
              "return { { name = 'pin hash', expect = { vars = { params = 'm=%d,t=%d,p=1', right = true,\n"
              "  wrong = false, junk = false, salted = true } } } }\n", cfg.pin_hash_mem_kb, cfg.pin_hash_ops);
-    write_file("scripts/sandbox.scenario.lua", scen);
-    char report[8192] = "";
-    int ok = 0;
-    int bad = hl_policy_selftest(p, &src, report, sizeof report, &ok);
-    CHECK(bad == 0 && ok == 1, "pin hash scenario: %d passed, %d failed:\n%s", ok, bad, report);
-    hl_policy_unref(p);
+    run_scenarios("pin hash", scen, 1);
     write_file("scripts/sandbox.scenario.lua", "return {}\n");
 }
 
