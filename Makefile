@@ -10,7 +10,7 @@
 PREFIX   ?= /usr/local
 BUILD    ?= build
 CC       ?= cc
-PKGS      = lua5.4 libuv ortp libosip2 bctoolbox sqlite3 jansson spandsp libtiff-4 libcurl
+PKGS      = lua5.4 libuv ortp libosip2 bctoolbox sqlite3 jansson spandsp libtiff-4 libcurl libsodium
 # Asked of pkg-config at first use, not when this file is read: on a bare machine `make run`
 # reads the Makefile before contrib/install-deps.sh has installed the libraries.
 PKG_CFLAGS = $(eval PKG_CFLAGS := $$(shell pkg-config --cflags $(PKGS) 2>/dev/null))$(PKG_CFLAGS)
@@ -71,6 +71,8 @@ prompts: fax-docs
 run: deps
 	@$(MAKE) --no-print-directory all prompts
 	@mkdir -p $(DATA)
+	@# a new database: the sample accounts of examples/sample-data/, once the engine made its tables
+	@[ -e $(DATA)/hotline.db ] || (HOTLINE=$(BUILD)/hotline bash examples/sample-data/load.sh $(DATA) &)
 	$(BUILD)/hotline run --sip $(SIP_ADDR) --data $(DATA) --scripts scripts --rules rules --prompts $(BUILD)/prompts
 
 # test_sim plays the scenarios with the prompts; test_fax sends the sample fax documents.

@@ -24,7 +24,7 @@ static void usage_main(FILE *f)
     fprintf(f,
         "usage: hotline COMMAND [OPTIONS]\n"
         "\n"
-        "A Lua-scriptable telephony engine for the 12333 hotline.\n"
+        "A Lua-scriptable telephony engine for hotlines and call centres.\n"
         "\n"
         "commands:\n"
         "  run         run the engine in the foreground (SIP, RTP, scripts, store, control)\n"

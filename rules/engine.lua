@@ -25,4 +25,9 @@ return {
   -- contrib/accounts-http/, list its address, e.g.
   --   http_allow = { "127.0.0.1:8099", "backend.example" },
   http_allow          = {},
+  -- Who we are on the line: the caller id of calls the engine dials (a fax job, a
+  -- transfer) when the script names none, and the T.30 identity (TSI/CSI) our faxes carry:
+  -- the hotline's own number (§10.11).
+  sip_from_user       = "12333",
+  fax_ident           = "12333",
 }

@@ -2,24 +2,23 @@
 -- digit, * for X, the PIN, the read-back, and the lock after 3 wrong PINs.  One store per
 -- file: the lock set by one scenario is seen by the next ones (times are in order).
 --
--- Demo accounts (pin_hash = sha256(id .. ":" .. pin)):
+-- Demo accounts, the rows of examples/sample-data/accounts.sql (pin_hash = hl.pin_hash of
+-- "ID:PIN"; the tables are rules/schema/001_accounts.sql, made in every scenario store):
 --   220102198503151237  PIN 123456   balance 12345.67, 96 months, last paid 2026-10-15
 --   11010519491231002X  PIN 654321   balance 800.05, 15 months, last paid 2026-09
 --   220203199001014562  PIN 111111   (the lock tests)
 -- 222401197806120013 has a valid check digit but no account.
+local ROW = "INSERT OR REPLACE INTO demo_accounts VALUES (?, ?, ?, ?, ?, ?)"
 local SCHEMA = {
-  -- until the engine's migration creates these (the scenario store may run DDL)
-  { "CREATE TABLE IF NOT EXISTS demo_accounts (id_number TEXT PRIMARY KEY, pin_hash TEXT NOT NULL, " ..
-    "name TEXT NOT NULL DEFAULT '', balance_fen INTEGER NOT NULL DEFAULT 0, " ..
-    "paid_months INTEGER NOT NULL DEFAULT 0, last_paid TEXT NOT NULL DEFAULT '')" },
-  { "CREATE TABLE IF NOT EXISTS account_locks (id_number TEXT PRIMARY KEY, " ..
-    "failures INTEGER NOT NULL DEFAULT 0, locked_until REAL NOT NULL DEFAULT 0)" },
-  { "INSERT OR REPLACE INTO demo_accounts VALUES (?, ?, ?, ?, ?, ?)", "220102198503151237",
-    "bc174b5f1c8f8e303d89a957a4db59a6122bfc6b218e70fb45decd90ea9cfaa9", "张三", 1234567, 96, "2026-10-15" },
-  { "INSERT OR REPLACE INTO demo_accounts VALUES (?, ?, ?, ?, ?, ?)", "11010519491231002X",
-    "c5d556ec6b2a964a30f8d75bb66e26daf4a81623dd56a942318e8e88e367f101", "李四", 80005, 15, "2026-09" },
-  { "INSERT OR REPLACE INTO demo_accounts VALUES (?, ?, ?, ?, ?, ?)", "220203199001014562",
-    "68abde42552122ed05277acfaa3be7990a38a9885e2ef1ef08e7473425a4ae96", "王五", 500000, 120, "2026-11-01" },
+  { ROW, "220102198503151237",
+    "$argon2id$v=19$m=19456,t=2,p=1$20qCyIqAP3Usm/nGipfRBA$YbE5WyeguBLQmwmyc0ae76nhDw+wmetesVL2NcUJ9FM",
+    "张三", 1234567, 96, "2026-10-15" },
+  { ROW, "11010519491231002X",
+    "$argon2id$v=19$m=19456,t=2,p=1$htUboDcSDq8yL5nMs5M1GQ$Z1icWoSoNK+lz1OKFnbdGVsyXHKD26UVnTgf28daR5c",
+    "李四", 80005, 15, "2026-09" },
+  { ROW, "220203199001014562",
+    "$argon2id$v=19$m=19456,t=2,p=1$vS18Ujk69esn2NGrxrebgw$nFdzwFtBvg/WoFggMRm+RieLTsI8v5hHPrgdfZ4iw0M",
+    "王五", 500000, 120, "2026-11-01" },
 }
 local ID_A, ID_X, ID_LOCK = "220102198503151237", "11010519491231002*", "220203199001014562"
 -- The lock's limits come from rules/ivr.lua account.

@@ -80,6 +80,9 @@ function job_fax(call, args, job)
   return fax.job(call, args)
 end
 
+-- The menu convention of these flows (offers), checked on every build: scripts/ivr/check.lua.
+check_sources = require("ivr.check").sources
+
 function fallback(call, err)
   if call.route == "" then call:set_route("fallback") end
   call:play("sorry")

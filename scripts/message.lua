@@ -1,7 +1,8 @@
 -- scripts/message.lua — key 2, leave a message (§10.10; SPEC 2.5): a beep, a recording up to
 -- rules/ivr.lua message.max_ms that # or silence ends, then 1 keep / 2 record again.  A kept
--- message is a row of the store's messages table (state 'new'; `hotline ctl messages`
--- lists them, `hotline ctl message ID handled` marks one) and a WAV under the data
+-- message is a row of the store's messages table (rules/schema/002_messages.sql; state
+-- 'new'; `hotline ctl query messages` lists them, `hotline ctl query message_handled ID`
+-- marks one: rules/queries.lua) and a WAV under the data
 -- directory's recordings/messages/.  A caller who hangs up while recording keeps the
 -- message (people hang up instead of pressing #).
 local menu = require "ivr.menu"

@@ -5,6 +5,7 @@ tests/e2e/t25_accounts_http.sh.  Python 3 standard library only.
 
   backend.py [--listen 127.0.0.1:8099] [--accounts accounts.json] [--token TOKEN]
              [--log FILE]
+  backend.py --hash-pin ID PIN     prints the pin_pbkdf2 value of a new record
 
 API (JSON in, JSON out; POST, so that no ID or PIN is ever in a URL or an access log):
   POST /api/v1/accounts/lookup  {"id": "220102198503151237"}
@@ -17,16 +18,18 @@ API (JSON in, JSON out; POST, so that no ID or PIN is ever in a URL or an access
   paths, 413 a body over 4 KiB.
 
 The accounts file (default: accounts.json beside this script) maps ID numbers to records:
-  {"220102198503151237": {"pin_sha256": "<sha256 of ID:PIN, hex>", "name": "张三",
+  {"220102198503151237": {"pin_pbkdf2": "pbkdf2_sha256$600000$<salt>$<hash>", "name": "张三",
                           "balance_fen": 1234567, "paid_months": 96, "last_paid": "2026-10-15"}}
-No PIN is stored, only its hash (the scheme of the engine's demo table, rules/accounts.lua);
-a real back end would use a slow salted hash and lock IDs itself too.  It is re-read when
-its modification time changes.
+No PIN is stored, only a salted, slow hash of "ID:PIN": PBKDF2-HMAC-SHA256 with a random
+16-byte salt and 600,000 iterations (OWASP's Password Storage Cheat Sheet), salt and hash
+in base64 (--hash-pin makes one).  A real back end would lock IDs itself too.  The file is
+re-read when its modification time changes.
 
 The log (stderr, or --log FILE) has one line per request: time, method, path, status and
 the outcome (found / not found, ok / wrong PIN) — never an ID or a PIN.
 """
 import argparse
+import base64
 import hashlib
 import hmac
 import json
@@ -64,8 +67,27 @@ class Accounts:
             return self.data
 
 
-def pin_hash(ident, pin):
-    return hashlib.sha256(f"{ident}:{pin}".encode()).hexdigest()
+PBKDF2_ITERATIONS = 600000   # OWASP Password Storage Cheat Sheet, PBKDF2-HMAC-SHA256
+
+
+def pin_hash(ident, pin, salt=None, iterations=PBKDF2_ITERATIONS):
+    """The pin_pbkdf2 value of ID:PIN (a new random salt unless one is given)."""
+    salt = os.urandom(16) if salt is None else salt
+    dk = hashlib.pbkdf2_hmac("sha256", f"{ident}:{pin}".encode(), salt, iterations)
+    return "pbkdf2_sha256$%d$%s$%s" % (iterations, base64.b64encode(salt).decode(),
+                                       base64.b64encode(dk).decode())
+
+
+def pin_ok(ident, pin, stored):
+    """Does PIN match the stored pin_pbkdf2 of ID?  (False for anything malformed.)"""
+    try:
+        scheme, iterations, salt, _ = str(stored).split("$")
+        if scheme != "pbkdf2_sha256":
+            return False
+        want = pin_hash(ident, pin, base64.b64decode(salt), int(iterations))
+    except (ValueError, TypeError):
+        return False
+    return hmac.compare_digest(want, str(stored))
 
 
 class Handler(BaseHTTPRequestHandler):
@@ -138,7 +160,7 @@ class Handler(BaseHTTPRequestHandler):
         pin = req.get("pin")
         if not isinstance(pin, str):
             return self.answer(400, {"error": "pin is needed"}, "bad fields")
-        if rec is None or not hmac.compare_digest(pin_hash(req["id"], pin), str(rec.get("pin_sha256", ""))):
+        if rec is None or not pin_ok(req["id"], pin, rec.get("pin_pbkdf2", "")):
             return self.answer(200, {"ok": False}, "wrong-pin" if rec else "not-found")
         return self.answer(200, {"ok": True, "balance_fen": int(rec.get("balance_fen", 0)),
                                  "paid_months": int(rec.get("paid_months", 0)),
@@ -153,7 +175,12 @@ def main():
     ap.add_argument("--token", default=os.environ.get("ACCOUNTS_TOKEN"),
                     help="require 'Authorization: Bearer TOKEN' (default: $ACCOUNTS_TOKEN, else none)")
     ap.add_argument("--log", help="request log file (default stderr)")
+    ap.add_argument("--hash-pin", nargs=2, metavar=("ID", "PIN"),
+                    help="print the pin_pbkdf2 value of a new record, and exit")
     a = ap.parse_args()
+    if a.hash_pin:
+        print(pin_hash(*a.hash_pin))
+        return
     host, _, port = a.listen.rpartition(":")
     if not host or not port.isdigit():
         ap.error("--listen must be address:port")

@@ -523,7 +523,7 @@ static int op_fax_start(hl_leg *leg, const hl_leg_fax_opts *o)
     if (sl->fax || hl_timer_active(&sl->fax_timer) || leg->state == HL_LEG_ENDED)
         return -1;
     char err[256];
-    hl_fax_opts fo = { .local_ident = o->ident[0] ? o->ident : NULL,
+    hl_fax_opts fo = { .local_ident = o->ident[0] ? o->ident : sl->loop->cfg.fax_ident,
                        .calling_party = o->calling_party, .no_ecm = o->no_ecm,
                        .max_ms = o->max_ms, .debug = hl_log_get_level() <= HL_LOG_DEBUG,
                        .on_done = fax_on_done, .arg = sl };
@@ -606,7 +606,7 @@ hl_leg *hl_leg_sip_dial(hl_call_env *env, hl_call *call, const char *uri, const 
         return NULL;
     sl->leg.call = call;
     hl_sdp_offer(hl_media_local_addr(sl->media), hl_media_local_port(sl->media), &sl->local);
-    const char *from = o && o->from_user ? o->from_user : "12333";
+    const char *from = o && o->from_user ? o->from_user : loop->cfg.sip_from_user;
     snprintf(sl->leg.from_user, sizeof sl->leg.from_user, "%s", from);
     snprintf(sl->leg.remote_uri, sizeof sl->leg.remote_uri, "%s", uri);
     const char *user = uri + 4;

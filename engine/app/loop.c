@@ -49,6 +49,7 @@ typedef struct hl_reloader {
     hl_config     cfg;          /* rules/engine.lua as saved: what the new policy is tested with */
     int           serial;       /* its version number, taken on the loop thread */
     hl_policy    *built;
+    json_t       *queries;      /* the new policy's named queries (issue 6: store_policy.c) */
     char          err[8192];
     int           passed, failed;
     /* who is waiting for the outcome */
@@ -205,6 +206,12 @@ static void reload_work(uv_work_t *w)
     src.cfg = &r->cfg;
     src.serial = r->serial;
     r->built = policy_build_tested(&src, r->err, sizeof r->err, &r->passed, &r->failed);
+    /* issue 6: the policy's tables and queries, before it serves (own connection: safe here) */
+    if (r->built && hl_store_policy_activate(r->loop->store, r->loop->cfg.rules_dir, &r->queries,
+                                             r->err, sizeof r->err) != 0) {
+        hl_policy_unref(r->built);
+        r->built = NULL;
+    }
 }
 
 static void reload_start(hl_reloader *r);
@@ -267,6 +274,7 @@ static void reload_done(uv_work_t *w, int status)
         hl_policy *old = l->policy;
         l->policy = r->built;
         r->built = NULL;
+        hl_ctl_set_queries(l->ctl, r->queries);
         hl_info("reload", "now serving %s (was %s); %d scenarios passed",
                 hl_policy_version(l->policy), old ? hl_policy_version(old) : "-", r->passed);
         if (old)
@@ -282,6 +290,8 @@ static void reload_done(uv_work_t *w, int status)
         reply = json_pack("{s:b,s:s,s:s}", "ok", 0, "error", r->err, "version",
                           l->policy ? hl_policy_version(l->policy) : "");
     }
+    json_decref(r->queries);
+    r->queries = NULL;
     for (int i = 0; i < r->nwaiting; i++)
         hl_ctl_reply(r->waiting[i], json_incref(reply));
     r->nwaiting = 0;
@@ -521,16 +531,7 @@ int hl_loop_init(hl_loop *l, const hl_config *cfg, char *err, int errlen)
         snprintf(err, errlen, "cannot create %s: %s", l->recordings_dir, strerror(errno));
         return -1;
     }
-    /* the folders scripts record into; made here so no call waits for a mkdir */
-    static const char *const record_folders[] = { "messages", "calls" };
-    for (size_t i = 0; i < sizeof record_folders / sizeof record_folders[0]; i++) {
-        char sub[sizeof l->recordings_dir + 32];
-        snprintf(sub, sizeof sub, "%s/%s", l->recordings_dir, record_folders[i]);
-        if (mkdir_p(sub) != 0) {
-            snprintf(err, errlen, "cannot create %s: %s", sub, strerror(errno));
-            return -1;
-        }
-    }
+    /* the folders under it that scripts record into are made when a recording starts */
     int repaired = hl_media_repair_recordings(l->recordings_dir);
     if (repaired > 0)
         hl_warn("loop", "repaired %d recording(s) left unfinished by the last run", repaired);
@@ -550,6 +551,9 @@ int hl_loop_init(hl_loop *l, const hl_config *cfg, char *err, int errlen)
     l->policy = policy_build_tested(&src, err, errlen, &passed, &failed);
     if (!l->policy)
         return -1;
+    json_t *queries = NULL; /* issue 6: the policy's tables and queries, before it serves */
+    if (hl_store_policy_activate(l->store, cfg->rules_dir, &queries, err, errlen) != 0)
+        return -1;
     hl_info("loop", "policy %s: %d scenarios passed", hl_policy_version(l->policy), passed);
 
     hl_media_pool_cfg mcfg = media_cfg_of(cfg);
@@ -564,6 +568,7 @@ int hl_loop_init(hl_loop *l, const hl_config *cfg, char *err, int errlen)
         .clock = &l->clock, .timers = &l->timers, .cfg = &l->cfg, .prompts = l->prompts,
         .store = l->store, .current_policy = env_current_policy, .dial = hl_leg_sip_dial,
         .call_ended = env_call_ended, .recordings_dir = l->recordings_dir, .owner = l,
+        .uv = l->uv, /* hl.pin_hash's thread pool */
     };
     if (!(l->env.http = hl_http_new(l->uv, err, errlen)))   /* hl.http.request */
         return -1;
@@ -581,6 +586,8 @@ int hl_loop_init(hl_loop *l, const hl_config *cfg, char *err, int errlen)
     if (!l->ctl)
         return -1;
     hl_ctl_set_clock(l->ctl, &l->clock);
+    hl_ctl_set_queries(l->ctl, queries);
+    json_decref(queries);
     hl_ctl_register(l->ctl, "status", ctl_status, l, "engine status: version, policy, calls, RTP lateness");
     hl_ctl_register(l->ctl, "calls", ctl_calls, l, "calls in progress");
     hl_ctl_register(l->ctl, "stats-reset", ctl_stats_reset, l,

@@ -144,5 +144,7 @@ const hl_api_prim hl_call_api[] = {
     HL_API_PRIM("hl.store.query", prim_store_query, HL_CTX_CALL, .waits = true),
     HL_API_PRIM("hl.jobs.enqueue", prim_jobs_enqueue, HL_CTX_CALL, .waits = true, .opts_arg = 3, .opts = jobs_opts),
     HL_API_PRIM("hl.http.request", prim_http_request, HL_CTX_CALL, .waits = true, .opts_arg = 1, .opts = http_opts),
+    HL_API_PRIM("hl.pin_hash", prim_pin_hash, HL_CTX_CALL, .waits = true),
+    HL_API_PRIM("hl.pin_verify", prim_pin_verify, HL_CTX_CALL, .waits = true),
     HL_API_END,
 };

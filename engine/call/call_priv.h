@@ -196,6 +196,8 @@ int prim_fax_receive(lua_State *L);
 int prim_store_query(lua_State *L);
 int prim_jobs_enqueue(lua_State *L);
 int prim_http_request(lua_State *L);
+int prim_pin_hash(lua_State *L);
+int prim_pin_verify(lua_State *L);
 
 extern const hl_api_prim hl_call_api[];
 

@@ -23,7 +23,7 @@ typedef struct hl_call_env {
     hl_timers         *timers;
     const hl_config   *cfg;
     struct hl_prompts *prompts;   /* prompt lookup: names, durations */
-    struct hl_store   *store;     /* CDRs, messages, script queries */
+    struct hl_store   *store;     /* CDRs, jobs, script queries */
     struct hl_http    *http;      /* hl.http.request (http/http_client.h); NULL = none */
     struct hl_policy *(*current_policy)(struct hl_call_env *); /* borrowed: the call takes its own reference */
     /* Creates and starts an outbound leg on call (INVITE).  The leg reports ANSWERED or
@@ -33,6 +33,7 @@ typedef struct hl_call_env {
      * frees the call later (never inside this callback) with hl_call_free(). */
     void    (*call_ended)(struct hl_call_env *, hl_call *call);
     const char *recordings_dir;   /* absolute: data/recordings */
+    struct uv_loop_s *uv;         /* the loop's thread pool (hl.pin_hash); NULL in a simulation */
     void    *owner;               /* hl_loop * or hl_sim * */
 } hl_call_env;
 

@@ -26,7 +26,7 @@ typedef enum { HL_DTMF_RFC4733, HL_DTMF_INFO, HL_DTMF_SIM } hl_dtmf_source;
 typedef struct hl_leg_fax_opts {
     bool send;                /* send path (else receive into path) */
     char path[512];           /* absolute path of the TIFF to send, or to write */
-    char ident[24];           /* our T.30 identity ("" = "12333") */
+    char ident[24];           /* our T.30 identity ("" = cfg fax_ident) */
     bool calling_party;       /* our T.30 role: usually true to send, false to receive */
     bool no_ecm;              /* ECM is on unless this is set */
     int  max_ms;              /* the session's time limit (0 = the fax module's default) */

@@ -14,14 +14,17 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* A SIP user part we present as caller id: digits, letters and + * # (as call:dial's from). */
+#define SIP_USER_CHARS "0123456789+*#abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+
 #define INT_(name, def, lo, hi, unit, apply, what) \
-    { #name, HL_TUNE_INT, offsetof(hl_config, name), def, NULL, lo, hi, unit, apply, what }
+    { #name, HL_TUNE_INT, offsetof(hl_config, name), def, NULL, lo, hi, unit, apply, what, NULL }
 #define PATH_(name, def, apply, what) \
-    { #name, HL_TUNE_PATH, offsetof(hl_config, name), 0, def, 0, 0, "folder", apply, what }
-#define TEXT_(name, def, maxlen, apply, what) \
-    { #name, HL_TUNE_TEXT, offsetof(hl_config, name), 0, def, 1, maxlen, "text", apply, what }
+    { #name, HL_TUNE_PATH, offsetof(hl_config, name), 0, def, 0, 0, "folder", apply, what, NULL }
+#define TEXT_(name, def, minlen, maxlen, chars, apply, what) \
+    { #name, HL_TUNE_TEXT, offsetof(hl_config, name), 0, def, minlen, maxlen, "text", apply, what, chars }
 #define HOSTS_(name, apply, what) \
-    { #name, HL_TUNE_HOSTS, offsetof(hl_config, name), 0, NULL, 0, HL_HTTP_ALLOW_MAX, "hosts", apply, what }
+    { #name, HL_TUNE_HOSTS, offsetof(hl_config, name), 0, NULL, 0, HL_HTTP_ALLOW_MAX, "hosts", apply, what, NULL }
 
 static const hl_tunable tunables[] = {
     INT_(rtp_port_lo, 20000, 1024, 65534, "port", HL_APPLY_RESTART,
@@ -80,7 +83,7 @@ static const hl_tunable tunables[] = {
     INT_(overload_lag_ms, 500, 10, 60000, "ms", HL_APPLY_NEXT_USE,
          "When the loop runs this late (the 20 ms media tick has skipped many frames), new "
          "calls get 503 with Retry-After until it keeps up again."),
-    TEXT_(sip_server_header, "hotline", 95, HL_APPLY_NEXT_USE,
+    TEXT_(sip_server_header, "hotline", 1, 95, NULL, HL_APPLY_NEXT_USE,
           "The Server / User-Agent header we send: no version, so it tells a scanner nothing."),
     INT_(dtmf_duration_ms, 100, 40, 1000, "ms", HL_APPLY_NEXT_USE,
          "Length of each DTMF tone we send (RFC 4733): twice the 40 ms a receiver needs."),
@@ -106,6 +109,18 @@ static const hl_tunable tunables[] = {
     INT_(http_max_body, 65536, 1024, 16777216, "bytes", HL_APPLY_NEXT_USE,
          "Largest response body kept: keeps a runaway back end from filling a call's "
          "script memory."),
+    INT_(pin_hash_ops, 2, 1, 10, "passes", HL_APPLY_NEXT_USE,
+         "Argon2id passes of a new hl.pin_hash (OWASP's minimum with 19 MiB is 2); a hash keeps "
+         "its own parameters, so raising this only makes new hashes slower."),
+    INT_(pin_hash_mem_kb, 19456, 8, 1048576, "KiB", HL_APPLY_NEXT_USE,
+         "Argon2id memory of a new hl.pin_hash: 19 MiB, OWASP's minimum; about 30 ms of one "
+         "core, on the loop's thread pool."),
+    TEXT_(sip_from_user, "hotline", 1, 32, SIP_USER_CHARS, HL_APPLY_NEXT_USE,
+          "The caller id of calls the engine dials when the script names none (a fax job, a "
+          "transfer): a site sets its own number."),
+    TEXT_(fax_ident, "", 0, 20, "0123456789+ ", HL_APPLY_NEXT_USE,
+          "Our T.30 identity (TSI/CSI) when the script names none; \"\" sends none. A site "
+          "sets its fax number."),
 };
 #undef INT_
 #undef PATH_
@@ -161,7 +176,7 @@ static void set_default(hl_config *cfg, const hl_tunable *t, const char *rules_d
     else if (t->type == HL_TUNE_PATH)
         join_path(text_at(cfg, t), rules_dir, t->def_text);
     else if (t->type == HL_TUNE_TEXT)
-        snprintf(text_at(cfg, t), HL_CONFIG_PATH_LEN, "%s", t->def_text);
+        snprintf(text_at(cfg, t), (size_t)t->max + 1, "%s", t->def_text);
     else
         cfg->http_allow_n = 0;      /* the one host list */
 }
@@ -274,18 +289,19 @@ static int read_value(load_ctx *x, const hl_tunable *t, hl_config *next)
                                       "to the rules folder unless absolute)%s", NULL);
         return 0;
     }
-    if (t->type == HL_TUNE_TEXT) {  /* goes into a header line: printable, no CR/LF */
+    if (t->type == HL_TUNE_TEXT) {  /* goes into a header or a T.30 frame: printable, no CR/LF */
         size_t n = 0;
         const char *v = lua_type(L, -1) == LUA_TSTRING ? lua_tolstring(L, -1, &n) : NULL;
-        bool ok = v && n >= (size_t)t->min && n <= (size_t)t->max;
+        bool ok = v && n >= (size_t)t->min && n <= (size_t)t->max && strlen(v) == n;
         for (size_t k = 0; ok && k < n; k++)
-            ok = (unsigned char)v[k] >= 0x20 && v[k] != 0x7f;
+            ok = (unsigned char)v[k] >= 0x20 && v[k] != 0x7f && (!t->chars || strchr(t->chars, v[k]));
         if (!ok) {
-            char range[64];
-            snprintf(range, sizeof range, " of %lld to %lld bytes", t->min, t->max);
+            char range[200];
+            snprintf(range, sizeof range, " of %lld to %lld bytes%s%s", t->min, t->max,
+                     t->chars ? " from " : "", t->chars ? t->chars : "");
             return refuse(x, t->name, "%s: %s must be printable text%s", range);
         }
-        snprintf(text_at(next, t), HL_CONFIG_PATH_LEN, "%s", v);
+        snprintf(text_at(next, t), (size_t)t->max + 1, "%s", v);
         return 0;
     }
     int isnum = 0;
@@ -420,8 +436,10 @@ void hl_config_copy(hl_config *cfg, const hl_config *from, hl_tunable_apply appl
             continue;
         if (t->type == HL_TUNE_INT)
             *int_at(cfg, t) = *int_of(from, t);
-        else if (t->type == HL_TUNE_PATH || t->type == HL_TUNE_TEXT)
+        else if (t->type == HL_TUNE_PATH)
             memcpy(text_at(cfg, t), text_of(from, t), HL_CONFIG_PATH_LEN);
+        else if (t->type == HL_TUNE_TEXT)
+            memcpy(text_at(cfg, t), text_of(from, t), (size_t)t->max + 1);
         else {
             memcpy(cfg->http_allow, from->http_allow, sizeof cfg->http_allow);
             cfg->http_allow_n = from->http_allow_n;

@@ -43,7 +43,7 @@ typedef struct hl_config {
     int  sip_tcp_max_per_addr;
     int  sip_tcp_message_timeout_ms;
     int  overload_lag_ms;
-    char sip_server_header[HL_CONFIG_PATH_LEN];
+    char sip_server_header[96];
     int  dtmf_duration_ms;
     char fax_dir[HL_CONFIG_PATH_LEN];   /* joined to the rules folder unless absolute */
     int  fax_max_ms;
@@ -54,6 +54,10 @@ typedef struct hl_config {
     int  http_max_body;
     char http_allow[HL_HTTP_ALLOW_MAX][HL_HTTP_ALLOW_LEN]; /* hosts scripts may reach ("h" or "h:port") */
     int  http_allow_n;
+    int  pin_hash_ops;
+    int  pin_hash_mem_kb;
+    char sip_from_user[33];       /* HL_TUNE_TEXT fields hold max + 1 bytes */
+    char fax_ident[21];
 } hl_config;
 
 typedef enum { HL_TUNE_INT, HL_TUNE_PATH, HL_TUNE_TEXT, HL_TUNE_HOSTS } hl_tunable_type;
@@ -75,6 +79,7 @@ typedef struct hl_tunable {
     const char      *unit;
     hl_tunable_apply apply;
     const char      *what;        /* one line: what it does, and where its default comes from */
+    const char      *chars;       /* HL_TUNE_TEXT: the characters allowed (NULL: any printable) */
 } hl_tunable;
 
 /* The table: every tunable, in the order the docs list them. */

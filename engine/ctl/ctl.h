@@ -9,7 +9,7 @@
  *
  * Commands are registered by whoever owns the state they need (the loop registers
  * status/calls/hangup/reload/version); ctl itself serves the commands that need only the
- * store (cdr, messages, message) and `help`. */
+ * store (cdr, query) and `help`. */
 #ifndef HL_CTL_H
 #define HL_CTL_H
 #include <jansson.h>
@@ -45,7 +45,10 @@ void    hl_ctl_close(hl_ctl *ctl);
 /* A deferred error answer: {"ok":false,"error":"<formatted>"}. */
 void    hl_ctl_reply_error(hl_ctl_req *req, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
-/* Optional: the clock for times ctl writes (message handled_at), so they follow
+/* The named queries of the policy now serving (hl_store_policy_activate's JSON; ctl takes
+ * its own reference), which `query` runs; set again at every reload. */
+void    hl_ctl_set_queries(hl_ctl *ctl, json_t *queries);
+/* Optional: the clock for the :now of queries, so that times written follow
  * `hotline run --clock`.  Without it, the system clock. */
 struct hl_clock;
 void    hl_ctl_set_clock(hl_ctl *ctl, const struct hl_clock *clock);

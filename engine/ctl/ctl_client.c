@@ -352,35 +352,27 @@ static void print_cdrs(json_t *list)
     table_print(&t);
 }
 
-static void print_messages(json_t *list)
+/* query: the policy's queries, or the rows one returned */
+static void print_query(json_t *resp)
 {
-    if (!json_array_size(list)) {
-        printf("no messages\n");
+    json_t *list = json_object_get(resp, "queries");
+    if (list) {
+        if (!json_array_size(list))
+            printf("this policy declares no queries (rules/queries.lua)\n");
+        size_t i;
+        json_t *q;
+        json_array_foreach(list, i, q)
+            printf("  %s %s\n      %s%s\n", json_string_value(json_object_get(q, "name")) ?: "?",
+                   json_string_value(json_object_get(q, "args")) ?: "",
+                   json_string_value(json_object_get(q, "description")) ?: "",
+                   json_is_true(json_object_get(q, "writes")) ? " (writes)" : "");
         return;
     }
-    static const char *const heads[] = { "ID", "CALLER", "CREATED", "DURATION", "STATE" };
-    enum { NC = sizeof heads / sizeof heads[0] };
-    table t;
-    table_init(&t, NC, (int)json_array_size(list));
-    for (int c = 0; c < NC; c++)
-        table_set(&t, 0, c, heads[c]);
-    size_t i;
-    json_t *m;
-    json_array_foreach(list, i, m) {
-        char b[NC][256];
-        cell(json_object_get(m, "id"), b[0], sizeof b[0]);
-        cell(json_object_get(m, "caller"), b[1], sizeof b[1]);
-        short_time(json_object_get(m, "created"), b[2], sizeof b[2]);
-        json_t *d = json_object_get(m, "duration_ms");
-        snprintf(b[3], sizeof b[3], "%.1fs", json_is_number(d) ? json_number_value(d) / 1000 : 0);
-        const char *st = json_string_value(json_object_get(m, "state"));
-        const char *by = json_string_value(json_object_get(m, "handled_by"));
-        snprintf(b[4], sizeof b[4], "%.20s%s%.64s%s", st ? st : "-", by ? " (" : "",
-                 by ? by : "", by ? ")" : "");
-        for (int c = 0; c < NC; c++)
-            table_set(&t, (int)i + 1, c, b[c]);
-    }
-    table_print(&t);
+    json_t *rows = json_object_get(resp, "rows");
+    if (json_array_size(rows))
+        print_generic_table(rows);
+    else
+        printf("no rows\n");
 }
 
 static void print_help_list(json_t *list)
@@ -396,12 +388,8 @@ static void print_human(const char *cmd, json_t *resp)
 {
     if (!strcmp(cmd, "cdr"))
         print_cdrs(json_object_get(resp, "cdrs"));
-    else if (!strcmp(cmd, "messages"))
-        print_messages(json_object_get(resp, "messages"));
-    else if (!strcmp(cmd, "message"))
-        printf("message %lld: %s\n",
-               (long long)json_integer_value(json_object_get(json_object_get(resp, "message"), "id")),
-               json_string_value(json_object_get(json_object_get(resp, "message"), "state")) ?: "?");
+    else if (!strcmp(cmd, "query"))
+        print_query(resp);
     else if (!strcmp(cmd, "calls") && json_is_array(json_object_get(resp, "calls"))) {
         json_t *calls = json_object_get(resp, "calls");
         if (json_array_size(calls))
@@ -432,10 +420,8 @@ static void usage(FILE *f)
         "  reload                      build and self-test scripts and rules, then swap them in\n"
         "  version                     engine and policy versions\n"
         "  cdr [--last N] [--call ID]  newest CDRs, newest last (default 20, at most 1000)\n"
-        "  messages [--new|--handled] [--last N]\n"
-        "                              voice messages, newest last (default all, 50)\n"
-        "  message ID handled [--by NAME]\n"
-        "                              mark a voice message handled\n"
+        "  query                       the named queries the policy declares (rules/queries.lua)\n"
+        "  query NAME [ARG...]         run one: its rows (a report) or what it changed\n"
         "  help                        the commands the running engine serves\n"
         "\n"
         "options:\n"
@@ -484,7 +470,7 @@ static json_t *build_request(const char *cmd, int argc, char **argv, opts *o)
         json_int_t n;
         if (!strcmp(a, "--json")) {
             o->json = true;
-        } else if (!strcmp(a, "--last") && (!strcmp(cmd, "cdr") || !strcmp(cmd, "messages"))) {
+        } else if (!strcmp(a, "--last") && !strcmp(cmd, "cdr")) {
             if (!parse_count(next, &n)) {
                 usage_error("--last needs a positive number, not '%s'", next ? next : "");
                 goto fail;
@@ -493,12 +479,6 @@ static json_t *build_request(const char *cmd, int argc, char **argv, opts *o)
             i++;
         } else if (!strcmp(a, "--call") && !strcmp(cmd, "cdr") && next) {
             json_object_set_new(req, "call_id", json_string(next));
-            i++;
-        } else if (!strcmp(cmd, "messages") &&
-                   (!strcmp(a, "--new") || !strcmp(a, "--handled") || !strcmp(a, "--all"))) {
-            json_object_set_new(req, "state", json_string(a + 2));
-        } else if (!strcmp(a, "--by") && !strcmp(cmd, "message") && next) {
-            json_object_set_new(req, "by", json_string(next));
             i++;
         } else {
             json_t *s = json_string(a);
@@ -517,21 +497,8 @@ static json_t *build_request(const char *cmd, int argc, char **argv, opts *o)
             goto fail;
         }
         json_object_set(req, "id", json_array_get(pos, 0));
-    } else if (!strcmp(cmd, "message")) {
-        json_int_t id;
-        if (np != 2 || !parse_count(json_string_value(json_array_get(pos, 0)), &id) ||
-            strcmp(json_string_value(json_array_get(pos, 1)), "handled")) {
-            usage_error("%s", "usage: hotline ctl message ID handled [--by NAME]");
-            goto fail;
-        }
-        json_object_set_new(req, "id", json_integer(id));
-        json_object_set_new(req, "action", json_string("handled"));
-        if (!json_object_get(req, "by")) {
-            const char *user = getenv("USER");
-            json_object_set_new(req, "by", json_string(user && *user ? user : "ctl"));
-        }
     } else if (np && (!strcmp(cmd, "status") || !strcmp(cmd, "calls") || !strcmp(cmd, "reload") ||
-                      !strcmp(cmd, "version") || !strcmp(cmd, "cdr") || !strcmp(cmd, "messages") ||
+                      !strcmp(cmd, "version") || !strcmp(cmd, "cdr") ||
                       !strcmp(cmd, "help"))) {
         usage_error("unexpected argument '%s'", json_string_value(json_array_get(pos, 0)));
         goto fail;

@@ -1,8 +1,8 @@
 /* ctl_cmds.c — the control commands ctl serves itself, needing only the store:
  *   help                          the registered commands and their help lines
  *   cdr      {last, call_id}      newest CDRs (newest last), as hl_cdr_to_json objects
- *   messages {state, last}        voice messages (newest last)
- *   message  {id, action, by}     action "handled": marks a message handled
+ *   query    {args: [NAME, ARG...]} a query the policy declares (hl_ctl_set_queries), or
+ *                                 without NAME their list
  * Store reads and writes are asynchronous: the handlers answer through hl_ctl_reply. */
 #include "ctl/ctl_int.h"
 #include "core/clock.h"
@@ -15,10 +15,7 @@
 /* Defaults and bounds of list lengths: a screenful by default, and a cap so one request
  * cannot make the engine build a huge response on its loop. */
 #define HL_CTL_CDR_DEFAULT 20
-#define HL_CTL_MSG_DEFAULT 50
 #define HL_CTL_LIST_MAX 1000
-/* Longest "by" name kept for a handled message. */
-#define HL_CTL_BY_MAX 64
 
 static double wall_now(const hl_ctl *ctl)
 {
@@ -42,16 +39,6 @@ static int list_len(json_t *request, const char *key, int def, char *err, int er
         return -1;
     }
     return (int)n;
-}
-
-static json_t *iso_or_null(json_t *epoch)
-{
-    double t = json_is_number(epoch) ? json_number_value(epoch) : 0;
-    if (t <= 0)
-        return json_null();
-    char buf[40];
-    hl_clock_format_iso(t, buf, sizeof buf);
-    return json_string(buf);
 }
 
 /* ---- help ------------------------------------------------------------------------- */
@@ -108,114 +95,127 @@ static json_t *cmd_cdr(void *arg, hl_ctl_req *req, json_t *request, char *err, i
     return HL_CTL_DEFERRED;
 }
 
-/* ---- messages --------------------------------------------------------------------- */
+/* ---- query: the named queries the policy declares (rules/queries.lua) ---------------- */
 
-static json_t *message_json(json_t *row)
+void hl_ctl_set_queries(hl_ctl *ctl, json_t *queries)
 {
-    json_t *m = json_object();
-    static const char *const keep[] = { "id", "caller", "called", "duration_ms", "path",
-                                        "state", "handled_by", "call_id", NULL };
-    for (int k = 0; keep[k]; k++) {
-        json_t *v = json_object_get(row, keep[k]);
-        json_object_set(m, keep[k], v ? v : json_null());
-    }
-    json_object_set_new(m, "created", iso_or_null(json_object_get(row, "created")));
-    json_object_set(m, "created_epoch", json_object_get(row, "created"));
-    json_object_set_new(m, "handled_at", iso_or_null(json_object_get(row, "handled_at")));
-    json_t *h = json_object_get(row, "handled_at");
-    json_object_set(m, "handled_at_epoch", h ? h : json_null());
-    return m;
+    json_decref(ctl->queries);
+    ctl->queries = json_incref(queries);
 }
 
-static void on_message_rows(void *arg, json_t *rows, const char *err)
+/* "id [by=ctl]": a query's arguments as the list shows them. */
+static json_t *args_text(json_t *args)
+{
+    char buf[512] = "";
+    size_t i, used = 0;
+    json_t *a;
+    json_array_foreach(args, i, a) {
+        json_t *d = json_object_get(a, "default");
+        char dflt[96] = "";
+        if (json_is_string(d))
+            snprintf(dflt, sizeof dflt, "=%.80s", json_string_value(d));
+        else if (json_is_integer(d))
+            snprintf(dflt, sizeof dflt, "=%lld", (long long)json_integer_value(d));
+        used += snprintf(buf + used, used < sizeof buf ? sizeof buf - used : 0, "%s%s%s%s%s",
+                         i ? " " : "", d ? "[" : "", json_string_value(json_object_get(a, "name")),
+                         dflt, d ? "]" : "");
+    }
+    return json_string(buf);
+}
+
+static int by_name(const void *a, const void *b)
+{
+    return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/* The list, by name. */
+static json_t *query_list(hl_ctl *ctl)
+{
+    size_t n = json_object_size(ctl->queries), k = 0;
+    const char **names = calloc(n + 1, sizeof *names);
+    const char *name;
+    json_t *q;
+    json_object_foreach(ctl->queries, name, q)
+        if (names)
+            names[k++] = name;
+    if (names)
+        qsort(names, k, sizeof *names, by_name);
+    json_t *list = json_array();
+    for (size_t i = 0; i < k; i++) {
+        q = json_object_get(ctl->queries, names[i]);
+        json_array_append_new(list, json_pack("{s:s,s:o,s:O,s:O}", "name", names[i],
+                                              "args", args_text(json_object_get(q, "args")),
+                                              "description", json_object_get(q, "description"),
+                                              "writes", json_object_get(q, "writes")));
+    }
+    free(names);
+    return json_pack("{s:b,s:o}", "ok", 1, "queries", list);
+}
+
+/* A command-line argument as a value: whole numbers bind as numbers (ids, LIMIT). */
+static json_t *arg_value(const char *s)
+{
+    char *end = NULL;
+    long long v = strtoll(s, &end, 10);
+    return *s && !*end && strlen(s) < 19 ? json_integer(v) : json_string(s);
+}
+
+/* {name: value, ..., now: time} from the given args and the query's defaults; NULL + err. */
+static json_t *bind_args(hl_ctl *ctl, const char *name, json_t *q, json_t *given, size_t from,
+                         char *err, int errlen)
+{
+    json_t *args = json_object_get(q, "args");
+    size_t ngiven = json_array_size(given) > from ? json_array_size(given) - from : 0;
+    json_t *usage = args_text(args);
+    json_t *params = json_pack("{s:f}", "now", wall_now(ctl));
+    for (size_t i = 0; i < json_array_size(args) || i < ngiven; i++) {
+        json_t *a = json_array_get(args, i);
+        const char *v = json_string_value(json_array_get(given, from + i));
+        if (!a || (!v && !json_object_get(a, "default"))) {
+            snprintf(err, errlen, "usage: hotline ctl query %s %s (%s)", name, json_string_value(usage),
+                     a ? "an argument is missing" : "too many arguments");
+            json_decref(params);
+            params = NULL;
+            break;
+        }
+        json_object_set_new(params, json_string_value(json_object_get(a, "name")),
+                            v ? arg_value(v) : json_incref(json_object_get(a, "default")));
+    }
+    json_decref(usage);
+    return params;
+}
+
+static void on_query_rows(void *arg, json_t *rows, const char *err)
 {
     hl_ctl_req *req = arg;
-    if (!rows) {
-        hl_ctl_reply_error(req, "reading messages: %s", err ? err : "failed");
-        return;
-    }
-    json_t *list = json_array();
-    size_t i;
-    json_t *row;
-    json_array_foreach(rows, i, row)
-        json_array_append_new(list, message_json(row));
-    hl_ctl_reply(req, json_pack("{s:b,s:o}", "ok", 1, "messages", list));
-}
-
-static json_t *cmd_messages(void *arg, hl_ctl_req *req, json_t *request, char *err, int errlen)
-{
-    hl_ctl *ctl = arg;
-    int last = list_len(request, "last", HL_CTL_MSG_DEFAULT, err, errlen);
-    if (last < 0)
-        return NULL;
-    const char *state = json_string_value(json_object_get(request, "state"));
-    if (!state)
-        state = "all";
-    if (strcmp(state, "all") && strcmp(state, "new") && strcmp(state, "handled")) {
-        snprintf(err, errlen, "state must be new, handled or all");
-        return NULL;
-    }
-    json_t *params = json_pack("[s,i]", state, last);
-    hl_store_exec(ctl->store,
-                  "SELECT * FROM (SELECT * FROM messages WHERE ?1 = 'all' OR state = ?1"
-                  " ORDER BY id DESC LIMIT ?2) ORDER BY id",
-                  params, on_message_rows, req);
-    json_decref(params);
-    return HL_CTL_DEFERRED;
-}
-
-typedef struct handled_ctx {
-    hl_ctl_req *req;
-    json_int_t  id;
-} handled_ctx;
-
-static void on_handled(void *arg, json_t *rows, const char *err)
-{
-    handled_ctx *h = arg;
-    hl_ctl_req *req = h->req;
-    json_int_t id = h->id;
-    free(h);
     if (!rows)
-        hl_ctl_reply_error(req, "marking message %lld: %s", (long long)id, err ? err : "failed");
-    else if (json_array_size(rows) == 0)
-        hl_ctl_reply_error(req, "no message with id %lld", (long long)id);
+        hl_ctl_reply_error(req, "%s", err ? err : "the query failed");
     else
-        hl_ctl_reply(req, json_pack("{s:b,s:o}", "ok", 1, "message",
-                                    message_json(json_array_get(rows, 0))));
+        hl_ctl_reply(req, json_pack("{s:b,s:O}", "ok", 1, "rows", rows));
 }
 
-static json_t *cmd_message(void *arg, hl_ctl_req *req, json_t *request, char *err, int errlen)
+/* query            the list
+ * query NAME ARG.. runs NAME: args bind to its :names in order, :now to the engine's time */
+static json_t *cmd_query(void *arg, hl_ctl_req *req, json_t *request, char *err, int errlen)
 {
     hl_ctl *ctl = arg;
-    json_t *idv = json_object_get(request, "id");
-    char *end = NULL;
-    json_int_t id = json_is_integer(idv) ? json_integer_value(idv)
-                  : json_is_string(idv) ? strtoll(json_string_value(idv), &end, 10) : 0;
-    if ((json_is_string(idv) && (!end || *end || end == json_string_value(idv))) || id <= 0) {
-        snprintf(err, errlen, "message needs a numeric id (see `hotline ctl messages`)");
+    json_t *given = json_object_get(request, "args");
+    const char *name = json_string_value(json_array_get(given, 0));
+    if (!name)
+        return query_list(ctl);
+    json_t *q = json_object_get(ctl->queries, name);
+    if (!q) {
+        snprintf(err, errlen, "no query '%.64s' in this policy (rules/queries.lua; `hotline ctl query` "
+                 "lists them)", name);
         return NULL;
     }
-    const char *action = json_string_value(json_object_get(request, "action"));
-    if (!action || strcmp(action, "handled")) {
-        snprintf(err, errlen, "unknown action '%.32s' for message (only: handled)",
-                 action ? action : "");
+    json_t *params = bind_args(ctl, name, q, given, 1, err, errlen);
+    if (!params)
         return NULL;
-    }
-    const char *by = json_string_value(json_object_get(request, "by"));
-    char byname[HL_CTL_BY_MAX + 1];
-    snprintf(byname, sizeof byname, "%s", by && by[0] ? by : "ctl");
-    handled_ctx *h = malloc(sizeof *h);
-    if (!h) {
-        snprintf(err, errlen, "out of memory");
-        return NULL;
-    }
-    *h = (handled_ctx){ req, id };
-    /* Marking twice keeps the first time and person: the answer is the same either way. */
-    json_t *params = json_pack("[f,s,I]", wall_now(ctl), byname, id);
-    hl_store_exec(ctl->store,
-                  "UPDATE messages SET state = 'handled', handled_at = COALESCE(handled_at, ?1),"
-                  " handled_by = COALESCE(handled_by, ?2) WHERE id = ?3 RETURNING *",
-                  params, on_handled, h);
+    /* under the script authorizer: a declared query cannot change the schema or the
+     * engine's own tables either */
+    hl_store_exec_script(ctl->store, json_string_value(json_object_get(q, "sql")), params,
+                         on_query_rows, req);
     json_decref(params);
     return HL_CTL_DEFERRED;
 }
@@ -226,7 +226,6 @@ void hl_ctl_register_builtins(hl_ctl *ctl)
     if (!ctl->store)
         return;
     hl_ctl_register(ctl, "cdr", cmd_cdr, ctl, "cdr [--last N] [--call ID]: newest CDRs");
-    hl_ctl_register(ctl, "messages", cmd_messages, ctl,
-                    "messages [--new|--handled] [--last N]: voice messages");
-    hl_ctl_register(ctl, "message", cmd_message, ctl, "message ID handled: mark a message handled");
+    hl_ctl_register(ctl, "query", cmd_query, ctl,
+                    "query [NAME [ARG...]]: the policy's named queries (rules/queries.lua)");
 }

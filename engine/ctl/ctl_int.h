@@ -19,7 +19,8 @@ struct hl_ctl {
     uv_loop_t             *uv;
     uv_pipe_t              server;
     char                   path[PATH_MAX];
-    struct hl_store       *store;     /* may be NULL: then no cdr/messages commands */
+    struct hl_store       *store;     /* may be NULL: then no cdr/query commands */
+    json_t                *queries;   /* the policy's named queries ({} or NULL: none) */
     const struct hl_clock *clock;     /* may be NULL: system time */
     ctl_cmd               *cmds;
     int                    ncmds, capcmds;
@@ -29,7 +30,7 @@ struct hl_ctl {
     bool                   closing;
 };
 
-/* Registers help, and with a store cdr, messages, message (ctl_cmds.c). */
+/* Registers help, and with a store cdr and query (ctl_cmds.c). */
 void hl_ctl_register_builtins(hl_ctl *ctl);
 
 #endif

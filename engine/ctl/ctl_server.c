@@ -1,6 +1,6 @@
 /* ctl_server.c — the control socket's server side (ctl.h): the Unix socket on the loop,
  * connections, line framing, the command table, immediate and deferred replies.
- * The commands ctl serves itself (help, cdr, messages, message) are in ctl_cmds.c. */
+ * The commands ctl serves itself (help, cdr, query) are in ctl_cmds.c. */
 #include "ctl/ctl.h"
 #include "ctl/ctl_int.h"
 #include "core/log.h"
@@ -59,6 +59,7 @@ static void ctl_unref(hl_ctl *ctl)
         free(ctl->cmds[i].help);
     }
     free(ctl->cmds);
+    json_decref(ctl->queries);
     free(ctl);
 }
 

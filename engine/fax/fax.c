@@ -104,10 +104,11 @@ static hl_fax *fax_new(bool sending, const hl_fax_opts *opts, char *err, int err
     f->t30 = fax_get_t30_state(f->fs);
     fax_set_logging(f);
 
-    const char *ident = f->opts.local_ident ? f->opts.local_ident : HL_FAX_DEFAULT_IDENT;
-    char id[FAX_IDENT_MAX + 1];
-    snprintf(id, sizeof id, "%s", ident);
-    t30_set_tx_ident(f->t30, id);
+    if (f->opts.local_ident && f->opts.local_ident[0]) {
+        char id[FAX_IDENT_MAX + 1];
+        snprintf(id, sizeof id, "%s", f->opts.local_ident);
+        t30_set_tx_ident(f->t30, id);
+    }
     if (f->opts.header_info) t30_set_tx_page_header_info(f->t30, f->opts.header_info);
 
     /* ECM needs 2-D or T.6 coding; offer every coding of plain fax so any machine fits. */
@@ -142,7 +143,7 @@ static void make_parent_dirs(const char *path)
     for (char *p = dir + 1; *p; p++)
         if (*p == '/') {
             *p = 0;
-            mkdir(dir, 0755);
+            mkdir(dir, 0750); /* recordings are private: as media.c makes them */
             *p = '/';
         }
 }

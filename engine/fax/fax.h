@@ -16,8 +16,9 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-/* Our T.30 identity (TSI/CSI, 20 characters at most): the hotline's number. */
-#define HL_FAX_DEFAULT_IDENT "12333"
+/* The T.30 identity a fax primitive asks for when its script names none: none of its own,
+ * so the leg sends the engine's fax_ident (rules/engine.lua); "" there sends none. */
+#define HL_FAX_DEFAULT_IDENT ""
 /* A whole session of a few pages takes well under this; a stuck one is ended. */
 #define HL_FAX_DEFAULT_MAX_MS (5 * 60 * 1000)
 /* T.30 status code we report when our own limit or hl_fax_stop ends the session
@@ -43,7 +44,7 @@ typedef struct hl_fax_result {
 typedef void (*hl_fax_done_fn)(void *arg, const hl_fax_result *result);
 
 typedef struct hl_fax_opts {
-    const char *local_ident;   /* NULL = HL_FAX_DEFAULT_IDENT */
+    const char *local_ident;   /* our TSI/CSI; NULL or "" = send none */
     const char *header_info;   /* text on top of each sent page, NULL = none */
     bool calling_party;        /* we play the caller's T.30 role (CNG, wait for DIS).  The
                                 * usual choice: true to send, false to receive; the two

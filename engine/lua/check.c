@@ -1,30 +1,25 @@
-/* check.c — the static checks run on every source file when a policy is built (reload and
+/* check.c — the engine's static checks of a policy, run on every build (reload and
  * `hotline test-rules`):
  *
  * 1. Prompts: every prompt name written as a literal string where a prompt is expected
  *    (prompt = "x", prompt_out = ..., invalid_prompt = {...}, play("x"), play{"a","b"}, any
  *    field ending in _prompt) must exist as PROMPTS/NAME.wav or as an entry of the prompt
  *    texts, so a typo is refused at reload, not heard by a caller.
- * 2. Menus (declarative keys): a menu literal — a table constructor with a literal
- *    `name = "..."` and a `keys = ...` field — must say which keys its prompt offers:
- *    `offers = "1234590"` (and `offers_out = "1234"` for out of hours).  When offers and the
- *    keys table are literal, every key offered must have a branch (`["5"] = ...`) and every
- *    branch must be offered: a key "handled in no branch" or a branch no caller is told of
- *    is refused.  A menu literal assigned to a local (`local m = {...}` or
- *    `local m = menu.define{...}`) that the file never mentions again is unreachable.
- *    Checks that need every file at once (reachability through modules, out-of-hours keys
- *    against rules/ivr.lua) are the flow's own lint (scripts/ivr/menu.lua), run when
- *    scripts/main.lua loads.
+ * 2. The policy's own checks (issue 6): conventions of one centre's flows (e.g. the
+ *    menus' `offers`, scripts/ivr/check.lua) are not the engine's.  A policy that wants
+ *    them declares a global check_sources(files) in scripts/main.lua; the build calls it
+ *    with every module's source and refuses the policy on any problem it returns.
  *
  * A small Lua tokenizer: comments, short and long strings, names and single characters,
  * with line numbers.  Names built at run time (say_number, variables) are not checked. */
 #include <ctype.h>
-#include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <lauxlib.h>
+#include "lua/policy_priv.h"
 #include "lua/script.h"
 #include "media/prompts.h"
 
@@ -161,19 +156,6 @@ typedef struct checker {
     int errlen, problems;
 } checker;
 
-static void report(checker *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void report(checker *c, const char *fmt, ...)
-{
-    c->problems++;
-    int used = (int)strlen(c->err);
-    if (used >= c->errlen - 1)
-        return;
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(c->err + used, c->errlen - used, fmt, ap);
-    va_end(ap);
-}
-
 static void check_name(checker *c, const char *name, int line)
 {
     if (!strncmp(name, "tone:", 5) || !strncmp(name, "silence:", 8))
@@ -219,262 +201,6 @@ static void check_table(checker *c, lexer *x)
     }
 }
 
-/* ---- 2. menus: offers against keys, and unreachable menu literals ----------------------- */
-
-/* Keys a menu can name: 0-9 * # (and A-D of RFC 4733). */
-#define MENU_KEYS 24
-/* Menu literals assigned to locals, per file, checked for a later use. */
-#define MAX_MENU_LOCALS 128
-
-typedef struct menu_lit {
-    char name[96];
-    int  line;
-    bool has_name, has_keys, keys_literal, offers_set, offers_literal;
-    char keys[MENU_KEYS + 1];        /* literal keys with a branch */
-    char offers[MENU_KEYS * 2 + 1];  /* offers .. offers_out */
-} menu_lit;
-
-typedef struct menu_local {
-    char var[64], menu[96];
-    int  line;
-} menu_local;
-
-typedef struct menu_scan {
-    checker   *c;
-    menu_local locals[MAX_MENU_LOCALS];
-    int        nlocals;
-} menu_scan;
-
-/* Block nesting of Lua keywords, so that `x = 1` inside a function body is not taken for
- * a field of the table around it: function/if/do open a block (while and for open theirs
- * with do), end closes it; repeat ... until likewise. */
-static int block_delta(const tok *t)
-{
-    if (t->kind != T_NAME)
-        return 0;
-    if (!strcmp(t->text, "function") || !strcmp(t->text, "if") || !strcmp(t->text, "do") ||
-        !strcmp(t->text, "repeat"))
-        return 1;
-    if (!strcmp(t->text, "end") || !strcmp(t->text, "until"))
-        return -1;
-    return 0;
-}
-
-static bool is_char(const tok *t, char ch) { return t->kind == T_CHAR && t->ch == ch; }
-
-static void add_keys(char *set, size_t size, const char *keys)
-{
-    for (const char *k = keys; *k; k++) {
-        size_t n = strlen(set);
-        if (!strchr(set, *k) && n + 1 < size) {
-            set[n] = *k;
-            set[n + 1] = 0;
-        }
-    }
-}
-
-static bool scan_table(menu_scan *ms, lexer *x, int line, menu_lit *out);
-
-/* A field value that is one string literal (not followed by ".." or a call): copied to
- * val; returns false for any other expression (whose tokens are left to the caller). */
-static bool literal_value(lexer *x, tok *t, char *val, size_t size)
-{
-    if (t->kind != T_STRING)
-        return false;
-    lexer peek = *x;
-    tok n;
-    next(&peek, &n);
-    if (is_char(&n, '.') || is_char(&n, '(') || is_char(&n, ':') || is_char(&n, '['))
-        return false;
-    size_t len = strlen(t->text);
-    if (len >= size)
-        len = size - 1;
-    memcpy(val, t->text, len);
-    val[len] = 0;
-    return true;
-}
-
-/* After `keys = {`: the literal keys (["1"] = ...) into m->keys; nested tables (sub-menus)
- * are scanned as tables of their own. */
-static void scan_keys(menu_scan *ms, lexer *x, menu_lit *m)
-{
-    int blocks = 0;
-    tok t;
-    for (;;) {
-        next(x, &t);
-        if (t.kind == T_END)
-            return;
-        blocks += block_delta(&t);
-        if (blocks < 0)
-            blocks = 0;
-        if (is_char(&t, '{')) {
-            scan_table(ms, x, t.line, NULL);
-        } else if (is_char(&t, '}') && blocks == 0) {
-            return;
-        } else if (is_char(&t, '[') && blocks == 0) {
-            tok k, close;
-            next(x, &k);
-            if (k.kind == T_STRING && strlen(k.text) == 1) {
-                next(x, &close);
-                if (is_char(&close, ']'))
-                    add_keys(m->keys, sizeof m->keys, k.text);
-                else
-                    m->keys_literal = false;
-            } else {
-                m->keys_literal = false;
-                if (is_char(&k, '{'))
-                    scan_table(ms, x, k.line, NULL);
-            }
-        }
-    }
-}
-
-static void judge_menu(menu_scan *ms, const menu_lit *m)
-{
-    checker *c = ms->c;
-    if (!m->offers_set) {
-        report(c, "%s:%d: menu '%s' does not say which keys its prompt offers (add offers = \"...\", "
-               "and offers_out for out of hours)\n", c->chunk, m->line, m->name);
-        return;
-    }
-    if (!m->offers_literal || !m->keys_literal)
-        return;
-    for (const char *k = m->offers; *k; k++)
-        if (!strchr(m->keys, *k))
-            report(c, "%s:%d: menu '%s' offers key %c but no branch handles it (keys has no [\"%c\"])\n",
-                   c->chunk, m->line, m->name, *k, *k);
-    for (const char *k = m->keys; *k; k++)
-        if (!strchr(m->offers, *k))
-            report(c, "%s:%d: menu '%s' handles key %c but its prompt never offers it (add it to offers)\n",
-                   c->chunk, m->line, m->name, *k);
-}
-
-/* After a '{': scans the table constructor up to its '}'.  Returns true when it is a menu
- * literal (its name in out, when out is given). */
-static bool scan_table(menu_scan *ms, lexer *x, int line, menu_lit *out)
-{
-    menu_lit m;
-    memset(&m, 0, sizeof m);
-    m.line = line;
-    m.keys_literal = true;
-    m.offers_literal = true;
-    int blocks = 0;
-    tok t;
-    for (next(x, &t); t.kind != T_END; next(x, &t)) {
-        blocks += block_delta(&t);
-        if (blocks < 0)
-            blocks = 0;
-        if (is_char(&t, '{')) {
-            scan_table(ms, x, t.line, NULL);
-            continue;
-        }
-        if (is_char(&t, '}') && blocks == 0)
-            break;
-        if (t.kind != T_NAME || blocks > 0)
-            continue;
-        lexer peek = *x;
-        tok eq, after;
-        next(&peek, &eq);
-        next(&peek, &after);
-        if (!is_char(&eq, '=') || is_char(&after, '='))
-            continue; /* not a field (or a comparison) */
-        char field[32];
-        snprintf(field, sizeof field, "%.31s", t.text);
-        next(x, &eq);
-        next(x, &t);
-        char val[MENU_KEYS * 2 + 1];
-        if (!strcmp(field, "name")) {
-            if (literal_value(x, &t, m.name, sizeof m.name))
-                m.has_name = true;
-        } else if (!strcmp(field, "offers") || !strcmp(field, "offers_out")) {
-            m.offers_set = true;
-            if (literal_value(x, &t, val, sizeof val))
-                add_keys(m.offers, sizeof m.offers, val);
-            else
-                m.offers_literal = false;
-        } else if (!strcmp(field, "keys")) {
-            m.has_keys = true;
-            if (is_char(&t, '{'))
-                scan_keys(ms, x, &m);
-            else
-                m.keys_literal = false;
-            continue;
-        }
-        /* the value's first token may open a table or a block */
-        if (is_char(&t, '{'))
-            scan_table(ms, x, t.line, NULL);
-        else
-            blocks += block_delta(&t);
-    }
-    bool is_menu = m.has_name && m.has_keys;
-    if (is_menu) {
-        judge_menu(ms, &m);
-        if (out)
-            *out = m;
-    }
-    return is_menu;
-}
-
-static int count_name(const char *src, size_t len, const char *name)
-{
-    lexer x = { src, src + len, 1 };
-    tok t;
-    int n = 0;
-    for (next(&x, &t); t.kind != T_END; next(&x, &t))
-        if (t.kind == T_NAME && !strcmp(t.text, name))
-            n++;
-    return n;
-}
-
-static int check_menus(checker *c, const char *src, size_t len)
-{
-    size_t cl = strlen(c->chunk);
-    if (cl > 13 && !strcmp(c->chunk + cl - 13, ".scenario.lua"))
-        return 0; /* scenarios are data whose `keys` are what a caller types */
-    menu_scan *ms = calloc(1, sizeof *ms);
-    if (!ms)
-        return 0;
-    int before = c->problems;
-    ms->c = c;
-    lexer x = { src, src + len, 1 };
-    tok t;
-    char pending[64] = "";   /* `local NAME =` just seen (and still the value's start) */
-    int state = 0;           /* 0 nothing, 1 after local, 2 after local NAME, 3 after '=' */
-    for (next(&x, &t); t.kind != T_END; next(&x, &t)) {
-        if (is_char(&t, '{')) {
-            menu_lit m;
-            memset(&m, 0, sizeof m);
-            if (scan_table(ms, &x, t.line, &m) && state == 3 && ms->nlocals < MAX_MENU_LOCALS) {
-                menu_local *l = &ms->locals[ms->nlocals++];
-                snprintf(l->var, sizeof l->var, "%s", pending);
-                snprintf(l->menu, sizeof l->menu, "%s", m.name);
-                l->line = m.line;
-            }
-            state = 0;
-            continue;
-        }
-        if (t.kind == T_NAME && !strcmp(t.text, "local")) {
-            state = 1;
-        } else if (state == 1 && t.kind == T_NAME) {
-            snprintf(pending, sizeof pending, "%.63s", t.text);
-            state = 2;
-        } else if (state == 2 && is_char(&t, '=')) {
-            state = 3;
-        } else if (state == 3 && (t.kind == T_NAME || is_char(&t, '.') || is_char(&t, '('))) {
-            /* local m = menu.define{ ... } / menu.define({ ... }): still the value */
-        } else {
-            state = 0;
-        }
-    }
-    for (int i = 0; i < ms->nlocals; i++)
-        if (count_name(src, len, ms->locals[i].var) <= 1)
-            report(c, "%s:%d: menu '%s' (local %s) is never used in this file: no key or "
-                   "function leads to it (unreachable)\n", c->chunk, ms->locals[i].line,
-                   ms->locals[i].menu, ms->locals[i].var);
-    free(ms);
-    return c->problems - before;
-}
-
 int hl_check_prompts(const char *chunk, const char *src, size_t len, const char *prompts_dir,
                      const char *texts, char *err, int errlen)
 {
@@ -507,7 +233,6 @@ int hl_check_prompts(const char *chunk, const char *src, size_t len, const char 
         }
         next(&x, &t);
     }
-    c.problems += check_menus(&c, src, len);
     return c.problems;
 }
 
@@ -516,6 +241,7 @@ int hl_check_prompts(const char *chunk, const char *src, size_t len, const char 
 #define ROUTE_ARG_TOKENS 64
 
 static bool is_name(const tok *t, const char *name) { return t->kind == T_NAME && !strcmp(t->text, name); }
+static bool is_char(const tok *t, char ch) { return t->kind == T_CHAR && t->ch == ch; }
 
 /* One value set_route may receive, tokens [a, b) at depth 0 of its argument: a literal alone
  * is a whole route ("account"), a literal then `..` a prefix ("queue:" .. name -> "queue:*").
@@ -604,4 +330,57 @@ int hl_check_field_line(const char *src, size_t len, const char *text, bool stri
         t = ahead;
     }
     return 0;
+}
+
+/* ---- 2. the policy's own checks: the check_sources hook (issue 6) ---------------------- */
+
+static void append(char *err, int errlen, const char *text)
+{
+    int used = (int)strlen(err);
+    if (used < errlen - 1)
+        snprintf(err + used, errlen - used, "%s\n", text);
+}
+
+int hl_check_policy_sources(hl_policy *p, int sources, char *err, int errlen)
+{
+    lua_State *L = p->L;
+    int top = lua_gettop(L);
+    sources = lua_absindex(L, sources);
+    int t = lua_getglobal(L, "check_sources");
+    if (t == LUA_TNIL) {
+        lua_settop(L, top);
+        return 0; /* the policy declares no checks of its own */
+    }
+    if (t != LUA_TFUNCTION) {
+        append(err, errlen, "scripts/main.lua: check_sources must be a function(files)");
+        lua_settop(L, top);
+        return 1;
+    }
+    lua_newtable(L); /* files: "scripts/x.lua" -> source, from module -> {chunk=, src=} */
+    int files = lua_gettop(L);
+    lua_pushnil(L);
+    while (lua_next(L, sources)) {
+        lua_getfield(L, -1, "chunk");
+        lua_getfield(L, -2, "src");
+        lua_setfield(L, files, lua_tostring(L, -2) + 1); /* the chunk name without its '@' */
+        lua_pop(L, 2);
+    }
+    hl_lua_run run = { .mem_limit = HL_BUILD_MEMORY,
+                       .instr_limit = (long)p->cfg.script_instructions * HL_BUILD_INSTR_FACTOR };
+    int problems = 0;
+    if (hl_lua_pcall_budget(p, L, &run, 1, 1) != LUA_OK) {
+        append(err, errlen, lua_tostring(L, -1) ? lua_tostring(L, -1) : "check_sources failed");
+        problems = 1;
+    } else if (lua_istable(L, -1)) {
+        for (lua_Integer i = 1; lua_rawgeti(L, -1, i) != LUA_TNIL; i++, lua_pop(L, 1)) {
+            append(err, errlen, lua_type(L, -1) == LUA_TSTRING ? lua_tostring(L, -1)
+                                : "check_sources: a problem that is not a string");
+            problems++;
+        }
+    } else if (!lua_isnil(L, -1)) {
+        append(err, errlen, "scripts/main.lua: check_sources must return a list of problems (strings)");
+        problems = 1;
+    }
+    lua_settop(L, top);
+    return problems;
 }

@@ -351,6 +351,12 @@ hl_policy *hl_policy_build(const hl_policy_src *src, char *err, int errlen)
     snprintf(p->version, sizeof p->version, "v%d-%08x", src->serial > 0 ? src->serial : 1, b->hash);
     if (!b->errors)
         run_main(b);
+    if (!b->errors) { /* issue 6: the policy's own source checks (check.c) */
+        lua_rawgetp(L, LUA_REGISTRYINDEX, &SOURCES);
+        int used = (int)strlen(b->err);
+        b->errors += hl_check_policy_sources(p, -1, b->err + used, b->errlen - used);
+        lua_pop(L, 1);
+    }
     if (!b->errors)
         seal_globals(L);
     lua_gc(L, LUA_GCCOLLECT, 0);

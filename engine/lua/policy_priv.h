@@ -24,5 +24,9 @@ struct hl_policy {
 void *hl_lua_alloc(void *ud, void *ptr, size_t osize, size_t nsize);
 void  hl_sandbox_open(lua_State *L);
 int   hl_lua_pcall_budget(hl_policy *p, lua_State *L, hl_lua_run *run, int nargs, int nres);
+/* issue 6: calls the policy's own check_sources(files), if main.lua declares one, with the
+ * modules of the table at index sources; appends each problem it returns to err ("file:line:
+ * what") and returns how many (check.c). */
+int   hl_check_policy_sources(hl_policy *p, int sources, char *err, int errlen);
 
 #endif

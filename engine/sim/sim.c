@@ -42,7 +42,6 @@
 #define MAX_ENTRIES 64
 #define SCENARIO_INSTRUCTIONS 10000000 /* a scenario file is data: this is plenty */
 #define DEFAULT_CALLER "043162345678"
-#define DEFAULT_CALLED "12333"
 #define DEFAULT_TIME "2026-01-14T10:00:00"  /* a winter Wednesday morning */
 
 typedef struct sim sim;
@@ -421,7 +420,7 @@ static hl_leg *sim_dial(hl_call_env *env, hl_call *call, const char *uri, const 
         return NULL;
     l->leg.call = call;
     snprintf(l->leg.remote_uri, sizeof l->leg.remote_uri, "%s", uri);
-    snprintf(l->leg.from_user, sizeof l->leg.from_user, "%s", o && o->from_user ? o->from_user : DEFAULT_CALLED);
+    snprintf(l->leg.from_user, sizeof l->leg.from_user, "%s", o && o->from_user ? o->from_user : s->cfg.sip_from_user);
     snprintf(l->leg.to_user, sizeof l->leg.to_user, "%.*s", (int)strcspn(uri + 4, "@;>"), uri + 4);
     snprintf(l->leg.sip_call_id, sizeof l->leg.sip_call_id, "sim-out-%s", uri + 4);
     add_word(s->dialled, sizeof s->dialled, uri);
@@ -1179,7 +1178,7 @@ static bool start_caller(sim *s)
 {
     char caller[128], called[128];
     scen_str(s, "caller", DEFAULT_CALLER, caller, sizeof caller);
-    scen_str(s, "called", DEFAULT_CALLED, called, sizeof called);
+    scen_str(s, "called", s->cfg.sip_from_user, called, sizeof called); /* our own number */
     sim_leg *l = sim_leg_new(s, HL_LEG_INBOUND);
     if (!l) {
         problem(s, "cannot create the call");
@@ -1551,10 +1550,20 @@ static void make_store(run_ctx *r, char *dir, size_t len)
         dir[0] = 0;
         return;
     }
-    char err[256];
+    char err[1024];
     r->store = hl_store_open(NULL, dir, err, sizeof err);
-    if (!r->store)
+    if (!r->store) {
         hl_warn("sim", "no store for the simulation: %s", err);
+        return;
+    }
+    /* issue 6: the policy's own tables, and a check of its queries, as activation does */
+    json_t *queries = NULL;
+    if (hl_store_policy_activate(r->store, r->src->rules_dir ? r->src->rules_dir : "rules", &queries,
+                                 err, sizeof err) != 0) {
+        r->failed++;
+        report_line(r, "FAIL the policy's store: %s", err);
+    }
+    json_decref(queries);
 }
 
 static void drop_store(run_ctx *r, const char *dir)

@@ -8,7 +8,8 @@
  * their SQL text; parameters are always bound, never spliced into SQL.
  *
  * The schema is versioned: migrations (store_migrations.c) run at open, in order, each in
- * a transaction, and the schema_version table records the newest applied.
+ * a transaction, and the schema_version table records the newest applied.  Tables a policy
+ * needs are its own (rules/schema/), applied when it is activated (store_policy.c).
  *
  * Contract details (store_sqlite.c):
  *  - sql is exactly one statement ("a; b" is refused).
@@ -28,7 +29,7 @@
  *
  * Script queries (hl_store_exec_script*) run under an SQLite authorizer: SELECT anything;
  * INSERT/UPDATE/DELETE on tables other than the engine's own (cdr, schema_version,
- * sqlite_*); no DDL (CREATE/DROP/ALTER), no ATTACH/DETACH, no transaction or savepoint
+ * policy_schema, jobs, sqlite_*); no DDL (CREATE/DROP/ALTER), no ATTACH/DETACH, no transaction or savepoint
  * control, no PRAGMA except a few read-only ones; at most HL_STORE_SCRIPT_MAX_ROWS rows
  * and a bounded amount of work per query (a runaway query is interrupted). */
 #ifndef HL_STORE_H
@@ -76,6 +77,14 @@ json_t *hl_store_exec_script_sync(hl_store *s, const char *sql, json_t *params,
  * its callback, on the caller's thread.  Returns how many ran.  With a worker: delivers
  * nothing and returns 0 (the loop delivers). */
 int  hl_store_poll(hl_store *s);
+
+/* Activates a policy's part of the store (store_policy.c, issue 6): applies RULES/schema/
+ * NNN_name.sql files not applied before (each once, in order, in a transaction; an applied
+ * file that has changed is refused), then, when queries is not NULL, reads and checks
+ * RULES/queries.lua into *queries (a new reference: {NAME: {sql, description, writes,
+ * args: [{name, default?}]}}; {} without the file).  0, or -1 with err naming the file.
+ * Safe on any thread (its own connection). */
+int  hl_store_policy_activate(hl_store *s, const char *rules_dir, json_t **queries, char *err, int errlen);
 
 /* Queues a CDR insert (durable before cb, which may be NULL). */
 void hl_store_cdr_write(hl_store *s, const hl_cdr *cdr, hl_store_cb cb, void *arg);

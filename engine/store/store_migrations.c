@@ -1,7 +1,8 @@
 /* store_migrations.c — the schema of hotline.db, as an ordered list of migrations.
  *
  * A migration is never edited once shipped: a change is a new migration appended to the
- * list.  Each runs in its own transaction together with the schema_version row that
+ * list.  (Issue 6 emptied 2 and 3 and took one table out of 1: what they made belongs to the
+ * policy, whose schema files adopt it in databases made before; see rules/schema/.)  Each runs in its own transaction together with the schema_version row that
  * records it, so a crash mid-migration leaves the previous version intact. */
 #include "store/store_sqlite.h"
 #include "store/store.h"
@@ -15,7 +16,7 @@ typedef struct migration {
 } migration;
 
 static const migration migrations[] = {
-    { 1, "cdr, messages, script_kv",
+    { 1, "cdr, script_kv",
       /* One row per call leg (store/cdr.h).  Times are epoch seconds (REAL, ms precision),
        * 0 = did not happen.  prompts/menus are space-separated; vars is JSON text. */
       "CREATE TABLE cdr ("
@@ -46,53 +47,17 @@ static const migration migrations[] = {
       ");"
       "CREATE INDEX cdr_start ON cdr(start_time);"
       "CREATE INDEX cdr_call ON cdr(call_id);"
-      /* Voice messages left by callers (§10: offered when no agent can take the call). */
-      "CREATE TABLE messages ("
-      "  id          INTEGER PRIMARY KEY,"
-      "  caller      TEXT NOT NULL DEFAULT '',"
-      "  called      TEXT NOT NULL DEFAULT '',"
-      "  created     REAL NOT NULL,"
-      "  duration_ms INTEGER NOT NULL DEFAULT 0,"
-      "  path        TEXT NOT NULL DEFAULT '',"
-      "  state       TEXT NOT NULL DEFAULT 'new' CHECK (state IN ('new', 'handled')),"
-      "  handled_at  REAL,"
-      "  handled_by  TEXT,"
-      "  call_id     TEXT NOT NULL DEFAULT ''"
-      ");"
-      "CREATE INDEX messages_state ON messages(state, created);"
       /* A small key-value table for scripts (counters, flags, notes). */
       "CREATE TABLE script_kv ("
       "  key     TEXT PRIMARY KEY,"
       "  value   TEXT,"
       "  updated REAL NOT NULL DEFAULT 0"
       ");" },
-    { 2, "demo_accounts, account_locks",
-      /* The account query's demo data source (rules/accounts.lua; SPEC 2.5 item 4): a real
-       * site answers from its social-security back end instead.  pin_hash is the hex
-       * SHA-256 of "ID:PIN"; locks count wrong PINs per ID (3 lock it for a while). */
-      "CREATE TABLE demo_accounts ("
-      "  id_number   TEXT PRIMARY KEY,"
-      "  pin_hash    TEXT NOT NULL,"
-      "  name        TEXT NOT NULL DEFAULT '',"
-      "  balance_fen INTEGER NOT NULL DEFAULT 0,"
-      "  paid_months INTEGER NOT NULL DEFAULT 0,"
-      "  last_paid   TEXT NOT NULL DEFAULT ''"
-      ");"
-      "CREATE TABLE account_locks ("
-      "  id_number    TEXT PRIMARY KEY,"
-      "  failures     INTEGER NOT NULL DEFAULT 0,"
-      "  locked_until REAL NOT NULL DEFAULT 0"
-      ");" },
-    { 3, "demo account rows",
-      /* Three demo callers for `make run` and the end-to-end tests (the same as
-       * scripts/account.scenario.lua): 220102198503151237 PIN 123456; 11010519491231002X
-       * PIN 654321; 220203199001014562 PIN 111111.  Fictional people and numbers. */
-      "INSERT OR IGNORE INTO demo_accounts VALUES ('220102198503151237',"
-      "  'bc174b5f1c8f8e303d89a957a4db59a6122bfc6b218e70fb45decd90ea9cfaa9', '张三', 1234567, 96, '2026-10-15');"
-      "INSERT OR IGNORE INTO demo_accounts VALUES ('11010519491231002X',"
-      "  'c5d556ec6b2a964a30f8d75bb66e26daf4a81623dd56a942318e8e88e367f101', '李四', 80005, 15, '2026-09');"
-      "INSERT OR IGNORE INTO demo_accounts VALUES ('220203199001014562',"
-      "  '68abde42552122ed05277acfaa3be7990a38a9885e2ef1ef08e7473425a4ae96', '王五', 500000, 120, '2026-11-01');" },
+    /* 2 and 3 created a centre's own tables and sample rows; they are the policy's now
+     * (rules/schema/, applied by store_policy.c).  Databases that ran them keep those
+     * tables, which the policy's schema adopts (CREATE TABLE IF NOT EXISTS). */
+    { 2, "retired: a policy table (now rules/schema/)", "" },
+    { 3, "retired: sample rows (now examples/)", "" },
     { 4, "jobs",
       /* Work the engine does on its own, after the caller has gone (engine/app/jobs.c):
        * e.g. a queued fax to a number the caller keyed (§10.11 索取传真).  A job runs as an
@@ -115,6 +80,16 @@ static const migration migrations[] = {
       "  source_call  TEXT NOT NULL DEFAULT ''"
       ");"
       "CREATE INDEX jobs_due ON jobs(state, next_at);" },
+    { 5, "policy_schema",
+      /* The tables a policy declares (rules/schema/NNN_name.sql) are applied once each when
+       * the policy is activated (store_policy.c); this records which, and a checksum of the
+       * file, so an applied file that was edited afterwards is refused, not re-run. */
+      "CREATE TABLE policy_schema ("
+      "  version  INTEGER PRIMARY KEY,"
+      "  file     TEXT NOT NULL,"
+      "  checksum TEXT NOT NULL,"
+      "  applied  REAL NOT NULL"
+      ");" },
 };
 
 #define N_MIGRATIONS ((int)(sizeof migrations / sizeof migrations[0]))

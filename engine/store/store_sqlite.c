@@ -147,7 +147,8 @@ static bool engine_table(const char *t)
 {
     /* jobs: scripts queue work only through hl.jobs.enqueue, which checks what they ask */
     return t && (strcasecmp(t, "cdr") == 0 || strcasecmp(t, "schema_version") == 0 ||
-                 strcasecmp(t, "jobs") == 0 || internal_table(t));
+                 strcasecmp(t, "policy_schema") == 0 || strcasecmp(t, "jobs") == 0 ||
+                 internal_table(t));
 }
 
 /* PRAGMAs that only read the schema: harmless, and handy for scripts and tools. */
@@ -758,6 +759,8 @@ void hl_store_cdr_write(hl_store *s, const hl_cdr *cdr, hl_store_cb cb, void *ar
 {
     exec_async(s, HL_CDR_INSERT_SQL, hl_cdr_params(cdr), false, cb, arg);
 }
+
+const char *hl_store_path(const hl_store *s) { return s->path; }
 
 int hl_store_schema_version(hl_store *s)
 {

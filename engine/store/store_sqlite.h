@@ -8,4 +8,8 @@
  * resulting version, or -1 with err (a database newer than this engine is an error). */
 int hl_store_migrate(sqlite3 *db, char *err, int errlen);
 
+struct hl_store;
+/* The database file (DIR/hotline.db), for a second connection of store_policy.c. */
+const char *hl_store_path(const struct hl_store *s);
+
 #endif

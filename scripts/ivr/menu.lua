@@ -19,9 +19,11 @@
 --   * a menu not reachable from the main menu (through keys or leads_to);
 --   * out of hours: the main menu offering a key outside rules/ivr.lua's
 --     out_of_hours_main_keys, or any menu offering the agent key.
--- engine/lua/check.c checks the same offers/keys agreement on menu literals, and that every
--- prompt named in them exists.
+-- scripts/ivr/check.lua checks the same offers/keys agreement on every menu literal of the
+-- sources, with its file and line (the build's check_sources hook); engine/lua/check.c that
+-- every prompt named in them exists.
 local ivr = require "ivr"
+local check = require "ivr.check"
 
 local M = {}
 local declared, order = {}, {}
@@ -87,16 +89,11 @@ local function lint(root)
   local errs = {}
   local function bad(fmt, ...) errs[#errs + 1] = string.format(fmt, ...) end
   for _, def in ipairs(order) do
-    local offered = def.offers .. (def.offers_out or "")
-    for k in offered:gmatch(".") do
-      if def.keys[k] == nil then
-        bad("menu '%s' offers key %s but no branch handles it", def.name, k)
-      end
-    end
-    for k in pairs(def.keys) do
-      if not offered:find(k, 1, true) then
-        bad("menu '%s' handles key %s but its prompt never offers it (add it to offers)", def.name, k)
-      end
+    local handled = {}
+    for k in pairs(def.keys) do handled[#handled + 1] = k end
+    table.sort(handled)
+    for _, problem in ipairs(check.keys_agree(def.name, def.offers .. (def.offers_out or ""), handled)) do
+      bad("%s", problem)
     end
     if def.prompt == nil then bad("menu '%s' has no prompt", def.name) end
     if offers_of(def, "out"):find(ivr.agent_key, 1, true) then

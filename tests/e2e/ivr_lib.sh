@@ -17,7 +17,8 @@ link_build() { ln -sfn "$ROOT/build" "$1/build" || fail "cannot link $1/build"; 
 IVR_SCRIPTS=$ROOT/scripts
 IVR_RULES=$ROOT/rules
 SIPP_TIMEOUT=${SIPP_TIMEOUT_IVR:-60}   # the IVR's prompts are long: calls last up to ~40 s
-# The demo account every new store has (store migration): PIN, balance 12345.67 yuan.
+# A sample account of examples/sample-data/ (load.sh loads them; a new store has none):
+# PIN, balance 12345.67 yuan.
 DEMO_ID=220102198503151237
 DEMO_PIN=123456
 

@@ -7,10 +7,12 @@
 #   msg   key 2, leave a message: talks ~4 s after the beep, # ends it, 1 keeps it.  Passes
 #         when the CDR route is message (intro, beep, confirm, saved); the WAV is under
 #         DATA/recordings/messages/ and holds the caller's audio (checkrec.py); `hotline ctl
-#         messages` lists it (new, the caller's number); `hotline ctl message ID handled`
-#         marks it (listed by --handled, no longer by --new).
-#   acct  key 4, the account query with the demo account every new store has (ID
-#         220102198503151237 and #, PIN 123456 and #: 12345.67 yuan, 96 months).  Passes
+#         query messages` (rules/queries.lua) lists it (new, the caller's number); `hotline ctl
+#         query message_handled ID e2e` marks it (listed as handled, no longer as new).
+#   acct  key 4, the account query with a sample account (examples/sample-data/, loaded
+#         once the engine has made the policy's tables: the new database itself holds no
+#         account, which is checked first) (ID 220102198503151237 and #, PIN 123456 and #:
+#         12345.67 yuan, 96 months).  Passes
 #         when the CDR route is account, the prompts read the balance digits and the months,
 #         the CDR dtmf is 4, 18 x, #, 6 x, #, and neither the ID nor the PIN appears in the
 #         JSON of any CDR nor in the engine's debug log.
@@ -19,14 +21,24 @@
 #         and hangs up.  Passes when the UAS gets INVITE sip:12333@127.0.0.1:ITS_PORT and the
 #         engine's BYE, the CDR route is transfer:0433 and the call has 2 legs, the outbound
 #         one answered and fed with the caller's RTP through the bridge.
+#   lockA, lockB  key 4 at the same moment, the same sample ID (220203199001014562) and a
+#         wrong PIN each.  Passes when the store counts both (account_locks.failures = 2:
+#         rules/accounts.lua counts in one statement, so two calls at once lose none).
 # Timing (prompts: welcome ~11.4 s, message intro ~11.1 s, PIN ~3.3 s, area code ~12.9 s):
 # the menu key is typed during the welcome (kept: the main menu prompt is then skipped);
 # the other keys are sent while the prompt that asks for them plays (see ivr/README.md).
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/ivr_lib.sh"
 MSG_CALLER=13804321234
+LOCK_ID=220203199001014562
 ivr_centres_overlay "$SIPP2_PORT"
 start_ivr 2026-07-01T10:00:00 -v
+# a database made by `hotline run` holds the policy's tables and no sample rows (issue 6)
+rows=$(sqlite3 "$DATA/hotline.db" "SELECT (SELECT count(*) FROM demo_accounts) + (SELECT count(*) FROM account_locks)") ||
+  fail "the new database has no policy tables (rules/schema/): $rows"
+[ "$rows" = 0 ] || fail "a new database holds $rows sample rows"
+HOTLINE=$HOTLINE bash "$ROOT/examples/sample-data/load.sh" "$DATA" > "$WORK/load.txt" 2>&1 ||
+  fail "examples/sample-data/load.sh: $(cat "$WORK/load.txt")"
 "$PY" "$E2E/mkaudio.py" stream "$WORK/talk.ulaw" 32 pcmu || fail "mkaudio.py stream failed"
 sipp_uas_bg centre "$(scen ivr_uas_centre BYE_TIMEOUT=45000 PORT="$SIPP2_PORT")"; p_uas=$!
 sleep 0.3
@@ -41,24 +53,33 @@ ivr_call 1 acct 043888886677 stream:talk.ulaw pause:2000 info:4 pause:300 info:"
 # xfer: 0433# at ~13.5 s while the area-code prompt plays; connecting ~3.5 s, then the REFER
 ivr_call 2 xfer 13800138000 stream:talk.ulaw pause:2000 info:9 pause:11500 info:0433# \
   refer:501:30000 pause:3000 bye; p_xfer=$!
+# lockA, lockB: as acct, both at once, the same ID and a wrong PIN each; hang up during the
+# "wrong PIN" prompt that follows
+for n in 0 1; do
+  ivr_call $((3 + n)) "lock$n" "04388888100$n" stream:talk.ulaw pause:2000 info:4 pause:300 \
+    info:"$LOCK_ID#":150 pause:8400 info:000000#:150 pause:3000 bye
+  p_lock[n]=$!
+done
 
 ivr_wait msg "$p_msg"
 ivr_wait acct "$p_acct"
 ivr_wait xfer "$p_xfer"
+ivr_wait lock0 "${p_lock[0]}"
+ivr_wait lock1 "${p_lock[1]}"
 ivr_wait centre "$p_uas"
 [ -z "$IVR_WHY" ] || ivr_done ""
 
 # ---- msg ----------------------------------------------------------------------------------
-# msgs [--new|--handled]: `ctl --json messages` into $WORK/messages.json; msg FIELD: that
+# msgs [new|handled]: `ctl --json query messages` into $WORK/messages.json; msg FIELD: that
 # field of the msg call's message there (nothing when the list does not hold it)
 msgs() {
-  ctl --json messages "$@" > "$WORK/messages.json" 2>&1 ||
-    fail "hotline ctl --json messages $*: $(head -c 300 "$WORK/messages.json")"
+  ctl --json query messages "$@" > "$WORK/messages.json" 2>&1 ||
+    fail "hotline ctl --json query messages $*: $(head -c 300 "$WORK/messages.json")"
 }
 msg() {
   "$PY" -c '
 import json, sys
-for m in json.load(open(sys.argv[1]))["messages"]:
+for m in json.load(open(sys.argv[1]))["rows"]:
     if m.get("call_id") == sys.argv[2]:
         v = m.get(sys.argv[3])
         print("" if v is None else v)
@@ -78,29 +99,30 @@ check_message() {
     { why msg "the message does not hold the caller's audio: $out"; return 1; }
   say "msg: $out"
 
-  ctl messages > "$WORK/messages.txt" 2>&1 || fail "hotline ctl messages: $(head -c 300 "$WORK/messages.txt")"
-  grep -qE "^[0-9]+ +$MSG_CALLER .* new *$" "$WORK/messages.txt" ||
-    { why msg "'ctl messages' lists no new message from $MSG_CALLER: $(head -c 300 "$WORK/messages.txt")"; return 1; }
+  ctl query messages > "$WORK/messages.txt" 2>&1 ||
+    fail "hotline ctl query messages: $(head -c 300 "$WORK/messages.txt")"
+  grep -qE "^[0-9]+ +$MSG_CALLER .* new +- " "$WORK/messages.txt" ||
+    { why msg "'ctl query messages' lists no new message from $MSG_CALLER: $(head -c 300 "$WORK/messages.txt")"; return 1; }
   msgs
   id=$(msg id)
-  [ -n "$id" ] || { why msg "'ctl --json messages' has no message of call $msg_cid"; return 1; }
+  [ -n "$id" ] || { why msg "'ctl --json query messages' has no message of call $msg_cid"; return 1; }
   [ "$(msg caller)" = "$MSG_CALLER" ] || why msg "message $id: caller is not $MSG_CALLER"
   [ "$(msg path)" = "$rec" ] || why msg "message $id: path is not the CDR's recording $rec"
   [ "$(msg state)" = new ] || why msg "message $id: state is not new"
   ms=$(msg duration_ms)
   if [ "${ms:-0}" -lt 2000 ] || [ "$ms" -gt 8000 ]; then why msg "message $id lasts $ms ms, expected 2000-8000"; fi
-  msgs --new
-  [ "$(msg id)" = "$id" ] || why msg "message $id is not listed by 'ctl messages --new'"
+  msgs new
+  [ "$(msg id)" = "$id" ] || why msg "message $id is not listed by 'ctl query messages new'"
 
-  ctl message "$id" handled --by e2e > "$WORK/handled.txt" 2>&1 ||
-    { why msg "'ctl message $id handled': $(head -c 300 "$WORK/handled.txt")"; return 1; }
-  msgs --handled
-  [ "$(msg state)" = handled ] || why msg "message $id is not listed as handled after 'ctl message $id handled'"
+  ctl query message_handled "$id" e2e > "$WORK/handled.txt" 2>&1 ||
+    { why msg "'ctl query message_handled $id e2e': $(head -c 300 "$WORK/handled.txt")"; return 1; }
+  msgs handled
+  [ "$(msg state)" = handled ] || why msg "message $id is not listed as handled after 'ctl query message_handled $id'"
   [ "$(msg handled_by)" = e2e ] || why msg "message $id: handled_by is not e2e"
-  msgs --new
-  [ -z "$(msg id)" ] || why msg "message $id is still listed by 'ctl messages --new'"
-  ctl messages --handled | grep -qE "^$id +$MSG_CALLER .* handled" ||
-    why msg "'ctl messages --handled' (text) does not show message $id handled"
+  msgs new
+  [ -z "$(msg id)" ] || why msg "message $id is still listed by 'ctl query messages new'"
+  ctl query messages handled | grep -qE "^$id +$MSG_CALLER .* handled +e2e " ||
+    why msg "'ctl query messages handled' (text) does not show message $id handled by e2e"
   say "msg: message $id of $ms ms listed by ctl, then marked handled"
 }
 why() { local t=$1; shift; IVR_WHY="$IVR_WHY $t: $*;"; }
@@ -127,6 +149,16 @@ check_account() {
   say "acct: balance read back; no ID or PIN in $(grep -c '"call_id"' "$WORK/cdrs.json") CDRs nor in the debug log"
 }
 
+# ---- lockA, lockB -------------------------------------------------------------------------
+check_locks() {
+  local n max
+  max=$(sed -nE 's/^ *max_pin_failures *= *([0-9]+).*/\1/p' "$IVR_RULES/ivr.lua")
+  [ "${max:-0}" -gt 2 ] || { why lock "rules/ivr.lua max_pin_failures ($max) must exceed 2 for this check"; return 1; }
+  n=$(sqlite3 "$DATA/hotline.db" "SELECT failures FROM account_locks WHERE id_number = '$LOCK_ID'")
+  [ "$n" = 2 ] || { why lock "two wrong PINs at once counted $n, not 2"; return 1; }
+  say "lock: two wrong PINs at the same moment both counted (failures = 2)"
+}
+
 # ---- xfer ---------------------------------------------------------------------------------
 check_transfer() {
   ivr_cdr xfer --legs 2 route=transfer:0433 'dtmf=90433#' hangup_side=caller 'menus~^main' \
@@ -141,4 +173,5 @@ check_transfer() {
 check_message
 check_account
 check_transfer
-ivr_done "message kept, listed and marked handled by ctl; account read back, no ID/PIN in CDRs or log; key 9 0433# -> REFER refused, dialled the loopback centre, 2 legs"
+check_locks
+ivr_done "message kept, listed and marked handled by ctl query; two wrong PINs at once both counted; account read back, no ID/PIN in CDRs or log; key 9 0433# -> REFER refused, dialled the loopback centre, 2 legs"

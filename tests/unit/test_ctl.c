@@ -1,12 +1,13 @@
 /* test_ctl.c — the control socket: a uv loop serving hl_ctl (with a store) in a thread,
  * clients talking to it from the main thread: sync and deferred replies, ordering on one
- * connection, bad JSON, unknown commands, the store-backed cdr/messages/message commands,
+ * connection, bad JSON, unknown commands, the store-backed cdr and query commands,
  * the socket's mode and stale-socket handling, and hl_ctl_main's output and exit codes. */
 #include "ctl/ctl.h"
 #include "store/store.h"
 #include "core/log.h"
 #include <fcntl.h>
 #include <pthread.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -90,7 +91,16 @@ static void *server_main(void *arg)
     uv_loop_init(&sv->loop);
     sv->store = hl_store_open(&sv->loop, dir, sv->err, sizeof sv->err);
     sv->ctl = sv->store ? hl_ctl_new(&sv->loop, sock, sv->store, sv->err, sizeof sv->err) : NULL;
+    /* the shipped policy's tables and queries (rules/schema/, rules/queries.lua: run from the
+     * repository's root, as make does) */
+    json_t *queries = NULL;
+    if (sv->ctl && hl_store_policy_activate(sv->store, "rules", &queries, sv->err, sizeof sv->err) != 0) {
+        hl_ctl_close(sv->ctl);
+        sv->ctl = NULL;
+    }
     if (sv->ctl) {
+        hl_ctl_set_queries(sv->ctl, queries);
+        json_decref(queries);
         hl_ctl_register(sv->ctl, "slow", h_slow, sv, "answers after 150 ms");
         hl_ctl_register(sv->ctl, "echo", h_echo, sv, "echoes the request");
         hl_ctl_register(sv->ctl, "fail", h_fail, sv, "always fails");
@@ -350,38 +360,63 @@ static void test_store_commands(server *sv)
     CHECK(json_array_size(json_object_get(r, "cdrs")) == 1, "cdr --call");
     json_decref(r);
 
+    /* query: the named queries of rules/queries.lua, over the table of rules/schema/ */
     json_t *x = hl_store_exec_sync(sv->store,
         "INSERT INTO messages(caller, called, created, duration_ms, path) VALUES "
         "('13900000001', '12333', 1782892740, 12500, 'messages/1.wav'), "
         "('13900000002', '12333', 1782892800, 3000, 'messages/2.wav')", NULL, err, sizeof err);
     CHECK(x != NULL, "insert messages: %s", err);
     json_decref(x);
-    r = ask(json_pack("{s:s}", "cmd", "messages"));
-    json_t *msgs = json_object_get(r, "messages");
-    CHECK(json_array_size(msgs) == 2, "messages: %s", err_of(r));
-    json_int_t id = json_integer_value(json_object_get(json_array_get(msgs, 0), "id"));
-    CHECK(!strcmp(json_string_value(json_object_get(json_array_get(msgs, 0), "created")) ?: "",
-                  "2026-07-01T15:59:00+08:00"), "message created ISO");
+    r = ask(json_pack("{s:s}", "cmd", "query"));
+    json_t *list = json_object_get(r, "queries");
+    bool listed = false;
+    for (size_t i = 0; i < json_array_size(list); i++) {
+        json_t *q = json_array_get(list, i);
+        if (!strcmp(json_string_value(json_object_get(q, "name")) ?: "", "message_handled"))
+            listed = json_is_true(json_object_get(q, "writes")) &&
+                     !strcmp(json_string_value(json_object_get(q, "args")) ?: "", "id [by=ctl]");
+    }
+    CHECK(listed, "query lists message_handled, its args and that it writes: %s", err_of(r));
     json_decref(r);
-    r = ask(json_pack("{s:s,s:I,s:s,s:s}", "cmd", "message", "id", id, "action", "handled", "by", "alice"));
+    r = ask(json_pack("{s:s,s:[s]}", "cmd", "query", "args", "messages"));
+    json_t *rows = json_object_get(r, "rows");
+    CHECK(json_array_size(rows) == 2, "query messages: %s", err_of(r));
+    json_int_t id = json_integer_value(json_object_get(json_array_get(rows, 0), "id"));
+    CHECK(!strcmp(json_string_value(json_object_get(json_array_get(rows, 0), "created")) ?: "",
+                  "2026-07-01 15:59:00"), "created in the centre's time, as the query says");
+    json_decref(r);
+    char idtext[32];
+    snprintf(idtext, sizeof idtext, "%lld", (long long)id);
+    r = ask(json_pack("{s:s,s:[s,s,s]}", "cmd", "query", "args", "message_handled", idtext, "alice"));
+    rows = json_object_get(r, "rows");
     CHECK(r && json_is_true(json_object_get(r, "ok")) &&
-          !strcmp(json_string_value(json_object_get(json_object_get(r, "message"), "state")) ?: "", "handled") &&
-          !strcmp(json_string_value(json_object_get(json_object_get(r, "message"), "handled_by")) ?: "", "alice"),
+          !strcmp(json_string_value(json_object_get(json_array_get(rows, 0), "state")) ?: "", "handled") &&
+          !strcmp(json_string_value(json_object_get(json_array_get(rows, 0), "handled_by")) ?: "", "alice"),
           "message handled: %s", err_of(r));
     json_decref(r);
-    r = ask(json_pack("{s:s,s:I,s:s,s:s}", "cmd", "message", "id", id, "action", "handled", "by", "bob"));
-    CHECK(r && !strcmp(json_string_value(json_object_get(json_object_get(r, "message"), "handled_by")) ?: "", "alice"),
+    r = ask(json_pack("{s:s,s:[s,s,s]}", "cmd", "query", "args", "message_handled", idtext, "bob"));
+    CHECK(r && !strcmp(json_string_value(json_object_get(json_array_get(json_object_get(r, "rows"), 0),
+                                                          "handled_by")) ?: "", "alice"),
           "handled twice keeps the first");
     json_decref(r);
-    r = ask(json_pack("{s:s,s:i,s:s}", "cmd", "message", "id", 999, "action", "handled"));
-    CHECK(r && json_is_false(json_object_get(r, "ok")) && strstr(err_of(r), "no message with id 999"),
-          "unknown message: %s", err_of(r));
+    r = ask(json_pack("{s:s,s:[s,s]}", "cmd", "query", "args", "message_handled", "999"));
+    CHECK(r && json_is_true(json_object_get(r, "ok")) && json_array_size(json_object_get(r, "rows")) == 0,
+          "an unknown id changes nothing: %s", err_of(r));
     json_decref(r);
-    r = ask(json_pack("{s:s,s:i,s:s}", "cmd", "message", "id", 1, "action", "delete"));
-    CHECK(r && json_is_false(json_object_get(r, "ok")) && strstr(err_of(r), "unknown action"), "bad action");
+    r = ask(json_pack("{s:s,s:[s]}", "cmd", "query", "args", "message_handled"));
+    CHECK(r && json_is_false(json_object_get(r, "ok")) && strstr(err_of(r), "usage: hotline ctl query "
+          "message_handled id [by=ctl] (an argument is missing)"), "a missing argument: %s", err_of(r));
     json_decref(r);
-    r = ask(json_pack("{s:s,s:s}", "cmd", "messages", "state", "new"));
-    CHECK(json_array_size(json_object_get(r, "messages")) == 1, "messages --new");
+    r = ask(json_pack("{s:s,s:[s,s,s,s]}", "cmd", "query", "args", "message_handled", "1", "x", "y"));
+    CHECK(r && json_is_false(json_object_get(r, "ok")) && strstr(err_of(r), "too many"), "too many: %s",
+          err_of(r));
+    json_decref(r);
+    r = ask(json_pack("{s:s,s:[s]}", "cmd", "query", "args", "no_such"));
+    CHECK(r && json_is_false(json_object_get(r, "ok")) && strstr(err_of(r), "no query 'no_such'"),
+          "unknown query: %s", err_of(r));
+    json_decref(r);
+    r = ask(json_pack("{s:s,s:[s,s]}", "cmd", "query", "args", "messages", "new"));
+    CHECK(json_array_size(json_object_get(r, "rows")) == 1, "query messages new: %s", err_of(r));
     json_decref(r);
 }
 
@@ -405,19 +440,20 @@ static void test_main(void)
     rc = run_main(out, sizeof out, 4, a5);
     CHECK(rc == 2 && strstr(out, "hotline is not running (no socket at /nonexistent-hotline/hotline.sock)"),
           "not running exit 2 (rc %d): %s", rc, out);
-    char *a6[] = { "ctl", "--data", dir, "messages", NULL };
-    rc = run_main(out, sizeof out, 4, a6);
-    CHECK(rc == 0 && strstr(out, "CREATED") && strstr(out, "handled (alice)") && strstr(out, "12.5s"),
-          "messages table: %s", out);
-    char *a7[] = { "ctl", "--data", dir, "message", "x", "handled", NULL };
-    rc = run_main(out, sizeof out, 6, a7);
-    CHECK(rc == 1 && strstr(out, "usage"), "message usage: %s", out);
+    char *a6[] = { "ctl", "--data", dir, "query", "messages", NULL };
+    rc = run_main(out, sizeof out, 5, a6);
+    CHECK(rc == 0 && strstr(out, "CREATED") && strstr(out, "alice") && strstr(out, "12500"),
+          "query messages table: %s", out);
+    char *a7[] = { "ctl", "--data", dir, "query", NULL };
+    rc = run_main(out, sizeof out, 4, a7);
+    CHECK(rc == 0 && strstr(out, "message_handled id [by=ctl]") && strstr(out, "(writes)"),
+          "query list: %s", out);
     char *a8[] = { "ctl", "--help", NULL };
     rc = run_main(out, sizeof out, 2, a8);
-    CHECK(rc == 0 && strstr(out, "cdr [--last N]") && strstr(out, "message ID handled"), "--help");
-    char *a9[] = { "ctl", "--data", dir, "message", "2", "handled", NULL };
+    CHECK(rc == 0 && strstr(out, "cdr [--last N]") && strstr(out, "query NAME [ARG...]"), "--help");
+    char *a9[] = { "ctl", "--data", dir, "query", "message_handled", "2", NULL };
     rc = run_main(out, sizeof out, 6, a9);
-    CHECK(rc == 0 && strstr(out, "message 2: handled"), "message handled via main: %s", out);
+    CHECK(rc == 0 && strstr(out, "handled"), "message handled via main: %s", out);
 }
 
 static void test_socket_file(server *sv)

@@ -216,6 +216,25 @@ static void test_pattern_max_rule(void)
     remove(strcat(rdir, "/engine.lua"));
 }
 
+/* Writes scenarios as scripts/sandbox.scenario.lua, builds the policy of scripts/main.lua
+ * and runs them: all `want` must pass. */
+static void run_scenarios(const char *what, const char *scenarios, int want)
+{
+    write_file("scripts/sandbox.scenario.lua", scenarios);
+    char err[4096];
+    hl_config cfg;
+    hl_policy_src src;
+    hl_policy *p = build(NULL, err, sizeof err, &cfg, &src);
+    CHECK(p != NULL, "%s: build: %s", what, err);
+    if (!p)
+        return;
+    char report[8192] = "";
+    int ok = 0;
+    int bad = hl_sim_run_all(p, &src, report, sizeof report, &ok, NULL);
+    CHECK(bad == 0 && ok == want, "%s scenarios: %d passed, %d failed:\n%s", what, ok, bad, report);
+    hl_policy_unref(p);
+}
+
 static void test_fallback_function(void)
 {
     write_file("scripts/main.lua",
@@ -226,24 +245,12 @@ static void test_fallback_function(void)
                "  call:set_route('fallback:agent')\n"
                "  call:play('goodbye')\n"
                "end\n");
-    write_file("scripts/sandbox.scenario.lua",
-               "return { { name = 'the policy fallback runs', caller = 'once',\n"
-               "  expect = { fallback = true, route = 'fallback:agent', prompts = { 'goodbye' },\n"
-               "             not_prompts = { 'sorry' }, vars = { err_seen = true } } },\n"
-               "{ name = 'a failing fallback ends in the apology', caller = 'twice',\n"
-               "  expect = { fallback = true, prompts = { 'sorry' }, hangup_cause = 'fallback' } } }\n");
-    char err[4096];
-    hl_config cfg;
-    hl_policy_src src;
-    hl_policy *p = build(NULL, err, sizeof err, &cfg, &src);
-    CHECK(p != NULL, "build: %s", err);
-    if (!p)
-        return;
-    char report[8192] = "";
-    int ok = 0;
-    int bad = hl_sim_run_all(p, &src, report, sizeof report, &ok, NULL);
-    CHECK(bad == 0 && ok == 2, "fallback scenarios: %d passed, %d failed:\n%s", ok, bad, report);
-    hl_policy_unref(p);
+    run_scenarios("fallback",
+                  "return { { name = 'the policy fallback runs', caller = 'once',\n"
+                  "  expect = { fallback = true, route = 'fallback:agent', prompts = { 'goodbye' },\n"
+                  "             not_prompts = { 'sorry' }, vars = { err_seen = true } } },\n"
+                  "{ name = 'a failing fallback ends in the apology', caller = 'twice',\n"
+                  "  expect = { fallback = true, prompts = { 'sorry' }, hangup_cause = 'fallback' } } }\n", 2);
 }
 
 static void test_build_errors(void)
@@ -277,6 +284,84 @@ static void test_build_errors(void)
     CHECK(!strstr(err, "'known'"), "an existing prompt was flagged: %s", err);
 }
 
+/* issue 6: hl.pin_hash / hl.pin_verify (engine/call/call_pwhash.c) in a simulated call: a
+ * hash carries the Argon2id parameters of the config, verifies its own secret only, and a
+ * string that is no hash matches nothing. */
+static void test_pin_hash(void)
+{
+    write_file("scripts/main.lua",
+               "function main(call)\n"
+               "  local h = hl.pin_hash('220102198503151237:123456')\n"
+               "  call.vars.params = h:match('^%$argon2id%$v=19%$(m=%d+,t=%d+,p=1)%$')\n"
+               "  call.vars.right = hl.pin_verify(h, '220102198503151237:123456')\n"
+               "  call.vars.wrong = hl.pin_verify(h, '220102198503151237:123457')\n"
+               "  call.vars.junk = hl.pin_verify('bc174b5f', '220102198503151237:123456')\n"
+               "  call.vars.salted = h ~= hl.pin_hash('220102198503151237:123456')\n"
+               "end\n");
+    hl_config cfg;
+    hl_config_defaults(&cfg); /* what build() gives the policy */
+    char scen[600];
+    snprintf(scen, sizeof scen,
+             "return { { name = 'pin hash', expect = { vars = { params = 'm=%d,t=%d,p=1', right = true,\n"
+             "  wrong = false, junk = false, salted = true } } } }\n", cfg.pin_hash_mem_kb, cfg.pin_hash_ops);
+    run_scenarios("pin hash", scen, 1);
+    write_file("scripts/sandbox.scenario.lua", "return {}\n");
+}
+
+/* issue 6: a centre's conventions are its policy's, not the engine's.  The engine builds
+ * the call:menu example of docs/lua-api.md (no `offers`); a policy that declares
+ * check_sources (the 12333 one: scripts/ivr/check.lua) refuses it, naming file and line. */
+static void test_policy_checks(void)
+{
+    char err[4096], prompts[300];
+    hl_config cfg;
+    hl_policy_src src;
+    snprintf(prompts, sizeof prompts, "%s/prompts", root);
+    write_file("prompts/known.wav", "not really a wav, only its existence counts");
+    static const char menu_main[] =
+        "function main(call)\n"
+        "  call:menu{ name = 'm', prompt = 'known', keys = { ['1'] = 'one' } }\n"
+        "end\n";
+    write_file("scripts/main.lua", menu_main);
+    hl_policy *p = build(prompts, err, sizeof err, &cfg, &src);
+    CHECK(p != NULL, "a menu without offers is the policy's business, not the engine's: %s", err);
+    hl_policy_unref(p);
+
+    char text[sizeof menu_main + 200];
+    snprintf(text, sizeof text, "%scheck_sources = function(files) return { 'scripts/main.lua:1: nope' } end\n",
+             menu_main);
+    write_file("scripts/main.lua", text);
+    p = build(prompts, err, sizeof err, &cfg, &src);
+    CHECK(!p && strstr(err, "scripts/main.lua:1: nope"), "check_sources' problems refuse the build: %s", err);
+
+    FILE *f = fopen("scripts/ivr/check.lua", "r");   /* the 12333 flows' own check */
+    static char module[32768];
+    size_t n = f ? fread(module, 1, sizeof module - 1, f) : 0;
+    if (f)
+        fclose(f);
+    module[n] = 0;
+    CHECK(n > 0, "scripts/ivr/check.lua not found (run from the repository root)");
+    char d[400];
+    snprintf(d, sizeof d, "%s/scripts/ivr", root);
+    mkdir(d, 0755);
+    write_file("scripts/ivr/check.lua", module);
+    snprintf(text, sizeof text, "%scheck_sources = require('ivr.check').sources\n", menu_main);
+    write_file("scripts/main.lua", text);
+    p = build(prompts, err, sizeof err, &cfg, &src);
+    CHECK(!p && strstr(err, "scripts/main.lua:2: menu 'm' does not say which keys its prompt offers"),
+          "the 12333 check names the menu without offers: %s", err);
+    snprintf(text, sizeof text, "%s", menu_main);
+    char *keys = strstr(text, "keys =");
+    static const char offers[] = "offers = '12', ";
+    memmove(keys + strlen(offers), keys, strlen(keys) + 1);
+    memcpy(keys, offers, strlen(offers));
+    strcat(text, "check_sources = require('ivr.check').sources\n");
+    write_file("scripts/main.lua", text);
+    p = build(prompts, err, sizeof err, &cfg, &src);
+    CHECK(!p && strstr(err, "scripts/main.lua:2: menu 'm' offers key 2 but no branch handles it"),
+          "offers and keys disagree: %s", err);
+}
+
 TEST_IMPL(sandbox)
 {
     hl_log_set_level(HL_LOG_ERROR); /* the script errors are expected; keep them visible */
@@ -291,6 +376,8 @@ TEST_IMPL(sandbox)
     test_pattern_max_rule();
     test_fallback_function();
     test_build_errors();
+    test_policy_checks();
+    test_pin_hash();
     char cmd[400];
     snprintf(cmd, sizeof cmd, "rm -rf '%s'", root);
     if (system(cmd) != 0)

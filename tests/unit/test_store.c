@@ -3,10 +3,14 @@
  * draining at close, and durability across an abrupt _exit() of the writing process. */
 #include "store/store.h"
 #include "core/log.h"
+#include <lauxlib.h>
+#include <lua.h>
+#include <lualib.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -83,7 +87,15 @@ static void test_migrations(void)
     CHECK(r && !strcmp(json_string_value(json_object_get(json_array_get(r, 0), "journal_mode")),
                        "wal"), "WAL mode");
     json_decref(r);
-    CHECK(count(s, "messages") == 0 && count(s, "script_kv") == 0, "tables exist");
+    CHECK(count(s, "script_kv") == 0 && count(s, "jobs") == 0 && count(s, "policy_schema") == 0,
+          "tables exist");
+    /* issue 6: the engine makes its own tables only; a centre's are its policy's */
+    json_t *t = q(s, "SELECT group_concat(name, ' ') AS names FROM (SELECT name FROM sqlite_master"
+                     " WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name)", NULL);
+    const char *names = json_string_value(json_object_get(json_array_get(t, 0), "names"));
+    CHECK(names && !strcmp(names, "cdr jobs policy_schema schema_version script_kv"),
+          "a new database holds the engine's tables only: %s", names ? names : "?");
+    json_decref(t);
     /* a database from a newer engine is refused, clearly */
     json_decref(q(s, "INSERT INTO schema_version(version, applied) VALUES (999, 0)", NULL));
     hl_store_close(s);
@@ -99,6 +111,249 @@ static void test_migrations(void)
           sqlite3_exec(db, "DELETE FROM schema_version WHERE version = 999", NULL, NULL, NULL) ==
               SQLITE_OK, "restore schema_version");
     sqlite3_close(db);
+}
+
+/* ---- a policy's own tables and queries (issue 6: store_policy.c) ---- */
+
+static char rules[300];
+
+static void write_rule(const char *rel, const char *text)
+{
+    char path[400];
+    snprintf(path, sizeof path, "%s/%s", rules, rel);
+    FILE *f = fopen(path, "w");
+    if (!f || fputs(text, f) < 0 || fclose(f) != 0)
+        printf("  (cannot write %s)\n", path);
+}
+
+static int activate(hl_store *s, const char *rules_dir, json_t **queries, char *err, int errlen)
+{
+    err[0] = 0;
+    return hl_store_policy_activate(s, rules_dir, queries, err, errlen);
+}
+
+/* A new store in DIR/sub with the shipped policy's tables (rules/: tests run from the
+ * repository's root); NULL after a failed CHECK. */
+static hl_store *shipped_policy_store(const char *sub)
+{
+    char path[300], err[512];
+    snprintf(path, sizeof path, "%s/%s", dir, sub);
+    hl_store *s = hl_store_open(NULL, path, err, sizeof err);
+    CHECK(s && activate(s, "rules", NULL, err, sizeof err) == 0, "the shipped policy's store: %s", err);
+    return s;
+}
+
+/* The notes table the later tests use is such a policy table. */
+static const char NOTES_SQL[] =
+    "CREATE TABLE notes (id INTEGER PRIMARY KEY, caller TEXT NOT NULL DEFAULT '', created REAL NOT NULL,"
+    " state TEXT NOT NULL DEFAULT 'new' CHECK (state IN ('new', 'handled')));\n"
+    "CREATE INDEX notes_state ON notes(state);\n";
+
+static void test_policy_schema(void)
+{
+    char err[512], path[400];
+    snprintf(rules, sizeof rules, "%s/rules", dir);
+    snprintf(path, sizeof path, "%s/schema", rules);
+    mkdir(rules, 0755);
+    mkdir(path, 0755);
+    hl_store *s = hl_store_open(NULL, dir, err, sizeof err);
+    CHECK(s != NULL, "open: %s", err);
+    if (!s)
+        return;
+    write_rule("schema/001_notes.sql", NOTES_SQL);
+    write_rule("queries.lua", "return { notes = { description = 'the notes', args = { { name = 'state', "
+               "default = 'new' } }, sql = 'SELECT * FROM notes WHERE state = :state' } }\n");
+    json_t *queries = NULL;
+    CHECK(activate(s, rules, &queries, err, sizeof err) == 0, "activate: %s", err);
+    CHECK(count(s, "notes") == 0 && count(s, "policy_schema") == 1, "001 applied once");
+    CHECK(json_is_string(json_object_get(json_object_get(queries, "notes"), "sql")) &&
+          !json_is_true(json_object_get(json_object_get(queries, "notes"), "writes")), "queries read");
+    json_decref(queries);
+    /* never re-applied: CREATE TABLE notes would fail the second time */
+    CHECK(activate(s, rules, NULL, err, sizeof err) == 0 && count(s, "policy_schema") == 1,
+          "an applied file is not run again: %s", err);
+
+    /* an applied file edited afterwards is refused, naming it */
+    write_rule("schema/001_notes.sql", "CREATE TABLE notes2 (a);\n");
+    CHECK(activate(s, rules, NULL, err, sizeof err) < 0 && strstr(err, "001_notes.sql: changed since it was applied"),
+          "an edited file is refused: %s", err);
+    write_rule("schema/001_notes.sql", NOTES_SQL);
+
+    /* a broken file is refused whole: its first (good) statement is not kept either */
+    write_rule("schema/002_broken.sql", "CREATE TABLE half (a);\nCRATE TABLE oops (b);\n");
+    CHECK(activate(s, rules, NULL, err, sizeof err) < 0 && strstr(err, "schema/002_broken.sql") &&
+          strstr(err, "syntax error"), "a broken file is refused: %s", err);
+    json_t *r = q(s, "SELECT count(*) AS n FROM sqlite_master WHERE name = 'half'", NULL);
+    CHECK(json_integer_value(json_object_get(json_array_get(r, 0), "n")) == 0 &&
+          count(s, "policy_schema") == 1, "nothing of a broken file stays");
+    json_decref(r);
+    snprintf(path, sizeof path, "%s/schema/002_broken.sql", rules);
+    unlink(path);
+    write_rule("schema/notes.sql", "SELECT 1;\n");
+    CHECK(activate(s, rules, NULL, err, sizeof err) < 0 && strstr(err, "starts with its version"),
+          "a file without a version: %s", err);
+    snprintf(path, sizeof path, "%s/schema/notes.sql", rules);
+    unlink(path);
+
+    /* queries: a read that writes, an undeclared parameter, a bad field */
+    static const char *const bad[][2] = {
+        { "return { q = { description = 'd', sql = 'DELETE FROM notes' } }", "say writes = true" },
+        { "return { q = { description = 'd', sql = 'SELECT * FROM notes WHERE id = :id' } }",
+          "parameter :id is not one of its args" },
+        { "return { q = { description = 'd', sql = 'SELECT * FROM no_such_table' } }", "no such table" },
+        { "return { q = { sql = 'SELECT 1' } }", "needs sql and description" },
+        { "return { q = { description = 'd', sql = 'SELECT 1; SELECT 2' } }", "one statement" },
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        write_rule("queries.lua", bad[i][0]);
+        queries = NULL;
+        CHECK(activate(s, rules, &queries, err, sizeof err) < 0 && strstr(err, "queries.lua: query 'q'") &&
+              strstr(err, bad[i][1]), "bad query %zu: %s", i, err);
+        json_decref(queries);
+    }
+    write_rule("queries.lua", "return {}\n");
+    hl_store_close(s);
+}
+
+/* A database made by an engine before issue 6 (the centre's tables and sample rows were
+ * engine migrations 1-3) opens, and the shipped policy's schema adopts it: its voice
+ * messages stay, the SHA-256 sample accounts go.  A new one gets the tables, no rows. */
+static void test_policy_adopts_old_database(void)
+{
+    char old[300], err[512], path[400];
+    snprintf(old, sizeof old, "%s/old", dir);
+    mkdir(old, 0750);
+    snprintf(path, sizeof path, "%s/hotline.db", old);
+    sqlite3 *db = NULL;
+    CHECK(sqlite3_open(path, &db) == SQLITE_OK && sqlite3_exec(db,
+        "CREATE TABLE schema_version (version INTEGER PRIMARY KEY, applied REAL NOT NULL, description TEXT);"
+        "INSERT INTO schema_version VALUES (1, 0, 'cdr, messages, script_kv'), (2, 0, 'demo_accounts, account_locks'),"
+        " (3, 0, 'demo account rows'), (4, 0, 'jobs');"
+        "CREATE TABLE messages (id INTEGER PRIMARY KEY, caller TEXT NOT NULL DEFAULT '', called TEXT NOT NULL DEFAULT '',"
+        " created REAL NOT NULL, duration_ms INTEGER NOT NULL DEFAULT 0, path TEXT NOT NULL DEFAULT '',"
+        " state TEXT NOT NULL DEFAULT 'new' CHECK (state IN ('new', 'handled')), handled_at REAL, handled_by TEXT,"
+        " call_id TEXT NOT NULL DEFAULT '');"
+        "CREATE INDEX messages_state ON messages(state, created);"
+        "INSERT INTO messages (caller, created) VALUES ('13900000001', 1782892740);"
+        "CREATE TABLE demo_accounts (id_number TEXT PRIMARY KEY, pin_hash TEXT NOT NULL, name TEXT NOT NULL DEFAULT '',"
+        " balance_fen INTEGER NOT NULL DEFAULT 0, paid_months INTEGER NOT NULL DEFAULT 0, last_paid TEXT NOT NULL DEFAULT '');"
+        "CREATE TABLE account_locks (id_number TEXT PRIMARY KEY, failures INTEGER NOT NULL DEFAULT 0,"
+        " locked_until REAL NOT NULL DEFAULT 0);"
+        "INSERT INTO demo_accounts VALUES ('220102198503151237',"
+        " 'bc174b5f1c8f8e303d89a957a4db59a6122bfc6b218e70fb45decd90ea9cfaa9', 'x', 1, 1, '2026-10-15');",
+        NULL, NULL, NULL) == SQLITE_OK, "an old database: %s", sqlite3_errmsg(db));
+    sqlite3_close(db);
+    hl_store *s = hl_store_open(NULL, old, err, sizeof err);
+    CHECK(s != NULL, "an old database opens: %s", err);
+    if (!s)
+        return;
+    json_t *queries = NULL;
+    CHECK(activate(s, "rules", &queries, err, sizeof err) == 0, "the shipped policy adopts it: %s", err);
+    json_decref(queries);
+    CHECK(count(s, "messages") == 1 && count(s, "demo_accounts") == 0 && count(s, "account_locks") == 0,
+          "messages kept, SHA-256 sample accounts gone");
+    hl_store_close(s);
+
+    s = shipped_policy_store("new");
+    if (s) {
+        CHECK(count(s, "demo_accounts") == 0 && count(s, "messages") == 0,
+              "a new database holds no sample rows");
+        hl_store_close(s);
+    }
+}
+
+/* ---- the account lock counter of rules/accounts.lua (issue 6) ----
+ * Two calls with a wrong PIN for the same ID at once: on the engine each hl.store.query
+ * yields, and the loop serves the queries of both calls in turn.  Here wrong_pin runs in two
+ * coroutines whose hl.store.query yields its SQL; the driver runs them round-robin on this
+ * store, as the loop would: A's first query, B's first query, A's next ...  A read-then-write
+ * counter loses one PIN under that order; the rule's single statement counts both. */
+
+static hl_store *lock_store;
+
+/* run(sql, params) → rows (a list of {column = value}) | nil, err: on the store, as a script */
+static int l_run(lua_State *L)
+{
+    const char *sql = luaL_checkstring(L, 1);
+    json_t *params = json_array();
+    for (lua_Integer i = 1; lua_rawgeti(L, 2, i) != LUA_TNIL; i++, lua_pop(L, 1))
+        json_array_append_new(params, lua_isinteger(L, -1) ? json_integer(lua_tointeger(L, -1))
+                                      : lua_type(L, -1) == LUA_TNUMBER ? json_real(lua_tonumber(L, -1))
+                                      : json_string(lua_tostring(L, -1)));
+    char err[256];
+    json_t *rows = hl_store_exec_script_sync(lock_store, sql, params, err, sizeof err);
+    json_decref(params);
+    if (!rows) {
+        lua_pushnil(L);
+        lua_pushstring(L, err);
+        return 2;
+    }
+    lua_newtable(L);
+    size_t i;
+    json_t *row;
+    json_array_foreach(rows, i, row) {
+        lua_newtable(L);
+        const char *k;
+        json_t *v;
+        json_object_foreach(row, k, v) {
+            if (json_is_integer(v))
+                lua_pushinteger(L, json_integer_value(v));
+            else if (json_is_number(v))
+                lua_pushnumber(L, json_number_value(v));
+            else if (json_is_string(v))
+                lua_pushstring(L, json_string_value(v));
+            else
+                continue;
+            lua_setfield(L, -2, k);
+        }
+        lua_rawseti(L, -2, (lua_Integer)i + 1);
+    }
+    json_decref(rows);
+    return 1;
+}
+
+static const char LOCK_DRIVER[] =
+    "package.path = 'rules/?.lua'\n"
+    "hl = { now = function() return 1000 end,\n"
+    "       store = { query = function(sql, ...) return coroutine.yield(sql, { ... }) end } }\n"
+    "local accounts, ivr = require 'accounts', require 'ivr'\n"
+    "local ID = '220203199001014562'\n"
+    "local calls, queue = {}, {}\n"
+    "for i = 1, 2 do\n"
+    "  local co = coroutine.create(function() return accounts.wrong_pin(ID) end)\n"
+    "  queue[#queue + 1] = { co = co, step = { coroutine.resume(co) } }\n"
+    "end\n"
+    "local queries = 0\n"
+    "while #queue > 0 do\n"
+    "  local c = table.remove(queue, 1)\n"
+    "  assert(c.step[1], c.step[2])\n"
+    "  if coroutine.status(c.co) ~= 'dead' then\n"
+    "    queries = queries + 1\n"
+    "    c.step = { coroutine.resume(c.co, run(c.step[2], c.step[3])) }\n"
+    "    queue[#queue + 1] = c\n"
+    "  end\n"
+    "end\n"
+    "local rows = assert(run('SELECT failures FROM account_locks WHERE id_number = ?', { ID }))\n"
+    "return rows[1] and rows[1].failures or 0, ivr.account.max_pin_failures, queries\n";
+
+static void test_account_lock_counter(void)
+{
+    lock_store = shipped_policy_store("locks");
+    if (!lock_store)
+        return;
+    lua_State *L = luaL_newstate();
+    luaL_openlibs(L);
+    lua_register(L, "run", l_run);
+    int rc = luaL_dostring(L, LOCK_DRIVER);
+    CHECK(rc == LUA_OK, "the driver over rules/accounts.lua: %s", rc ? lua_tostring(L, -1) : "");
+    if (rc == LUA_OK) {
+        long long failures = lua_tointeger(L, -3), max = lua_tointeger(L, -2), queries = lua_tointeger(L, -1);
+        CHECK(max > 2, "rules/ivr.lua max_pin_failures (%lld) must exceed 2 for this test", max);
+        CHECK(failures == 2, "two wrong PINs at once count 2, not %lld", failures);
+        CHECK(queries == 2, "one statement per wrong PIN, not %lld", queries / 2);
+    }
+    lua_close(L);
+    hl_store_close(lock_store);
 }
 
 /* ---- CDR round trip, async from a loop ---- */
@@ -218,14 +473,14 @@ static void test_cdr_roundtrip(void)
 
     /* batch isolation: a failing op in the middle does not undo its neighbours */
     cb_log a = { 0 }, b = { 0 }, d = { 0 };
-    hl_store_exec(s, "INSERT INTO messages(caller, created) VALUES ('a', 1)", NULL, on_done, &a);
-    hl_store_exec(s, "INSERT INTO messages(caller, created, state) VALUES ('b', 1, 'bogus')",
+    hl_store_exec(s, "INSERT INTO notes(caller, created) VALUES ('a', 1)", NULL, on_done, &a);
+    hl_store_exec(s, "INSERT INTO notes(caller, created, state) VALUES ('b', 1, 'bogus')",
                   NULL, on_done, &b);
-    hl_store_exec(s, "INSERT INTO messages(caller, created) VALUES ('c', 1)", NULL, on_done, &d);
+    hl_store_exec(s, "INSERT INTO notes(caller, created) VALUES ('c', 1)", NULL, on_done, &d);
     uv_run(&loop, UV_RUN_DEFAULT);
     CHECK(a.errors == 0 && b.errors == 1 && d.errors == 0, "batch isolation: %d %d %d (%s)",
           a.errors, b.errors, d.errors, b.err);
-    json_t *r = q(s, "SELECT group_concat(caller, '') AS c FROM messages", NULL);
+    json_t *r = q(s, "SELECT group_concat(caller, '') AS c FROM notes", NULL);
     CHECK(r && !strcmp(json_string_value(json_object_get(json_array_get(r, 0), "c")), "ac"),
           "a and c stored, b not");
     json_decref(r);
@@ -289,14 +544,15 @@ static void test_authorizer(void)
     json_decref(q(s, "DELETE FROM cdr WHERE id = -1", NULL));
     expect_denied(s, "DELETE FROM cdr WHERE id = -1", "not authorized");
     expect_denied(s, "DROP TABLE cdr", "not authorized");
-    expect_denied(s, "DROP TABLE messages", "DDL");
+    expect_denied(s, "DROP TABLE notes", "DDL");
     expect_denied(s, "ALTER TABLE cdr ADD COLUMN x", "ALTER");
     expect_denied(s, "CREATE TABLE x(a)", "DDL");
     expect_denied(s, "CREATE TEMP TABLE x(a)", "DDL");
-    expect_denied(s, "CREATE TRIGGER t AFTER INSERT ON messages BEGIN DELETE FROM cdr; END", "DDL");
+    expect_denied(s, "CREATE TRIGGER t AFTER INSERT ON notes BEGIN DELETE FROM cdr; END", "DDL");
     expect_denied(s, "INSERT INTO cdr(call_id) VALUES ('x')", "writing to cdr");
     expect_denied(s, "UPDATE cdr SET route = 'x'", "writing to cdr");
     expect_denied(s, "UPDATE schema_version SET version = 0", "schema_version");
+    expect_denied(s, "DELETE FROM policy_schema", "policy_schema");
     expect_denied(s, "ATTACH DATABASE '/tmp/x.db' AS x", "ATTACH");
     expect_denied(s, "PRAGMA journal_mode=DELETE", "PRAGMA");
     expect_denied(s, "PRAGMA writable_schema=1", "PRAGMA");
@@ -315,7 +571,7 @@ static void test_authorizer(void)
     expect_allowed(s, "PRAGMA table_info(cdr)");
     expect_allowed(s, "INSERT INTO script_kv(key, value) VALUES ('visits', '1') "
                       "ON CONFLICT(key) DO UPDATE SET value = value + 1");
-    expect_allowed(s, "UPDATE messages SET state = 'handled' WHERE id = -1");
+    expect_allowed(s, "UPDATE notes SET state = 'handled' WHERE id = -1");
     expect_allowed(s, "DELETE FROM script_kv WHERE key = 'nothing'");
     CHECK(count(s, "cdr") == ncdr, "cdr untouched by scripts");
     CHECK(hl_store_schema_version(s) == hl_store_schema_latest(), "schema intact");
@@ -426,6 +682,9 @@ TEST_IMPL(store)
         return 1;
     }
     test_migrations();
+    test_policy_schema();
+    test_policy_adopts_old_database();
+    test_account_lock_counter();
     test_cdr_roundtrip();
     test_authorizer();
     test_loopless();

@@ -17,7 +17,6 @@ local MESSAGE_MAX_MS = 10000  -- the demo's message limit (the real flow sets it
 local more_menu = {
   name = "demo_more",
   prompt = "demo_more",
-  offers = "1",                  -- the keys demo_more's text offers (the static check)
   keys = {
     ["1"] = function(call)
       call:say_date(hl.now())
@@ -66,7 +65,6 @@ end
 local main_menu = {
   name = "demo_main",
   prompt = "demo_main",
-  offers = "123490",             -- the keys demo_main's text offers (the static check)
   timeout = 5000,
   max_failures = 3,
   invalid_prompt = "invalid_choice",

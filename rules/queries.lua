@@ -1,0 +1,32 @@
+-- rules/queries.lua — the reports and actions of this hotline's store that staff run with
+-- `hotline ctl query NAME [ARG...]` (docs/admin-ctl.md); `hotline ctl query` lists them.
+-- Each: sql (one statement; :name parameters are the args in order, :now is the engine's
+-- time in epoch seconds), description (one line, shown in the list), args (names, with a
+-- default where one may be left out), writes (true when it changes the store; a query that
+-- does not say so may only read).  The engine checks every query against the database when
+-- the policy is activated (start-up, reload, `hotline test-rules`) and refuses a broken one.
+-- Times are shown in China Standard Time (UTC+8, no daylight saving), the centre's time.
+return {
+  messages = {
+    description = "voice messages left by callers (key 2), newest last: STATE new|handled|all, the LAST N",
+    args = { { name = "state", default = "all" }, { name = "last", default = 50 } },
+    sql = [[
+      SELECT id, caller, strftime('%Y-%m-%d %H:%M:%S', created, 'unixepoch', '+8 hours') AS created,
+             round(duration_ms / 1000.0, 1) AS seconds, state, handled_by, path, call_id,
+             duration_ms, created AS created_epoch, handled_at AS handled_at_epoch
+        FROM (SELECT * FROM messages WHERE :state = 'all' OR state = :state
+              ORDER BY id DESC LIMIT :last)
+       ORDER BY id]],
+  },
+  message_handled = {
+    description = "marks voice message ID handled by NAME (default ctl); marking twice keeps the first",
+    args = { "id", { name = "by", default = "ctl" } },
+    writes = true,
+    sql = [[
+      UPDATE messages SET state = 'handled', handled_at = COALESCE(handled_at, :now),
+             handled_by = COALESCE(handled_by, :by)
+       WHERE id = :id
+      RETURNING id, caller, state, handled_by,
+                strftime('%Y-%m-%d %H:%M:%S', handled_at, 'unixepoch', '+8 hours') AS handled_at]],
+  },
+}
