@@ -4,6 +4,8 @@
 -- The failure limit and the province's prompt come from rules/ivr.lua; times into the
 -- welcome from prompt_ms (the recordings' lengths).
 local ivr = require "ivr"
+local CAPITAL = require("centres").capital
+local CAPITAL_CALLER = CAPITAL .. "62345678"     -- a fixed line of the capital city
 local FAILS = ivr.max_failures
 local WELCOME_1_MS = prompt_ms("welcome_1")
 local WINTER_IN = "2026-01-14T10:00:00"   -- a winter Wednesday morning
@@ -98,9 +100,10 @@ return {
   },
   {
     name = "in hours: max_failures wrong keys -> an agent (a Changchun caller: the city queue)",
-    time = SUMMER_IN, keys = each_key(wrong_keys(FAILS)),
+    time = SUMMER_IN, caller = CAPITAL_CALLER, keys = each_key(wrong_keys(FAILS)),
     expect = { prompts = rep("invalid_choice", FAILS - 1, "failure_agent"),
-               not_prompts = { "changchun_choice" }, route = "queue:0431.general", dtmf = wrong_keys(FAILS) },
+               not_prompts = { "changchun_choice" }, route = "queue:" .. CAPITAL .. ".general",
+               dtmf = wrong_keys(FAILS) },
   },
   {
     name = "out of hours: wrong keys and timeouts in turn, max_failures of them -> goodbye",

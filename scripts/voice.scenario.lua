@@ -1,6 +1,8 @@
 -- scripts/voice.scenario.lua — key 1, voice service (rules/topics.lua): the topic tree, a
 -- leaf's answer, # repeat, * back, 0 an agent in hours only.
 local FAILS = require("ivr").max_failures
+local CAPITAL = require("centres").capital
+local CAPITAL_CALLER = CAPITAL .. "62345678"     -- a fixed line of the capital city
 local IN, OUT = "2026-01-14T10:00:00", "2026-01-14T20:00:00"
 
 -- the keys `first`, then FAILS copies of the wrong key `wrong`
@@ -50,9 +52,9 @@ return {
   },
   {
     name = "0 in a topic menu, in hours: a Changchun caller chooses first",
-    time = IN, keys = { "1", "5", "0", "2" },
+    time = IN, caller = CAPITAL_CALLER, keys = { "1", "5", "0", "2" },
     expect = { prompts = { "voice/maternity", "changchun_choice", "agent_transfer" },
-               menus = { "voice.maternity", "changchun_choice" }, route = "queue:0431.general" },
+               menus = { "voice.maternity", "changchun_choice" }, route = "queue:" .. CAPITAL .. ".general" },
   },
   {
     name = "out of hours: the leaf offers no agent, and 0 is a wrong key",

@@ -20,6 +20,7 @@
 #include "app/leg_sip.h"
 #include "app/edge.h"
 #include "app/jobs.h"
+#include "core/files.h"
 #include "core/log.h"
 #include "ctl/ctl.h"
 #include "http/http_client.h"
@@ -326,32 +327,22 @@ static void on_file_change(uv_fs_event_t *h, const char *filename, int events, i
     hl_timer_start(&r->loop->timers, &r->debounce, r->loop->cfg.reload_debounce_ms, debounce_fire, r);
 }
 
-static void watch_tree(hl_reloader *r, const char *dir, int depth)
+/* Watches dir and its folders (as deep as the policy build reads them). */
+static void watch_tree(hl_reloader *r, const char *dir)
 {
-    if (r->nwatch >= MAX_WATCHED_DIRS || depth > 4)
-        return;
-    uv_fs_event_t *h = &r->watch[r->nwatch];
-    uv_fs_event_init(r->loop->uv, h);
-    h->data = r;
-    if (uv_fs_event_start(h, on_file_change, dir, 0) != 0) {
-        uv_close((uv_handle_t *)h, NULL);
-        return;
-    }
-    r->nwatch++;
-    DIR *d = opendir(dir);
-    if (!d)
-        return;
-    struct dirent *e;
-    while ((e = readdir(d))) {
-        if (e->d_name[0] == '.')
+    hl_strv dirs = { 0 };
+    hl_dirs_collect(dir, HL_POLICY_MAX_DEPTH, &dirs);
+    for (int i = 0; i < dirs.n && r->nwatch < MAX_WATCHED_DIRS; i++) {
+        uv_fs_event_t *h = &r->watch[r->nwatch];
+        uv_fs_event_init(r->loop->uv, h);
+        h->data = r;
+        if (uv_fs_event_start(h, on_file_change, dirs.v[i], 0) != 0) {
+            uv_close((uv_handle_t *)h, NULL);
             continue;
-        char sub[PATH_MAX];
-        snprintf(sub, sizeof sub, "%s/%s", dir, e->d_name);
-        struct stat st;
-        if (stat(sub, &st) == 0 && S_ISDIR(st.st_mode))
-            watch_tree(r, sub, depth + 1);
+        }
+        r->nwatch++;
     }
-    closedir(d);
+    hl_strv_free(&dirs);
 }
 
 static void on_sighup(uv_signal_t *h, int sig)
@@ -609,8 +600,8 @@ int hl_loop_init(hl_loop *l, const hl_config *cfg, char *err, int errlen)
 
     hl_reloader *r = l->reloader;
     r->loop = l;
-    watch_tree(r, cfg->scripts_dir, 0);
-    watch_tree(r, cfg->rules_dir, 0);
+    watch_tree(r, cfg->scripts_dir);
+    watch_tree(r, cfg->rules_dir);
     uv_signal_init(l->uv, &r->sighup);
     r->sighup.data = r;
     uv_signal_start(&r->sighup, on_sighup, SIGHUP);

@@ -25,6 +25,7 @@ static void strv_push(hl_strv *s, const char *str)
     s->v[s->n++] = strdup(str);
 }
 
+/* suffix NULL: the folders themselves (as "dir/rel") instead of files. */
 static void collect(const char *dir, const char *rel, const char *suffix, int depth,
                     int max_depth, bool with_dir, hl_strv *out)
 {
@@ -43,17 +44,27 @@ static void collect(const char *dir, const char *rel, const char *suffix, int de
         struct stat st;
         if (stat(full, &st) != 0)
             continue;
-        if (S_ISDIR(st.st_mode) && depth < max_depth)
+        if (S_ISDIR(st.st_mode) && depth < max_depth) {
+            if (!suffix)
+                strv_push(out, full);
             collect(dir, sub, suffix, depth + 1, max_depth, with_dir, out);
-        else if (S_ISREG(st.st_mode) && hl_str_ends_with(e->d_name, suffix))
+        } else if (suffix && S_ISREG(st.st_mode) && hl_str_ends_with(e->d_name, suffix)) {
             strv_push(out, with_dir ? full : sub);
+        }
     }
     closedir(d);
 }
 
 void hl_files_collect(const char *dir, const char *suffix, int max_depth, bool with_dir, hl_strv *out)
 {
-    collect(dir, "", suffix, 0, max_depth, with_dir, out);
+    if (suffix)
+        collect(dir, "", suffix, 0, max_depth, with_dir, out);
+}
+
+void hl_dirs_collect(const char *dir, int max_depth, hl_strv *out)
+{
+    strv_push(out, dir);
+    collect(dir, "", NULL, 0, max_depth, true, out);
 }
 
 static int cmp_str(const void *a, const void *b)

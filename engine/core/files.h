@@ -15,6 +15,9 @@ typedef struct hl_strv {
  * folders down and skipping names that start with '.': as paths relative to dir, or as
  * "dir/rel" when with_dir.  Unsorted: call hl_strv_sort when order matters. */
 void hl_files_collect(const char *dir, const char *suffix, int max_depth, bool with_dir, hl_strv *out);
+/* Appends dir and every folder below it, at most max_depth down ("dir/a", "dir/a/b"), skipping
+ * names that start with '.'. */
+void hl_dirs_collect(const char *dir, int max_depth, hl_strv *out);
 void hl_strv_sort(hl_strv *s);
 void hl_strv_free(hl_strv *s);
 bool hl_str_ends_with(const char *s, const char *suffix);

@@ -16,9 +16,6 @@
 #include "core/files.h"
 #include "lua/policy_priv.h"
 
-/* Folders are searched this deep for .lua files (scripts/topics/pension/x.lua = 3). */
-#define MAX_DIR_DEPTH 4
-/* A source file larger than this is refused: rule files are data, not databases. */
 #define MAX_MODULE_NAME 128
 
 static const char SOURCES = 0; /* registry key: module name -> {chunk=, src=} */
@@ -100,7 +97,7 @@ static void take_dir(build_ctx *b, const char *dir, const char *prompts_dir)
     lua_State *L = b->p->L;
     /* sorted: the version hash must not depend on directory order */
     hl_strv list = { 0 };
-    hl_files_collect(dir, ".lua", MAX_DIR_DEPTH, false, &list);
+    hl_files_collect(dir, ".lua", HL_POLICY_MAX_DEPTH, false, &list);
     hl_strv_sort(&list);
     char **files = list.v;
     lua_rawgetp(L, LUA_REGISTRYINDEX, &SOURCES);

@@ -17,6 +17,10 @@
 #include "core/config.h"
 
 typedef struct hl_policy hl_policy;
+
+/* Folders of scripts/ and rules/ are read this deep for .lua files (scripts/topics/pension/
+ * x.lua = 3); the reload's file watch watches as deep. */
+#define HL_POLICY_MAX_DEPTH 4
 struct hl_call;
 struct lua_State;
 

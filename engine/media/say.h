@@ -12,7 +12,7 @@
 #define HL_SAY_MAX 64
 typedef char hl_say_word[16];
 
-int hl_say_digits(const char *digits, hl_say_word *out, int max);   /* "0431" -> 零四三一 */
+int hl_say_digits(const char *digits, hl_say_word *out, int max);   /* "0123" -> 零一二三 */
 int hl_say_number(const char *number, hl_say_word *out, int max);   /* integer or decimal, up to 9999 9999 9999 */
 int hl_say_amount(const char *yuan, hl_say_word *out, int max);     /* "12345.67" -> 元角分 */
 int hl_say_date(int year, int month, int day, hl_say_word *out, int max); /* 二零二六年十一月二十八日 */

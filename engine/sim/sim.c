@@ -41,7 +41,7 @@
 #define SCENARIO_DIR_DEPTH 4         /* folders searched below scripts/ and rules/ for scenarios */
 #define MAX_ENTRIES 64
 #define SCENARIO_INSTRUCTIONS 10000000 /* a scenario file is data: this is plenty */
-#define DEFAULT_CALLER "043162345678"
+#define DEFAULT_CALLER "10000"
 #define DEFAULT_TIME "2026-01-14T10:00:00"  /* a winter Wednesday morning */
 
 typedef struct sim sim;

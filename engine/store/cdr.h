@@ -24,7 +24,7 @@ typedef struct hl_cdr {
     char     dtmf[256];         /* keys received in order, e.g. "1*20#" */
     char     prompts[HL_CDR_LIST];  /* prompts played, in order, space-separated */
     char     menus[HL_CDR_LIST];    /* menus visited, in order, space-separated */
-    char     route[128];        /* final route chosen by the script: "queue:0432.general", "message", "hangup", ... */
+    char     route[128];        /* final route chosen by the script: "queue:sales", "message", "hangup", ... */
     char     script_version[64];/* policy snapshot that ran the call */
     char     recording[256];    /* relative path of the leg's recording, if any */
     uint64_t rtp_sent, rtp_received, rtp_lost;
