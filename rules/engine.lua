@@ -38,6 +38,22 @@ return {
   sip_max_message     = 16384,
   -- Length of each DTMF tone we send (RFC 4733), ms.
   dtmf_duration_ms    = 100,
+  -- Which received RTP is a call's (engine/media/latch.h): only the address and port of
+  -- the caller's SDP, the negotiated payload types and one stream (SSRC); anything else is
+  -- dropped and counted (`hotline ctl status`: rtp_dropped), so a stranger spraying the
+  -- port range can neither type keys into a call nor divert its audio nor keep it alive.
+  -- rtp_latch_symmetric = 1: a caller whose SDP names another address than the one its
+  -- SIP comes from (behind NAT; softphones naming their default-route address) may latch
+  -- once, to its first packets from that signalling address, and never again once media
+  -- flows.  0: the SDP's address and port only (a site whose callers all come through an
+  -- SBC that rewrites SDP).
+  rtp_latch_symmetric = 1,
+  -- Another SSRC from the latched source is taken (without a new SDP) only once the
+  -- current stream has sent nothing for this long (ms): a far end restarting its stream
+  -- (a PBX switching the media it relays) pauses first, while packets interleaved with a
+  -- live stream are not the caller's.  200 ms = ten packet intervals, a short audible gap
+  -- on a real switch; 0 = a new SSRC only with a new SDP.
+  rtp_ssrc_switch_ms  = 200,
   -- Fax on demand (§10.11 索取传真): the folder of the TIFF documents callers can ask
   -- for (made by the build; an installed system points this at its own documents), and the
   -- longest a fax session may take: a few pages at 9600 bit/s with retrains fit in 5 min.

@@ -29,6 +29,9 @@ static const tunable tunables[] = {
     T(sip_rate_per_sec, 1, 1000000),
     T(sip_max_message, 1024, 1048576),
     T(dtmf_duration_ms, 40, 1000),
+    /* RTP latching (issue 7, engine/media/latch.h) */
+    T(rtp_latch_symmetric, 0, 1),
+    T(rtp_ssrc_switch_ms, 0, 60000),
     T(fax_max_ms, 30000, 3600000),
     T(jobs_poll_ms, 100, 600000),
     T(jobs_max_running, 1, 1000),
@@ -64,6 +67,9 @@ void hl_config_defaults(hl_config *cfg)
     cfg->sip_rate_per_sec = 2000;
     cfg->sip_max_message = 16384;
     cfg->dtmf_duration_ms = 100;
+    /* RTP latching (issue 7, engine/media/latch.h) */
+    cfg->rtp_latch_symmetric = 1;
+    cfg->rtp_ssrc_switch_ms = 200;
     snprintf(cfg->fax_dir, sizeof cfg->fax_dir, "build/fax");
     cfg->fax_max_ms = 300000;
     cfg->jobs_poll_ms = 1000;

@@ -30,6 +30,9 @@ typedef struct hl_config {
     int  sip_rate_per_sec;        /* requests per source per second before it is refused */
     int  sip_max_message;         /* bytes; larger SIP messages are refused */
     int  dtmf_duration_ms;        /* DTMF we send */
+    /* RTP latching (issue 7: media only the caller can reach; engine/media/latch.h) */
+    int  rtp_latch_symmetric;     /* 1: a caller's RTP may latch to its signalling address */
+    int  rtp_ssrc_switch_ms;      /* another SSRC is taken after the stream is quiet this long */
     /* fax on demand (engine/fax/; added by the fax engineer) */
     char fax_dir[512];            /* documents call:fax_send may send (default build/fax) */
     int  fax_max_ms;              /* one T.30 session ends after this long */
