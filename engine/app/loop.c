@@ -534,7 +534,7 @@ int hl_loop_init(hl_loop *l, const hl_config *cfg, char *err, int errlen)
     if (!l->ctl)
         return -1;
     hl_ctl_set_clock(l->ctl, &l->clock);
-    hl_ctl_register(l->ctl, "status", ctl_status, l, "engine status: version, policy, calls, RTP lateness");
+    hl_ctl_register(l->ctl, "status", ctl_status, l, "engine status: version, policy, calls, RTP lateness, RTP dropped");
     hl_ctl_register(l->ctl, "calls", ctl_calls, l, "calls in progress");
     hl_ctl_register(l->ctl, "stats-reset", ctl_stats_reset, l,
                     "restart the RTP lateness figures of status (benchmarks measure from here)");
