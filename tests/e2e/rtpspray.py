@@ -1,8 +1,8 @@
 #!/usr/bin/env python3
-"""rtpspray.py LO-HI OUT.json [SECONDS] [KEY] — a third party spraying an RTP port range.
+"""rtpspray.py LO-HI OUT.json [SECONDS] [KEY] [SOURCES] — a third party spraying an RTP port range.
 
-From two sources that are not the caller's — 127.0.0.1 on a port of its own and 127.0.0.2
-(loopback, so no set-up is needed) — sends to every even port of LO-HI, every ROUND_MS, an
+From sources that are not the caller's — by default 127.0.0.1 on a port of its own and
+127.0.0.2 (loopback, so no set-up is needed; SOURCES: a comma-separated list) — sends to every even port of LO-HI, every ROUND_MS, an
 RFC 4733 telephone-event for KEY (default 9; payload type 101, each round a new event
 with its end bit, so any receiver that takes it reports a key) and a PCMU audio packet.
 Meanwhile it counts what comes back to its sockets: a call that latched to the sprayer
@@ -19,7 +19,7 @@ import struct
 import sys
 import time
 
-SOURCES = ("127.0.0.1", "127.0.0.2")
+SOURCES = "127.0.0.1,127.0.0.2"
 ROUND_MS = 40          # each port gets a key and a frame from each source 25 times a second
 TE_PT = 101            # the telephone-event payload type the e2e callers offer
 PCMU_PT = 0
@@ -39,11 +39,12 @@ def main(argv):
     out = argv[2]
     limit = float(argv[3]) if len(argv) > 3 else 30.0
     event = KEYS.index(argv[4]) if len(argv) > 4 else 9
+    sources = (argv[5] if len(argv) > 5 else SOURCES).split(",")
     stop = []
     signal.signal(signal.SIGTERM, lambda *_: stop.append(1))
     signal.signal(signal.SIGINT, lambda *_: stop.append(1))
     socks = []
-    for addr in SOURCES:
+    for addr in sources:
         s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
         s.bind((addr, 0))
         s.setblocking(False)

@@ -4,7 +4,13 @@
 # even port, 25 times a second, an RFC 4733 key 9 and a PCMU frame.  Meanwhile:
 #   (a) a caller keys 1 5 # by RFC 4733 (SIPp's captures: needs root) to the dtmf script:
 #       the script sees its keys only (route keys-15, CDR dtmf 15#, no 9);
-#   (b) with rules-timeout (rtp_timeout_ms 2000) a caller sends no RTP at all: the spray
+#   (b) as (a), but the caller's SDP names another address (127.0.0.3) than the one its SIP
+#       and RTP come from, as linphonec names its default-route address or a phone behind
+#       NAT its private one: the engine latches to its packets from the signalling address
+#       (the symmetric rule: a move, counted in latch_moves) and its keys arrive; the spray
+#       comes from elsewhere (127.0.0.2) only: a sprayer on the caller's own address could
+#       win that race before the caller's first packet — the rule's known limit;
+#   (c) with rules-timeout (rtp_timeout_ms 2000) a caller sends no RTP at all: the spray
 #       does not keep the call alive (BYE after 1.5-8 s, CDR rtp-timeout).
 # Each time the sprayer receives nothing (the engine's audio went to the caller only:
 # the CDR shows it sent), and `hotline ctl status` counts the spray in
@@ -13,8 +19,9 @@
 need_root "RFC 4733 captures"
 
 SPRAY_PID=""
-spray_start() {  # spray_start TAG: rtpspray.py over the engine's RTP range, in the background
-  "$PY" "$E2E/rtpspray.py" "$RTP_LO-$RTP_HI" "$WORK/$1.json" 40 > "$WORK/$1.out" 2>&1 &
+spray_start() {  # spray_start TAG [SOURCES]: rtpspray.py over the engine's RTP range, in the background
+  "$PY" "$E2E/rtpspray.py" "$RTP_LO-$RTP_HI" "$WORK/$1.json" 40 9 "${2:-127.0.0.1,127.0.0.2}" \
+    > "$WORK/$1.out" 2>&1 &
   SPRAY_PID=$!; BG_PIDS+=("$SPRAY_PID")
   for _ in $(seq 50); do grep -q ready "$WORK/$1.out" && return 0; sleep 0.1; done
   fail "rtpspray.py did not start: $(cat "$WORK/$1.out")"
@@ -31,16 +38,17 @@ print("  [t16_rtp_latch] %s: sprayer sent %d packets in %d rounds, received %d %
 sys.exit(0 if s["received_total"] == 0 and s["sent"] > 0 else 1)
 EOF
 }
-# dropped_check TAG: `ctl status` counts foreign packets; prints its rtp_dropped.
+# dropped_check TAG MOVES: `ctl status` counts foreign packets and MOVES symmetric latches
+# since the engine started; prints its rtp_dropped.
 dropped_check() {
   local st
   st=$(ctl --json status) || fail "$1: ctl status failed"
   echo "$st" > "$WORK/$1.status.json"
-  "$PY" - "$WORK/$1.status.json" "$1" <<'EOF' || fail "$1: ctl status does not count the spray: $st"
+  "$PY" - "$WORK/$1.status.json" "$1" "$2" <<'EOF' || fail "$1: ctl status's rtp_dropped is wrong: $st"
 import json, sys
 d = json.load(open(sys.argv[1]))["rtp_dropped"]
 print("  [t16_rtp_latch] %s: ctl status rtp_dropped %s" % (sys.argv[2], json.dumps(d, sort_keys=True)))
-sys.exit(0 if d["foreign_source"] >= 100 else 1)
+sys.exit(0 if d["foreign_source"] >= 100 and d["latch_moves"] == int(sys.argv[3]) else 1)
 EOF
 }
 
@@ -53,12 +61,27 @@ if ! run_sipp keys "$(scen uac_dtmf_4733 BYE_TIMEOUT=15000)" dtmf; then
 fi
 cdr_check --where "$(where_call keys)" 'dtmf~^15#?$' route=keys-15 hangup_side=engine 'rtp.sent>=20' ||
   fail "keys: a sprayed key reached the call, or the caller's did not"
-dropped_check keys
+dropped_check keys 0
 spray_check keys
 wait_for_log 'WARN +media: dropped [0-9]+ received RTP' 1 || fail "no log line about the dropped RTP"
+
+# (b) symmetric RTP for a caller whose SDP names another address
+spray_start nat 127.0.0.2
+sc=$(scen uac_dtmf_4733 BYE_TIMEOUT=15000)
+sed -i 's/^\([[:space:]]*\)c=IN IP4 127.0.0.1/\1c=IN IP4 127.0.0.3/' "$sc"
+if ! run_sipp nat "$sc" dtmf; then
+  cdr_check --where "$(where_call nat)" --wait 3
+  fail "nat: $(sipp_why nat $?)"
+fi
+cdr_check --where "$(where_call nat)" 'dtmf~^15#?$' route=keys-15 hangup_side=engine ||
+  fail "nat: the keys of a caller behind NAT did not arrive"
+wait_for_log "RTP latched to 127.0.0.1:$MEDIA_PORT, the signalling peer's address \(the SDP named 127.0.0.3:$MEDIA_PORT\)" 1 ||
+  fail "nat: no log line of the symmetric latch to 127.0.0.1:$MEDIA_PORT"
+dropped_check nat 1
+spray_check nat
 stop_engine
 
-# (b) the spray alone does not keep a silent call alive
+# (c) the spray alone does not keep a silent call alive
 start_engine --rules "$E2E/rules-timeout"
 spray_start silent
 t0=$(date +%s.%N)
@@ -68,6 +91,6 @@ secs=$(awk -v a="$t0" -v b="$(date +%s.%N)" 'BEGIN { printf "%.2f", b - a }')
 cdr_check --where "$(where_call silent)" hangup_cause=rtp-timeout hangup_side=engine 'rtp.received<=0' ||
   fail "silent: CDR of the sprayed silent call"
 awk -v s="$secs" 'BEGIN { exit !(s >= 1.5 && s <= 8) }' || fail "silent: BYE after $secs s, expected about 2 s"
-dropped_check silent
+dropped_check silent 0
 spray_check silent
-pass "under a spray of the RTP range: keys 15# only, BYE after $(printf %.1f "$secs") s of silence, nothing sent to the sprayer"
+pass "under a spray of the RTP range: keys 15# only (also latched symmetrically), BYE after $(printf %.1f "$secs") s of silence, nothing sent to the sprayer"
