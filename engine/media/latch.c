@@ -19,6 +19,17 @@ const char *hl_rtp_drop_name(hl_rtp_drop why)
     return (unsigned)why < HL_RTP_DROP_REASONS ? names[why] : "?";
 }
 
+void hl_rtp_drops_str(const uint64_t dropped[HL_RTP_DROP_REASONS], char *out, size_t outlen)
+{
+    size_t used = 0;
+    out[0] = 0;
+    for (int i = 0; i < HL_RTP_DROP_REASONS && used < outlen; i++) {
+        int n = snprintf(out + used, outlen - used, "%s%s %llu", i ? ", " : "",
+                         hl_rtp_drop_name((hl_rtp_drop)i), (unsigned long long)dropped[i]);
+        used += n > 0 ? (size_t)n : 0;
+    }
+}
+
 /* ---- addresses ---- */
 
 static const uint8_t v4_mapped_prefix[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff };

@@ -34,6 +34,8 @@ typedef enum hl_rtp_drop {
 
 /* "foreign_source", "payload_type", "ssrc_jump", "malformed" (names in ctl status). */
 const char *hl_rtp_drop_name(hl_rtp_drop why);
+/* "foreign_source N, payload_type N, ssrc_jump N, malformed N" (for log lines). */
+void hl_rtp_drops_str(const uint64_t dropped[HL_RTP_DROP_REASONS], char *out, size_t outlen);
 
 /* An IP address and port; family 0 = none.  IPv4 (also IPv4-mapped IPv6) is family 4 with
  * the address in ip[0..3]. */

@@ -303,17 +303,14 @@ static void log_drops(hl_media_pool *pool)
 {
     if (!pool->drop_unlogged || pool->now_ms < pool->drop_logged_ms + DROP_LOG_MS)
         return;
-    char from[64];
+    char from[64], totals[128];
     hl_latch_addr_str(&pool->drop_last.from, true, from, sizeof from);
+    hl_rtp_drops_str(pool->dropped, totals, sizeof totals);
     hl_warn("media", "dropped %llu received RTP/RTCP packets that were not their call's; the "
-            "last: port %d, %s from %s (pt %d, ssrc %08x); since start: foreign_source %llu, "
-            "payload_type %llu, ssrc_jump %llu, malformed %llu",
+            "last: port %d, %s from %s (pt %d, ssrc %08x); since start: %s",
             (unsigned long long)pool->drop_unlogged, pool->drop_last.port,
             hl_rtp_drop_name(pool->drop_last.why), from, pool->drop_last.pt,
-            (unsigned)pool->drop_last.ssrc, (unsigned long long)pool->dropped[HL_RTP_DROP_SOURCE],
-            (unsigned long long)pool->dropped[HL_RTP_DROP_PT],
-            (unsigned long long)pool->dropped[HL_RTP_DROP_SSRC],
-            (unsigned long long)pool->dropped[HL_RTP_DROP_MALFORMED]);
+            (unsigned)pool->drop_last.ssrc, totals);
     pool->drop_logged_ms = pool->now_ms;
     pool->drop_unlogged = 0;
 }
@@ -591,22 +588,32 @@ static void handle_packet(hl_media *m, mblk_t *mp)
 
 static void watch_sockets(hl_media *m);
 
-/* The latch moved (symmetric RTP, latch.h): what we send goes where the media comes from.
- * Done after the drain, not inside oRTP's receive, and before this tick's send. */
-static void send_to_latched_source(hl_media *m)
+/* What we send goes where the latch takes media from (the SDP's address and port unless
+ * the symmetric rule moved it).  0, or -1 with a log line. */
+static int send_to_latch(hl_media *m)
 {
-    m->latch_moved = false;
-    char ip[64], sdp[64];
+    char ip[64];
     hl_latch_addr_str(&m->latch.src, false, ip, sizeof ip);
-    hl_latch_addr_str(&m->latch.sdp, true, sdp, sizeof sdp);
     int port = m->latch.src.port;
     if (rtp_session_set_remote_addr_and_port(m->rtp, ip, port, port + 1)) {
         hl_warn("media", "port %d: cannot send to the latched source %s:%d", m->port, ip, port);
-        return;
+        return -1;
     }
     watch_sockets(m);
-    hl_info("media", "port %d: RTP latched to %s:%d, the signalling peer's address (the SDP "
-            "named %s)", m->port, ip, port, sdp);
+    return 0;
+}
+
+/* The latch moved (symmetric RTP, latch.h): send there from now on.  Done after the
+ * drain, not inside oRTP's receive, and before this tick's send. */
+static void follow_latch_move(hl_media *m)
+{
+    m->latch_moved = false;
+    char src[64], sdp[64];
+    hl_latch_addr_str(&m->latch.src, true, src, sizeof src);
+    hl_latch_addr_str(&m->latch.sdp, true, sdp, sizeof sdp);
+    if (send_to_latch(m) == 0)
+        hl_info("media", "port %d: RTP latched to %s, the signalling peer's address (the SDP "
+                "named %s)", m->port, src, sdp);
 }
 
 static void receive(hl_media *m)
@@ -624,7 +631,7 @@ static void receive(hl_media *m)
         if (m->pool->rx->owner == m)        /* closed amid its batch: drop the rest */
             m->pool->rx->owner = NULL;
         if (m->latch_moved && !m->closed)
-            send_to_latched_source(m);
+            follow_latch_move(m);
     }
     hl_dtmf_digit d;
     if (!m->closed && hl_dtmf4733_poll(&m->dtmf_rx, m->pool->now_ms, &d))
@@ -1180,6 +1187,8 @@ int hl_media_set_remote(hl_media *m, const char *addr, int port, hl_codec codec,
     hl_latch_addr_parse(&sdp, addr);        /* a name (rare in SDP): family 0, never matches */
     sdp.port = (uint16_t)port;
     hl_latch_set_remote(&m->latch, &sdp, m->codec, m->te_pt);
+    if (m->latch.moves)                     /* a re-offer of the same address keeps the move */
+        send_to_latch(m);
     if (!m->remote_set)
         m->last_rx_ms = uv_hrtime() / 1000000;
     m->remote_set = true;
@@ -1360,16 +1369,16 @@ static void free_endpoint(hl_media *m)
 /* At the end of a leg: what its latch dropped, if anything (one line per leg). */
 static void log_endpoint_drops(const hl_media *m)
 {
-    const uint64_t *d = m->latch.dropped;
-    if (!(d[HL_RTP_DROP_SOURCE] | d[HL_RTP_DROP_PT] | d[HL_RTP_DROP_SSRC] | d[HL_RTP_DROP_MALFORMED]))
+    uint64_t any = 0;
+    for (int i = 0; i < HL_RTP_DROP_REASONS; i++)
+        any |= m->latch.dropped[i];
+    if (!any)
         return;
-    char src[64];
+    char src[64], drops[128];
     hl_latch_addr_str(&m->latch.src, true, src, sizeof src);
-    hl_info("media", "port %d: leg ended; RTP taken from %s%s; dropped foreign_source %llu, "
-            "payload_type %llu, ssrc_jump %llu, malformed %llu", m->port, src,
-            m->latch.moves ? " (moved there by the symmetric rule)" : "",
-            (unsigned long long)d[HL_RTP_DROP_SOURCE], (unsigned long long)d[HL_RTP_DROP_PT],
-            (unsigned long long)d[HL_RTP_DROP_SSRC], (unsigned long long)d[HL_RTP_DROP_MALFORMED]);
+    hl_rtp_drops_str(m->latch.dropped, drops, sizeof drops);
+    hl_info("media", "port %d: leg ended; RTP taken from %s%s; dropped %s", m->port, src,
+            m->latch.moves ? " (moved there by the symmetric rule)" : "", drops);
 }
 
 void hl_media_close(hl_media *m)

@@ -5,7 +5,8 @@
  *   - a key sent by A as RFC 4733 arrives at B once, with the right digit;
  *   - hl_media_play_stop reports on_play_done(true) from the tick, not re-entrantly;
  *   - symmetric RTP: C's SDP names another address than its signalling (127.0.0.2:9 vs
- *     127.0.0.1): C latches to D's packets from the signalling address and answers there;
+ *     127.0.0.1): C latches to D's packets from the signalling address and answers there,
+ *     also after a re-offer of the same SDP;
  *   - RTP timeout: E, to which nobody sends, times out;
  *   - bridge: what A sends to B goes on from B's peer F to G (PCMU -> PCMA transcoding);
  *   - all of the above with reads gated on epoll readiness (E is never read at all);
@@ -68,6 +69,7 @@ static char dir[64], rec_path[128], rec_g_path[128];
 static int16_t prompt[PROMPT_SAMPLES];
 static uint64_t t_play_start, t_play_end;
 static hl_rtp_stats b_stats_start, b_stats_end;
+static uint64_t d_received_at_reoffer;
 static int step;
 static uv_timer_t driver;
 
@@ -429,6 +431,10 @@ static void drive(uv_timer_t *t)
         break;
     case 2:                                     /* let the last frames arrive, then a key */
         if (now - t_wait > 100000000ull) {
+            hl_rtp_stats ds;
+            hl_media_get_stats(D.m, &ds);
+            d_received_at_reoffer = ds.received;
+            CHECK(hl_media_set_remote(C.m, "127.0.0.2", 9, HL_CODEC_PCMU, -1) == 0, "C re-offered");
             CHECK(hl_media_send_dtmf(A.m, '5', 120) == 0, "send 5");
             CHECK(hl_media_send_dtmf(A.m, 'x', 120) == -1, "send x refused");
             step = 3;
@@ -473,6 +479,8 @@ static void drive(uv_timer_t *t)
             hl_media_get_stats(C.m, &cs);
             hl_media_get_stats(D.m, &ds);
             CHECK(ds.received > 20, "symmetric RTP: D received %llu packets from C", (unsigned long long)ds.received);
+            CHECK(ds.received >= d_received_at_reoffer + 10, "... also after C's re-offer (%llu then %llu)",
+                  (unsigned long long)d_received_at_reoffer, (unsigned long long)ds.received);
             CHECK(E.timeouts == 1, "E timed out once (%d)", E.timeouts);
             CHECK(A.timeouts == 0 && B.timeouts == 0, "A and B did not time out");
             hl_rtp_stats hs;
