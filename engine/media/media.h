@@ -29,7 +29,12 @@
  *  - on_rtp_timeout fires once per silence; packets arriving again re-arm it.
  *  - hl_rtp_stats.late_samples: ticks of this endpoint's life that ran over 10 ms late.
  *  - A tick that starts a whole tick or more after its deadline is run as the latest tick
- *    due: the missed ones are skipped (hl_media_pool_skipped), never sent in a burst. */
+ *    due: the missed ones are skipped (hl_media_pool_skipped), never sent in a burst.
+ *  - Received RTP/RTCP is taken only as the endpoint's latch says (latch.h): nothing before
+ *    hl_media_set_remote, then the SDP's address and port, or one symmetric move to the
+ *    address hl_media_set_signalling named; what we send follows the latch.  Dropped
+ *    packets count in hl_rtp_stats.dropped and hl_media_pool_dropped, never towards the RTP
+ *    timeout, DTMF, recordings or oRTP's statistics. */
 #ifndef HL_MEDIA_H
 #define HL_MEDIA_H
 #include <stdbool.h>
