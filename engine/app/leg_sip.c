@@ -244,6 +244,7 @@ static int sip_on_invite(void *app, hl_sip_dialog *d, const hl_sip_invite_info *
     }
     const char *addr = hl_media_local_addr(sl->media);
     int port = hl_media_local_port(sl->media);
+    hl_media_set_signalling(sl->media, info->source); /* the one address RTP may latch to */
     if (info->offer) {
         int code = refuse_offer(sl, d, info->offer);
         if (code) {
@@ -594,6 +595,15 @@ static void ring_timeout(hl_timer *t)
     emit(sl, (hl_leg_event){ .type = HL_LEG_EV_HANGUP, .code = 408, .reason = "no-answer" });
 }
 
+/* The host[:port] of a sip: URI (after any user@, before parameters or headers). */
+static void uri_hostport(const char *uri, char *out, size_t outlen)
+{
+    const char *h = uri + 4, *at = strchr(h, '@');
+    if (at)
+        h = at + 1;
+    snprintf(out, outlen, "%.*s", (int)strcspn(h, ";?>"), h);
+}
+
 hl_leg *hl_leg_sip_dial(hl_call_env *env, hl_call *call, const char *uri, const hl_dial_opts *o)
 {
     hl_loop *loop = env->owner;
@@ -606,6 +616,9 @@ hl_leg *hl_leg_sip_dial(hl_call_env *env, hl_call *call, const char *uri, const 
         return NULL;
     sl->leg.call = call;
     hl_sdp_offer(hl_media_local_addr(sl->media), hl_media_local_port(sl->media), &sl->local);
+    char peer[sizeof sl->leg.remote_uri];
+    uri_hostport(uri, peer, sizeof peer);
+    hl_media_set_signalling(sl->media, peer);   /* a host name: no symmetric latch */
     const char *from = o && o->from_user ? o->from_user : loop->cfg.sip_from_user;
     snprintf(sl->leg.from_user, sizeof sl->leg.from_user, "%s", from);
     snprintf(sl->leg.remote_uri, sizeof sl->leg.remote_uri, "%s", uri);

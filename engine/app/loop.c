@@ -223,6 +223,8 @@ static hl_media_pool_cfg media_cfg_of(const hl_config *cfg)
         .bind_addr = cfg->sip_addr, .port_lo = cfg->rtp_port_lo, .port_hi = cfg->rtp_port_hi,
         .rtp_timeout_ms = cfg->rtp_timeout_ms, .rtp_hold_timeout_ms = cfg->rtp_hold_timeout_ms,
         .silence_level = cfg->silence_level, .dtmf_duration_ms = cfg->dtmf_duration_ms,
+        .latch = { .symmetric = cfg->rtp_latch_symmetric != 0,
+                   .ssrc_switch_ms = cfg->rtp_ssrc_switch_ms },
     };
 }
 
@@ -360,6 +362,19 @@ int hl_loop_reload(hl_loop *l, char *err, int errlen)
 
 /* ---- ctl commands ----------------------------------------------------------------- */
 
+/* Received RTP the calls' latches dropped, by reason, and the symmetric-RTP moves. */
+static json_t *rtp_dropped_json(hl_loop *l)
+{
+    uint64_t dropped[HL_RTP_DROP_REASONS] = { 0 }, moves = 0;
+    if (l->media)
+        hl_media_pool_dropped(l->media, dropped, &moves);
+    json_t *o = json_object();
+    for (int i = 0; i < HL_RTP_DROP_REASONS; i++)
+        json_object_set_new(o, hl_rtp_drop_name((hl_rtp_drop)i), json_integer((json_int_t)dropped[i]));
+    json_object_set_new(o, "latch_moves", json_integer((json_int_t)moves));
+    return o;
+}
+
 static json_t *ctl_status(void *arg, hl_ctl_req *req, json_t *request, char *err, int errlen)
 {
     hl_loop *l = arg;
@@ -370,7 +385,7 @@ static json_t *ctl_status(void *arg, hl_ctl_req *req, json_t *request, char *err
     hl_clock_format_iso(l->started, started, sizeof started);
     char now[40];
     hl_clock_format_iso(hl_clock_wall(&l->clock), now, sizeof now);
-    return json_pack("{s:b,s:s,s:s,s:s,s:s,s:i,s:i,s:I,s:I,s:i,s:{s:f,s:f,s:f},s:o}", "ok", 1,
+    json_t *status = json_pack("{s:b,s:s,s:s,s:s,s:s,s:i,s:i,s:I,s:I,s:i,s:{s:f,s:f,s:f},s:o}", "ok", 1,
                      "version", HL_VERSION, "policy", l->policy ? hl_policy_version(l->policy) : "",
                      "started", started, "clock", now, "sip_port", l->sip ? hl_sip_port(l->sip) : 0,
                      "calls", l->ncalls, "calls_total", (json_int_t)l->calls_total,
@@ -378,6 +393,9 @@ static json_t *ctl_status(void *arg, hl_ctl_req *req, json_t *request, char *err
                      "media_endpoints", l->media ? hl_media_pool_active(l->media) : 0,
                      "rtp_lateness_us", "p50", p50, "p99", p99, "max", max,
                      "sip_edge", priv_of(l)->edge ? hl_edge_status(priv_of(l)->edge) : json_object());
+    if (status)
+        json_object_set_new(status, "rtp_dropped", rtp_dropped_json(l));
+    return status;
 }
 
 static json_t *ctl_stats_reset(void *arg, hl_ctl_req *req, json_t *request, char *err, int errlen)
@@ -579,7 +597,7 @@ int hl_loop_init(hl_loop *l, const hl_config *cfg, char *err, int errlen)
     hl_ctl_set_clock(l->ctl, &l->clock);
     hl_ctl_set_queries(l->ctl, queries);
     json_decref(queries);
-    hl_ctl_register(l->ctl, "status", ctl_status, l, "engine status: version, policy, calls, RTP lateness");
+    hl_ctl_register(l->ctl, "status", ctl_status, l, "engine status: version, policy, calls, RTP lateness and drops, the SIP edge");
     hl_ctl_register(l->ctl, "calls", ctl_calls, l, "calls in progress");
     hl_ctl_register(l->ctl, "stats-reset", ctl_stats_reset, l,
                     "restart the RTP lateness figures of status (benchmarks measure from here)");

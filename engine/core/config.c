@@ -38,6 +38,14 @@ static const hl_tunable tunables[] = {
     INT_(rtp_hold_timeout_ms, 300000, 1000, 36000000, "ms", HL_APPLY_NEXT_CALL,
          "The same while the call is on hold, when the far end may rightly send nothing; "
          "not shorter than rtp_timeout_ms."),
+    INT_(rtp_latch_symmetric, 1, 0, 1, "0/1", HL_APPLY_NEXT_CALL,
+         "1: a caller whose SDP names another address than its SIP comes from (behind NAT) "
+         "latches once to its first RTP from that address, never again once media flows; "
+         "0: the SDP's address and port only (callers behind an SBC that rewrites SDP)."),
+    INT_(rtp_ssrc_switch_ms, 200, 0, 60000, "ms", HL_APPLY_NEXT_CALL,
+         "Another stream (SSRC) from the latched source is taken without a new SDP only after "
+         "the current one was silent this long (ten packets: a relay switching pauses first); "
+         "0 = only with a new SDP."),
     INT_(ring_timeout_ms, 45000, 1000, 600000, "ms", HL_APPLY_NEXT_USE,
          "An outbound leg that rings this long has failed (408): about nine rings; "
          "call:dial's timeout= sets one dial's own."),

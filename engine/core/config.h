@@ -27,6 +27,8 @@ typedef struct hl_config {
     int  rtp_port_lo, rtp_port_hi;  /* also --rtp-ports, used where engine.lua is silent */
     int  rtp_timeout_ms;
     int  rtp_hold_timeout_ms;
+    int  rtp_latch_symmetric;
+    int  rtp_ssrc_switch_ms;
     int  ring_timeout_ms;
     int  max_calls;
     int  script_instructions;

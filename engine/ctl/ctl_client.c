@@ -414,7 +414,7 @@ static void usage(FILE *f)
         "Talks to the running engine through DIR/" HL_CTL_SOCKET_NAME ".\n"
         "\n"
         "commands:\n"
-        "  status                      engine status: version, policy, calls, RTP lateness\n"
+        "  status                      engine status: version, policy, calls, RTP lateness, RTP dropped\n"
         "  calls                       calls in progress\n"
         "  hangup ID                   end a call (IDs from `calls`)\n"
         "  reload                      build and self-test scripts and rules, then swap them in\n"

@@ -73,6 +73,9 @@
 #define PREFETCH_AHEAD     4            /* endpoints: the tick's walk is cache-miss bound, and
                                            a few endpoints' work covers one memory load */
 #define EPS_MIN_CAP        64           /* first size of the pool's endpoint array */
+#define DROP_LOG_MS        5000         /* at most one line about dropped RTP per 5 s for the
+                                           whole pool: a spray of the port range is one
+                                           attack, not thousands of log lines */
 
 typedef struct dtmf_tx {
     char     key;
@@ -135,6 +138,9 @@ struct hl_media {
     /* audio tap (hl_media_set_tap) */
     const hl_media_tap *tap;
     void *tap_arg;
+    /* which received packets are the call's (latch.h) */
+    hl_latch latch;
+    bool     latch_moved;       /* the latch moved this tick: send there (see receive) */
 };
 
 /* Which of an endpoint's sockets epoll reported (also the tag in the epoll data). */
@@ -179,6 +185,15 @@ struct hl_media_pool {
     bool         in_tick;
     hl_media    *dead;
     uint64_t     late_hist[LATE_BUCKETS + 1], late_n, late_max_us, skipped;
+    /* packets the endpoints' latches dropped, and the rate-limited log line about them */
+    uint64_t     dropped[HL_RTP_DROP_REASONS], latch_moves;
+    uint64_t     drop_logged_ms, drop_unlogged;
+    struct {                                    /* the latest drop, for the next log line */
+        int port, pt;
+        hl_rtp_drop why;
+        uint32_t ssrc;
+        hl_latch_addr from;
+    } drop_last;
 };
 
 /* Writes an error message when the caller gave room for one. */
@@ -233,7 +248,13 @@ static void raise_nofile(void)
  *     (level-triggered).
  * One system call per packet-bearing socket per tick, none for an idle one (measured: about
  * 8% less CPU than oRTP's own reads at 500 endpoints sending and receiving).  Sending goes
- * on through oRTP's own sendto. */
+ * on through oRTP's own sendto.
+ *
+ * Every packet read here passes the endpoint's source latch (latch.h) before oRTP sees it:
+ * what is not the call's (another source, a payload type not negotiated, another SSRC,
+ * junk) is counted and dropped, so it reaches neither the DTMF parser nor the RTP timeout
+ * nor oRTP's statistics.  oRTP's own symmetric RTP is off: the address we send to is the
+ * SDP's, or where the latch moved by its rule (applied after the drain, see receive()). */
 
 static int would_block(void)
 {
@@ -276,20 +297,98 @@ static void rx_copy_ctl(struct msghdr *h, mblk_t *msg)
     }
 }
 
+/* Writes the pool's line about dropped packets when DROP_LOG_MS has passed since the last
+ * one (the first drop after a quiet spell is written at once). */
+static void log_drops(hl_media_pool *pool)
+{
+    if (!pool->drop_unlogged || pool->now_ms < pool->drop_logged_ms + DROP_LOG_MS)
+        return;
+    char from[64], totals[128];
+    hl_latch_addr_str(&pool->drop_last.from, true, from, sizeof from);
+    hl_rtp_drops_str(pool->dropped, totals, sizeof totals);
+    hl_warn("media", "dropped %llu received RTP/RTCP packets that were not their call's; the "
+            "last: port %d, %s from %s (pt %d, ssrc %08x); since start: %s",
+            (unsigned long long)pool->drop_unlogged, pool->drop_last.port,
+            hl_rtp_drop_name(pool->drop_last.why), from, pool->drop_last.pt,
+            (unsigned)pool->drop_last.ssrc, totals);
+    pool->drop_logged_ms = pool->now_ms;
+    pool->drop_unlogged = 0;
+}
+
+/* Counts a packet the latch dropped; keeps what the next log line says about it. */
+static void note_drop(hl_media *m, hl_rtp_drop why, const hl_latch_addr *from,
+                      const uint8_t *p, size_t len)
+{
+    hl_media_pool *pool = m->pool;
+    pool->dropped[why]++;
+    pool->drop_unlogged++;
+    pool->drop_last.port = m->port;
+    pool->drop_last.why = why;
+    pool->drop_last.from = *from;
+    pool->drop_last.pt = len >= 2 ? p[1] & 0x7f : -1;
+    pool->drop_last.ssrc = len >= 12 ? (uint32_t)p[8] << 24 | (uint32_t)p[9] << 16 |
+                                       (uint32_t)p[10] << 8 | p[11] : 0;
+    log_drops(pool);
+}
+
+/* The latch's verdict on one received packet: true when it is the call's. */
+static bool admit(hl_media *m, bool is_rtp, const struct sockaddr *sa, socklen_t salen,
+                  const uint8_t *p, size_t len)
+{
+    hl_latch_addr from;
+    hl_latch_addr_from_sockaddr(&from, sa, salen);  /* family 0 on failure: matches nothing */
+    hl_rtp_drop why;
+    hl_latch_verdict v = is_rtp ? hl_latch_rtp(&m->latch, &m->pool->cfg.latch, &from, p, len,
+                                               m->pool->now_ms, &why)
+                                : hl_latch_rtcp(&m->latch, &from, p, len, &why);
+    if (v == HL_LATCH_DROP) {
+        note_drop(m, why, &from, p, len);
+        return false;
+    }
+    if (v == HL_LATCH_TAKE_MOVED) {
+        m->latch_moved = true;
+        m->pool->latch_moves++;
+    }
+    return true;
+}
+
+/* oRTP's own read of one socket (an endpoint outside the epoll set, or RTCP), through the
+ * latch: dropped packets are skipped, up to as many reads as a tick's batches allow. */
+static int rx_plain(RtpTransport *t, bool is_rtp, mblk_t *msg, int flags, struct sockaddr *from,
+                    socklen_t *fromlen)
+{
+    hl_media *m = t->data;
+    socklen_t room = fromlen ? *fromlen : 0;
+    for (int i = 0; i < RX_BATCH * RX_MAX_BATCHES; i++) {
+        if (fromlen)
+            *fromlen = room;
+        int n = rtp_session_recvfrom(t->session, is_rtp, msg, flags, from, fromlen);
+        if (n <= 0 || admit(m, is_rtp, from, fromlen ? *fromlen : 0, msg->b_wptr, (size_t)n))
+            return n;
+    }
+    return would_block();                   /* a flood: the rest waits for the next tick */
+}
+
 static int rx_rtp_recvfrom(RtpTransport *t, mblk_t *msg, int flags, struct sockaddr *from,
                            socklen_t *fromlen)
 {
     hl_media *m = t->data;
     if (m->poll_always)                     /* not in the epoll set: oRTP's plain read */
-        return rtp_session_recvfrom(t->session, TRUE, msg, flags, from, fromlen);
+        return rx_plain(t, true, msg, flags, from, fromlen);
     rx_batch *b = m->pool->rx;
-    if (b->owner != m || b->next >= b->n) {
-        if (!(m->rx_ready & RX_RTP))
-            return would_block();
-        if (rx_batch_fill(m, (int)t->session->rtp.gs.socket))
-            return -1;
-    }
-    int i = b->next++;
+    int i;
+    do {                                    /* the next packet of the batch the latch takes */
+        if (b->owner != m || b->next >= b->n) {
+            if (!(m->rx_ready & RX_RTP))
+                return would_block();
+            if (rx_batch_fill(m, (int)t->session->rtp.gs.socket))
+                return -1;
+        }
+        i = b->next++;
+        if (b->next >= b->n)
+            b->owner = NULL;                /* used up (its data stays until the next fill) */
+    } while (!admit(m, true, (struct sockaddr *)&b->from[i], b->hdr[i].msg_hdr.msg_namelen,
+                    b->data[i], b->hdr[i].msg_len < RTP_RECV_BUF ? b->hdr[i].msg_len : RTP_RECV_BUF));
     struct msghdr *h = &b->hdr[i].msg_hdr;
     size_t room = (size_t)(dblk_lim(msg->b_datap) - msg->b_wptr);
     size_t len = b->hdr[i].msg_len < room ? b->hdr[i].msg_len : room;
@@ -302,8 +401,6 @@ static int rx_rtp_recvfrom(RtpTransport *t, mblk_t *msg, int flags, struct socka
         msg->net_addrlen = fl;
     }
     rx_copy_ctl(h, msg);
-    if (b->next >= b->n)
-        b->owner = NULL;
     return (int)len;
 }
 
@@ -316,7 +413,7 @@ static int rx_rtcp_recvfrom(RtpTransport *t, mblk_t *msg, int flags, struct sock
             return would_block();
         m->rx_ready &= (uint8_t)~RX_RTCP;
     }
-    return rtp_session_recvfrom(t->session, FALSE, msg, flags, from, fromlen);
+    return rx_plain(t, false, msg, flags, from, fromlen);
 }
 
 static int tx_rtp_sendto(RtpTransport *t, mblk_t *msg, int flags, const struct sockaddr *to,
@@ -487,6 +584,36 @@ static void handle_packet(hl_media *m, mblk_t *mp)
     }                                       /* comfort noise and others: ignored */
 }
 
+static void watch_sockets(hl_media *m);
+
+/* What we send goes where the latch takes media from (the SDP's address and port unless
+ * the symmetric rule moved it).  0, or -1 with a log line. */
+static int send_to_latch(hl_media *m)
+{
+    char ip[64];
+    hl_latch_addr_str(&m->latch.src, false, ip, sizeof ip);
+    int port = m->latch.src.port;
+    if (rtp_session_set_remote_addr_and_port(m->rtp, ip, port, port + 1)) {
+        hl_warn("media", "port %d: cannot send to the latched source %s:%d", m->port, ip, port);
+        return -1;
+    }
+    watch_sockets(m);
+    return 0;
+}
+
+/* The latch moved (symmetric RTP, latch.h): send there from now on.  Done after the
+ * drain, not inside oRTP's receive, and before this tick's send. */
+static void follow_latch_move(hl_media *m)
+{
+    m->latch_moved = false;
+    char src[64], sdp[64];
+    hl_latch_addr_str(&m->latch.src, true, src, sizeof src);
+    hl_latch_addr_str(&m->latch.sdp, true, sdp, sizeof sdp);
+    if (send_to_latch(m) == 0)
+        hl_info("media", "port %d: RTP latched to %s, the signalling peer's address (the SDP "
+                "named %s)", m->port, src, sdp);
+}
+
 static void receive(hl_media *m)
 {
     m->rx_tick = m->pool->tick_no + 1;
@@ -501,6 +628,8 @@ static void receive(hl_media *m)
         m->rx_ready = 0;                    /* what is left is reported at the next tick */
         if (m->pool->rx->owner == m)        /* closed amid its batch: drop the rest */
             m->pool->rx->owner = NULL;
+        if (m->latch_moved && !m->closed)
+            follow_latch_move(m);
     }
     hl_dtmf_digit d;
     if (!m->closed && hl_dtmf4733_poll(&m->dtmf_rx, m->pool->now_ms, &d))
@@ -800,6 +929,7 @@ static void run_tick(hl_media_pool *pool)
             tick_endpoint(m);
     }
     pool->in_tick = false;
+    log_drops(pool);                        /* what a spray left unlogged, when it is time */
     while (pool->dead) {
         hl_media *m = pool->dead;
         pool->dead = m->next_dead;
@@ -851,6 +981,7 @@ void hl_media_pool_set_live(hl_media_pool *pool, const hl_media_pool_cfg *cfg)
     pool->cfg.rtp_hold_timeout_ms = cfg->rtp_hold_timeout_ms;
     pool->cfg.silence_level = cfg->silence_level;
     pool->cfg.dtmf_duration_ms = cfg->dtmf_duration_ms;
+    pool->cfg.latch = cfg->latch;   /* endpoints made from now on */
 }
 
 static void pool_closed(uv_handle_t *h)
@@ -914,6 +1045,13 @@ void hl_media_pool_lateness_reset(hl_media_pool *pool)
 uint64_t hl_media_pool_skipped(hl_media_pool *pool)
 {
     return pool->skipped;
+}
+
+void hl_media_pool_dropped(const hl_media_pool *pool, uint64_t dropped[HL_RTP_DROP_REASONS],
+                           uint64_t *moves)
+{
+    memcpy(dropped, pool->dropped, sizeof pool->dropped);
+    *moves = pool->latch_moves;
 }
 
 int hl_media_pool_active(hl_media_pool *pool)
@@ -995,7 +1133,7 @@ hl_media *hl_media_new(hl_media_pool *pool, const hl_media_callbacks *cb, void *
     rtp_session_set_reuseaddr(s, FALSE);    /* else a second bind of a port "succeeds" */
     rtp_session_set_profile(s, pool->profile);
     rtp_session_enable_jitter_buffer(s, FALSE); /* we pace ourselves; no 80 ms hold-back */
-    rtp_session_set_symmetric_rtp(s, TRUE);     /* latch to where the far end sends from */
+    rtp_session_set_symmetric_rtp(s, FALSE);   /* our latch decides where we send (top) */
     rtp_session_set_ssrc_changed_threshold(s, 0); /* accept a new SSRC at once */
     rtp_session_set_recv_buf_size(s, RTP_RECV_BUF);
     rtp_session_enable_rtcp(s, TRUE);
@@ -1029,6 +1167,7 @@ hl_media *hl_media_new(hl_media_pool *pool, const hl_media_callbacks *cb, void *
     m->fifo_codec = HL_G711_PT_PCMU;
     m->ts_base = (uint32_t)random();
     hl_dtmf4733_init(&m->dtmf_rx);
+    hl_latch_init(&m->latch);
     m->idx = pool->neps;
     pool->eps[pool->neps++] = m;
     pool->active++;
@@ -1055,11 +1194,25 @@ int hl_media_set_remote(hl_media *m, const char *addr, int port, hl_codec codec,
     rtp_session_set_payload_type(m->rtp, (int)codec);
     m->codec = (int)codec;
     m->te_pt = te_pt >= 0 && te_pt < 128 ? te_pt : -1;
+    hl_latch_addr sdp;
+    hl_latch_addr_parse(&sdp, addr);        /* a name (rare in SDP): family 0, never matches */
+    sdp.port = (uint16_t)port;
+    hl_latch_set_remote(&m->latch, &sdp, m->codec, m->te_pt);
+    if (m->latch.moves)                     /* a re-offer of the same address keeps the move */
+        send_to_latch(m);
     if (!m->remote_set)
         m->last_rx_ms = uv_hrtime() / 1000000;
     m->remote_set = true;
     watch_sockets(m);
     return 0;
+}
+
+int hl_media_set_signalling(hl_media *m, const char *peer)
+{
+    hl_latch_addr a;
+    int rc = hl_latch_addr_parse(&a, peer);
+    hl_latch_set_signal(&m->latch, &a);
+    return rc;
 }
 
 void hl_media_set_held(hl_media *m, bool held)
@@ -1205,6 +1358,7 @@ void hl_media_get_stats(const hl_media *m, hl_rtp_stats *out)
     out->lost = st->cum_packet_loss > 0 ? (uint64_t)st->cum_packet_loss : 0;
     out->jitter_ms = js ? js->jitter / 8.0 : 0;   /* 8 kHz timestamp units */
     out->late_samples = m->late_ticks;
+    memcpy(out->dropped, m->latch.dropped, sizeof out->dropped);
 }
 
 static void free_endpoint(hl_media *m)
@@ -1222,6 +1376,21 @@ static void free_endpoint(hl_media *m)
         stop_ticking(pool);
 }
 
+/* At the end of a leg: what its latch dropped, if anything (one line per leg). */
+static void log_endpoint_drops(const hl_media *m)
+{
+    uint64_t any = 0;
+    for (int i = 0; i < HL_RTP_DROP_REASONS; i++)
+        any |= m->latch.dropped[i];
+    if (!any)
+        return;
+    char src[64], drops[128];
+    hl_latch_addr_str(&m->latch.src, true, src, sizeof src);
+    hl_rtp_drops_str(m->latch.dropped, drops, sizeof drops);
+    hl_info("media", "port %d: leg ended; RTP taken from %s%s; dropped %s", m->port, src,
+            m->latch.moves ? " (moved there by the symmetric rule)" : "", drops);
+}
+
 void hl_media_close(hl_media *m)
 {
     if (!m || m->closed)
@@ -1229,6 +1398,7 @@ void hl_media_close(hl_media *m)
     m->closed = true;
     m->pool->active--;
     finish_recording(m, "hangup", false);   /* the call layer reports the hang-up */
+    log_endpoint_drops(m);
     hl_media_unbridge(m);
     player_clear(m);
     if (m->pool->in_tick) {

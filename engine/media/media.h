@@ -2,8 +2,9 @@
  *
  * hl_media_pool belongs to one loop: it owns the RTP port range, the drift-free 20 ms tick
  * (deadlines computed from a start time, so lateness never accumulates) and every active
- * endpoint.  On each tick, for every endpoint it: drains received RTP (decode, RFC 4733
- * events, jitter/loss stats, symmetric-RTP latching), feeds the recorder and silence
+ * endpoint.  On each tick, for every endpoint it: drains received RTP (only what the
+ * endpoint's source latch takes, see latch.h: decode, RFC 4733 events, jitter/loss
+ * stats), feeds the recorder and silence
  * detector, and sends one 20 ms frame (bridged peer audio, else playlist, else silence).
  *
  * hl_media is one leg's endpoint.  Events go to the callbacks given at creation, always from
@@ -30,12 +31,18 @@
  *    timeouts are the pool's at hl_media_new (hl_media_pool_set_live changes later ones).
  *  - hl_rtp_stats.late_samples: ticks of this endpoint's life that ran over 10 ms late.
  *  - A tick that starts a whole tick or more after its deadline is run as the latest tick
- *    due: the missed ones are skipped (hl_media_pool_skipped), never sent in a burst. */
+ *    due: the missed ones are skipped (hl_media_pool_skipped), never sent in a burst.
+ *  - Received RTP/RTCP is taken only as the endpoint's latch says (latch.h): nothing before
+ *    hl_media_set_remote, then the SDP's address and port, or one symmetric move to the
+ *    address hl_media_set_signalling named; what we send follows the latch.  Dropped
+ *    packets count in hl_rtp_stats.dropped and hl_media_pool_dropped, never towards the RTP
+ *    timeout, DTMF, recordings or oRTP's statistics. */
 #ifndef HL_MEDIA_H
 #define HL_MEDIA_H
 #include <stdbool.h>
 #include <stdint.h>
 #include <uv.h>
+#include "media/latch.h"
 #include "media/record.h"
 #include "media/prompts.h"
 
@@ -57,6 +64,7 @@ typedef struct hl_media_pool_cfg {
     int rtp_timeout_ms, rtp_hold_timeout_ms;
     int silence_level;
     int dtmf_duration_ms;
+    hl_latch_rules latch;      /* which received RTP a call takes (latch.h) */
 } hl_media_pool_cfg;
 
 typedef struct hl_rtp_stats {
@@ -64,6 +72,7 @@ typedef struct hl_rtp_stats {
     double   jitter_ms;
     /* send lateness of the tick, for `make bench` (µs) */
     uint64_t late_samples;
+    uint64_t dropped[HL_RTP_DROP_REASONS];  /* received but not the call's (latch.h) */
 } hl_rtp_stats;
 
 hl_media_pool *hl_media_pool_new(uv_loop_t *uv, const hl_media_pool_cfg *cfg, hl_prompts *prompts);
@@ -79,14 +88,23 @@ void hl_media_pool_lateness(hl_media_pool *pool, double *p50_us, double *p99_us,
 void hl_media_pool_lateness_reset(hl_media_pool *pool);
 /* Ticks skipped because the loop was blocked past the next deadline (since start/reset). */
 uint64_t hl_media_pool_skipped(hl_media_pool *pool);
+/* Received packets dropped by every endpoint's latch since the pool started, by reason
+ * (also closed endpoints'), and how many latches moved by the symmetric rule. */
+void hl_media_pool_dropped(const hl_media_pool *pool, uint64_t dropped[HL_RTP_DROP_REASONS],
+                           uint64_t *moves);
 int  hl_media_pool_active(hl_media_pool *pool);
 
 /* Allocates an RTP/RTCP port pair and an oRTP session.  NULL when no port is free. */
 hl_media *hl_media_new(hl_media_pool *pool, const hl_media_callbacks *cb, void *arg);
 const char *hl_media_local_addr(const hl_media *m);
 int  hl_media_local_port(const hl_media *m);
-/* From the remote SDP: where to send, which codec, telephone-event payload type (-1 none). */
+/* From the remote SDP: where to send, which codec, telephone-event payload type (-1 none).
+ * Received RTP is taken only from there (and the payload types named), see latch.h. */
 int  hl_media_set_remote(hl_media *m, const char *addr, int port, hl_codec codec, int te_pt);
+/* Where the leg's signalling comes from ("ip", "ip:port", "[v6]:port", optionally "/udp"):
+ * the one address the symmetric-RTP rule may latch to.  -1 (and no such move) when it is
+ * not an address literal. */
+int  hl_media_set_signalling(hl_media *m, const char *peer);
 /* Held: stop sending (remote asked sendonly/inactive) and use the hold RTP timeout. */
 void hl_media_set_held(hl_media *m, bool held);
 int  hl_media_play(hl_media *m, const char *const *items, int n, char *err, int errlen);
