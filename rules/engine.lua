@@ -31,6 +31,10 @@ return {
   silence_level       = 300,
   -- Saves of script files closer together than this are coalesced into one reload.
   reload_debounce_ms  = 300,
+  -- A reload (build every file, run main.lua, then every scenario) that takes longer than
+  -- this is refused and the running version stays: the shipped policy needs 0.25 s, so a
+  -- policy that needs 10 s is looping, not working (an endless loop in a rule or scenario).
+  reload_timeout_ms   = 10000,
   -- SIP requests per second one source address may send before it gets 503 (like
   -- Kamailio's pike); a trunk or a Kamailio in front is one source, so keep it high.
   sip_rate_per_sec    = 2000,

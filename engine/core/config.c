@@ -26,6 +26,7 @@ static const tunable tunables[] = {
     T(record_max_ms, 1000, 36000000),
     T(silence_level, 0, 32767),
     T(reload_debounce_ms, 0, 60000),
+    T(reload_timeout_ms, 1000, 3600000),   /* issue 7 item 5: a reload's time limit */
     T(sip_rate_per_sec, 1, 1000000),
     T(sip_max_message, 1024, 1048576),
     T(dtmf_duration_ms, 40, 1000),
@@ -61,6 +62,7 @@ void hl_config_defaults(hl_config *cfg)
     cfg->record_max_ms = 600000;
     cfg->silence_level = 300;
     cfg->reload_debounce_ms = 300;
+    cfg->reload_timeout_ms = 10000;
     cfg->sip_rate_per_sec = 2000;
     cfg->sip_max_message = 16384;
     cfg->dtmf_duration_ms = 100;

@@ -27,6 +27,7 @@ typedef struct hl_config {
     int  record_max_ms;           /* upper bound on any recording */
     int  silence_level;           /* mean |sample| under which a 20 ms frame is silence */
     int  reload_debounce_ms;      /* file saves closer than this are one reload */
+    int  reload_timeout_ms;       /* a policy's build + self-test longer than this is refused */
     int  sip_rate_per_sec;        /* requests per source per second before it is refused */
     int  sip_max_message;         /* bytes; larger SIP messages are refused */
     int  dtmf_duration_ms;        /* DTMF we send */

@@ -325,6 +325,8 @@ hl_policy *hl_policy_build(const hl_policy_src *src, char *err, int errlen)
         p->cfg = *src->cfg;
     else
         hl_config_defaults(&p->cfg);
+    p->deadline_ms = hl_lua_monotonic_ms() + p->cfg.reload_timeout_ms;
+    p->deadline_on = p->cfg.reload_timeout_ms > 0;
     snprintf(p->scripts_dir, sizeof p->scripts_dir, "%s", src->scripts_dir ? src->scripts_dir : "scripts");
     snprintf(p->rules_dir, sizeof p->rules_dir, "%s", src->rules_dir ? src->rules_dir : "rules");
     b->p = p;
@@ -372,6 +374,7 @@ hl_policy *hl_policy_build(const hl_policy_src *src, char *err, int errlen)
     lua_gc(L, LUA_GCCOLLECT, 0);
     int errors = b->errors;
     free(b);
+    p->deadline_on = false; /* calls on this snapshot have their own budgets */
     if (errors) {
         hl_policy_unref(p);
         return NULL;
@@ -381,7 +384,24 @@ hl_policy *hl_policy_build(const hl_policy_src *src, char *err, int errlen)
 
 int hl_policy_selftest(hl_policy *p, const hl_policy_src *src, char *report, int reportlen, int *passed)
 {
-    return hl_sim_run_all(p, src, report, reportlen, passed, NULL);
+    p->deadline_on = p->cfg.reload_timeout_ms > 0;
+    int failed = hl_sim_run_all(p, src, report, reportlen, passed, NULL);
+    p->deadline_on = false;
+    if (p->deadline_hit && reportlen > 0) { /* first, so that a long report cannot hide it */
+        char line[240];
+        int n = snprintf(line, sizeof line, "FAIL time limit: build and self-test ran over "
+                         "reload_timeout_ms (%d ms, rules/engine.lua); the scenarios still "
+                         "running were stopped\n", p->cfg.reload_timeout_ms);
+        size_t used = strlen(report), room = (size_t)reportlen - 1;
+        if ((size_t)n < room) {
+            size_t keep = used < room - n ? used : room - n;
+            memmove(report + n, report, keep);
+            report[n + keep] = 0;
+            memcpy(report, line, n);
+        }
+        failed++;
+    }
+    return failed;
 }
 
 void hl_policy_ref(hl_policy *p) { p->refs++; }

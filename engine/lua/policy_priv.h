@@ -19,10 +19,17 @@ struct hl_policy {
     hl_config  cfg;
     int        main_ref, fallback_ref;
     char       scripts_dir[512], rules_dir[512];
+    /* reload_timeout_ms: build + self-test must end by deadline_ms (monotonic); checked
+     * while deadline_on (only inside hl_policy_build and hl_policy_selftest) */
+    long       deadline_ms;
+    bool       deadline_on, deadline_hit;
 };
 
 void *hl_lua_alloc(void *ud, void *ptr, size_t osize, size_t nsize);
 void  hl_sandbox_open(lua_State *L);
 int   hl_lua_pcall_budget(hl_policy *p, lua_State *L, hl_lua_run *run, int nargs, int nres);
+bool  hl_lua_charge(lua_State *L, long n);
+int   hl_lua_stop(lua_State *L);
+long  hl_lua_monotonic_ms(void);
 
 #endif

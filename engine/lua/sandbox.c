@@ -14,6 +14,7 @@
 #include <time.h>
 #include "core/clock.h"
 #include "core/log.h"
+#include "lua/bounded.h"
 #include "lua/policy_priv.h"
 
 /* The count hook runs every HOOK_GRANULARITY instructions: often enough to stop a loop
@@ -56,18 +57,40 @@ static hl_policy *policy_of(lua_State *L)
     return ud;
 }
 
-static void budget_hook(lua_State *L, lua_Debug *ar)
+long hl_lua_monotonic_ms(void)
 {
-    hl_lua_run *r = policy_of(L)->run;
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Charges n instructions to the running script (the count hook, and C work the hook cannot
+ * see: the pattern matcher); true when the script must stop: its budget is spent, its
+ * memory cap was hit, or the snapshot's build and self-test ran past reload_timeout_ms. */
+bool hl_lua_charge(lua_State *L, long n)
+{
+    hl_policy *p = policy_of(L);
+    hl_lua_run *r = p->run;
     if (!r)
-        return;
-    r->instr += HOOK_GRANULARITY;
+        return false;
+    r->instr += n;
     if (!r->killed && r->instr > r->instr_limit) {
         r->killed = true;
         snprintf(r->why, sizeof r->why, "instruction budget of %ld exceeded", r->instr_limit);
     }
-    if (!r->killed)
+    if (!r->killed && p->deadline_on && hl_lua_monotonic_ms() > p->deadline_ms) {
+        r->killed = p->deadline_hit = true;
+        snprintf(r->why, sizeof r->why, "build and self-test over reload_timeout_ms (%d ms)",
+                 p->cfg.reload_timeout_ms);
+    }
+    return r->killed;
+}
+
+static void budget_hook(lua_State *L, lua_Debug *ar)
+{
+    if (!hl_lua_charge(L, HOOK_GRANULARITY))
         return;
+    hl_lua_run *r = policy_of(L)->run;
     if (!r->where[0] && lua_getinfo(L, "Sl", ar))
         snprintf(r->where, sizeof r->where, "%s:%d", ar->short_src, ar->currentline);
     /* From now on stop at the very next instruction of any thread of this run. */
@@ -77,6 +100,20 @@ static void budget_hook(lua_State *L, lua_Debug *ar)
         return;
     }
     luaL_error(L, "%s", r->why);
+}
+
+/* Stops the running script from a C function as the hook does (after hl_lua_charge said
+ * so): `return hl_lua_stop(L);`. */
+int hl_lua_stop(lua_State *L)
+{
+    hl_lua_run *r = policy_of(L)->run;
+    lua_Debug ar;
+    if (!r->where[0] && lua_getstack(L, 1, &ar) && lua_getinfo(L, "Sl", &ar) && ar.currentline > 0)
+        snprintf(r->where, sizeof r->where, "%s:%d", ar.short_src, ar.currentline);
+    lua_sethook(L, budget_hook, LUA_MASKCOUNT, 1);
+    if (lua_isyieldable(L))
+        return lua_yield(L, 0);
+    return luaL_error(L, "%s", r->why);
 }
 
 int hl_policy_resume(hl_policy *p, lua_State *co, hl_lua_run *run, int nargs, int *nres)
@@ -442,33 +479,6 @@ static int l_rep(lua_State *L)
     return 1;
 }
 
-/* string.find/match/gmatch/gsub with a cap on the subject: Lua's matcher runs in C, where
- * the instruction budget does not reach, and a backtracking pattern on a large subject could
- * hold the loop.  Upvalues: the real function and its name. */
-static int l_pattern(lua_State *L)
-{
-    size_t len;
-    luaL_checklstring(L, 1, &len);
-    size_t max = (size_t)policy_of(L)->cfg.script_pattern_max;
-    if (len > max)
-        return luaL_error(L, "string.%s: subject of %I bytes is over the limit of %I bytes "
-                             "(script_pattern_max of rules/engine.lua)",
-                          lua_tostring(L, lua_upvalueindex(2)), (lua_Integer)len, (lua_Integer)max);
-    lua_pushvalue(L, lua_upvalueindex(1));
-    lua_insert(L, 1);
-    lua_call(L, lua_gettop(L) - 1, LUA_MULTRET);
-    return lua_gettop(L);
-}
-
-/* Replaces string[name] (the table at the top of the stack) by l_pattern around it. */
-static void wrap_pattern(lua_State *L, const char *name)
-{
-    lua_getfield(L, -1, name);
-    lua_pushstring(L, name);
-    lua_pushcclosure(L, l_pattern, 2);
-    lua_setfield(L, -2, name);
-}
-
 static int l_collectgarbage(lua_State *L)
 {
     const char *opt = luaL_optstring(L, 1, "count");
@@ -521,6 +531,7 @@ void hl_sandbox_open(lua_State *L)
     lua_setfield(L, g, "print");
     lua_pushcfunction(L, l_collectgarbage);
     lua_setfield(L, g, "collectgarbage");
+    hl_metatable_open(L); /* no finalizers (metatable.c) */
     refuse(L, g, "dofile", "dofile");
     refuse(L, g, "loadfile", "loadfile");
     lua_pushnil(L);
@@ -531,10 +542,7 @@ void hl_sandbox_open(lua_State *L)
     lua_pushcclosure(L, l_rep, 1);
     lua_setfield(L, -2, "rep");
     refuse(L, lua_gettop(L), "dump", "string.dump (bytecode)");
-    wrap_pattern(L, "find");
-    wrap_pattern(L, "match");
-    wrap_pattern(L, "gmatch");
-    wrap_pattern(L, "gsub");
+    hl_pattern_open(L, -1); /* bounded matcher, subject capped (pattern.c) */
     lua_pop(L, 1);
     /* hide the string metatable (its __index is the real, writable string table) */
     lua_pushliteral(L, "");
