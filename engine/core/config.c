@@ -110,6 +110,16 @@ out:
     return rc;
 }
 
+/* issue 7 item 5: engine.lua is read by the reload worker and at start-up; a loop in it
+ * would hold either for good.  A settings table needs a few hundred instructions. */
+#define RULES_DATA_INSTRUCTIONS 1000000
+static void rules_data_hook(lua_State *L, lua_Debug *ar)
+{
+    lua_getinfo(L, "Sl", ar);
+    luaL_error(L, "%s:%d: runs too long (engine.lua is plain data: a table of settings)",
+               ar->short_src, ar->currentline);
+}
+
 int hl_config_load_rules(hl_config *cfg, const char *rules_dir, char *err, int errlen)
 {
     char path[1024];
@@ -121,6 +131,7 @@ int hl_config_load_rules(hl_config *cfg, const char *rules_dir, char *err, int e
     }
     /* A plain data chunk: no libraries at all, so it cannot do anything but return a table. */
     int rc = -1;
+    lua_sethook(L, rules_data_hook, LUA_MASKCOUNT, RULES_DATA_INSTRUCTIONS);
     if (luaL_loadfilex(L, path, "t") != LUA_OK || lua_pcall(L, 0, 1, 0) != LUA_OK) {
         snprintf(err, errlen, "%s", lua_tostring(L, -1));
         goto out;

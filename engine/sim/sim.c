@@ -28,6 +28,7 @@
 #include "media/tones.h"
 #include "store/store.h"
 #include "http/http_client.h"
+#include "lua/bounded.h"
 
 #define DEFAULT_PROMPT_MS 1500      /* a prompt with no WAV "plays" this long (the check flags it) */
 #define DEFAULT_KEY_AFTER_MS 1000   /* SPEC: a key is pressed 1 s after input is awaited */
@@ -575,6 +576,12 @@ static lua_State *scenario_state(const char *rules_dir)
     luaL_requiref(S, LUA_TABLIBNAME, luaopen_table, 1);
     luaL_requiref(S, LUA_MATHLIBNAME, luaopen_math, 1);
     lua_pop(S, 4);
+    /* a scenario file is part of the policy a reload tests: no matcher or finalizer that
+     * could hold the reload worker from inside C (lua/bounded.h) */
+    lua_getglobal(S, "string");
+    hl_pattern_open(S, -1);
+    lua_pop(S, 1);
+    hl_metatable_open(S);
     static const char *const gone[] = { "dofile", "loadfile", "load", "collectgarbage", NULL };
     for (int i = 0; gone[i]; i++) {
         lua_pushnil(S);

@@ -214,6 +214,9 @@ static void test_pattern_max_rule(void)
     hl_config_defaults(&cfg);
     CHECK(hl_config_load_rules(&cfg, rdir, err, sizeof err) != 0 && strstr(err, "script_pattern_max"),
           "a tiny script_pattern_max is refused: %s", err);
+    write_file("rules/engine.lua", "local n = 0\nwhile true do n = n + 1 end\n");
+    CHECK(hl_config_load_rules(&cfg, rdir, err, sizeof err) != 0 && strstr(err, "engine.lua:2: runs too long"),
+          "a loop in engine.lua is stopped: %s", err);
     remove(strcat(rdir, "/engine.lua"));
 }
 
@@ -513,6 +516,28 @@ static void test_reload_time_limit(void)
     CHECK(bad > 0 && strstr(report, "reload_timeout_ms (1000 ms"), "over the time limit: %d failed:\n%s", bad, report);
     CHECK(secs < 3.0, "the self-test was stopped after %.2f s (limit 1 s)", secs);
     hl_policy_unref(p);
+
+    /* a scenario file's own state: the same bounded matcher and no finalizers */
+    write_file("scripts/main.lua", "function main(call) call:hangup() end\n");
+    static const struct { const char *code, *needle; } hostile[] = {
+        { "local x = ('a'):rep(65536):find('.-.-b')\nreturn {}\n", "string.find: pattern needs more than" },
+        { "setmetatable({}, { __gc = function() while true do end end })\nreturn {}\n",
+          "sandbox.scenario.lua:1: setmetatable: a __gc" },
+        { "while true do end\n", "scenario runs too long" },
+    };
+    for (size_t i = 0; i < sizeof hostile / sizeof hostile[0]; i++) {
+        write_file("scripts/sandbox.scenario.lua", hostile[i].code);
+        p = hl_policy_build(&src, err, sizeof err);
+        CHECK(p != NULL, "build: %s", err);
+        if (!p)
+            continue;
+        report[0] = 0;
+        clock_gettime(CLOCK_MONOTONIC, &t0);
+        bad = hl_policy_selftest(p, &src, report, sizeof report, &ok);
+        CHECK(bad == 1 && strstr(report, hostile[i].needle) && elapsed_since(&t0) < 1.0,
+              "hostile scenario file %zu: %d failed in %.2f s: %s", i, bad, elapsed_since(&t0), report);
+        hl_policy_unref(p);
+    }
 }
 
 int main(void)
