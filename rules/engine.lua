@@ -14,14 +14,16 @@ return {
   ring_timeout_ms     = 45000,
   -- Concurrent calls before new ones get 503: what one loop carries (see `make bench`).
   max_calls           = 2000,
-  -- Lua instructions a call's script may run between two waits; a menu step needs far
-  -- fewer than 1e6, an endless loop hits this in a few ms.
-  script_instructions = 5000000,
+  -- Lua instructions a call's script may run between two waits (pattern-matching steps
+  -- count too).  The heaviest step of these scripts needs under 30000; an endless loop
+  -- holds the loop until it hits this: 1e6 is about 15 ms of one core, so SIP is still
+  -- answered within 50 ms while a script runs away (issue 7; 5e6 took 70-115 ms).
+  script_instructions = 1000000,
   -- Memory one call's script may hold (KiB).
   script_memory_kb    = 4096,
-  -- Longest string (bytes) string.find/match/gmatch/gsub may search.  Lua's matcher runs in
-  -- C, outside the instruction budget, and backtracks: a bad pattern on a large subject
-  -- could stall every call on the loop.  Caller input and back-end answers are far shorter
+  -- Longest string (bytes) string.find/match/gmatch/gsub may search.  The matcher charges
+  -- its steps to the instruction budget; this cap keeps each step's strings small too.
+  -- Caller input and back-end answers are far shorter
   -- (an ID number is 18 bytes, an account record < 1 KiB); keep it at least http_max_body
   -- so a script can still search any response body it is given.
   script_pattern_max  = 65536,

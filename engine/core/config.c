@@ -56,7 +56,7 @@ void hl_config_defaults(hl_config *cfg)
     cfg->rtp_hold_timeout_ms = 300000;
     cfg->ring_timeout_ms = 45000;
     cfg->max_calls = 2000;
-    cfg->script_instructions = 5000000;
+    cfg->script_instructions = 1000000;
     cfg->script_memory_kb = 4096;
     cfg->script_pattern_max = 65536;
     cfg->record_max_ms = 600000;

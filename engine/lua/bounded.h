@@ -12,8 +12,8 @@
 #include <lua.h>
 
 /* Steps one pattern call may take in a state that is not a policy snapshot's (a scenario
- * file's; or a snapshot's with no script running): as many as a call's default budget
- * allows instructions, far beyond any honest pattern on a short string. */
+ * file's; or a snapshot's with no script running): about a tenth of a second of
+ * matching, far beyond any honest pattern on a short string. */
 #define HL_PATTERN_FREE_STEPS 5000000L
 
 /* Replaces find, match, gmatch and gsub in the string table at index strtab.  In a policy
