@@ -137,8 +137,8 @@ int hl_lua_pcall_budget(hl_policy *p, lua_State *L, hl_lua_run *run, int nargs, 
     int st = lua_pcall(L, nargs, nres, 0);
     lua_sethook(L, NULL, 0, 0);
     p->run = prev;
-    if (st == LUA_OK && run->killed) {
-        lua_pop(L, nres);
+    if (run->killed) { /* stopped: say where and why (the hook's error names neither) */
+        lua_pop(L, st == LUA_OK ? nres : 1);
         lua_pushfstring(L, "%s: %s", run->where, run->why);
         return LUA_ERRRUN;
     }
