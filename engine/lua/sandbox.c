@@ -21,6 +21,17 @@
  * within microseconds, rarely enough to cost nothing measurable. */
 #define HOOK_GRANULARITY 1000
 
+/* Bytes a script may have allocated for the price of one instruction.  The library copies
+ * strings in C (rep, upper, sub, .., load's parser): one instruction may move a megabyte,
+ * and a loop of them held the loop for seconds within the budget.  Every such copy
+ * allocates what it writes, so the allocator charges it: copying 8 bytes takes about an
+ * instruction's time (measured: upper of 1 MB about 1 ms, an instruction 8-15 ns). */
+#define ALLOC_BYTES_PER_INSTR 8
+/* load()'s parser takes about 40 ns a byte of source ("x=1 " repeated): 5 instructions. */
+#define LOAD_INSTR_PER_BYTE 5
+
+static bool charge_run(hl_policy *p, hl_lua_run *r, long n);
+
 /* ---- memory and instructions ---------------------------------------------------------- */
 
 void *hl_lua_alloc(void *ud, void *ptr, size_t osize, size_t nsize)
@@ -35,6 +46,9 @@ void *hl_lua_alloc(void *ud, void *ptr, size_t osize, size_t nsize)
         return NULL;
     }
     long grow = (long)nsize - old;
+    /* over budget: no more growth, so no more copying until the hook stops the script */
+    if (r && grow > 0 && charge_run(p, r, grow / ALLOC_BYTES_PER_INSTR))
+        return NULL;
     if (r && grow > 0 && r->mem + grow > r->mem_limit) {
         if (!r->killed) {
             r->killed = true;
@@ -67,12 +81,8 @@ long hl_lua_monotonic_ms(void)
 /* Charges n instructions to the running script (the count hook, and C work the hook cannot
  * see: the pattern matcher); true when the script must stop: its budget is spent, its
  * memory cap was hit, or the snapshot's build and self-test ran past reload_timeout_ms. */
-bool hl_lua_charge(lua_State *L, long n)
+static bool charge_run(hl_policy *p, hl_lua_run *r, long n)
 {
-    hl_policy *p = policy_of(L);
-    hl_lua_run *r = p->run;
-    if (!r)
-        return false;
     r->instr += n;
     if (!r->killed && r->instr > r->instr_limit) {
         r->killed = true;
@@ -84,6 +94,12 @@ bool hl_lua_charge(lua_State *L, long n)
                  p->cfg.reload_timeout_ms);
     }
     return r->killed;
+}
+
+bool hl_lua_charge(lua_State *L, long n)
+{
+    hl_policy *p = policy_of(L);
+    return p->run && charge_run(p, p->run, n);
 }
 
 static void budget_hook(lua_State *L, lua_Debug *ar)
@@ -443,6 +459,8 @@ static int l_load(lua_State *L)
         return luaL_error(L, "load: mode '%s' refused: only text chunks (mode \"t\") may be loaded", mode);
     if (len && s[0] == LUA_SIGNATURE[0])
         return luaL_error(L, "load: binary (precompiled) chunks are refused");
+    if (hl_lua_charge(L, (long)len * LOAD_INSTR_PER_BYTE))
+        return hl_lua_stop(L); /* the parser runs in C: it is paid for before it starts */
     int st = luaL_loadbufferx(L, s, len, name, "t");
     if (st != LUA_OK) {
         lua_pushnil(L);

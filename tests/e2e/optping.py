@@ -1,12 +1,14 @@
 #!/usr/bin/env python3
 """optping.py — how long the engine takes to answer SIP while something else goes on.
 
-  optping.py HOST PORT LOCAL_PORT INTERVAL_MS STOP_FILE SUMMARY_FILE
+  optping.py HOST PORT LOCAL_PORT INTERVAL_MS STOP_FILE SUMMARY_FILE [LOG_FILE]
 
 Sends an OPTIONS over UDP every INTERVAL_MS from 127.0.0.1:LOCAL_PORT until STOP_FILE
 exists, waits a second for the last answers, then writes a one-line summary to
 SUMMARY_FILE: "sent N answered N max_ms F p99_ms F worst_at S" (worst_at: seconds after the
-start when the slowest answer's request was sent).  Every request has its own Call-ID, so
+start when the slowest answer's request was sent).  LOG_FILE gets a line per answer as it
+arrives, "SENT_AT RTT_MS" (SENT_AT: the system clock, as `date +%s.%N`), so that a test can
+look at the answers of one time window.  Every request has its own Call-ID, so
 each answer is matched to its request; an unanswered request counts as lost.  Standard
 library only."""
 import os
@@ -41,6 +43,8 @@ def main():
     host, port, lport = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
     interval = int(sys.argv[4]) / 1000.0
     stop_file, summary = sys.argv[5], sys.argv[6]
+    log = open(sys.argv[7], "w", buffering=1) if len(sys.argv) > 7 else None
+    wall_offset = time.time() - time.monotonic()
     s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     s.bind(("127.0.0.1", lport))
     start = time.monotonic()
@@ -70,6 +74,8 @@ def main():
             k = call_id_number(data)
             if k in sent and k not in rtt and data.startswith(b"SIP/2.0 200"):
                 rtt[k] = got - sent[k]
+                if log:
+                    log.write("%.4f %.2f\n" % (sent[k] + wall_offset, rtt[k] * 1000))
     times = sorted(rtt.values())
     worst = max(rtt, key=rtt.get) if rtt else 0
     p99 = times[int(len(times) * 0.99) - 1] if len(times) >= 100 else (times[-1] if times else 0)

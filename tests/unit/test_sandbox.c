@@ -397,8 +397,9 @@ static double elapsed_since(const struct timespec *t0)
     return (t1.tv_sec - t0->tv_sec) + (t1.tv_nsec - t0->tv_nsec) / 1e9;
 }
 
-/* The patterns that held the loop for seconds to hours now spend the instruction budget and
- * are stopped like a loop (also inside pcall, also where a yield is impossible). */
+/* The patterns that held the loop for seconds to hours, and loops of C-side copies, now
+ * spend the instruction budget and are stopped like a loop (also inside pcall, also where a
+ * yield is impossible). */
 static void test_pattern_budget(void)
 {
     write_file("scripts/main.lua", "function main(call) call:hangup() end\n");
@@ -420,6 +421,11 @@ static void test_pattern_budget(void)
         "while true do pcall(string.find, ('a'):rep(65536), '.-.-b') end",
         "table.sort({3, 2, 1}, function(a, b) ('a'):rep(65536):find('.-b') return a < b end)",
         "return coroutine.wrap(function() return ('a'):rep(65536):find('.-.-b') end)()",
+        /* C work paid where it allocates (each of these was seconds to minutes before) */
+        "while true do local s = ('x'):rep(100000) end",
+        "local s = ('x'):rep(100000) while true do local t = s:upper() end",
+        "local s = ('x=1 '):rep(25000) while true do load(s) end",
+        "local s = ('x=1 '):rep(25000) while true do pcall(load, s) end",
         NULL,
     };
     for (int i = 0; hostile[i]; i++) {
