@@ -8,8 +8,9 @@
 /* Module code run while a snapshot is built may use this much memory (it loads every
  * rule table once; a call is held to cfg->script_memory_kb). */
 #define HL_BUILD_MEMORY (256L * 1024 * 1024)
-/* ... and this many times a call's instruction budget. */
-#define HL_BUILD_INSTR_FACTOR 20
+/* ... and this many times a call's instruction budget (1e8 with the shipped 1e6: a build
+ * runs on the reload worker, off the loop, and reload_timeout_ms bounds its time). */
+#define HL_BUILD_INSTR_FACTOR 100
 
 struct hl_policy {
     lua_State *L;
