@@ -151,25 +151,26 @@ refused() {
   [ "$(policy_hash)" = "$good" ] || why="$why after reload '$name' the engine no longer serves $good;"
   restore
 }
-# hostile_reload NAME EXPECTED_REGEX FILE CONTENT write|append TRY: puts the hostile file in place
+# hostile_reload NAME EXPECTED_REGEX FILE write|append CONTENT TRY: puts the hostile file in
+# place (CONTENT with \n for new lines) and expects the reload to be refused
 hostile_reload() {
-  if [ "$5" = append ]; then printf '%s' "$4" >> "$3"; else printf '%s' "$4" > "$3"; fi
+  if [ "$4" = append ]; then printf '%b\n' "$5" >> "$3"; else printf '%b\n' "$5" > "$3"; fi
   refused "$1" "$2"
 }
-calm "reload rules-loop" hostile_reload rules-loop 'hostile.lua:1: instruction budget' \
-  "$WORK/rules/hostile.lua" $'while true do end\n' write
-calm "reload rules-gc" hostile_reload rules-gc 'hostile.lua:1: setmetatable: a __gc' \
-  "$WORK/rules/hostile.lua" $'setmetatable({}, { __gc = function() while true do end end })\nreturn {}\n' write
-calm "reload rules-pattern" hostile_reload rules-pattern 'hostile.lua:1: instruction budget' \
-  "$WORK/rules/hostile.lua" $'local x = ("a"):rep(65536):find(".-.-b")\nreturn {}\n' write
-calm "reload main-loop" hostile_reload main-loop 'main.lua:[0-9]+: instruction budget' \
-  "$WORK/scripts/main.lua" $'\nwhile true do end\n' append
-calm "reload scenario-spin" hostile_reload scenario-spin 'reload_timeout_ms \(2000 ms' \
-  "$WORK/rules/hostile.scenario.lua" $'return { { name = "spins", called = "spin", expect = {} } }\n' write
-calm "reload scenario-pattern" hostile_reload scenario-pattern 'string.find: pattern needs more than' \
-  "$WORK/rules/hostile.scenario.lua" $'local x = ("a"):rep(65536):find(".-.-b")\nreturn {}\n' write
-calm "reload engine-loop" hostile_reload engine-loop 'engine.lua:1: runs too long' \
-  "$WORK/rules/engine.lua" $'while true do end\n' write
+# name | what the refusal must say | the file | write or append | what goes in
+reloads=(
+  'rules-loop|hostile.lua:1: instruction budget|rules/hostile.lua|write|while true do end'
+  'rules-gc|hostile.lua:1: setmetatable: a __gc|rules/hostile.lua|write|setmetatable({}, { __gc = function() while true do end end })\nreturn {}'
+  'rules-pattern|hostile.lua:1: instruction budget|rules/hostile.lua|write|local x = ("a"):rep(65536):find(".-.-b")\nreturn {}'
+  'main-loop|main.lua:[0-9]+: instruction budget|scripts/main.lua|append|while true do end'
+  'scenario-spin|reload_timeout_ms \(2000 ms|rules/hostile.scenario.lua|write|return { { name = "spins", called = "spin", expect = {} } }'
+  'scenario-pattern|string.find: pattern needs more than|rules/hostile.scenario.lua|write|local x = ("a"):rep(65536):find(".-.-b")\nreturn {}'
+  'engine-loop|engine.lua:1: runs too long|rules/engine.lua|write|while true do end'
+)
+for r in "${reloads[@]}"; do
+  IFS='|' read -r name want file mode content <<< "$r"
+  calm "reload $name" hostile_reload "$name" "$want" "$WORK/$file" "$mode" "$content"
+done
 sleep 1
 ctl reload > "$WORK/reload-good.out" 2>&1 || why="$why the good reload after the hostile ones was refused: $(head -c 300 "$WORK/reload-good.out");"
 run_sipp after "$(scen uac_either WAIT_MS=3000)" version || why="$why the call after the reloads: $(sipp_why after $?);"
@@ -184,4 +185,4 @@ say "OPTIONS: $sent sent, $answered answered, slowest ${max_ms} ms over the whol
 [ "$answered" -eq "$sent" ] || why="$why $((sent - answered)) of $sent OPTIONS were not answered;"
 engine_alive || fail "the engine died"
 [ -z "$why" ] || fail "$why"
-pass "9 hostile calls fell back, 7 hostile reloads refused, each with every OPTIONS answered within $LIMIT_MS ms ($steps steps; $sent OPTIONS, p99 ${p99_ms} ms)"
+pass "9 hostile calls fell back, ${#reloads[@]} hostile reloads refused, each with every OPTIONS answered within $LIMIT_MS ms ($steps steps; $sent OPTIONS, p99 ${p99_ms} ms)"

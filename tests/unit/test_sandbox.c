@@ -283,6 +283,17 @@ static void test_build_errors(void)
 
 /* ---- the bounded pattern matcher (engine/lua/pattern.c) and the finalizer refusal ------ */
 
+/* A policy whose main() only hangs up, to run code on (NULL, after a failed CHECK, if the
+ * build fails). */
+static hl_policy *build_hangup_only(hl_config *cfg, hl_policy_src *src)
+{
+    char err[4096];
+    write_file("scripts/main.lua", "function main(call) call:hangup() end\n");
+    hl_policy *p = build(NULL, err, sizeof err, cfg, src);
+    CHECK(p != NULL, "build: %s", err);
+    return p;
+}
+
 /* Runs every case through string.find/match/gmatch/gsub and returns one line per case:
  * the results (strings %q-quoted) or the error.  Run in a plain state it gives the real
  * string library's answers, in a policy snapshot the bounded matcher's. */
@@ -365,13 +376,10 @@ static void test_pattern_same_as_lua(void)
         snprintf(want, sizeof want, "%s", lua_tostring(L, -1));
     lua_close(L);
 
-    write_file("scripts/main.lua", "function main(call) call:hangup() end\n");
     write_file("scripts/sandbox.scenario.lua", "return {}\n");
-    char err[4096];
     hl_config cfg;
     hl_policy_src src;
-    hl_policy *p = build(NULL, err, sizeof err, &cfg, &src);
-    CHECK(p != NULL, "build: %s", err);
+    hl_policy *p = build_hangup_only(&cfg, &src);
     if (!p)
         return;
     static char got[16384];
@@ -402,12 +410,9 @@ static double elapsed_since(const struct timespec *t0)
  * yield is impossible). */
 static void test_pattern_budget(void)
 {
-    write_file("scripts/main.lua", "function main(call) call:hangup() end\n");
-    char err[4096];
     hl_config cfg;
     hl_policy_src src;
-    hl_policy *p = build(NULL, err, sizeof err, &cfg, &src);
-    CHECK(p != NULL, "build: %s", err);
+    hl_policy *p = build_hangup_only(&cfg, &src);
     if (!p)
         return;
     static const char *const hostile[] = {
@@ -455,12 +460,10 @@ static void test_pattern_budget(void)
 /* __gc is refused (Lua runs finalizers with hooks off); __close and __mode stay. */
 static void test_finalizers(void)
 {
-    write_file("scripts/main.lua", "function main(call) call:hangup() end\n");
     char err[4096];
     hl_config cfg;
     hl_policy_src src;
-    hl_policy *p = build(NULL, err, sizeof err, &cfg, &src);
-    CHECK(p != NULL, "build: %s", err);
+    hl_policy *p = build_hangup_only(&cfg, &src);
     if (!p)
         return;
     expect_refused(p, "setmetatable({}, { __gc = function() while true do end end })",
