@@ -17,6 +17,7 @@ struct hl_policy {
     int        refs;
     char       version[64];
     hl_lua_run *run;            /* what the running code is charged to (NULL: nothing) */
+    lua_State  *running;        /* ... and the thread it was started on (where it stopped) */
     hl_config  cfg;
     int        main_ref, fallback_ref;
     char       scripts_dir[512], rules_dir[512];

@@ -32,6 +32,15 @@
 
 static bool charge_run(hl_policy *p, hl_lua_run *r, long n);
 
+/* Puts file:line of the innermost Lua function running on L into where, unless set. */
+static void note_where(lua_State *L, char *where, size_t len)
+{
+    lua_Debug ar;
+    for (int level = 0; !where[0] && lua_getstack(L, level, &ar); level++)
+        if (lua_getinfo(L, "Sl", &ar) && ar.currentline > 0)
+            snprintf(where, len, "%s:%d", ar.short_src, ar.currentline);
+}
+
 /* ---- memory and instructions ---------------------------------------------------------- */
 
 void *hl_lua_alloc(void *ud, void *ptr, size_t osize, size_t nsize)
@@ -47,8 +56,11 @@ void *hl_lua_alloc(void *ud, void *ptr, size_t osize, size_t nsize)
     }
     long grow = (long)nsize - old;
     /* over budget: no more growth, so no more copying until the hook stops the script */
-    if (r && grow > 0 && charge_run(p, r, grow / ALLOC_BYTES_PER_INSTR))
+    if (r && grow > 0 && charge_run(p, r, grow / ALLOC_BYTES_PER_INSTR)) {
+        if (p->running)
+            note_where(p->running, r->where, sizeof r->where);
         return NULL;
+    }
     if (r && grow > 0 && r->mem + grow > r->mem_limit) {
         if (!r->killed) {
             r->killed = true;
@@ -123,9 +135,7 @@ static void budget_hook(lua_State *L, lua_Debug *ar)
 int hl_lua_stop(lua_State *L)
 {
     hl_lua_run *r = policy_of(L)->run;
-    lua_Debug ar;
-    if (!r->where[0] && lua_getstack(L, 1, &ar) && lua_getinfo(L, "Sl", &ar) && ar.currentline > 0)
-        snprintf(r->where, sizeof r->where, "%s:%d", ar.short_src, ar.currentline);
+    note_where(L, r->where, sizeof r->where);
     lua_sethook(L, budget_hook, LUA_MASKCOUNT, 1);
     if (lua_isyieldable(L))
         return lua_yield(L, 0);
@@ -135,11 +145,14 @@ int hl_lua_stop(lua_State *L)
 int hl_policy_resume(hl_policy *p, lua_State *co, hl_lua_run *run, int nargs, int *nres)
 {
     hl_lua_run *prev = p->run;
+    lua_State *prev_running = p->running;
     p->run = run;
+    p->running = co;
     run->instr = 0;
     lua_sethook(co, budget_hook, LUA_MASKCOUNT, HOOK_GRANULARITY);
     int st = lua_resume(co, NULL, nargs, nres);
     p->run = prev;
+    p->running = prev_running;
     return st;
 }
 
@@ -147,12 +160,15 @@ int hl_policy_resume(hl_policy *p, lua_State *co, hl_lua_run *run, int nargs, in
 int hl_lua_pcall_budget(hl_policy *p, lua_State *L, hl_lua_run *run, int nargs, int nres)
 {
     hl_lua_run *prev = p->run;
+    lua_State *prev_running = p->running;
     p->run = run;
+    p->running = L;
     run->instr = 0;
     lua_sethook(L, budget_hook, LUA_MASKCOUNT, HOOK_GRANULARITY);
     int st = lua_pcall(L, nargs, nres, 0);
     lua_sethook(L, NULL, 0, 0);
     p->run = prev;
+    p->running = prev_running;
     if (run->killed) { /* stopped: say where and why (the hook's error names neither) */
         lua_pop(L, st == LUA_OK ? nres : 1);
         lua_pushfstring(L, "%s: %s", run->where, run->why);

@@ -486,6 +486,10 @@ static void test_finalizers(void)
     write_file("scripts/main.lua", "local final = require('final')\nfunction main(call) call:hangup() end\n");
     p = build(NULL, err, sizeof err, &cfg, &src);
     CHECK(!p && strstr(err, "rules/final.lua:2: setmetatable: a __gc"), "a rules file's __gc: %s", err);
+    /* a loop of copies at a rules file's top level: stopped where it allocates, named */
+    write_file("rules/final.lua", "local M = {}\nwhile true do M.x = ('x'):rep(1000000) end\nreturn M\n");
+    p = build(NULL, err, sizeof err, &cfg, &src);
+    CHECK(!p && strstr(err, "rules/final.lua:2: instruction budget"), "a rules file's copy loop: %s", err);
     /* a pathological pattern at a rules file's top level spends the build's budget */
     write_file("rules/final.lua", "local M = {}\nM.x = ('a'):rep(65536):find('.-.-b')\nreturn M\n");
     p = build(NULL, err, sizeof err, &cfg, &src);
