@@ -4,7 +4,8 @@
  *    budget (Lua's own matcher backtracks in C: ('a'):rep(65536):find('a-b') ran 10 s);
  *  - metatable.c: setmetatable that refuses __gc (Lua runs finalizers with hooks off, at
  *    any allocation, in whichever call allocates, and at lua_close: an endless one froze
- *    the engine for good).
+ *    the engine for good);
+ *  - scan.c: utf8 scans and table.sort's default order, charged by the bytes they compare.
  * Installed in every policy snapshot (sandbox.c) and in the scenario files' own states
  * (sim.c). */
 #ifndef HL_LUA_BOUNDED_H
@@ -21,5 +22,8 @@
 void hl_pattern_open(lua_State *L, int strtab);
 /* Replaces the global setmetatable by one that refuses a metatable with a __gc field. */
 void hl_metatable_open(lua_State *L);
+/* Makes utf8.len/codepoint/offset and table.sort's default order pay for the strings they
+ * scan (scan.c; policy snapshots only: it charges the running script). */
+void hl_scan_open(lua_State *L);
 
 #endif

@@ -18,6 +18,7 @@ struct hl_policy {
     char       version[64];
     hl_lua_run *run;            /* what the running code is charged to (NULL: nothing) */
     lua_State  *running;        /* ... and the thread it was started on (where it stopped) */
+    long        cpu_start_ns;   /* ... and the thread's CPU clock when it started */
     hl_config  cfg;
     int        main_ref, fallback_ref;
     char       scripts_dir[512], rules_dir[512];

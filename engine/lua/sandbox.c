@@ -29,6 +29,12 @@
 #define ALLOC_BYTES_PER_INSTR 8
 /* load()'s parser takes about 40 ns a byte of source ("x=1 " repeated): 5 instructions. */
 #define LOAD_INSTR_PER_BYTE 5
+/* CPU time one resume may use per instruction of its budget (an instruction takes 8-15 ns).
+ * Some VM instructions do C work nothing can charge: comparing two 1 MB strings (== or <)
+ * is one instruction of 30 us, and a loop of them ran 9-12 s within the budget.  The hook
+ * reads the thread's CPU clock (270 ns, every HOOK_GRANULARITY instructions: 2-3 %) and
+ * stops a resume past this: 40 ms with the shipped budget, past any honest step. */
+#define CPU_NS_PER_INSTR 40
 
 static bool charge_run(hl_policy *p, hl_lua_run *r, long n);
 
@@ -114,11 +120,31 @@ bool hl_lua_charge(lua_State *L, long n)
     return p->run && charge_run(p, p->run, n);
 }
 
+static long thread_cpu_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+    return (long)ts.tv_sec * 1000000000L + ts.tv_nsec;
+}
+
+/* Has this resume used more CPU than its budget allows (see CPU_NS_PER_INSTR)? */
+static bool cpu_spent(hl_policy *p, hl_lua_run *r)
+{
+    long used = thread_cpu_ns() - p->cpu_start_ns;
+    if (r->killed || used <= r->instr_limit * CPU_NS_PER_INSTR)
+        return r->killed;
+    r->killed = true;
+    snprintf(r->why, sizeof r->why, "CPU time of %ld ms exceeded in one step (%ld instructions' "
+             "worth)", r->instr_limit * CPU_NS_PER_INSTR / 1000000, r->instr_limit);
+    return true;
+}
+
 static void budget_hook(lua_State *L, lua_Debug *ar)
 {
-    if (!hl_lua_charge(L, HOOK_GRANULARITY))
+    hl_policy *p = policy_of(L);
+    if (!hl_lua_charge(L, HOOK_GRANULARITY) && !(p->run && cpu_spent(p, p->run)))
         return;
-    hl_lua_run *r = policy_of(L)->run;
+    hl_lua_run *r = p->run;
     if (!r->where[0] && lua_getinfo(L, "Sl", ar))
         snprintf(r->where, sizeof r->where, "%s:%d", ar->short_src, ar->currentline);
     /* From now on stop at the very next instruction of any thread of this run. */
@@ -146,13 +172,16 @@ int hl_policy_resume(hl_policy *p, lua_State *co, hl_lua_run *run, int nargs, in
 {
     hl_lua_run *prev = p->run;
     lua_State *prev_running = p->running;
+    long prev_cpu = p->cpu_start_ns;
     p->run = run;
     p->running = co;
+    p->cpu_start_ns = thread_cpu_ns();
     run->instr = 0;
     lua_sethook(co, budget_hook, LUA_MASKCOUNT, HOOK_GRANULARITY);
     int st = lua_resume(co, NULL, nargs, nres);
     p->run = prev;
     p->running = prev_running;
+    p->cpu_start_ns = prev_cpu;
     return st;
 }
 
@@ -161,14 +190,17 @@ int hl_lua_pcall_budget(hl_policy *p, lua_State *L, hl_lua_run *run, int nargs, 
 {
     hl_lua_run *prev = p->run;
     lua_State *prev_running = p->running;
+    long prev_cpu = p->cpu_start_ns;
     p->run = run;
     p->running = L;
+    p->cpu_start_ns = thread_cpu_ns();
     run->instr = 0;
     lua_sethook(L, budget_hook, LUA_MASKCOUNT, HOOK_GRANULARITY);
     int st = lua_pcall(L, nargs, nres, 0);
     lua_sethook(L, NULL, 0, 0);
     p->run = prev;
     p->running = prev_running;
+    p->cpu_start_ns = prev_cpu;
     if (run->killed) { /* stopped: say where and why (the hook's error names neither) */
         lua_pop(L, st == LUA_OK ? nres : 1);
         lua_pushfstring(L, "%s: %s", run->where, run->why);
@@ -577,6 +609,7 @@ void hl_sandbox_open(lua_State *L)
     lua_setfield(L, -2, "rep");
     refuse(L, lua_gettop(L), "dump", "string.dump (bytecode)");
     hl_pattern_open(L, -1); /* bounded matcher, subject capped (pattern.c) */
+    hl_scan_open(L);        /* utf8 scans and sorts pay for their strings (scan.c) */
     lua_pop(L, 1);
     /* hide the string metatable (its __index is the real, writable string table) */
     lua_pushliteral(L, "");

@@ -440,6 +440,29 @@ static void test_pattern_budget(void)
         double secs = elapsed_since(&t0);
         CHECK(secs < 1.0, "%s: stopped after %.3f s", hostile[i], secs);
     }
+    /* C work that allocates nothing: scans paid for by length, comparisons inside one VM
+     * instruction stopped by the CPU time of the step */
+    static const char *const scans[][2] = {
+        { "local s = ('x'):rep(500000) while true do local n = utf8.len(s) end", "instruction budget" },
+        { "local a = ('x'):rep(200000) local t = {} for i = 1, 20000 do t[i] = a end table.sort(t)",
+          "instruction budget" },
+        { "local s, t = ('x'):rep(300000), ('x'):rep(299999) .. 'x' while true do local b = s == t end",
+          "CPU time of 40 ms exceeded" },
+        { "local s, t = ('x'):rep(300000), ('x'):rep(299999) .. 'y' while true do local b = s < t end",
+          "CPU time of 40 ms exceeded" },
+    };
+    for (size_t i = 0; i < sizeof scans / sizeof scans[0]; i++) {
+        struct timespec t0;
+        clock_gettime(CLOCK_MONOTONIC, &t0);
+        expect_stopped(p, scans[i][0], scans[i][1]);
+        CHECK(elapsed_since(&t0) < 1.0, "%s: stopped after %.3f s", scans[i][0], elapsed_since(&t0));
+    }
+    expect_ok(p, "local t = { 3, 1, 2 } table.sort(t) return table.concat(t, ',')", "1,2,3");
+    expect_ok(p, "local t = { 'b', 'c', 'a' } table.sort(t, function(a, b) return a > b end) "
+                 "return table.concat(t)", "cba");
+    expect_refused(p, "table.sort({ 1, 'x' })", "attempt to compare");
+    expect_ok(p, "return utf8.len('h\\195\\169llo') .. ' ' .. utf8.codepoint('\\195\\169') .. ' ' .. "
+                 "utf8.offset('h\\195\\169llo', 3)", "5 233 4");
     /* an honest search of a long subject stays well within the budget */
     expect_ok(p, "return tostring(select(2, ('ab'):rep(30000):gsub('a(b)', '%1')))", "30000");
     hl_policy_unref(p);
