@@ -37,6 +37,7 @@ typedef struct hl_config {
     int  record_max_ms;
     int  silence_level;
     int  reload_debounce_ms;
+    int  reload_timeout_ms;
     int  sip_rate_per_sec;
     int  sip_max_message;
     int  sip_ban_factor;

@@ -305,6 +305,8 @@ hl_policy *hl_policy_build(const hl_policy_src *src, char *err, int errlen)
         p->cfg = *src->cfg;
     else
         hl_config_defaults(&p->cfg);
+    p->deadline_ms = hl_lua_monotonic_ms() + p->cfg.reload_timeout_ms;
+    p->deadline_on = p->cfg.reload_timeout_ms > 0;
     snprintf(p->scripts_dir, sizeof p->scripts_dir, "%s", src->scripts_dir ? src->scripts_dir : "scripts");
     snprintf(p->rules_dir, sizeof p->rules_dir, "%s", src->rules_dir ? src->rules_dir : "rules");
     b->p = p;
@@ -359,12 +361,17 @@ hl_policy *hl_policy_build(const hl_policy_src *src, char *err, int errlen)
     lua_gc(L, LUA_GCCOLLECT, 0);
     int errors = b->errors;
     free(b);
+    p->deadline_on = false; /* calls on this snapshot have their own budgets */
     if (errors) {
         hl_policy_unref(p);
         return NULL;
     }
     return p;
 }
+
+void hl_policy_deadline_arm(hl_policy *p, bool on) { p->deadline_on = on && p->cfg.reload_timeout_ms > 0; }
+bool hl_policy_deadline_hit(const hl_policy *p) { return p->deadline_hit; }
+int  hl_policy_reload_timeout_ms(const hl_policy *p) { return p->cfg.reload_timeout_ms; }
 
 void hl_policy_ref(hl_policy *p) { p->refs++; }
 

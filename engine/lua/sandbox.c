@@ -15,11 +15,38 @@
 #include "core/clock.h"
 #include "core/log.h"
 #include "lua/api.h"
+#include "lua/bounded.h"
 #include "lua/policy_priv.h"
 
 /* The count hook runs every HOOK_GRANULARITY instructions: often enough to stop a loop
  * within microseconds, rarely enough to cost nothing measurable. */
 #define HOOK_GRANULARITY 1000
+
+/* Bytes a script may have allocated for the price of one instruction.  The library copies
+ * strings in C (rep, upper, sub, .., load's parser): one instruction may move a megabyte,
+ * and a loop of them held the loop for seconds within the budget.  Every such copy
+ * allocates what it writes, so the allocator charges it: copying 8 bytes takes about an
+ * instruction's time (measured: upper of 1 MB about 1 ms, an instruction 8-15 ns). */
+#define ALLOC_BYTES_PER_INSTR 8
+/* load()'s parser takes about 40 ns a byte of source ("x=1 " repeated): 5 instructions. */
+#define LOAD_INSTR_PER_BYTE 5
+/* CPU time one resume may use per instruction of its budget (an instruction takes 8-15 ns).
+ * Some VM instructions do C work nothing can charge: comparing two 1 MB strings (== or <)
+ * is one instruction of 30 us, and a loop of them ran 9-12 s within the budget.  The hook
+ * reads the thread's CPU clock (270 ns, every HOOK_GRANULARITY instructions: 2-3 %) and
+ * stops a resume past this: 40 ms with the shipped budget, past any honest step. */
+#define CPU_NS_PER_INSTR 40
+
+static bool charge_run(hl_policy *p, hl_lua_run *r, long n);
+
+/* Puts file:line of the innermost Lua function running on L into where, unless set. */
+static void note_where(lua_State *L, char *where, size_t len)
+{
+    lua_Debug ar;
+    for (int level = 0; !where[0] && lua_getstack(L, level, &ar); level++)
+        if (lua_getinfo(L, "Sl", &ar) && ar.currentline > 0)
+            snprintf(where, len, "%s:%d", ar.short_src, ar.currentline);
+}
 
 /* ---- memory and instructions ---------------------------------------------------------- */
 
@@ -35,6 +62,12 @@ void *hl_lua_alloc(void *ud, void *ptr, size_t osize, size_t nsize)
         return NULL;
     }
     long grow = (long)nsize - old;
+    /* over budget: no more growth, so no more copying until the hook stops the script */
+    if (r && grow > 0 && charge_run(p, r, grow / ALLOC_BYTES_PER_INSTR)) {
+        if (p->running)
+            note_where(p->running, r->where, sizeof r->where);
+        return NULL;
+    }
     if (r && grow > 0 && r->mem + grow > r->mem_limit) {
         if (!r->killed) {
             r->killed = true;
@@ -57,18 +90,62 @@ static hl_policy *policy_of(lua_State *L)
     return ud;
 }
 
-static void budget_hook(lua_State *L, lua_Debug *ar)
+long hl_lua_monotonic_ms(void)
 {
-    hl_lua_run *r = policy_of(L)->run;
-    if (!r)
-        return;
-    r->instr += HOOK_GRANULARITY;
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Charges n instructions to the running script (the count hook, and C work the hook cannot
+ * see: the pattern matcher); true when the script must stop: its budget is spent, its
+ * memory cap was hit, or the snapshot's build and self-test ran past reload_timeout_ms. */
+static bool charge_run(hl_policy *p, hl_lua_run *r, long n)
+{
+    r->instr += n;
     if (!r->killed && r->instr > r->instr_limit) {
         r->killed = true;
         snprintf(r->why, sizeof r->why, "instruction budget of %ld exceeded", r->instr_limit);
     }
-    if (!r->killed)
+    if (!r->killed && p->deadline_on && hl_lua_monotonic_ms() > p->deadline_ms) {
+        r->killed = p->deadline_hit = true;
+        snprintf(r->why, sizeof r->why, "build and self-test over reload_timeout_ms (%d ms)",
+                 p->cfg.reload_timeout_ms);
+    }
+    return r->killed;
+}
+
+bool hl_lua_charge(lua_State *L, long n)
+{
+    hl_policy *p = policy_of(L);
+    return p->run && charge_run(p, p->run, n);
+}
+
+static long thread_cpu_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+    return (long)ts.tv_sec * 1000000000L + ts.tv_nsec;
+}
+
+/* Has this resume used more CPU than its budget allows (see CPU_NS_PER_INSTR)? */
+static bool cpu_spent(hl_policy *p, hl_lua_run *r)
+{
+    long used = thread_cpu_ns() - p->cpu_start_ns;
+    if (r->killed || used <= r->instr_limit * CPU_NS_PER_INSTR)
+        return r->killed;
+    r->killed = true;
+    snprintf(r->why, sizeof r->why, "CPU time of %ld ms exceeded in one step (%ld instructions' "
+             "worth)", r->instr_limit * CPU_NS_PER_INSTR / 1000000, r->instr_limit);
+    return true;
+}
+
+static void budget_hook(lua_State *L, lua_Debug *ar)
+{
+    hl_policy *p = policy_of(L);
+    if (!hl_lua_charge(L, HOOK_GRANULARITY) && !(p->run && cpu_spent(p, p->run)))
         return;
+    hl_lua_run *r = p->run;
     if (!r->where[0] && lua_getinfo(L, "Sl", ar))
         snprintf(r->where, sizeof r->where, "%s:%d", ar->short_src, ar->currentline);
     /* From now on stop at the very next instruction of any thread of this run. */
@@ -80,14 +157,32 @@ static void budget_hook(lua_State *L, lua_Debug *ar)
     luaL_error(L, "%s", r->why);
 }
 
+/* Stops the running script from a C function as the hook does (after hl_lua_charge said
+ * so): `return hl_lua_stop(L);`. */
+int hl_lua_stop(lua_State *L)
+{
+    hl_lua_run *r = policy_of(L)->run;
+    note_where(L, r->where, sizeof r->where);
+    lua_sethook(L, budget_hook, LUA_MASKCOUNT, 1);
+    if (lua_isyieldable(L))
+        return lua_yield(L, 0);
+    return luaL_error(L, "%s", r->why);
+}
+
 int hl_policy_resume(hl_policy *p, lua_State *co, hl_lua_run *run, int nargs, int *nres)
 {
     hl_lua_run *prev = p->run;
+    lua_State *prev_running = p->running;
+    long prev_cpu = p->cpu_start_ns;
     p->run = run;
+    p->running = co;
+    p->cpu_start_ns = thread_cpu_ns();
     run->instr = 0;
     lua_sethook(co, budget_hook, LUA_MASKCOUNT, HOOK_GRANULARITY);
     int st = lua_resume(co, NULL, nargs, nres);
     p->run = prev;
+    p->running = prev_running;
+    p->cpu_start_ns = prev_cpu;
     return st;
 }
 
@@ -95,14 +190,20 @@ int hl_policy_resume(hl_policy *p, lua_State *co, hl_lua_run *run, int nargs, in
 int hl_lua_pcall_budget(hl_policy *p, lua_State *L, hl_lua_run *run, int nargs, int nres)
 {
     hl_lua_run *prev = p->run;
+    lua_State *prev_running = p->running;
+    long prev_cpu = p->cpu_start_ns;
     p->run = run;
+    p->running = L;
+    p->cpu_start_ns = thread_cpu_ns();
     run->instr = 0;
     lua_sethook(L, budget_hook, LUA_MASKCOUNT, HOOK_GRANULARITY);
     int st = lua_pcall(L, nargs, nres, 0);
     lua_sethook(L, NULL, 0, 0);
     p->run = prev;
-    if (st == LUA_OK && run->killed) {
-        lua_pop(L, nres);
+    p->running = prev_running;
+    p->cpu_start_ns = prev_cpu;
+    if (run->killed) { /* stopped: say where and why (the hook's error names neither) */
+        lua_pop(L, st == LUA_OK ? nres : 1);
         lua_pushfstring(L, "%s: %s", run->where, run->why);
         return LUA_ERRRUN;
     }
@@ -407,6 +508,8 @@ static int l_load(lua_State *L)
         return luaL_error(L, "load: mode '%s' refused: only text chunks (mode \"t\") may be loaded", mode);
     if (len && s[0] == LUA_SIGNATURE[0])
         return luaL_error(L, "load: binary (precompiled) chunks are refused");
+    if (hl_lua_charge(L, (long)len * LOAD_INSTR_PER_BYTE))
+        return hl_lua_stop(L); /* the parser runs in C: it is paid for before it starts */
     int st = luaL_loadbufferx(L, s, len, name, "t");
     if (st != LUA_OK) {
         lua_pushnil(L);
@@ -441,33 +544,6 @@ static int l_rep(lua_State *L)
     lua_insert(L, 1);
     lua_call(L, lua_gettop(L) - 1, 1);
     return 1;
-}
-
-/* string.find/match/gmatch/gsub with a cap on the subject: Lua's matcher runs in C, where
- * the instruction budget does not reach, and a backtracking pattern on a large subject could
- * hold the loop.  Upvalues: the real function and its name. */
-static int l_pattern(lua_State *L)
-{
-    size_t len;
-    luaL_checklstring(L, 1, &len);
-    size_t max = (size_t)policy_of(L)->cfg.script_pattern_max;
-    if (len > max)
-        return luaL_error(L, "string.%s: subject of %I bytes is over the limit of %I bytes "
-                             "(script_pattern_max of rules/engine.lua)",
-                          lua_tostring(L, lua_upvalueindex(2)), (lua_Integer)len, (lua_Integer)max);
-    lua_pushvalue(L, lua_upvalueindex(1));
-    lua_insert(L, 1);
-    lua_call(L, lua_gettop(L) - 1, LUA_MULTRET);
-    return lua_gettop(L);
-}
-
-/* Replaces string[name] (the table at the top of the stack) by l_pattern around it. */
-static void wrap_pattern(lua_State *L, const char *name)
-{
-    lua_getfield(L, -1, name);
-    lua_pushstring(L, name);
-    lua_pushcclosure(L, l_pattern, 2);
-    lua_setfield(L, -2, name);
 }
 
 static int l_collectgarbage(lua_State *L)
@@ -527,6 +603,7 @@ void hl_sandbox_open(lua_State *L)
     lua_setfield(L, g, "print");
     lua_pushcfunction(L, l_collectgarbage);
     lua_setfield(L, g, "collectgarbage");
+    hl_metatable_open(L); /* no finalizers (metatable.c) */
     refuse(L, g, "dofile", "dofile");
     refuse(L, g, "loadfile", "loadfile");
     lua_pushnil(L);
@@ -537,10 +614,8 @@ void hl_sandbox_open(lua_State *L)
     lua_pushcclosure(L, l_rep, 1);
     lua_setfield(L, -2, "rep");
     refuse(L, lua_gettop(L), "dump", "string.dump (bytecode)");
-    wrap_pattern(L, "find");
-    wrap_pattern(L, "match");
-    wrap_pattern(L, "gmatch");
-    wrap_pattern(L, "gsub");
+    hl_pattern_open(L, -1); /* bounded matcher, subject capped (pattern.c) */
+    hl_scan_open(L);        /* utf8 scans and sorts pay for their strings (scan.c) */
     lua_pop(L, 1);
     /* hide the string metatable (its __index is the real, writable string table) */
     lua_pushliteral(L, "");

@@ -39,6 +39,13 @@ typedef struct hl_policy_src {
 /* Compiles everything, runs the static checks.  NULL with a clear message (file:line: what)
  * in err when anything is wrong. */
 hl_policy *hl_policy_build(const hl_policy_src *src, char *err, int errlen);
+/* The reload's time limit (reload_timeout_ms of the snapshot's config), counted from the
+ * start of hl_policy_build: while armed, every Lua run on the snapshot (a scenario's call,
+ * say) is stopped once it has passed; the owner arms it around the self-test and then asks
+ * whether it was hit. */
+void hl_policy_deadline_arm(hl_policy *p, bool on);
+bool hl_policy_deadline_hit(const hl_policy *p);
+int  hl_policy_reload_timeout_ms(const hl_policy *p);
 void hl_policy_ref(hl_policy *p);
 void hl_policy_unref(hl_policy *p);
 /* A name `require` accepts: letters, digits, _ and - in dot-separated parts ("ivr.menu"),

@@ -28,6 +28,7 @@
 #include "media/tones.h"
 #include "store/store.h"
 #include "http/http_client.h"
+#include "lua/bounded.h"
 
 #define DEFAULT_PROMPT_MS 1500      /* a prompt with no WAV "plays" this long (the check flags it) */
 #define DEFAULT_KEY_AFTER_MS 1000   /* SPEC: a key is pressed 1 s after input is awaited */
@@ -611,6 +612,12 @@ static lua_State *scenario_state(const char *rules_dir, hl_prompts *prompts)
     luaL_requiref(S, LUA_TABLIBNAME, luaopen_table, 1);
     luaL_requiref(S, LUA_MATHLIBNAME, luaopen_math, 1);
     lua_pop(S, 4);
+    /* a scenario file is part of the policy a reload tests: no matcher or finalizer that
+     * could hold the reload worker from inside C (lua/bounded.h) */
+    lua_getglobal(S, "string");
+    hl_pattern_open(S, -1);
+    lua_pop(S, 1);
+    hl_metatable_open(S);
     static const char *const gone[] = { "dofile", "loadfile", "load", "collectgarbage", NULL };
     for (int i = 0; gone[i]; i++) {
         lua_pushnil(S);
@@ -1673,6 +1680,28 @@ int hl_sim_run_all(hl_policy *p, const hl_policy_src *src, char *report, int rep
     if (passed)
         *passed = r.passed;
     return r.failed;
+}
+
+int hl_sim_selftest(hl_policy *p, const hl_policy_src *src, char *report, int reportlen, int *passed)
+{
+    hl_policy_deadline_arm(p, true);
+    int failed = hl_sim_run_all(p, src, report, reportlen, passed, NULL);
+    hl_policy_deadline_arm(p, false);
+    if (hl_policy_deadline_hit(p) && reportlen > 0) { /* first: a long report cannot hide it */
+        char line[240];
+        int n = snprintf(line, sizeof line, "FAIL time limit: build and self-test ran over "
+                         "reload_timeout_ms (%d ms, rules/engine.lua); the scenarios still "
+                         "running were stopped\n", hl_policy_reload_timeout_ms(p));
+        size_t used = strlen(report), room = (size_t)reportlen - 1;
+        if ((size_t)n < room) {
+            size_t keep = used < room - n ? used : room - n;
+            memmove(report + n, report, keep);
+            report[n + keep] = 0;
+            memcpy(report, line, n);
+        }
+        failed++;
+    }
+    return failed;
 }
 
 int hl_sim_run_file(hl_policy *p, const hl_policy_src *src, const char *path, char *report, int reportlen,

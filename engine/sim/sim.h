@@ -19,6 +19,11 @@ int hl_test_rules_main(int argc, char **argv);
  * number failed and sets *passed. */
 int hl_sim_run_all(hl_policy *p, const hl_policy_src *src, char *report, int reportlen,
                    int *passed, FILE *out);
+/* A reload's self-test: hl_sim_run_all within the snapshot's reload time limit
+ * (reload_timeout_ms, counted from its build); running over it stops the scenarios still
+ * running and counts as one more failure, reported first. */
+int hl_sim_selftest(hl_policy *p, const hl_policy_src *src, char *report, int reportlen,
+                    int *passed);
 /* Runs the scenarios of one file; with transcript, every step of each call goes to out. */
 int hl_sim_run_file(hl_policy *p, const hl_policy_src *src, const char *path, char *report,
                     int reportlen, int *passed, FILE *out, bool transcript);

@@ -3,14 +3,17 @@
  * the next call runs normally, build errors name file and line. */
 #include <lauxlib.h>
 #include <lua.h>
+#include <lualib.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 #include "core/config.h"
 #include "call/call.h"
 #include "core/log.h"
+#include "lua/bounded.h"
 #include "lua/script.h"
 #include "sim/sim.h"
 
@@ -165,10 +168,8 @@ static void test_calls(void)
     expect_ok(p, "return tostring(load('return 1 + 1')())", "2");
     expect_ok(p, "local t = {} for i = 1, 1000 do t[i] = i end return tostring(#t)", "1000");
     expect_ok(p, "return string.format('%5.1f|%s', 3.14159, 'x')", "  3.1|x");
-    /* pattern functions run in C, outside the budget: a subject over script_pattern_max
-     * (default 65536 bytes) is refused, naming the function and the limit.  (The patterns
-     * here are cheap on purpose: a backtracking one such as 'a-a-a-a-a-b' on this subject
-     * would run for hours if the cap ever broke, instead of failing the check.) */
+    /* a subject over script_pattern_max (default 65536 bytes) is refused, naming the
+     * function and the limit (the matcher's steps are budgeted too: test_pattern_budget) */
     expect_refused(p, "local s = ('a'):rep(65537) return tostring(s:find('b'))",
                    "string.find: subject of 65537 bytes is over the limit of 65536 bytes (script_pattern_max");
     expect_refused(p, "return string.match(('a'):rep(70000), 'b')", "string.match: subject of 70000");
@@ -213,6 +214,9 @@ static void test_pattern_max_rule(void)
     hl_config_defaults(&cfg);
     CHECK(hl_config_load_rules(&cfg, rdir, err, sizeof err) != 0 && strstr(err, "script_pattern_max"),
           "a tiny script_pattern_max is refused: %s", err);
+    write_file("rules/engine.lua", "local n = 0\nwhile true do n = n + 1 end\n");
+    CHECK(hl_config_load_rules(&cfg, rdir, err, sizeof err) != 0 && strstr(err, "engine.lua:2: runs too long"),
+          "a loop in engine.lua is stopped: %s", err);
     remove(strcat(rdir, "/engine.lua"));
 }
 
@@ -362,6 +366,301 @@ static void test_policy_checks(void)
           "offers and keys disagree: %s", err);
 }
 
+/* ---- the bounded pattern matcher (engine/lua/pattern.c) and the finalizer refusal ------ */
+
+/* A policy whose main() only hangs up, to run code on (NULL, after a failed CHECK, if the
+ * build fails). */
+static hl_policy *build_hangup_only(hl_config *cfg, hl_policy_src *src)
+{
+    char err[4096];
+    write_file("scripts/main.lua", "function main(call) call:hangup() end\n");
+    hl_policy *p = build(NULL, err, sizeof err, cfg, src);
+    CHECK(p != NULL, "build: %s", err);
+    return p;
+}
+
+/* Runs every case through string.find/match/gmatch/gsub and returns one line per case:
+ * the results (strings %q-quoted) or the error.  Run in a plain state it gives the real
+ * string library's answers, in a policy snapshot the bounded matcher's. */
+static const char PATTERN_CASES[] =
+    "local Z = '\\0'\n"
+    "local cases = {\n"
+    "  {'find', 'hello world', 'o w'}, {'find', 'hello world', 'o', 6}, {'find', 'hello', 'l+'},\n"
+    "  {'find', 'hello', '^h'}, {'find', 'hello', '^e'}, {'find', 'hello', 'o$'},\n"
+    "  {'find', 'hel$lo', 'l$l'}, {'find', '', ''}, {'find', 'abc', '', 10}, {'find', 'abc', '', 4},\n"
+    "  {'find', 'abc', 'b', -1}, {'find', 'abc', 'b', -10}, {'find', 'abc', 'c', 0},\n"
+    "  {'find', 'a.b', '.', 1, true}, {'find', 'a+b', '+', 1, true}, {'find', 'a+b', '+'},\n"
+    "  {'find', 'a' .. Z .. 'b', Z}, {'find', 'a' .. Z .. 'b', '%z'}, {'find', 'x' .. Z .. '.y', Z .. '.'},\n"
+    "  {'find', 12345, 34}, {'find', 'aaab', 'a-b'}, {'find', 'aaa', 'a-b'}, {'find', 'abc', '.-c'},\n"
+    "  {'find', '  x1_Y ', '%s*(%w+)'}, {'find', 'x=10, y=20', '(%a)=(%d+)', 3},\n"
+    "  {'find', 'THE (quick) fox', '%((%a+)%)'}, {'find', 'hello', '()ll()'},\n"
+    "  {'match', 'key = value', '^(%w+)%s*=%s*(%w+)$'}, {'match', 'f(a(b)c)d', '%b()'},\n"
+    "  {'match', 'THE (quick) fox', '%f[%a]%a+', 5}, {'match', 'THE quick', '%f[%l]%a+'},\n"
+    "  {'match', 'abcabc', '(abc)%1'}, {'match', 'abcabd', '(abc)%1'}, {'match', '[x]', '[%[]'},\n"
+    "  {'match', 'a]b', '[]]'}, {'match', 'a-b', '[a-]+'}, {'match', 'b-a', '[^a-]+'},\n"
+    "  {'match', '0x1F', '%x+', 3}, {'match', 'caf\\195\\169!', '[\\128-\\255]+'},\n"
+    "  {'match', 'x9', '[^%d]'}, {'match', 'abc', 'a?b'}, {'match', 'bc', 'a?b'},\n"
+    "  {'match', 'hello', 'l*'}, {'match', 'hello', 'x*'}, {'match', 'hello', 'h-'},\n"
+    "  {'match', 'ab12', '%D+'}, {'match', 'tab\\tx', '%c'}, {'match', 'a.b', '%.(.)'},\n"
+    "  {'match', 'Hello', '%u%l*'}, {'match', 'hello-there', '[%a-]+'}, {'match', 'a,b', '%p'},\n"
+    "  {'match', ' abc ', '%g+'}, {'match', '123', '^%d+$'}, {'match', '1a', '^%d+$'},\n"
+    "  {'match', 'id 110101199003077777', '%d+'}, {'match', 'AbC', '%U+'}, {'match', 'x  y', '%S+$'},\n"
+    "  {'match', 'end', 'd$'}, {'match', 'a$b', 'a$b'}, {'match', 'abc', '(a)(b)(c)'},\n"
+    "  {'match', 'abc', '((a)(b))'}, {'match', 'abc', '()b()'}, {'match', 'aXb', 'a%Wb'},\n"
+    "  {'match', 'THE END', '%f[%z]'}, {'match', '((x))', '%b()', 2}, {'match', 'a' .. Z .. 'b', '[%z]'},\n"
+    "  {'match', 'a', '%'}, {'match', 'a', '[a'}, {'match', 'a', '[^'}, {'match', 'a', '(a'},\n"
+    "  {'match', 'a', 'a)'}, {'match', 'a', '%b'}, {'match', 'a', '%ba'}, {'match', 'a', '%f'},\n"
+    "  {'match', 'a', '%fa'}, {'match', 'a', '%1'}, {'match', 'a', '(a%1)'}, {'match', 'a', '(()'},\n"
+    "  {'match', ('a'):rep(40), ('(a)'):rep(33)}, {'match', ('a'):rep(250), ('a?'):rep(250)},\n"
+    "  {'match', 'aaa', '()%1'},\n"
+    "  {'gmatch', 'one two  three', '%a+'}, {'gmatch', 'k1=v1, k2=v2', '(%w+)=(%w+)'},\n"
+    "  {'gmatch', 'abc', ''}, {'gmatch', 'abc', '()'}, {'gmatch', 'a,b,,c', '([^,]*)'},\n"
+    "  {'gmatch', 'abcabc', 'b', 3}, {'gmatch', 'abc', 'x*'}, {'gmatch', 'abc', '.', -2},\n"
+    "  {'gsub', 'hello world', 'o', '0'}, {'gsub', 'hello world', '(o)', '[%1]'},\n"
+    "  {'gsub', 'hello', '', '-'}, {'gsub', 'abc', '%w', '%0%0'}, {'gsub', 'abc', 'b', '%%'},\n"
+    "  {'gsub', 'hello world', '%w+', {hello = 'HI'}}, {'gsub', 'hello world', '%w+', string.upper},\n"
+    "  {'gsub', 'hello', 'l', 'L', 1}, {'gsub', 'abc', '^a', 'X'}, {'gsub', 'abc', '^b', 'X'},\n"
+    "  {'gsub', 'abc', 'b', function() return false end}, {'gsub', 'abc', 'b', '%2'},\n"
+    "  {'gsub', 'abc', 'b', '%x'}, {'gsub', 'abc', 'b', function() return {} end},\n"
+    "  {'gsub', 'a,b,,c', '[^,]*', 'x'}, {'gsub', 'abc', '()', '%1'}, {'gsub', 'x', 'x', 5},\n"
+    "  {'gsub', 'abc', 'b', true}, {'gsub', 'abc', '(b)', {b = 7}}, {'gsub', 'a b', '%s*', '_'},\n"
+    "  {'gsub', 'abc', '.', {a = 1, b = true}},\n"
+    "}\n"
+    "local function show(...)\n"
+    "  local out = {}\n"
+    "  for i = 1, select('#', ...) do\n"
+    "    local v = select(i, ...)\n"
+    "    out[#out + 1] = type(v) == 'string' and string.format('%q', v) or tostring(v)\n"
+    "  end\n"
+    "  return table.concat(out, ',')\n"
+    "end\n"
+    "local function run(c)\n"
+    "  if c[1] == 'gmatch' then\n"
+    "    local all = {}\n"
+    "    for a, b in string.gmatch(c[2], c[3], c[4]) do all[#all + 1] = show(a, b) end\n"
+    "    return table.concat(all, ';')\n"
+    "  end\n"
+    "  return show(string[c[1]](c[2], c[3], c[4], c[5]))\n"
+    "end\n"
+    "local lines = {}\n"
+    "for i, c in ipairs(cases) do\n"
+    "  local ok, r = pcall(run, c)\n"
+    "  lines[i] = i .. ' ' .. c[1] .. ': ' .. (ok and r or ('error ' .. tostring(r)))\n"
+    "end\n"
+    "return table.concat(lines, '\\n')\n";
+
+static void test_pattern_same_as_lua(void)
+{
+    lua_State *L = luaL_newstate();
+    luaL_openlibs(L);
+    char want[16384] = "";
+    if (luaL_loadbufferx(L, PATTERN_CASES, strlen(PATTERN_CASES), "=test", "t") != LUA_OK ||
+        lua_pcall(L, 0, 1, 0) != LUA_OK)
+        CHECK(0, "the real string library on the cases: %s", lua_tostring(L, -1));
+    else
+        snprintf(want, sizeof want, "%s", lua_tostring(L, -1));
+    lua_close(L);
+
+    write_file("scripts/sandbox.scenario.lua", "return {}\n");
+    hl_config cfg;
+    hl_policy_src src;
+    hl_policy *p = build_hangup_only(&cfg, &src);
+    if (!p)
+        return;
+    static char got[16384];
+    int rc = run_code(p, PATTERN_CASES, got, sizeof got);
+    CHECK(rc == 0, "the bounded matcher on the cases: rc %d %s", rc, got);
+    /* first differing line, for a readable failure */
+    const char *a = want, *b = got;
+    int line = 1;
+    while (*a && *a == *b) {
+        if (*a == '\n')
+            line++;
+        a++, b++;
+    }
+    CHECK(!strcmp(want, got) && strlen(want) > 1000, "case line %d differs: real '%.120s' / bounded '%.120s'",
+          line, a, b);
+    hl_policy_unref(p);
+}
+
+static double elapsed_since(const struct timespec *t0)
+{
+    struct timespec t1;
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    return (t1.tv_sec - t0->tv_sec) + (t1.tv_nsec - t0->tv_nsec) / 1e9;
+}
+
+/* The patterns that held the loop for seconds to hours, and loops of C-side copies, now
+ * spend the instruction budget and are stopped like a loop (also inside pcall, also where a
+ * yield is impossible). */
+static void test_pattern_budget(void)
+{
+    hl_config cfg;
+    hl_policy_src src;
+    hl_policy *p = build_hangup_only(&cfg, &src);
+    if (!p)
+        return;
+    static const char *const hostile[] = {
+        "return ('a'):rep(65536):find('a-b')",
+        "return ('a'):rep(65536):find('.-.-b')",
+        "return ('a'):rep(65536):match('(.*)%1b')",
+        "return ('a'):rep(65536):gsub('a-b', 'x')",
+        "for w in ('a'):rep(65536):gmatch('.-.-b') do end",
+        "return ('(('):rep(30000):find('%b()')",
+        "return ('a'):rep(65536):find(('a'):rep(32768) .. 'b', 1, true)",
+        "while true do pcall(string.find, ('a'):rep(65536), '.-.-b') end",
+        "table.sort({3, 2, 1}, function(a, b) ('a'):rep(65536):find('.-b') return a < b end)",
+        "return coroutine.wrap(function() return ('a'):rep(65536):find('.-.-b') end)()",
+        /* C work paid where it allocates (each of these was seconds to minutes before) */
+        "while true do local s = ('x'):rep(100000) end",
+        "local s = ('x'):rep(100000) while true do local t = s:upper() end",
+        "local s = ('x=1 '):rep(25000) while true do load(s) end",
+        "local s = ('x=1 '):rep(25000) while true do pcall(load, s) end",
+        NULL,
+    };
+    for (int i = 0; hostile[i]; i++) {
+        struct timespec t0;
+        clock_gettime(CLOCK_MONOTONIC, &t0);
+        expect_stopped(p, hostile[i], "instruction budget");
+        double secs = elapsed_since(&t0);
+        CHECK(secs < 1.0, "%s: stopped after %.3f s", hostile[i], secs);
+    }
+    /* C work that allocates nothing: scans paid for by length, comparisons inside one VM
+     * instruction stopped by the CPU time of the step */
+    static const char *const scans[][2] = {
+        { "local s = ('x'):rep(500000) while true do local n = utf8.len(s) end", "instruction budget" },
+        { "local a = ('x'):rep(200000) local t = {} for i = 1, 20000 do t[i] = a end table.sort(t)",
+          "instruction budget" },
+        { "local s, t = ('x'):rep(300000), ('x'):rep(299999) .. 'x' while true do local b = s == t end",
+          "CPU time of 40 ms exceeded" },
+        { "local s, t = ('x'):rep(300000), ('x'):rep(299999) .. 'y' while true do local b = s < t end",
+          "CPU time of 40 ms exceeded" },
+    };
+    for (size_t i = 0; i < sizeof scans / sizeof scans[0]; i++) {
+        struct timespec t0;
+        clock_gettime(CLOCK_MONOTONIC, &t0);
+        expect_stopped(p, scans[i][0], scans[i][1]);
+        CHECK(elapsed_since(&t0) < 1.0, "%s: stopped after %.3f s", scans[i][0], elapsed_since(&t0));
+    }
+    expect_ok(p, "local t = { 3, 1, 2 } table.sort(t) return table.concat(t, ',')", "1,2,3");
+    expect_ok(p, "local t = { 'b', 'c', 'a' } table.sort(t, function(a, b) return a > b end) "
+                 "return table.concat(t)", "cba");
+    expect_refused(p, "table.sort({ 1, 'x' })", "attempt to compare");
+    expect_ok(p, "return utf8.len('h\\195\\169llo') .. ' ' .. utf8.codepoint('\\195\\169') .. ' ' .. "
+                 "utf8.offset('h\\195\\169llo', 3)", "5 233 4");
+    /* an honest search of a long subject stays well within the budget */
+    expect_ok(p, "return tostring(select(2, ('ab'):rep(30000):gsub('a(b)', '%1')))", "30000");
+    hl_policy_unref(p);
+
+    /* outside a policy snapshot (a scenario file's state) one call has a fixed step cap */
+    lua_State *L = luaL_newstate();
+    luaL_openlibs(L);
+    lua_getglobal(L, "string");
+    hl_pattern_open(L, -1);
+    lua_pop(L, 1);
+    const char *code = "return ('a'):rep(65536):find('.-.-b')";
+    int st = luaL_loadstring(L, code) == LUA_OK ? lua_pcall(L, 0, 1, 0) : -1;
+    CHECK(st == LUA_ERRRUN && strstr(lua_tostring(L, -1), "string.find: pattern needs more than"),
+          "a scenario state's pathological find: %s", lua_tostring(L, -1));
+    lua_close(L);
+}
+
+/* __gc is refused (Lua runs finalizers with hooks off); __close and __mode stay. */
+static void test_finalizers(void)
+{
+    char err[4096];
+    hl_config cfg;
+    hl_policy_src src;
+    hl_policy *p = build_hangup_only(&cfg, &src);
+    if (!p)
+        return;
+    expect_refused(p, "setmetatable({}, { __gc = function() while true do end end })",
+                   "test:1: setmetatable: a __gc metamethod (finalizer) is refused");
+    expect_refused(p, "local mt = { __gc = true }\nsetmetatable({}, mt)", "test:2: setmetatable: a __gc");
+    expect_ok(p, "local mt = {} local t = setmetatable({}, mt) mt.__gc = function() while true do end end "
+                 "t = nil collectgarbage('count') local x = {} for i = 1, 10000 do x[i] = {} end return 'ok'",
+              "ok");
+    expect_ok(p, "local t = setmetatable({}, { __mode = 'k' }) return 'ok'", "ok");
+    expect_ok(p, "local n = 0 do local x <close> = setmetatable({}, { __close = function() n = n + 1 end }) end "
+                 "return tostring(n)", "1");
+    expect_stopped(p, "do local x <close> = setmetatable({}, { __close = function() while true do end end }) end",
+                   "instruction budget");
+    expect_refused(p, "setmetatable(setmetatable({}, { __metatable = 'locked' }), {})",
+                   "cannot change a protected metatable");
+    hl_policy_unref(p);
+
+    /* in a rules file, the build is refused with the file and line */
+    write_file("rules/final.lua", "local M = {}\nsetmetatable(M, { __gc = function() while true do end end })\nreturn M\n");
+    write_file("scripts/main.lua", "local final = require('final')\nfunction main(call) call:hangup() end\n");
+    p = build(NULL, err, sizeof err, &cfg, &src);
+    CHECK(!p && strstr(err, "rules/final.lua:2: setmetatable: a __gc"), "a rules file's __gc: %s", err);
+    /* a loop of copies at a rules file's top level: stopped where it allocates, named */
+    write_file("rules/final.lua", "local M = {}\nwhile true do M.x = ('x'):rep(1000000) end\nreturn M\n");
+    p = build(NULL, err, sizeof err, &cfg, &src);
+    CHECK(!p && strstr(err, "rules/final.lua:2: instruction budget"), "a rules file's copy loop: %s", err);
+    /* a pathological pattern at a rules file's top level spends the build's budget */
+    write_file("rules/final.lua", "local M = {}\nM.x = ('a'):rep(65536):find('.-.-b')\nreturn M\n");
+    p = build(NULL, err, sizeof err, &cfg, &src);
+    CHECK(!p && strstr(err, "rules/final.lua:2: instruction budget"), "a rules file's pattern: %s", err);
+    remove(strcat(strcpy(err, root), "/rules/final.lua"));
+}
+
+/* A policy whose scenarios run on and on (each resume within its budget) is stopped at
+ * reload_timeout_ms and refused, naming the limit. */
+static void test_reload_time_limit(void)
+{
+    write_file("scripts/main.lua",
+               "function main(call)\n"
+               "  call:answer()\n"
+               "  while true do\n"
+               "    local x = 0\n"
+               "    for i = 1, 100000 do x = x + i end\n"
+               "    call:sleep(10)\n"
+               "  end\n"
+               "end\n");
+    write_file("scripts/sandbox.scenario.lua", "return { { name = 'runs on', caller = 'x', expect = {} } }\n");
+    char err[4096];
+    hl_config cfg;
+    hl_policy_src src;
+    hl_policy_unref(build(NULL, err, sizeof err, &cfg, &src)); /* for cfg and src */
+    cfg.reload_timeout_ms = 1000; /* the policy's own setting, as rules/engine.lua gives it */
+    hl_policy *p = hl_policy_build(&src, err, sizeof err);
+    CHECK(p != NULL, "build: %s", err);
+    if (!p)
+        return;
+    struct timespec t0;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    char report[8192] = "";
+    int ok = 0;
+    int bad = hl_sim_selftest(p, &src, report, sizeof report, &ok);
+    double secs = elapsed_since(&t0);
+    CHECK(bad > 0 && strstr(report, "reload_timeout_ms (1000 ms"), "over the time limit: %d failed:\n%s", bad, report);
+    CHECK(secs < 3.0, "the self-test was stopped after %.2f s (limit 1 s)", secs);
+    hl_policy_unref(p);
+
+    /* a scenario file's own state: the same bounded matcher and no finalizers */
+    write_file("scripts/main.lua", "function main(call) call:hangup() end\n");
+    static const struct { const char *code, *needle; } hostile[] = {
+        { "local x = ('a'):rep(65536):find('.-.-b')\nreturn {}\n", "string.find: pattern needs more than" },
+        { "setmetatable({}, { __gc = function() while true do end end })\nreturn {}\n",
+          "sandbox.scenario.lua:1: setmetatable: a __gc" },
+        { "while true do end\n", "scenario runs too long" },
+    };
+    for (size_t i = 0; i < sizeof hostile / sizeof hostile[0]; i++) {
+        write_file("scripts/sandbox.scenario.lua", hostile[i].code);
+        p = hl_policy_build(&src, err, sizeof err);
+        CHECK(p != NULL, "build: %s", err);
+        if (!p)
+            continue;
+        report[0] = 0;
+        clock_gettime(CLOCK_MONOTONIC, &t0);
+        bad = hl_sim_selftest(p, &src, report, sizeof report, &ok);
+        CHECK(bad == 1 && strstr(report, hostile[i].needle) && elapsed_since(&t0) < 1.0,
+              "hostile scenario file %zu: %d failed in %.2f s: %s", i, bad, elapsed_since(&t0), report);
+        hl_policy_unref(p);
+    }
+}
+
 TEST_IMPL(sandbox)
 {
     hl_log_set_level(HL_LOG_ERROR); /* the script errors are expected; keep them visible */
@@ -375,6 +674,10 @@ TEST_IMPL(sandbox)
     test_calls();
     test_pattern_max_rule();
     test_fallback_function();
+    test_pattern_same_as_lua();
+    test_pattern_budget();
+    test_finalizers();
+    test_reload_time_limit();
     test_build_errors();
     test_policy_checks();
     test_pin_hash();
