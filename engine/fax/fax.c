@@ -8,6 +8,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #include <spandsp.h>
+#include "core/files.h"
 #include "core/log.h"
 
 #define FAX_RATE_HZ      8000
@@ -135,26 +136,13 @@ hl_fax *hl_fax_new_send(const char *tiff_path, const hl_fax_opts *opts, char *er
     return f;
 }
 
-/* Creates the folders above path (as recordings do); errors show at the open that follows. */
-static void make_parent_dirs(const char *path)
-{
-    char dir[1024];
-    snprintf(dir, sizeof dir, "%s", path);
-    for (char *p = dir + 1; *p; p++)
-        if (*p == '/') {
-            *p = 0;
-            mkdir(dir, 0750); /* recordings are private: as media.c makes them */
-            *p = '/';
-        }
-}
-
 hl_fax *hl_fax_new_receive(const char *tiff_out_path, const hl_fax_opts *opts, char *err, int errlen)
 {
     if (!tiff_out_path || !*tiff_out_path) {
         snprintf(err, errlen, "fax: no file to receive into");
         return NULL;
     }
-    make_parent_dirs(tiff_out_path);
+    hl_make_private_parents(tiff_out_path);
     /* spandsp opens the file only when the first page comes; find out now if it can't. */
     FILE *probe = fopen(tiff_out_path, "wb");
     if (!probe) {
