@@ -184,7 +184,6 @@ void call_input_begins(hl_call *c, bool sensitive)
     if (c->nkeys)
         hl_info("call", "%s: %d key(s) typed ahead in a sensitive flow dropped", c->id, c->nkeys);
     c->nkeys = 0;
-    c->late_term = 0;
     c->sensitive_flow = false;
 }
 

@@ -205,6 +205,13 @@ int prim_store_query(lua_State *L);
 int prim_jobs_enqueue(lua_State *L);
 int prim_http_request(lua_State *L);
 int prim_pin_hash(lua_State *L);
+/* prim_pwhash.c: DATA/pin_pepper into key (made the first time); 0, or -1 with err. */
+int call_pin_pepper(const char *data_dir, unsigned char key[32], char *err, int errlen);
+/* What the pool does for hl.pin_hash / pin_verify, at once (tests): keyed when data_dir is
+ * not "". */
+bool call_pin_hash_now(const char *data_dir, const char *secret, unsigned long long ops, size_t mem,
+                       char *hash, size_t hashlen);
+bool call_pin_verify_now(const char *data_dir, const char *hash, const char *secret);
 int prim_pin_verify(lua_State *L);
 
 extern const hl_api_prim hl_call_api[];
