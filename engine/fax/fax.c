@@ -28,6 +28,7 @@ struct hl_fax {
     int           stop_status;  /* 0, or HL_FAX_STATUS_* when we end the session */
     int64_t       samples_rx;
     int64_t       max_samples;
+    char          rx_path[1024]; /* receiving: the TIFF libtiff makes (umask's mode) */
 };
 
 static void fax_log_line(int level, const char *text)
@@ -57,6 +58,8 @@ static void fax_finish(hl_fax *f, int status)
     if (f->done) return;
     f->done = true;
     fax_fill_stats(f);
+    if (f->rx_path[0])   /* a received fax is the caller's, as recordings (core/files.h) */
+        chmod(f->rx_path, HL_PRIVATE_FILE_MODE);
     if (f->stop_status) status = f->stop_status;   /* our end, whatever T.30 was doing */
     f->result.status = status;
     f->result.ok = status == T30_ERR_OK;
@@ -153,6 +156,7 @@ hl_fax *hl_fax_new_receive(const char *tiff_out_path, const hl_fax_opts *opts, c
     unlink(tiff_out_path);
     hl_fax *f = fax_new(false, opts, err, errlen);
     if (!f) return NULL;
+    snprintf(f->rx_path, sizeof f->rx_path, "%s", tiff_out_path);
     t30_set_rx_file(f->t30, tiff_out_path, -1);
     hl_info("fax", "receiving into %s", tiff_out_path);
     return f;
