@@ -1,9 +1,11 @@
 -- scripts/account.lua — key 4, personal account query (§10.12; SPEC 2.5): the 18-character
 -- resident ID number (* stands for X in the last place; the check digit is verified), a
--- 6-digit PIN, then balance, paid months and the last payment read back.  Data and locks:
--- rules/accounts.lua; limits: rules/ivr.lua account.
+-- 6-digit PIN, then balance, paid months and the last payment read back.  Data, locks and
+-- the one call at a time per ID (another call hears account_busy): rules/accounts.lua;
+-- limits: rules/ivr.lua account.
 --
--- The ID and the PIN live in locals only: never in call.vars, the log or the route.
+-- The ID and the PIN live in locals only: never in call.vars, the log or the route; what is
+-- read back is said with sensitive = true, so the CDR keeps no figure of the caller's.
 -- ("*" as the first key goes back a level, §10.16: an ID never starts with X.)
 local accounts = require "accounts"
 local ivr = require "ivr"
