@@ -40,6 +40,12 @@ return {
     max_pin_failures = 3,         -- SPEC 2.5: 3 wrong PINs lock that ID ...
     lock_minutes = 30,            -- ... "for a while": half an hour (our choice)
     max_id_attempts = 3,          -- malformed IDs (bad check digit) before the failure path (SPEC 2.4)
+    -- One call at a time works on one ID (issue 7: 30 calls at once guessed 65 PINs past
+    -- the lock); another call for it hears account_busy.  A call's hold ends with the
+    -- account flow or the call, and at the latest after claim_seconds (an engine that died
+    -- mid-flow): longer than the longest flow — 3 PINs of up to 10 s + 6 x 5 s each with
+    -- their prompts, and the read-back: about 3 minutes.
+    claim_seconds = 300,
   },
 
   -- Key 9, another centre (§10.14): the area code ends with # or a pause of this long.

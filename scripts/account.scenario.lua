@@ -1,5 +1,6 @@
 -- scripts/account.scenario.lua — key 4, account query (rules/accounts.lua): the ID's check
--- digit, * for X, the PIN, the read-back, and the lock after 3 wrong PINs.  One store per
+-- digit, * for X, the PIN, the read-back (masked in the CDR), the lock after 3 wrong PINs,
+-- keys typed on after it (dropped), and one call at a time per ID (claims).  One store per
 -- file: the lock set by one scenario is seen by the next ones (times are in order).
 --
 -- Demo accounts, the rows of examples/sample-data/accounts.sql (pin_hash = hl.pin_hash of
@@ -32,10 +33,20 @@ local function wrong_pins()                   -- max_pin_failures wrong PINs, th
   return k
 end
 
-local function scen(t)
-  t.store = SCHEMA
+-- scen(t [, statements]): t on the sample accounts, with more statements run first.
+local function scen(t, more)
+  t.store = table.move(more or {}, 1, #(more or {}), #SCHEMA + 1, table.move(SCHEMA, 1, #SCHEMA, 1, {}))
   return t
 end
+
+-- Another call holding ID_A's claim (rules/accounts.lua M.claim) until `untill` (centre time).
+local function claimed_until(untill)
+  return { { "INSERT OR REPLACE INTO account_claims VALUES (?, 'another-call', strftime('%s', ?))",
+             ID_A, untill .. "+08:00" } }
+end
+-- What the CDR's prompts show of a read-back: one say:x for each sensitive say_*.
+local READ_BACK_MASKED = "account_balance say:x account_paid_months say:x account_months "
+                      .. "account_last_paid say:x"
 
 return {
   scen{
@@ -48,9 +59,11 @@ return {
                   "account_last_paid", "digit_2", "digit_6", "year", "unit_shi", "month", "unit_shi", "digit_5", "day",
                   "other_service", "main_menu_out" },
       not_prompts = { "account_bad_pin", "account_bad_id" },
-      route = "account", vars = { account = "read" },
+      route = "account", vars = { account = "read", pin_checks = 1 },
       -- no ID or PIN in the CDR: only the menu key survives
       dtmf = "4" .. string.rep("x", 18 + 6),
+      -- nor the balance, months or date read back (sensitive say_*)
+      cdr = { prompts = { match = READ_BACK_MASKED } },
     },
   },
   scen{
@@ -117,6 +130,46 @@ return {
     name = "after lock_minutes the right PIN works again",
     time = at_minute(LOCKED_AT + limits.lock_minutes + 5), keys = { "4", ID_LOCK, "111111", { hangup = true } },
     expect = { prompts = { "account_balance" }, not_prompts = { "account_locked" }, vars = { account = "read" } },
+  },
+  (function()
+    -- the last wrong PIN locks the ID; the caller types on (a PIN, #) during "account
+    -- locked": those keys are x in the CDR and dropped, not a choice of the main menu
+    local keys = wrong_pins()
+    keys[#keys - 1] = keys[#keys - 1] .. "123456#"
+    return scen{
+      name = "keys typed on after the lock are masked and dropped, not taken by the main menu",
+      time = at_minute(LOCKED_AT + 2 * limits.lock_minutes), keys = keys,
+      expect = { prompts = { "account_locked", "other_service", "main_menu_out" },
+                 not_prompts = { "account_balance", "invalid_choice" }, menus = { "main" },
+                 vars = { account = "locked" },
+                 dtmf = "4" .. string.rep("x", 18 + 6 * limits.max_pin_failures + 6) .. "#" },
+    }
+  end)(),
+  scen({
+    name = "another call works on the ID: busy, no PIN is asked",
+    time = "2026-11-20T22:00:00", keys = { "4", ID_A, { hangup = true } },
+    expect = { prompts = { "account_busy", "other_service" }, not_prompts = { "account_enter_pin" },
+               route = "account", vars = { account = "busy" } },
+  }, claimed_until("2026-11-20 22:01:00")),
+  scen({
+    name = "a claim past its expiry (its call or engine gone) is taken over",
+    time = "2026-11-20T22:02:00", keys = { "4", ID_A, "123456", { hangup = true } },
+    expect = { prompts = { "account_enter_pin", "account_balance" }, vars = { account = "read" } },
+  }, claimed_until("2026-11-20 22:01:00")),
+  scen{
+    name = "the end of the account flow releases the ID (a call within claim_seconds is served)",
+    time = "2026-11-20T22:03:00", keys = { "4", ID_A, "*", { hangup = true } },
+    expect = { prompts = { "account_enter_pin", "main_menu_out" }, not_prompts = { "account_busy" } },
+  },
+  scen{
+    name = "the caller hangs up at the PIN ...",
+    time = "2026-11-20T22:04:00", keys = { "4", ID_A, { hangup = true } },
+    expect = { prompts = { "account_enter_pin" }, not_prompts = { "account_busy" } },
+  },
+  scen{
+    name = "... and the ID is free at once (on_hangup released it)",
+    time = "2026-11-20T22:05:00", keys = { "4", ID_A, "123456", { hangup = true } },
+    expect = { prompts = { "account_balance" }, not_prompts = { "account_busy" }, vars = { account = "read" } },
   },
   (function()
     local keys, heard = { "4" }, {}

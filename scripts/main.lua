@@ -61,6 +61,7 @@ local welcome = { "welcome_1", ivr.province.prompt, "welcome_2" }
 function main(call)
   call:on_hangup(function(c)
     message.on_hangup(c)
+    account.on_hangup(c)
     if c.route == "" then c:set_route("hangup") end
   end)
   call:answer()

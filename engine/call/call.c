@@ -12,7 +12,11 @@
  *
  * Keys.  Every key of the caller, however it came (RFC 4733, SIP INFO, the simulator), is
  * written to the CDR's dtmf here, then offered to the wait (a collect, a barge-in, a
- * recording's stop key); a key no wait takes is kept for the next collect.
+ * recording's stop key); a key no wait takes is kept for the next collect.  A sensitive
+ * collect (a PIN, an ID number) starts a sensitive flow: until a wait for keys that is not
+ * sensitive begins, every key but # is "x" in the CDR, and the keys then still typed ahead
+ * are dropped rather than handed to that wait (issue 7: a PIN typed after "account locked"
+ * reached the main menu and the CDR in clear).
  *
  * Ending.  When the caller hangs up, the script is dropped where it waits (its on_hangup
  * handler, if any, runs in a fresh coroutine); when the script returns, the remaining legs
@@ -160,6 +164,27 @@ void call_push_key(lua_State *L, char k)
 {
     char s[2] = { k, 0 };
     lua_pushstring(L, s);
+}
+
+void call_mask_typeahead(hl_call *c)
+{
+    char *dtmf = c->cdrs[0].dtmf;
+    int len = (int)strlen(dtmf);
+    for (int i = 0; i < c->nkeys; i++)
+        if (c->keypos[i] >= 0 && c->keypos[i] < len && dtmf[c->keypos[i]] != '#')
+            dtmf[c->keypos[i]] = 'x';
+}
+
+void call_input_begins(hl_call *c, bool sensitive)
+{
+    if (sensitive || !c->sensitive_flow) {
+        c->sensitive_flow |= sensitive;
+        return;
+    }
+    if (c->nkeys)
+        hl_info("call", "%s: %d key(s) typed ahead in a sensitive flow dropped", c->id, c->nkeys);
+    c->nkeys = 0;
+    c->sensitive_flow = false;
 }
 
 void call_mark_awaiting(hl_call *c) { c->input_epoch++; }
@@ -464,7 +489,7 @@ static void on_key(hl_call *c, const hl_leg_event *ev)
     size_t n = strlen(d->dtmf);
     c->last_key_pos = -1;
     if (n + 1 < sizeof d->dtmf) {
-        d->dtmf[n] = ev->digit, d->dtmf[n + 1] = 0;
+        d->dtmf[n] = c->sensitive_flow && ev->digit != '#' ? 'x' : ev->digit, d->dtmf[n + 1] = 0;
         c->last_key_pos = (int)n;
     }
     if (c->phase == PH_SORRY || c->phase == PH_DONE)

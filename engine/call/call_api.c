@@ -26,6 +26,13 @@ static const hl_api_opt barge_opts[] = {
     HL_API_END,
 };
 
+/* say_*: barge_in as play; sensitive: the CDR lists "say:x", not the words read */
+static const hl_api_opt say_opts[] = {
+    HL_API_OPT("barge_in", HL_OPT_BOOL, .dflt = 0),
+    HL_API_OPT("sensitive", HL_OPT_BOOL, .dflt = 0),
+    HL_API_END,
+};
+
 static const hl_api_opt collect_opts[] = {
     HL_API_OPT("min", HL_OPT_INT, .dflt = 1, .lo = 0, .hi = MAX_DIGITS),
     HL_API_OPT("max", HL_OPT_INT, .dflt = 1, .lo = 1, .hi = MAX_DIGITS),
@@ -116,13 +123,13 @@ const hl_api_prim hl_call_api[] = {
     HL_API_PRIM("call:record", prim_record, CALLER_ONLY, .waits = true, .needs_caller = true, .opts_arg = 2,
       .opts = record_opts),
     HL_API_PRIM("call:say_digits", prim_say_digits, CALLER_ONLY, .waits = true, .needs_caller = true, .opts_arg = 3,
-      .opts = barge_opts),
+      .opts = say_opts),
     HL_API_PRIM("call:say_number", prim_say_number, CALLER_ONLY, .waits = true, .needs_caller = true, .opts_arg = 3,
-      .opts = barge_opts),
+      .opts = say_opts),
     HL_API_PRIM("call:say_amount", prim_say_amount, CALLER_ONLY, .waits = true, .needs_caller = true, .opts_arg = 3,
-      .opts = barge_opts),
+      .opts = say_opts),
     HL_API_PRIM("call:say_date", prim_say_date, CALLER_ONLY, .waits = true, .needs_caller = true, .opts_arg = 3,
-      .opts = barge_opts),
+      .opts = say_opts),
     HL_API_PRIM("call:sleep", prim_sleep, HL_CTX_CALL, .waits = true),
     /* other parties */
     HL_API_PRIM("call:dial", prim_dial, HL_CTX_CALL, .waits = true, .needs_caller = true, .opts_arg = 3, .opts = dial_opts),

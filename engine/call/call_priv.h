@@ -90,6 +90,7 @@ struct hl_call {
     char         late_term;               /* a collect filled up: its terminator, if it comes */
     uint64_t     late_term_until;         /*   within the inter-digit time, belongs to it */
     int          nkeys;
+    bool         sensitive_flow;          /* from a sensitive collect to the next other input */
     int          input_epoch;
     pending_ev   pending[PENDING_EVENTS];
     int          npending;
@@ -132,6 +133,11 @@ void     call_wait_timer(hl_timer *t);         /* hl_timer callback: ops->on_tim
 void     call_mark_awaiting(hl_call *c);       /* the caller is now expected to type */
 char     call_pop_key(hl_call *c);             /* the oldest typed-ahead key */
 void     call_push_key(lua_State *L, char k);
+/* A wait for keys begins (a collect, a barge-in playlist).  A sensitive one starts a
+ * sensitive flow; another one ends it and drops the keys typed ahead during it. */
+void     call_input_begins(hl_call *c, bool sensitive);
+/* A sensitive collect ended: the keys still typed ahead are masked in the CDR. */
+void     call_mask_typeahead(hl_call *c);
 
 /* ---- call_cdr.c ---- */
 void     call_finalize_cdrs(hl_call *c);          /* at the end: every leg's CDR complete */
@@ -150,6 +156,8 @@ void     call_read_opts(lua_State *L, const char *prim, hl_api_val *out);
 void     call_parse_items(lua_State *L, hl_call *c, int idx, const char *what);
 void     call_add_item(lua_State *L, hl_call *c, const char *s, const char *what);
 int      call_start_play(hl_call *c);          /* plays c->items on leg 0; CDR prompts */
+/* The same, with the CDR's prompt list showing `shown` once instead of the items. */
+int      call_start_play_as(hl_call *c, const char *shown);
 extern const hl_wait_ops hl_wait_play;
 
 /* ---- prim_record.c ---- */
@@ -197,6 +205,13 @@ int prim_store_query(lua_State *L);
 int prim_jobs_enqueue(lua_State *L);
 int prim_http_request(lua_State *L);
 int prim_pin_hash(lua_State *L);
+/* prim_pwhash.c: DATA/pin_pepper into key (made the first time); 0, or -1 with err. */
+int call_pin_pepper(const char *data_dir, unsigned char key[32], char *err, int errlen);
+/* What the pool does for hl.pin_hash / pin_verify, at once (tests): keyed when data_dir is
+ * not "". */
+bool call_pin_hash_now(const char *data_dir, const char *secret, unsigned long long ops, size_t mem,
+                       char *hash, size_t hashlen);
+bool call_pin_verify_now(const char *data_dir, const char *hash, const char *secret);
 int prim_pin_verify(lua_State *L);
 
 extern const hl_api_prim hl_call_api[];

@@ -1,7 +1,8 @@
 /* prim_collect.c — call:collect: keys from the caller (min, max, timeout to the first key,
  * inter-digit timeout, terminator), after an optional prompt with barge-in; keys typed
- * ahead are used first.  A sensitive collect masks its digits in the CDR.  A collect that
- * fills up owns the terminator typed right after it (callers press # as asked). */
+ * ahead are used first.  A sensitive collect masks its digits, and the keys left typed
+ * ahead when it ends, in the CDR; it starts a sensitive flow (call.c, "Keys").  A collect
+ * that fills up owns the terminator typed right after it (callers press # as asked). */
 #include "call/call_priv.h"
 #include <lauxlib.h>
 #include <string.h>
@@ -22,6 +23,8 @@ static collect_state *st(const hl_call *c) { return WAIT_STATE((hl_call *)c, col
 
 static void push_result(hl_call *c, lua_State *L)
 {
+    if (st(c)->sensitive)
+        call_mask_typeahead(c);
     lua_pushlstring(L, st(c)->digits, st(c)->ndigits);
     lua_pushstring(L, st(c)->reason);
 }
@@ -177,6 +180,7 @@ int prim_collect(lua_State *L)
     w->sensitive = o[O_SENSITIVE].b;
     w->barge = o[O_BARGE_IN].b;
     c->nitems = 0;
+    call_input_begins(c, w->sensitive);
     if (o[O_PROMPT].set) {
         lua_getfield(L, 2, "prompt");
         call_parse_items(L, c, lua_gettop(L), "collect");

@@ -1,6 +1,7 @@
 /* prim_play.c — call:play and call:say_digits / say_number / say_amount / say_date: a
  * playlist on the caller's leg, with barge-in (a key ends it and is returned; a key typed
- * earlier skips it).  Also the playlist helpers collect's and record's prompts use. */
+ * earlier skips it); a sensitive say_* is one masked word in the CDR.  Also the playlist
+ * helpers collect's and record's prompts use. */
 #include "call/call_priv.h"
 #include <lauxlib.h>
 #include <stdio.h>
@@ -11,6 +12,9 @@
 #include "media/say.h"
 
 #define SILENCE_MAX_MS 60000   /* one "silence:MS" item; a longer pause is a mistake */
+#define SAY_MASKED "say:x"      /* the CDR's word for a sensitive say_* (docs/lua-api.md) */
+
+enum { O_BARGE, O_SENSITIVE };  /* say_opts of call_api.c */
 
 typedef struct play_state { bool barge; } play_state;
 WAIT_STATE_FITS(play_state);
@@ -64,14 +68,18 @@ void call_parse_items(lua_State *L, hl_call *c, int idx, const char *what)
     }
 }
 
-int call_start_play(hl_call *c)
+int call_start_play_as(hl_call *c, const char *shown)
 {
-    for (int i = 0; i < c->nitems; i++)
+    for (int i = 0; !shown && i < c->nitems; i++)
         if (strncmp(c->items[i], "silence:", 8) != 0)
             hl_cdr_append(c->cdrs[0].prompts, sizeof c->cdrs[0].prompts, c->items[i]);
+    if (shown)
+        hl_cdr_append(c->cdrs[0].prompts, sizeof c->cdrs[0].prompts, shown);
     hl_leg *l0 = c->legs[0];
     return l0->ops->play ? l0->ops->play(l0, c->items, c->nitems) : -1;
 }
+
+int call_start_play(hl_call *c) { return call_start_play_as(c, NULL); }
 
 /* ---- the wait ---------------------------------------------------------------------------- */
 
@@ -103,14 +111,17 @@ const hl_wait_ops hl_wait_play = {
     .name = "play", .on_event = play_event, .cancel = play_cancel, .awaits_input = play_awaits_input,
 };
 
-/* Plays the parsed items; with barge_in, a key ends it (and a key already typed skips it). */
-static int play_parsed(lua_State *L, hl_call *c, bool barge)
+/* Plays the parsed items (shown in the CDR as `shown` when not NULL); with barge_in, a key
+ * ends it (and a key already typed skips it). */
+static int play_parsed(lua_State *L, hl_call *c, bool barge, const char *shown)
 {
+    if (barge)
+        call_input_begins(c, false);
     if (barge && c->nkeys) {
         call_push_key(L, call_pop_key(c));
         return 1;
     }
-    if (c->nitems == 0 || call_start_play(c) != 0)
+    if (c->nitems == 0 || call_start_play_as(c, shown) != 0)
         return 0;
     WAIT_STATE(c, play_state)->barge = barge;
     call_wait(c, &hl_wait_play, CALL_NO_TIMER);
@@ -127,7 +138,7 @@ int prim_play(lua_State *L)
     hl_api_val o[HL_API_MAX_OPTS];
     call_read_opts(L, "call:play", o);
     call_parse_items(L, c, 2, "play");
-    return play_parsed(L, c, o[0].b);
+    return play_parsed(L, c, o[0].b, NULL);
 }
 
 static int say_common(lua_State *L, hl_call *c, hl_say_word *words, int n, const char *what, const char *in)
@@ -141,7 +152,9 @@ static int say_common(lua_State *L, hl_call *c, hl_say_word *words, int n, const
     c->nitems = 0;
     for (int i = 0; i < n; i++)
         call_add_item(L, c, words[i], what);
-    return play_parsed(L, c, o[0].b);
+    /* sensitive: what was read (a balance, a date) is the caller's; the CDR says only that
+     * something was */
+    return play_parsed(L, c, o[O_BARGE].b, o[O_SENSITIVE].b ? SAY_MASKED : NULL);
 }
 
 static const char *number_arg(lua_State *L, int idx, char *buf, int len, bool money)

@@ -1,6 +1,7 @@
-/* files.c — folder-tree listing and whole-file reads (see files.h). */
+/* files.c — folder-tree listing, whole-file reads, private folders and modes (see files.h). */
 #include "core/files.h"
 #include <dirent.h>
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -100,4 +101,31 @@ char *hl_file_read(const char *path, long max_bytes, size_t *len)
     }
     fclose(f);
     return buf;
+}
+
+void hl_make_private_parents(const char *path)
+{
+    char dir[4096];
+    if (snprintf(dir, sizeof dir, "%s", path) >= (int)sizeof dir)
+        return;
+    for (char *p = dir + 1; *p; p++) {
+        if (*p != '/')
+            continue;
+        *p = 0;
+        if (mkdir(dir, HL_PRIVATE_DIR_MODE) == 0)
+            chmod(dir, HL_PRIVATE_DIR_MODE);     /* the umask may have taken group read */
+        else if (errno != EEXIST)
+            return;
+        *p = '/';
+    }
+}
+
+int hl_tighten_mode(const char *path, unsigned want)
+{
+    struct stat st;
+    if (lstat(path, &st) != 0)
+        return -1;
+    if (!(st.st_mode & 07777 & ~want))
+        return 0;
+    return chmod(path, st.st_mode & 07777 & want) == 0 ? 1 : -1;
 }

@@ -8,6 +8,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #include <spandsp.h>
+#include "core/files.h"
 #include "core/log.h"
 
 #define FAX_RATE_HZ      8000
@@ -27,6 +28,7 @@ struct hl_fax {
     int           stop_status;  /* 0, or HL_FAX_STATUS_* when we end the session */
     int64_t       samples_rx;
     int64_t       max_samples;
+    char          rx_path[1024]; /* receiving: the TIFF libtiff makes (umask's mode) */
 };
 
 static void fax_log_line(int level, const char *text)
@@ -56,6 +58,8 @@ static void fax_finish(hl_fax *f, int status)
     if (f->done) return;
     f->done = true;
     fax_fill_stats(f);
+    if (f->rx_path[0])   /* a received fax is the caller's, as recordings (core/files.h) */
+        chmod(f->rx_path, HL_PRIVATE_FILE_MODE);
     if (f->stop_status) status = f->stop_status;   /* our end, whatever T.30 was doing */
     f->result.status = status;
     f->result.ok = status == T30_ERR_OK;
@@ -135,26 +139,13 @@ hl_fax *hl_fax_new_send(const char *tiff_path, const hl_fax_opts *opts, char *er
     return f;
 }
 
-/* Creates the folders above path (as recordings do); errors show at the open that follows. */
-static void make_parent_dirs(const char *path)
-{
-    char dir[1024];
-    snprintf(dir, sizeof dir, "%s", path);
-    for (char *p = dir + 1; *p; p++)
-        if (*p == '/') {
-            *p = 0;
-            mkdir(dir, 0750); /* recordings are private: as media.c makes them */
-            *p = '/';
-        }
-}
-
 hl_fax *hl_fax_new_receive(const char *tiff_out_path, const hl_fax_opts *opts, char *err, int errlen)
 {
     if (!tiff_out_path || !*tiff_out_path) {
         snprintf(err, errlen, "fax: no file to receive into");
         return NULL;
     }
-    make_parent_dirs(tiff_out_path);
+    hl_make_private_parents(tiff_out_path);
     /* spandsp opens the file only when the first page comes; find out now if it can't. */
     FILE *probe = fopen(tiff_out_path, "wb");
     if (!probe) {
@@ -165,6 +156,7 @@ hl_fax *hl_fax_new_receive(const char *tiff_out_path, const hl_fax_opts *opts, c
     unlink(tiff_out_path);
     hl_fax *f = fax_new(false, opts, err, errlen);
     if (!f) return NULL;
+    snprintf(f->rx_path, sizeof f->rx_path, "%s", tiff_out_path);
     t30_set_rx_file(f->t30, tiff_out_path, -1);
     hl_info("fax", "receiving into %s", tiff_out_path);
     return f;

@@ -30,6 +30,7 @@
 #include "rtp/dtmf4733.h"
 #include "rtp/g711.h"
 #include "rtp/ports.h"
+#include "core/files.h"
 #include "core/log.h"
 #include <errno.h>
 #include <stdarg.h>
@@ -1256,21 +1257,6 @@ void hl_media_play_stop(hl_media *m)
     m->play_event = 2;
 }
 
-/* mkdir -p of the folder of path. */
-static void make_parent_dirs(const char *path)
-{
-    char dir[sizeof ((hl_record_opts *)0)->path];
-    snprintf(dir, sizeof dir, "%s", path);
-    for (char *p = dir + 1; *p; p++) {
-        if (*p != '/')
-            continue;
-        *p = 0;
-        if (mkdir(dir, 0750) && errno != EEXIST)
-            return;
-        *p = '/';
-    }
-}
-
 int hl_media_record_start(hl_media *m, const hl_record_opts *o, char *err, int errlen)
 {
     if (m->rec) {
@@ -1286,7 +1272,7 @@ int hl_media_record_start(hl_media *m, const hl_record_opts *o, char *err, int e
         seterr(err, errlen, "record: out of memory");
         return -1;
     }
-    make_parent_dirs(o->path);
+    hl_make_private_parents(o->path);
     char why[128];
     r->both = o->both_legs;
     r->stereo = o->both_legs && o->stereo;

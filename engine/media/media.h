@@ -127,7 +127,8 @@ void hl_media_unbridge(hl_media *m);
 void hl_media_get_stats(const hl_media *m, hl_rtp_stats *out);
 void hl_media_close(hl_media *m);
 
-/* Repairs WAV files under dir left unfinished by a crash (header sizes from file length). */
+/* Repairs WAV files under dir left unfinished by a crash (header sizes from file length),
+ * and makes dir, its folders and files private (0750 / 0640) where they were looser. */
 int  hl_media_repair_recordings(const char *dir);
 
 #endif

@@ -5,7 +5,9 @@
  * writer) is cut to what is present; chunk walks stop at the end of the buffer. */
 #include "media/wav.h"
 #include "rtp/g711.h"
+#include "core/files.h"
 #include <errno.h>
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -165,9 +167,14 @@ int hl_wav_writer_open(hl_wav_writer *w, const char *path, int channels, char *e
     memset(w, 0, sizeof *w);
     if (channels < 1 || channels > 2)
         return fail(err, errlen, "recordings are mono or stereo");
-    w->f = fopen(path, "wb");
-    if (!w->f)
-        return fail(err, errlen, strerror(errno));
+    /* a recording is the caller's: HL_PRIVATE_FILE_MODE whatever the umask or a file there */
+    int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, HL_PRIVATE_FILE_MODE);
+    if (fd < 0 || fchmod(fd, HL_PRIVATE_FILE_MODE) != 0 || !(w->f = fdopen(fd, "wb"))) {
+        int e = errno;
+        if (fd >= 0)
+            close(fd);
+        return fail(err, errlen, strerror(e));
+    }
     w->channels = channels;
     uint8_t h[HL_WAV_HEADER_BYTES];
     make_header(h, channels, 0);

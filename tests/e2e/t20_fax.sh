@@ -42,6 +42,9 @@ GOT=$DATA/recordings/fax/in-e2e.tif
 grep -q 'e2e-fax: sent ok=true' "$LOG_A" || { tail -n 15 "$LOG_A"; fail "engine A: the send did not succeed"; }
 grep -q 'e2e-fax: received ok=true' "$ENGINE_LOG" || fail "engine B: the receive did not succeed"
 [ -s "$GOT" ] || fail "engine B wrote no $GOT"
+# a received fax is private, as recordings (issue 7): the file 0640, its folder 0750
+modes="$(stat -c %a "$GOT") $(stat -c %a "$(dirname "$GOT")")"
+[ "$modes" = "640 750" ] || fail "the received fax and its folder are $modes, not 640 750"
 RECEIVED=$(pages_of "$GOT")
 [ "$RECEIVED" -eq "$SENT" ] || fail "pages received $RECEIVED, pages sent $SENT"
 tiffcmp "$DOC" "$GOT" > "$WORK/tiffcmp.out" 2>&1 || fail "received image differs: $(head -n 3 "$WORK/tiffcmp.out")"

@@ -9,8 +9,9 @@
 # logs at debug level (-v).
 #   acct   (SIP INFO) keys 4, the demo ID and # during the welcome (type-ahead), the PIN and #
 #          while the PIN prompt plays, listens to the balance and the months, hangs up.
-# Passes when: the CDR route is account (vars.account read) and the prompts read back the
-# back end's figures (12345.67 yuan, then the paid months); the back end logged a lookup
+# Passes when: the CDR route is account (vars.account read) and the prompts show the
+# balance, then the paid months, read back (each as say:x: the CDR keeps no figure of the
+# caller's, issue 7; scripts/account.scenario.lua checks the words); the back end logged a lookup
 # (found) and a verify (ok) — it got the ID and the PIN by POST; neither the ID nor the PIN
 # appears in the CDRs, the engine's debug log or the back end's log.
 . "$(dirname "$0")/lib.sh"
@@ -60,7 +61,7 @@ ivr_call 0 acct 043212345678 stream:talk.ulaw pause:2000 info:4 pause:300 info:"
   pause:7400 info:"$DEMO_PIN#":150 pause:13500 bye; p=$!
 ivr_wait acct "$p"
 ivr_cdr acct route=account vars.account=read 'dtmf=4xxxxxxxxxxxxxxxxxx#xxxxxx#' \
-  'prompts~ account_enter_pin account_balance digit_1 unit_wan digit_2 unit_qian digit_3 unit_bai digit_4 unit_shi digit_5 yuan digit_6 jiao digit_7 fen account_paid_months( |$)'
+  'prompts~ account_enter_pin account_balance say:x account_paid_months( |$)'
 [ -z "$IVR_WHY" ] || ivr_done ""
 
 # ---- what the back end saw, and privacy ----------------------------------------------------------

@@ -312,29 +312,43 @@ static int l_run(lua_State *L)
     return 1;
 }
 
+/* Calls at once on one ID, interleaved statement by statement: max_pin_failures + 2 PINs
+ * counted by accounts.attempt (issue 7: parallel calls guessed past the lock), then two
+ * calls claiming the ID.  Returns the PINs let through, those refused as locked, the
+ * count stored, max_pin_failures, the statements run, and the claims won. */
 static const char LOCK_DRIVER[] =
     "package.path = 'rules/?.lua'\n"
     "hl = { now = function() return 1000 end,\n"
     "       store = { query = function(sql, ...) return coroutine.yield(sql, { ... }) end } }\n"
     "local accounts, ivr = require 'accounts', require 'ivr'\n"
     "local ID = '220203199001014562'\n"
-    "local calls, queue = {}, {}\n"
-    "for i = 1, 2 do\n"
-    "  local co = coroutine.create(function() return accounts.wrong_pin(ID) end)\n"
-    "  queue[#queue + 1] = { co = co, step = { coroutine.resume(co) } }\n"
-    "end\n"
-    "local queries = 0\n"
-    "while #queue > 0 do\n"
-    "  local c = table.remove(queue, 1)\n"
-    "  assert(c.step[1], c.step[2])\n"
-    "  if coroutine.status(c.co) ~= 'dead' then\n"
-    "    queries = queries + 1\n"
-    "    c.step = { coroutine.resume(c.co, run(c.step[2], c.step[3])) }\n"
-    "    queue[#queue + 1] = c\n"
+    "local function at_once(n, fn)\n"
+    "  local queue, results, queries = {}, {}, 0\n"
+    "  for i = 1, n do\n"
+    "    local co = coroutine.create(function() results[i] = fn(i) end)\n"
+    "    queue[#queue + 1] = { co = co, step = { coroutine.resume(co) } }\n"
     "  end\n"
+    "  while #queue > 0 do\n"
+    "    local c = table.remove(queue, 1)\n"
+    "    assert(c.step[1], c.step[2])\n"
+    "    if coroutine.status(c.co) ~= 'dead' then\n"
+    "      queries = queries + 1\n"
+    "      c.step = { coroutine.resume(c.co, run(c.step[2], c.step[3])) }\n"
+    "      queue[#queue + 1] = c\n"
+    "    end\n"
+    "  end\n"
+    "  return results, queries\n"
+    "end\n"
+    "local max = ivr.account.max_pin_failures\n"
+    "local turns, queries = at_once(max + 2, function() return accounts.attempt(ID) end)\n"
+    "local let, locked = 0, 0\n"
+    "for _, t in ipairs(turns) do\n"
+    "  if t == 'locked' then locked = locked + 1 else let = let + 1 end\n"
     "end\n"
     "local rows = assert(run('SELECT failures FROM account_locks WHERE id_number = ?', { ID }))\n"
-    "return rows[1] and rows[1].failures or 0, ivr.account.max_pin_failures, queries\n";
+    "local claims = at_once(2, function(i) return accounts.claim(ID, 'call-' .. i) end)\n"
+    "local won = (claims[1] and 1 or 0) + (claims[2] and 1 or 0)\n"
+    "return let, locked, rows[1] and rows[1].failures or 0, max, queries, won\n";
 
 static void test_account_lock_counter(void)
 {
@@ -347,10 +361,15 @@ static void test_account_lock_counter(void)
     int rc = luaL_dostring(L, LOCK_DRIVER);
     CHECK(rc == LUA_OK, "the driver over rules/accounts.lua: %s", rc ? lua_tostring(L, -1) : "");
     if (rc == LUA_OK) {
-        long long failures = lua_tointeger(L, -3), max = lua_tointeger(L, -2), queries = lua_tointeger(L, -1);
-        CHECK(max > 2, "rules/ivr.lua max_pin_failures (%lld) must exceed 2 for this test", max);
-        CHECK(failures == 2, "two wrong PINs at once count 2, not %lld", failures);
-        CHECK(queries == 2, "one statement per wrong PIN, not %lld", queries / 2);
+        long long let = lua_tointeger(L, -6), locked = lua_tointeger(L, -5), failures = lua_tointeger(L, -4),
+                  max = lua_tointeger(L, -3), queries = lua_tointeger(L, -2), won = lua_tointeger(L, -1);
+        CHECK(max > 1, "rules/ivr.lua max_pin_failures (%lld) must exceed 1 for this test", max);
+        CHECK(let == max, "%lld PINs at once: %lld let through to be checked, not max_pin_failures %lld",
+              max + 2, let, max);
+        CHECK(locked == 2, "%lld PINs at once: %lld refused as locked, not 2", max + 2, locked);
+        CHECK(failures == max, "the count stored is %lld, not %lld", failures, max);
+        CHECK(queries == max + 2, "one statement per PIN: %lld for %lld", queries, max + 2);
+        CHECK(won == 1, "two calls claiming one ID at once: %lld won, not 1", won);
     }
     lua_close(L);
     hl_store_close(lock_store);

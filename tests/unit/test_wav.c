@@ -4,6 +4,7 @@
 #include "media/wav.h"
 #include "media/media.h"
 #include "rtp/g711.h"
+#include "core/files.h"
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -184,5 +185,59 @@ TEST_IMPL(wav)
     snprintf(cmd, sizeof cmd, "rm -rf %s", path);
     if (system(cmd)) {}
 
+    return 0;
+}
+
+/* ---- recordings are private whatever the umask or what was there (issue 7) ---- */
+
+static unsigned mode_of(const char *path)
+{
+    struct stat st;
+    return stat(path, &st) == 0 ? (unsigned)(st.st_mode & 07777) : 0xFFFF;
+}
+
+TEST_IMPL(wav_private)
+{
+    mode_t old_umask = umask(0);            /* the loosest umask: modes are set, not inherited */
+    char root[] = "/tmp/hl_test_private_XXXXXX";
+    CHECK(mkdtemp(root) != NULL, "mkdtemp");
+    char path[400], dir[400], err[128];
+    snprintf(path, sizeof path, "%s/rec/messages/2026/a.wav", root);
+    hl_make_private_parents(path);
+    snprintf(dir, sizeof dir, "%s/rec/messages/2026", root);
+    CHECK(mode_of(dir) == HL_PRIVATE_DIR_MODE, "a new folder is %04o, not %04o", mode_of(dir),
+          HL_PRIVATE_DIR_MODE);
+    hl_wav_writer w;
+    CHECK(hl_wav_writer_open(&w, path, 1, err, sizeof err) == 0 && hl_wav_writer_close(&w) == 0, "writer: %s", err);
+    CHECK(mode_of(path) == HL_PRIVATE_FILE_MODE, "a new recording is %04o, not %04o", mode_of(path),
+          HL_PRIVATE_FILE_MODE);
+    /* a recording written over a world-readable file left there is private too */
+    chmod(path, 0666);
+    CHECK(hl_wav_writer_open(&w, path, 1, err, sizeof err) == 0 && hl_wav_writer_close(&w) == 0, "rewrite: %s", err);
+    CHECK(mode_of(path) == HL_PRIVATE_FILE_MODE, "a recording over a 0666 file is %04o", mode_of(path));
+
+    /* looser folders and files from before are tightened by the start-up walk; tighter
+     * ones are left alone */
+    char rec[400], tight[400];
+    snprintf(rec, sizeof rec, "%s/rec", root);
+    snprintf(tight, sizeof tight, "%s/rec/messages/b.wav", root);
+    FILE *f = fopen(tight, "wb");
+    fclose(f);
+    chmod(tight, 0600);
+    chmod(rec, 0777);
+    chmod(dir, 0755);
+    chmod(path, 0644);
+    hl_media_repair_recordings(rec);
+    CHECK(mode_of(rec) == HL_PRIVATE_DIR_MODE, "the recordings folder was 0777: now %04o", mode_of(rec));
+    CHECK(mode_of(dir) == HL_PRIVATE_DIR_MODE, "a folder was 0755: now %04o", mode_of(dir));
+    CHECK(mode_of(path) == HL_PRIVATE_FILE_MODE, "a recording was 0644: now %04o", mode_of(path));
+    CHECK(mode_of(tight) == 0600, "a 0600 file stays 0600, not %04o", mode_of(tight));
+    CHECK(hl_tighten_mode(path, HL_PRIVATE_FILE_MODE) == 0, "nothing left to tighten");
+    CHECK(hl_tighten_mode("/nonexistent/x", HL_PRIVATE_FILE_MODE) == -1, "a missing file: -1");
+
+    umask(old_umask);
+    char cmd[400];
+    snprintf(cmd, sizeof cmd, "rm -rf %s", root);
+    if (system(cmd)) {}
     return 0;
 }
