@@ -114,8 +114,9 @@ static void start_job(hl_jobs *j, json_t *row)
         job_not_started(j, id, kind, "args are not a JSON object");
         return;
     }
-    json_t *info = json_pack("{s:I,s:s,s:i,s:i}", "id", id, "kind", kind, "attempt", attempt,
-                             "max_attempts", max);
+    const char *caller = json_string_value(json_object_get(row, "caller"));
+    json_t *info = json_pack("{s:I,s:s,s:i,s:i,s:s}", "id", id, "kind", kind, "attempt", attempt,
+                             "max_attempts", max, "caller", caller ? caller : "");
     char label[64];
     snprintf(label, sizeof label, "job-%lld-%d", (long long)id, attempt);
     hl_call *call = hl_call_new_originate(j->host.env, fn, args, info, label);
@@ -182,7 +183,7 @@ static void poll_fire(hl_timer *t)
                   "UPDATE jobs SET state = 'running', attempts = attempts + 1, updated = ?1 "
                   "WHERE id IN (SELECT id FROM jobs WHERE state = 'queued' AND next_at <= ?1 "
                   "ORDER BY next_at, id LIMIT ?2) "
-                  "RETURNING id, kind, args, attempts, max_attempts",
+                  "RETURNING id, kind, args, attempts, max_attempts, caller",
                   params, claimed, j);
     json_decref(params);
 }

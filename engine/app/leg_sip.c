@@ -14,7 +14,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include "call/call.h"
+#include "call/dial_guard.h"
 #include "core/log.h"
+#include "core/trunks.h"
+#include "lua/script.h"
 #include "app/loop.h"
 #include "fax/fax.h"
 #include "media/media.h"
@@ -203,11 +206,91 @@ static sip_leg *sip_leg_new(hl_loop *loop, hl_leg_dir dir)
 
 /* ---- SIP callbacks ---------------------------------------------------------------- */
 
+/* ---- who may call in (rules/trunks.lua, core/trunks.h) ------------------------------ */
+
+/* Refusals of strangers are logged at most this often per window: a scanner sends thousands,
+ * and the counters of `ctl status` keep the full count. */
+#define REFUSAL_LOG_WINDOW_MS 10000
+#define REFUSAL_LOG_MAX 10
+
+static const hl_trunks *current_trunks(hl_loop *loop) { return hl_policy_trunks(loop->policy); }
+
+static void log_refusal(hl_loop *loop, const char *fmt, const char *a, const char *b, const char *c)
+{
+    hl_trunk_stats *st = &loop->trunk_stats;
+    uint64_t now = hl_clock_now_ms(&loop->clock);
+    if (now - st->log_window_start >= REFUSAL_LOG_WINDOW_MS) {
+        if (st->log_suppressed)
+            hl_warn("trunk", "%llu more refused INVITEs not logged in the last %d s",
+                    (unsigned long long)st->log_suppressed, REFUSAL_LOG_WINDOW_MS / 1000);
+        st->log_window_start = now;
+        st->logged = 0;
+        st->log_suppressed = 0;
+    }
+    if (st->logged++ < REFUSAL_LOG_MAX)
+        hl_warn("trunk", fmt, a, b, c);
+    else
+        st->log_suppressed++;
+}
+
+/* The caller's number the scripts see: a trunk's From, or its P-Asserted-Identity when the
+ * trunk is marked to send one (trust_pai).  A PAI from any other trunk is ignored. */
+static void caller_of(hl_loop *loop, const hl_trunk *trunk, const hl_sip_invite_info *info,
+                      char *out, size_t len)
+{
+    snprintf(out, len, "%s", info->from_user ? info->from_user : "");
+    if (!info->pai)
+        return;
+    char user[128], host[256];
+    if (!trunk->trust_pai) {
+        loop->trunk_stats.pai_ignored++;
+        hl_info("trunk", "%s: P-Asserted-Identity from trunk %s ignored (trust_pai is not set)",
+                info->call_id, trunk->name);
+    } else if (hl_uri_user_host(info->pai, user, sizeof user, host, sizeof host) == 0 && user[0]) {
+        snprintf(out, len, "%s", user);
+    }
+}
+
+/* 0 when a trunk brings this INVITE in, else the status to refuse it with (403, 404). */
+static int admit_invite(hl_loop *loop, const hl_sip_invite_info *info, const hl_trunk **trunk)
+{
+    const hl_trunks *t = current_trunks(loop);
+    *trunk = hl_trunks_by_source(t, info->source_ip);
+    if (!*trunk) {
+        loop->trunk_stats.refused_source++;
+        log_refusal(loop, "403 to INVITE %s from %s: no trunk of %s has this source", info->request_uri,
+                    info->source, t ? t->path : "(no policy)");
+        return 403;
+    }
+    char number[128], host[256];
+    hl_uri_user_host(info->request_uri, number, sizeof number, host, sizeof host);
+    if (!hl_number_list_match(&(*trunk)->deliver, number)) {
+        loop->trunk_stats.refused_number++;
+        char where[1200];
+        snprintf(where, sizeof where, "%s:%d", t->path, (*trunk)->line);
+        log_refusal(loop, "404 to INVITE %s: trunk %s does not deliver this number (deliver, %s)",
+                    info->request_uri, (*trunk)->name, where);
+        return 404;
+    }
+    return 0;
+}
+
+/* hl_sip_callbacks.source_rate: a trunk's own request limit for its sources. */
+static int sip_source_rate(void *app, const uint8_t ip[16])
+{
+    const hl_trunk *k = hl_trunks_by_source(current_trunks(app), ip);
+    return k ? k->rate_per_sec : 0;
+}
+
 static int sip_on_invite(void *app, hl_sip_dialog *d, const hl_sip_invite_info *info)
 {
     hl_loop *loop = app;
     if (loop->stopping)
         return 503;
+    const hl_trunk *trunk;
+    int refused = admit_invite(loop, info, &trunk);
+    if (refused)
+        return refused;
     if (loop->ncalls >= loop->cfg.max_calls) {
         hl_warn("call", "refusing %s: %d calls already (max_calls)", info->call_id, loop->ncalls);
         return 503;
@@ -236,7 +319,7 @@ static int sip_on_invite(void *app, hl_sip_dialog *d, const hl_sip_invite_info *
     hl_sip_dialog_set_app(d, sl);
     hl_sip_dialog_set_local_sdp(d, &sl->local);
     snprintf(sl->leg.sip_call_id, sizeof sl->leg.sip_call_id, "%s", info->call_id);
-    snprintf(sl->leg.from_user, sizeof sl->leg.from_user, "%s", info->from_user ? info->from_user : "");
+    caller_of(loop, trunk, info, sl->leg.from_user, sizeof sl->leg.from_user);
     snprintf(sl->leg.to_user, sizeof sl->leg.to_user, "%s", info->to_user ? info->to_user : "");
     snprintf(sl->leg.remote_uri, sizeof sl->leg.remote_uri, "%s", info->from_uri ? info->from_uri : "");
 
@@ -343,6 +426,7 @@ static void sip_on_terminated(void *app_dialog, hl_sip_dialog *d, int code, cons
 
 const hl_sip_callbacks hl_leg_sip_callbacks = {
     .on_invite = sip_on_invite,
+    .source_rate = sip_source_rate,
     .on_confirmed = sip_on_confirmed,
     .on_answered = sip_on_answered,
     .on_progress = sip_on_progress,
@@ -445,6 +529,10 @@ static int op_hold(hl_leg *leg, bool on)
 static int op_transfer(hl_leg *leg, const char *target_uri)
 {
     sip_leg *sl = leg_of(leg);
+    /* a REFER sends the caller where the engine says: the dial rule "transfer" decides */
+    hl_dial_opts o = { .purpose = "transfer", .caller = leg->from_user };
+    if (hl_dial_guard_check(&sl->loop->env, leg->call ? hl_call_id(leg->call) : "-", target_uri, &o))
+        return -1;
     return sl->dialog ? hl_sip_dialog_refer(sl->dialog, target_uri) : -1;
 }
 
@@ -542,6 +630,12 @@ hl_leg *hl_leg_sip_dial(hl_call_env *env, hl_call *call, const char *uri, const 
     hl_loop *loop = env->owner;
     if (strncmp(uri, "sip:", 4) != 0 || strlen(uri) >= sizeof ((hl_leg *)0)->remote_uri) {
         hl_warn("call", "dial: '%s' is not a sip: URI", uri);
+        return NULL;
+    }
+    int refused = hl_dial_guard_check(env, hl_call_id(call), uri, o);
+    if (refused) {
+        if (o && o->refused)
+            *o->refused = refused;
         return NULL;
     }
     sip_leg *sl = sip_leg_new(loop, HL_LEG_OUTBOUND);

@@ -1576,6 +1576,19 @@ static bool uri_valid(const char *s)
     return true;
 }
 
+static bool word_valid(const char *s, size_t max);
+
+/* issue 7 (wt-trunks): on whose behalf a call places a leg: its caller, or for a job the
+ * caller of the call that queued it (jobs.caller). */
+static const char *dial_caller(hl_call *c)
+{
+    if (c->originated) {
+        const char *queued_by = c->job ? json_string_value(json_object_get(c->job, "caller")) : NULL;
+        return queued_by ? queued_by : "";
+    }
+    return c->legs[0]->from_user;
+}
+
 static int l_dial(lua_State *L)
 {
     hl_call *c = need_caller(L, "dial");
@@ -1587,12 +1600,20 @@ static int l_dial(lua_State *L)
     o.from_user = opt_str(L, 3, "from", NULL);
     if (o.from_user && (strlen(o.from_user) > 32 || strspn(o.from_user, "0123456789+*#abcdefghijklmnopqrstuvwxyz") != strlen(o.from_user)))
         return luaL_error(L, "dial: from '%s' is not a caller number", o.from_user);
+    /* issue 7 (wt-trunks): the purpose names the dial rule of rules/trunks.lua that env->dial
+     * checks (call/dial_guard.h); the caller is whom its cap per day counts against. */
+    o.purpose = opt_str(L, 3, "purpose", "dial");
+    if (!word_valid(o.purpose, 64))
+        return luaL_error(L, "dial: purpose '%s' must be one short word (\"fax\", \"transfer\")", o.purpose);
+    o.caller = dial_caller(c);
+    int refused = 0;
+    o.refused = &refused;
     if (c->nlegs >= MAX_LEGS)
         return luaL_error(L, "dial: this call already has %d legs", MAX_LEGS);
     hl_leg *leg = c->env->dial ? c->env->dial(c->env, c, uri, &o) : NULL;
     if (!leg) {
         lua_pushnil(L);
-        lua_pushinteger(L, 500);
+        lua_pushinteger(L, refused ? refused : 500);
         return 2;
     }
     int i = add_leg(c, leg);
@@ -2226,12 +2247,15 @@ static int l_jobs_enqueue(lua_State *L)
         return luaL_error(L, "jobs.enqueue: this engine has no store");
     }
     double now = now_wall(c);
-    json_t *params = json_pack("[s,s,i,f,f,s]", kind, text, max_attempts, now + delay_ms / 1000.0, now, c->id);
+    /* issue 7 (wt-trunks): ?7 caller, on whose behalf the job's calls are placed */
+    json_t *params = json_pack("[s,s,i,f,f,s,s]", kind, text, max_attempts, now + delay_ms / 1000.0, now,
+                               c->id, dial_caller(c));
     free(text);
     CALL_INFO(c, "%s: job %s queued (policy %s)", c->id, kind, hl_policy_version(c->policy));
     return store_submit(L, c,
                         "INSERT INTO jobs(kind, args, state, attempts, max_attempts, next_at, created, "
-                        "updated, source_call) VALUES (?1, ?2, 'queued', 0, ?3, ?4, ?5, ?5, ?6) RETURNING id",
+                        "updated, source_call, caller) VALUES (?1, ?2, 'queued', 0, ?3, ?4, ?5, ?5, ?6, ?7) "
+                        "RETURNING id",
                         params, true);
 }
 

@@ -15,6 +15,7 @@
 #include "core/log.h"
 #include "core/files.h"
 #include "lua/policy_priv.h"
+#include "core/trunks.h"
 #include "sim/sim.h"
 
 /* Folders are searched this deep for .lua files (scripts/topics/pension/x.lua = 3). */
@@ -291,6 +292,15 @@ static void check_engine_rules(build_ctx *b, const char *rules_dir)
         add_err(b, "%s%s\n", err, "");
 }
 
+/* rules/trunks.lua is read as data with the rest, so a reload changes it with them. */
+static void load_trunks(build_ctx *b, const char *rules_dir)
+{
+    char err[800];
+    b->p->trunks = hl_trunks_load(rules_dir, err, sizeof err);
+    if (!b->p->trunks)
+        add_err(b, "%s%s\n", err, "");
+}
+
 hl_policy *hl_policy_build(const hl_policy_src *src, char *err, int errlen)
 {
     if (errlen > 0)
@@ -348,6 +358,7 @@ hl_policy *hl_policy_build(const hl_policy_src *src, char *err, int errlen)
     take_dir(b, p->scripts_dir, src->prompts_dir);
     take_dir(b, p->rules_dir, src->prompts_dir);
     check_engine_rules(b, p->rules_dir);
+    load_trunks(b, p->rules_dir);
     snprintf(p->version, sizeof p->version, "v%d-%08x", src->serial > 0 ? src->serial : 1, b->hash);
     if (!b->errors)
         run_main(b);
@@ -375,8 +386,11 @@ void hl_policy_unref(hl_policy *p)
     if (!p || --p->refs > 0)
         return;
     lua_close(p->L);
+    hl_trunks_free(p->trunks);
     free(p);
 }
+
+const struct hl_trunks *hl_policy_trunks(const hl_policy *p) { return p ? p->trunks : NULL; }
 
 const char *hl_policy_version(const hl_policy *p) { return p->version; }
 

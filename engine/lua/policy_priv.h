@@ -17,6 +17,7 @@ struct hl_policy {
     char       version[64];
     hl_lua_run *run;            /* what the running code is charged to (NULL: nothing) */
     hl_config  cfg;
+    struct hl_trunks *trunks;   /* rules/trunks.lua (core/trunks.h): who calls in, where we dial */
     int        main_ref, fallback_ref;
     char       scripts_dir[512], rules_dir[512];
 };

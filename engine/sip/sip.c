@@ -848,7 +848,9 @@ static void handle_new_invite(hl_sip *s, hl_tx *tx, osip_message_t *m, const hl_
         .request_uri = ruri ? ruri : "",
         .source = src,
         .offer = d->has_remote ? &d->remote : NULL,
+        .pai = hdr_value(m, "p-asserted-identity"),
     };
+    hl_peer_ip16(from, info.source_ip);
     hl_info("sip", "INVITE %s from %s (%s)", info.request_uri, src, d->call_id);
     int rc = s->cb.on_invite ? s->cb.on_invite(s->app, d, &info) : 503;
     free(from_uri);
@@ -1094,7 +1096,8 @@ static hl_rate_verdict admit(hl_sip *s, const hl_peer *from)
 {
     uint8_t ip16[16];
     hl_peer_ip16(from, ip16);
-    hl_rate_verdict v = hl_rate_check(s->rate, ip16, sip_now(s));
+    int own = s->cb.source_rate ? s->cb.source_rate(s->app, ip16) : 0;  /* a trunk's own limit */
+    hl_rate_verdict v = hl_rate_check_at(s->rate, ip16, sip_now(s), own);
     if (v == HL_RATE_REFUSE) {
         s->stats.rate_refused++;
     } else if (v == HL_RATE_BANNED) {

@@ -24,6 +24,8 @@ typedef struct hl_sip_invite_info {
     const char *from_user, *from_uri, *to_user, *request_uri;
     const char *source;          /* "ip:port/udp" of the sender */
     const hl_sdp *offer;         /* NULL when the INVITE had no SDP (we offer in the 200) */
+    uint8_t source_ip[16];       /* the sender's address (IPv4 as ::ffff:a.b.c.d), for trunks */
+    const char *pai;             /* the P-Asserted-Identity header's value, or NULL */
 } hl_sip_invite_info;
 
 typedef struct hl_sip_callbacks {
@@ -49,6 +51,9 @@ typedef struct hl_sip_callbacks {
      * timeout (408), or our own hangup completing.  reason: "bye", "cancel", "rejected",
      * "timeout", "local", "transport". */
     void (*on_terminated)(void *app_dialog, hl_sip_dialog *d, int code, const char *reason);
+    /* Optional: the per-second request limit of this source (a trunk's own), or 0 for the
+     * stack's rate_per_sec.  Asked for every out-of-dialog request, so it must be cheap. */
+    int  (*source_rate)(void *app, const uint8_t ip[16]);
 } hl_sip_callbacks;
 
 typedef struct hl_sip_cfg {

@@ -54,6 +54,9 @@ void     hl_rate_set(hl_rate *r, const hl_rate_cfg *cfg);   /* a reload's new li
 void     hl_rate_free(hl_rate *r);
 /* One request from ip (16 bytes, v4-mapped for IPv4) at now_ms. */
 hl_rate_verdict hl_rate_check(hl_rate *r, const uint8_t ip[16], uint64_t now_ms);
+/* The same with the source's own limit per_sec (a trunk's rate_per_sec; <= 0: the table's),
+ * which also scales its ban threshold. */
+hl_rate_verdict hl_rate_check_at(hl_rate *r, const uint8_t ip[16], uint64_t now_ms, int per_sec);
 /* Fills out with up to max bans in force; returns how many there are. */
 int      hl_rate_bans(hl_rate *r, uint64_t now_ms, struct hl_sip_ban *out, int max);
 /* Lifts ip's ban; false when it was not banned. */
