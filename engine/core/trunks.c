@@ -347,7 +347,8 @@ static int only_fields(rd *r, int idx, const char *const *names, int line, const
             char key[80];
             snprintf(key, sizeof key, "%s", lua_type(L, -1) == LUA_TSTRING ? lua_tostring(L, -1) : "[?]");
             lua_pop(L, 1);
-            return fail(r, line, "%s: unknown field '%s'", what, key);
+            int at = hl_config_line_of(r->t->path, key);  /* where it is written, if it can be found */
+            return fail(r, at >= line ? at : line, "%s: unknown field '%s'", what, key);
         }
     }
     return 0;
