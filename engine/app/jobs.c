@@ -72,6 +72,12 @@ static void job_ended(void *arg, hl_call *call)
         sql = "UPDATE jobs SET state = 'queued', attempts = MAX(attempts - 1, 0), updated = ?2, "
               "last_error = ?3, call_id = ?4 WHERE id = ?1 AND state = 'running'";
         params = json_pack("[I,f,s,s]", r->id, now, "interrupted by shutdown", hl_call_id(call));
+    } else if (hl_call_dial_refused(call)) {
+        /* the dial rules refused its number: a retry would be refused again */
+        hl_warn("jobs", "job %lld (%s) failed for good on attempt %d: a dial rule refused it (%s)",
+                (long long)r->id, r->kind, r->attempt, err);
+        sql = "UPDATE jobs SET state = 'failed', updated = ?2, last_error = ?3, call_id = ?4 WHERE id = ?1";
+        params = json_pack("[I,f,s,s]", r->id, now, err, hl_call_id(call));
     } else {
         double next = now + cfg_of(j)->fax_retry_delay_ms / 1000.0;
         hl_warn("jobs", "job %lld (%s) attempt %d failed: %s", (long long)r->id, r->kind, r->attempt, err);

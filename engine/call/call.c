@@ -135,6 +135,7 @@ struct hl_call {
     double       start;
     /* engine-originated (a job): entry function, its arguments, and how it ended */
     bool         originated;
+    bool         dial_refused;   /* issue 7 (wt-trunks): a dial rule refused one of its dials */
     char         entry_fn[64];
     json_t      *args, *job;
     int          outcome;               /* 0 not yet, 1 done, -1 failed */
@@ -964,6 +965,9 @@ void hl_call_set_on_end(hl_call *c, hl_call_end_fn fn, void *arg)
 
 bool hl_call_is_originated(const hl_call *c) { return c->originated; }
 
+/* issue 7 (wt-trunks) */
+bool hl_call_dial_refused(const hl_call *c) { return c->dial_refused; }
+
 int hl_call_outcome(const hl_call *c, const char **error)
 {
     if (error)
@@ -1612,6 +1616,7 @@ static int l_dial(lua_State *L)
         return luaL_error(L, "dial: this call already has %d legs", MAX_LEGS);
     hl_leg *leg = c->env->dial ? c->env->dial(c->env, c, uri, &o) : NULL;
     if (!leg) {
+        c->dial_refused = c->dial_refused || refused;
         lua_pushnil(L);
         lua_pushinteger(L, refused ? refused : 500);
         return 2;

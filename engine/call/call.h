@@ -53,6 +53,9 @@ bool     hl_call_is_originated(const hl_call *call);
  * -1 failed (returned false/nil [, reason], raised an error, had no such function, or was
  * terminated) with *error the reason; 0 while it runs. */
 int      hl_call_outcome(const hl_call *call, const char **error);
+/* A dial of this call was refused by the dial rules (rules/trunks.lua): a job that failed
+ * for it is not retried, as no retry can pass the rule (issue 7, wt-trunks). */
+bool     hl_call_dial_refused(const hl_call *call);
 
 /* ---- for the simulator and tests (same code path, just observed) ---- */
 /* Counts the times the call began to wait for keys (a collect, a barge-in play, a

@@ -6,7 +6,13 @@
   flood.py tcp-idle HOST PORT SRC N WAIT_S         opens N TCP connections from SRC and says
                                                    nothing: how many the engine accepted and
                                                    kept, and how many it closed within WAIT_S
-  flood.py ask HOST PORT SRC [udp|tcp] [METHOD]    one request; prints code and headers as JSON
+  flood.py ask HOST PORT SRC [udp|tcp] [METHOD] [USER] [PAI]
+                                                   one request (to sip:USER@HOST, default
+                                                   probe; PAI a P-Asserted-Identity value);
+                                                   prints code and headers as JSON (an
+                                                   INVITE's final answer is ACKed)
+  flood.py listen HOST PORT SECONDS                a SIP gateway that answers nothing: one
+                                                   JSON line per new INVITE (its user, Call-ID)
 Every line of output is JSON.  Bounded in count and time; loopback addresses only."""
 import json
 import os
@@ -18,13 +24,24 @@ import time
 import uuid
 
 
-def request(method, host, port, src, sport, tp="UDP", extra=""):
-    tag = uuid.uuid4().hex[:10]
-    return ("%s sip:probe@%s:%d SIP/2.0\r\n"
+def request(method, host, port, src, sport, tp="UDP", extra="", user="probe", tag=None):
+    tag = tag or uuid.uuid4().hex[:10]
+    return ("%s sip:%s@%s:%d SIP/2.0\r\n"
             "Via: SIP/2.0/%s %s:%d;branch=z9hG4bK%s;rport\r\n"
-            "Max-Forwards: 70\r\nFrom: <sip:flood@%s>;tag=%s\r\nTo: <sip:probe@%s>\r\n"
-            "Call-ID: %s@%s\r\nCSeq: 1 %s\r\n%sContent-Length: 0\r\n\r\n"
-            % (method, host, port, tp, src, sport, tag, src, tag, host, tag, src, method, extra))
+            "Max-Forwards: 70\r\nFrom: <sip:flood@%s>;tag=%s\r\nTo: <sip:%s@%s>\r\n"
+            "Call-ID: %s@%s\r\nCSeq: 1 %s\r\nContact: <sip:flood@%s:%d>\r\n%sContent-Length: 0\r\n\r\n"
+            % (method, user, host, port, tp, src, sport, tag, src, tag, user, host, tag, src, method,
+               src, sport, extra))
+
+
+def ack_for(invite_tag, resp, host, port, src, sport, user):
+    """The ACK of a non-2xx final answer to our INVITE (same branch, the answer's To)."""
+    to = [l for l in resp.decode("utf-8", "replace").split("\r\n") if l.lower().startswith("to:")]
+    return ("ACK sip:%s@%s:%d SIP/2.0\r\nVia: SIP/2.0/UDP %s:%d;branch=z9hG4bK%s;rport\r\n"
+            "Max-Forwards: 70\r\nFrom: <sip:flood@%s>;tag=%s\r\n%s\r\nCall-ID: %s@%s\r\n"
+            "CSeq: 1 ACK\r\nContent-Length: 0\r\n\r\n"
+            % (user, host, port, src, sport, invite_tag, src, invite_tag,
+               to[0] if to else "To: <sip:%s@%s>" % (user, host), invite_tag, src))
 
 
 def parse(resp):
@@ -134,13 +151,16 @@ def tcp_idle(host, port, src, n, wait_s):
         c.close()
 
 
-def ask(host, port, src, tp="udp", method="OPTIONS"):
+def ask(host, port, src, tp="udp", method="OPTIONS", user="probe", pai=""):
     loopback(host); loopback(src)
+    extra = "P-Asserted-Identity: %s\r\n" % pai if pai else ""
+    tag = uuid.uuid4().hex[:10]
     if tp == "udp":
         s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
         s.bind((src, 0))
         s.settimeout(3)
-        s.sendto(request(method, host, port, src, s.getsockname()[1]).encode(), (host, port))
+        sport = s.getsockname()[1]
+        s.sendto(request(method, host, port, src, sport, "UDP", extra, user, tag).encode(), (host, port))
         data = b""
         try:
             while not data or parse(data)[0] < 200:   # a final answer, past 100 Trying
@@ -149,9 +169,11 @@ def ask(host, port, src, tp="udp", method="OPTIONS"):
             if not data:
                 print(json.dumps({"code": 0}))
                 return
+        if method == "INVITE" and parse(data)[0] >= 300:
+            s.sendto(ack_for(tag, data, host, port, src, sport, user).encode(), (host, port))
     else:
         s = socket.create_connection((host, port), timeout=3, source_address=(src, 0))
-        s.sendall(request(method, host, port, src, s.getsockname()[1], "TCP").encode())
+        s.sendall(request(method, host, port, src, s.getsockname()[1], "TCP", extra, user, tag).encode())
         data = b""
         try:
             while b"\r\n\r\n" not in data:
@@ -165,13 +187,35 @@ def ask(host, port, src, tp="udp", method="OPTIONS"):
     print(json.dumps({"code": code, "headers": headers}))
 
 
+def listen(host, port, seconds):
+    loopback(host)
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    s.bind((host, port))
+    seen = set()
+    print(json.dumps({"listening": port}), flush=True)
+    end = time.monotonic() + seconds
+    while time.monotonic() < end:
+        r, _, _ = select.select([s], [], [], max(0, end - time.monotonic()))
+        if not r:
+            continue
+        text = s.recv(65536).decode("utf-8", "replace")
+        first = text.split("\r\n", 1)[0].split(" ")
+        cid = [l.split(":", 1)[1].strip() for l in text.split("\r\n") if l.lower().startswith("call-id:")]
+        if first[0] == "INVITE" and cid and cid[0] not in seen:
+            seen.add(cid[0])
+            user = first[1].split(":", 1)[-1].split("@", 1)[0] if len(first) > 1 else ""
+            print(json.dumps({"invite": user, "call_id": cid[0]}), flush=True)
+
+
 def main(argv):
     if len(argv) >= 6 and argv[1] == "options":
         options_flood(argv[2], int(argv[3]), argv[4], float(argv[5]), float(argv[6]))
     elif len(argv) >= 7 and argv[1] == "tcp-idle":
         tcp_idle(argv[2], int(argv[3]), argv[4], int(argv[5]), float(argv[6]))
     elif len(argv) >= 5 and argv[1] == "ask":
-        ask(argv[2], int(argv[3]), argv[4], *argv[5:7])
+        ask(argv[2], int(argv[3]), argv[4], *argv[5:9])
+    elif len(argv) >= 5 and argv[1] == "listen":
+        listen(argv[2], int(argv[3]), float(argv[4]))
     else:
         sys.exit(__doc__)
 
