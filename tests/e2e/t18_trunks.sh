@@ -14,7 +14,9 @@
 #  4. the cap: one caller's per_caller_day + 1th placed call is refused, and after a restart
 #     the next one is still refused (counted in the store);
 #  5. the carrier's own rate_per_sec replaces sip_rate_per_sec for its source;
-#  6. `ctl status` counts it all under "trunks".
+#  6. `ctl status` counts it all under "trunks";
+#  7. a reload re-reads trunks.lua: a bad address is refused with file:line, an added source
+#     is a trunk for the next INVITE.
 . "$(dirname "$0")/lib.sh"
 RULES=$WORK/rules; mkdir -p "$RULES"
 cat > "$RULES/engine.lua" <<EOF
@@ -130,4 +132,18 @@ for k in refused_source refused_number pai_ignored dial_refused; do
   v=$(jget "d['trunks']['$k']" < "$WORK/status.json")
   [ "$v" -ge 1 ] || fail "ctl status trunks.$k is $v: $(cat "$WORK/status.json")"
 done
+# 7. a reload changes the trunks: a wrong edit is refused with its line, a good one applies
+sed 's|sources = { "127.0.0.1" }|sources = { "127.0.0.1/33" }|' "$RULES/trunks.lua" > "$WORK/bad.lua"
+cp "$RULES/trunks.lua" "$WORK/good.lua"
+cat "$WORK/bad.lua" > "$RULES/trunks.lua"
+bad_line=$(grep -n '127.0.0.1/33' "$RULES/trunks.lua" | cut -d: -f1)
+if ctl reload > "$WORK/reload-bad.out" 2>&1; then fail "a trunks.lua with 127.0.0.1/33 was accepted"; fi
+grep -q "trunks.lua:$bad_line: trunk 'local': sources\[1\] '127.0.0.1/33'" "$WORK/reload-bad.out" ||
+  fail "the refused reload does not name trunks.lua:$bad_line: $(cat "$WORK/reload-bad.out")"
+sed 's|sources = { "127.0.0.1" }|sources = { "127.0.0.1", "127.0.0.2" }|' "$WORK/good.lua" > "$RULES/trunks.lua"
+ctl reload > "$WORK/reload-good.out" 2>&1 || fail "reload of a good trunks.lua: $(cat "$WORK/reload-good.out")"
+code=$(flood ask 127.0.0.1 "$SIP_PORT" 127.0.0.2 udp INVITE 99999 | jget 'd["code"]')
+[ "$code" = 404 ] || fail "after 127.0.0.2 was added to trunk local it got $code (want 404: a trunk, not that number)"
+say "reload: a bad source refused with trunks.lua:$bad_line; 127.0.0.2 added and taken as trunk local"
+
 pass "403 for a stranger, 404 for an undelivered number, PAI only from a trusted trunk; abroad and premium never dialled; the cap ($CAP a day) holds across a restart; a trunk's own rate limit"
