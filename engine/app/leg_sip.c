@@ -632,12 +632,8 @@ hl_leg *hl_leg_sip_dial(hl_call_env *env, hl_call *call, const char *uri, const 
         hl_warn("call", "dial: '%s' is not a sip: URI", uri);
         return NULL;
     }
-    int refused = hl_dial_guard_check(env, hl_call_id(call), uri, o);
-    if (refused) {
-        if (o && o->refused)
-            *o->refused = refused;
-        return NULL;
-    }
+    if (hl_dial_guard_check(env, hl_call_id(call), uri, o) != 0)
+        return NULL;   /* refused by the dial rules (logged; o->refused says 403) */
     sip_leg *sl = sip_leg_new(loop, HL_LEG_OUTBOUND);
     if (!sl)
         return NULL;

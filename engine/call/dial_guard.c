@@ -127,11 +127,13 @@ static void count(hl_dial_guard *g, day_count *c)
     json_decref(params);
 }
 
-static int refuse(hl_dial_guard *g, const char *call_id, const char *uri, const char *purpose,
-                  const char *caller, const char *why)
+static int refuse(hl_dial_guard *g, const hl_dial_opts *o, const char *call_id, const char *uri,
+                  const char *purpose, const char *caller, const char *why)
 {
     if (g)
         g->stats.refused++;
+    if (o && o->refused)
+        *o->refused = 403;
     hl_warn("dial", "%s: refused %s (purpose %s, caller '%s'): %s", call_id, uri, purpose, caller, why);
     return 403;
 }
@@ -145,23 +147,23 @@ int hl_dial_guard_check(hl_call_env *env, const char *call_id, const char *uri,
     const hl_trunks *t = env->current_policy ? hl_policy_trunks(env->current_policy(env)) : NULL;
     char number[KEY_LEN * 2], host[256], why[2000];
     if (!t)
-        return refuse(g, call_id, uri, purpose, caller, "no policy with trunks is loaded");
+        return refuse(g, o, call_id, uri, purpose, caller, "no policy with trunks is loaded");
     if (hl_uri_user_host(uri, number, sizeof number, host, sizeof host) != 0 || !host[0])
-        return refuse(g, call_id, uri, purpose, caller, "not a sip: URI with a host");
+        return refuse(g, o, call_id, uri, purpose, caller, "not a sip: URI with a host");
     const hl_dial_rule *rule = hl_trunks_dial_rule(t, purpose);
     if (!rule) {
         snprintf(why, sizeof why, "%s has no dial rule for purpose '%s'", t->path, purpose);
-        return refuse(g, call_id, uri, purpose, caller, why);
+        return refuse(g, o, call_id, uri, purpose, caller, why);
     }
     const hl_trunk *trunk = hl_trunks_by_host(t, host);
     if (!trunk) {
         snprintf(why, sizeof why, "no trunk of %s reaches host '%s'", t->path, host);
-        return refuse(g, call_id, uri, purpose, caller, why);
+        return refuse(g, o, call_id, uri, purpose, caller, why);
     }
     if (!hl_number_list_match(&rule->numbers, number)) {
         snprintf(why, sizeof why, "number '%s' is not in dial rule '%s' (%s:%d: %s)", number,
                  rule->purpose, t->path, rule->line, rule->reason);
-        return refuse(g, call_id, uri, purpose, caller, why);
+        return refuse(g, o, call_id, uri, purpose, caller, why);
     }
     if (!g)
         return 0;
@@ -173,11 +175,11 @@ int hl_dial_guard_check(hl_call_env *env, const char *call_id, const char *uri,
     }
     day_count *c = find(g, caller, rule->purpose, true);
     if (!c)
-        return refuse(g, call_id, uri, purpose, caller, "out of memory counting calls");
+        return refuse(g, o, call_id, uri, purpose, caller, "out of memory counting calls");
     if (rule->per_caller_day > 0 && c->count >= rule->per_caller_day) {
         snprintf(why, sizeof why, "caller has had %d calls for '%s' today, the cap of dial rule "
                  "'%s' (%s:%d per_caller_day)", c->count, rule->purpose, rule->purpose, t->path, rule->line);
-        return refuse(g, call_id, uri, purpose, caller, why);
+        return refuse(g, o, call_id, uri, purpose, caller, why);
     }
     count(g, c);
     g->stats.allowed++;

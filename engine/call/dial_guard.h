@@ -30,7 +30,8 @@ typedef struct hl_dial_guard_stats {
 /* store may be NULL (counts then live in memory only). Reads today's counts from the store. */
 hl_dial_guard *hl_dial_guard_new(struct hl_store *store, const hl_clock *clock);
 void           hl_dial_guard_free(hl_dial_guard *g);
-/* 0: uri may be called (and is counted), or 403 (logged with why).  call_id for the log. */
+/* 0: uri may be called (and is counted), or 403 (logged with why; also into *o->refused).
+ * call_id for the log. */
 int  hl_dial_guard_check(hl_call_env *env, const char *call_id, const char *uri,
                          const hl_dial_opts *o);
 void hl_dial_guard_get_stats(const hl_dial_guard *g, hl_dial_guard_stats *out);

@@ -424,11 +424,8 @@ static int spec_int(lua_State *S, int t, const char *k, int dflt)
 static hl_leg *sim_dial(hl_call_env *env, hl_call *call, const char *uri, const hl_dial_opts *o)
 {
     sim *s = env->owner;
-    int refused = hl_dial_guard_check(env, hl_call_id(call), uri, o);  /* as app/leg_sip.c */
-    if (refused) {
+    if (hl_dial_guard_check(env, hl_call_id(call), uri, o) != 0) {  /* as app/leg_sip.c */
         say(s, "dial %s refused by the dial rules", uri);
-        if (o && o->refused)
-            *o->refused = refused;
         return NULL;
     }
     sim_leg *l = sim_leg_new(s, HL_LEG_OUTBOUND);
