@@ -13,7 +13,8 @@
 --                "2001:db8::/32"); the first trunk listing a source is the one it belongs to
 --   hosts        names the engine dials through it ("gw.example", "*.example" for any name
 --                ending in .example); an address inside its sources counts too
---   deliver      number patterns of the called numbers (Request-URI) it brings in
+--   deliver      number patterns of the called numbers (Request-URI) it brings in; none: it
+--                brings no calls in (a gateway or a centre the engine only dials)
 --   trust_pai    true: its P-Asserted-Identity is the caller's number (call.caller);
 --                otherwise the header is ignored and call.caller is its From
 --   rate_per_sec its own SIP request limit per source, instead of engine.lua's sip_rate_per_sec
@@ -22,7 +23,8 @@
 -- dial: every call the engine places (a queued fax, a transfer, later an agent's callback)
 -- names a purpose; the rule of that purpose lists the numbers it may reach, and caps the
 -- calls placed on behalf of one caller in one day (the centre's date; each attempt of a
--- job counts; 0 = no cap).  A refusal is logged with the rule that refused it.
+-- job counts; 0 = no cap).  A refusal is logged with the rule that refused it.  A dial that
+-- names no purpose is "dial", which has no rule here: every script says what it dials for.
 --
 -- Number patterns match the whole number: digits and + * # stand for themselves, X is any
 -- digit, Z 1-9, N 2-9, [1-4] or [135-9] one digit of the set, a final . one or more of

@@ -57,13 +57,21 @@ static day_count *find(hl_dial_guard *g, const char *caller, const char *purpose
     return c;
 }
 
-/* The counts of today already in the store (from before a restart). */
+static void count_written(void *arg, json_t *rows, const char *err)
+{
+    if (err)
+        hl_error("dial", "dial_counts: %s", err);
+}
+
+/* The counts of today already in the store (from before a restart); earlier days' rows are
+ * no longer needed (the log keeps each refusal, the CDRs each call) and are dropped. */
 static void load_today(hl_dial_guard *g)
 {
     if (!g->store)
         return;
     char err[256];
     json_t *params = json_pack("[s]", g->day);
+    hl_store_exec(g->store, "DELETE FROM dial_counts WHERE day < ?1", params, count_written, NULL);
     json_t *rows = hl_store_exec_sync(g->store, "SELECT caller, purpose, count FROM dial_counts "
                                       "WHERE day = ?1", params, err, sizeof err);
     json_decref(params);
@@ -105,12 +113,6 @@ void hl_dial_guard_free(hl_dial_guard *g)
 void hl_dial_guard_get_stats(const hl_dial_guard *g, hl_dial_guard_stats *out)
 {
     *out = g ? g->stats : (hl_dial_guard_stats){ 0 };
-}
-
-static void count_written(void *arg, json_t *rows, const char *err)
-{
-    if (err)
-        hl_error("dial", "cannot count a placed call in dial_counts: %s", err);
 }
 
 /* One more allowed call of caller for purpose today, in memory and in the store. */
