@@ -18,6 +18,9 @@
 --   trust_pai    true: its P-Asserted-Identity is the caller's number (call.caller);
 --                otherwise the header is ignored and call.caller is its From
 --   rate_per_sec its own SIP request limit per source, instead of engine.lua's sip_rate_per_sec
+--   digest       { user = "...", password = "...", realm = "..." }: its INVITEs must answer our
+--                digest challenge (401) with these; realm defaults to its name.  Scripts cannot
+--                require this file; keep it readable by the engine's user only when it holds one
 --   reason       why it is here
 --
 -- dial: every call the engine places (a queued fax, a transfer, later an agent's callback)

@@ -291,6 +291,14 @@ static int sip_on_invite(void *app, hl_sip_dialog *d, const hl_sip_invite_info *
     int refused = admit_invite(loop, info, &trunk);
     if (refused)
         return refused;
+    if (trunk->digest_user &&
+        !hl_sip_dialog_authorized(d, trunk->digest_realm, trunk->digest_user, trunk->digest_password)) {
+        loop->trunk_stats.challenged++;   /* the first INVITE of each call, or a wrong answer */
+        hl_debug("trunk", "%s: 401 to trunk %s (digest, realm %s)", info->call_id, trunk->name,
+                 trunk->digest_realm);
+        hl_sip_dialog_challenge(d, trunk->digest_realm);
+        return 401;
+    }
     if (loop->ncalls >= loop->cfg.max_calls) {
         hl_warn("call", "refusing %s: %d calls already (max_calls)", info->call_id, loop->ncalls);
         return 503;

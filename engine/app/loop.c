@@ -365,11 +365,12 @@ static json_t *trunks_status(hl_loop *l)
     hl_dial_guard_stats d;
     hl_dial_guard_get_stats(l->env.dial_guard, &d);
     const hl_trunks *t = hl_policy_trunks(l->policy);
-    return json_pack("{s:s,s:i,s:I,s:I,s:I,s:I,s:I}", "file", t ? t->path : "",
+    return json_pack("{s:s,s:i,s:I,s:I,s:I,s:I,s:I,s:I}", "file", t ? t->path : "",
                      "trunks", t ? t->ntrunks : 0,
                      "refused_source", (json_int_t)l->trunk_stats.refused_source,
                      "refused_number", (json_int_t)l->trunk_stats.refused_number,
                      "pai_ignored", (json_int_t)l->trunk_stats.pai_ignored,
+                     "challenged", (json_int_t)l->trunk_stats.challenged,
                      "dial_allowed", (json_int_t)d.allowed, "dial_refused", (json_int_t)d.refused);
 }
 

@@ -26,6 +26,7 @@ typedef struct hl_trunk_stats {
     uint64_t refused_source;     /* 403: the source is no trunk */
     uint64_t refused_number;     /* 404: the trunk does not deliver the called number */
     uint64_t pai_ignored;        /* P-Asserted-Identity from a trunk not marked trust_pai */
+    uint64_t challenged;         /* 401: a trunk with digest credentials did not (yet) answer */
     uint64_t log_window_start, logged, log_suppressed;   /* the refusal log's rate limit */
 } hl_trunk_stats;
 

@@ -147,6 +147,7 @@ struct hl_sip {
     int depth;
     hl_sip_dialog *waiting;     /* dialogs retransmitting a 2xx */
     uint64_t rnd_seed, rnd_ctr;
+    uint8_t digest_key[16];     /* signs our digest nonces (sip_digest.c); random at start */
     bool shutting, closed;
     uint64_t grace_deadline;
     void (*done)(void *);
@@ -1703,6 +1704,10 @@ hl_sip *hl_sip_new(uv_loop_t *uv, const hl_sip_cfg *cfg, const hl_sip_callbacks 
     s->rate = hl_rate_new(&s->rate_cfg);
     if (getrandom(&s->rnd_seed, sizeof s->rnd_seed, 0) != sizeof s->rnd_seed)
         s->rnd_seed = uv_hrtime() ^ ((uint64_t)getpid() << 32);
+    for (size_t i = 0; i < sizeof s->digest_key; i += 8) {
+        uint64_t r = sip_rand(s);
+        memcpy(s->digest_key + i, &r, 8);
+    }
     hl_map_init(&s->txs);
     hl_map_init(&s->dlg_tag);
     hl_map_init(&s->dlg_uas);
@@ -1950,6 +1955,46 @@ int hl_sip_dialog_reject(hl_sip_dialog *d, int code, const char *reason)
     sip_enter(s);
     tx_respond(d->ist, d->ist->tr->orig_request, code, reason, d->local_tag, NULL);
     d_terminate(d, code, "local");
+    sip_leave(s);
+    return 0;
+}
+
+bool hl_sip_dialog_authorized(hl_sip_dialog *d, const char *realm, const char *user,
+                              const char *password)
+{
+    osip_message_t *req = d->ist && d->ist->tr ? d->ist->tr->orig_request : NULL;
+    osip_authorization_t *a = NULL;
+    char *value = NULL;
+    if (!req || osip_message_get_authorization(req, 0, &a) < 0 || !a ||
+        osip_authorization_to_str(a, &value) != 0 || !value)
+        return false;
+    bool ok = hl_digest_check(d->sip->digest_key, sip_now(d->sip), value, "INVITE", realm, user, password);
+    osip_free(value);
+    return ok;
+}
+
+int hl_sip_dialog_challenge(hl_sip_dialog *d, const char *realm)
+{
+    if (d->terminated || d->state != D_EARLY_IN || !d->ist || !d->ist->tr->orig_request)
+        return -1;
+    hl_sip *s = d->sip;
+    sip_enter(s);
+    osip_message_t *r = make_response(s, d->ist->tr->orig_request, 401, NULL, d->local_tag);
+    if (r) {
+        char nonce[HL_DIGEST_NONCE_LEN], value[HL_DIGEST_NONCE_LEN + 256];
+        hl_digest_nonce(s->digest_key, sip_now(s), nonce);
+        snprintf(value, sizeof value, "Digest realm=\"%s\", nonce=\"%s\", algorithm=MD5, qop=\"auth\"",
+                 realm, nonce);
+        osip_message_set_www_authenticate(r, value);
+        tx_post(d->ist, r, false);
+    }
+    /* The answer to the challenge comes with the same Call-ID and From tag and a new CSeq
+     * (RFC 3261 22.2): a new request, so no done entry may absorb it as a retransmission
+     * (those of this INVITE, on its branch, its transaction answers). */
+    if (d->uas_key[0] && hl_map_get(&s->dlg_uas, d->uas_key) == d)
+        hl_map_del(&s->dlg_uas, d->uas_key);
+    d->uas_key[0] = 0;
+    d_terminate(d, 401, "local");
     sip_leave(s);
     return 0;
 }

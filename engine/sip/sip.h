@@ -120,6 +120,12 @@ int  hl_sip_dialog_reject(hl_sip_dialog *d, int code, const char *reason);
 void hl_sip_dialog_hangup(hl_sip_dialog *d);
 /* re-INVITE with our SDP direction changed: hold (sendonly) or resume (sendrecv). */
 int  hl_sip_dialog_hold(hl_sip_dialog *d, bool hold);
+/* Digest authentication of a new inbound INVITE (RFC 3261 22.4, MD5, qop auth or none):
+ * true when its Authorization answers a fresh nonce of ours for user/password in realm. */
+bool hl_sip_dialog_authorized(hl_sip_dialog *d, const char *realm, const char *user,
+                              const char *password);
+/* Refuses a new inbound INVITE with 401 and a fresh challenge (WWW-Authenticate) for realm. */
+int  hl_sip_dialog_challenge(hl_sip_dialog *d, const char *realm);
 /* Blind transfer: REFER Refer-To target; progress via on_refer_status. */
 int  hl_sip_dialog_refer(hl_sip_dialog *d, const char *target_uri);
 

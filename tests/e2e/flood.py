@@ -6,9 +6,10 @@
   flood.py tcp-idle HOST PORT SRC N WAIT_S         opens N TCP connections from SRC and says
                                                    nothing: how many the engine accepted and
                                                    kept, and how many it closed within WAIT_S
-  flood.py ask HOST PORT SRC [udp|tcp] [METHOD] [USER] [PAI]
+  flood.py ask HOST PORT SRC [udp|tcp] [METHOD] [USER] [PAI] [AUTH]
                                                    one request (to sip:USER@HOST, default
-                                                   probe; PAI a P-Asserted-Identity value);
+                                                   probe; PAI a P-Asserted-Identity value;
+                                                   AUTH "user:password" answers a 401 once);
                                                    prints code and headers as JSON (an
                                                    INVITE's final answer is ACKed)
   flood.py listen HOST PORT SECONDS                a SIP gateway that answers nothing: one
@@ -24,24 +25,37 @@ import time
 import uuid
 
 
-def request(method, host, port, src, sport, tp="UDP", extra="", user="probe", tag=None):
+def request(method, host, port, src, sport, tp="UDP", extra="", user="probe", tag=None, cseq=1,
+            branch=None):
     tag = tag or uuid.uuid4().hex[:10]
     return ("%s sip:%s@%s:%d SIP/2.0\r\n"
             "Via: SIP/2.0/%s %s:%d;branch=z9hG4bK%s;rport\r\n"
             "Max-Forwards: 70\r\nFrom: <sip:flood@%s>;tag=%s\r\nTo: <sip:%s@%s>\r\n"
-            "Call-ID: %s@%s\r\nCSeq: 1 %s\r\nContact: <sip:flood@%s:%d>\r\n%sContent-Length: 0\r\n\r\n"
-            % (method, user, host, port, tp, src, sport, tag, src, tag, user, host, tag, src, method,
-               src, sport, extra))
+            "Call-ID: %s@%s\r\nCSeq: %d %s\r\nContact: <sip:flood@%s:%d>\r\n%sContent-Length: 0\r\n\r\n"
+            % (method, user, host, port, tp, src, sport, branch or tag, src, tag, user, host, tag, src,
+               cseq, method, src, sport, extra))
 
 
-def ack_for(invite_tag, resp, host, port, src, sport, user):
+def digest_answer(challenge, method, uri, user, password):
+    """The Authorization value answering a WWW-Authenticate: Digest challenge (RFC 2617)."""
+    import hashlib
+    import re
+    p = dict(re.findall(r'(\w+)="?([^",]*)"?', challenge))
+    md5 = lambda t: hashlib.md5(t.encode()).hexdigest()  # noqa: E731
+    ha1, ha2, cnonce = md5("%s:%s:%s" % (user, p["realm"], password)), md5("%s:%s" % (method, uri)), "c0ffee"
+    resp = md5("%s:%s:00000001:%s:auth:%s" % (ha1, p["nonce"], cnonce, ha2))
+    return ('Digest username="%s", realm="%s", nonce="%s", uri="%s", response="%s", '
+            'algorithm=MD5, qop=auth, nc=00000001, cnonce="%s"' % (user, p["realm"], p["nonce"], uri, resp, cnonce))
+
+
+def ack_for(invite_tag, resp, host, port, src, sport, user, cseq=1, branch=None):
     """The ACK of a non-2xx final answer to our INVITE (same branch, the answer's To)."""
     to = [l for l in resp.decode("utf-8", "replace").split("\r\n") if l.lower().startswith("to:")]
     return ("ACK sip:%s@%s:%d SIP/2.0\r\nVia: SIP/2.0/UDP %s:%d;branch=z9hG4bK%s;rport\r\n"
             "Max-Forwards: 70\r\nFrom: <sip:flood@%s>;tag=%s\r\n%s\r\nCall-ID: %s@%s\r\n"
-            "CSeq: 1 ACK\r\nContent-Length: 0\r\n\r\n"
-            % (user, host, port, src, sport, invite_tag, src, invite_tag,
-               to[0] if to else "To: <sip:%s@%s>" % (user, host), invite_tag, src))
+            "CSeq: %d ACK\r\nContent-Length: 0\r\n\r\n"
+            % (user, host, port, src, sport, branch or invite_tag, src, invite_tag,
+               to[0] if to else "To: <sip:%s@%s>" % (user, host), invite_tag, src, cseq))
 
 
 def parse(resp):
@@ -151,7 +165,17 @@ def tcp_idle(host, port, src, n, wait_s):
         c.close()
 
 
-def ask(host, port, src, tp="udp", method="OPTIONS", user="probe", pai=""):
+def final_answer(s):
+    data = b""
+    try:
+        while not data or parse(data)[0] < 200:   # a final answer, past 100 Trying
+            data = s.recv(65536)
+    except socket.timeout:
+        pass
+    return data
+
+
+def ask(host, port, src, tp="udp", method="OPTIONS", user="probe", pai="", auth=""):
     loopback(host); loopback(src)
     extra = "P-Asserted-Identity: %s\r\n" % pai if pai else ""
     tag = uuid.uuid4().hex[:10]
@@ -161,16 +185,25 @@ def ask(host, port, src, tp="udp", method="OPTIONS", user="probe", pai=""):
         s.settimeout(3)
         sport = s.getsockname()[1]
         s.sendto(request(method, host, port, src, sport, "UDP", extra, user, tag).encode(), (host, port))
-        data = b""
-        try:
-            while not data or parse(data)[0] < 200:   # a final answer, past 100 Trying
-                data = s.recv(65536)
-        except socket.timeout:
+        data = final_answer(s)
+        if not data:
+            print(json.dumps({"code": 0}))
+            return
+        if method == "INVITE" and parse(data)[0] >= 300:
+            s.sendto(ack_for(tag, data, host, port, src, sport, user).encode(), (host, port))
+        if parse(data)[0] == 401 and auth:   # answer the challenge once, as a trunk does
+            name, password = auth.split(":", 1)
+            uri = "sip:%s@%s:%d" % (user, host, port)
+            answer = digest_answer(parse(data)[1].get("www-authenticate", ""), method, uri, name, password)
+            branch = uuid.uuid4().hex[:10]
+            s.sendto(request(method, host, port, src, sport, "UDP", extra + "Authorization: %s\r\n" % answer,
+                             user, tag, 2, branch).encode(), (host, port))
+            data = final_answer(s)
             if not data:
                 print(json.dumps({"code": 0}))
                 return
-        if method == "INVITE" and parse(data)[0] >= 300:
-            s.sendto(ack_for(tag, data, host, port, src, sport, user).encode(), (host, port))
+            if method == "INVITE" and parse(data)[0] >= 300:
+                s.sendto(ack_for(tag, data, host, port, src, sport, user, 2, branch).encode(), (host, port))
     else:
         s = socket.create_connection((host, port), timeout=3, source_address=(src, 0))
         s.sendall(request(method, host, port, src, s.getsockname()[1], "TCP", extra, user, tag).encode())
@@ -213,7 +246,7 @@ def main(argv):
     elif len(argv) >= 7 and argv[1] == "tcp-idle":
         tcp_idle(argv[2], int(argv[3]), argv[4], int(argv[5]), float(argv[6]))
     elif len(argv) >= 5 and argv[1] == "ask":
-        ask(argv[2], int(argv[3]), argv[4], *argv[5:9])
+        ask(argv[2], int(argv[3]), argv[4], *argv[5:10])
     elif len(argv) >= 5 and argv[1] == "listen":
         listen(argv[2], int(argv[3]), float(argv[4]))
     else:

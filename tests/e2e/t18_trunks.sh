@@ -6,7 +6,7 @@
 #  1. an INVITE from 127.0.0.2 (no trunk) gets 403 and a log line; one to a number the trunk
 #     does not deliver gets 404;
 #  2. P-Asserted-Identity from "local" is ignored (call.caller is the From), from "carrier"
-#     it is the caller's number;
+#     it is the caller's number; trunk "authed" (127.0.0.4) must answer a digest challenge;
 #  3. the fax-to-number service (tests/e2e/trunks: key a number, a fax job dials it through
 #     the gateway) refuses an international number and a premium one: the gateway (a
 #     listener that answers nothing) receives no INVITE, each refusal is logged with its
@@ -30,6 +30,8 @@ return {
     { name = "local", sources = { "127.0.0.1" }, deliver = { "12333", "whoami" } },
     { name = "carrier", sources = { "127.0.0.3" }, deliver = { "whoami" }, trust_pai = true,
       rate_per_sec = 20 },
+    { name = "authed", sources = { "127.0.0.4" }, deliver = { "whoami" },
+      digest = { user = "t18", password = "t18-test-only", realm = "hotline-t18" } },
   },
   dial = {
     fax = {
@@ -69,6 +71,18 @@ flood ask 127.0.0.1 "$SIP_PORT" 127.0.0.3 udp INVITE whoami "$PAI" > /dev/null
 cdr_check --where route=caller-13911112222 caller=13911112222 ||
   fail "PAI from trunk carrier (trust_pai) is not the caller's number"
 say "PAI ignored from local, taken from carrier"
+
+# 2b. a trunk with digest credentials: challenged (401), let in with the right answer only
+DIGEST_USER=$(sed -nE 's/.*digest = \{ user = "([^"]*)", password = "([^"]*)".*/\1:\2/p' "$RULES/trunks.lua")
+code=$(flood ask 127.0.0.1 "$SIP_PORT" 127.0.0.4 udp INVITE whoami | jget 'd["code"]')
+[ "$code" = 401 ] || fail "an INVITE from trunk authed without credentials got $code, not 401"
+code=$(flood ask 127.0.0.1 "$SIP_PORT" 127.0.0.4 udp INVITE whoami "" "${DIGEST_USER%%:*}:wrong" | jget 'd["code"]')
+[ "$code" = 401 ] || fail "a wrong digest password got $code, not 401"
+code=$(flood ask 127.0.0.1 "$SIP_PORT" 127.0.0.4 udp INVITE whoami "" "$DIGEST_USER" | jget 'd["code"]')
+case $code in 0|401|403|404) fail "the right digest answer got $code: not let in" ;; esac
+cdr_check --where called=whoami --where route=caller-flood --count 2 > /dev/null ||
+  fail "the authenticated call from trunk authed has no CDR"
+say "trunk authed: 401 without and with a wrong password, let in with the right one ($code from the script)"
 
 # queue_fax TAG CALLER NUMBER: the caller keys NUMBER# and the script queues a fax job
 queue_fax() {
@@ -127,8 +141,9 @@ say "carrier at twice its rate_per_sec $CARRIER_RATE: $ok admitted, $busy refuse
 flood ask 127.0.0.1 "$SIP_PORT" 127.0.0.2 udp INVITE 12333 > /dev/null
 flood ask 127.0.0.1 "$SIP_PORT" 127.0.0.1 udp INVITE 99999 > /dev/null
 flood ask 127.0.0.1 "$SIP_PORT" 127.0.0.1 udp INVITE whoami "$PAI" > /dev/null
+flood ask 127.0.0.1 "$SIP_PORT" 127.0.0.4 udp INVITE whoami > /dev/null
 ctl status --json > "$WORK/status.json" || fail "ctl status"
-for k in refused_source refused_number pai_ignored dial_refused; do
+for k in refused_source refused_number pai_ignored challenged dial_refused; do
   v=$(jget "d['trunks']['$k']" < "$WORK/status.json")
   [ "$v" -ge 1 ] || fail "ctl status trunks.$k is $v: $(cat "$WORK/status.json")"
 done
@@ -146,4 +161,4 @@ code=$(flood ask 127.0.0.1 "$SIP_PORT" 127.0.0.2 udp INVITE 99999 | jget 'd["cod
 [ "$code" = 404 ] || fail "after 127.0.0.2 was added to trunk local it got $code (want 404: a trunk, not that number)"
 say "reload: a bad source refused with trunks.lua:$bad_line; 127.0.0.2 added and taken as trunk local"
 
-pass "403 for a stranger, 404 for an undelivered number, PAI only from a trusted trunk; abroad and premium never dialled; the cap ($CAP a day) holds across a restart; a trunk's own rate limit"
+pass "403 for a stranger, 404 for an undelivered number, PAI only from a trusted trunk, digest for a trunk with credentials; abroad and premium never dialled; the cap ($CAP a day) holds across a restart; a trunk's own rate limit"

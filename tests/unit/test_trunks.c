@@ -7,6 +7,7 @@
 #include <string.h>
 #include <unistd.h>
 #include "core/trunks.h"
+#include "sip/sip_int.h"
 
 #include "unit.h"
 
@@ -178,6 +179,13 @@ TEST_IMPL(trunks_load)
             3, "used twice");
     refused("return {\n trunks = {\n  { name = \"a\", hosts = { \"x\" }, trust_pai = 1 },\n} }\n", 3,
             "trust_pai must be true or false");
+    refused("return {\n trunks = {\n  { name = \"a\", hosts = { \"x\" }, digest = { user = \"u\" } },\n} }\n", 3,
+            "digest: password must be a non-empty string");
+    t = load("return { trunks = { { name = \"sbc\", sources = { \"10.0.0.1\" },\n"
+             "  digest = { user = \"u\", password = \"p\" } } } }\n", err, sizeof err);
+    CHECK(t && t->trunks[0].digest_user && !strcmp(t->trunks[0].digest_realm, "sbc"),
+          "digest read, realm the trunk's name by default: %s", err);
+    hl_trunks_free(t);
     refused("return {\n dial = {\n  fax = { numbers = { \"0X\" }, reason = \"r\" },\n } }\n", 3,
             "per_caller_day must be set");
     refused("return {\n dial = {\n  fax = { numbers = {}, per_caller_day = 1, reason = \"r\" },\n } }\n", 3,
@@ -194,6 +202,47 @@ TEST_IMPL(trunks_load)
     snprintf(path, sizeof path, "%s/trunks.lua", dir);
     unlink(path);
     rmdir(dir);
+    return 0;
+}
+
+/* Digest (sip/sip_digest.c): RFC 2617's own example, our nonces, and what a check refuses. */
+TEST_IMPL(trunks_digest)
+{
+    hl_digest a;
+    const char *rfc = "Digest username=\"Mufasa\", realm=\"testrealm@host.com\", "
+                      "nonce=\"dcd98b7102dd2f0e8b11d0f600bfb0c093\", uri=\"/dir/index.html\", qop=auth, "
+                      "nc=00000001, cnonce=\"0a4f113b\", response=\"6629fae49393a05397450978507c4ef1\", "
+                      "opaque=\"5ccc069c403ebaf9f0171e9517f40e41\"";
+    CHECK(hl_digest_parse(rfc, &a) == 0 && !strcmp(a.username, "Mufasa") && !strcmp(a.nc, "00000001"));
+    char resp[33];
+    hl_digest_response(&a, "GET", "Circle Of Life", resp);
+    CHECK(!strcmp(resp, "6629fae49393a05397450978507c4ef1"), "RFC 2617 3.5's response, got %s", resp);
+
+    uint8_t key[16] = { 1, 2, 3 }, other[16] = { 9 };
+    char nonce[HL_DIGEST_NONCE_LEN];
+    hl_digest_nonce(key, 1000000, nonce);
+    CHECK(hl_digest_nonce_fresh(key, nonce, 1000000) && hl_digest_nonce_fresh(key, nonce, 1000000 + 60000));
+    CHECK(!hl_digest_nonce_fresh(key, nonce, 1000000 + 3600000), "a nonce goes stale");
+    CHECK(!hl_digest_nonce_fresh(other, nonce, 1000000), "another stack's nonce is not ours");
+    CHECK(!hl_digest_nonce_fresh(key, "f4240.00000000000000000000000000000000", 1000000), "a forged one neither");
+
+    /* a trunk's answer to our challenge, as flood.py computes it */
+    hl_digest mine = { .username = "t", .realm = "r", .uri = "sip:12333@127.0.0.1", .qop = "auth",
+                       .nc = "00000001", .cnonce = "c" };
+    snprintf(mine.nonce, sizeof mine.nonce, "%s", nonce);
+    hl_digest_response(&mine, "INVITE", "pw", resp);
+    char value[600];
+    snprintf(value, sizeof value, "Digest username=\"t\", realm=\"r\", nonce=\"%s\", uri=\"%s\", "
+             "response=\"%s\", algorithm=MD5, qop=auth, nc=00000001, cnonce=\"c\"", nonce, mine.uri, resp);
+    CHECK(hl_digest_check(key, 1000500, value, "INVITE", "r", "t", "pw"), "the right answer passes");
+    CHECK(!hl_digest_check(key, 1000500, value, "INVITE", "r", "t", "wrong"), "a wrong password fails");
+    CHECK(!hl_digest_check(key, 1000500, value, "INVITE", "r", "u", "pw"), "another user fails");
+    CHECK(!hl_digest_check(key, 1000500, value, "INVITE", "other", "t", "pw"), "another realm fails");
+    CHECK(!hl_digest_check(key, 1000500, value, "BYE", "r", "t", "pw"), "another method fails");
+    CHECK(!hl_digest_check(key, 1000000 + 3600000, value, "INVITE", "r", "t", "pw"), "a stale nonce fails");
+    CHECK(!hl_digest_check(key, 1000500, "Basic dDpwdw==", "INVITE", "r", "t", "pw"), "Basic is no digest");
+    CHECK(hl_digest_parse("Digest username=\"t\", nonce=\"n\", uri=\"u\", response=\"x\"", &a) != 0,
+          "a short response is refused");
     return 0;
 }
 
