@@ -21,6 +21,8 @@
 --   digest       { user = "...", password = "...", realm = "..." }: its INVITEs must answer our
 --                digest challenge (401) with these; realm defaults to its name.  Scripts cannot
 --                require this file; keep it readable by the engine's user only when it holds one
+--   login        { user = "...", password = "..." }: what the engine's INVITEs through it answer
+--                when it challenges them (401/407, digest)
 --   reason       why it is here
 --
 -- dial: every call the engine places (a queued fax, a transfer, later an agent's callback)

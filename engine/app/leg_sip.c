@@ -633,6 +633,16 @@ static void ring_timeout(hl_timer *t)
     emit(sl, (hl_leg_event){ .type = HL_LEG_EV_HANGUP, .code = 408, .reason = "no-answer" });
 }
 
+/* The login of the trunk the dial goes through (rules/trunks.lua), for its challenge. */
+static void set_login(hl_loop *loop, hl_sip_dialog *d, const char *uri)
+{
+    char user[128], host[256];
+    hl_uri_user_host(uri, user, sizeof user, host, sizeof host);
+    const hl_trunk *via = hl_trunks_by_host(current_trunks(loop), host);
+    if (via && via->login_user)
+        hl_sip_dialog_set_login(d, via->login_user, via->login_password);
+}
+
 hl_leg *hl_leg_sip_dial(hl_call_env *env, hl_call *call, const char *uri, const hl_dial_opts *o)
 {
     hl_loop *loop = env->owner;
@@ -660,6 +670,7 @@ hl_leg *hl_leg_sip_dial(hl_call_env *env, hl_call *call, const char *uri, const 
         return NULL;
     }
     snprintf(sl->leg.sip_call_id, sizeof sl->leg.sip_call_id, "%s", hl_sip_dialog_call_id(sl->dialog));
+    set_login(loop, sl->dialog, uri);
     int timeout = o && o->timeout_ms > 0 ? o->timeout_ms : loop->cfg.ring_timeout_ms;
     hl_timer_start(&loop->timers, &sl->ring_timer, timeout, ring_timeout, sl);
     return &sl->leg;

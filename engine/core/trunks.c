@@ -277,6 +277,8 @@ void hl_trunks_free(hl_trunks *t)
         free(t->trunks[i].digest_user);
         free(t->trunks[i].digest_password);
         free(t->trunks[i].digest_realm);
+        free(t->trunks[i].login_user);
+        free(t->trunks[i].login_password);
         free(t->trunks[i].sources);
         list_free(&t->trunks[i].hosts);
         list_free(&t->trunks[i].deliver);
@@ -453,31 +455,33 @@ static bool name_ok(const char *s)
 }
 
 static const char *const TRUNK_FIELDS[] = { "name", "sources", "hosts", "deliver", "trust_pai",
-                                            "rate_per_sec", "digest", "reason", NULL };
+                                            "rate_per_sec", "digest", "login", "reason", NULL };
 static const char *const DIGEST_FIELDS[] = { "user", "password", "realm", NULL };
+static const char *const LOGIN_FIELDS[] = { "user", "password", NULL };
 
-/* digest = { user = "...", password = "...", realm = "..." } of the trunk at idx (optional;
- * the realm defaults to the trunk's name). */
-static int read_digest(rd *r, int idx, hl_trunk *k, const char *what)
+/* field = { user = "...", password = "..." [, realm = "..."] } of the trunk at idx (optional);
+ * realm (when asked for) defaults to the trunk's name. */
+static int read_credentials(rd *r, int idx, hl_trunk *k, const char *what, const char *field,
+                            char **user, char **password, char **realm)
 {
     lua_State *L = r->L;
-    int type = lua_getfield(L, idx, "digest");
+    int type = lua_getfield(L, idx, field);
     int rc = 0;
     if (type == LUA_TTABLE) {
         int d = lua_gettop(L);
         char where[TRUNK_NAME_MAX + 40];
-        snprintf(where, sizeof where, "%s: digest", what);
-        rc = only_fields(r, d, DIGEST_FIELDS, k->line, where);
+        snprintf(where, sizeof where, "%s: %s", what, field);
+        rc = only_fields(r, d, realm ? DIGEST_FIELDS : LOGIN_FIELDS, k->line, where);
         if (rc == 0)
-            rc = read_text(r, d, "user", true, &k->digest_user, k->line, where);
+            rc = read_text(r, d, "user", true, user, k->line, where);
         if (rc == 0)
-            rc = read_text(r, d, "password", true, &k->digest_password, k->line, where);
-        if (rc == 0)
-            rc = read_text(r, d, "realm", false, &k->digest_realm, k->line, where);
-        if (rc == 0 && !k->digest_realm && !(k->digest_realm = strdup(k->name)))
+            rc = read_text(r, d, "password", true, password, k->line, where);
+        if (rc == 0 && realm)
+            rc = read_text(r, d, "realm", false, realm, k->line, where);
+        if (rc == 0 && realm && !*realm && !(*realm = strdup(k->name)))
             rc = fail(r, k->line, "out of memory");
     } else if (type != LUA_TNIL) {
-        rc = fail(r, k->line, "%s: digest must be a table { user = ..., password = ..., realm = ... }", what);
+        rc = fail(r, k->line, "%s: %s must be a table { user = ..., password = ... }", what, field);
     }
     lua_pop(L, 1);
     return rc;
@@ -522,7 +526,9 @@ static int read_trunk(rd *r, int i, hl_trunk *k, int list_line)
         read_list(r, idx, "deliver", hl_number_pattern_valid, "a number pattern (see trunks.lua's head)",
                   &k->deliver, k->line, what) != 0 ||
         read_int(r, idx, "rate_per_sec", 1, 1000000, 0, &k->rate_per_sec, k->line, what, "requests/s") != 0 ||
-        read_digest(r, idx, k, what) != 0)
+        read_credentials(r, idx, k, what, "digest", &k->digest_user, &k->digest_password,
+                         &k->digest_realm) != 0 ||
+        read_credentials(r, idx, k, what, "login", &k->login_user, &k->login_password, NULL) != 0)
         return -1;
     int type = lua_getfield(L, idx, "trust_pai");
     k->trust_pai = lua_toboolean(L, -1);

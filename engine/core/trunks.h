@@ -40,6 +40,8 @@ typedef struct hl_trunk {
     int         rate_per_sec;   /* its own per-source SIP limit (0: sip_rate_per_sec) */
     /* digest = { user, password, realm }: its INVITEs must answer our challenge (NULL: no) */
     char       *digest_user, *digest_password, *digest_realm;
+    /* login = { user, password }: what our INVITEs answer when it challenges them (NULL: none) */
+    char       *login_user, *login_password;
 } hl_trunk;
 
 typedef struct hl_dial_rule {

@@ -123,6 +123,8 @@ struct hl_sip_dialog {
     char *ack_text;             /* ACK to our last 2xx, resent on 2xx retransmission */
     size_t ack_len;
     bool got_provisional, cancel_pending, bye_pending;
+    char *login_user, *login_pass;  /* answer a 401/407 to our INVITE once with these */
+    bool login_tried;
 };
 
 struct hl_sip {
@@ -249,6 +251,8 @@ static void d_unref(hl_sip_dialog *d)
     free(d->resp2xx);
     free(d->invite_uri);
     free(d->invite_to);
+    free(d->login_user);
+    free(d->login_pass);
     free(d->ack_text);
     free(d);
 }
@@ -1341,6 +1345,48 @@ static void send_cancel(hl_sip_dialog *d)
         hl_warn("sip", "cannot send CANCEL for %s", d->call_id);
 }
 
+/* A 401/407 to our INVITE: the INVITE again, once, with our answer to the challenge (RFC
+ * 3261 22.2: same Call-ID, From tag and To, a new CSeq and branch).  False when we have no
+ * login for it, tried already, or cannot answer (the dialog then fails with the code). */
+static bool answer_challenge(hl_sip *s, hl_sip_dialog *d, osip_message_t *m, int code)
+{
+    if (!d->login_user || d->login_tried || d->terminated || d->cancel_pending ||
+        (d->state != D_CALLING && d->state != D_EARLY_OUT))
+        return false;
+    d->login_tried = true;
+    osip_www_authenticate_t *wa = NULL;
+    char *challenge = NULL;
+    if (code == 401 ? osip_message_get_www_authenticate(m, 0, &wa) < 0
+                    : osip_message_get_proxy_authenticate(m, 0, &wa) < 0)
+        return false;
+    if (!wa || osip_www_authenticate_to_str(wa, &challenge) != 0 || !challenge)
+        return false;
+    char cnonce[40], answer[1200], extra[1400], sdp[HL_SIP_MAX_SDP], buf[HL_SIP_MAX_REQUEST];
+    sip_new_id(s, cnonce, sizeof cnonce, "");
+    int rc = hl_digest_answer(challenge, "INVITE", d->invite_uri, d->login_user, d->login_pass,
+                              cnonce, answer, sizeof answer);
+    osip_free(challenge);
+    if (rc != 0) {
+        hl_warn("sip", "%s: cannot answer the %d's challenge (not an MD5 digest)", d->call_id, code);
+        return false;
+    }
+    snprintf(extra, sizeof extra, "Allow: " HL_SIP_ALLOW "\r\n%s: %s\r\n",
+             code == 401 ? "Authorization" : "Proxy-Authorization", answer);
+    sip_new_id(s, d->invite_branch, sizeof d->invite_branch, "z9hG4bK");
+    int sl = dialog_sdp(d, &d->local, sdp, sizeof sdp);
+    int n = sl > 0 ? build_request(s, d, "INVITE", d->invite_uri, d->invite_to, ++d->local_cseq,
+                                   d->invite_branch, extra, "application/sdp", sdp, buf, sizeof buf) : -1;
+    hl_tx *tx = n > 0 ? send_request(s, d, buf, (size_t)n, TXP_INVITE) : NULL;
+    if (!tx)
+        return false;
+    d->ict = tx;
+    d->state = D_CALLING;
+    d->got_provisional = false;
+    hl_info("sip", "INVITE %s again with our credentials (%d from the far end) (%s)", d->invite_uri,
+            code, d->call_id);
+    return true;
+}
+
 static void cb_client(int type, osip_transaction_t *tr, osip_message_t *m)
 {
     hl_tx *tx = tr->reserved1;
@@ -1364,7 +1410,9 @@ static void cb_client(int type, osip_transaction_t *tr, osip_message_t *m)
         } else if (code < 300) {
             if (type == OSIP_ICT_STATUS_2XX_RECEIVED)
                 ict_2xx(s, tx, d, m);
-        } else {
+        } else if (tx != d->ict) {
+            /* the final answer of an INVITE we already sent again (answer_challenge) */
+        } else if (!((code == 401 || code == 407) && answer_challenge(s, d, m, code))) {
             bool ours = d->state == D_CANCELLING || d->cancel_pending;
             d_terminate(d, code, ours ? "local" : "rejected");
         }
@@ -1971,6 +2019,14 @@ bool hl_sip_dialog_authorized(hl_sip_dialog *d, const char *realm, const char *u
     bool ok = hl_digest_check(d->sip->digest_key, sip_now(d->sip), value, "INVITE", realm, user, password);
     osip_free(value);
     return ok;
+}
+
+void hl_sip_dialog_set_login(hl_sip_dialog *d, const char *user, const char *password)
+{
+    free(d->login_user);
+    free(d->login_pass);
+    d->login_user = user ? strdup(user) : NULL;
+    d->login_pass = password ? strdup(password) : NULL;
 }
 
 int hl_sip_dialog_challenge(hl_sip_dialog *d, const char *realm)

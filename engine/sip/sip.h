@@ -126,6 +126,8 @@ bool hl_sip_dialog_authorized(hl_sip_dialog *d, const char *realm, const char *u
                               const char *password);
 /* Refuses a new inbound INVITE with 401 and a fresh challenge (WWW-Authenticate) for realm. */
 int  hl_sip_dialog_challenge(hl_sip_dialog *d, const char *realm);
+/* Our outbound INVITE answers a 401/407 from the far end once with user/password (digest). */
+void hl_sip_dialog_set_login(hl_sip_dialog *d, const char *user, const char *password);
 /* Blind transfer: REFER Refer-To target; progress via on_refer_status. */
 int  hl_sip_dialog_refer(hl_sip_dialog *d, const char *target_uri);
 

@@ -1,5 +1,6 @@
-/* sip_digest.c — digest authentication of requests a trunk sends us (RFC 3261 22.4 on
- * RFC 2617: MD5, qop "auth" or none): our nonces and the check of an Authorization value.
+/* sip_digest.c — digest authentication with trunks (RFC 3261 22.4 on RFC 2617: MD5, qop
+ * "auth" or none): our nonces and the check of a trunk's Authorization, and our answer to a
+ * trunk's challenge.
  *
  * Nonces are stateless: the time they were made and an MD5 over it and a secret of this
  * stack (random at start), so any nonce we made is recognised for NONCE_LIFETIME_MS without a
@@ -92,7 +93,9 @@ static const char *param_value(const char *p, char *out, size_t len)
     return p;
 }
 
-int hl_digest_parse(const char *value, hl_digest *a)
+/* The parameters of a Digest value (an Authorization or a challenge) into a; -1 when it is
+ * not Digest. */
+static int parse_params(const char *value, hl_digest *a)
 {
     memset(a, 0, sizeof *a);
     while (isspace((unsigned char)*value))
@@ -104,7 +107,7 @@ int hl_digest_parse(const char *value, hl_digest *a)
         { "nonce", a->nonce, sizeof a->nonce }, { "uri", a->uri, sizeof a->uri },
         { "response", a->response, sizeof a->response }, { "qop", a->qop, sizeof a->qop },
         { "nc", a->nc, sizeof a->nc }, { "cnonce", a->cnonce, sizeof a->cnonce },
-        { "algorithm", a->algorithm, sizeof a->algorithm },
+        { "algorithm", a->algorithm, sizeof a->algorithm }, { "opaque", a->opaque, sizeof a->opaque },
     };
     for (const char *p = value + 6; *p;) {
         while (*p == ',' || isspace((unsigned char)*p))
@@ -122,9 +125,55 @@ int hl_digest_parse(const char *value, hl_digest *a)
             }
         p = param_value(p + klen + 1, to, len);
     }
-    bool md5 = !a->algorithm[0] || !strcasecmp(a->algorithm, "MD5");
+    return 0;
+}
+
+static bool md5_algorithm(const hl_digest *a) { return !a->algorithm[0] || !strcasecmp(a->algorithm, "MD5"); }
+
+int hl_digest_parse(const char *value, hl_digest *a)
+{
+    if (parse_params(value, a) != 0)
+        return -1;
     bool qop_ok = !a->qop[0] || (!strcasecmp(a->qop, "auth") && a->nc[0] && a->cnonce[0]);
-    return a->username[0] && a->nonce[0] && a->uri[0] && strlen(a->response) == 32 && md5 && qop_ok ? 0 : -1;
+    return a->username[0] && a->nonce[0] && a->uri[0] && strlen(a->response) == 32 &&
+           md5_algorithm(a) && qop_ok ? 0 : -1;
+}
+
+/* A challenge's qop list ("auth", "auth,auth-int"): whether it offers "auth". */
+static bool offers_auth(const char *qop)
+{
+    for (const char *p = qop; *p;) {
+        size_t n = strcspn(p, ", ");
+        if (n == 4 && !strncasecmp(p, "auth", 4))
+            return true;
+        p += n;
+        p += strspn(p, ", ");
+    }
+    return false;
+}
+
+int hl_digest_answer(const char *challenge, const char *method, const char *uri, const char *user,
+                     const char *password, const char *cnonce, char *out, size_t len)
+{
+    hl_digest a;
+    if (parse_params(challenge, &a) != 0 || !a.nonce[0] || !md5_algorithm(&a) ||
+        (a.qop[0] && !offers_auth(a.qop)))
+        return -1;
+    snprintf(a.username, sizeof a.username, "%s", user);
+    snprintf(a.uri, sizeof a.uri, "%s", uri);
+    bool qop = a.qop[0] != 0;
+    snprintf(a.qop, sizeof a.qop, "%s", qop ? "auth" : "");
+    snprintf(a.nc, sizeof a.nc, "00000001");
+    snprintf(a.cnonce, sizeof a.cnonce, "%s", cnonce);
+    char resp[33];
+    hl_digest_response(&a, method, password, resp);
+    int n = snprintf(out, len, "Digest username=\"%s\", realm=\"%s\", nonce=\"%s\", uri=\"%s\", "
+                     "response=\"%s\", algorithm=MD5", user, a.realm, a.nonce, uri, resp);
+    if (qop && n > 0 && (size_t)n < len)
+        n += snprintf(out + n, len - n, ", qop=auth, nc=00000001, cnonce=\"%s\"", cnonce);
+    if (a.opaque[0] && n > 0 && (size_t)n < len)
+        n += snprintf(out + n, len - n, ", opaque=\"%s\"", a.opaque);
+    return n > 0 && (size_t)n < len ? 0 : -1;
 }
 
 bool hl_digest_check(const uint8_t secret[16], uint64_t now_ms, const char *authorization,

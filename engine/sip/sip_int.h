@@ -40,7 +40,7 @@ void  hl_map_each(const hl_map *m, void (*fn)(void *val, void *arg), void *arg);
 #define HL_DIGEST_NONCE_LEN 56
 typedef struct hl_digest {          /* an Authorization: Digest value, parsed */
     char username[128], realm[128], nonce[HL_DIGEST_NONCE_LEN + 8], uri[512], response[40];
-    char qop[16], nc[16], cnonce[128], algorithm[16];
+    char qop[32], nc[16], cnonce[128], algorithm[16], opaque[128];
 } hl_digest;
 void hl_digest_nonce(const uint8_t secret[16], uint64_t now_ms, char out[HL_DIGEST_NONCE_LEN]);
 bool hl_digest_nonce_fresh(const uint8_t secret[16], const char *nonce, uint64_t now_ms);
@@ -48,6 +48,10 @@ bool hl_digest_nonce_fresh(const uint8_t secret[16], const char *nonce, uint64_t
 int  hl_digest_parse(const char *value, hl_digest *a);
 /* The response a client with password computes for a (RFC 2617 3.2.2.1), as 32 hex digits. */
 void hl_digest_response(const hl_digest *a, const char *method, const char *password, char out[33]);
+/* The Authorization value answering challenge (a WWW-/Proxy-Authenticate value) for method
+ * and uri as user/password with cnonce; -1 when it is no MD5 digest we can answer. */
+int  hl_digest_answer(const char *challenge, const char *method, const char *uri, const char *user,
+                      const char *password, const char *cnonce, char *out, size_t len);
 /* authorization answers a fresh nonce of ours for user/password in realm. */
 bool hl_digest_check(const uint8_t secret[16], uint64_t now_ms, const char *authorization,
                      const char *method, const char *realm, const char *user, const char *password);

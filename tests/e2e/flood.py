@@ -12,8 +12,10 @@
                                                    AUTH "user:password" answers a 401 once);
                                                    prints code and headers as JSON (an
                                                    INVITE's final answer is ACKed)
-  flood.py listen HOST PORT SECONDS                a SIP gateway that answers nothing: one
-                                                   JSON line per new INVITE (its user, Call-ID)
+  flood.py listen HOST PORT SECONDS [LOGIN]        a SIP gateway: one JSON line per new INVITE
+                                                   (its user, Call-ID); answers nothing, or with
+                                                   LOGIN "user:password" challenges (401) and
+                                                   answers the authorised INVITE 486, others 403
 Every line of output is JSON.  Bounded in count and time; loopback addresses only."""
 import json
 import os
@@ -220,7 +222,36 @@ def ask(host, port, src, tp="udp", method="OPTIONS", user="probe", pai="", auth=
     print(json.dumps({"code": code, "headers": headers}))
 
 
-def listen(host, port, seconds):
+def respond(s, addr, text, code, reason, extra=""):
+    """A response to the request text: its Via, From, To (tagged), Call-ID and CSeq."""
+    lines = text.split("\r\n")
+    keep = [l for l in lines if l.split(":", 1)[0].strip().lower() in ("via", "from", "call-id", "cseq")]
+    to = [l for l in lines if l.lower().startswith("to:")]
+    to = to[0] if to else "To: <sip:x@x>"
+    if ";tag=" not in to:
+        to += ";tag=gw%s" % uuid.uuid4().hex[:8]
+    s.sendto(("SIP/2.0 %d %s\r\n%s\r\n%s\r\n%sContent-Length: 0\r\n\r\n"
+              % (code, reason, "\r\n".join(keep), to, extra)).encode(), addr)
+
+
+def digest_ok(auth, method, user, password):
+    import hashlib
+    import re
+    p = dict(re.findall(r'(\w+)="?([^",]*)"?', auth))
+    md5 = lambda t: hashlib.md5(t.encode()).hexdigest()  # noqa: E731
+    if p.get("username") != user:
+        return False
+    ha1, ha2 = md5("%s:%s:%s" % (user, p.get("realm"), password)), md5("%s:%s" % (method, p.get("uri")))
+    if p.get("qop"):
+        want = md5("%s:%s:%s:%s:%s:%s" % (ha1, p.get("nonce"), p.get("nc"), p.get("cnonce"), p["qop"], ha2))
+    else:
+        want = md5("%s:%s:%s" % (ha1, p.get("nonce"), ha2))
+    return want == p.get("response")
+
+
+def listen(host, port, seconds, login=""):
+    """A gateway that answers nothing, or with login "user:password" challenges each INVITE
+    (401) and answers the one that comes back authorised with 486 (busy), a wrong one 403."""
     loopback(host)
     s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     s.bind((host, port))
@@ -231,13 +262,33 @@ def listen(host, port, seconds):
         r, _, _ = select.select([s], [], [], max(0, end - time.monotonic()))
         if not r:
             continue
-        text = s.recv(65536).decode("utf-8", "replace")
+        data, addr = s.recvfrom(65536)
+        text = data.decode("utf-8", "replace")
         first = text.split("\r\n", 1)[0].split(" ")
-        cid = [l.split(":", 1)[1].strip() for l in text.split("\r\n") if l.lower().startswith("call-id:")]
-        if first[0] == "INVITE" and cid and cid[0] not in seen:
-            seen.add(cid[0])
-            user = first[1].split(":", 1)[-1].split("@", 1)[0] if len(first) > 1 else ""
-            print(json.dumps({"invite": user, "call_id": cid[0]}), flush=True)
+        headers = {}
+        for l in text.split("\r\n")[1:]:
+            if ":" in l:
+                headers.setdefault(l.split(":", 1)[0].strip().lower(), l.split(":", 1)[1].strip())
+        cid = headers.get("call-id", "")
+        if first[0] != "INVITE" or not cid:
+            continue
+        user = first[1].split(":", 1)[-1].split("@", 1)[0] if len(first) > 1 else ""
+        if login:
+            name, password = login.split(":", 1)
+            auth = headers.get("authorization", "")
+            if not auth:
+                respond(s, addr, text, 401, "Unauthorized",
+                        'WWW-Authenticate: Digest realm="gw", nonce="%s", algorithm=MD5, qop="auth"\r\n'
+                        % uuid.uuid4().hex)
+                continue
+            ok = digest_ok(auth, "INVITE", name, password)
+            respond(s, addr, text, 486 if ok else 403, "Busy Here" if ok else "Forbidden")
+            if cid not in seen:
+                seen.add(cid)
+                print(json.dumps({"invite": user, "call_id": cid, "authorized": ok}), flush=True)
+        elif cid not in seen:
+            seen.add(cid)
+            print(json.dumps({"invite": user, "call_id": cid}), flush=True)
 
 
 def main(argv):
@@ -248,7 +299,7 @@ def main(argv):
     elif len(argv) >= 5 and argv[1] == "ask":
         ask(argv[2], int(argv[3]), argv[4], *argv[5:10])
     elif len(argv) >= 5 and argv[1] == "listen":
-        listen(argv[2], int(argv[3]), float(argv[4]))
+        listen(argv[2], int(argv[3]), float(argv[4]), *argv[5:6])
     else:
         sys.exit(__doc__)
 

@@ -12,7 +12,8 @@
 #     listener that answers nothing) receives no INVITE, each refusal is logged with its
 #     rule, and the job fails at once instead of being retried;
 #  4. the cap: one caller's per_caller_day + 1th placed call is refused, and after a restart
-#     the next one is still refused (counted in the store);
+#     the next one is still refused (counted in the store); the calls placed answer the
+#     gateway's digest challenge with trunk local's login;
 #  5. the carrier's own rate_per_sec replaces sip_rate_per_sec for its source;
 #  6. `ctl status` counts it all under "trunks";
 #  7. a reload re-reads trunks.lua: a bad address is refused with file:line, an added source
@@ -27,7 +28,8 @@ cat > "$RULES/trunks.lua" <<'EOF'
 -- trunks.lua (t18_trunks)
 return {
   trunks = {
-    { name = "local", sources = { "127.0.0.1" }, deliver = { "12333", "whoami" } },
+    { name = "local", sources = { "127.0.0.1" }, deliver = { "12333", "whoami" },
+      login = { user = "hotline", password = "t18-gateway-only" } },
     { name = "carrier", sources = { "127.0.0.3" }, deliver = { "whoami" }, trust_pai = true,
       rate_per_sec = 20 },
     { name = "authed", sources = { "127.0.0.4" }, deliver = { "whoami" },
@@ -48,7 +50,9 @@ CAP=$(field per_caller_day); CARRIER_RATE=$(field rate_per_sec)
 start_engine --scripts "$E2E/trunks" --rules "$RULES"
 flood() { "$PY" "$E2E/flood.py" "$@"; }
 jget() { "$PY" -c 'import json,sys; d=json.load(sys.stdin); print(eval(sys.argv[1], {}, {"d": d}))' "$1"; }
-"$PY" "$E2E/flood.py" listen 127.0.0.1 "$AUX_PORT" 200 > "$WORK/gateway.jsonl" &
+# the fax gateway: challenges every INVITE (401) and answers the authorised one busy (486)
+LOGIN=$(sed -nE 's/.*login = \{ user = "([^"]*)", password = "([^"]*)".*/\1:\2/p' "$RULES/trunks.lua")
+"$PY" "$E2E/flood.py" listen 127.0.0.1 "$AUX_PORT" 200 "$LOGIN" > "$WORK/gateway.jsonl" &
 BG_PIDS+=("$!")
 for _ in $(seq 50); do grep -q listening "$WORK/gateway.jsonl" 2>/dev/null && break; sleep 0.1; done
 invites() { grep -c '"invite"' "$WORK/gateway.jsonl"; }
@@ -120,6 +124,8 @@ for ((i = 1; i <= CAP + 1; i++)); do
   queue_fax "cap$i" 13800138000 "$FAXNO"; job_end $((2 + i))
 done
 [ "$(invites)" -eq "$CAP" ] || fail "the gateway received $(invites) INVITEs, not the cap $CAP: $(cat "$WORK/gateway.jsonl")"
+[ "$(grep -c '"authorized": true' "$WORK/gateway.jsonl")" -eq "$CAP" ] ||
+  fail "the engine did not answer the gateway's challenge with trunk local's login: $(cat "$WORK/gateway.jsonl")"
 grep -q "refused sip:$FAXNO@.*caller '13800138000'.*per_caller_day" "$ENGINE_LOG" ||
   fail "the call over the cap was not refused with the rule named"
 stop_engine
@@ -128,7 +134,7 @@ queue_fax after-restart 13800138000 "$FAXNO"; job_end $((CAP + 4))
 [ "$(invites)" -eq "$CAP" ] || fail "after a restart the cap was reset: $(invites) INVITEs"
 [ "$(grep -c "refused sip:$FAXNO@.*per_caller_day" "$ENGINE_LOG")" -eq 2 ] ||
   fail "after a restart the caller's call over the cap was not refused"
-say "caller 13800138000: $CAP calls placed, the next refused, also after a restart"
+say "caller 13800138000: $CAP calls placed (each answered the gateway's 401), the next refused, also after a restart"
 
 # 5. the carrier's own limit: twice its rate_per_sec for 2 s from 127.0.0.3
 out=$(flood options 127.0.0.1 "$SIP_PORT" 127.0.0.3 $((CARRIER_RATE * 2)) 2) || fail "flood.py options: $out"

@@ -181,6 +181,8 @@ TEST_IMPL(trunks_load)
             "trust_pai must be true or false");
     refused("return {\n trunks = {\n  { name = \"a\", hosts = { \"x\" }, digest = { user = \"u\" } },\n} }\n", 3,
             "digest: password must be a non-empty string");
+    refused("return {\n trunks = {\n  { name = \"a\", hosts = { \"x\" }, login = { user = \"u\", password = \"p\",\n"
+            "    realm = \"r\" } },\n} }\n", 4, "login: unknown field 'realm'");
     t = load("return { trunks = { { name = \"sbc\", sources = { \"10.0.0.1\" },\n"
              "  digest = { user = \"u\", password = \"p\" } } } }\n", err, sizeof err);
     CHECK(t && t->trunks[0].digest_user && !strcmp(t->trunks[0].digest_realm, "sbc"),
@@ -243,6 +245,24 @@ TEST_IMPL(trunks_digest)
     CHECK(!hl_digest_check(key, 1000500, "Basic dDpwdw==", "INVITE", "r", "t", "pw"), "Basic is no digest");
     CHECK(hl_digest_parse("Digest username=\"t\", nonce=\"n\", uri=\"u\", response=\"x\"", &a) != 0,
           "a short response is refused");
+
+    /* our answer to a trunk's challenge (login) is what a checker like ours accepts */
+    char challenge[200], answer[1200];
+    snprintf(challenge, sizeof challenge, "Digest realm=\"gw\", nonce=\"%s\", algorithm=MD5, "
+             "qop=\"auth,auth-int\", opaque=\"op\"", nonce);
+    CHECK(hl_digest_answer(challenge, "INVITE", "sip:043188886666@gw.example", "hotline", "pw", "cn",
+                           answer, sizeof answer) == 0);
+    CHECK(strstr(answer, "opaque=\"op\"") && strstr(answer, "qop=auth,") && strstr(answer, "cnonce=\"cn\""),
+          "opaque is returned, qop auth chosen: %s", answer);
+    CHECK(hl_digest_check(key, 1000500, answer, "INVITE", "gw", "hotline", "pw"), "%s", answer);
+    snprintf(challenge, sizeof challenge, "Digest realm=\"gw\", nonce=\"%s\"", nonce);
+    CHECK(hl_digest_answer(challenge, "INVITE", "sip:x@gw", "hotline", "pw", "cn", answer, sizeof answer) == 0 &&
+          !strstr(answer, "qop") && hl_digest_check(key, 1000500, answer, "INVITE", "gw", "hotline", "pw"),
+          "RFC 2069 style (no qop): %s", answer);
+    CHECK(hl_digest_answer("Digest realm=\"gw\", nonce=\"n\", algorithm=SHA-256", "INVITE", "sip:x@gw", "u",
+                           "p", "c", answer, sizeof answer) != 0, "an algorithm we cannot answer");
+    CHECK(hl_digest_answer("Digest realm=\"gw\", nonce=\"n\", qop=\"auth-int\"", "INVITE", "sip:x@gw", "u",
+                           "p", "c", answer, sizeof answer) != 0, "auth-int only: not answered");
     return 0;
 }
 
