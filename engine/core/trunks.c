@@ -2,6 +2,7 @@
  * against it (see trunks.h). */
 #include "core/trunks.h"
 #include "core/config.h"
+#include "core/ipaddr.h"
 #include <lauxlib.h>
 #include <lua.h>
 #include <arpa/inet.h>
@@ -22,18 +23,6 @@
 #define LIST_MAX 256          /* entries in one list: a site has a few trunks, not thousands */
 
 /* ---- addresses -------------------------------------------------------------------------- */
-
-int hl_ip16_from_text(const char *s, uint8_t ip[16])
-{
-    struct in_addr a4;
-    if (inet_pton(AF_INET, s, &a4) == 1) {
-        memset(ip, 0, 10);
-        ip[10] = ip[11] = 0xff;
-        memcpy(ip + 12, &a4, 4);
-        return 0;
-    }
-    return inet_pton(AF_INET6, s, ip) == 1 ? 0 : -1;
-}
 
 int hl_cidr_parse(const char *s, hl_cidr *out)
 {

@@ -16,6 +16,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include "core/ipaddr.h"   /* hl_ip16_from_text */
 
 #define HL_NUMBER_PATTERN_MAX 64   /* one pattern: a number is at most 32 characters */
 
@@ -80,7 +81,6 @@ const char *hl_number_list_match(const hl_str_list *list, const char *number);
 /* The pieces (exposed for tests). */
 int  hl_cidr_parse(const char *s, hl_cidr *out);      /* "10.0.0.0/8", "::1", "1.2.3.4": 0 or -1 */
 bool hl_cidr_contains(const hl_cidr *net, const uint8_t ip[16]);
-int  hl_ip16_from_text(const char *s, uint8_t ip[16]); /* an address (no prefix): 0 or -1 */
 bool hl_number_pattern_valid(const char *pattern);
 bool hl_number_match(const char *pattern, const char *number);
 /* "sip:user@host:port;params", "<tel:+86...>", "Name <sip:u@h>;tag=x": the user part and

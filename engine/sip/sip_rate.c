@@ -16,7 +16,7 @@
  * unbanned one can be. */
 #include "sip/sip_int.h"
 #include "sip/sip.h"
-#include "core/trunks.h"
+#include "core/ipaddr.h"
 #include <arpa/inet.h>
 #include <stdio.h>
 #include <stdlib.h>
