@@ -102,7 +102,9 @@ end
 -- The queued job: dial the number through the gateway and send the document.  Returns
 -- true when sent; false and a reason make the engine retry it later.
 function M.job(call, args)
-  local leg, code = call:dial(string.format(gateway.uri, args.to), { timeout = gateway.ring_ms })
+  -- purpose "fax": the engine dials only what rules/trunks.lua's dial rule fax allows
+  local leg, code = call:dial(string.format(gateway.uri, args.to),
+                              { timeout = gateway.ring_ms, purpose = "fax" })
   if not leg then
     call:set_route("fax-dial-" .. tostring(code))
     return false, "dial " .. tostring(code)

@@ -66,6 +66,13 @@ return {
     expect = { job = "failed", job_error = "dial 486", route = "fax-dial-486" },
   },
   {
+    -- rules/trunks.lua's dial rule "fax": the province's numbers only (docs/security.md)
+    name = "the queued fax job to a number abroad: the dial rule refuses it, nothing is dialled",
+    job = { kind = "fax", args = { to = "00441632960000", file = file_of("1") } },
+    dial = { default = { answer_after = 3000 } },
+    expect = { job = "failed", job_error = "dial 403", route = "fax-dial-403" },
+  },
+  {
     name = "an unknown document number: error and retry",
     time = OUT, keys = { "3", unknown_documents()[1], "1#", "1", { hangup = true } },
     expect = { prompts = { "fax_intro", "fax_bad_number", "fax_intro", "fax_mode", "fax_press_start" },

@@ -72,6 +72,12 @@ static void job_ended(void *arg, hl_call *call)
         sql = "UPDATE jobs SET state = 'queued', attempts = MAX(attempts - 1, 0), updated = ?2, "
               "last_error = ?3, call_id = ?4 WHERE id = ?1 AND state = 'running'";
         params = json_pack("[I,f,s,s]", r->id, now, "interrupted by shutdown", hl_call_id(call));
+    } else if (hl_call_dial_refused(call)) {
+        /* the dial rules refused its number: a retry would be refused again */
+        hl_warn("jobs", "job %lld (%s) failed for good on attempt %d: a dial rule refused it (%s)",
+                (long long)r->id, r->kind, r->attempt, err);
+        sql = "UPDATE jobs SET state = 'failed', updated = ?2, last_error = ?3, call_id = ?4 WHERE id = ?1";
+        params = json_pack("[I,f,s,s]", r->id, now, err, hl_call_id(call));
     } else {
         double next = now + cfg_of(j)->fax_retry_delay_ms / 1000.0;
         hl_warn("jobs", "job %lld (%s) attempt %d failed: %s", (long long)r->id, r->kind, r->attempt, err);
@@ -114,8 +120,9 @@ static void start_job(hl_jobs *j, json_t *row)
         job_not_started(j, id, kind, "args are not a JSON object");
         return;
     }
-    json_t *info = json_pack("{s:I,s:s,s:i,s:i}", "id", id, "kind", kind, "attempt", attempt,
-                             "max_attempts", max);
+    const char *caller = json_string_value(json_object_get(row, "caller"));
+    json_t *info = json_pack("{s:I,s:s,s:i,s:i,s:s}", "id", id, "kind", kind, "attempt", attempt,
+                             "max_attempts", max, "caller", caller ? caller : "");
     char label[64];
     snprintf(label, sizeof label, "job-%lld-%d", (long long)id, attempt);
     hl_call *call = hl_call_new_originate(j->host.env, fn, args, info, label);
@@ -182,7 +189,7 @@ static void poll_fire(hl_timer *t)
                   "UPDATE jobs SET state = 'running', attempts = attempts + 1, updated = ?1 "
                   "WHERE id IN (SELECT id FROM jobs WHERE state = 'queued' AND next_at <= ?1 "
                   "ORDER BY next_at, id LIMIT ?2) "
-                  "RETURNING id, kind, args, attempts, max_attempts",
+                  "RETURNING id, kind, args, attempts, max_attempts, caller",
                   params, claimed, j);
     json_decref(params);
 }

@@ -15,7 +15,10 @@
 #include <string.h>
 #include <sys/random.h>
 #include "call/call.h"
+#include "call/dial_guard.h"
 #include "core/log.h"
+#include "core/trunks.h"
+#include "lua/script.h"
 #include "app/loop.h"
 #include "fax/fax.h"
 #include "media/media.h"
@@ -228,11 +231,102 @@ static int refuse_offer(sip_leg *sl, hl_sip_dialog *d, const hl_sdp *offer)
     return 0;
 }
 
+/* ---- who may call in (rules/trunks.lua, core/trunks.h) ------------------------------ */
+
+/* Refusals of strangers are logged at most this often per window: a scanner sends thousands,
+ * and the counters of `ctl status` keep the full count. */
+#define REFUSAL_LOG_WINDOW_MS 10000
+#define REFUSAL_LOG_MAX 10
+
+static const hl_trunks *current_trunks(hl_loop *loop) { return hl_policy_trunks(loop->policy); }
+
+static void log_refusal(hl_loop *loop, const char *fmt, const char *a, const char *b, const char *c)
+{
+    hl_trunk_stats *st = &loop->trunk_stats;
+    uint64_t now = hl_clock_now_ms(&loop->clock);
+    if (now - st->log_window_start >= REFUSAL_LOG_WINDOW_MS) {
+        if (st->log_suppressed)
+            hl_warn("trunk", "%llu more refused INVITEs not logged in the last %d s",
+                    (unsigned long long)st->log_suppressed, REFUSAL_LOG_WINDOW_MS / 1000);
+        st->log_window_start = now;
+        st->logged = 0;
+        st->log_suppressed = 0;
+    }
+    if (st->logged++ < REFUSAL_LOG_MAX)
+        hl_warn("trunk", fmt, a, b, c);
+    else
+        st->log_suppressed++;
+}
+
+/* The caller's number the scripts see: a trunk's From, or its P-Asserted-Identity when the
+ * trunk is marked to send one (trust_pai).  A PAI from any other trunk is ignored. */
+static void caller_of(hl_loop *loop, const hl_trunk *trunk, const hl_sip_invite_info *info,
+                      char *out, size_t len)
+{
+    snprintf(out, len, "%s", info->from_user ? info->from_user : "");
+    if (!info->pai)
+        return;
+    char user[128], host[256];
+    if (!trunk->trust_pai) {
+        loop->trunk_stats.pai_ignored++;
+        hl_info("trunk", "%s: P-Asserted-Identity from trunk %s ignored (trust_pai is not set)",
+                info->call_id, trunk->name);
+    } else if (hl_uri_user_host(info->pai, user, sizeof user, host, sizeof host) == 0 && user[0]) {
+        snprintf(out, len, "%s", user);
+    }
+}
+
+/* 0 when a trunk brings this INVITE in, else the status to refuse it with (403, 404). */
+static int admit_invite(hl_loop *loop, hl_sip_dialog *d, const hl_sip_invite_info *info,
+                        const hl_trunk **trunk)
+{
+    const hl_trunks *t = current_trunks(loop);
+    *trunk = hl_trunks_by_source(t, info->source_ip);
+    if (!*trunk) {
+        loop->trunk_stats.refused_source++;
+        log_refusal(loop, "403 to INVITE %s from %s: no trunk of %s has this source", info->request_uri,
+                    info->source, t ? t->path : "(no policy)");
+        hl_sip_dialog_refusal_quiet(d, "403-no-trunk");
+        return 403;
+    }
+    char number[128], host[256];
+    hl_uri_user_host(info->request_uri, number, sizeof number, host, sizeof host);
+    if (!hl_number_list_match(&(*trunk)->deliver, number)) {
+        loop->trunk_stats.refused_number++;
+        char where[1200];
+        snprintf(where, sizeof where, "%s:%d", t->path, (*trunk)->line);
+        log_refusal(loop, "404 to INVITE %s: trunk %s does not deliver this number (deliver, %s)",
+                    info->request_uri, (*trunk)->name, where);
+        hl_sip_dialog_refusal_quiet(d, "404-not-delivered");
+        return 404;
+    }
+    return 0;
+}
+
+/* hl_sip_callbacks.source_rate: a trunk's own request limit for its sources. */
+static int sip_source_rate(void *app, const uint8_t ip[16])
+{
+    const hl_trunk *k = hl_trunks_by_source(current_trunks(app), ip);
+    return k ? k->rate_per_sec : 0;
+}
+
 static int sip_on_invite(void *app, hl_sip_dialog *d, const hl_sip_invite_info *info)
 {
     hl_loop *loop = app;
     if (loop->stopping)
         return refuse(d, 503, "503-shutdown", 0, NULL);
+    const hl_trunk *trunk;
+    int refused = admit_invite(loop, d, info, &trunk);
+    if (refused)
+        return refused;
+    if (trunk->digest_user &&
+        !hl_sip_dialog_authorized(d, trunk->digest_realm, trunk->digest_user, trunk->digest_password)) {
+        loop->trunk_stats.challenged++;   /* the first INVITE of each call, or a wrong answer */
+        hl_debug("trunk", "%s: 401 to trunk %s (digest, realm %s)", info->call_id, trunk->name,
+                 trunk->digest_realm);
+        hl_sip_dialog_challenge(d, trunk->digest_realm);
+        return 401;
+    }
     if (loop->ncalls >= loop->cfg.max_calls) {
         hl_warn("call", "refusing %s: %d calls already (max_calls)", info->call_id, loop->ncalls);
         return refuse(d, 503, "503-max-calls", 0, NULL);
@@ -262,7 +356,7 @@ static int sip_on_invite(void *app, hl_sip_dialog *d, const hl_sip_invite_info *
     hl_sip_dialog_set_app(d, sl);
     hl_sip_dialog_set_local_sdp(d, &sl->local);
     snprintf(sl->leg.sip_call_id, sizeof sl->leg.sip_call_id, "%s", info->call_id);
-    snprintf(sl->leg.from_user, sizeof sl->leg.from_user, "%s", info->from_user ? info->from_user : "");
+    caller_of(loop, trunk, info, sl->leg.from_user, sizeof sl->leg.from_user);
     snprintf(sl->leg.to_user, sizeof sl->leg.to_user, "%s", info->to_user ? info->to_user : "");
     snprintf(sl->leg.remote_uri, sizeof sl->leg.remote_uri, "%s", info->from_uri ? info->from_uri : "");
 
@@ -401,6 +495,7 @@ static void sip_on_terminated(void *app_dialog, hl_sip_dialog *d, int code, cons
 const hl_sip_callbacks hl_leg_sip_callbacks = {
     .on_invite = sip_on_invite,
     .on_invite_refused = sip_on_invite_refused,
+    .source_rate = sip_source_rate,
     .on_confirmed = sip_on_confirmed,
     .on_answered = sip_on_answered,
     .on_progress = sip_on_progress,
@@ -503,6 +598,10 @@ static int op_hold(hl_leg *leg, bool on)
 static int op_transfer(hl_leg *leg, const char *target_uri)
 {
     sip_leg *sl = leg_of(leg);
+    /* a REFER sends the caller where the engine says: the dial rule "transfer" decides */
+    hl_dial_opts o = { .purpose = "transfer", .caller = leg->from_user };
+    if (hl_dial_guard_check(&sl->loop->env, leg->call ? hl_call_id(leg->call) : "-", target_uri, &o))
+        return -1;
     return sl->dialog ? hl_sip_dialog_refer(sl->dialog, target_uri) : -1;
 }
 
@@ -604,6 +703,16 @@ static void uri_hostport(const char *uri, char *out, size_t outlen)
     snprintf(out, outlen, "%.*s", (int)strcspn(h, ";?>"), h);
 }
 
+/* The login of the trunk the dial goes through (rules/trunks.lua), for its challenge. */
+static void set_login(hl_loop *loop, hl_sip_dialog *d, const char *uri)
+{
+    char user[128], host[256];
+    hl_uri_user_host(uri, user, sizeof user, host, sizeof host);
+    const hl_trunk *via = hl_trunks_by_host(current_trunks(loop), host);
+    if (via && via->login_user)
+        hl_sip_dialog_set_login(d, via->login_user, via->login_password);
+}
+
 hl_leg *hl_leg_sip_dial(hl_call_env *env, hl_call *call, const char *uri, const hl_dial_opts *o)
 {
     hl_loop *loop = env->owner;
@@ -611,6 +720,8 @@ hl_leg *hl_leg_sip_dial(hl_call_env *env, hl_call *call, const char *uri, const 
         hl_warn("call", "dial: '%s' is not a sip: URI", uri);
         return NULL;
     }
+    if (hl_dial_guard_check(env, hl_call_id(call), uri, o) != 0)
+        return NULL;   /* refused by the dial rules (logged; o->refused says 403) */
     sip_leg *sl = sip_leg_new(loop, HL_LEG_OUTBOUND);
     if (!sl)
         return NULL;
@@ -632,6 +743,7 @@ hl_leg *hl_leg_sip_dial(hl_call_env *env, hl_call *call, const char *uri, const 
         return NULL;
     }
     snprintf(sl->leg.sip_call_id, sizeof sl->leg.sip_call_id, "%s", hl_sip_dialog_call_id(sl->dialog));
+    set_login(loop, sl->dialog, uri);
     int timeout = o && o->timeout_ms > 0 ? o->timeout_ms : loop->cfg.ring_timeout_ms;
     hl_timer_start(&loop->timers, &sl->ring_timer, timeout, ring_timeout, sl);
     return &sl->leg;

@@ -17,6 +17,8 @@
 #include <unistd.h>
 #include <malloc.h>
 #include "call/call.h"
+#include "call/dial_guard.h"
+#include "core/trunks.h"
 #include "app/leg_sip.h"
 #include "app/edge.h"
 #include "app/jobs.h"
@@ -375,6 +377,21 @@ static json_t *rtp_dropped_json(hl_loop *l)
     return o;
 }
 
+/* What rules/trunks.lua refused: INVITEs at the edge, and engine-placed calls. */
+static json_t *trunks_status(hl_loop *l)
+{
+    hl_dial_guard_stats d;
+    hl_dial_guard_get_stats(l->env.dial_guard, &d);
+    const hl_trunks *t = hl_policy_trunks(l->policy);
+    return json_pack("{s:s,s:i,s:I,s:I,s:I,s:I,s:I,s:I}", "file", t ? t->path : "",
+                     "trunks", t ? t->ntrunks : 0,
+                     "refused_source", (json_int_t)l->trunk_stats.refused_source,
+                     "refused_number", (json_int_t)l->trunk_stats.refused_number,
+                     "pai_ignored", (json_int_t)l->trunk_stats.pai_ignored,
+                     "challenged", (json_int_t)l->trunk_stats.challenged,
+                     "dial_allowed", (json_int_t)d.allowed, "dial_refused", (json_int_t)d.refused);
+}
+
 static json_t *ctl_status(void *arg, hl_ctl_req *req, json_t *request, char *err, int errlen)
 {
     hl_loop *l = arg;
@@ -385,14 +402,15 @@ static json_t *ctl_status(void *arg, hl_ctl_req *req, json_t *request, char *err
     hl_clock_format_iso(l->started, started, sizeof started);
     char now[40];
     hl_clock_format_iso(hl_clock_wall(&l->clock), now, sizeof now);
-    json_t *status = json_pack("{s:b,s:s,s:s,s:s,s:s,s:i,s:i,s:I,s:I,s:i,s:{s:f,s:f,s:f},s:o}", "ok", 1,
+    json_t *status = json_pack("{s:b,s:s,s:s,s:s,s:s,s:i,s:i,s:I,s:I,s:i,s:{s:f,s:f,s:f},s:o,s:o}", "ok", 1,
                      "version", HL_VERSION, "policy", l->policy ? hl_policy_version(l->policy) : "",
                      "started", started, "clock", now, "sip_port", l->sip ? hl_sip_port(l->sip) : 0,
                      "calls", l->ncalls, "calls_total", (json_int_t)l->calls_total,
                      "rtp_ticks_skipped", l->media ? (json_int_t)hl_media_pool_skipped(l->media) : 0,
                      "media_endpoints", l->media ? hl_media_pool_active(l->media) : 0,
                      "rtp_lateness_us", "p50", p50, "p99", p99, "max", max,
-                     "sip_edge", priv_of(l)->edge ? hl_edge_status(priv_of(l)->edge) : json_object());
+                     "sip_edge", priv_of(l)->edge ? hl_edge_status(priv_of(l)->edge) : json_object(),
+                     "trunks", trunks_status(l));
     if (status)
         json_object_set_new(status, "rtp_dropped", rtp_dropped_json(l));
     return status;
@@ -581,6 +599,10 @@ int hl_loop_init(hl_loop *l, const hl_config *cfg, char *err, int errlen)
     };
     if (!(l->env.http = hl_http_new(l->uv, err, errlen)))   /* hl.http.request */
         return -1;
+    if (!(l->env.dial_guard = hl_dial_guard_new(l->store, &l->clock))) {  /* rules/trunks.lua's dial rules */
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
 
     hl_sip_cfg scfg = hl_edge_sip_cfg(&l->cfg);
     l->sip = hl_sip_new(l->uv, &scfg, &hl_leg_sip_callbacks, l);
@@ -712,6 +734,8 @@ int hl_loop_run(hl_loop *l)
     reap_dead_calls(&priv_of(l)->reaper);
     if (l->store)
         hl_store_close(l->store); /* drains queued CDR writes */
+    hl_dial_guard_free(l->env.dial_guard);  /* after the store: its count writes were queued there */
+    l->env.dial_guard = NULL;
     l->store = NULL;
     hl_jobs_free(priv_of(l)->jobs);
     if (l->policy)

@@ -21,6 +21,15 @@ struct hl_ctl;
 struct hl_reloader;
 struct hl_call;
 
+/* INVITEs refused at the edge by rules/trunks.lua (app/leg_sip.c), for `ctl status`. */
+typedef struct hl_trunk_stats {
+    uint64_t refused_source;     /* 403: the source is no trunk */
+    uint64_t refused_number;     /* 404: the trunk does not deliver the called number */
+    uint64_t pai_ignored;        /* P-Asserted-Identity from a trunk not marked trust_pai */
+    uint64_t challenged;         /* 401: a trunk with digest credentials did not (yet) answer */
+    uint64_t log_window_start, logged, log_suppressed;   /* the refusal log's rate limit */
+} hl_trunk_stats;
+
 typedef struct hl_loop {
     uv_loop_t            *uv;
     hl_clock              clock;
@@ -43,6 +52,7 @@ typedef struct hl_loop {
     bool                  stopping;
     uint64_t              stop_deadline;  /* engine ms: shutdown stops waiting for calls */
     void                 *priv;           /* loop.c's own bookkeeping */
+    hl_trunk_stats        trunk_stats;
     char                  recordings_dir[4200];
 } hl_loop;
 

@@ -658,6 +658,16 @@ void hl_call_set_on_end(hl_call *c, hl_call_end_fn fn, void *arg)
 }
 
 bool hl_call_is_originated(const hl_call *c) { return c->originated; }
+bool hl_call_dial_refused(const hl_call *c) { return c->dial_refused; }
+
+const char *call_dial_caller(hl_call *c)
+{
+    if (c->originated) {
+        const char *queued_by = c->job ? json_string_value(json_object_get(c->job, "caller")) : NULL;
+        return queued_by ? queued_by : "";
+    }
+    return c->legs[0]->from_user;
+}
 
 int hl_call_outcome(const hl_call *c, const char **error)
 {

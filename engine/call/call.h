@@ -53,6 +53,9 @@ bool     hl_call_is_originated(const hl_call *call);
  * -1 failed (returned false/nil [, reason], raised an error, had no such function, or was
  * terminated) with *error the reason; 0 while it runs. */
 int      hl_call_outcome(const hl_call *call, const char **error);
+/* A dial of this call was refused by the dial rules (rules/trunks.lua): a job that failed
+ * for it is not retried, as no retry can pass the rule (issue 7, wt-trunks). */
+bool     hl_call_dial_refused(const hl_call *call);
 
 /* Registers the call object's methods, hl.store, hl.jobs and hl.http in a policy state:
  * the owner gives it to the policy loader as hl_policy_src.open_api. */

@@ -60,6 +60,7 @@ static const hl_api_opt dial_opts[] = {
     HL_API_OPT("timeout", HL_OPT_INT, .lo = DIAL_TIMEOUT_MIN_MS, .hi = DIAL_TIMEOUT_MAX_MS,
       .dflt_cfg = HL_API_CFG(ring_timeout_ms)),
     HL_API_OPT("from", HL_OPT_STRING),
+    HL_API_OPT("purpose", HL_OPT_STRING, .dflt_str = "dial"),
     HL_API_END,
 };
 

@@ -136,7 +136,7 @@ int prim_ring(lua_State *L)
     return 1;
 }
 
-static bool word_valid(const char *s, size_t max)
+bool call_word_valid(const char *s, size_t max)
 {
     size_t n = strlen(s);
     if (!n || n > max)
@@ -151,7 +151,7 @@ int prim_hangup(lua_State *L)
 {
     hl_call *c = call_arg(L);
     const char *cause = luaL_optstring(L, 2, "script");
-    if (!word_valid(cause, 40))
+    if (!call_word_valid(cause, 40))
         return luaL_error(L, "hangup: cause '%s' must be one short word", cause);
     call_hangup_all(c, cause);
     return 0;
@@ -172,7 +172,7 @@ int prim_set_route(lua_State *L)
 {
     hl_call *c = call_arg(L);
     const char *r = luaL_checkstring(L, 2);
-    if (!word_valid(r, sizeof c->cdrs[0].route - 1))
+    if (!call_word_valid(r, sizeof c->cdrs[0].route - 1))
         return luaL_error(L, "set_route: '%s' must be one word (no spaces), e.g. \"queue:sales\"", r);
     snprintf(c->cdrs[0].route, sizeof c->cdrs[0].route, "%s", r);
     CALL_INFO(c, "%s: route %s (policy %s)", c->id, r, hl_policy_version(c->policy));
@@ -183,7 +183,7 @@ int prim_visit(lua_State *L)
 {
     hl_call *c = call_arg(L);
     const char *name = luaL_checkstring(L, 2);
-    if (!word_valid(name, 64))
+    if (!call_word_valid(name, 64))
         return luaL_error(L, "menu: name '%s' must be one word", name);
     hl_cdr_append(c->cdrs[0].menus, sizeof c->cdrs[0].menus, name);
     hl_debug("call", "%s: menu %s", c->id, name);

@@ -102,6 +102,7 @@ struct hl_call {
     double       start;
     /* engine-originated (a job): entry function, its arguments, and how it ended */
     bool         originated;
+    bool         dial_refused;          /* a dial rule (rules/trunks.lua) refused one of its dials */
     char         entry_fn[64];
     json_t      *args, *job;
     int          outcome;               /* 0 not yet, 1 done, -1 failed */
@@ -179,6 +180,12 @@ void     call_forget_outside_waits(hl_call *c);  /* the call is freed; answers f
 hl_call_env *call_script_env(lua_State *L);
 void    *call_async_begin(lua_State *L, const char *what);
 void     call_async_done(void *wait, json_t *result, const char *err);
+
+/* One word: printable, no blanks, 1..max bytes (routes, causes, dial purposes). */
+bool     call_word_valid(const char *s, size_t max);
+/* On whose behalf the call places a leg (the dial rules' cap per caller and day): its
+ * caller, or for a job the caller of the call that queued it (jobs.caller); "" none. */
+const char *call_dial_caller(hl_call *c);
 
 /* ---- the primitives' Lua functions (rows of call_api.c) ---- */
 int prim_answer(lua_State *L);

@@ -12,10 +12,15 @@ struct hl_prompts;
 struct hl_store;
 struct hl_policy;
 struct hl_http;
+struct hl_dial_guard;
 
 typedef struct hl_dial_opts {
     const char *from_user;      /* caller id to present (NULL = the call's caller) */
     int         timeout_ms;     /* ring timeout (0 = cfg->ring_timeout_ms) */
+    /* issue 7 (wt-trunks): what the dial rules of rules/trunks.lua need (call/dial_guard.h) */
+    const char *purpose;        /* "fax", "transfer", "callback" ... (NULL = "dial") */
+    const char *caller;         /* on whose behalf, for the cap per caller and day ("" none) */
+    int        *refused;        /* out, may be NULL: the SIP-like code when dial refuses (403) */
 } hl_dial_opts;
 
 typedef struct hl_call_env {
@@ -32,6 +37,9 @@ typedef struct hl_call_env {
     /* The call has ended and every leg is down: write CDRs, drop it from lists.  The owner
      * frees the call later (never inside this callback) with hl_call_free(). */
     void    (*call_ended)(struct hl_call_env *, hl_call *call);
+    /* Every dial and transfer passes it first (call/dial_guard.h): the dial rules of the
+     * current policy and the count of engine-placed calls per caller and day. */
+    struct hl_dial_guard *dial_guard;
     const char *recordings_dir;   /* absolute: data/recordings */
     struct uv_loop_s *uv;         /* the loop's thread pool (hl.pin_hash); NULL in a simulation */
     void    *owner;               /* hl_loop * or hl_sim * */

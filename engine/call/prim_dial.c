@@ -63,7 +63,8 @@ static const hl_wait_ops dial_ops = {
     .name = "dial", .on_event = dial_event, .on_timer = dial_timer, .cancel = dial_cancel,
 };
 
-enum { O_TIMEOUT, O_FROM };
+#define PURPOSE_MAX 64   /* a dial rule's name in rules/trunks.lua */
+enum { O_TIMEOUT, O_FROM, O_PURPOSE };   /* the order of call_api.c's dial_opts */
 
 int prim_dial(lua_State *L)
 {
@@ -77,12 +78,21 @@ int prim_dial(lua_State *L)
     if (d.from_user && (strlen(d.from_user) > FROM_MAX ||
                         strspn(d.from_user, "0123456789+*#abcdefghijklmnopqrstuvwxyz") != strlen(d.from_user)))
         return luaL_error(L, "dial: from '%s' is not a caller number", d.from_user);
+    /* the purpose names the dial rule of rules/trunks.lua that env->dial checks
+     * (call/dial_guard.h); the caller is whom its cap per day counts against */
+    d.purpose = o[O_PURPOSE].s;
+    if (!call_word_valid(d.purpose, PURPOSE_MAX))
+        return luaL_error(L, "dial: purpose '%s' must be one short word (\"fax\", \"transfer\")", d.purpose);
+    d.caller = call_dial_caller(c);
+    int refused = 0;
+    d.refused = &refused;
     if (c->nlegs >= MAX_LEGS)
         return luaL_error(L, "dial: this call already has %d legs", MAX_LEGS);
     hl_leg *leg = c->env->dial ? c->env->dial(c->env, c, uri, &d) : NULL;
     if (!leg) {
+        c->dial_refused = c->dial_refused || refused;
         lua_pushnil(L);
-        lua_pushinteger(L, 500);
+        lua_pushinteger(L, refused ? refused : 500);
         return 2;
     }
     int i = call_add_leg(c, leg);

@@ -122,11 +122,14 @@ int prim_jobs_enqueue(lua_State *L)
         return luaL_error(L, "jobs.enqueue: this engine has no store");
     }
     double now = call_now_wall(c);
-    json_t *params = json_pack("[s,s,i,f,f,s]", kind, text, max_attempts, now + delay_ms / 1000.0, now, c->id);
+    /* ?7: on whose behalf the job's calls are placed (the dial rules' cap per caller) */
+    json_t *params = json_pack("[s,s,i,f,f,s,s]", kind, text, max_attempts, now + delay_ms / 1000.0, now,
+                               c->id, call_dial_caller(c));
     free(text);
     CALL_INFO(c, "%s: job %s queued (policy %s)", c->id, kind, hl_policy_version(c->policy));
     return call_store_submit(L, c,
                         "INSERT INTO jobs(kind, args, state, attempts, max_attempts, next_at, created, "
-                        "updated, source_call) VALUES (?1, ?2, 'queued', 0, ?3, ?4, ?5, ?5, ?6) RETURNING id",
+                        "updated, source_call, caller) VALUES (?1, ?2, 'queued', 0, ?3, ?4, ?5, ?5, ?6, ?7) "
+                        "RETURNING id",
                         params, true);
 }

@@ -211,9 +211,7 @@ void hl_config_defaults(hl_config *cfg)
 
 /* ---- reading rules/engine.lua ----------------------------------------------------- */
 
-/* The line of path where `name = ` is written (outside a comment), for error messages;
- * 0 when it cannot be found (a computed table, say). */
-static int line_of(const char *path, const char *name)
+int hl_config_line_of(const char *path, const char *name)
 {
     FILE *f = fopen(path, "r");
     if (!f)
@@ -249,7 +247,7 @@ typedef struct load_ctx {
 
 static int refuse(load_ctx *x, const char *name, const char *fmt, const char *detail)
 {
-    int line = name ? line_of(x->path, name) : 0;
+    int line = name ? hl_config_line_of(x->path, name) : 0;
     char where[1200];
     if (line)
         snprintf(where, sizeof where, "%s:%d", x->path, line);

@@ -110,6 +110,9 @@ void hl_config_format_value(const hl_config *cfg, const hl_tunable *t, char *out
 void hl_config_print(FILE *f, const hl_config *cfg, bool markdown);
 /* `hotline config [--rules DIR] [--markdown]`. */
 int  hl_config_main(int argc, char **argv);
+/* The line of path where `name = ` is written (outside a comment), for error messages of
+ * the rules files read as data (engine.lua, trunks.lua); 0 when it cannot be found. */
+int  hl_config_line_of(const char *path, const char *name);
 /* "127.0.0.1:5060" -> addr, port.  Returns 0 or -1. */
 int  hl_config_parse_hostport(const char *s, char *addr, int addrlen, int *port);
 

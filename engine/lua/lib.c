@@ -87,7 +87,9 @@ static const char LIB_SRC[] =
 "function methods.transfer(call, uri, opts)\n"
 "  local ok, code = call:_refer(uri)\n"
 "  if ok then return true, 'refer' end\n"
-"  local leg, dcode = call:dial(uri, opts)\n"
+"  local o = { purpose = 'transfer' }\n"
+"  for k, v in pairs(opts or {}) do o[k] = v end\n"
+"  local leg, dcode = call:dial(uri, o)\n"
 "  if not leg then return false, dcode end\n"
 "  return true, 'bridge', call:bridge(leg)\n"
 "end\n";

@@ -15,6 +15,7 @@
 #include "core/log.h"
 #include "core/files.h"
 #include "lua/policy_priv.h"
+#include "core/trunks.h"
 
 #define MAX_MODULE_NAME 128
 
@@ -120,8 +121,11 @@ static void take_dir(build_ctx *b, const char *dir, const char *prompts_dir)
                                           b->err + strlen(b->err), b->errlen - (int)strlen(b->err));
         }
         lua_pop(L, 1);
-        /* module name: path without .lua, '/' -> '.'; scenarios are not modules */
-        if (!hl_str_ends_with(files[i], ".scenario.lua")) {
+        /* module name: path without .lua, '/' -> '.'; scenarios are not modules, nor is
+         * rules/trunks.lua, which the engine reads as data and which may hold a trunk's
+         * digest password: no script needs it, so none can log or send it */
+        bool trunks_data = dir == b->p->rules_dir && !strcmp(files[i], "trunks.lua");
+        if (!hl_str_ends_with(files[i], ".scenario.lua") && !trunks_data) {
             char mod[MAX_MODULE_NAME + 8];
             snprintf(mod, sizeof mod, "%.*s", (int)(strlen(files[i]) - 4), files[i]);
             for (char *c = mod; *c; c++)
@@ -287,6 +291,15 @@ static void check_engine_rules(build_ctx *b, const char *rules_dir)
         add_err(b, "%s%s\n", err, "");
 }
 
+/* rules/trunks.lua is read as data with the rest, so a reload changes it with them. */
+static void load_trunks(build_ctx *b, const char *rules_dir)
+{
+    char err[800];
+    b->p->trunks = hl_trunks_load(rules_dir, err, sizeof err);
+    if (!b->p->trunks)
+        add_err(b, "%s%s\n", err, "");
+}
+
 hl_policy *hl_policy_build(const hl_policy_src *src, char *err, int errlen)
 {
     if (errlen > 0)
@@ -347,6 +360,7 @@ hl_policy *hl_policy_build(const hl_policy_src *src, char *err, int errlen)
     take_dir(b, p->scripts_dir, src->prompts_dir);
     take_dir(b, p->rules_dir, src->prompts_dir);
     check_engine_rules(b, p->rules_dir);
+    load_trunks(b, p->rules_dir);
     snprintf(p->version, sizeof p->version, "v%d-%08x", src->serial > 0 ? src->serial : 1, b->hash);
     if (!b->errors)
         run_main(b);
@@ -380,8 +394,11 @@ void hl_policy_unref(hl_policy *p)
     if (!p || --p->refs > 0)
         return;
     lua_close(p->L);
+    hl_trunks_free(p->trunks);
     free(p);
 }
+
+const struct hl_trunks *hl_policy_trunks(const hl_policy *p) { return p ? p->trunks : NULL; }
 
 const char *hl_policy_version(const hl_policy *p) { return p->version; }
 

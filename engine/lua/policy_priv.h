@@ -20,6 +20,7 @@ struct hl_policy {
     lua_State  *running;        /* ... and the thread it was started on (where it stopped) */
     long        cpu_start_ns;   /* ... and the thread's CPU clock when it started */
     hl_config  cfg;
+    struct hl_trunks *trunks;   /* rules/trunks.lua (core/trunks.h): who calls in, where we dial */
     int        main_ref, fallback_ref;
     char       scripts_dir[512], rules_dir[512];
     /* reload_timeout_ms: build + self-test must end by deadline_ms (monotonic); checked

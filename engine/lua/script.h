@@ -51,6 +51,8 @@ void hl_policy_unref(hl_policy *p);
 /* A name `require` accepts: letters, digits, _ and - in dot-separated parts ("ivr.menu"),
  * at most 128 characters; never a path.  The policy's require and scenario files share it. */
 bool hl_lua_module_name_valid(const char *name);
+/* rules/trunks.lua of this snapshot (core/trunks.h); NULL for a NULL policy. */
+const struct hl_trunks *hl_policy_trunks(const hl_policy *p);
 /* "v3-1a2b3c4d": a load counter and a hash of every file's contents. */
 const char *hl_policy_version(const hl_policy *p);
 

@@ -27,6 +27,7 @@
 #include "media/prompts.h"
 #include "media/tones.h"
 #include "store/store.h"
+#include "call/dial_guard.h"
 #include "http/http_client.h"
 #include "lua/bounded.h"
 
@@ -293,6 +294,12 @@ static void refer_notify(hl_timer *t)
 static int op_transfer(hl_leg *leg, const char *uri)
 {
     sim_leg *l = (sim_leg *)leg;
+    /* the same gate as the real leg (app/leg_sip.c): the dial rule "transfer" */
+    hl_dial_opts o = { .purpose = "transfer", .caller = leg->from_user };
+    if (hl_dial_guard_check(&l->s->env, leg->call ? hl_call_id(leg->call) : "sim", uri, &o)) {
+        say(l->s, "REFER to %s refused by the dial rules", uri);
+        return -1;
+    }
     say(l->s, "REFER to %s", uri);
     add_word(l->s->dialled, sizeof l->s->dialled, uri);
     if (l->s->refer_code < 0)
@@ -416,6 +423,10 @@ static int spec_int(lua_State *S, int t, const char *k, int dflt)
 static hl_leg *sim_dial(hl_call_env *env, hl_call *call, const char *uri, const hl_dial_opts *o)
 {
     sim *s = env->owner;
+    if (hl_dial_guard_check(env, hl_call_id(call), uri, o) != 0) {  /* as app/leg_sip.c */
+        say(s, "dial %s refused by the dial rules", uri);
+        return NULL;
+    }
     sim_leg *l = sim_leg_new(s, HL_LEG_OUTBOUND);
     if (!l)
         return NULL;
@@ -1104,6 +1115,8 @@ static void sim_init(sim *s, hl_policy *p, const hl_policy_src *src, double star
     s->env = (hl_call_env){ .clock = &s->clock, .timers = &s->timers, .cfg = &s->cfg,
                             .current_policy = sim_policy, .dial = sim_dial,
                             .call_ended = sim_call_ended, .recordings_dir = "recordings", .owner = s };
+    /* each scenario counts its own placed calls (in memory): scenarios are independent */
+    s->env.dial_guard = hl_dial_guard_new(NULL, &s->clock);
 }
 
 /* A scenario's Lua data as JSON (job args): strings, numbers, booleans, tables; NULL on
@@ -1252,6 +1265,8 @@ static void sim_cleanup(sim *s)
     s->call = NULL;
     hl_http_close(s->env.http);
     s->env.http = NULL;
+    hl_dial_guard_free(s->env.dial_guard);
+    s->env.dial_guard = NULL;
     hl_timers_free(&s->timers);
 }
 

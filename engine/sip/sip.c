@@ -125,6 +125,9 @@ struct hl_sip_dialog {
     /* inbound, refused by on_invite: hl_sip_dialog_refusal() */
     char refuse_cause[48], warning[160];
     int warn_code;
+    bool refuse_quiet;          /* the app logs and counts it: no log line here, no CDR */
+    char *login_user, *login_pass;  /* answer a 401/407 to our INVITE once with these */
+    bool login_tried;
 };
 
 struct hl_sip {
@@ -149,6 +152,7 @@ struct hl_sip {
     int depth;
     hl_sip_dialog *waiting;     /* dialogs retransmitting a 2xx */
     uint64_t rnd_seed, rnd_ctr;
+    uint8_t digest_key[16];     /* signs our digest nonces (sip_digest.c); random at start */
     bool shutting, closed;
     uint64_t grace_deadline;
     void (*done)(void *);
@@ -250,6 +254,8 @@ static void d_unref(hl_sip_dialog *d)
     free(d->resp2xx);
     free(d->invite_uri);
     free(d->invite_to);
+    free(d->login_user);
+    free(d->login_pass);
     free(d->ack_text);
     free(d);
 }
@@ -839,10 +845,11 @@ static void refuse_new_invite(hl_sip *s, hl_sip_dialog *d, hl_tx *tx, osip_messa
                               int warn_code, const char *warning)
 {
     tx_respond_warn(tx, m, code, NULL, d->local_tag, warn_code, warning);
-    hl_info("sip", "refused INVITE %s from %s (%s): %d %s%s%s", info->request_uri, info->source,
-            info->call_id, code, cause, warning ? ": " : "", warning ? warning : "");
+    if (!d->refuse_quiet)
+        hl_info("sip", "refused INVITE %s from %s (%s): %d %s%s%s", info->request_uri, info->source,
+                info->call_id, code, cause, warning ? ": " : "", warning ? warning : "");
     d->app_gone = true;
-    if (s->cb.on_invite_refused)
+    if (s->cb.on_invite_refused && !d->refuse_quiet)
         s->cb.on_invite_refused(s->app, info, code, cause);
     d_terminate(d, code, "rejected");
 }
@@ -929,7 +936,9 @@ static void handle_new_invite(hl_sip *s, hl_tx *tx, osip_message_t *m, const hl_
         .to_user = m->to->url->username ? m->to->url->username : "",
         .request_uri = ruri ? ruri : "",
         .source = src,
+        .pai = hdr_value(m, "p-asserted-identity"),
     };
+    hl_peer_ip16(from, info.source_ip);
     if (!ok)
         refuse_new_invite(s, d, tx, m, &info, 400, "400-bad-from-to", 399, "bad From/To/Contact");
     else
@@ -1160,7 +1169,8 @@ static hl_rate_verdict admit(hl_sip *s, const hl_peer *from)
 {
     uint8_t ip16[16];
     hl_peer_ip16(from, ip16);
-    hl_rate_verdict v = hl_rate_check(s->rate, ip16, sip_now(s));
+    int own = s->cb.source_rate ? s->cb.source_rate(s->app, ip16) : 0;  /* a trunk's own limit */
+    hl_rate_verdict v = hl_rate_check_at(s->rate, ip16, sip_now(s), own);
     if (v == HL_RATE_REFUSE) {
         s->stats.rate_refused++;
     } else if (v == HL_RATE_BANNED) {
@@ -1416,6 +1426,48 @@ static void send_cancel(hl_sip_dialog *d)
         hl_warn("sip", "cannot send CANCEL for %s", d->call_id);
 }
 
+/* A 401/407 to our INVITE: the INVITE again, once, with our answer to the challenge (RFC
+ * 3261 22.2: same Call-ID, From tag and To, a new CSeq and branch).  False when we have no
+ * login for it, tried already, or cannot answer (the dialog then fails with the code). */
+static bool answer_challenge(hl_sip *s, hl_sip_dialog *d, osip_message_t *m, int code)
+{
+    if (!d->login_user || d->login_tried || d->terminated || d->cancel_pending ||
+        (d->state != D_CALLING && d->state != D_EARLY_OUT))
+        return false;
+    d->login_tried = true;
+    osip_www_authenticate_t *wa = NULL;
+    char *challenge = NULL;
+    if (code == 401 ? osip_message_get_www_authenticate(m, 0, &wa) < 0
+                    : osip_message_get_proxy_authenticate(m, 0, &wa) < 0)
+        return false;
+    if (!wa || osip_www_authenticate_to_str(wa, &challenge) != 0 || !challenge)
+        return false;
+    char cnonce[40], answer[1200], extra[1400], sdp[HL_SIP_MAX_SDP], buf[HL_SIP_MAX_REQUEST];
+    sip_new_id(s, cnonce, sizeof cnonce, "");
+    int rc = hl_digest_answer(challenge, "INVITE", d->invite_uri, d->login_user, d->login_pass,
+                              cnonce, answer, sizeof answer);
+    osip_free(challenge);
+    if (rc != 0) {
+        hl_warn("sip", "%s: cannot answer the %d's challenge (not an MD5 digest)", d->call_id, code);
+        return false;
+    }
+    snprintf(extra, sizeof extra, "Allow: " HL_SIP_ALLOW "\r\n%s: %s\r\n",
+             code == 401 ? "Authorization" : "Proxy-Authorization", answer);
+    sip_new_id(s, d->invite_branch, sizeof d->invite_branch, "z9hG4bK");
+    int sl = dialog_sdp(d, &d->local, sdp, sizeof sdp);
+    int n = sl > 0 ? build_request(s, d, "INVITE", d->invite_uri, d->invite_to, ++d->local_cseq,
+                                   d->invite_branch, extra, "application/sdp", sdp, buf, sizeof buf) : -1;
+    hl_tx *tx = n > 0 ? send_request(s, d, buf, (size_t)n, TXP_INVITE) : NULL;
+    if (!tx)
+        return false;
+    d->ict = tx;
+    d->state = D_CALLING;
+    d->got_provisional = false;
+    hl_info("sip", "INVITE %s again with our credentials (%d from the far end) (%s)", d->invite_uri,
+            code, d->call_id);
+    return true;
+}
+
 static void cb_client(int type, osip_transaction_t *tr, osip_message_t *m)
 {
     hl_tx *tx = tr->reserved1;
@@ -1439,7 +1491,9 @@ static void cb_client(int type, osip_transaction_t *tr, osip_message_t *m)
         } else if (code < 300) {
             if (type == OSIP_ICT_STATUS_2XX_RECEIVED)
                 ict_2xx(s, tx, d, m);
-        } else {
+        } else if (tx != d->ict) {
+            /* the final answer of an INVITE we already sent again (answer_challenge) */
+        } else if (!((code == 401 || code == 407) && answer_challenge(s, d, m, code))) {
             bool ours = d->state == D_CANCELLING || d->cancel_pending;
             d_terminate(d, code, ours ? "local" : "rejected");
         }
@@ -1794,6 +1848,10 @@ hl_sip *hl_sip_new(uv_loop_t *uv, const hl_sip_cfg *cfg, const hl_sip_callbacks 
     s->rate = hl_rate_new(&s->rate_cfg);
     if (getrandom(&s->rnd_seed, sizeof s->rnd_seed, 0) != sizeof s->rnd_seed)
         s->rnd_seed = uv_hrtime() ^ ((uint64_t)getpid() << 32);
+    for (size_t i = 0; i < sizeof s->digest_key; i += 8) {
+        uint64_t r = sip_rand(s);
+        memcpy(s->digest_key + i, &r, 8);
+    }
     hl_map_init(&s->txs);
     hl_map_init(&s->dlg_tag);
     hl_map_init(&s->dlg_uas);
@@ -2045,12 +2103,66 @@ int hl_sip_dialog_reject(hl_sip_dialog *d, int code, const char *reason)
     return 0;
 }
 
+void hl_sip_dialog_refusal_quiet(hl_sip_dialog *d, const char *cause)
+{
+    hl_sip_dialog_refusal(d, cause, 0, NULL);
+    d->refuse_quiet = true;
+}
+
 void hl_sip_dialog_refusal(hl_sip_dialog *d, const char *cause, int warn_code,
                            const char *warning)
 {
     snprintf(d->refuse_cause, sizeof d->refuse_cause, "%s", cause ? cause : "");
     d->warn_code = warning && warn_code >= 300 && warn_code <= 399 ? warn_code : 0;
     snprintf(d->warning, sizeof d->warning, "%s", warning ? warning : "");
+}
+
+bool hl_sip_dialog_authorized(hl_sip_dialog *d, const char *realm, const char *user,
+                              const char *password)
+{
+    osip_message_t *req = d->ist && d->ist->tr ? d->ist->tr->orig_request : NULL;
+    osip_authorization_t *a = NULL;
+    char *value = NULL;
+    if (!req || osip_message_get_authorization(req, 0, &a) < 0 || !a ||
+        osip_authorization_to_str(a, &value) != 0 || !value)
+        return false;
+    bool ok = hl_digest_check(d->sip->digest_key, sip_now(d->sip), value, "INVITE", realm, user, password);
+    osip_free(value);
+    return ok;
+}
+
+void hl_sip_dialog_set_login(hl_sip_dialog *d, const char *user, const char *password)
+{
+    free(d->login_user);
+    free(d->login_pass);
+    d->login_user = user ? strdup(user) : NULL;
+    d->login_pass = password ? strdup(password) : NULL;
+}
+
+int hl_sip_dialog_challenge(hl_sip_dialog *d, const char *realm)
+{
+    if (d->terminated || d->state != D_EARLY_IN || !d->ist || !d->ist->tr->orig_request)
+        return -1;
+    hl_sip *s = d->sip;
+    sip_enter(s);
+    osip_message_t *r = make_response(s, d->ist->tr->orig_request, 401, NULL, d->local_tag);
+    if (r) {
+        char nonce[HL_DIGEST_NONCE_LEN], value[HL_DIGEST_NONCE_LEN + 256];
+        hl_digest_nonce(s->digest_key, sip_now(s), nonce);
+        snprintf(value, sizeof value, "Digest realm=\"%s\", nonce=\"%s\", algorithm=MD5, qop=\"auth\"",
+                 realm, nonce);
+        osip_message_set_www_authenticate(r, value);
+        tx_post(d->ist, r, false);
+    }
+    /* The answer to the challenge comes with the same Call-ID and From tag and a new CSeq
+     * (RFC 3261 22.2): a new request, so no done entry may absorb it as a retransmission
+     * (those of this INVITE, on its branch, its transaction answers). */
+    if (d->uas_key[0] && hl_map_get(&s->dlg_uas, d->uas_key) == d)
+        hl_map_del(&s->dlg_uas, d->uas_key);
+    d->uas_key[0] = 0;
+    d_terminate(d, 401, "local");
+    sip_leave(s);
+    return 0;
 }
 
 /* Status for hangup() of an unanswered inbound call: the caller hears "unavailable". */

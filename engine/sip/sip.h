@@ -29,6 +29,8 @@ typedef struct hl_sip_invite_info {
     const char *from_user, *from_uri, *to_user, *request_uri;
     const char *source;          /* "ip:port/udp" of the sender */
     const hl_sdp *offer;         /* NULL when the INVITE had no SDP (we offer in the 200) */
+    uint8_t source_ip[16];       /* the sender's address (IPv4 as ::ffff:a.b.c.d), for trunks */
+    const char *pai;             /* the P-Asserted-Identity header's value, or NULL */
 } hl_sip_invite_info;
 
 typedef struct hl_sip_callbacks {
@@ -62,6 +64,9 @@ typedef struct hl_sip_callbacks {
      * timeout (408), or our own hangup completing.  reason: "bye", "cancel", "rejected",
      * "timeout", "local", "transport". */
     void (*on_terminated)(void *app_dialog, hl_sip_dialog *d, int code, const char *reason);
+    /* Optional: the per-second request limit of this source (a trunk's own), or 0 for the
+     * stack's rate_per_sec.  Asked for every out-of-dialog request, so it must be cheap. */
+    int  (*source_rate)(void *app, const uint8_t ip[16]);
 } hl_sip_callbacks;
 
 typedef struct hl_sip_cfg {
@@ -136,11 +141,22 @@ int  hl_sip_dialog_reject(hl_sip_dialog *d, int code, const char *reason);
  * address formats"; 0 = none). */
 void hl_sip_dialog_refusal(hl_sip_dialog *d, const char *cause, int warn_code,
                            const char *warning);
+/* The same for a refusal the app logs and counts itself (INVITEs from strangers: a scanner
+ * sends thousands): the stack writes no log line and calls no on_invite_refused (no CDR). */
+void hl_sip_dialog_refusal_quiet(hl_sip_dialog *d, const char *cause);
 /* Ends the dialog whatever its state: BYE if confirmed, CANCEL if outbound and ringing,
  * an error response if inbound and unanswered. on_terminated(reason "local") follows. */
 void hl_sip_dialog_hangup(hl_sip_dialog *d);
 /* re-INVITE with our SDP direction changed: hold (sendonly) or resume (sendrecv). */
 int  hl_sip_dialog_hold(hl_sip_dialog *d, bool hold);
+/* Digest authentication of a new inbound INVITE (RFC 3261 22.4, MD5, qop auth or none):
+ * true when its Authorization answers a fresh nonce of ours for user/password in realm. */
+bool hl_sip_dialog_authorized(hl_sip_dialog *d, const char *realm, const char *user,
+                              const char *password);
+/* Refuses a new inbound INVITE with 401 and a fresh challenge (WWW-Authenticate) for realm. */
+int  hl_sip_dialog_challenge(hl_sip_dialog *d, const char *realm);
+/* Our outbound INVITE answers a 401/407 from the far end once with user/password (digest). */
+void hl_sip_dialog_set_login(hl_sip_dialog *d, const char *user, const char *password);
 /* Blind transfer: REFER Refer-To target; progress via on_refer_status. */
 int  hl_sip_dialog_refer(hl_sip_dialog *d, const char *target_uri);
 

@@ -3,6 +3,7 @@
  *   sip_map.c        string-keyed hash index (transactions by branch, dialogs by tag, TCP
  *                    connections by peer) — so no packet scans a list
  *   sip_rate.c       per-source-IP token buckets in a small expiring hash table
+ *   sip_digest.c     digest authentication of a trunk's requests: our nonces, its answers
  *   sip_msg.c        raw-text checks before libosip2 parses, and the 400 built from raw text
  *   sip_transport.c  UDP and TCP on libuv: receive, framing, send, connection reuse
  *   sip.c            osip_t, transactions, dialogs, the public API of sip.h */
@@ -35,6 +36,26 @@ void *hl_map_del(hl_map *m, const char *key);        /* returns the removed valu
 /* Calls fn for every value (fn must not change the map). */
 void  hl_map_each(const hl_map *m, void (*fn)(void *val, void *arg), void *arg);
 
+/* ---- digest authentication (sip_digest.c) ---- */
+#define HL_DIGEST_NONCE_LEN 56
+typedef struct hl_digest {          /* an Authorization: Digest value, parsed */
+    char username[128], realm[128], nonce[HL_DIGEST_NONCE_LEN + 8], uri[512], response[40];
+    char qop[32], nc[16], cnonce[128], algorithm[16], opaque[128];
+} hl_digest;
+void hl_digest_nonce(const uint8_t secret[16], uint64_t now_ms, char out[HL_DIGEST_NONCE_LEN]);
+bool hl_digest_nonce_fresh(const uint8_t secret[16], const char *nonce, uint64_t now_ms);
+/* 0, or -1 when it is not a usable MD5 digest (missing fields, another algorithm or qop). */
+int  hl_digest_parse(const char *value, hl_digest *a);
+/* The response a client with password computes for a (RFC 2617 3.2.2.1), as 32 hex digits. */
+void hl_digest_response(const hl_digest *a, const char *method, const char *password, char out[33]);
+/* The Authorization value answering challenge (a WWW-/Proxy-Authenticate value) for method
+ * and uri as user/password with cnonce; -1 when it is no MD5 digest we can answer. */
+int  hl_digest_answer(const char *challenge, const char *method, const char *uri, const char *user,
+                      const char *password, const char *cnonce, char *out, size_t len);
+/* authorization answers a fresh nonce of ours for user/password in realm. */
+bool hl_digest_check(const uint8_t secret[16], uint64_t now_ms, const char *authorization,
+                     const char *method, const char *realm, const char *user, const char *password);
+
 /* ---- admission and bans (sip_rate.c) ---- */
 struct hl_sip_ban;
 typedef enum {
@@ -54,6 +75,9 @@ void     hl_rate_set(hl_rate *r, const hl_rate_cfg *cfg);   /* a reload's new li
 void     hl_rate_free(hl_rate *r);
 /* One request from ip (16 bytes, v4-mapped for IPv4) at now_ms. */
 hl_rate_verdict hl_rate_check(hl_rate *r, const uint8_t ip[16], uint64_t now_ms);
+/* The same with the source's own limit per_sec (a trunk's rate_per_sec; <= 0: the table's),
+ * which also scales its ban threshold. */
+hl_rate_verdict hl_rate_check_at(hl_rate *r, const uint8_t ip[16], uint64_t now_ms, int per_sec);
 /* Fills out with up to max bans in force; returns how many there are. */
 int      hl_rate_bans(hl_rate *r, uint64_t now_ms, struct hl_sip_ban *out, int max);
 /* Lifts ip's ban; false when it was not banned. */

@@ -16,6 +16,7 @@
  * unbanned one can be. */
 #include "sip/sip_int.h"
 #include "sip/sip.h"
+#include "core/ipaddr.h"
 #include <arpa/inet.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -114,7 +115,7 @@ static rate_slot *rate_find(hl_rate *r, const uint8_t ip[16], uint64_t now)
 }
 
 /* Counts the request in the ban window; true when it makes the source a flood. */
-static bool window_count(hl_rate *r, rate_slot *s, uint64_t now)
+static bool window_count(hl_rate *r, rate_slot *s, uint64_t now, int per_sec)
 {
     if (now - s->window_start >= RATE_WINDOW_MS) {
         s->window_start = now;
@@ -122,13 +123,20 @@ static bool window_count(hl_rate *r, rate_slot *s, uint64_t now)
     }
     s->window_hits++;
     return r->cfg.ban_factor > 0 && r->cfg.ban_ms > 0 &&
-           s->window_hits > (uint64_t)r->cfg.per_sec * (uint64_t)r->cfg.ban_factor;
+           s->window_hits > (uint64_t)per_sec * (uint64_t)r->cfg.ban_factor;
 }
 
 hl_rate_verdict hl_rate_check(hl_rate *r, const uint8_t ip[16], uint64_t now_ms)
 {
+    return hl_rate_check_at(r, ip, now_ms, 0);
+}
+
+hl_rate_verdict hl_rate_check_at(hl_rate *r, const uint8_t ip[16], uint64_t now_ms, int per_sec)
+{
     if (!r || r->cfg.per_sec <= 0)
         return HL_RATE_OK;
+    if (per_sec <= 0)
+        per_sec = r->cfg.per_sec;
     rate_slot *s = rate_find(r, ip, now_ms);
     if (slot_banned(s, now_ms)) {
         s->last_ms = now_ms;
@@ -136,11 +144,11 @@ hl_rate_verdict hl_rate_check(hl_rate *r, const uint8_t ip[16], uint64_t now_ms)
         return HL_RATE_DROP;
     }
     s->banned_until = 0;
-    s->tokens += (double)(now_ms - s->last_ms) * r->cfg.per_sec / 1000.0;
-    if (s->tokens > r->cfg.per_sec)
-        s->tokens = r->cfg.per_sec;
+    s->tokens += (double)(now_ms - s->last_ms) * per_sec / 1000.0;
+    if (s->tokens > per_sec)
+        s->tokens = per_sec;
     s->last_ms = now_ms;
-    if (window_count(r, s, now_ms)) {
+    if (window_count(r, s, now_ms, per_sec)) {
         s->banned_at = now_ms;
         s->banned_until = now_ms + (uint64_t)r->cfg.ban_ms;
         s->dropped = 0;
@@ -161,17 +169,7 @@ void hl_ip16_str(const uint8_t ip[16], char *out, size_t outlen)
         inet_ntop(AF_INET6, ip, out, outlen);
 }
 
-int hl_ip16_parse(const char *s, uint8_t ip[16])
-{
-    struct in_addr a4;
-    if (inet_pton(AF_INET, s, &a4) == 1) {
-        memset(ip, 0, 10);
-        ip[10] = ip[11] = 0xff;
-        memcpy(ip + 12, &a4, 4);
-        return 0;
-    }
-    return inet_pton(AF_INET6, s, ip) == 1 ? 0 : -1;
-}
+int hl_ip16_parse(const char *s, uint8_t ip[16]) { return hl_ip16_from_text(s, ip); }
 
 int hl_rate_bans(hl_rate *r, uint64_t now_ms, hl_sip_ban *out, int max)
 {

@@ -90,6 +90,19 @@ static const migration migrations[] = {
       "  checksum TEXT NOT NULL,"
       "  applied  REAL NOT NULL"
       ");" },
+    { 6, "dial_counts, jobs.caller",
+      /* Engine-placed calls per caller and day (the centre's date), for the cap of
+       * rules/trunks.lua's dial rules (engine/call/dial_guard.c): counted here so that a
+       * restart does not reset it.  jobs.caller: on whose behalf a job's calls are placed
+       * (the number of the call that queued it), which that cap counts against. */
+      "CREATE TABLE dial_counts ("
+      "  day      TEXT NOT NULL,"
+      "  caller   TEXT NOT NULL,"
+      "  purpose  TEXT NOT NULL,"
+      "  count    INTEGER NOT NULL DEFAULT 0,"
+      "  PRIMARY KEY (day, caller, purpose)"
+      ");"
+      "ALTER TABLE jobs ADD COLUMN caller TEXT NOT NULL DEFAULT '';" },
 };
 
 #define N_MIGRATIONS ((int)(sizeof migrations / sizeof migrations[0]))

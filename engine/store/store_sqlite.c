@@ -145,9 +145,11 @@ static bool internal_table(const char *t)
 
 static bool engine_table(const char *t)
 {
-    /* jobs: scripts queue work only through hl.jobs.enqueue, which checks what they ask */
+    /* jobs: scripts queue work only through hl.jobs.enqueue, which checks what they ask;
+     * dial_counts: the cap on engine-placed calls, which a script must not reset */
     return t && (strcasecmp(t, "cdr") == 0 || strcasecmp(t, "schema_version") == 0 ||
                  strcasecmp(t, "policy_schema") == 0 || strcasecmp(t, "jobs") == 0 ||
+                 strcasecmp(t, "dial_counts") == 0 ||
                  internal_table(t));
 }
 

@@ -3,7 +3,7 @@
  * a private libuv loop takes each input as a UDP datagram (first byte odd: as a TCP message)
  * from 127.0.0.1:9 (the discard port); the stack's replies go there.
  * Run with tests/fuzz/run.sh. */
-// sources: engine/sip/sip.c engine/sip/sip_msg.c engine/sip/sip_map.c engine/sip/sip_rate.c engine/sip/sip_transport.c engine/sip/sdp.c engine/core/log.c
+// sources: engine/sip/sip.c engine/sip/sip_msg.c engine/sip/sip_map.c engine/sip/sip_rate.c engine/sip/sip_transport.c engine/sip/sip_digest.c engine/sip/sdp.c engine/core/ipaddr.c engine/core/log.c
 // pkgs: libuv libosip2
 #include "sip/sip.h"
 #include "core/log.h"
@@ -14,6 +14,12 @@
 
 static int fz_invite(void *app, hl_sip_dialog *d, const hl_sip_invite_info *info)
 {
+    /* a trunk with digest credentials: the Authorization is parsed and checked, and some
+     * are challenged (401 with our nonce) */
+    if (!hl_sip_dialog_authorized(d, "fuzz", "user", "password") && (info->call_id[0] & 2)) {
+        hl_sip_dialog_challenge(d, "fuzz");
+        return 401;
+    }
     /* answer some, reject others, so both paths run; answered dialogs are hung up */
     if (info->offer && (info->call_id[0] & 1)) {
         hl_sdp l;

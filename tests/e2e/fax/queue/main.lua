@@ -24,7 +24,7 @@ end
 -- The job: args = { to = "043188886666", file = "doc-1.tif" }, job = { id, attempt, ... }.
 function job_fax(call, args, job)
   local uri = "sip:" .. args.to .. "@" .. gateway.host
-  local leg, code = call:dial(uri, { timeout = gateway.ring_ms })
+  local leg, code = call:dial(uri, { timeout = gateway.ring_ms, purpose = "fax" })
   if not leg then
     call:set_route("fax-dial-" .. tostring(code))
     return false, "dial " .. uri .. ": " .. tostring(code)
