@@ -72,6 +72,7 @@ typedef struct loop_private {
     uv_signal_t sigterm, sigint;
     uv_timer_t  shutdown_timer;
     uv_timer_t  heap_trim;
+    uv_timer_t  live_stamp;      /* issue 7: live_calls heartbeat */
     hl_jobs    *jobs;            /* the job queue's runner (app/jobs.h) */
     hl_edge    *edge;            /* SIP limits, overload watch, ctl ban (app/edge.h) */
 } loop_private;
@@ -118,6 +119,22 @@ void hl_loop_call_add(hl_loop *l, hl_call *call)
     }
     l->calls[l->ncalls++] = call;
     l->calls_total++;
+    if (l->store) { /* issue 7: a call the engine dies with still gets a CDR */
+        hl_cdr so_far;
+        hl_call_cdr_so_far(call, &so_far);
+        if (!so_far.script_version[0] && l->policy)
+            snprintf(so_far.script_version, sizeof so_far.script_version, "%s", hl_policy_version(l->policy));
+        hl_store_live_call_open(l->store, &so_far);
+    }
+}
+
+/* The heartbeat of the store's rows of calls up: their CDR's end if the engine dies. */
+static void live_calls_stamp(uv_timer_t *h)
+{
+    hl_loop *l = h->data;
+    if (l->ncalls && l->store)
+        hl_store_live_calls_touch(l->store, hl_clock_wall(&l->clock));
+    uv_timer_start(h, live_calls_stamp, (uint64_t)l->cfg.live_call_stamp_ms, 0);
 }
 
 
@@ -129,6 +146,8 @@ static void env_call_ended(hl_call_env *env, hl_call *call)
         if (cdr && l->store)
             hl_store_cdr_write(l->store, cdr, NULL, NULL);
     }
+    if (l->store)
+        hl_store_live_call_close(l->store, hl_call_id(call));
     for (int i = 0; i < l->ncalls; i++) {
         if (l->calls[i] == call) {
             l->calls[i] = l->calls[--l->ncalls];
@@ -530,6 +549,11 @@ int hl_loop_init(hl_loop *l, const hl_config *cfg, char *err, int errlen)
     l->store = hl_store_open(l->uv, cfg->data_dir, err, errlen);
     if (!l->store)
         return -1;
+    int cut = hl_store_live_calls_reconcile(l->store, err, errlen);
+    if (cut < 0)
+        return -1;
+    if (cut > 0)
+        hl_warn("loop", "%d call(s) were up when the last run ended: CDRs written (engine_restart)", cut);
     l->prompts = hl_prompts_new(cfg->prompts_dir);
     if (!l->prompts) {
         snprintf(err, errlen, "cannot open prompts directory %s", cfg->prompts_dir);
@@ -621,6 +645,10 @@ int hl_loop_init(hl_loop *l, const hl_config *cfg, char *err, int errlen)
     uv_timer_init(l->uv, &p->heap_trim);
     uv_timer_start(&p->heap_trim, heap_trim, HEAP_TRIM_INTERVAL_MS, HEAP_TRIM_INTERVAL_MS);
     uv_unref((uv_handle_t *)&p->heap_trim);
+    uv_timer_init(l->uv, &p->live_stamp);
+    p->live_stamp.data = l;
+    uv_timer_start(&p->live_stamp, live_calls_stamp, (uint64_t)cfg->live_call_stamp_ms, 0);
+    uv_unref((uv_handle_t *)&p->live_stamp);
 
     hl_info("loop", "hotline %s listening on %s:%d (UDP, TCP), RTP %d-%d, data %s", HL_VERSION,
             cfg->sip_addr, hl_sip_port(l->sip), cfg->rtp_port_lo, cfg->rtp_port_hi, real);

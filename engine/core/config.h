@@ -33,6 +33,8 @@ typedef struct hl_config {
     int  script_memory_kb;
     int  script_pattern_max;
     int  record_max_ms;
+    int  record_min_free_mb;    /* issue 7: below this, recording is refused */
+    int  live_call_stamp_ms;    /* issue 7: heartbeat of the store's live_calls rows */
     int  silence_level;
     int  reload_debounce_ms;
     int  sip_rate_per_sec;

@@ -148,6 +148,7 @@ static bool engine_table(const char *t)
     /* jobs: scripts queue work only through hl.jobs.enqueue, which checks what they ask */
     return t && (strcasecmp(t, "cdr") == 0 || strcasecmp(t, "schema_version") == 0 ||
                  strcasecmp(t, "policy_schema") == 0 || strcasecmp(t, "jobs") == 0 ||
+                 strcasecmp(t, "live_calls") == 0 ||
                  internal_table(t));
 }
 

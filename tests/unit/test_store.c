@@ -93,7 +93,7 @@ static void test_migrations(void)
     json_t *t = q(s, "SELECT group_concat(name, ' ') AS names FROM (SELECT name FROM sqlite_master"
                      " WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name)", NULL);
     const char *names = json_string_value(json_object_get(json_array_get(t, 0), "names"));
-    CHECK(names && !strcmp(names, "cdr jobs policy_schema schema_version script_kv"),
+    CHECK(names && !strcmp(names, "cdr jobs live_calls policy_schema schema_version script_kv"),
           "a new database holds the engine's tables only: %s", names ? names : "?");
     json_decref(t);
     /* a database from a newer engine is refused, clearly */
@@ -673,6 +673,81 @@ static void test_crash(void)
     hl_store_close(s);
 }
 
+/* ---- calls up when the engine died (issue 7: live_calls.c) ---- */
+
+static json_t *cdrs_of(hl_store *s, const char *call_id)
+{
+    json_t *p = json_pack("[s]", call_id);
+    json_t *rows = q(s, "SELECT * FROM cdr WHERE call_id = ?", p);
+    json_decref(p);
+    return rows;
+}
+
+static void test_live_calls_reconcile(void)
+{
+    char err[256];
+    hl_store *s = hl_store_open(NULL, dir, err, sizeof err);
+    if (!s) {
+        CHECK(0, "open: %s", err);
+        return;
+    }
+    json_decref(q(s, "DELETE FROM live_calls", NULL));
+    hl_cdr c[3];
+    for (int i = 0; i < 3; i++) {
+        make_cdr(&c[i], 70000 + i);   /* an end-of-call CDR's fields: open keeps only the so-far ones */
+        c[i].start += i;
+        hl_store_live_call_open(s, &c[i]);
+    }
+    double stamp = c[0].start + 42.5;
+    hl_store_live_calls_touch(s, stamp);
+    hl_store_cdr_write(s, &c[1], NULL, NULL);          /* ended normally */
+    hl_store_live_call_close(s, c[1].call_id);
+    hl_store_cdr_write(s, &c[2], NULL, NULL);          /* died between its CDR and the close */
+    hl_store_poll(s);
+    CHECK(count(s, "live_calls") == 2, "two rows left at the crash: %lld", count(s, "live_calls"));
+    hl_store_close(s); /* as good as a crash for the rows: nothing else closes them */
+
+    s = hl_store_open(NULL, dir, err, sizeof err);
+    CHECK(s != NULL, "reopen: %s", err);
+    if (!s)
+        return;
+    int closed = hl_store_live_calls_reconcile(s, err, sizeof err);
+    CHECK(closed == 1, "one call had no CDR: %d (%s)", closed, err);
+    json_t *rows = cdrs_of(s, c[0].call_id);
+    json_t *row = json_array_get(rows, 0);
+    CHECK(json_array_size(rows) == 1, "the call up got one CDR");
+    hl_cdr got;
+    if (row)
+        hl_cdr_from_row(row, &got);
+    CHECK(row && !strcmp(got.hangup_cause, "engine_restart") && !strcmp(got.hangup_side, "engine"),
+          "cause engine_restart, side engine");
+    CHECK(row && got.start == c[0].start && got.end == stamp, "times: start kept, end at the last stamp");
+    CHECK(row && !strcmp(got.caller, c[0].caller) && !strcmp(got.called, c[0].called) &&
+          !strcmp(got.route, c[0].route) && !strcmp(got.script_version, c[0].script_version) &&
+          !strcmp(got.direction, c[0].direction) && !strcmp(got.leg_id, c[0].leg_id),
+          "who called whom, the route and version known so far");
+    json_decref(rows);
+    rows = cdrs_of(s, c[2].call_id);
+    CHECK(json_array_size(rows) == 1, "a call whose CDR was written gets no second one: %zu",
+          json_array_size(rows));
+    json_decref(rows);
+    CHECK(count(s, "live_calls") == 0, "no rows left");
+    CHECK(hl_store_live_calls_reconcile(s, err, sizeof err) == 0, "a second start finds nothing");
+    /* a row never stamped ends when it started, not at 0 */
+    hl_store_live_call_open(s, &c[0]);
+    hl_store_poll(s);
+    json_t *p = json_pack("[s]", c[0].call_id);
+    json_decref(q(s, "DELETE FROM cdr WHERE call_id = ?", p));
+    json_decref(p);
+    CHECK(hl_store_live_calls_reconcile(s, err, sizeof err) == 1, "the unstamped row");
+    rows = cdrs_of(s, c[0].call_id);
+    if (json_array_get(rows, 0))
+        hl_cdr_from_row(json_array_get(rows, 0), &got);
+    CHECK(json_array_size(rows) == 1 && got.end == c[0].start, "unstamped: end = start");
+    json_decref(rows);
+    hl_store_close(s);
+}
+
 TEST_IMPL(store)
 {
     hl_log_set_level(HL_LOG_WARN);
@@ -689,6 +764,7 @@ TEST_IMPL(store)
     test_authorizer();
     test_loopless();
     test_crash();
+    test_live_calls_reconcile();
     char cmd[300];
     snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
     if (system(cmd) != 0)
