@@ -72,6 +72,12 @@ return {
     expect = { route = "message", ended = "caller", vars = { message_ms = 9000 + BEEP } },
   },
   {
+    name = "the caller hangs up at \"1 keep / 2 again\": the message is kept",
+    time = OUT, keys = { "2", { key = "#", after = 6000 }, { hangup = true, after = 500 } },
+    expect = { prompts = { "message_intro", "tone:beep", "message_confirm" }, not_prompts = { "message_saved" },
+               route = "message", ended = "caller", vars = { message_ms = 6000 } },
+  },
+  {
     name = "the caller hangs up before the beep: no message",
     time = OUT, keys = { { key = "2", after = KEY_AFTER } },
     hangup_at = BEFORE_MENU_OUT + KEY_AFTER + prompt_ms("message_intro") // 2,   -- halfway through it

@@ -488,6 +488,33 @@ static int mkdir_p(const char *dir)
     return mkdir(tmp, 0750) && errno != EEXIST ? -1 : 0;
 }
 
+static void note_repaired(void *arg, const char *rel_path, int duration_ms)
+{
+    json_array_append_new(arg, json_pack("{s:s,s:i}", "path", rel_path, "duration_ms", duration_ms));
+}
+
+/* Issue 7: what the last run left unfinished is finished by the policy's own queries
+ * (rules/queries.lua, on =): each repaired recording, then "start".  The rows they touched
+ * in all, or -1 with err (the policy's SQL failed: start-up stops, as for a broken query). */
+static int run_start_hooks(hl_loop *l, json_t *queries, json_t *repaired, char *err, int errlen)
+{
+    double now = hl_clock_wall(&l->clock);
+    int total = 0, n;
+    size_t i;
+    json_t *rec;
+    json_array_foreach(repaired, i, rec) {
+        if ((n = hl_store_policy_run_hook(l->store, queries, "recording_repaired", rec, now, err, errlen)) < 0)
+            return -1;
+        total += n;
+    }
+    if ((n = hl_store_policy_run_hook(l->store, queries, "start", NULL, now, err, errlen)) < 0)
+        return -1;
+    total += n;
+    if (total > 0)
+        hl_warn("loop", "the policy's start-up queries finished %d row(s) the last run left open", total);
+    return total;
+}
+
 static void raise_fd_limit(void)
 {
     /* oRTP binds two sockets per session: thousands of calls need thousands of fds. */
@@ -542,13 +569,16 @@ int hl_loop_init(hl_loop *l, const hl_config *cfg, char *err, int errlen)
         return -1;
     }
     /* the folders under it that scripts record into are made when a recording starts */
-    int repaired = hl_media_repair_recordings(l->recordings_dir);
-    if (repaired > 0)
-        hl_warn("loop", "repaired %d recording(s) left unfinished by the last run", repaired);
+    json_t *repaired = json_array(); /* issue 7: the policy finishes their rows, below */
+    if (hl_media_repair_recordings(l->recordings_dir, note_repaired, repaired) > 0)
+        hl_warn("loop", "repaired %d recording(s) left unfinished by the last run",
+                (int)json_array_size(repaired));
 
     l->store = hl_store_open(l->uv, cfg->data_dir, err, errlen);
-    if (!l->store)
+    if (!l->store) {
+        json_decref(repaired);
         return -1;
+    }
     int cut = hl_store_live_calls_reconcile(l->store, err, errlen);
     if (cut < 0)
         return -1;
@@ -567,9 +597,17 @@ int hl_loop_init(hl_loop *l, const hl_config *cfg, char *err, int errlen)
     if (!l->policy)
         return -1;
     json_t *queries = NULL; /* issue 6: the policy's tables and queries, before it serves */
-    if (hl_store_policy_activate(l->store, cfg->rules_dir, &queries, err, errlen) != 0)
+    if (hl_store_policy_activate(l->store, cfg->rules_dir, &queries, err, errlen) != 0) {
+        json_decref(repaired);
         return -1;
+    }
     hl_info("loop", "policy %s: %d scenarios passed", hl_policy_version(l->policy), passed);
+    int hooked = run_start_hooks(l, queries, repaired, err, errlen);
+    json_decref(repaired);
+    if (hooked < 0) {
+        json_decref(queries);
+        return -1;
+    }
 
     hl_media_pool_cfg mcfg = media_cfg_of(cfg);
     l->media = hl_media_pool_new(l->uv, &mcfg, l->prompts);

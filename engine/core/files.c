@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 
 bool hl_str_ends_with(const char *s, const char *suffix)
 {
@@ -100,4 +101,12 @@ char *hl_file_read(const char *path, long max_bytes, size_t *len)
     }
     fclose(f);
     return buf;
+}
+
+long long hl_disk_free_mb(const char *path)
+{
+    struct statvfs v;
+    if (statvfs(path, &v) != 0)
+        return -1;
+    return (long long)((unsigned long long)v.f_bavail * v.f_frsize / (1024 * 1024));
 }

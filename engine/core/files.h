@@ -27,4 +27,7 @@ bool hl_str_ends_with(const char *s, const char *suffix);
  * The caller frees it. */
 char *hl_file_read(const char *path, long max_bytes, size_t *len);
 
+/* Free space for unprivileged writers on the disk that holds path, in MiB; -1 when it
+ * cannot be told (path missing). */
+long long hl_disk_free_mb(const char *path);
 #endif

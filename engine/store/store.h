@@ -86,6 +86,13 @@ int  hl_store_poll(hl_store *s);
  * Safe on any thread (its own connection). */
 int  hl_store_policy_activate(hl_store *s, const char *rules_dir, json_t **queries, char *err, int errlen);
 
+/* Runs the policy's queries that say on = event (issue 7: "start", "recording_repaired";
+ * rules/queries.lua) with params (an object, may be NULL) and :now, synchronously, under
+ * the script authorizer: for start-up, before calls.  The rows they returned in all, or -1
+ * with err naming the query. */
+int  hl_store_policy_run_hook(hl_store *s, json_t *queries, const char *event, json_t *params,
+                              double now, char *err, int errlen);
+
 /* Queues a CDR insert (durable before cb, which may be NULL). */
 void hl_store_cdr_write(hl_store *s, const hl_cdr *cdr, hl_store_cb cb, void *arg);
 

@@ -203,6 +203,10 @@ static void test_policy_schema(void)
         { "return { q = { description = 'd', sql = 'SELECT * FROM no_such_table' } }", "no such table" },
         { "return { q = { sql = 'SELECT 1' } }", "needs sql and description" },
         { "return { q = { description = 'd', sql = 'SELECT 1; SELECT 2' } }", "one statement" },
+        /* issue 7: queries the engine runs itself, with the arguments it gives */
+        { "return { q = { description = 'd', on = 'boot', sql = 'SELECT 1' } }", "on must be" },
+        { "return { q = { description = 'd', on = 'start', args = { 'path' },"
+          " sql = 'SELECT * FROM notes WHERE caller = :path' } }", "gives no argument path" },
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         write_rule("queries.lua", bad[i][0]);
@@ -673,6 +677,50 @@ static void test_crash(void)
     hl_store_close(s);
 }
 
+/* ---- what a crash left of a message: the shipped policy finishes it (issue 7) ---- */
+
+static const char *message_state(hl_store *s, const char *path, long long *ms)
+{
+    static char state[32];
+    json_t *p = json_pack("[s]", path);
+    json_t *r = q(s, "SELECT state, duration_ms FROM messages WHERE path = ?", p);
+    json_decref(p);
+    json_t *row = json_array_get(r, 0);
+    snprintf(state, sizeof state, "%s", row ? json_string_value(json_object_get(row, "state")) : "none");
+    *ms = row ? json_integer_value(json_object_get(row, "duration_ms")) : -1;
+    json_decref(r);
+    return state;
+}
+
+static void test_policy_finishes_messages(void)
+{
+    hl_store *s = shipped_policy_store("crash-messages");
+    if (!s)
+        return;
+    char err[512];
+    json_t *queries = NULL;
+    CHECK(activate(s, "rules", &queries, err, sizeof err) == 0, "queries: %s", err);
+    json_decref(q(s, "INSERT INTO messages (caller, created, path, state) VALUES"
+                     " ('13900000001', 1, 'messages/a.wav', 'recording'),"
+                     " ('13900000002', 2, 'messages/b.wav', 'recording'),"
+                     " ('13900000003', 3, 'messages/c.wav', 'new')", NULL));
+    json_t *rec = json_pack("{s:s,s:i}", "path", "messages/a.wav", "duration_ms", 4200);
+    CHECK(hl_store_policy_run_hook(s, queries, "recording_repaired", rec, 10, err, sizeof err) == 1,
+          "the repaired recording's row: %s", err);
+    json_decref(rec);
+    CHECK(hl_store_policy_run_hook(s, queries, "start", NULL, 10, err, sizeof err) == 1,
+          "the row whose file needed no repair: %s", err);
+    long long ms;
+    CHECK(!strcmp(message_state(s, "messages/a.wav", &ms), "new") && ms == 4200, "a: new, 4.2 s (%lld)", ms);
+    CHECK(!strcmp(message_state(s, "messages/b.wav", &ms), "new"), "b: new");
+    CHECK(!strcmp(message_state(s, "messages/c.wav", &ms), "new") && ms == 0, "c untouched");
+    CHECK(hl_store_policy_run_hook(s, queries, "start", NULL, 10, err, sizeof err) == 0, "nothing twice");
+    CHECK(hl_store_policy_run_hook(s, queries, "no_such_event", NULL, 10, err, sizeof err) == 0,
+          "an event no query names runs nothing");
+    json_decref(queries);
+    hl_store_close(s);
+}
+
 /* ---- calls up when the engine died (issue 7: live_calls.c) ---- */
 
 static json_t *cdrs_of(hl_store *s, const char *call_id)
@@ -765,6 +813,7 @@ TEST_IMPL(store)
     test_loopless();
     test_crash();
     test_live_calls_reconcile();
+    test_policy_finishes_messages();
     char cmd[300];
     snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
     if (system(cmd) != 0)
