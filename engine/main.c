@@ -129,7 +129,7 @@ static int run_main(int argc, char **argv)
         double saved;
         cfg = defaults;
         if (!hl_last_good_find(cfg.data_dir, scripts, rules, sizeof rules, version, sizeof version, &saved) ||
-            hl_config_load_rules(&cfg, rules, why, sizeof why) != 0) {
+            hl_config_load_rules_as(&cfg, rules, cfg.rules_dir, why, sizeof why) != 0) {
             fprintf(stderr, "hotline run: %s\n", err);
             return 1;
         }

@@ -320,6 +320,11 @@ static void reload_done(uv_work_t *w, int status)
     hl_loop *l = r->loop;
     r->running = false;
     json_t *reply;
+    if (r->built && l->stopping) { /* SIGTERM came during the build: SIP and ctl are closing */
+        hl_policy_unref(r->built);
+        r->built = NULL;
+        snprintf(r->err, sizeof r->err, "the engine is stopping");
+    }
     if (r->built) {
         /* rules/engine.lua is part of the policy: its values serve new calls too */
         reply = json_object();
@@ -571,9 +576,6 @@ static int start_policy(hl_loop *l, json_t **queries, int *passed, char *err, in
         return -1; /* err says why the files do not pass; there is nothing to fall back on */
     hl_error("loop", "the policy in %s and %s does not pass: %s", l->cfg.scripts_dir, l->cfg.rules_dir, err);
     char lg_err[2048];
-    /* its settings too (what the files' engine.lua set and it does not stays) */
-    if (hl_config_load_rules(&l->cfg, rules, lg_err, sizeof lg_err) != 0)
-        hl_warn("loop", "the last good policy's settings: %s", lg_err);
     l->policy = build_and_activate(l, scripts, rules, queries, passed, lg_err, sizeof lg_err);
     if (!l->policy) {
         size_t used = strlen(err);

@@ -380,8 +380,14 @@ static int read_settings(load_ctx *x, hl_config *cfg)
 
 int hl_config_load_rules(hl_config *cfg, const char *rules_dir, char *err, int errlen)
 {
+    return hl_config_load_rules_as(cfg, rules_dir, rules_dir, err, errlen);
+}
+
+int hl_config_load_rules_as(hl_config *cfg, const char *from_dir, const char *rules_dir,
+                            char *err, int errlen)
+{
     char path[1024];
-    snprintf(path, sizeof path, "%s/engine.lua", rules_dir);
+    snprintf(path, sizeof path, "%s/engine.lua", from_dir);
     lua_State *L = luaL_newstate();
     if (!L) {
         snprintf(err, errlen, "%s: out of memory", path);

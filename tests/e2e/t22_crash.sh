@@ -80,7 +80,7 @@ limit=$((avail * 2 + 1024))
 sed -i "s/^return {/return {\n  record_min_free_mb = $limit,   -- t22: above the $avail MiB free/" "$WORK/rules/engine.lua"
 ctl reload > "$WORK/reload-disk.txt" 2>&1 || fail "reload with record_min_free_mb: $(cat "$WORK/reload-disk.txt")"
 before=$(db "SELECT count(*) FROM messages")
-ivr_call 1 disk 13804320000 stream:talk.ulaw pause:2000 info:2 pause:24000 bye; p_disk=$!
+ivr_call 1 disk 13804320000 stream:talk.ulaw pause:2000 info:2 pause:32000 bye; p_disk=$!
 ivr_wait disk "$p_disk"
 ivr_cdr disk 'prompts~ message_intro message_disk_full other_service' \
   'prompts~^(?!.*tone:beep)' || true
