@@ -140,8 +140,14 @@ void hl_loop_call_add(hl_loop *l, hl_call *call)
 static void live_calls_stamp(uv_timer_t *h)
 {
     hl_loop *l = h->data;
-    if (l->ncalls && l->store)
+    if (l->ncalls && l->store) {
         hl_store_live_calls_touch(l->store, hl_clock_wall(&l->clock));
+        for (int i = 0; i < l->ncalls; i++) { /* the route so far: a cut call's CDR says it */
+            const hl_cdr *c = hl_call_cdr(l->calls[i], 0);
+            if (c && c->route[0])
+                hl_store_live_call_route(l->store, hl_call_id(l->calls[i]), c->route);
+        }
+    }
     uv_timer_start(h, live_calls_stamp, (uint64_t)l->cfg.live_call_stamp_ms, 0);
 }
 

@@ -39,6 +39,13 @@ void hl_store_live_calls_touch(hl_store *s, double now)
     json_decref(p);
 }
 
+void hl_store_live_call_route(hl_store *s, const char *call_id, const char *route)
+{
+    json_t *p = json_pack("[ss]", route, call_id);
+    hl_store_exec(s, "UPDATE live_calls SET route = ? WHERE call_id = ? AND route <> ?1", p, NULL, NULL);
+    json_decref(p);
+}
+
 /* One row as the CDR of a call cut by the engine's end. */
 static void cdr_of_row(json_t *row, hl_cdr *c)
 {

@@ -107,6 +107,8 @@ void hl_store_cdr_write(hl_store *s, const hl_cdr *cdr, hl_store_cb cb, void *ar
 void hl_store_live_call_open(hl_store *s, const hl_cdr *so_far);
 void hl_store_live_call_close(hl_store *s, const char *call_id);
 void hl_store_live_calls_touch(hl_store *s, double now);
+/* The route a call has taken so far (asynchronous), stamped with the heartbeat. */
+void hl_store_live_call_route(hl_store *s, const char *call_id, const char *route);
 int  hl_store_live_calls_reconcile(hl_store *s, char *err, int errlen);
 
 /* CDR <-> JSON (cdr_store.c).
