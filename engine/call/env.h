@@ -33,6 +33,9 @@ typedef struct hl_call_env {
      * frees the call later (never inside this callback) with hl_call_free(). */
     void    (*call_ended)(struct hl_call_env *, hl_call *call);
     const char *recordings_dir;   /* absolute: data/recordings */
+    /* Free MiB where recordings go (call:record refuses below record_min_free_mb); NULL:
+     * the disk of recordings_dir (core/files.h).  The simulator says a scenario's. */
+    long long (*recordings_free_mb)(struct hl_call_env *);
     struct uv_loop_s *uv;         /* the loop's thread pool (hl.pin_hash); NULL in a simulation */
     void    *owner;               /* hl_loop * or hl_sim * */
 } hl_call_env;
