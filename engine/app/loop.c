@@ -259,8 +259,10 @@ static void reload_work(uv_work_t *w)
                                 why, sizeof why) != 0)
         hl_warn("reload", "%s", why);
     /* The new settings belong to the new version: test with them, swap them in together. */
-    if (hl_config_load_rules(&r->cfg, r->loop->cfg.rules_dir, r->err, sizeof r->err) != 0)
+    if (hl_config_load_rules(&r->cfg, r->loop->cfg.rules_dir, r->err, sizeof r->err) != 0) {
+        keep_last_good(r->loop, &r->stage, NULL);
         return;
+    }
     src.cfg = &r->cfg;
     src.serial = r->serial;
     r->built = policy_build_tested(&src, r->err, sizeof r->err, &r->passed, &r->failed);
