@@ -14,6 +14,7 @@
 #include "core/config.h"
 #include "core/log.h"
 #include "app/loop.h"
+#include "app/last_good.h"
 #include "call/call.h"
 #include "ctl/ctl.h"
 #include "sim/sim.h"
@@ -120,9 +121,19 @@ static int run_main(int argc, char **argv)
         return 2;
     }
     char err[2048];
+    hl_config defaults = cfg;
     if (hl_config_load_rules(&cfg, cfg.rules_dir, err, sizeof err) != 0) {
-        fprintf(stderr, "hotline run: %s\n", err);
-        return 1;
+        /* issue 7: the engine starts on the last good policy, engine.lua included (the loop
+         * says so loudly when the files do not pass) */
+        char scripts[1200], rules[1200], version[128], why[2048];
+        double saved;
+        cfg = defaults;
+        if (!hl_last_good_find(cfg.data_dir, scripts, rules, sizeof rules, version, sizeof version, &saved) ||
+            hl_config_load_rules_as(&cfg, rules, cfg.rules_dir, why, sizeof why) != 0) {
+            fprintf(stderr, "hotline run: %s\n", err);
+            return 1;
+        }
+        hl_error("run", "%s; the settings are the last good policy's (%s)", err, version);
     }
     hl_loop *loop = calloc(1, sizeof *loop);
     if (!loop || hl_loop_init(loop, &cfg, err, sizeof err) != 0) {

@@ -5,6 +5,10 @@
 -- default where one may be left out), writes (true when it changes the store; a query that
 -- does not say so may only read).  The engine checks every query against the database when
 -- the policy is activated (start-up, reload, `hotline test-rules`) and refuses a broken one.
+-- on (optional): the engine also runs the query itself at that moment, with :now —
+-- "start" once at start-up, "recording_repaired" at start-up once for each recording the
+-- last run left unfinished (a crash), with :path (relative to recordings/, as call:record
+-- gave it) and :duration_ms of what the repaired file holds.
 -- Times are shown in China Standard Time (UTC+8, no daylight saving), the centre's time.
 return {
   messages = {
@@ -17,6 +21,28 @@ return {
         FROM (SELECT * FROM messages WHERE :state = 'all' OR state = :state
               ORDER BY id DESC LIMIT :last)
        ORDER BY id]],
+  },
+  -- issue 7: a message's row is 'recording' until it is kept (scripts/message.lua); the
+  -- engine dying mid-message leaves it so.  At the next start, its repaired WAV finishes it
+  -- with the length it really has; a row whose file needed no repair is finished anyway
+  -- (a message the caller left is never dropped).
+  message_recovered = {
+    description = "run at start-up for each repaired recording: its message row becomes new with the file's length",
+    on = "recording_repaired",
+    args = { "path", "duration_ms" },
+    writes = true,
+    sql = [[
+      UPDATE messages SET state = 'new', duration_ms = :duration_ms
+       WHERE path = :path AND state = 'recording'
+      RETURNING id, caller, path, duration_ms]],
+  },
+  messages_unfinished = {
+    description = "run at start-up: message rows still recording when the engine stopped become new",
+    on = "start",
+    writes = true,
+    sql = [[
+      UPDATE messages SET state = 'new' WHERE state = 'recording'
+      RETURNING id, caller, path, duration_ms]],
   },
   message_handled = {
     description = "marks voice message ID handled by NAME (default ctl); marking twice keeps the first",

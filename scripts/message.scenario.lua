@@ -72,6 +72,19 @@ return {
     expect = { route = "message", ended = "caller", vars = { message_ms = 9000 + BEEP } },
   },
   {
+    name = "the caller hangs up at \"1 keep / 2 again\": the message is kept",
+    time = OUT, keys = { "2", { key = "#", after = 6000 }, { hangup = true, after = 500 } },
+    expect = { prompts = { "message_intro", "tone:beep", "message_confirm" }, not_prompts = { "message_saved" },
+               route = "message", ended = "caller", vars = { message_ms = 6000 } },
+  },
+  {
+    name = "no room on the disk (record_min_free_mb): the caller is told, no beep, other services",
+    time = OUT, record = { disk_free_mb = 0 },
+    keys = { "2", { silence = true }, { hangup = true } },
+    expect = { prompts = { "message_intro", "message_disk_full", "other_service" },
+               not_prompts = { "tone:beep", "message_saved" }, route = "hangup" },
+  },
+  {
     name = "the caller hangs up before the beep: no message",
     time = OUT, keys = { { key = "2", after = KEY_AFTER } },
     hangup_at = BEFORE_MENU_OUT + KEY_AFTER + prompt_ms("message_intro") // 2,   -- halfway through it

@@ -22,6 +22,7 @@
 #include "app/leg_sip.h"
 #include "app/edge.h"
 #include "app/jobs.h"
+#include "app/last_good.h"
 #include "core/files.h"
 #include "core/log.h"
 #include "ctl/ctl.h"
@@ -53,6 +54,7 @@ typedef struct hl_reloader {
     int           serial;       /* its version number, taken on the loop thread */
     hl_policy    *built;
     json_t       *queries;      /* the new policy's named queries (issue 6: store_policy.c) */
+    hl_last_good_stage stage;   /* its files as built, kept once it passes (issue 7) */
     char          err[8192];
     int           passed, failed;
     /* who is waiting for the outcome */
@@ -74,8 +76,15 @@ typedef struct loop_private {
     uv_signal_t sigterm, sigint;
     uv_timer_t  shutdown_timer;
     uv_timer_t  heap_trim;
+    uv_timer_t  live_stamp;      /* issue 7: live_calls heartbeat */
     hl_jobs    *jobs;            /* the job queue's runner (app/jobs.h) */
     hl_edge    *edge;            /* SIP limits, overload watch, ctl ban (app/edge.h) */
+    char        data_real[PATH_MAX];  /* the data directory, resolved */
+    /* issue 7: where the policy serving came from: "files" (scripts/ and rules/), or
+     * "last-good" (the files did not pass at start-up; until a reload passes) */
+    const char *policy_source;
+    char        last_good_version[128];
+    double      last_good_saved;
 } loop_private;
 
 static loop_private *priv_of(hl_loop *l) { return (loop_private *)l->priv; }
@@ -120,6 +129,28 @@ void hl_loop_call_add(hl_loop *l, hl_call *call)
     }
     l->calls[l->ncalls++] = call;
     l->calls_total++;
+    if (l->store) { /* issue 7: a call the engine dies with still gets a CDR */
+        hl_cdr so_far;
+        hl_call_cdr_so_far(call, &so_far);
+        if (!so_far.script_version[0] && l->policy)
+            snprintf(so_far.script_version, sizeof so_far.script_version, "%s", hl_policy_version(l->policy));
+        hl_store_live_call_open(l->store, &so_far);
+    }
+}
+
+/* The heartbeat of the store's rows of calls up: their CDR's end if the engine dies. */
+static void live_calls_stamp(uv_timer_t *h)
+{
+    hl_loop *l = h->data;
+    if (l->ncalls && l->store) {
+        hl_store_live_calls_touch(l->store, hl_clock_wall(&l->clock));
+        for (int i = 0; i < l->ncalls; i++) { /* the route so far: a cut call's CDR says it */
+            const hl_cdr *c = hl_call_cdr(l->calls[i], 0);
+            if (c && c->route[0])
+                hl_store_live_call_route(l->store, hl_call_id(l->calls[i]), c->route);
+        }
+    }
+    uv_timer_start(h, live_calls_stamp, (uint64_t)l->cfg.live_call_stamp_ms, 0);
 }
 
 
@@ -131,6 +162,8 @@ static void env_call_ended(hl_call_env *env, hl_call *call)
         if (cdr && l->store)
             hl_store_cdr_write(l->store, cdr, NULL, NULL);
     }
+    if (l->store)
+        hl_store_live_call_close(l->store, hl_call_id(call));
     for (int i = 0; i < l->ncalls; i++) {
         if (l->calls[i] == call) {
             l->calls[i] = l->calls[--l->ncalls];
@@ -197,15 +230,41 @@ static hl_policy *policy_build_tested(const hl_policy_src *src, char *err, int e
     return p;
 }
 
+/* Issue 7: a policy that passed is kept as the last good one (its files as staged before
+ * the build); one that did not is not.  Off the loop (start-up, the reload worker). */
+static void keep_last_good(hl_loop *l, hl_last_good_stage *st, hl_policy *passed)
+{
+    if (!st->dir[0])
+        return;
+    if (!passed) {
+        hl_last_good_discard(st);
+        return;
+    }
+    char why[512];
+    int rc = hl_last_good_commit(st, priv_of(l)->data_real, l->cfg.scripts_dir, l->cfg.rules_dir,
+                                 hl_policy_version(passed), why, sizeof why);
+    if (rc < 0)
+        hl_warn("loop", "%s", why);
+    else if (rc > 0)
+        hl_info("loop", "files changed while %s was tested: not kept as the last good policy",
+                hl_policy_version(passed));
+}
+
 static void reload_work(uv_work_t *w)
 {
     hl_reloader *r = w->data;
     hl_policy_src src = policy_src(r->loop);
     r->err[0] = 0;
     r->built = NULL;
+    char why[512];
+    if (hl_last_good_stage_copy(&r->stage, priv_of(r->loop)->data_real, src.scripts_dir, src.rules_dir,
+                                why, sizeof why) != 0)
+        hl_warn("reload", "%s", why);
     /* The new settings belong to the new version: test with them, swap them in together. */
-    if (hl_config_load_rules(&r->cfg, r->loop->cfg.rules_dir, r->err, sizeof r->err) != 0)
+    if (hl_config_load_rules(&r->cfg, r->loop->cfg.rules_dir, r->err, sizeof r->err) != 0) {
+        keep_last_good(r->loop, &r->stage, NULL);
         return;
+    }
     src.cfg = &r->cfg;
     src.serial = r->serial;
     r->built = policy_build_tested(&src, r->err, sizeof r->err, &r->passed, &r->failed);
@@ -215,6 +274,7 @@ static void reload_work(uv_work_t *w)
         hl_policy_unref(r->built);
         r->built = NULL;
     }
+    keep_last_good(r->loop, &r->stage, r->built);
 }
 
 static void reload_start(hl_reloader *r);
@@ -272,6 +332,11 @@ static void reload_done(uv_work_t *w, int status)
     hl_loop *l = r->loop;
     r->running = false;
     json_t *reply;
+    if (r->built && l->stopping) { /* SIGTERM came during the build: SIP and ctl are closing */
+        hl_policy_unref(r->built);
+        r->built = NULL;
+        snprintf(r->err, sizeof r->err, "the engine is stopping");
+    }
     if (r->built) {
         /* rules/engine.lua is part of the policy: its values serve new calls too */
         reply = json_object();
@@ -280,6 +345,9 @@ static void reload_done(uv_work_t *w, int status)
         l->policy = r->built;
         r->built = NULL;
         hl_ctl_set_queries(l->ctl, r->queries);
+        if (strcmp(priv_of(l)->policy_source, "files") != 0)
+            hl_info("reload", "the files pass again: no longer on the last good policy");
+        priv_of(l)->policy_source = "files";
         hl_info("reload", "now serving %s (was %s); %d scenarios passed",
                 hl_policy_version(l->policy), old ? hl_policy_version(old) : "-", r->passed);
         if (old)
@@ -402,8 +470,10 @@ static json_t *ctl_status(void *arg, hl_ctl_req *req, json_t *request, char *err
     hl_clock_format_iso(l->started, started, sizeof started);
     char now[40];
     hl_clock_format_iso(hl_clock_wall(&l->clock), now, sizeof now);
-    json_t *status = json_pack("{s:b,s:s,s:s,s:s,s:s,s:i,s:i,s:I,s:I,s:i,s:{s:f,s:f,s:f},s:o,s:o}", "ok", 1,
+    loop_private *p = priv_of(l);
+    json_t *st = json_pack("{s:b,s:s,s:s,s:s,s:s,s:s,s:i,s:i,s:I,s:I,s:i,s:{s:f,s:f,s:f},s:o,s:o}", "ok", 1,
                      "version", HL_VERSION, "policy", l->policy ? hl_policy_version(l->policy) : "",
+                     "policy_source", p->policy_source,
                      "started", started, "clock", now, "sip_port", l->sip ? hl_sip_port(l->sip) : 0,
                      "calls", l->ncalls, "calls_total", (json_int_t)l->calls_total,
                      "rtp_ticks_skipped", l->media ? (json_int_t)hl_media_pool_skipped(l->media) : 0,
@@ -411,9 +481,15 @@ static json_t *ctl_status(void *arg, hl_ctl_req *req, json_t *request, char *err
                      "rtp_lateness_us", "p50", p50, "p99", p99, "max", max,
                      "sip_edge", priv_of(l)->edge ? hl_edge_status(priv_of(l)->edge) : json_object(),
                      "trunks", trunks_status(l));
-    if (status)
-        json_object_set_new(status, "rtp_dropped", rtp_dropped_json(l));
-    return status;
+    if (st)
+        json_object_set_new(st, "rtp_dropped", rtp_dropped_json(l));
+    if (st && !strcmp(p->policy_source, "last-good")) {
+        char saved[40];
+        hl_clock_format_iso(p->last_good_saved, saved, sizeof saved);
+        json_object_set_new(st, "last_good_version", json_string(p->last_good_version));
+        json_object_set_new(st, "last_good_saved", json_string(saved));
+    }
+    return st;
 }
 
 static json_t *ctl_stats_reset(void *arg, hl_ctl_req *req, json_t *request, char *err, int errlen)
@@ -505,6 +581,87 @@ static int mkdir_p(const char *dir)
     return mkdir(tmp, 0750) && errno != EEXIST ? -1 : 0;
 }
 
+/* Builds, self-tests and activates the policy of these folders (start-up). */
+static hl_policy *build_and_activate(hl_loop *l, const char *scripts_dir, const char *rules_dir,
+                                     json_t **queries, int *passed, char *err, int errlen)
+{
+    hl_policy_src src = policy_src(l);
+    src.scripts_dir = scripts_dir;
+    src.rules_dir = rules_dir;
+    src.serial = ++l->policy_serial;
+    int failed;
+    hl_policy *p = policy_build_tested(&src, err, errlen, passed, &failed);
+    if (p && hl_store_policy_activate(l->store, rules_dir, queries, err, errlen) != 0) {
+        hl_policy_unref(p);
+        p = NULL;
+    }
+    return p;
+}
+
+/* The policy at start-up: the files' when they pass (then kept as the last good one);
+ * otherwise, issue 7, the last good one, loudly, until a reload passes. */
+static int start_policy(hl_loop *l, json_t **queries, int *passed, char *err, int errlen)
+{
+    loop_private *p = priv_of(l);
+    hl_last_good_sweep(p->data_real);
+    hl_last_good_stage stage = { "" };
+    char why[512];
+    if (hl_last_good_stage_copy(&stage, p->data_real, l->cfg.scripts_dir, l->cfg.rules_dir, why, sizeof why))
+        hl_warn("loop", "%s", why);
+    l->policy = build_and_activate(l, l->cfg.scripts_dir, l->cfg.rules_dir, queries, passed, err, errlen);
+    keep_last_good(l, &stage, l->policy);
+    p->policy_source = "files";
+    if (l->policy)
+        return 0;
+    char scripts[PATH_MAX + 16], rules[PATH_MAX + 16];
+    if (!hl_last_good_find(p->data_real, scripts, rules, sizeof scripts, p->last_good_version,
+                           sizeof p->last_good_version, &p->last_good_saved))
+        return -1; /* err says why the files do not pass; there is nothing to fall back on */
+    hl_error("loop", "the policy in %s and %s does not pass: %s", l->cfg.scripts_dir, l->cfg.rules_dir, err);
+    char lg_err[2048];
+    l->policy = build_and_activate(l, scripts, rules, queries, passed, lg_err, sizeof lg_err);
+    if (!l->policy) {
+        size_t used = strlen(err);
+        snprintf(err + used, errlen > (int)used ? errlen - used : 0,
+                 "; the last good policy (%s) does not pass either: %s", p->last_good_version, lg_err);
+        return -1;
+    }
+    char saved[40];
+    hl_clock_format_iso(p->last_good_saved, saved, sizeof saved);
+    hl_error("loop", "STARTED ON THE LAST GOOD POLICY %s (tested and kept %s, %s): fix the files and "
+             "reload; `hotline ctl status` says policy_source: last-good until then",
+             p->last_good_version, saved, scripts);
+    p->policy_source = "last-good";
+    return 0;
+}
+
+static void note_repaired(void *arg, const char *rel_path, int duration_ms)
+{
+    json_array_append_new(arg, json_pack("{s:s,s:i}", "path", rel_path, "duration_ms", duration_ms));
+}
+
+/* Issue 7: what the last run left unfinished is finished by the policy's own queries
+ * (rules/queries.lua, on =): each repaired recording, then "start".  The rows they touched
+ * in all, or -1 with err (the policy's SQL failed: start-up stops, as for a broken query). */
+static int run_start_hooks(hl_loop *l, json_t *queries, json_t *repaired, char *err, int errlen)
+{
+    double now = hl_clock_wall(&l->clock);
+    int total = 0, n;
+    size_t i;
+    json_t *rec;
+    json_array_foreach(repaired, i, rec) {
+        if ((n = hl_store_policy_run_hook(l->store, queries, "recording_repaired", rec, now, err, errlen)) < 0)
+            return -1;
+        total += n;
+    }
+    if ((n = hl_store_policy_run_hook(l->store, queries, "start", NULL, now, err, errlen)) < 0)
+        return -1;
+    total += n;
+    if (total > 0)
+        hl_warn("loop", "the policy's start-up queries finished %d row(s) the last run left open", total);
+    return total;
+}
+
 static void raise_fd_limit(void)
 {
     /* oRTP binds two sockets per session: thousands of calls need thousands of fds. */
@@ -554,34 +711,46 @@ int hl_loop_init(hl_loop *l, const hl_config *cfg, char *err, int errlen)
         return -1;
     }
     snprintf(l->recordings_dir, sizeof l->recordings_dir, "%s/recordings", real);
+    snprintf(priv_of(l)->data_real, sizeof priv_of(l)->data_real, "%s", real);
     if (mkdir_p(l->recordings_dir) != 0) {
         snprintf(err, errlen, "cannot create %s: %s", l->recordings_dir, strerror(errno));
         return -1;
     }
     /* the folders under it that scripts record into are made when a recording starts */
-    int repaired = hl_media_repair_recordings(l->recordings_dir);
-    if (repaired > 0)
-        hl_warn("loop", "repaired %d recording(s) left unfinished by the last run", repaired);
+    json_t *repaired = json_array(); /* issue 7: the policy finishes their rows, below */
+    if (hl_media_repair_recordings(l->recordings_dir, note_repaired, repaired) > 0)
+        hl_warn("loop", "repaired %d recording(s) left unfinished by the last run",
+                (int)json_array_size(repaired));
 
     l->store = hl_store_open(l->uv, cfg->data_dir, err, errlen);
-    if (!l->store)
+    if (!l->store) {
+        json_decref(repaired);
         return -1;
+    }
+    int cut = hl_store_live_calls_reconcile(l->store, err, errlen);
+    if (cut < 0)
+        return -1;
+    if (cut > 0)
+        hl_warn("loop", "%d call(s) were up when the last run ended: CDRs written (engine_restart)", cut);
     l->prompts = hl_prompts_new(cfg->prompts_dir);
     if (!l->prompts) {
         snprintf(err, errlen, "cannot open prompts directory %s", cfg->prompts_dir);
         return -1;
     }
 
-    hl_policy_src src = policy_src(l);
-    src.serial = ++l->policy_serial;
-    int passed, failed;
-    l->policy = policy_build_tested(&src, err, errlen, &passed, &failed);
-    if (!l->policy)
-        return -1;
+    int passed;
     json_t *queries = NULL; /* issue 6: the policy's tables and queries, before it serves */
-    if (hl_store_policy_activate(l->store, cfg->rules_dir, &queries, err, errlen) != 0)
+    if (start_policy(l, &queries, &passed, err, errlen) != 0) {
+        json_decref(repaired);
         return -1;
+    }
     hl_info("loop", "policy %s: %d scenarios passed", hl_policy_version(l->policy), passed);
+    int hooked = run_start_hooks(l, queries, repaired, err, errlen);
+    json_decref(repaired);
+    if (hooked < 0) {
+        json_decref(queries);
+        return -1;
+    }
 
     hl_media_pool_cfg mcfg = media_cfg_of(cfg);
     l->media = hl_media_pool_new(l->uv, &mcfg, l->prompts);
@@ -661,6 +830,10 @@ int hl_loop_init(hl_loop *l, const hl_config *cfg, char *err, int errlen)
     uv_timer_init(l->uv, &p->heap_trim);
     uv_timer_start(&p->heap_trim, heap_trim, HEAP_TRIM_INTERVAL_MS, HEAP_TRIM_INTERVAL_MS);
     uv_unref((uv_handle_t *)&p->heap_trim);
+    uv_timer_init(l->uv, &p->live_stamp);
+    p->live_stamp.data = l;
+    uv_timer_start(&p->live_stamp, live_calls_stamp, (uint64_t)cfg->live_call_stamp_ms, 0);
+    uv_unref((uv_handle_t *)&p->live_stamp);
 
     hl_info("loop", "hotline %s listening on %s:%d (UDP, TCP), RTP %d-%d, data %s", HL_VERSION,
             cfg->sip_addr, hl_sip_port(l->sip), cfg->rtp_port_lo, cfg->rtp_port_hi, real);

@@ -31,6 +31,9 @@ json_t  *hl_call_describe(const hl_call *call);
 /* The CDR of leg i (0 = caller), valid from call_ended until hl_call_free. */
 int      hl_call_leg_count(const hl_call *call);
 const hl_cdr *hl_call_cdr(const hl_call *call, int leg_index);
+/* The caller leg's CDR as far as it is known now (ids, caller, called, start, route,
+ * version): what the store keeps of a call that is up (store.h: live calls). */
+void     hl_call_cdr_so_far(const hl_call *call, hl_cdr *out);
 
 /* ---- engine-originated calls (jobs: engine/app/jobs.c) ----
  * A call with no caller: the engine runs the policy's global function entry_fn (e.g.

@@ -72,3 +72,17 @@ void call_finalize_cdrs(hl_call *c)
             leg->ops->stats(leg, d);
     }
 }
+
+/* What a call's caller leg CDR knows before the call ends: enough for the store's row of a
+ * call that is up (issue 7), which becomes its CDR if the engine dies with it. */
+void hl_call_cdr_so_far(const hl_call *c, hl_cdr *out)
+{
+    const hl_leg *leg = c->legs[0];
+    *out = c->cdrs[0];
+    snprintf(out->call_id, sizeof out->call_id, "%s", c->id);
+    snprintf(out->leg_id, sizeof out->leg_id, "%s", leg->sip_call_id);
+    snprintf(out->direction, sizeof out->direction, "%s", leg->dir == HL_LEG_INBOUND ? "inbound" : "outbound");
+    snprintf(out->caller, sizeof out->caller, "%s", leg->from_user);
+    snprintf(out->called, sizeof out->called, "%s", leg->to_user);
+    out->start = leg->start ? leg->start : c->start;
+}

@@ -41,6 +41,9 @@ typedef struct hl_call_env {
      * current policy and the count of engine-placed calls per caller and day. */
     struct hl_dial_guard *dial_guard;
     const char *recordings_dir;   /* absolute: data/recordings */
+    /* Free MiB where recordings go (call:record refuses below record_min_free_mb); NULL:
+     * the disk of recordings_dir (core/files.h).  The simulator says a scenario's. */
+    long long (*recordings_free_mb)(struct hl_call_env *);
     struct uv_loop_s *uv;         /* the loop's thread pool (hl.pin_hash); NULL in a simulation */
     void    *owner;               /* hl_loop * or hl_sim * */
 } hl_call_env;

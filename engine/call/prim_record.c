@@ -5,6 +5,8 @@
  * came (RFC 4733, SIP INFO, the simulator), goes into the CDR's dtmf like any other, and
  * stops the recording here — so the CDR is the same whichever way the key came. */
 #include "call/call_priv.h"
+#include "core/files.h"
+#include "core/log.h"
 #include <lauxlib.h>
 #include <stdio.h>
 #include <string.h>
@@ -127,6 +129,23 @@ bool call_rel_path_valid(const char *s)
     return true;
 }
 
+/* Issue 7: a recording that would fill the disk fails mid-call and takes the database's
+ * room with it; below record_min_free_mb free it is refused before it starts (a disk
+ * whose free space cannot be told is not refused). */
+static bool disk_too_full(hl_call *c, const char *rel)
+{
+    int min_mb = c->env->cfg->record_min_free_mb;
+    const char *dir = c->env->recordings_dir ? c->env->recordings_dir : ".";
+    long long free_mb = min_mb <= 0 ? -1 : c->env->recordings_free_mb ? c->env->recordings_free_mb(c->env)
+                                                                      : hl_disk_free_mb(dir);
+    if (free_mb < 0 || free_mb >= min_mb)
+        return false;
+    /* a simulated call's (a scenario that says so) is the test's business, not the log's */
+    hl_log(c->env->clock->fake ? HL_LOG_DEBUG : HL_LOG_WARN, "call", "%s: recording %s refused: %lld MiB "
+           "free under %s, below record_min_free_mb %d", c->id, rel, free_mb, dir, min_mb);
+    return true;
+}
+
 enum { O_PATH, O_MAX, O_SILENCE, O_STOP_KEYS, O_BEEP, O_BOTH_LEGS, O_STEREO };
 
 int prim_record(lua_State *L)
@@ -152,6 +171,11 @@ int prim_record(lua_State *L)
     if (strlen(sk) > STOP_KEYS_MAX || strspn(sk, "0123456789*#") != strlen(sk))
         return luaL_error(L, "record: stop_keys must be keys from 0-9 * #");
     snprintf(r->stop_keys, sizeof r->stop_keys, "%s", sk);
+    if (disk_too_full(c, r->rel)) {
+        lua_pushnil(L);
+        lua_pushliteral(L, "disk_full");
+        return 2;
+    }
     if (o[O_BEEP].b) {
         c->nitems = 0;
         call_add_item(L, c, "tone:beep", "record");

@@ -63,6 +63,14 @@ static const hl_tunable tunables[] = {
          "outside the instruction budget and backtracks; keep it at least http_max_body."),
     INT_(record_max_ms, 600000, 1000, 36000000, "ms", HL_APPLY_NEXT_USE,
          "Longest recording of any kind; call:record's max= may only lower it."),
+    INT_(record_min_free_mb, 200, 0, 10000000, "MiB", HL_APPLY_NEXT_USE,
+         "A recording is refused (call:record returns nil, \"disk_full\") when the recordings "
+         "folder's disk has less free: a 10-minute message is 10 MiB, and the database and "
+         "the logs need room too; 0 = never refuse."),
+    INT_(live_call_stamp_ms, 5000, 1000, 600000, "ms", HL_APPLY_NEXT_USE,
+         "How often the store stamps the calls that are up: a call the engine dies with gets "
+         "a CDR (engine_restart) ending at its last stamp, so its end is at most this early; "
+         "one UPDATE per stamp."),
     INT_(silence_level, 300, 0, 32767, "mean |sample|", HL_APPLY_NEXT_USE,
          "Mean absolute sample (of 32767) under which 20 ms of audio counts as silence: "
          "above line noise, well below speech."),
@@ -394,8 +402,14 @@ static void rules_data_hook(lua_State *L, lua_Debug *ar)
 
 int hl_config_load_rules(hl_config *cfg, const char *rules_dir, char *err, int errlen)
 {
+    return hl_config_load_rules_as(cfg, rules_dir, rules_dir, err, errlen);
+}
+
+int hl_config_load_rules_as(hl_config *cfg, const char *from_dir, const char *rules_dir,
+                            char *err, int errlen)
+{
     char path[1024];
-    snprintf(path, sizeof path, "%s/engine.lua", rules_dir);
+    snprintf(path, sizeof path, "%s/engine.lua", from_dir);
     lua_State *L = luaL_newstate();
     if (!L) {
         snprintf(err, errlen, "%s: out of memory", path);

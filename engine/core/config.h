@@ -35,6 +35,8 @@ typedef struct hl_config {
     int  script_memory_kb;
     int  script_pattern_max;
     int  record_max_ms;
+    int  record_min_free_mb;    /* issue 7: below this, recording is refused */
+    int  live_call_stamp_ms;    /* issue 7: heartbeat of the store's live_calls rows */
     int  silence_level;
     int  reload_debounce_ms;
     int  reload_timeout_ms;
@@ -97,6 +99,11 @@ void hl_config_defaults(hl_config *cfg);
  * value of the wrong type or out of range is refused: -1 with "FILE:LINE: ..." in err, cfg
  * untouched.  Folders are joined to rules_dir unless absolute. */
 int  hl_config_load_rules(hl_config *cfg, const char *rules_dir, char *err, int errlen);
+/* The same with FROM_DIR/engine.lua read as if it were in rules_dir (its relative folders
+ * are rules_dir's): a kept copy of the rules (issue 7: the last good policy) serves the
+ * site's folders. */
+int  hl_config_load_rules_as(hl_config *cfg, const char *from_dir, const char *rules_dir,
+                             char *err, int errlen);
 /* Names (comma-separated, into out) of the tunables whose apply is `apply` and whose value
  * differs between a and b; returns how many. */
 int  hl_config_changed(const hl_config *a, const hl_config *b, hl_tunable_apply apply,

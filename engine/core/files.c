@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 
 bool hl_str_ends_with(const char *s, const char *suffix)
 {
@@ -128,4 +129,12 @@ int hl_tighten_mode(const char *path, unsigned want)
     if (!(st.st_mode & 07777 & ~want))
         return 0;
     return chmod(path, st.st_mode & 07777 & want) == 0 ? 1 : -1;
+}
+
+long long hl_disk_free_mb(const char *path)
+{
+    struct statvfs v;
+    if (statvfs(path, &v) != 0)
+        return -1;
+    return (long long)((unsigned long long)v.f_bavail * v.f_frsize / (1024 * 1024));
 }

@@ -38,4 +38,7 @@ int  hl_tighten_mode(const char *path, unsigned want);
  * The caller frees it. */
 char *hl_file_read(const char *path, long max_bytes, size_t *len);
 
+/* Free space for unprivileged writers on the disk that holds path, in MiB; -1 when it
+ * cannot be told (path missing). */
+long long hl_disk_free_mb(const char *path);
 #endif

@@ -128,7 +128,10 @@ void hl_media_get_stats(const hl_media *m, hl_rtp_stats *out);
 void hl_media_close(hl_media *m);
 
 /* Repairs WAV files under dir left unfinished by a crash (header sizes from file length),
- * and makes dir, its folders and files private (0750 / 0640) where they were looser. */
-int  hl_media_repair_recordings(const char *dir);
+ * and makes dir, its folders and files private (0750 / 0640) where they were looser.
+ * fn (may be NULL) is told of each one repaired: its path relative to dir and the length
+ * it holds.  Returns how many were repaired. */
+typedef void (*hl_repaired_fn)(void *arg, const char *rel_path, int duration_ms);
+int  hl_media_repair_recordings(const char *dir, hl_repaired_fn fn, void *arg);
 
 #endif

@@ -91,6 +91,7 @@ struct sim {
     char       problems[2048];  /* what went wrong in the run itself */
     int        rec_ms;
     char       rec_reason[16];
+    int        disk_free_mb;    /* scenario record = { disk_free_mb = N }; -1: not said (never full) */
     int        refer_code;
     int        fax_pages, fax_status;   /* scenario fax = { pages = N, status = T30 code } */
     hl_timer   t_hangup;
@@ -1102,6 +1103,13 @@ static void check_expect(sim *s, verdict *v)
 
 /* ---- running one scenario ------------------------------------------------------------------ */
 
+/* The recordings' free space a scenario says (record = { disk_free_mb = N }), to test a
+ * full disk (call:record's nil, "disk_full"); -1 when it says none. */
+static long long sim_recordings_free_mb(hl_call_env *env)
+{
+    return ((sim *)env->owner)->disk_free_mb;
+}
+
 static void sim_init(sim *s, hl_policy *p, const hl_policy_src *src, double start)
 {
     memset(s, 0, sizeof *s);
@@ -1114,7 +1122,9 @@ static void sim_init(sim *s, hl_policy *p, const hl_policy_src *src, double star
     s->policy = p;
     s->env = (hl_call_env){ .clock = &s->clock, .timers = &s->timers, .cfg = &s->cfg,
                             .current_policy = sim_policy, .dial = sim_dial,
-                            .call_ended = sim_call_ended, .recordings_dir = "recordings", .owner = s };
+                            .call_ended = sim_call_ended, .recordings_dir = "recordings", .owner = s,
+                            .recordings_free_mb = sim_recordings_free_mb };
+    s->disk_free_mb = -1;
     /* each scenario counts its own placed calls (in memory): scenarios are independent */
     s->env.dial_guard = hl_dial_guard_new(NULL, &s->clock);
 }
@@ -1324,6 +1334,7 @@ static void run_one(run_ctx *r, lua_State *S, int scen, const char *file, const 
     lua_getfield(S, scen, "record");
     if (lua_istable(S, -1)) {
         s->rec_ms = spec_int(S, -1, "duration", 0);
+        s->disk_free_mb = spec_int(S, -1, "disk_free_mb", -1);
         lua_getfield(S, -1, "reason");
         snprintf(s->rec_reason, sizeof s->rec_reason, "%s", lua_isstring(S, -1) ? lua_tostring(S, -1) : "");
         lua_pop(S, 1);
@@ -1381,7 +1392,7 @@ static const char *const EXPECT_KEYS[] = { "prompts", "not_prompts", "menus", "d
                                            "vars", "jobs", "job", "job_error", "cdr", "duration_max", NULL };
 static const char *const ENTRY_KEYS[] = { "key", "after", "gap", "at", "silence", "hangup", NULL };
 static const char *const DIAL_KEYS[] = { "answer_after", "hangup_after", "fail", "after", NULL };
-static const char *const RECORD_KEYS[] = { "duration", "reason", NULL };
+static const char *const RECORD_KEYS[] = { "duration", "reason", "disk_free_mb", NULL };
 static const char *const FAX_KEYS[] = { "pages", "status", NULL };
 static const char *const JOB_KEYS[] = { "kind", "args", "attempt", "max_attempts", NULL };
 static const char *const EXPECT_JOB_KEYS[] = { "kind", "args", "max_attempts", NULL };

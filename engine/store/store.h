@@ -29,7 +29,7 @@
  *
  * Script queries (hl_store_exec_script*) run under an SQLite authorizer: SELECT anything;
  * INSERT/UPDATE/DELETE on tables other than the engine's own (cdr, schema_version,
- * policy_schema, jobs, sqlite_*); no DDL (CREATE/DROP/ALTER), no ATTACH/DETACH, no transaction or savepoint
+ * policy_schema, jobs, live_calls, sqlite_*); no DDL (CREATE/DROP/ALTER), no ATTACH/DETACH, no transaction or savepoint
  * control, no PRAGMA except a few read-only ones; at most HL_STORE_SCRIPT_MAX_ROWS rows
  * and a bounded amount of work per query (a runaway query is interrupted). */
 #ifndef HL_STORE_H
@@ -86,8 +86,30 @@ int  hl_store_poll(hl_store *s);
  * Safe on any thread (its own connection). */
 int  hl_store_policy_activate(hl_store *s, const char *rules_dir, json_t **queries, char *err, int errlen);
 
+/* Runs the policy's queries that say on = event (issue 7: "start", "recording_repaired";
+ * rules/queries.lua) with params (an object, may be NULL) and :now, synchronously, under
+ * the script authorizer: for start-up, before calls.  The rows they returned in all, or -1
+ * with err naming the query. */
+int  hl_store_policy_run_hook(hl_store *s, json_t *queries, const char *event, json_t *params,
+                              double now, char *err, int errlen);
+
 /* Queues a CDR insert (durable before cb, which may be NULL). */
 void hl_store_cdr_write(hl_store *s, const hl_cdr *cdr, hl_store_cb cb, void *arg);
+
+/* The calls that are up (live_calls.c, issue 7): so that a call the engine dies with still
+ * gets a CDR.  open queues a row from what is known at the call's start (call_id, leg_id,
+ * direction, caller, called, start, route, script_version, vars of so_far); close deletes
+ * it (queue it after the call's CDRs); touch stamps every row with now (the heartbeat).
+ * All three are asynchronous, through the worker.  reconcile, at start-up before any call
+ * (synchronous): every row left becomes a CDR with hangup_side engine, hangup_cause
+ * engine_restart and end at its last stamp (rows whose call has a CDR are only dropped);
+ * returns how many CDRs it wrote, or -1 with err. */
+void hl_store_live_call_open(hl_store *s, const hl_cdr *so_far);
+void hl_store_live_call_close(hl_store *s, const char *call_id);
+void hl_store_live_calls_touch(hl_store *s, double now);
+/* The route a call has taken so far (asynchronous), stamped with the heartbeat. */
+void hl_store_live_call_route(hl_store *s, const char *call_id, const char *route);
+int  hl_store_live_calls_reconcile(hl_store *s, char *err, int errlen);
 
 /* CDR <-> JSON (cdr_store.c).
  * hl_cdr_to_json: call_id, leg_id, leg_index, direction, caller, called, start, answer, end

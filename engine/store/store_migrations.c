@@ -103,6 +103,23 @@ static const migration migrations[] = {
       "  PRIMARY KEY (day, caller, purpose)"
       ");"
       "ALTER TABLE jobs ADD COLUMN caller TEXT NOT NULL DEFAULT '';" },
+    { 7, "live_calls",
+      /* One row per call up, written when the call starts and deleted when its
+       * CDRs are written (store/live_calls.c); updated is the engine's heartbeat.  Rows
+       * found at start-up are calls the last run died with: each becomes a CDR with
+       * hangup_cause engine_restart, ended at its last heartbeat. */
+      "CREATE TABLE live_calls ("
+      "  call_id        TEXT PRIMARY KEY,"
+      "  leg_id         TEXT NOT NULL DEFAULT '',"
+      "  direction      TEXT NOT NULL DEFAULT '',"
+      "  caller         TEXT NOT NULL DEFAULT '',"
+      "  called         TEXT NOT NULL DEFAULT '',"
+      "  start_time     REAL NOT NULL DEFAULT 0,"
+      "  updated        REAL NOT NULL DEFAULT 0,"
+      "  route          TEXT NOT NULL DEFAULT '',"
+      "  script_version TEXT NOT NULL DEFAULT '',"
+      "  vars           TEXT NOT NULL DEFAULT ''"
+      ");" },
 };
 
 #define N_MIGRATIONS ((int)(sizeof migrations / sizeof migrations[0]))

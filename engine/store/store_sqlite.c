@@ -150,6 +150,7 @@ static bool engine_table(const char *t)
     return t && (strcasecmp(t, "cdr") == 0 || strcasecmp(t, "schema_version") == 0 ||
                  strcasecmp(t, "policy_schema") == 0 || strcasecmp(t, "jobs") == 0 ||
                  strcasecmp(t, "dial_counts") == 0 ||
+                 strcasecmp(t, "live_calls") == 0 ||
                  internal_table(t));
 }
 

@@ -93,7 +93,7 @@ static void test_migrations(void)
     json_t *t = q(s, "SELECT group_concat(name, ' ') AS names FROM (SELECT name FROM sqlite_master"
                      " WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name)", NULL);
     const char *names = json_string_value(json_object_get(json_array_get(t, 0), "names"));
-    CHECK(names && !strcmp(names, "cdr dial_counts jobs policy_schema schema_version script_kv"),
+    CHECK(names && !strcmp(names, "cdr dial_counts jobs live_calls policy_schema schema_version script_kv"),
           "a new database holds the engine's tables only: %s", names ? names : "?");
     json_decref(t);
     /* a database from a newer engine is refused, clearly */
@@ -203,6 +203,10 @@ static void test_policy_schema(void)
         { "return { q = { description = 'd', sql = 'SELECT * FROM no_such_table' } }", "no such table" },
         { "return { q = { sql = 'SELECT 1' } }", "needs sql and description" },
         { "return { q = { description = 'd', sql = 'SELECT 1; SELECT 2' } }", "one statement" },
+        /* issue 7: queries the engine runs itself, with the arguments it gives */
+        { "return { q = { description = 'd', on = 'boot', sql = 'SELECT 1' } }", "on must be" },
+        { "return { q = { description = 'd', on = 'start', args = { 'path' },"
+          " sql = 'SELECT * FROM notes WHERE caller = :path' } }", "gives no argument path" },
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         write_rule("queries.lua", bad[i][0]);
@@ -693,6 +697,126 @@ static void test_crash(void)
     hl_store_close(s);
 }
 
+/* ---- what a crash left of a message: the shipped policy finishes it (issue 7) ---- */
+
+static const char *message_state(hl_store *s, const char *path, long long *ms)
+{
+    static char state[32];
+    json_t *p = json_pack("[s]", path);
+    json_t *r = q(s, "SELECT state, duration_ms FROM messages WHERE path = ?", p);
+    json_decref(p);
+    json_t *row = json_array_get(r, 0);
+    snprintf(state, sizeof state, "%s", row ? json_string_value(json_object_get(row, "state")) : "none");
+    *ms = row ? json_integer_value(json_object_get(row, "duration_ms")) : -1;
+    json_decref(r);
+    return state;
+}
+
+static void test_policy_finishes_messages(void)
+{
+    hl_store *s = shipped_policy_store("crash-messages");
+    if (!s)
+        return;
+    char err[512];
+    json_t *queries = NULL;
+    CHECK(activate(s, "rules", &queries, err, sizeof err) == 0, "queries: %s", err);
+    json_decref(q(s, "INSERT INTO messages (caller, created, path, state) VALUES"
+                     " ('13900000001', 1, 'messages/a.wav', 'recording'),"
+                     " ('13900000002', 2, 'messages/b.wav', 'recording'),"
+                     " ('13900000003', 3, 'messages/c.wav', 'new')", NULL));
+    json_t *rec = json_pack("{s:s,s:i}", "path", "messages/a.wav", "duration_ms", 4200);
+    CHECK(hl_store_policy_run_hook(s, queries, "recording_repaired", rec, 10, err, sizeof err) == 1,
+          "the repaired recording's row: %s", err);
+    json_decref(rec);
+    CHECK(hl_store_policy_run_hook(s, queries, "start", NULL, 10, err, sizeof err) == 1,
+          "the row whose file needed no repair: %s", err);
+    long long ms;
+    CHECK(!strcmp(message_state(s, "messages/a.wav", &ms), "new") && ms == 4200, "a: new, 4.2 s (%lld)", ms);
+    CHECK(!strcmp(message_state(s, "messages/b.wav", &ms), "new"), "b: new");
+    CHECK(!strcmp(message_state(s, "messages/c.wav", &ms), "new") && ms == 0, "c untouched");
+    CHECK(hl_store_policy_run_hook(s, queries, "start", NULL, 10, err, sizeof err) == 0, "nothing twice");
+    CHECK(hl_store_policy_run_hook(s, queries, "no_such_event", NULL, 10, err, sizeof err) == 0,
+          "an event no query names runs nothing");
+    json_decref(queries);
+    hl_store_close(s);
+}
+
+/* ---- calls up when the engine died (issue 7: live_calls.c) ---- */
+
+static json_t *cdrs_of(hl_store *s, const char *call_id)
+{
+    json_t *p = json_pack("[s]", call_id);
+    json_t *rows = q(s, "SELECT * FROM cdr WHERE call_id = ?", p);
+    json_decref(p);
+    return rows;
+}
+
+static void test_live_calls_reconcile(void)
+{
+    char err[256];
+    hl_store *s = hl_store_open(NULL, dir, err, sizeof err);
+    if (!s) {
+        CHECK(0, "open: %s", err);
+        return;
+    }
+    json_decref(q(s, "DELETE FROM live_calls", NULL));
+    hl_cdr c[3];
+    for (int i = 0; i < 3; i++) {
+        make_cdr(&c[i], 70000 + i);   /* an end-of-call CDR's fields: open keeps only the so-far ones */
+        c[i].start += i;
+        hl_store_live_call_open(s, &c[i]);
+    }
+    double stamp = c[0].start + 42.5;
+    hl_store_live_calls_touch(s, stamp);
+    hl_store_live_call_route(s, c[0].call_id, "message");  /* the route so far, with the stamp */
+    hl_store_cdr_write(s, &c[1], NULL, NULL);          /* ended normally */
+    hl_store_live_call_close(s, c[1].call_id);
+    hl_store_cdr_write(s, &c[2], NULL, NULL);          /* died between its CDR and the close */
+    hl_store_poll(s);
+    CHECK(count(s, "live_calls") == 2, "two rows left at the crash: %lld", count(s, "live_calls"));
+    hl_store_close(s); /* as good as a crash for the rows: nothing else closes them */
+
+    s = hl_store_open(NULL, dir, err, sizeof err);
+    CHECK(s != NULL, "reopen: %s", err);
+    if (!s)
+        return;
+    int closed = hl_store_live_calls_reconcile(s, err, sizeof err);
+    CHECK(closed == 1, "one call had no CDR: %d (%s)", closed, err);
+    json_t *rows = cdrs_of(s, c[0].call_id);
+    json_t *row = json_array_get(rows, 0);
+    CHECK(json_array_size(rows) == 1, "the call up got one CDR");
+    hl_cdr got;
+    if (row)
+        hl_cdr_from_row(row, &got);
+    CHECK(row && !strcmp(got.hangup_cause, "engine_restart") && !strcmp(got.hangup_side, "engine"),
+          "cause engine_restart, side engine");
+    CHECK(row && got.start == c[0].start && got.end == stamp, "times: start kept, end at the last stamp");
+    CHECK(row && !strcmp(got.caller, c[0].caller) && !strcmp(got.called, c[0].called) &&
+          !strcmp(got.route, "message") && !strcmp(got.script_version, c[0].script_version) &&
+          !strcmp(got.direction, c[0].direction) && !strcmp(got.leg_id, c[0].leg_id),
+          "who called whom, the route and version known so far");
+    json_decref(rows);
+    rows = cdrs_of(s, c[2].call_id);
+    CHECK(json_array_size(rows) == 1, "a call whose CDR was written gets no second one: %zu",
+          json_array_size(rows));
+    json_decref(rows);
+    CHECK(count(s, "live_calls") == 0, "no rows left");
+    CHECK(hl_store_live_calls_reconcile(s, err, sizeof err) == 0, "a second start finds nothing");
+    /* a row never stamped ends when it started, not at 0 */
+    hl_store_live_call_open(s, &c[0]);
+    hl_store_poll(s);
+    json_t *p = json_pack("[s]", c[0].call_id);
+    json_decref(q(s, "DELETE FROM cdr WHERE call_id = ?", p));
+    json_decref(p);
+    CHECK(hl_store_live_calls_reconcile(s, err, sizeof err) == 1, "the unstamped row");
+    rows = cdrs_of(s, c[0].call_id);
+    if (json_array_get(rows, 0))
+        hl_cdr_from_row(json_array_get(rows, 0), &got);
+    CHECK(json_array_size(rows) == 1 && got.end == c[0].start, "unstamped: end = start");
+    json_decref(rows);
+    hl_store_close(s);
+}
+
 TEST_IMPL(store)
 {
     hl_log_set_level(HL_LOG_WARN);
@@ -709,6 +833,8 @@ TEST_IMPL(store)
     test_authorizer();
     test_loopless();
     test_crash();
+    test_live_calls_reconcile();
+    test_policy_finishes_messages();
     char cmd[300];
     snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
     if (system(cmd) != 0)

@@ -38,6 +38,20 @@ static size_t build(uint8_t *b, int fmt, int ch, int rate, int bits, const void 
     return o;
 }
 
+/* What hl_media_repair_recordings reported (issue 7: the policy finishes its rows). */
+typedef struct repaired_seen {
+    char rel[300];
+    int  ms, calls;
+} repaired_seen;
+
+static void on_repaired(void *arg, const char *rel, int ms)
+{
+    repaired_seen *s = arg;
+    snprintf(s->rel, sizeof s->rel, "%s", rel);
+    s->ms = ms;
+    s->calls++;
+}
+
 TEST_IMPL(wav)
 {
     static uint8_t buf[8192];
@@ -179,8 +193,12 @@ TEST_IMPL(wav)
     raw = fopen(junk, "wb");
     fputs("not a wav", raw);
     fclose(raw);
-    CHECK(hl_media_repair_recordings(path) == 1, "repair_recordings repaired one (in a sub-folder)");
-    CHECK(hl_media_repair_recordings("/nonexistent/dir") == 0, "missing dir: 0");
+    repaired_seen seen = { "", -1, 0 };
+    CHECK(hl_media_repair_recordings(path, on_repaired, &seen) == 1,
+          "repair_recordings repaired one (in a sub-folder)");
+    CHECK(seen.calls == 1 && !strcmp(seen.rel, "2026/x.wav") && seen.ms == 10 * 1000 / HL_WAV_RATE,
+          "reported under the folder with its length: %s %d ms", seen.rel, seen.ms);
+    CHECK(hl_media_repair_recordings("/nonexistent/dir", NULL, NULL) == 0, "missing dir: 0");
     char cmd[400];
     snprintf(cmd, sizeof cmd, "rm -rf %s", path);
     if (system(cmd)) {}
@@ -227,7 +245,7 @@ TEST_IMPL(wav_private)
     chmod(rec, 0777);
     chmod(dir, 0755);
     chmod(path, 0644);
-    hl_media_repair_recordings(rec);
+    hl_media_repair_recordings(rec, NULL, NULL);
     CHECK(mode_of(rec) == HL_PRIVATE_DIR_MODE, "the recordings folder was 0777: now %04o", mode_of(rec));
     CHECK(mode_of(dir) == HL_PRIVATE_DIR_MODE, "a folder was 0755: now %04o", mode_of(dir));
     CHECK(mode_of(path) == HL_PRIVATE_FILE_MODE, "a recording was 0644: now %04o", mode_of(path));
