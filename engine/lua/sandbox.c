@@ -169,39 +169,47 @@ int hl_lua_stop(lua_State *L)
     return luaL_error(L, "%s", r->why);
 }
 
-int hl_policy_resume(hl_policy *p, lua_State *co, hl_lua_run *run, int nargs, int *nres)
+/* What a nested run saves of the one it interrupts (a handler run from inside a resume). */
+typedef struct run_frame {
+    hl_lua_run *run;
+    lua_State  *running;
+    long        cpu_start_ns;
+} run_frame;
+
+/* Charges what L runs from now on to run, under the budget hook. */
+static run_frame run_enter(hl_policy *p, lua_State *L, hl_lua_run *run)
 {
-    hl_lua_run *prev = p->run;
-    lua_State *prev_running = p->running;
-    long prev_cpu = p->cpu_start_ns;
+    run_frame saved = { p->run, p->running, p->cpu_start_ns };
     p->run = run;
-    p->running = co;
+    p->running = L;
     p->cpu_start_ns = thread_cpu_ns();
     run->instr = 0;
-    lua_sethook(co, budget_hook, LUA_MASKCOUNT, HOOK_GRANULARITY);
+    lua_sethook(L, budget_hook, LUA_MASKCOUNT, HOOK_GRANULARITY);
+    return saved;
+}
+
+static void run_leave(hl_policy *p, run_frame saved)
+{
+    p->run = saved.run;
+    p->running = saved.running;
+    p->cpu_start_ns = saved.cpu_start_ns;
+}
+
+int hl_policy_resume(hl_policy *p, lua_State *co, hl_lua_run *run, int nargs, int *nres)
+{
+    run_frame saved = run_enter(p, co, run);
     int st = lua_resume(co, NULL, nargs, nres);
-    p->run = prev;
-    p->running = prev_running;
-    p->cpu_start_ns = prev_cpu;
+    run_leave(p, saved);
     return st;
 }
 
 /* Runs a plain function (build time) under run, in protected mode. */
 int hl_lua_pcall_budget(hl_policy *p, lua_State *L, hl_lua_run *run, int nargs, int nres)
 {
-    hl_lua_run *prev = p->run;
-    lua_State *prev_running = p->running;
-    long prev_cpu = p->cpu_start_ns;
-    p->run = run;
-    p->running = L;
-    p->cpu_start_ns = thread_cpu_ns();
-    run->instr = 0;
-    lua_sethook(L, budget_hook, LUA_MASKCOUNT, HOOK_GRANULARITY);
+    run_frame saved = run_enter(p, L, run);
     int st = lua_pcall(L, nargs, nres, 0);
     lua_sethook(L, NULL, 0, 0);
-    p->run = prev;
-    p->running = prev_running;
-    p->cpu_start_ns = prev_cpu;
+    run_leave(p, saved);
     if (run->killed) { /* stopped: say where and why (the hook's error names neither) */
         lua_pop(L, st == LUA_OK ? nres : 1);
         lua_pushfstring(L, "%s: %s", run->where, run->why);
