@@ -18,7 +18,7 @@ PKG_LIBS   = $(eval PKG_LIBS := $$(shell pkg-config --libs $(PKGS) 2>/dev/null))
 CFLAGS   ?= -O2 -g
 CFLAGS   += -std=gnu11 -Wall -Wextra -Wno-unused-parameter -Wno-deprecated-declarations \
             -Iengine $(PKG_CFLAGS) -MMD -MP
-LDLIBS   += $(PKG_LIBS) -lm -lpthread
+LDLIBS   += $(PKG_LIBS) -lm -lpthread -lresolv
 
 # Every .c under engine/ except main.c forms libhotline; tests and fuzzers link it.
 ENGINE_SRC := $(filter-out engine/main.c,$(wildcard engine/*/*.c))

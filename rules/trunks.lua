@@ -23,6 +23,10 @@
 --                require this file; keep it readable by the engine's user only when it holds one
 --   login        { user = "...", password = "..." }: what the engine's INVITEs through it answer
 --                when it challenges them (401/407, digest)
+--   srv          true: its host names are looked up by SRV first (RFC 3263: _sip._udp.NAME,
+--                or _sip._tcp for ;transport=tcp) when the URI names no port; without SRV
+--                records, the name itself on port 5060.  Names are looked up off the loop
+--                within engine.lua's dns_timeout_ms either way (docs/security.md)
 --   reason       why it is here
 --
 -- dial: every call the engine places (a queued fax, a transfer, later an agent's callback)

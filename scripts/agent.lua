@@ -73,8 +73,11 @@ function M.other_centre(call)
   if not centre then return M.after_failures(call) end
   call:set_route("transfer:" .. word)
   call:play("transfer_connecting")
-  local ok = call:transfer(centre.sip)
+  local ok, code = call:transfer(centre.sip)
   if ok then return "transferred" end
+  -- the route keeps why: the area code and the SIP status (604: the centre's name does not
+  -- resolve, 503: no answer from DNS or the centre, 403: a dial rule refused it)
+  call:set_route("transfer-failed:" .. word .. ":" .. tostring(code))
   call:play("transfer_failed")
   return nil                                                           -- back to the menu
 end

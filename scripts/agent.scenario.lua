@@ -120,7 +120,14 @@ return {
     time = IN, keys = { "9", "0437#", { hangup = true } }, transfer = false,
     dial = { default = { fail = 503 } },
     expect = { prompts = { "transfer_connecting", "transfer_failed", "other_service", "main_menu" },
-               route = "transfer:0437", ended = "caller" },
+               route = "transfer-failed:0437:503", ended = "caller" },
+  },
+  {
+    name = "key 9: the centre's host name does not exist (604): the route says so",
+    time = IN, keys = { "9", "0433#", { hangup = true } }, transfer = false,
+    dial = { default = { fail = 604 } },
+    expect = { prompts = { "transfer_connecting", "transfer_failed", "main_menu" },
+               dialled = { sip("0433") }, route = "transfer-failed:0433:604", ended = "caller" },
   },
   {
     name = "key 9: * goes back to the main menu",

@@ -8,7 +8,7 @@
 --   3 fax on demand      scripts/fax.lua     (rules/fax_documents.lua)      fax
 --   4 account query      scripts/account.lua (rules/accounts.lua)           account
 --   5 complaints         scripts/agent.lua                                  queue:<centre>.complaints
---   9 another centre     scripts/agent.lua   (rules/centres.lua)            transfer:<code>
+--   9 another centre     scripts/agent.lua   (rules/centres.lua)            transfer:<code> (transfer-failed:<code>:<status>)
 --   0 an agent           scripts/agent.lua   (rules/centres.lua)            queue:<centre>.general
 -- A wrong key: "选择错误,请重新输入" and the menu again (§10.8); * one level back (§10.16);
 -- no key: the menu again; after rules/ivr.lua max_failures: an agent in hours, else goodbye.

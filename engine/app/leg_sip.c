@@ -23,6 +23,7 @@
 #include "fax/fax.h"
 #include "media/media.h"
 #include "sip/sip.h"
+#include "sip/sip_dns.h"
 #include "store/store.h"
 
 typedef struct sip_leg {
@@ -38,6 +39,8 @@ typedef struct sip_leg {
     hl_fax        *fax;          /* a fax session on this leg's audio (media tap), or NULL */
     hl_fax_result  fax_result;   /* the last session's result: FAX_DONE points here */
     hl_timer       fax_timer;    /* reports FAX_DONE and frees the session outside the tick */
+    hl_dns_query  *dns;          /* outbound to a host name: its lookup, until it answers */
+    hl_timer       dns_timer;    /* gives the lookup up after dns_timeout_ms */
 } sip_leg;
 
 static const hl_leg_ops sip_leg_ops;
@@ -112,6 +115,14 @@ static void fax_on_done(void *arg, const hl_fax_result *r)
     hl_timer_start(&sl->loop->timers, &sl->fax_timer, 0, fax_report, sl);
 }
 
+/* An ended leg needs no address any more: the lookup's answer goes nowhere. */
+static void dns_stop(sip_leg *sl)
+{
+    hl_timer_stop(&sl->loop->timers, &sl->dns_timer);
+    hl_dns_cancel(sl->dns);
+    sl->dns = NULL;
+}
+
 /* Marks the leg ended once; returns false when it already was.  Ends a fax on the leg,
  * reporting it when the far end (not the engine) ended the leg. */
 static bool mark_ended(sip_leg *sl, const char *side, const char *cause)
@@ -123,6 +134,7 @@ static bool mark_ended(sip_leg *sl, const char *side, const char *cause)
     snprintf(sl->leg.hangup_side, sizeof sl->leg.hangup_side, "%s", side);
     snprintf(sl->leg.hangup_cause, sizeof sl->leg.hangup_cause, "%s", cause);
     hl_timer_stop(&sl->loop->timers, &sl->ring_timer);
+    dns_stop(sl);
     fax_end_with_leg(sl, strcmp(side, "engine") != 0 || strcmp(cause, "rtp-timeout") == 0);
     return true;
 }
@@ -648,6 +660,7 @@ static void op_destroy(hl_leg *leg)
 {
     sip_leg *sl = leg_of(leg);
     fax_drop(sl);
+    dns_stop(sl);
     hl_timer_stop(&sl->loop->timers, &sl->ring_timer);
     hl_timer_stop(&sl->loop->timers, &sl->hangup_timer);
     if (sl->dialog) {
@@ -713,6 +726,95 @@ static void set_login(hl_loop *loop, hl_sip_dialog *d, const char *uri)
         hl_sip_dialog_set_login(d, via->login_user, via->login_password);
 }
 
+/* An outbound leg that never got its INVITE out ends as failed: code and cause to the
+ * script (call:dial's second result) and the CDR. */
+static void dial_failed(sip_leg *sl, int code, const char *cause)
+{
+    if (!mark_ended(sl, "engine", cause))
+        return;
+    sl->end_code = code;
+    emit(sl, (hl_leg_event){ .type = HL_LEG_EV_FAILED, .code = code, .reason = cause });
+    emit(sl, (hl_leg_event){ .type = HL_LEG_EV_HANGUP, .code = code, .reason = cause });
+}
+
+/* The INVITE of a dial, to the URI's own address (addr NULL) or to the one its name led to. */
+static int send_invite(sip_leg *sl, const struct sockaddr_in *addr)
+{
+    hl_loop *loop = sl->loop;
+    const char *uri = sl->leg.remote_uri, *from = sl->leg.from_user;
+    sl->dialog = addr ? hl_sip_invite_to(loop->sip, uri, addr, from, &sl->local, sl)
+                      : hl_sip_invite(loop->sip, uri, from, &sl->local, sl);
+    if (!sl->dialog)
+        return -1;
+    snprintf(sl->leg.sip_call_id, sizeof sl->leg.sip_call_id, "%s", hl_sip_dialog_call_id(sl->dialog));
+    set_login(loop, sl->dialog, uri);
+    return 0;
+}
+
+static const char *leg_call_id(const sip_leg *sl)
+{
+    return sl->leg.call ? hl_call_id(sl->leg.call) : "-";
+}
+
+static void dns_answered(void *arg, hl_dns_status status, const struct sockaddr_in *addr,
+                         const char *target)
+{
+    sip_leg *sl = arg;
+    sl->dns = NULL;
+    hl_timer_stop(&sl->loop->timers, &sl->dns_timer);
+    if (status == HL_DNS_FOUND) {
+        char ip[INET_ADDRSTRLEN] = "?";
+        uv_ip4_name(addr, ip, sizeof ip);
+        hl_info("call", "%s: %s: %s is %s:%d", leg_call_id(sl), sl->leg.remote_uri, target, ip,
+                ntohs(addr->sin_port));
+        if (send_invite(sl, addr) != 0)
+            dial_failed(sl, 500, "local");
+        return;
+    }
+    /* 604 Does Not Exist Anywhere: no such name is final; a resolver failure may pass (503) */
+    bool absent = status == HL_DNS_NOT_FOUND;
+    hl_warn("call", "%s: dial %s: host name '%s' %s", leg_call_id(sl), sl->leg.remote_uri, target,
+            absent ? "does not exist (no IPv4 address)" : "could not be resolved (resolver error)");
+    dial_failed(sl, absent ? 604 : 503, absent ? "dns-not-found" : "dns-error");
+}
+
+static void dns_timeout(hl_timer *t)
+{
+    sip_leg *sl = t->data;
+    hl_warn("call", "%s: dial %s: its host name was not resolved within dns_timeout_ms (%d ms)",
+            leg_call_id(sl), sl->leg.remote_uri, sl->loop->cfg.dns_timeout_ms);
+    dial_failed(sl, 503, "dns-timeout");
+}
+
+/* The dial's host is a name: look it up (SRV when its trunk says srv = true), INVITE on
+ * the answer.  -1 when the lookup could not start. */
+static int resolve_then_invite(sip_leg *sl, const char *host, int port, bool tcp)
+{
+    hl_loop *loop = sl->loop;
+    const hl_trunk *via = hl_trunks_by_host(current_trunks(loop), host);
+    sl->dns = hl_dns_resolve(loop->uv, host, port, tcp, via && via->srv, dns_answered, sl);
+    if (!sl->dns)
+        return -1;
+    hl_timer_start(&loop->timers, &sl->dns_timer, loop->cfg.dns_timeout_ms, dns_timeout, sl);
+    return 0;
+}
+
+/* Starts the leg's INVITE: at once to an IP address, after its lookup to a host name. */
+static int start_invite(sip_leg *sl, const char *uri)
+{
+    char host[256];
+    int port;
+    bool tcp;
+    unsigned char ip[sizeof (struct in6_addr)];
+    if (hl_sip_uri_dest(uri, host, sizeof host, &port, &tcp) != 0) {
+        hl_warn("call", "dial: '%s' names no host", uri);
+        return -1;
+    }
+    if (uv_inet_pton(AF_INET, host, ip) == 0 || uv_inet_pton(AF_INET6, host, ip) == 0)
+        return send_invite(sl, NULL);
+    return resolve_then_invite(sl, host, port, tcp);
+}
+
 hl_leg *hl_leg_sip_dial(hl_call_env *env, hl_call *call, const char *uri, const hl_dial_opts *o)
 {
     hl_loop *loop = env->owner;
@@ -736,14 +838,12 @@ hl_leg *hl_leg_sip_dial(hl_call_env *env, hl_call *call, const char *uri, const 
     const char *user = uri + 4;
     size_t ulen = strcspn(user, "@;>");
     snprintf(sl->leg.to_user, sizeof sl->leg.to_user, "%.*s", (int)ulen, user);
-    sl->dialog = hl_sip_invite(loop->sip, uri, from, &sl->local, sl);
-    if (!sl->dialog) {
+    if (start_invite(sl, uri) != 0) {
         hl_media_close(sl->media);
         free(sl);
         return NULL;
     }
-    snprintf(sl->leg.sip_call_id, sizeof sl->leg.sip_call_id, "%s", hl_sip_dialog_call_id(sl->dialog));
-    set_login(loop, sl->dialog, uri);
+    /* a lookup counts against the ring timeout too: the caller waits for both alike */
     int timeout = o && o->timeout_ms > 0 ? o->timeout_ms : loop->cfg.ring_timeout_ms;
     hl_timer_start(&loop->timers, &sl->ring_timer, timeout, ring_timeout, sl);
     return &sl->leg;

@@ -49,6 +49,10 @@ static const hl_tunable tunables[] = {
     INT_(ring_timeout_ms, 45000, 1000, 600000, "ms", HL_APPLY_NEXT_USE,
          "An outbound leg that rings this long has failed (408): about nine rings; "
          "call:dial's timeout= sets one dial's own."),
+    INT_(dns_timeout_ms, 5000, 500, 60000, "ms", HL_APPLY_NEXT_USE,
+         "A dialled or transfer URI's host name (SRV and address) must be found within this, "
+         "else the leg fails (503 dns-timeout): one DNS retry of glibc's 5 s default, well "
+         "inside the ring timeout, so a dead resolver does not hold a caller in silence."),
     INT_(max_calls, 2000, 1, 1000000, "calls", HL_APPLY_NEXT_USE,
          "Concurrent calls before new ones get 503: what one loop carries (see `make bench`)."),
     INT_(script_instructions, 1000000, 10000, 1000000000, "instructions", HL_APPLY_NEXT_CALL,

@@ -30,6 +30,7 @@ typedef struct hl_config {
     int  rtp_latch_symmetric;
     int  rtp_ssrc_switch_ms;
     int  ring_timeout_ms;
+    int  dns_timeout_ms;        /* issue 7: a dialled URI's host name is found within this */
     int  max_calls;
     int  script_instructions;
     int  script_memory_kb;

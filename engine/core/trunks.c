@@ -444,7 +444,7 @@ static bool name_ok(const char *s)
 }
 
 static const char *const TRUNK_FIELDS[] = { "name", "sources", "hosts", "deliver", "trust_pai",
-                                            "rate_per_sec", "digest", "login", "reason", NULL };
+                                            "rate_per_sec", "digest", "login", "srv", "reason", NULL };
 static const char *const DIGEST_FIELDS[] = { "user", "password", "realm", NULL };
 static const char *const LOGIN_FIELDS[] = { "user", "password", NULL };
 
@@ -474,6 +474,17 @@ static int read_credentials(rd *r, int idx, hl_trunk *k, const char *what, const
     }
     lua_pop(L, 1);
     return rc;
+}
+
+/* Optional field name of the table at idx: true or false (false when absent). */
+static int read_bool(rd *r, int idx, const char *name, bool *out, int line, const char *what)
+{
+    int type = lua_getfield(r->L, idx, name);
+    *out = lua_toboolean(r->L, -1);
+    lua_pop(r->L, 1);
+    if (type != LUA_TNIL && type != LUA_TBOOLEAN)
+        return fail(r, line, "%s: %s must be true or false", what, name);
+    return 0;
 }
 
 /* trunks[i], the table on top of the stack, into k. */
@@ -519,11 +530,9 @@ static int read_trunk(rd *r, int i, hl_trunk *k, int list_line)
                          &k->digest_realm) != 0 ||
         read_credentials(r, idx, k, what, "login", &k->login_user, &k->login_password, NULL) != 0)
         return -1;
-    int type = lua_getfield(L, idx, "trust_pai");
-    k->trust_pai = lua_toboolean(L, -1);
-    lua_pop(L, 1);
-    if (type != LUA_TNIL && type != LUA_TBOOLEAN)
-        return fail(r, k->line, "%s: trust_pai must be true or false", what);
+    if (read_bool(r, idx, "trust_pai", &k->trust_pai, k->line, what) != 0 ||
+        read_bool(r, idx, "srv", &k->srv, k->line, what) != 0)
+        return -1;
     char *reason = NULL;
     if (read_text(r, idx, "reason", false, &reason, k->line, what) != 0)
         return -1;

@@ -38,6 +38,7 @@ typedef struct hl_trunk {
     hl_str_list hosts;          /* names the engine dials through it ("*.example" a suffix) */
     hl_str_list deliver;        /* number patterns of the called numbers it brings in */
     bool        trust_pai;      /* its P-Asserted-Identity is the caller's number */
+    bool        srv;            /* its host names are looked up by SRV first (RFC 3263) */
     int         rate_per_sec;   /* its own per-source SIP limit (0: sip_rate_per_sec) */
     /* digest = { user, password, realm }: its INVITEs must answer our challenge (NULL: no) */
     char       *digest_user, *digest_password, *digest_realm;

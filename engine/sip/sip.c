@@ -32,6 +32,7 @@
 #define _GNU_SOURCE /* asprintf, strcasestr */
 #include "sip/sip.h"
 #include "sip/sip_int.h"
+#include "sip/sip_dns.h"
 #include "core/log.h"
 #include <osip2/osip.h>
 #include <osipparser2/osip_parser.h>
@@ -2242,31 +2243,27 @@ int hl_sip_dialog_refer(hl_sip_dialog *d, const char *target_uri)
 
 /* ------------------------------------------------------------------ outbound calls */
 
-/* Destination of a sip: URI: IP literal (or localhost), port, ;transport=tcp. */
-static int uri_peer(const char *uri, hl_peer *p, char *host, size_t hostlen)
+/* The host (brackets of [v6] removed), port (0: none) and transport of a sip: URI. */
+int hl_sip_uri_dest(const char *uri, char *host, size_t hostlen, int *port, bool *tcp)
 {
     osip_uri_t *u = NULL;
-    if (osip_uri_init(&u) != 0)
+    if (!uri || osip_uri_init(&u) != 0)
         return -1;
     int rc = -1;
-    if (osip_uri_parse(u, uri) == 0 && u->host && u->scheme && strcasecmp(u->scheme, "sip") == 0) {
-        const char *h = strcmp(u->host, "localhost") == 0 ? "127.0.0.1" : u->host;
-        char h6[64];
-        if (h[0] == '[') { /* [v6] */
-            snprintf(h6, sizeof h6, "%s", h + 1);
-            char *e = strchr(h6, ']');
-            if (e) *e = 0;
-            h = h6;
+    if (osip_uri_parse(u, uri) == 0 && u->host && u->host[0] && u->scheme &&
+        strcasecmp(u->scheme, "sip") == 0) {
+        const char *h = u->host;
+        size_t hl = strlen(h);
+        if (h[0] == '[' && h[hl - 1] == ']') { /* [v6] */
+            h++;
+            hl -= 2;
         }
-        int port = u->port ? atoi(u->port) : 5060;
-        memset(p, 0, sizeof *p);
-        if (port > 0 && port < 65536 &&
-            (uv_ip4_addr(h, port, (struct sockaddr_in *)&p->sa) == 0 ||
-             uv_ip6_addr(h, port, (struct sockaddr_in6 *)&p->sa) == 0)) {
-            osip_uri_param_t *tp = NULL;
-            osip_uri_uparam_get_byname(u, "transport", &tp);
-            p->tp = tp && tp->gvalue && strcasecmp(tp->gvalue, "tcp") == 0 ? HL_TP_TCP : HL_TP_UDP;
-            snprintf(host, hostlen, "%s", h);
+        *port = u->port ? atoi(u->port) : 0;
+        osip_uri_param_t *tp = NULL;
+        osip_uri_uparam_get_byname(u, "transport", &tp);
+        *tcp = tp && tp->gvalue && strcasecmp(tp->gvalue, "tcp") == 0;
+        if (hl < hostlen && *port >= 0 && *port < 65536 && (!u->port || *port > 0)) {
+            snprintf(host, hostlen, "%.*s", (int)hl, h);
             rc = 0;
         }
     }
@@ -2274,15 +2271,27 @@ static int uri_peer(const char *uri, hl_peer *p, char *host, size_t hostlen)
     return rc;
 }
 
-hl_sip_dialog *hl_sip_invite(hl_sip *s, const char *uri, const char *from_user,
-                             const hl_sdp *offer, void *app_dialog)
+/* Destination of a sip: URI whose host is an IP literal: address, port, ;transport=tcp. */
+static int uri_peer(const char *uri, hl_peer *p)
 {
-    hl_peer peer;
     char host[64];
-    if (s->shutting || !uri || strpbrk(uri, "\r\n <>\"") || uri_peer(uri, &peer, host, sizeof host) < 0) {
-        hl_warn("sip", "cannot call '%s': need sip:user@IP[:port][;transport=tcp]", uri ? uri : "");
-        return NULL;
-    }
+    int port;
+    bool tcp;
+    if (hl_sip_uri_dest(uri, host, sizeof host, &port, &tcp) != 0)
+        return -1;
+    if (!port)
+        port = HL_SIP_DEFAULT_PORT;
+    memset(p, 0, sizeof *p);
+    if (uv_ip4_addr(host, port, (struct sockaddr_in *)&p->sa) != 0 &&
+        uv_ip6_addr(host, port, (struct sockaddr_in6 *)&p->sa) != 0)
+        return -1;
+    p->tp = tcp ? HL_TP_TCP : HL_TP_UDP;
+    return 0;
+}
+
+static hl_sip_dialog *invite_peer(hl_sip *s, const char *uri, const hl_peer *peer,
+                                  const char *from_user, const hl_sdp *offer, void *app_dialog)
+{
     const char *fu = from_user && from_user[0] ? from_user : "hotline";
     for (const char *c = fu; *c; c++)
         if (!isalnum((unsigned char)*c) && !strchr("-_.!~*'()&=+$,;?/", *c)) {
@@ -2297,7 +2306,7 @@ hl_sip_dialog *hl_sip_invite(hl_sip *s, const char *uri, const char *from_user,
     sip_new_id(s, cid, sizeof cid, "hl");
     snprintf(d->call_id, sizeof d->call_id, "%s@%s", cid, s->adv);
     d->app = app_dialog;
-    d->peer = peer;
+    d->peer = *peer;
     d->state = D_CALLING;
     d->local = *offer;
     d->has_local = true;
@@ -2325,9 +2334,44 @@ hl_sip_dialog *hl_sip_invite(hl_sip *s, const char *uri, const char *from_user,
     }
     d->ict = tx;
     hl_map_put(&s->dlg_tag, d->local_tag, d);
-    hl_info("sip", "INVITE %s (%s)", uri, d->call_id);
+    char at[64];
+    hl_peer_str(peer, at, sizeof at);
+    hl_info("sip", "INVITE %s to %s (%s)", uri, at, d->call_id);
     sip_leave(s);
     return d;
+}
+
+static bool uri_sendable(hl_sip *s, const char *uri)
+{
+    return !s->shutting && uri && !strpbrk(uri, "\r\n <>\"");
+}
+
+hl_sip_dialog *hl_sip_invite(hl_sip *s, const char *uri, const char *from_user,
+                             const hl_sdp *offer, void *app_dialog)
+{
+    hl_peer peer;
+    if (!uri_sendable(s, uri) || uri_peer(uri, &peer) < 0) {
+        hl_warn("sip", "cannot call '%s': need sip:user@IP[:port][;transport=tcp]", uri ? uri : "");
+        return NULL;
+    }
+    return invite_peer(s, uri, &peer, from_user, offer, app_dialog);
+}
+
+hl_sip_dialog *hl_sip_invite_to(hl_sip *s, const char *uri, const struct sockaddr_in *addr,
+                                const char *from_user, const hl_sdp *offer, void *app_dialog)
+{
+    char host[256];
+    int port;
+    bool tcp;
+    if (!uri_sendable(s, uri) || !addr || hl_sip_uri_dest(uri, host, sizeof host, &port, &tcp) != 0) {
+        hl_warn("sip", "cannot call '%s'", uri ? uri : "");
+        return NULL;
+    }
+    hl_peer peer;
+    memset(&peer, 0, sizeof peer);
+    memcpy(&peer.sa, addr, sizeof *addr);
+    peer.tp = tcp ? HL_TP_TCP : HL_TP_UDP;
+    return invite_peer(s, uri, &peer, from_user, offer, app_dialog);
 }
 
 void hl_sip_inject(hl_sip *s, const char *ip, int port, bool tcp, const char *buf, size_t len)

@@ -18,6 +18,7 @@
 #define HL_SIP_H
 #include <stdbool.h>
 #include <stdint.h>
+#include <netinet/in.h>
 #include <uv.h>
 #include "sip/sdp.h"
 
@@ -160,9 +161,17 @@ void hl_sip_dialog_set_login(hl_sip_dialog *d, const char *user, const char *pas
 /* Blind transfer: REFER Refer-To target; progress via on_refer_status. */
 int  hl_sip_dialog_refer(hl_sip_dialog *d, const char *target_uri);
 
-/* A new outbound dialog: INVITE uri with our offer; from_user as the caller id. */
+/* A new outbound dialog: INVITE uri with our offer; from_user as the caller id.  The URI's
+ * host must be an IP address; a name is resolved first (sip_dns.h), then hl_sip_invite_to. */
 hl_sip_dialog *hl_sip_invite(hl_sip *sip, const char *uri, const char *from_user,
                              const hl_sdp *offer, void *app_dialog);
+/* The same, sent to addr (port included) found for the URI's host name: the Request-URI
+ * and To keep the name as written, the transport is the URI's. */
+hl_sip_dialog *hl_sip_invite_to(hl_sip *sip, const char *uri, const struct sockaddr_in *addr,
+                                const char *from_user, const hl_sdp *offer, void *app_dialog);
+/* The destination a sip: URI names: its host as written ([v6] without brackets), its port
+ * (0: none given) and whether ;transport=tcp.  0, or -1 when it is no sip: URI with a host. */
+int hl_sip_uri_dest(const char *uri, char *host, size_t hostlen, int *port, bool *tcp);
 
 /* Added by the SIP stack, for tests and fuzzing: handle buf as if it had arrived from
  * ip:port over UDP (tcp=false) or TCP.  Responses go to that address. */

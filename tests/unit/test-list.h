@@ -3,6 +3,9 @@
  * here; names start with their file's name after "test_", so `unit-test 'sdp_*'` runs one
  * file.  Included twice (unit.h declares, runner.c tabulates): no include guard. */
 UNIT_TEST(ctl)
+UNIT_TEST(dns_srv_pick)
+UNIT_TEST(dns_srv_none)
+UNIT_TEST(dns_resolve)
 UNIT_TEST(dtmf4733)
 UNIT_TEST(fax)
 UNIT_TEST(g711)

@@ -143,7 +143,7 @@ TEST_IMPL(trunks_load)
              "  trunks = {\n"
              "    { name = \"sbc\", sources = { \"192.0.2.0/24\", \"2001:db8::1\" }, deliver = { \"12333\" },\n"
              "      trust_pai = true, rate_per_sec = 50 },\n"
-             "    { name = \"gw\", hosts = { \"*.gw.example\", \"fax.example\" } },\n"
+             "    { name = \"gw\", hosts = { \"*.gw.example\", \"fax.example\" }, srv = true },\n"
              "    { name = \"second\", sources = { \"192.0.2.7\" } },\n"
              "  },\n"
              "  dial = {\n"
@@ -160,6 +160,8 @@ TEST_IMPL(trunks_load)
     CHECK(ip_of("2001:db8::1", ip) && hl_trunks_by_source(t, ip));
     CHECK(ip_of("127.0.0.1", ip) && !hl_trunks_by_source(t, ip), "a file replaces the built-in loopback");
     k = hl_trunks_by_host(t, "a.gw.example");
+    CHECK(k && k->srv && ip_of("192.0.2.7", ip) && !hl_trunks_by_source(t, ip)->srv,
+          "srv = true read, false by default");
     CHECK(k && !strcmp(k->name, "gw") && !hl_trunks_by_host(t, "gw.example") &&
           hl_trunks_by_host(t, "FAX.example") && hl_trunks_by_host(t, "192.0.2.9") &&
           !hl_trunks_by_host(t, "evil.example"));
@@ -179,6 +181,8 @@ TEST_IMPL(trunks_load)
             3, "used twice");
     refused("return {\n trunks = {\n  { name = \"a\", hosts = { \"x\" }, trust_pai = 1 },\n} }\n", 3,
             "trust_pai must be true or false");
+    refused("return {\n trunks = {\n  { name = \"a\", hosts = { \"x\" }, srv = \"yes\" },\n} }\n", 3,
+            "srv must be true or false");
     refused("return {\n trunks = {\n  { name = \"a\", hosts = { \"x\" }, digest = { user = \"u\" } },\n} }\n", 3,
             "digest: password must be a non-empty string");
     refused("return {\n trunks = {\n  { name = \"a\", hosts = { \"x\" }, login = { user = \"u\", password = \"p\",\n"

@@ -81,10 +81,12 @@ function flows.hangup(call)
   call:hangup()
 end
 
--- dialNNNNN: dials a far end at 127.0.0.1:NNNNN and bridges the caller to it.
-local function dial(call, port)
+-- dialNNNNN: dials a far end at 127.0.0.1:NNNNN and bridges the caller to it; (t24)
+-- dialnameNNNNN the same at localhost:NNNNN (a name, resolved from /etc/hosts), dialnx a
+-- name that never resolves (RFC 6761: .invalid).  A failed dial is the route.
+local function dial(call, hostport)
   call:answer()
-  local leg, code = call:dial("sip:far@127.0.0.1:" .. port, { timeout = 10000 })
+  local leg, code = call:dial("sip:far@" .. hostport, { timeout = 10000 })
   if not leg then
     call:set_route("dial-failed-" .. tostring(code))
     call:hangup()
@@ -126,7 +128,10 @@ function main(call)
   local called = call.called or ""
   hl.log("info", "e2e: call " .. tostring(call.id) .. " to '" .. called .. "' (tag " .. TAG .. ")")
   local port = called:match("^dial(%d+)$")
-  if port then return dial(call, port) end
+  if port then return dial(call, "127.0.0.1:" .. port) end
+  port = called:match("^dialname(%d+)$")
+  if port then return dial(call, "localhost:" .. port) end
+  if called == "dialnx" then return dial(call, "nowhere.invalid") end
   local flow = flows[called]
   if not flow then
     call:answer()
