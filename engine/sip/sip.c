@@ -748,6 +748,17 @@ static void send_bye(hl_sip_dialog *d)
         d_terminate(d, 0, "local");
 }
 
+/* BYE, then the dialog ends with code.  send_bye already ends (and may free) the dialog
+ * when the BYE cannot be sent, so it is held for the second step (found by fuzz_sip: a
+ * 2xx never ACKed, to a peer the BYE could not reach). */
+static void bye_and_end(hl_sip_dialog *d, int code, const char *reason)
+{
+    d_ref(d);
+    send_bye(d);
+    d_terminate(d, code, reason);
+    d_unref(d);
+}
+
 /* ------------------------------------------------------------------ incoming requests */
 
 static const char *hdr_value(osip_message_t *m, const char *name)
@@ -1405,8 +1416,7 @@ static void ict_2xx(hl_sip *s, hl_tx *tx, hl_sip_dialog *d, osip_message_t *m)
     if (r <= 0) {
         hl_warn("sip", "2xx to our INVITE %s has %s: hanging up", d->call_id,
                 r < 0 ? why : "no SDP");
-        send_bye(d);
-        d_terminate(d, 488, "rejected");
+        bye_and_end(d, 488, "rejected");
         return;
     }
     d->has_remote = true;
@@ -1503,7 +1513,7 @@ static void cb_client(int type, osip_transaction_t *tr, osip_message_t *m)
         if (code >= 200 && code < 300)
             ict_2xx(s, tx, d, m);
         else if (code == 481 || code == 408) /* RFC 3261 14.1: the dialog is gone */
-            send_bye(d), d_terminate(d, code, "rejected");
+            bye_and_end(d, code, "rejected");
         break;
     case TXP_BYE:
         if (code >= 200)
@@ -1539,8 +1549,7 @@ static void cb_timeout(int type, osip_transaction_t *tr, osip_message_t *m)
             s->cb.on_refer_status(d->app, d, 408);
         break;
     case TXP_REINVITE:
-        send_bye(d);
-        d_terminate(d, 408, "timeout");
+        bye_and_end(d, 408, "timeout");
         break;
     default:
         break;
@@ -1683,8 +1692,7 @@ static void retransmit_2xx(hl_sip *s)
             hl_warn("sip", "no ACK for our 2xx in %s", d->call_id);
             if (d->state == D_ANSWERED) {
                 d->state = D_CONFIRMED;
-                send_bye(d);
-                d_terminate(d, 408, "timeout");
+                bye_and_end(d, 408, "timeout");
             }
             continue;
         }
