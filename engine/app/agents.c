@@ -53,6 +53,8 @@ struct hl_agents {
     source_fails       *sources;
     int                 nsources;
     uv_timer_t          expiry;          /* fires at the earliest binding's expiry */
+    int                 hashing;         /* ctl password hashes on the pool */
+    bool                closing;         /* freed once the timer is closed and none hashes */
     struct { uint64_t registered, removed, expired, auth_failed, locked_refused, lockouts,
              replays, stale; } st;
 };
@@ -500,12 +502,19 @@ static void pw_hash_work(uv_work_t *w)
     sodium_memzero(p->password, sizeof p->password);
 }
 
+static void agents_free(hl_agents *a);
+
 static void pw_hash_done(uv_work_t *w, int status)
 {
     pw_work *p = w->data;
     hl_agents *a = p->a;
     agent *g = find(a, p->fields.number);
-    if (!p->ok || status != 0) {
+    a->hashing--;
+    if (a->closing) {
+        hl_ctl_reply_error(p->req, "the engine is shutting down");
+        if (!a->hashing && !a->expiry.data)
+            agents_free(a);
+    } else if (!p->ok || status != 0) {
         hl_ctl_reply_error(p->req, "hashing the password failed");
     } else if (p->is_new == (g != NULL)) {
         hl_ctl_reply_error(p->req, "agent %s %s meanwhile", p->fields.number,
@@ -627,10 +636,12 @@ static json_t *start_hashing(hl_agents *a, hl_ctl_req *req, const agent *fields,
     snprintf(p->password, sizeof p->password, "%s", pw);
     p->work.data = p;
     if (uv_queue_work(a->uv, &p->work, pw_hash_work, pw_hash_done) != 0) {
+        sodium_memzero(p, sizeof *p);
         free(p);
         snprintf(err, errlen, "cannot start hashing");
         return NULL;
     }
+    a->hashing++;
     return HL_CTL_DEFERRED;
 }
 
@@ -803,9 +814,8 @@ void hl_agents_set_verify(hl_agents *a, hl_agents_verify_fn fn, void *arg)
     a->verify_arg = arg;
 }
 
-static void agents_free(uv_handle_t *h)
+static void agents_free(hl_agents *a)
 {
-    hl_agents *a = h->data;
     for (int i = 0; i < a->n; i++) {
         sodium_memzero(a->list[i], sizeof *a->list[i]);
         free(a->list[i]);
@@ -815,14 +825,22 @@ static void agents_free(uv_handle_t *h)
     free(a);
 }
 
+/* The timer is closed; a hash still on the pool frees the rest when it comes back. */
+static void expiry_closed(uv_handle_t *h)
+{
+    hl_agents *a = h->data;
+    a->expiry.data = NULL;
+    if (!a->hashing)
+        agents_free(a);
+}
+
 void hl_agents_close(hl_agents *a)
 {
     if (!a)
         return;
-    if (a->expiry.data) {
-        uv_close((uv_handle_t *)&a->expiry, agents_free);
-        return;
-    }
-    a->expiry.data = a;
-    agents_free((uv_handle_t *)&a->expiry);
+    a->closing = true;
+    if (a->expiry.data)
+        uv_close((uv_handle_t *)&a->expiry, expiry_closed);
+    else if (!a->hashing)
+        agents_free(a);
 }

@@ -10,7 +10,8 @@
  * whose reason phrase names the class, e.g. "400 Missing Call-ID", with a Warning saying
  * exactly what; dropped when there is no Via to answer by), retransmissions, 2xx
  * retransmission until ACK, CANCEL (487 to the INVITE).  A new INVITE refused before a
- * call takes it is logged and reported (on_invite_refused) so it gets a CDR.
+ * call takes it is logged and reported (on_invite_refused) so it gets a CDR.  REGISTER goes
+ * to on_register when the application sets it (agents' phones), else 405.
  *
  * The application (app/leg_sip.c) sees dialogs through the callbacks below, all called on
  * the loop.  After on_terminated the dialog pointer is dead. */
