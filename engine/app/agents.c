@@ -281,12 +281,33 @@ static void refuse(hl_sip_register_reply *out, int code, const char *reason, con
     out->warning = warning;
 }
 
+#define DEFAULT_ALGORITHMS "SHA-256,MD5"
+
+static bool lists(const char *list, const char *alg)
+{
+    size_t n = strlen(alg);
+    for (const char *p = list; *p; p += strcspn(p, ","), p += *p == ',')
+        if (strcspn(p, ",") == n && !strncmp(p, alg, n))
+            return true;
+    return false;
+}
+
+/* agent_digest_algorithms, or the default when it names neither algorithm (the config
+ * checks its characters only): a phone must always get a challenge it can answer. */
+static const char *algorithms(hl_agents *a)
+{
+    const char *l = a->cfg->agent_digest_algorithms;
+    return lists(l, "MD5") || lists(l, "SHA-256") ? l : DEFAULT_ALGORITHMS;
+}
+
+static bool offered(hl_agents *a, const char *alg) { return lists(algorithms(a), alg); }
+
 static void challenge(hl_agents *a, hl_sip_register_reply *out, bool stale)
 {
     out->code = 401;
     out->realm = a->cfg->agent_realm;
     out->stale = stale;
-    out->md5_first = a->cfg->agent_digest_md5_first;
+    out->algorithms = algorithms(a);
 }
 
 static void failed(hl_agents *a, agent *g, const hl_sip_register_info *in, hl_sip_register_reply *out,
@@ -385,9 +406,12 @@ static void answer_bindings(const agent *g, hl_sip_register_reply *out, double n
     }
 }
 
+
 static hl_sip_auth verify(hl_agents *a, const hl_sip_register_info *in, const agent *g)
 {
-    const char *md5 = g ? g->ha1_md5 : NULL, *sha = g ? g->ha1_sha256 : NULL;
+    /* "" for an unknown number (a wrong answer), NULL for an algorithm not offered */
+    const char *md5 = offered(a, "MD5") ? (g ? g->ha1_md5 : "") : NULL;
+    const char *sha = offered(a, "SHA-256") ? (g ? g->ha1_sha256 : "") : NULL;
     if (a->verify)
         return a->verify(a->verify_arg, in, a->cfg->agent_realm, md5, sha);
     return hl_sip_register_verify(a->sip, in, a->cfg->agent_realm, md5, sha);

@@ -160,9 +160,11 @@ static const hl_tunable tunables[] = {
     INT_(agent_max_contacts, 3, 1, 8, "contacts", HL_APPLY_NEXT_USE,
          "Phones one agent may have registered at once (desk phone, softphone, spare; at most "
          "8, what one REGISTER may carry); a new one past it replaces the oldest."),
-    INT_(agent_digest_md5_first, 0, 0, 1, "flag", HL_APPLY_NEXT_USE,
-         "1 puts the MD5 challenge before the SHA-256 one. RFC 7616 lists the preferred first, "
-         "but some phones (and SIPp 3.6) answer only the first challenge and know only MD5."),
+    TEXT_(agent_digest_algorithms, "SHA-256,MD5", 3, 15, "SHA256MD,-", HL_APPLY_NEXT_USE,
+          "The digest algorithms agents' phones are challenged with, preferred first (RFC "
+          "7616), and the only ones taken. Phones that know only MD5 and give up on any other "
+          "challenge (SIPp 3.6, baresip 1.0) need \"MD5\"; an answer in an algorithm not "
+          "listed is challenged again. A list naming neither counts as the default."),
     INT_(agent_auth_fail_limit, 5, 1, 1000, "failures", HL_APPLY_NEXT_USE,
          "Wrong digest answers from one source, or for one agent, within "
          "agent_auth_fail_window_s before it is locked out: enough for a mistyped password, "
@@ -171,7 +173,8 @@ static const hl_tunable tunables[] = {
          "The window in which agent_auth_fail_limit failures lock out."),
     INT_(agent_lockout_s, 900, 1, 86400, "s", HL_APPLY_NEXT_USE,
          "How long a locked-out source or agent is refused (403) even with the right password: "
-         "a quarter of an hour makes guessing hopeless; `hotline ctl agent unlock` lifts it."),
+         "a quarter of an hour makes guessing hopeless; `hotline ctl agent unlock` lifts an "
+         "agent's."),
 };
 #undef INT_
 #undef PATH_

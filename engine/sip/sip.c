@@ -1390,18 +1390,22 @@ static void register_auth_user(osip_message_t *m, char *out, size_t n)
     }
 }
 
-/* Two challenges, the preferred first (RFC 7616 3.7: SHA-256, then MD5 for older phones;
- * md5_first the other way round for phones that read only the first). */
+/* One challenge per algorithm of the list ("SHA-256,MD5"), in its order: the preferred
+ * first (RFC 7616 3.7); a token that is neither is skipped. */
 static void add_challenges(hl_sip *s, osip_message_t *r, const char *realm, bool stale,
-                           bool md5_first)
+                           const char *algorithms)
 {
     char nonce[HL_DIGEST_NONCE_LEN], value[HL_DIGEST_NONCE_LEN + 320];
     hl_digest_nonce(s->digest_key, sip_now(s), nonce);
-    static const char *const algs[] = { "SHA-256", "MD5" };
-    for (int i = 0; i < 2; i++) {
-        snprintf(value, sizeof value, "Digest realm=\"%s\", nonce=\"%s\", algorithm=%s, "
-                 "qop=\"auth\"%s", realm, nonce, algs[md5_first ? 1 - i : i],
-                 stale ? ", stale=true" : "");
+    for (const char *p = algorithms ? algorithms : "MD5"; *p;) {
+        size_t n = strcspn(p, ",");
+        bool known = (n == 7 && !strncmp(p, "SHA-256", 7)) || (n == 3 && !strncmp(p, "MD5", 3));
+        const char *alg = p;
+        p += n + (p[n] == ',');
+        if (!known)
+            continue;
+        snprintf(value, sizeof value, "Digest realm=\"%s\", nonce=\"%s\", algorithm=%.*s, "
+                 "qop=\"auth\"%s", realm, nonce, (int)n, alg, stale ? ", stale=true" : "");
         osip_message_set_www_authenticate(r, value);
     }
 }
@@ -1415,7 +1419,7 @@ static void register_respond(hl_sip *s, hl_tx *tx, osip_message_t *m, const hl_s
     if (!r)
         return;
     if (code == 401 && o->realm)
-        add_challenges(s, r, o->realm, o->stale, o->md5_first);
+        add_challenges(s, r, o->realm, o->stale, o->algorithms);
     if (code == 423) {
         char v[16];
         snprintf(v, sizeof v, "%d", o->min_expires);
@@ -1474,8 +1478,10 @@ hl_sip_auth hl_sip_register_verify(hl_sip *s, const hl_sip_register_info *in, co
         if (rc != 0 || strcmp(d.realm, realm) != 0)
             continue;
         const char *ha1 = sha256 ? ha1_sha256 : ha1_md5;
+        if (!ha1)   /* an algorithm we did not offer: ask again */
+            return HL_SIP_AUTH_NONE;
         hl_nonce_state ns = hl_digest_nonce_state(s->digest_key, d.nonce, sip_now(s));
-        if (!ha1 || !*ha1 || ns == HL_NONCE_FORGED)
+        if (!*ha1 || ns == HL_NONCE_FORGED)
             return HL_SIP_AUTH_WRONG;
         char want[65];
         hl_digest_response_ha1(sha256, &d, "REGISTER", ha1, want);

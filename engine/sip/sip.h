@@ -68,7 +68,7 @@ typedef struct hl_sip_register_reply {
     const char *reason;              /* NULL = the standard phrase */
     const char *realm;               /* 401: challenge for this realm (MD5 and SHA-256) */
     bool        stale;               /* 401: stale=true (the client answers the new nonce) */
-    bool        md5_first;           /* 401: the MD5 challenge before the SHA-256 one */
+    const char *algorithms;          /* 401: "SHA-256,MD5" (preferred first), "MD5", ... */
     int         min_expires;         /* 423: the Min-Expires header */
     const char *warning;             /* 4xx: a Warning text saying why, or NULL */
     int         n_contacts;          /* 200: every binding of the account now */
@@ -202,7 +202,8 @@ bool hl_sip_dialog_authorized(hl_sip_dialog *d, const char *realm, const char *u
 /* Refuses a new inbound INVITE with 401 and a fresh challenge (WWW-Authenticate) for realm. */
 int  hl_sip_dialog_challenge(hl_sip_dialog *d, const char *realm);
 /* Checks the REGISTER's Authorization for realm against the account's HA1 of the
- * algorithm the client chose (ha1_md5 or ha1_sha256, hex; NULL = none stored).  An OK
+ * algorithm the client chose (ha1_md5 or ha1_sha256, hex; "" = no such account: WRONG;
+ * NULL = that algorithm is not offered: NONE, challenge again).  An OK
  * records the nonce's count, so that the same answer again is HL_SIP_AUTH_REPLAY. */
 hl_sip_auth hl_sip_register_verify(hl_sip *s, const hl_sip_register_info *in, const char *realm,
                                    const char *ha1_md5, const char *ha1_sha256);

@@ -67,9 +67,12 @@ TEST_IMPL(agents_digest)
 }
 
 static hl_sip_auth next_auth;
+static const char *seen_md5, *seen_sha;
 static hl_sip_auth stub_verify(void *arg, const hl_sip_register_info *in, const char *realm,
                                const char *md5, const char *sha)
 {
+    seen_md5 = md5;
+    seen_sha = sha;
     return md5 && *md5 && sha && strlen(sha) == 64 ? next_auth : HL_SIP_AUTH_WRONG;
 }
 
@@ -197,6 +200,16 @@ TEST_IMPL(agents_register)
     clock.now_ms += (uint64_t)cfg.agent_lockout_s * 1000 + 1000;
     r = do_register(a, "2002", "127.0.0.200", "sip:2002@127.0.0.200", 300, HL_SIP_AUTH_OK);
     CHECK(r.code == 200, "after agent_lockout_s it may register again");
+    CHECK(seen_md5 && strlen(seen_md5) == 32 && seen_sha && strlen(seen_sha) == 64, "both HA1s");
+
+    /* agent_digest_algorithms: the challenges offered, and an HA1 only for those */
+    CHECK(r.code == 200 && !strcmp(cfg.agent_digest_algorithms, "SHA-256,MD5"), "default order");
+    snprintf(cfg.agent_digest_algorithms, sizeof cfg.agent_digest_algorithms, "MD5");
+    r = do_register(a, "2002", "127.0.0.200", "sip:2002@127.0.0.200", 300, HL_SIP_AUTH_OK);
+    CHECK(seen_md5 && !seen_sha, "SHA-256 not offered: no HA1 for it (challenged again)");
+    r = do_register(a, "8888", "127.0.0.201", "sip:8888@127.0.0.201", 300, HL_SIP_AUTH_OK);
+    CHECK(r.code == 401 && seen_md5 && !*seen_md5 && !strcmp(r.algorithms, "MD5"),
+          "an unknown number: an empty HA1 (a wrong answer), and the challenge lists MD5 only");
 
     hl_agents_close(a);
     uv_run(&uv, UV_RUN_DEFAULT);
