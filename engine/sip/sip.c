@@ -37,6 +37,8 @@
 #include <osip2/osip.h>
 #include <osipparser2/osip_parser.h>
 #include <ctype.h>
+#include <errno.h>
+#include <limits.h>
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -638,7 +640,8 @@ static void tx_respond_warn(hl_tx *tx, osip_message_t *req, int code, const char
         osip_message_set_warning(r, w);
     }
     if (code == 405 || code == 501 || (code == 200 && MSG_IS_OPTIONS(req))) {
-        osip_message_set_allow(r, HL_SIP_ALLOW);
+        /* REGISTER too when the application takes it (agents' phones) */
+        osip_message_set_allow(r, tx->sip->cb.on_register ? HL_SIP_ALLOW ", REGISTER" : HL_SIP_ALLOW);
         if (code == 200)
             osip_message_set_accept(r, "application/sdp");
     }
@@ -1348,12 +1351,26 @@ static void handle_request(hl_sip *s, const hl_peer *from, osip_message_t *m)
 
 /* ------------------------------------------------------------------ REGISTER */
 
+/* An Expires value (delta-seconds, RFC 3261 20.19): -1 when absent or not 1*DIGIT (then
+ * the application's default applies, never a removal); a huge one is cut to INT_MAX. */
+static int expires_value(const char *v)
+{
+    if (!v)
+        return -1;
+    v += strspn(v, " \t");
+    size_t n = strspn(v, "0123456789");
+    if (!n || v[n + strspn(v + n, " \t")])
+        return -1;
+    errno = 0;
+    long long x = strtoll(v, NULL, 10);
+    return errno || x > INT_MAX ? INT_MAX : (int)x;
+}
+
 /* The request-level facts of a REGISTER (RFC 3261 10.2): its Contacts with their own
  * expires, the Expires header, "*".  -1 when it cannot be answered (too many Contacts). */
 static int register_contacts(osip_message_t *m, hl_sip_register_info *in, char uris[][256])
 {
-    const char *exp = hdr_value(m, "expires");
-    in->expires = exp ? atoi(exp) : -1;
+    in->expires = expires_value(hdr_value(m, "expires"));
     osip_contact_t *c = NULL;
     for (int i = 0; osip_message_get_contact(m, i, &c) >= 0 && c; i++) {
         if (!c->url && c->displayname && !strcmp(c->displayname, "*")) {
@@ -1368,7 +1385,7 @@ static int register_contacts(osip_message_t *m, hl_sip_register_info *in, char u
         osip_free(u);
         osip_generic_param_t *p = NULL;
         osip_contact_param_get_byname(c, "expires", &p);
-        in->contact_expires[in->n_contacts] = p && p->gvalue ? atoi(p->gvalue) : -1;
+        in->contact_expires[in->n_contacts] = p ? expires_value(p->gvalue) : -1;
         in->contacts[in->n_contacts] = uris[in->n_contacts];
         in->n_contacts++;
     }

@@ -10,8 +10,9 @@
 #  4. wrong passwords from one source (for a number that is no agent): after agent_auth_fail_limit the source is locked out
 #     (403, also for the right password), `ctl status` lists it; for one account from
 #     several sources: the account is locked out; `ctl agent unlock` lifts it;
-#  5. Expires under agent_register_min_s gets 423 with Min-Expires; Expires 0 removes the
-#     binding; a short registration expires and disappears;
+#  5. Expires under agent_register_min_s gets 423 with Min-Expires; a malformed Expires
+#     counts as none (agent_register_max_s); Expires 0 removes the binding; a short
+#     registration expires and disappears;
 #  6. a restart keeps an unexpired registration (the store);
 #  7. an INVITE from a source that is no trunk and no registered phone still gets 403;
 #  8. with agent_digest_algorithms "MD5" (reloaded), baresip, a real softphone, registers.
@@ -34,8 +35,8 @@ cat > "$RULES/trunks.lua" <<'EOF2'
 return { trunks = { { name = "local", sources = { "127.0.0.1" }, deliver = { "12333" } } } }
 EOF2
 tune() { sed -nE "s/^ *$1 *= *([0-9]+).*/\1/p" "$RULES/engine.lua"; }
-LIMIT=$(tune agent_auth_fail_limit); MIN=$(tune agent_register_min_s)
-[ -n "$LIMIT" ] && [ -n "$MIN" ] || fail "cannot read the tunables from engine.lua"
+LIMIT=$(tune agent_auth_fail_limit); MIN=$(tune agent_register_min_s); MAX=$(tune agent_register_max_s)
+[ -n "$LIMIT" ] && [ -n "$MIN" ] && [ -n "$MAX" ] || fail "cannot read the tunables from engine.lua"
 start_engine --rules "$RULES"
 jget() { "$PY" -c 'import json,sys; d=json.load(sys.stdin); print(eval(sys.argv[1], {}, {"d": d}))' "$1"; }
 reg() { "$PY" "$E2E/register.py" 127.0.0.1 "$SIP_PORT" "$@"; }
@@ -102,6 +103,10 @@ say "lockouts: a source and an account after $LIMIT failures (403, logged, in st
 out=$(reg 127.0.0.1 "$AUX_PORT" 1002 "$PW2" $((MIN - 1)))
 [ "$(echo "$out" | step answer 'd["code"]')" = 423 ] || fail "Expires under the minimum did not get 423: $out"
 [ "$(echo "$out" | step answer 'd["headers"]["min-expires"][0]')" = "$MIN" ] || fail "423 without Min-Expires $MIN"
+out=$(reg 127.0.0.1 "$AUX_PORT" 1002 "$PW2" soon)
+[ "$(echo "$out" | step answer 'd["code"]')" = 200 ] &&
+  [ "$(echo "$out" | step answer 'd["headers"]["contact"][0]')" = "<sip:1002@127.0.0.1:$AUX_PORT>;expires=$MAX" ] ||
+  fail "a malformed Expires is not taken as none (agent_register_max_s $MAX): $out"
 reg 127.0.0.1 "$AUX_PORT" 1002 "$PW2" 0 > "$WORK/unreg.jsonl"
 [ "$(step answer 'd["code"]' < "$WORK/unreg.jsonl")" = 200 ] || fail "Expires 0 not taken"
 [ "$(contacts 1002)" = 0 ] || fail "Expires 0 did not remove 1002's binding"
@@ -125,7 +130,9 @@ for pw in "$PW1" "$PW2" "$PW3"; do
   grep -q -- "$pw" "$ENGINE_LOG" "$WORK/list.txt" && fail "a password appears in the log or the list"
   ctl --json agents | grep -q -- "$pw" && fail "a password appears in ctl agents"
 done
-say "a stranger's INVITE gets 403; no password in the log or ctl output"
+allow=$("$PY" "$E2E/flood.py" ask 127.0.0.1 "$SIP_PORT" 127.0.0.30 udp OPTIONS | jget 'd["headers"].get("allow", "")')
+echo "$allow" | grep -q REGISTER || fail "OPTIONS' Allow does not list REGISTER: $allow"
+say "a stranger's INVITE gets 403; OPTIONS allows REGISTER; no password in the log or ctl output"
 
 # 8. baresip 1.0 (libre 1.1) gives up on a challenge in an algorithm it does not know, even
 #    after an MD5 one: a site with such phones offers MD5 only (a reload applies it)
