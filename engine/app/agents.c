@@ -274,11 +274,13 @@ static failures *source_failures(hl_agents *a, const uint8_t ip[16], bool create
 
 /* ---- REGISTER ------------------------------------------------------------------------- */
 
-static void refuse(hl_sip_register_reply *out, int code, const char *reason, const char *warning)
+/* The helpers that fill a refusal or a challenge return false: "not admitted". */
+static bool refuse(hl_sip_register_reply *out, int code, const char *reason, const char *warning)
 {
     out->code = code;
     out->reason = reason;
     out->warning = warning;
+    return false;
 }
 
 #define DEFAULT_ALGORITHMS "SHA-256,MD5"
@@ -302,15 +304,16 @@ static const char *algorithms(hl_agents *a)
 
 static bool offered(hl_agents *a, const char *alg) { return lists(algorithms(a), alg); }
 
-static void challenge(hl_agents *a, hl_sip_register_reply *out, bool stale)
+static bool challenge(hl_agents *a, hl_sip_register_reply *out, bool stale)
 {
     out->code = 401;
     out->realm = a->cfg->agent_realm;
     out->stale = stale;
     out->algorithms = algorithms(a);
+    return false;
 }
 
-static void failed(hl_agents *a, agent *g, const hl_sip_register_info *in, hl_sip_register_reply *out,
+static bool failed(hl_agents *a, agent *g, const hl_sip_register_info *in, hl_sip_register_reply *out,
                    double now)
 {
     a->st.auth_failed++;
@@ -320,9 +323,8 @@ static void failed(hl_agents *a, agent *g, const hl_sip_register_info *in, hl_si
             src_locked ? "; source locked out (agent_auth_fail_limit)" : "",
             acc_locked ? "; account locked out (agent_auth_fail_limit)" : "");
     if (src_locked || acc_locked)
-        refuse(out, 403, "Locked Out", "too many failed attempts: locked out");
-    else
-        challenge(a, out, false);
+        return refuse(out, 403, "Locked Out", "too many failed attempts: locked out");
+    return challenge(a, out, false);
 }
 
 static int expires_of(hl_agents *a, const hl_sip_register_info *in, int i)
@@ -417,10 +419,11 @@ static hl_sip_auth verify(hl_agents *a, const hl_sip_register_info *in, const ag
     return hl_sip_register_verify(a->sip, in, a->cfg->agent_realm, md5, sha);
 }
 
-void hl_agents_on_register(hl_agents *a, const hl_sip_register_info *in, hl_sip_register_reply *out)
+/* Lockout, then the digest: true when the request may change g's bindings, else out is
+ * the refusal or the challenge. */
+static bool admitted(hl_agents *a, agent *g, const hl_sip_register_info *in,
+                     hl_sip_register_reply *out, double now)
 {
-    double now = hl_clock_wall(a->clock);
-    agent *g = find(a, in->aor_user);
     failures *sf = source_failures(a, in->source_ip, false);
     if ((sf && locked(sf, now)) || (g && locked(&g->fails, now))) {
         a->st.locked_refused++;
@@ -450,16 +453,28 @@ void hl_agents_on_register(hl_agents *a, const hl_sip_register_info *in, hl_sip_
     case HL_SIP_AUTH_OK:
         break;
     }
-    if (!g) /* hl_sip_register_verify has no HA1 for an unknown number: never OK */
+    if (!g) /* an unknown number has only empty HA1s: never OK, but be sure */
         return failed(a, g, in, out, now);
     g->fails = (failures){ 0 };
     if (sf)
         *sf = (failures){ 0 };
-    if (in->star && (in->n_contacts || in->expires != 0))
-        return refuse(out, 400, NULL, "Contact * needs Expires: 0 and no other Contact");
+    return true;
+}
+
+void hl_agents_on_register(hl_agents *a, const hl_sip_register_info *in, hl_sip_register_reply *out)
+{
+    double now = hl_clock_wall(a->clock);
+    agent *g = find(a, in->aor_user);
+    if (!admitted(a, g, in, out, now))
+        return;
+    if (in->star && (in->n_contacts || in->expires != 0)) {
+        refuse(out, 400, NULL, "Contact * needs Expires: 0 and no other Contact");
+        return;
+    }
     if (too_brief(a, in)) {
         out->min_expires = a->cfg->agent_register_min_s;
-        return refuse(out, 423, "Interval Too Brief", NULL);
+        refuse(out, 423, "Interval Too Brief", NULL);
+        return;
     }
     if (in->star)
         hl_info("agents", "agent %s: every registration removed", g->number);
