@@ -20,6 +20,7 @@
 #include "call/dial_guard.h"
 #include "core/trunks.h"
 #include "app/leg_sip.h"
+#include "app/agents.h"
 #include "app/edge.h"
 #include "app/jobs.h"
 #include "app/last_good.h"
@@ -79,6 +80,7 @@ typedef struct loop_private {
     uv_timer_t  live_stamp;      /* issue 7: live_calls heartbeat */
     hl_jobs    *jobs;            /* the job queue's runner (app/jobs.h) */
     hl_edge    *edge;            /* SIP limits, overload watch, ctl ban (app/edge.h) */
+    hl_agents  *agents;          /* agents' accounts and registrations (app/agents.h) */
     char        data_real[PATH_MAX];  /* the data directory, resolved */
     /* issue 7: where the policy serving came from: "files" (scripts/ and rules/), or
      * "last-good" (the files did not pass at start-up; until a reload passes) */
@@ -89,6 +91,15 @@ typedef struct loop_private {
 
 static loop_private *priv_of(hl_loop *l) { return (loop_private *)l->priv; }
 static dead_calls *dead_of(hl_loop *l) { return &priv_of(l)->dead; }
+
+/* hl_sip_callbacks.on_register: agents' phones (app/agents.c). */
+static void loop_on_register(void *app, const hl_sip_register_info *in, hl_sip_register_reply *out)
+{
+    if (priv_of(app)->agents)
+        hl_agents_on_register(priv_of(app)->agents, in, out);
+    else
+        out->code = 503;   /* shutting down */
+}
 
 /* ---- timers ----------------------------------------------------------------------- */
 
@@ -483,6 +494,8 @@ static json_t *ctl_status(void *arg, hl_ctl_req *req, json_t *request, char *err
                      "trunks", trunks_status(l));
     if (st)
         json_object_set_new(st, "rtp_dropped", rtp_dropped_json(l));
+    if (st && p->agents)
+        json_object_set_new(st, "agents", hl_agents_status(p->agents));
     if (st && !strcmp(p->policy_source, "last-good")) {
         char saved[40];
         hl_clock_format_iso(p->last_good_saved, saved, sizeof saved);
@@ -773,8 +786,12 @@ int hl_loop_init(hl_loop *l, const hl_config *cfg, char *err, int errlen)
         return -1;
     }
 
+    if (!(priv_of(l)->agents = hl_agents_new(l->uv, l->store, &l->cfg, &l->clock, err, errlen)))
+        return -1;
     hl_sip_cfg scfg = hl_edge_sip_cfg(&l->cfg);
-    l->sip = hl_sip_new(l->uv, &scfg, &hl_leg_sip_callbacks, l);
+    hl_sip_callbacks cbs = hl_leg_sip_callbacks;
+    cbs.on_register = loop_on_register;
+    l->sip = hl_sip_new(l->uv, &scfg, &cbs, l);
     if (!l->sip) {
         snprintf(err, errlen, "cannot listen for SIP on %s:%d (in use?)", cfg->sip_addr, cfg->sip_port);
         return -1;
@@ -797,6 +814,8 @@ int hl_loop_init(hl_loop *l, const hl_config *cfg, char *err, int errlen)
     hl_ctl_register(l->ctl, "version", ctl_version, l, "engine and policy versions");
     hl_ctl_register(l->ctl, "config", ctl_config, l,
                     "the tunables in use (rules/engine.lua as last applied; see hotline config)");
+    hl_agents_set_sip(priv_of(l)->agents, l->sip);
+    hl_agents_register_ctl(priv_of(l)->agents, l->ctl);
     if (!(priv_of(l)->edge = hl_edge_new(l->uv, l->sip, &l->cfg, l->ctl))) {
         snprintf(err, errlen, "out of memory");
         return -1;
@@ -868,6 +887,8 @@ static void finish_shutdown(hl_loop *l)
     l->env.http = NULL;
     hl_edge_close(priv_of(l)->edge); /* its overload watch must not reach a closing SIP stack */
     priv_of(l)->edge = NULL;
+    hl_agents_close(priv_of(l)->agents); /* after the SIP stack can no longer call it */
+    priv_of(l)->agents = NULL;
     if (l->sip)
         hl_sip_shutdown(l->sip, sip_closed, l);
 }

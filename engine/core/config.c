@@ -147,6 +147,34 @@ static const hl_tunable tunables[] = {
     TEXT_(fax_ident, "", 0, 20, "0123456789+ ", HL_APPLY_NEXT_USE,
           "Our T.30 identity (TSI/CSI) when the script names none; \"\" sends none. A site "
           "sets its fax number."),
+    TEXT_(agent_realm, "hotline", 1, 64, NULL, HL_APPLY_RESTART,
+          "The digest realm agents' phones register in. Each agent's stored HA1 is made for "
+          "it: after a change every agent needs `hotline ctl agent password` again."),
+    INT_(agent_register_min_s, 60, 1, 86400, "s", HL_APPLY_NEXT_USE,
+         "Shortest registration taken; shorter gets 423 Interval Too Brief (RFC 3261 10.3): "
+         "a phone refreshing every few seconds is a load, and a minute still notices a phone "
+         "gone soon."),
+    INT_(agent_register_max_s, 3600, 1, 604800, "s", HL_APPLY_NEXT_USE,
+         "Longest registration granted, and the one given when a phone asks none (RFC 3261's "
+         "default hour): a phone that vanished stays listed at most this long."),
+    INT_(agent_max_contacts, 3, 1, 8, "contacts", HL_APPLY_NEXT_USE,
+         "Phones one agent may have registered at once (desk phone, softphone, spare; at most "
+         "8, what one REGISTER may carry); a new one past it replaces the oldest."),
+    TEXT_(agent_digest_algorithms, "SHA-256,MD5", 3, 15, "SHA256MD,-", HL_APPLY_NEXT_USE,
+          "The digest algorithms agents' phones are challenged with, preferred first (RFC "
+          "7616), and the only ones taken. Phones that know only MD5 and give up on any other "
+          "challenge (SIPp 3.6, baresip 1.0) need \"MD5\"; an answer in an algorithm not "
+          "listed is challenged again. A list naming neither counts as the default."),
+    INT_(agent_auth_fail_limit, 5, 1, 1000, "failures", HL_APPLY_NEXT_USE,
+         "Wrong digest answers from one source, or for one agent, within "
+         "agent_auth_fail_window_s before it is locked out: enough for a mistyped password, "
+         "too few to guess one."),
+    INT_(agent_auth_fail_window_s, 300, 1, 86400, "s", HL_APPLY_NEXT_USE,
+         "The window in which agent_auth_fail_limit failures lock out."),
+    INT_(agent_lockout_s, 900, 1, 86400, "s", HL_APPLY_NEXT_USE,
+         "How long a locked-out source or agent is refused (403) even with the right password: "
+         "a quarter of an hour makes guessing hopeless; `hotline ctl agent unlock` lifts an "
+         "agent's."),
 };
 #undef INT_
 #undef PATH_

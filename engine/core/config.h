@@ -64,6 +64,11 @@ typedef struct hl_config {
     int  pin_hash_mem_kb;
     char sip_from_user[33];       /* HL_TUNE_TEXT fields hold max + 1 bytes */
     char fax_ident[21];
+    /* issue 8: agents' REGISTER (app/registrar.c) */
+    char agent_realm[65];
+    int  agent_register_min_s, agent_register_max_s, agent_max_contacts;
+    int  agent_auth_fail_limit, agent_auth_fail_window_s, agent_lockout_s;
+    char agent_digest_algorithms[16];   /* "SHA-256,MD5", "MD5,SHA-256", "MD5", "SHA-256" */
 } hl_config;
 
 typedef enum { HL_TUNE_INT, HL_TUNE_PATH, HL_TUNE_TEXT, HL_TUNE_HOSTS } hl_tunable_type;

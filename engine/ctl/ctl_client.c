@@ -422,6 +422,12 @@ static void usage(FILE *f)
         "  cdr [--last N] [--call ID]  newest CDRs, newest last (default 20, at most 1000)\n"
         "  query                       the named queries the policy declares (rules/queries.lua)\n"
         "  query NAME [ARG...]         run one: its rows (a report) or what it changed\n"
+        "  agent add NUMBER --centre CODE [--name N] [--skills LIST] [--role agent|leader|supervisor]\n"
+        "                              a new agent; the password is read from standard input\n"
+        "  agent list | agents         agents with their registered phones and expiry\n"
+        "  agent set NUMBER [--name N] [--skills LIST] [--role R] [--centre CODE]\n"
+        "  agent password NUMBER       a new password, from standard input\n"
+        "  agent remove NUMBER | agent unlock NUMBER\n"
         "  help                        the commands the running engine serves\n"
         "\n"
         "options:\n"
@@ -456,6 +462,26 @@ static bool parse_count(const char *s, json_int_t *out)
         return false;
     *out = v;
     return true;
+}
+
+/* `agent add` and `agent password`: the password is the first line of standard input, so it
+ * is never in argv (ps) or a shell history; it travels in the request's "password" only. */
+static int read_password(json_t *req)
+{
+    char line[512];
+    if (!fgets(line, sizeof line, stdin)) {
+        usage_error("%s", "the password is read from standard input (one line)");
+        return -1;
+    }
+    line[strcspn(line, "\r\n")] = 0;
+    json_t *pw = json_string(line);
+    memset(line, 0, sizeof line);
+    if (!pw) {
+        usage_error("%s", "the password is not valid UTF-8");
+        return -1;
+    }
+    json_object_set_new(req, "password", pw);
+    return 0;
 }
 
 /* Builds the request for cmd from its arguments; NULL after printing a usage error. */
@@ -503,6 +529,11 @@ static json_t *build_request(const char *cmd, int argc, char **argv, opts *o)
         usage_error("unexpected argument '%s'", json_string_value(json_array_get(pos, 0)));
         goto fail;
     }
+    if (!strcmp(cmd, "agent") && np >= 2 &&
+        (!strcmp(json_string_value(json_array_get(pos, 0)), "add") ||
+         !strcmp(json_string_value(json_array_get(pos, 0)), "password")) &&
+        read_password(req) != 0)
+        goto fail;
     /* every request also carries its raw arguments, for commands this client does not know */
     json_object_set_new(req, "args", args);
     json_decref(pos);

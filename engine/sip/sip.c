@@ -37,6 +37,8 @@
 #include <osip2/osip.h>
 #include <osipparser2/osip_parser.h>
 #include <ctype.h>
+#include <errno.h>
+#include <limits.h>
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -154,6 +156,7 @@ struct hl_sip {
     hl_sip_dialog *waiting;     /* dialogs retransmitting a 2xx */
     uint64_t rnd_seed, rnd_ctr;
     uint8_t digest_key[16];     /* signs our digest nonces (sip_digest.c); random at start */
+    hl_nonce_seen *nonces_used; /* REGISTER's replay guard (sip_digest.c) */
     bool shutting, closed;
     uint64_t grace_deadline;
     void (*done)(void *);
@@ -637,7 +640,8 @@ static void tx_respond_warn(hl_tx *tx, osip_message_t *req, int code, const char
         osip_message_set_warning(r, w);
     }
     if (code == 405 || code == 501 || (code == 200 && MSG_IS_OPTIONS(req))) {
-        osip_message_set_allow(r, HL_SIP_ALLOW);
+        /* REGISTER too when the application takes it (agents' phones) */
+        osip_message_set_allow(r, tx->sip->cb.on_register ? HL_SIP_ALLOW ", REGISTER" : HL_SIP_ALLOW);
         if (code == 200)
             osip_message_set_accept(r, "application/sdp");
     }
@@ -1211,6 +1215,8 @@ static bool out_of_hops(osip_message_t *m)
     return mf && !MSG_IS_OPTIONS(m) && strtol(mf, NULL, 10) == 0;
 }
 
+static void handle_register(hl_sip *s, hl_tx *tx, osip_message_t *m, const hl_peer *from);
+
 static void handle_request(hl_sip *s, const hl_peer *from, osip_message_t *m)
 {
     char ip[64];
@@ -1305,6 +1311,10 @@ static void handle_request(hl_sip *s, const hl_peer *from, osip_message_t *m)
     /* the method first (RFC 3261 8.2.1): a method we do not take is refused whatever its
      * hops; sip_msg.c has answered the ones we do not know (501) already */
     hl_method_class mc = hl_sipmsg_method_class(m->sip_method, strlen(m->sip_method));
+    if (MSG_IS_REGISTER(m) && !to_tag && s->cb.on_register && !out_of_hops(m)) {
+        handle_register(s, tx, m, from);
+        return;
+    }
     if (mc != HL_METHOD_SUPPORTED) {
         tx_respond(tx, m, mc == HL_METHOD_NOT_ALLOWED ? 405 : 501, NULL, NULL, NULL);
         return;
@@ -1348,6 +1358,169 @@ static void handle_request(hl_sip *s, const hl_peer *from, osip_message_t *m)
     } else if (MSG_IS_NOTIFY(m)) {
         handle_notify(s, d, tx, m);
     }
+}
+
+/* ------------------------------------------------------------------ REGISTER */
+
+/* An Expires value (delta-seconds, RFC 3261 20.19): -1 when absent or not 1*DIGIT (then
+ * the application's default applies, never a removal); a huge one is cut to INT_MAX. */
+static int expires_value(const char *v)
+{
+    if (!v)
+        return -1;
+    v += strspn(v, " \t");
+    size_t n = strspn(v, "0123456789");
+    if (!n || v[n + strspn(v + n, " \t")])
+        return -1;
+    errno = 0;
+    long long x = strtoll(v, NULL, 10);
+    return errno || x > INT_MAX ? INT_MAX : (int)x;
+}
+
+/* The request-level facts of a REGISTER (RFC 3261 10.2): its Contacts with their own
+ * expires, the Expires header, "*".  -1 when it cannot be answered (too many Contacts). */
+static int register_contacts(osip_message_t *m, hl_sip_register_info *in, char uris[][256])
+{
+    in->expires = expires_value(hdr_value(m, "expires"));
+    osip_contact_t *c = NULL;
+    for (int i = 0; osip_message_get_contact(m, i, &c) >= 0 && c; i++) {
+        if (!c->url && c->displayname && !strcmp(c->displayname, "*")) {
+            in->star = true;
+            continue;
+        }
+        if (in->n_contacts == HL_SIP_REG_CONTACTS_MAX || !c->url)
+            return -1;
+        char *u = NULL;
+        osip_uri_to_str(c->url, &u);
+        snprintf(uris[in->n_contacts], 256, "%s", u ? u : "");
+        osip_free(u);
+        osip_generic_param_t *p = NULL;
+        osip_contact_param_get_byname(c, "expires", &p);
+        in->contact_expires[in->n_contacts] = p ? expires_value(p->gvalue) : -1;
+        in->contacts[in->n_contacts] = uris[in->n_contacts];
+        in->n_contacts++;
+    }
+    return 0;
+}
+
+/* The username of the request's first Digest Authorization, into out ("" = none). */
+static void register_auth_user(osip_message_t *m, char *out, size_t n)
+{
+    osip_authorization_t *a = NULL;
+    out[0] = 0;
+    if (osip_message_get_authorization(m, 0, &a) >= 0 && a && a->username) {
+        const char *u = a->username;
+        size_t len = strlen(u);
+        if (len >= 2 && u[0] == '"' && u[len - 1] == '"')
+            snprintf(out, n, "%.*s", (int)(len - 2), u + 1);
+        else
+            snprintf(out, n, "%s", u);
+    }
+}
+
+/* One challenge per algorithm of the list ("SHA-256,MD5"), in its order: the preferred
+ * first (RFC 7616 3.7); a token that is neither is skipped. */
+static void add_challenges(hl_sip *s, osip_message_t *r, const char *realm, bool stale,
+                           const char *algorithms)
+{
+    char nonce[HL_DIGEST_NONCE_LEN], value[HL_DIGEST_NONCE_LEN + 320];
+    hl_digest_nonce(s->digest_key, sip_now(s), nonce);
+    for (const char *p = algorithms ? algorithms : "MD5"; *p;) {
+        size_t n = strcspn(p, ",");
+        bool known = (n == 7 && !strncmp(p, "SHA-256", 7)) || (n == 3 && !strncmp(p, "MD5", 3));
+        const char *alg = p;
+        p += n + (p[n] == ',');
+        if (!known)
+            continue;
+        snprintf(value, sizeof value, "Digest realm=\"%s\", nonce=\"%s\", algorithm=%.*s, "
+                 "qop=\"auth\"%s", realm, nonce, (int)n, alg, stale ? ", stale=true" : "");
+        osip_message_set_www_authenticate(r, value);
+    }
+}
+
+static void register_respond(hl_sip *s, hl_tx *tx, osip_message_t *m, const hl_sip_register_reply *o)
+{
+    int code = o->code ? o->code : 500;
+    char tag[40];
+    sip_new_id(s, tag, sizeof tag, "hl");
+    osip_message_t *r = make_response(s, m, code, o->reason, tag);
+    if (!r)
+        return;
+    if (code == 401 && o->realm)
+        add_challenges(s, r, o->realm, o->stale, o->algorithms);
+    if (code == 423) {
+        char v[16];
+        snprintf(v, sizeof v, "%d", o->min_expires);
+        osip_message_set_header(r, "Min-Expires", v);
+    }
+    for (int i = 0; code == 200 && i < o->n_contacts && i < HL_SIP_REG_CONTACTS_MAX; i++) {
+        char c[320];
+        snprintf(c, sizeof c, "<%s>;expires=%d", o->contacts[i], o->expires[i]);
+        osip_message_set_contact(r, c);
+    }
+    if (o->warning && code >= 400) {
+        char w[256], wt[200];
+        hl_sipmsg_warn_text(o->warning, wt, sizeof wt);
+        snprintf(w, sizeof w, "399 hotline \"%s\"", wt);
+        osip_message_set_warning(r, w);
+    }
+    tx_post(tx, r, false);
+}
+
+static void handle_register(hl_sip *s, hl_tx *tx, osip_message_t *m, const hl_peer *from)
+{
+    char uris[HL_SIP_REG_CONTACTS_MAX][256], source[80], auth_user[128], *cid = NULL;
+    hl_peer_str(from, source, sizeof source);
+    snprintf(source + strlen(source), sizeof source - strlen(source), "/%s",
+             from->tp == HL_TP_TCP ? "tcp" : "udp");
+    hl_sip_register_info in = { .aor_user = m->to && m->to->url ? m->to->url->username : NULL,
+                                .source = source, .priv = m };
+    hl_peer_ip16(from, in.source_ip);
+    osip_call_id_to_str(m->call_id, &cid);
+    in.call_id = cid ? cid : "";
+    register_auth_user(m, auth_user, sizeof auth_user);
+    in.auth_user = auth_user[0] ? auth_user : NULL;
+    hl_sip_register_reply out = { 0 };
+    if (!in.aor_user || register_contacts(m, &in, uris) != 0) {
+        out.code = 400;
+        out.warning = in.aor_user ? "too many Contact values" : "no user in To";
+    } else {
+        s->cb.on_register(s->app, &in, &out);
+    }
+    register_respond(s, tx, m, &out);
+    osip_free(cid);
+}
+
+hl_sip_auth hl_sip_register_verify(hl_sip *s, const hl_sip_register_info *in, const char *realm,
+                                   const char *ha1_md5, const char *ha1_sha256)
+{
+    osip_message_t *m = (osip_message_t *)in->priv;
+    osip_authorization_t *a = NULL;
+    for (int i = 0; osip_message_get_authorization(m, i, &a) >= 0 && a; i++) {
+        char *value = NULL;
+        hl_digest d;
+        bool sha256 = false;
+        int rc = osip_authorization_to_str(a, &value) == 0 && value
+                 ? hl_digest_parse_any(value, &d, &sha256) : -1;
+        osip_free(value);
+        if (rc != 0 || strcmp(d.realm, realm) != 0)
+            continue;
+        const char *ha1 = sha256 ? ha1_sha256 : ha1_md5;
+        if (!ha1)   /* an algorithm we did not offer: ask again */
+            return HL_SIP_AUTH_NONE;
+        hl_nonce_state ns = hl_digest_nonce_state(s->digest_key, d.nonce, sip_now(s));
+        if (!*ha1 || ns == HL_NONCE_FORGED)
+            return HL_SIP_AUTH_WRONG;
+        char want[65];
+        hl_digest_response_ha1(sha256, &d, "REGISTER", ha1, want);
+        if (!hl_digest_same(d.response, want))
+            return HL_SIP_AUTH_WRONG;
+        if (ns == HL_NONCE_STALE)
+            return HL_SIP_AUTH_STALE;
+        return hl_nonce_seen_use(s->nonces_used, d.nonce, d.nc, sip_now(s)) ? HL_SIP_AUTH_OK
+                                                                           : HL_SIP_AUTH_REPLAY;
+    }
+    return HL_SIP_AUTH_NONE;
 }
 
 /* ------------------------------------------------------------------ incoming responses */
@@ -1865,9 +2038,11 @@ hl_sip *hl_sip_new(uv_loop_t *uv, const hl_sip_cfg *cfg, const hl_sip_callbacks 
     hl_map_init(&s->dlg_tag);
     hl_map_init(&s->dlg_uas);
     hl_map_init(&s->done_map);
-    if (!s->rate || osip_init(&s->osip) != 0) {
+    s->nonces_used = hl_nonce_seen_new();
+    if (!s->rate || !s->nonces_used || osip_init(&s->osip) != 0) {
         hl_error("sip", "cannot initialise libosip2");
         hl_rate_free(s->rate);
+        hl_nonce_seen_free(s->nonces_used);
         free(s);
         return NULL;
     }
@@ -1890,6 +2065,7 @@ hl_sip *hl_sip_new(uv_loop_t *uv, const hl_sip_cfg *cfg, const hl_sip_callbacks 
         hl_error("sip", "%s", err);
         osip_release(s->osip);
         hl_rate_free(s->rate);
+        hl_nonce_seen_free(s->nonces_used);
         free(s);
         return NULL;
     }
@@ -2018,6 +2194,8 @@ static void sip_finish(hl_sip *s)
     hl_map_free(&s->dlg_tag);
     hl_map_free(&s->dlg_uas);
     hl_map_free(&s->done_map);
+    hl_nonce_seen_free(s->nonces_used);
+    s->nonces_used = NULL;
     osip_release(s->osip);
     hl_rate_free(s->rate);
     uv_timer_stop(&s->tick);

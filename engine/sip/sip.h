@@ -10,7 +10,8 @@
  * whose reason phrase names the class, e.g. "400 Missing Call-ID", with a Warning saying
  * exactly what; dropped when there is no Via to answer by), retransmissions, 2xx
  * retransmission until ACK, CANCEL (487 to the INVITE).  A new INVITE refused before a
- * call takes it is logged and reported (on_invite_refused) so it gets a CDR.
+ * call takes it is logged and reported (on_invite_refused) so it gets a CDR.  REGISTER goes
+ * to on_register when the application sets it (agents' phones), else 405.
  *
  * The application (app/leg_sip.c) sees dialogs through the callbacks below, all called on
  * the loop.  After on_terminated the dialog pointer is dead. */
@@ -33,6 +34,47 @@ typedef struct hl_sip_invite_info {
     uint8_t source_ip[16];       /* the sender's address (IPv4 as ::ffff:a.b.c.d), for trunks */
     const char *pai;             /* the P-Asserted-Identity header's value, or NULL */
 } hl_sip_invite_info;
+
+/* A REGISTER (RFC 3261 10.3), as the stack hands it to on_register.  The stack keeps the
+ * digest mechanics (nonces, their lifetime, the replay guard); the application decides who
+ * may register and keeps the bindings. */
+#define HL_SIP_REG_CONTACTS_MAX 8    /* Contact values one REGISTER may carry; more get 400 */
+typedef struct hl_sip_register_info {
+    const char *call_id;
+    const char *aor_user;            /* the To header's user: the account registering */
+    const char *source;              /* "ip:port/udp" of the sender */
+    uint8_t     source_ip[16];
+    const char *auth_user;           /* the Authorization's username, or NULL when none */
+    bool        star;                /* Contact: * (remove every binding; Expires must be 0) */
+    int         n_contacts;
+    const char *contacts[HL_SIP_REG_CONTACTS_MAX];         /* the URIs, without <> */
+    int         contact_expires[HL_SIP_REG_CONTACTS_MAX];  /* the ;expires param, -1 = none */
+    int         expires;             /* the Expires header, -1 = none */
+    const void *priv;                /* the stack's, for hl_sip_register_verify */
+} hl_sip_register_info;
+
+/* What a REGISTER's Authorization proved against an account's HA1. */
+typedef enum {
+    HL_SIP_AUTH_OK,
+    HL_SIP_AUTH_NONE,       /* no usable Authorization for this realm: challenge */
+    HL_SIP_AUTH_STALE,      /* right answer to a nonce of ours that has expired: stale=true */
+    HL_SIP_AUTH_REPLAY,     /* a nonce used again with a count that did not grow */
+    HL_SIP_AUTH_WRONG,      /* the wrong answer (wrong password), or a forged nonce */
+} hl_sip_auth;
+
+/* The answer on_register fills. */
+typedef struct hl_sip_register_reply {
+    int         code;                /* 200, 401 (challenge), 403, 423, 400 */
+    const char *reason;              /* NULL = the standard phrase */
+    const char *realm;               /* 401: challenge for this realm (MD5 and SHA-256) */
+    bool        stale;               /* 401: stale=true (the client answers the new nonce) */
+    const char *algorithms;          /* 401: "SHA-256,MD5" (preferred first), "MD5", ... */
+    int         min_expires;         /* 423: the Min-Expires header */
+    const char *warning;             /* 4xx: a Warning text saying why, or NULL */
+    int         n_contacts;          /* 200: every binding of the account now */
+    char        contacts[HL_SIP_REG_CONTACTS_MAX][256];
+    int         expires[HL_SIP_REG_CONTACTS_MAX];
+} hl_sip_register_reply;
 
 typedef struct hl_sip_callbacks {
     /* A new INVITE.  Return 0 to take it (then ring/answer/reject it, maybe later), or a
@@ -68,6 +110,9 @@ typedef struct hl_sip_callbacks {
     /* Optional: the per-second request limit of this source (a trunk's own), or 0 for the
      * stack's rate_per_sec.  Asked for every out-of-dialog request, so it must be cheap. */
     int  (*source_rate)(void *app, const uint8_t ip[16]);
+    /* Optional: an out-of-dialog REGISTER; without it REGISTER gets 405.  Fill out (code 0
+     * is answered 500); hl_sip_register_verify checks the request's Authorization. */
+    void (*on_register)(void *app, const hl_sip_register_info *in, hl_sip_register_reply *out);
 } hl_sip_callbacks;
 
 typedef struct hl_sip_cfg {
@@ -156,6 +201,15 @@ bool hl_sip_dialog_authorized(hl_sip_dialog *d, const char *realm, const char *u
                               const char *password);
 /* Refuses a new inbound INVITE with 401 and a fresh challenge (WWW-Authenticate) for realm. */
 int  hl_sip_dialog_challenge(hl_sip_dialog *d, const char *realm);
+/* Checks the REGISTER's Authorization for realm against the account's HA1 of the
+ * algorithm the client chose (ha1_md5 or ha1_sha256, hex; "" = no such account: WRONG;
+ * NULL = that algorithm is not offered: NONE, challenge again).  An OK
+ * records the nonce's count, so that the same answer again is HL_SIP_AUTH_REPLAY. */
+hl_sip_auth hl_sip_register_verify(hl_sip *s, const hl_sip_register_info *in, const char *realm,
+                                   const char *ha1_md5, const char *ha1_sha256);
+/* HA1 = H(user:realm:password) in hex (RFC 7616 3.4.2): MD5 (32 digits) or SHA-256 (64). */
+void hl_digest_ha1(bool sha256, const char *user, const char *realm, const char *password,
+                   char out[65]);
 /* Our outbound INVITE answers a 401/407 from the far end once with user/password (digest). */
 void hl_sip_dialog_set_login(hl_sip_dialog *d, const char *user, const char *password);
 /* Blind transfer: REFER Refer-To target; progress via on_refer_status. */

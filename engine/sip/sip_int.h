@@ -3,7 +3,7 @@
  *   sip_map.c        string-keyed hash index (transactions by branch, dialogs by tag, TCP
  *                    connections by peer) — so no packet scans a list
  *   sip_rate.c       per-source-IP token buckets in a small expiring hash table
- *   sip_digest.c     digest authentication of a trunk's requests: our nonces, its answers
+ *   sip_digest.c     digest authentication: our nonces, a trunk's answers, agents' REGISTERs
  *   sip_msg.c        raw-text checks before libosip2 parses, and the 400 built from raw text
  *   sip_transport.c  UDP and TCP on libuv: receive, framing, send, connection reuse
  *   sip.c            osip_t, transactions, dialogs, the public API of sip.h */
@@ -39,11 +39,29 @@ void  hl_map_each(const hl_map *m, void (*fn)(void *val, void *arg), void *arg);
 /* ---- digest authentication (sip_digest.c) ---- */
 #define HL_DIGEST_NONCE_LEN 56
 typedef struct hl_digest {          /* an Authorization: Digest value, parsed */
-    char username[128], realm[128], nonce[HL_DIGEST_NONCE_LEN + 8], uri[512], response[40];
+    char username[128], realm[128], nonce[HL_DIGEST_NONCE_LEN + 8], uri[512], response[72];
     char qop[32], nc[16], cnonce[128], algorithm[16], opaque[128];
 } hl_digest;
 void hl_digest_nonce(const uint8_t secret[16], uint64_t now_ms, char out[HL_DIGEST_NONCE_LEN]);
 bool hl_digest_nonce_fresh(const uint8_t secret[16], const char *nonce, uint64_t now_ms);
+/* Whether nonce is ours (its signature) and still within its lifetime. */
+typedef enum { HL_NONCE_FRESH, HL_NONCE_STALE, HL_NONCE_FORGED } hl_nonce_state;
+hl_nonce_state hl_digest_nonce_state(const uint8_t secret[16], const char *nonce, uint64_t now_ms);
+/* The same as hl_digest_parse, also taking algorithm=SHA-256 (RFC 7616; *sha256 set). */
+int  hl_digest_parse_any(const char *value, hl_digest *a, bool *sha256);
+/* The response for a from a stored HA1 (hex, MD5 or SHA-256 as sha256 says), as hex. */
+void hl_digest_response_ha1(bool sha256, const hl_digest *a, const char *method, const char *ha1,
+                            char out[65]);
+/* got equals want (hex, case-insensitively), in a time that does not depend on where they differ. */
+bool hl_digest_same(const char *got, const char *want);
+/* The replay guard of REGISTER answers: per nonce, the highest nonce count (nc) accepted. */
+typedef struct hl_nonce_seen hl_nonce_seen;
+hl_nonce_seen *hl_nonce_seen_new(void);
+void hl_nonce_seen_free(hl_nonce_seen *t);
+/* True, and recorded, when nc (hex; NULL or "" = no qop: the nonce may serve once) is
+ * higher than any count this nonce was used with; false for a replay. */
+bool hl_nonce_seen_use(hl_nonce_seen *t, const char *nonce,
+                       const char *nc, uint64_t now_ms);
 /* 0, or -1 when it is not a usable MD5 digest (missing fields, another algorithm or qop). */
 int  hl_digest_parse(const char *value, hl_digest *a);
 /* The response a client with password computes for a (RFC 2617 3.2.2.1), as 32 hex digits. */

@@ -180,7 +180,8 @@ long hl_sipmsg_content_length(const char *hdr, size_t hdrlen)
 hl_method_class hl_sipmsg_method_class(const char *m, size_t len)
 {
     static const char *const ok[] = { "INVITE", "ACK", "BYE", "CANCEL", "OPTIONS", "INFO", "NOTIFY" };
-    /* known SIP methods we do not take (yet): REGISTER arrives with agent log-in */
+    /* known SIP methods we do not take (yet); REGISTER is taken before this when the
+     * application registers agents (sip.h on_register) */
     static const char *const no[] = { "REGISTER", "SUBSCRIBE", "PUBLISH", "MESSAGE", "REFER",
                                       "PRACK", "UPDATE" };
     /* methods are case-sensitive (RFC 3261 7.1): "invite" is a method we do not know */

@@ -120,6 +120,33 @@ static const migration migrations[] = {
       "  script_version TEXT NOT NULL DEFAULT '',"
       "  vars           TEXT NOT NULL DEFAULT ''"
       ");" },
+    { 8, "agents, agent_contacts",
+      /* Agents' accounts (app/agents.c; issue 8).  pw_hash: libsodium's Argon2id string of
+       * the password; ha1_md5/ha1_sha256: H(number:realm:password) for SIP digest, which
+       * are password-equivalent for that realm (docs/security.md); realm: the agent_realm
+       * they were made for.  agent_contacts: the phones registered, kept over a restart
+       * until expires (epoch seconds). */
+      "CREATE TABLE agents ("
+      "  number     TEXT PRIMARY KEY,"
+      "  name       TEXT NOT NULL DEFAULT '',"
+      "  centre     TEXT NOT NULL DEFAULT '',"
+      "  skills     TEXT NOT NULL DEFAULT '',"
+      "  role       TEXT NOT NULL DEFAULT 'agent'"
+      "             CHECK (role IN ('agent', 'leader', 'supervisor')),"
+      "  pw_hash    TEXT NOT NULL DEFAULT '',"
+      "  ha1_md5    TEXT NOT NULL DEFAULT '',"
+      "  ha1_sha256 TEXT NOT NULL DEFAULT '',"
+      "  realm      TEXT NOT NULL DEFAULT '',"
+      "  updated    REAL NOT NULL DEFAULT 0"
+      ");"
+      "CREATE TABLE agent_contacts ("
+      "  number     TEXT NOT NULL,"
+      "  contact    TEXT NOT NULL,"
+      "  source     TEXT NOT NULL DEFAULT '',"
+      "  expires    REAL NOT NULL,"
+      "  registered REAL NOT NULL DEFAULT 0,"
+      "  PRIMARY KEY (number, contact)"
+      ");" },
 };
 
 #define N_MIGRATIONS ((int)(sizeof migrations / sizeof migrations[0]))

@@ -146,11 +146,13 @@ static bool internal_table(const char *t)
 static bool engine_table(const char *t)
 {
     /* jobs: scripts queue work only through hl.jobs.enqueue, which checks what they ask;
-     * dial_counts: the cap on engine-placed calls, which a script must not reset */
+     * dial_counts: the cap on engine-placed calls, which a script must not reset;
+     * agents, agent_contacts: password hashes and HA1s, which a script must not read or set */
     return t && (strcasecmp(t, "cdr") == 0 || strcasecmp(t, "schema_version") == 0 ||
                  strcasecmp(t, "policy_schema") == 0 || strcasecmp(t, "jobs") == 0 ||
                  strcasecmp(t, "dial_counts") == 0 ||
-                 strcasecmp(t, "live_calls") == 0 ||
+                 strcasecmp(t, "live_calls") == 0 || strcasecmp(t, "agents") == 0 ||
+                 strcasecmp(t, "agent_contacts") == 0 ||
                  internal_table(t));
 }
 
@@ -181,8 +183,12 @@ static int authorize(void *ud, int action, const char *a1, const char *a2, const
     if (!s->script_mode)
         return SQLITE_OK;
     switch (action) {
+    case SQLITE_READ:    /* an agent's password hash and HA1s stay with the engine */
+        if (a1 && !strcasecmp(a1, "agents") && a2 && (!strcasecmp(a2, "pw_hash") ||
+                                                      !strncasecmp(a2, "ha1_", 4)))
+            return deny(s, "reading the agents column", a2);
+        return SQLITE_OK;
     case SQLITE_SELECT:
-    case SQLITE_READ:
     case SQLITE_FUNCTION:
     case SQLITE_RECURSIVE:
         return SQLITE_OK;

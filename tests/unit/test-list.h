@@ -2,6 +2,8 @@
  * A test is TEST_IMPL(name) in a tests/unit/test_*.c file (see unit.h) and UNIT_TEST(name)
  * here; names start with their file's name after "test_", so `unit-test 'sdp_*'` runs one
  * file.  Included twice (unit.h declares, runner.c tabulates): no include guard. */
+UNIT_TEST(agents_digest)
+UNIT_TEST(agents_register)
 UNIT_TEST(ctl)
 UNIT_TEST(dns_srv_pick)
 UNIT_TEST(dns_srv_none)

@@ -93,7 +93,8 @@ static void test_migrations(void)
     json_t *t = q(s, "SELECT group_concat(name, ' ') AS names FROM (SELECT name FROM sqlite_master"
                      " WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name)", NULL);
     const char *names = json_string_value(json_object_get(json_array_get(t, 0), "names"));
-    CHECK(names && !strcmp(names, "cdr dial_counts jobs live_calls policy_schema schema_version script_kv"),
+    CHECK(names && !strcmp(names, "agent_contacts agents cdr dial_counts jobs live_calls policy_schema "
+                                  "schema_version script_kv"),
           "a new database holds the engine's tables only: %s", names ? names : "?");
     json_decref(t);
     /* a database from a newer engine is refused, clearly */
@@ -590,6 +591,13 @@ static void test_authorizer(void)
                      "SELECT count(*) FROM c", "interrupted");
     expect_denied(s, "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c LIMIT 5000) "
                      "SELECT x FROM c", "more than");
+    /* issue 8: agents' secrets stay with the engine; their public fields may be read */
+    expect_denied(s, "SELECT pw_hash FROM agents", "agents column pw_hash");
+    expect_denied(s, "SELECT * FROM agents", "agents column");
+    expect_denied(s, "SELECT ha1_md5 FROM agents", "agents column ha1_md5");
+    expect_denied(s, "UPDATE agents SET role = 'supervisor'", "writing to agents");
+    expect_denied(s, "DELETE FROM agent_contacts", "deleting from agent_contacts");
+    expect_allowed(s, "SELECT number, centre, skills, role FROM agents");
     expect_allowed(s, "SELECT * FROM cdr ORDER BY id DESC LIMIT 5");
     expect_allowed(s, "SELECT count(*) FROM schema_version");
     expect_allowed(s, "PRAGMA table_info(cdr)");
