@@ -4,7 +4,7 @@
  * from 127.0.0.1:9 (the discard port); the stack's replies go there.
  * Run with tests/fuzz/run.sh. */
 // sources: engine/sip/sip.c engine/sip/sip_msg.c engine/sip/sip_map.c engine/sip/sip_rate.c engine/sip/sip_transport.c engine/sip/sip_digest.c engine/sip/sdp.c engine/core/ipaddr.c engine/core/log.c
-// pkgs: libuv libosip2
+// pkgs: libuv libosip2 libsodium
 #include "sip/sip.h"
 #include "core/log.h"
 #include <stddef.h>
