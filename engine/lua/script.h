@@ -81,6 +81,11 @@ int  hl_policy_resume(hl_policy *p, lua_State *co, hl_lua_run *run, int nargs, i
 /* Pushes the entry function main(call) / the optional fallback(call, err) (nil if none). */
 void hl_policy_push_main(hl_policy *p, lua_State *L);
 void hl_policy_push_fallback(hl_policy *p, lua_State *L);
+/* A plain Lua value as JSON: strings, finite numbers, booleans, and tables (a sequence 1..n
+ * is an array, else every key must be a string; read-only rules tables are refused), at most
+ * max_depth tables deep.  NULL with the reason in err.  (luajson.c) */
+struct json_t;
+struct json_t *hl_lua_to_json(lua_State *L, int idx, int max_depth, char *err, size_t errlen);
 /* The error value that unwinds a script whose caller has gone (not logged as an error). */
 void hl_lua_push_ended(lua_State *L);
 bool hl_lua_is_ended(lua_State *L, int idx);

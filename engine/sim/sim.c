@@ -1129,52 +1129,10 @@ static void sim_init(sim *s, hl_policy *p, const hl_policy_src *src, double star
     s->env.dial_guard = hl_dial_guard_new(NULL, &s->clock);
 }
 
-/* A scenario's Lua data as JSON (job args): strings, numbers, booleans, tables; NULL on
- * anything else (the scenario is then reported wrong). */
-static json_t *scen_json(lua_State *S, int idx, int depth)
-{
-    idx = lua_absindex(S, idx);
-    switch (lua_type(S, idx)) {
-    case LUA_TSTRING: return json_string(lua_tostring(S, idx));
-    case LUA_TBOOLEAN: return json_boolean(lua_toboolean(S, idx));
-    case LUA_TNUMBER:
-        return lua_isinteger(S, idx) ? json_integer(lua_tointeger(S, idx)) : json_real(lua_tonumber(S, idx));
-    case LUA_TTABLE: break;
-    default: return NULL;
-    }
-    if (depth > 8)
-        return NULL;
-    lua_Integer n = (lua_Integer)lua_rawlen(S, idx);
-    json_t *out = n > 0 ? json_array() : json_object();
-    if (n > 0) {
-        for (lua_Integer i = 1; i <= n; i++) {
-            lua_rawgeti(S, idx, i);
-            json_t *v = scen_json(S, -1, depth + 1);
-            lua_pop(S, 1);
-            if (!v) {
-                json_decref(out);
-                return NULL;
-            }
-            json_array_append_new(out, v);
-        }
-        return out;
-    }
-    lua_pushnil(S);
-    while (lua_next(S, idx)) {
-        json_t *v = lua_type(S, -2) == LUA_TSTRING ? scen_json(S, -1, depth + 1) : NULL;
-        if (!v) {
-            lua_pop(S, 2);
-            json_decref(out);
-            return NULL;
-        }
-        json_object_set_new(out, lua_tostring(S, -2), v);
-        lua_pop(S, 1);
-    }
-    return out;
-}
-
 /* job = { kind = "fax", args = {...}, attempt = 1, max_attempts = 3 }: the engine runs
  * job_<kind>(call, args, job) as it would for a queued job, once (one attempt). */
+#define SCEN_JSON_DEPTH 8   /* nesting of tables in a scenario's job args, as in hl.jobs.enqueue */
+
 static hl_call *new_job_call(sim *s)
 {
     lua_State *S = s->S;
@@ -1188,10 +1146,12 @@ static hl_call *new_job_call(sim *s)
     char fn[64];
     snprintf(fn, sizeof fn, "job_%s", kind);
     lua_getfield(S, t, "args");
-    json_t *args = lua_isnil(S, -1) ? json_object() : scen_json(S, -1, 0);
+    char why[160] = "";
+    json_t *args = lua_isnil(S, -1) ? json_object() : hl_lua_to_json(S, -1, SCEN_JSON_DEPTH, why, sizeof why);
     if (!json_is_object(args)) {
         json_decref(args);
-        problem(s, "job.args must be a table of names to strings, numbers, booleans or tables");
+        problem(s, "job.args must be a table of names to strings, numbers, booleans or tables%s%s",
+                why[0] ? ": " : "", why);
         return NULL;
     }
     int attempt = spec_int(S, t, "attempt", 1), max = spec_int(S, t, "max_attempts", 3);
