@@ -10,7 +10,7 @@
  *   0-9 + * # and any other character stand for themselves;
  *   X any digit, Z 1-9, N 2-9, [1-4] or [135-9] one digit of the set;
  *   a final . one or more characters of any kind, a final ! zero or more.
- * e.g. "043[1-9]XXXXXXX" (a Jilin fixed line of 7 digits), "1[3-9]XXXXXXXXX" (a mobile). */
+ * e.g. "0[1-9]XXXXXXXX" (a fixed line with its area code), "1[3-9]XXXXXXXXX" (a mobile). */
 #ifndef HL_TRUNKS_H
 #define HL_TRUNKS_H
 #include <stdbool.h>
