@@ -156,6 +156,8 @@ static void live_calls_stamp(uv_timer_t *h)
     if (l->ncalls && l->store) {
         hl_store_live_calls_touch(l->store, hl_clock_wall(&l->clock));
         for (int i = 0; i < l->ncalls; i++) { /* the route so far: a cut call's CDR says it */
+            if (!hl_call_route_changed(l->calls[i]))
+                continue; /* one UPDATE per change, not one per call per stamp */
             const hl_cdr *c = hl_call_cdr(l->calls[i], 0);
             if (c && c->route[0])
                 hl_store_live_call_route(l->store, hl_call_id(l->calls[i]), c->route);

@@ -660,6 +660,13 @@ void hl_call_set_on_end(hl_call *c, hl_call_end_fn fn, void *arg)
 bool hl_call_is_originated(const hl_call *c) { return c->originated; }
 bool hl_call_dial_refused(const hl_call *c) { return c->dial_refused; }
 
+bool hl_call_route_changed(hl_call *c)
+{
+    bool changed = c->route_changed;
+    c->route_changed = false;
+    return changed;
+}
+
 const char *call_dial_caller(hl_call *c)
 {
     if (c->originated) {

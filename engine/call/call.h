@@ -59,6 +59,9 @@ int      hl_call_outcome(const hl_call *call, const char **error);
 /* A dial of this call was refused by the dial rules (rules/trunks.lua): a job that failed
  * for it is not retried, as no retry can pass the rule (issue 7, wt-trunks). */
 bool     hl_call_dial_refused(const hl_call *call);
+/* True once after each call:set_route, then false until the next (the owner's heartbeat
+ * writes a call's route to the store only when it changed). */
+bool     hl_call_route_changed(hl_call *call);
 
 /* Registers the call object's methods, hl.store, hl.jobs and hl.http in a policy state:
  * the owner gives it to the policy loader as hl_policy_src.open_api. */

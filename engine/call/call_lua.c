@@ -175,6 +175,7 @@ int prim_set_route(lua_State *L)
     if (!call_word_valid(r, sizeof c->cdrs[0].route - 1))
         return luaL_error(L, "set_route: '%s' must be one word (no spaces), e.g. \"queue:sales\"", r);
     snprintf(c->cdrs[0].route, sizeof c->cdrs[0].route, "%s", r);
+    c->route_changed = true;
     CALL_INFO(c, "%s: route %s (policy %s)", c->id, r, hl_policy_version(c->policy));
     return 0;
 }

@@ -102,7 +102,8 @@ struct hl_call {
     double       start;
     /* engine-originated (a job): entry function, its arguments, and how it ended */
     bool         originated;
-    bool         dial_refused;          /* a dial rule (rules/trunks.lua) refused one of its dials */
+    bool         dial_refused;
+    bool         route_changed;         /* set_route since the last hl_call_route_changed() */          /* a dial rule (rules/trunks.lua) refused one of its dials */
     char         entry_fn[64];
     json_t      *args, *job;
     int          outcome;               /* 0 not yet, 1 done, -1 failed */
