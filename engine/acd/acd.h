@@ -84,6 +84,8 @@ typedef struct hl_acd_agent_info {
     int64_t        talk_ms;       /* talk time since the engine started (least talk time) */
     uint64_t       last_offer_seq;/* dispatch order of its last offer (round robin) */
     bool           registered;    /* a phone is registered for it */
+    const char    *call_id;       /* the call it is offered to or talks in ("" none) */
+    const char    *queue;         /* that call's queue ("" none) */
 } hl_acd_agent_info;
 
 /* What the strategy is asked: one waiting caller and the ready agents that may take it. */
