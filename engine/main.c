@@ -3,7 +3,7 @@
  *   hotline run         the engine in the foreground
  *   hotline ctl         commands to a running engine over its Unix socket
  *   hotline sim         simulated callers against scripts and rules (no SIP, no audio)
- *   hotline test-rules  every scenario under scripts/ and rules/, plus the static checks
+ *   hotline test-rules  every scenario and table test under scripts/ and rules/, plus the static checks
  *   hotline config      the tunables of rules/engine.lua: values, defaults, ranges
  *   hotline version */
 #include <getopt.h>
@@ -31,7 +31,7 @@ static void usage_main(FILE *f)
         "  run         run the engine in the foreground (SIP, RTP, scripts, store, control)\n"
         "  ctl         send a command to a running engine: status, calls, hangup, reload, cdr, ...\n"
         "  sim         run scenario files with a simulated caller on a fake clock\n"
-        "  test-rules  run every scenario under scripts/ and rules/ and the static checks\n"
+        "  test-rules  run every scenario and *_test.lua under scripts/ and rules/ and the static checks\n"
         "  config      list the tunables of rules/engine.lua: value, default, range, reload\n"
         "  api         print the Lua API's primitives and options (docs/lua-api.md is checked against it)\n"
         "  version     print the engine version\n"

@@ -92,6 +92,13 @@ bool hl_lua_is_ended(lua_State *L, int idx);
 /* Deep read-only view of a table (cached): what require() and the sealed globals hand out. */
 void hl_lua_freeze(lua_State *L, int idx);
 
+/* Runs the table tests of one module NAME_test of the snapshot (rule_tests.c: a list of
+ * { name, got | run, want | error }), calling line(arg, ok, "ok   SHOWN: name" or "FAIL SHOWN:
+ * name: what differed") per case; adds the passes to *passed and returns the failures. */
+typedef void (*hl_test_line_fn)(void *arg, bool ok, const char *text);
+int  hl_policy_run_tests(hl_policy *p, const char *module, const char *shown, hl_test_line_fn line, void *arg,
+                         int *passed);
+
 /* The Lua part of the library (lib.c: menu, transfer), and the static prompt check (check.c). */
 int  hl_lua_lib_open(lua_State *L, char *err, int errlen);
 /* Scans one source for prompt names used as literal strings (prompt=, invalid_prompt=,

@@ -43,6 +43,7 @@
 #define SCENARIO_DIR_DEPTH 4         /* folders searched below scripts/ and rules/ for scenarios */
 #define MAX_ENTRIES 64
 #define SCENARIO_INSTRUCTIONS 10000000 /* a scenario file is data: this is plenty */
+#define TABLE_TEST_SUFFIX "_test.lua" /* plain table tests of a rule (lua/rule_tests.c) */
 #define DEFAULT_CALLER "10000"
 #define DEFAULT_TIME "2026-01-14T10:00:00"  /* a winter Wednesday morning */
 
@@ -1652,6 +1653,27 @@ static int run_paths(run_ctx *r, char **paths, int n)
     return r->failed;
 }
 
+static void test_line(void *arg, bool ok, const char *text) { report_line(arg, "%s", text); }
+
+/* The table tests (lua/rule_tests.c): every DIR/NAME_test.lua of scripts/ and rules/, run in
+ * the built snapshot as module NAME_test ('/' -> '.'). */
+static void run_table_tests(run_ctx *r, const char *dir)
+{
+    hl_strv files = { 0 };
+    hl_files_collect(dir, TABLE_TEST_SUFFIX, SCENARIO_DIR_DEPTH, false, &files);
+    hl_strv_sort(&files);
+    for (int i = 0; i < files.n; i++) {
+        char module[512], shown[1200];
+        snprintf(module, sizeof module, "%.*s", (int)(strlen(files.v[i]) - 4), files.v[i]);
+        for (char *c = module; *c; c++)
+            if (*c == '/')
+                *c = '.';
+        snprintf(shown, sizeof shown, "%s/%s", dir, files.v[i]);
+        r->failed += hl_policy_run_tests(r->p, module, shown, test_line, r, &r->passed);
+    }
+    hl_strv_free(&files);
+}
+
 int hl_sim_run_all(hl_policy *p, const hl_policy_src *src, char *report, int reportlen, int *passed, FILE *out)
 {
     run_ctx r = { .p = p, .src = src, .report = report, .reportlen = reportlen, .out = out };
@@ -1663,6 +1685,8 @@ int hl_sim_run_all(hl_policy *p, const hl_policy_src *src, char *report, int rep
     hl_strv_sort(&files);
     run_paths(&r, files.v, files.n);
     hl_strv_free(&files);
+    run_table_tests(&r, src->scripts_dir ? src->scripts_dir : "scripts");
+    run_table_tests(&r, src->rules_dir ? src->rules_dir : "rules");
     if (passed)
         *passed = r.passed;
     return r.failed;
@@ -1762,8 +1786,9 @@ static void usage_test(FILE *f)
         "\n"
         "Builds the scripts and rules as a reload would (syntax, main(call), rules/engine.lua,\n"
         "prompt names used in menus and plays exist), then runs every *.scenario.lua under the\n"
-        "scripts and rules folders with the simulated caller. One line per check, then\n"
-        "\"N passed, M failed\".\n"
+        "scripts and rules folders with the simulated caller, and every *_test.lua there (a\n"
+        "list of { name, got or run, want or error } cases, run in the built policy). One\n"
+        "line per check, then \"N passed, M failed\".\n"
         "\n"
         "options:\n"
         "  --scripts DIR   call scripts (default scripts)\n"

@@ -14,8 +14,9 @@ int hl_sim_main(int argc, char **argv);
  * scenario; one line each, then "N passed, M failed"; exit 1 on any failure. */
 int hl_test_rules_main(int argc, char **argv);
 
-/* Runs every scenario file under src->scripts_dir and src->rules_dir against p.  Appends one
- * line per scenario to report (and prints it to out when out is not NULL); returns the
+/* Runs every scenario file under src->scripts_dir and src->rules_dir against p, then every
+ * table test there (NAME_test.lua, lua/rule_tests.c).  Appends one line per scenario or case
+ * to report (and prints it to out when out is not NULL); returns the
  * number failed and sets *passed. */
 int hl_sim_run_all(hl_policy *p, const hl_policy_src *src, char *report, int reportlen,
                    int *passed, FILE *out);

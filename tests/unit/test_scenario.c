@@ -2,7 +2,8 @@
  * a misspelt key (in the scenario, its expect, a keys entry) and a route no set_route of the
  * policy can produce are refused before the call runs, naming file:line; prompt_ms gives a
  * prompt's simulated length; a policy whose rules/calendar.lua has no entry for the current
- * year fails to build, naming the year.  Runs on the repository's scripts/ and rules/. */
+ * year fails to build, naming the year; a rule's table tests (NAME_test.lua) report each
+ * case, with the path of the first difference.  Runs on the repository's scripts/ and rules/. */
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -139,6 +140,52 @@ static void test_calendar_year(void)
         hl_policy_unref(p);
 }
 
+static void collect_line(void *arg, bool ok, const char *text)
+{
+    size_t n = strlen(arg);
+    snprintf((char *)arg + n, 8192 - n, "%s\n", text);
+}
+
+/* A table test module beside the repository's rules: passes, a deep difference, a missing
+ * want, an expected error. */
+static void test_table_tests(void)
+{
+    char cmd[1024], rules[160], scripts[160], path[200], err[4096];
+    snprintf(cmd, sizeof cmd, "mkdir -p '%s/tt' && cp -r scripts rules '%s/tt/'", dir, dir);
+    if (system(cmd) != 0) {
+        CHECK(0, "could not copy the policy to %s/tt", dir);
+        return;
+    }
+    snprintf(scripts, sizeof scripts, "%s/tt/scripts", dir);
+    snprintf(rules, sizeof rules, "%s/tt/rules", dir);
+    snprintf(path, sizeof path, "%s/t_test.lua", rules);
+    write_file(path,
+        "local calendar = require 'calendar'\n"
+        "return {\n"
+        "  { name = 'equal', got = { 1, { a = 2 } }, want = { 1, { a = 2 } } },\n"
+        "  { name = 'a rule', run = function() return calendar.summer.from end, want = { month = 5, day = 1 } },\n"
+        "  { name = 'differs', got = { x = { 1, 3 } }, want = { x = { 1, 2 } } },\n"
+        "  { name = 'no want', got = 1, wnat = 1 },\n"
+        "  { name = 'raises', run = function() error('bad input') end, error = 'bad input' },\n"
+        "}\n");
+    hl_config cfg;
+    hl_policy_src src;
+    hl_policy *p = build(scripts, rules, &cfg, &src, err, sizeof err);
+    CHECK(p != NULL, "the policy with a table test builds: %s", err);
+    if (!p)
+        return;
+    static char report[8192];
+    report[0] = 0;
+    int passed = 0;
+    int failed = hl_policy_run_tests(p, "t_test", "rules/t_test.lua", collect_line, report, &passed);
+    CHECK(passed == 3 && failed == 2, "3 cases pass, 2 fail (got %d, %d): %s", passed, failed, report);
+    CHECK(strstr(report, "FAIL rules/t_test.lua: differs: x[2]: got 3, want 2") != NULL,
+          "a difference names its path and both values: %s", report);
+    CHECK(strstr(report, "FAIL rules/t_test.lua: no want: the case has neither want nor error") != NULL,
+          "a case without want fails: %s", report);
+    hl_policy_unref(p);
+}
+
 TEST_IMPL(scenario)
 {
     hl_log_set_level(HL_LOG_ERROR);
@@ -158,6 +205,7 @@ TEST_IMPL(scenario)
         hl_policy_unref(p);
     }
     test_calendar_year();
+    test_table_tests();
     char cmd[128];
     snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
     if (system(cmd) != 0)
