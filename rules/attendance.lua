@@ -205,6 +205,7 @@ function M.leave_dates(kind, from, days)
   local d, dates = parse_date(from, "leave_dates"), {}
   local i = 0
   while #dates < days do
+    if i > days + 366 then error("leave_dates: rules." .. kind .. ".skip leaves no day to count", 2) end
     local day = date_of(d.year, d.month, d.day + i)
     if not skip[calendar.day_kind(day)] then dates[#dates + 1] = key(day) end
     i = i + 1
@@ -349,7 +350,7 @@ end
 
 local function hhmm_on(date, text, what)
   local h, m = tostring(text):match("^(%d%d?):(%d%d)$")
-  if not h then error(string.format("%s: '%s' is not a time HH:MM", what, tostring(text)), 4) end
+  if not h then error(string.format("%s: '%s' is not a time HH:MM", what, tostring(text)), 0) end
   local d = parse_date(date, what)
   return hl.time{ year = d.year, month = d.month, day = d.day, hour = tonumber(h), min = tonumber(m), sec = 0 }
 end
@@ -358,42 +359,33 @@ local correctable = { arrival = true, departure = true, kind = true }
 
 -- A leader's corrections of one row: {agent, date, set = {arrival = "HH:MM", departure =
 -- "HH:MM", kind = id}, by, reason}; by and reason are required and kept on the row.
-local function corrections_for(list, agent, date)
-  local out = {}
+local function check_corrections(list, agent, date)
   for _, c in ipairs(list or {}) do
-    if c.agent == agent and c.date == date then
-      if not c.by or not c.reason or c.reason == "" then
-        error(string.format("attendance correction for %s on %s: by and reason are required", agent, date), 4)
+    if not c.by or not c.reason or c.reason == "" then
+      error(string.format("attendance correction for %s on %s: by and reason are required", agent, date), 0)
+    end
+    for field in pairs(c.set or {}) do
+      if not correctable[field] then
+        error(string.format("attendance correction for %s on %s: '%s' cannot be corrected (arrival, departure, kind)",
+                            agent, date, field), 0)
       end
-      for field in pairs(c.set or {}) do
-        if not correctable[field] then
-          error(string.format("attendance correction for %s on %s: '%s' cannot be corrected (arrival, departure, kind)",
-                              agent, date, field), 4)
-        end
-      end
-      out[#out + 1] = c
     end
   end
-  return out
+  return list or {}
 end
 
 local function note(row, rule, text) row.notes[#row.notes + 1] = { source = rule.source, text = text } end
 
 -- The kind of a day with leave record l (approved or not), updating personal-leave use.
 local function leave_day(row, l, used)
-  if l.kind == "errand" then
-    row.kind = M.errand.kind
-    return
-  end
-  if not M.leave_kinds[l.kind] then
-    error(string.format("leave record of %s: unknown kind '%s'", row.agent, tostring(l.kind)), 4)
-  end
   if not l.approved then
     row.kind = "absent"
     note(row, M.rules.absence, "leave not approved")
   elseif l.false_claim then
     row.kind = "absent"
     note(row, M.rules.absence, "leave found to be false")
+  elseif l.kind == "errand" then
+    row.kind = M.errand.kind
   elseif l.kind == "personal" then
     local split = M.personal_leave_split(used.personal, 1)
     used.personal = used.personal + split.leave
@@ -409,7 +401,7 @@ local function day_row(p, events, cur, leaves, corrections, used)
   local start, finish = M.shift_times(p.shift, p.date)
   local arrival, departure = presence(events, cur, start, finish)
   local row = { agent = p.agent, date = p.date, shift = p.shift, notes = {}, corrections = {} }
-  local fixes = corrections_for(corrections, p.agent, p.date)
+  local fixes = check_corrections(corrections, p.agent, p.date)
   for _, c in ipairs(fixes) do
     if c.set.arrival then arrival = hhmm_on(p.date, c.set.arrival, "attendance correction") end
     if c.set.departure then departure = hhmm_on(p.date, c.set.departure, "attendance correction") end
@@ -430,7 +422,7 @@ local function day_row(p, events, cur, leaves, corrections, used)
   for _, c in ipairs(fixes) do
     if c.set.kind then
       if not kind_zh[c.set.kind] then
-        error(string.format("attendance correction for %s on %s: unknown kind '%s'", p.agent, p.date, c.set.kind), 3)
+        error(string.format("attendance correction for %s on %s: unknown kind '%s'", p.agent, p.date, c.set.kind), 0)
       end
       row.kind = c.set.kind
       if c.set.kind ~= "late_early" then row.late_minutes, row.early_minutes = 0, 0 end
@@ -443,11 +435,34 @@ local function day_row(p, events, cur, leaves, corrections, used)
   return row
 end
 
+-- A leave record: {agent, kind (a leave kind or "errand"), from, to, approved, false_claim}.
+local function check_leave(l)
+  local what = "leave record of " .. tostring(l.agent)
+  if not M.leave_kinds[l.kind] and l.kind ~= "errand" then
+    error(string.format("%s: unknown kind '%s' (sick, personal, maternity, marriage, bereavement, home, errand)",
+                        what, tostring(l.kind)), 0)
+  end
+  parse_date(l.from, what .. " from")
+  parse_date(l.to, what .. " to")
+  if l.to < l.from then error(string.format("%s: to %s is before from %s", what, l.to, l.from), 0) end
+end
+
+-- Corrections by "agent date".
+local function by_day(list)
+  local out = {}
+  for _, c in ipairs(list or {}) do
+    local k = tostring(c.agent) .. " " .. tostring(c.date)
+    out[k] = out[k] or {}
+    table.insert(out[k], c)
+  end
+  return out
+end
+
 local function sorted_events(list)
   local out = {}
   for _, e in ipairs(list) do
     if type(e.time) ~= "number" then
-      error(string.format("agent event of %s: time must be epoch seconds, not %s", tostring(e.agent), tostring(e.time)), 4)
+      error(string.format("agent event of %s: time must be epoch seconds, not %s", tostring(e.agent), tostring(e.time)), 0)
     end
     out[#out + 1] = e
   end
@@ -466,14 +481,16 @@ function M.day_rows(input, from, to)
     if p.date >= year_start and p.date <= to then plan[#plan + 1] = p end
   end
   table.sort(plan, function(a, b) return a.date < b.date or (a.date == b.date and a.agent < b.agent) end)
+  for _, l in ipairs(input.leaves or {}) do check_leave(l) end
   local events, leaves = by_agent(input.events, "agent event"), by_agent(input.leaves, "leave record")
+  local fixes = by_day(input.corrections)
   for a, list in pairs(events) do events[a] = sorted_events(list) end
   local cursor, used, rows = {}, {}, {}
   for _, p in ipairs(plan) do
     local a = p.agent
     used[a] = used[a] or { personal = 0 }
     cursor[a] = cursor[a] or { i = 1, state = "logged-out" }
-    local row = day_row(p, events[a] or {}, cursor[a], leaves[a], input.corrections, used[a])
+    local row = day_row(p, events[a] or {}, cursor[a], leaves[a], fixes[a .. " " .. p.date], used[a])
     if p.date >= from then rows[#rows + 1] = row end
   end
   return rows

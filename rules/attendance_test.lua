@@ -379,6 +379,28 @@ case({ source = A.errand.source }, "an approved errand or study day counts as �
                       d, d)[1].kind
   end,
   want = A.errand.kind })
+case({ source = A.errand.source }, "an errand not approved is no errand: 旷工", {
+  run = function()
+    local plan = month_plan(2026, 7)
+    local d = plan[1].date
+    return A.day_rows({ plan = plan, leaves = { { agent = AGENT, kind = "errand", from = d, to = d, approved = false } } },
+                      d, d)[1].kind
+  end,
+  want = "absent" })
+case(Z, "a leave record of an unknown kind, or with a bad date, is refused naming the agent", {
+  run = function()
+    local plan = month_plan(2026, 7)
+    local d = plan[1].date
+    local errors = {}
+    for _, l in ipairs({ { agent = AGENT, kind = "holiday", from = d, to = d, approved = true },
+                         { agent = AGENT, kind = "sick", from = "2026-7-1", to = d, approved = true },
+                         { agent = AGENT, kind = "sick", from = d, to = "2026-01-01", approved = true } }) do
+      local ok, err = pcall(A.day_rows, { plan = plan, leaves = { l } }, d, d)
+      errors[#errors + 1] = not ok and err:find("leave record of " .. AGENT, 1, true) ~= nil
+    end
+    return errors
+  end,
+  want = { true, true, true } })
 case(Z, "the contract flag: just under the year's limit, and at it", {
   got = { A.contract_flag(Z.contract_days - T.absent_days), A.contract_flag(Z.contract_days) },
   want = { false, true } })
