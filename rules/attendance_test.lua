@@ -102,16 +102,17 @@ case(R.personal_leave, "the daily sheet: day 15 of a long personal leave is 事�
 })
 case(R.personal_leave, "the count starts again on January 1", {
   run = function()
-    local dec = A.plan_workdays({ AGENT }, 2025, 12)
-    local jan = A.plan_workdays({ AGENT }, 2026, 1)
+    local dec = A.plan_workdays({ AGENT }, 2026, 12)
+    local jan = A.plan_workdays({ AGENT }, 2027, 1)
     local plan = {}
     for _, p in ipairs(dec) do plan[#plan + 1] = p end
     for _, p in ipairs(jan) do plan[#plan + 1] = p end
-    local leaves = { { agent = AGENT, kind = "personal", approved = true, from = "2025-12-01", to = "2025-12-31" },
+    local leaves = { { agent = AGENT, kind = "personal", approved = true, from = "2026-12-01", to = "2026-12-31" },
                      { agent = AGENT, kind = "personal", approved = true, from = jan[1].date, to = jan[1].date } }
-    return A.day_rows({ plan = plan, leaves = leaves }, jan[1].date, jan[1].date)[1].kind
+    local dec_rows = A.day_rows({ plan = plan, leaves = leaves }, dec[1].date, dec[#dec].date)
+    return { dec_rows[#dec_rows].kind, A.day_rows({ plan = plan, leaves = leaves }, jan[1].date, jan[1].date)[1].kind }
   end,
-  want = "personal",
+  want = { #A.plan_workdays({ AGENT }, 2026, 12) > limit and "absent" or "personal", "personal" },
 })
 
 -- ---- 第二章 一(四) marriage leave -------------------------------------------------------------

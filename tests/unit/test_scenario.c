@@ -3,13 +3,17 @@
  * policy can produce are refused before the call runs, naming file:line; prompt_ms gives a
  * prompt's simulated length; a policy whose rules/calendar.lua has no entry for the current
  * year fails to build, naming the year; a rule's table tests (NAME_test.lua) report each
- * case, with the path of the first difference.  Runs on the repository's scripts/ and rules/. */
+ * case, with the path of the first difference; a rule change (rules/attendance.lua's late-arrival
+ * limit from 3 to 4) passes the tests and changes what the rule computes, and a change that
+ * breaks a tested rule fails the reload's self-test.  Runs on the repository's scripts/ and rules/. */
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include <lauxlib.h>
+#include <lua.h>
 #include "core/clock.h"
 #include "core/config.h"
 #include "core/log.h"
@@ -186,6 +190,69 @@ static void test_table_tests(void)
     hl_policy_unref(p);
 }
 
+/* The policy in DIR/NAME with rules/attendance.lua edited by the sed expression; NULL (and a
+ * failed check) if it does not build. */
+static hl_policy *edited_policy(const char *name, const char *sed, hl_config *cfg, hl_policy_src *src,
+                                char *scripts, char *rules, size_t len)
+{
+    char cmd[1024], err[4096];
+    snprintf(cmd, sizeof cmd, "mkdir -p '%s/%s' && cp -r scripts rules '%s/%s/' && sed -i '%s' '%s/%s/rules/attendance.lua'",
+             dir, name, dir, name, sed, dir, name);
+    if (system(cmd) != 0) {
+        CHECK(0, "could not copy and edit the policy: %s", cmd);
+        return NULL;
+    }
+    snprintf(scripts, len, "%s/%s/scripts", dir, name);
+    snprintf(rules, len, "%s/%s/rules", dir, name);
+    hl_policy *p = build(scripts, rules, cfg, src, err, sizeof err);
+    CHECK(p != NULL, "the edited policy (%s) builds: %s", sed, err);
+    return p;
+}
+
+/* What the policy's attendance rule makes of 3 late arrivals (3 minutes) in a month: the
+ * days of absence, or -1. */
+static double three_lates(hl_policy *p)
+{
+    lua_State *L = hl_policy_lua(p);
+    int top = lua_gettop(L);
+    double v = -1;
+    if (luaL_loadstring(L, "return require('attendance').month_penalties{ late_count = 3, late_minutes = 3, "
+                           "early_minutes = 0 }.late") == LUA_OK && lua_pcall(L, 0, 1, 0) == LUA_OK)
+        v = lua_tonumber(L, -1);
+    lua_settop(L, top);
+    return v;
+}
+
+static void test_rule_change(hl_policy *current)
+{
+    char scripts[160], rules[160];
+    static char report[16384];
+    hl_config cfg;
+    hl_policy_src src;
+    double before = three_lates(current);
+    CHECK(before == 0.5, "with the book's limit (3), the 3rd late arrival is half a day's absence: %g", before);
+    hl_policy *p = edited_policy("limit4", "s/lateness = { count = 3,/lateness = { count = 4,/", &cfg, &src,
+                                 scripts, rules, sizeof scripts);
+    if (p) {
+        report[0] = 0;
+        int passed = 0, failed = hl_policy_run_tests(p, "attendance_test", "rules/attendance_test.lua",
+                                                     collect_line, report, &passed);
+        CHECK(failed == 0 && passed > 0, "the limit raised to 4: the tests follow the rule (%d passed): %s",
+              passed, report);
+        CHECK(three_lates(p) == 0, "the limit raised to 4: 3 late arrivals are no absence (%g)", three_lates(p));
+        hl_policy_unref(p);
+    }
+    p = edited_policy("broken", "s/t.late_count >= late.count/t.late_count > late.count/", &cfg, &src,
+                      scripts, rules, sizeof scripts);
+    if (p) {
+        report[0] = 0;
+        int passed = 0, failed = hl_sim_selftest(p, &src, report, sizeof report, &passed);
+        CHECK(failed > 0 && strstr(report, "/rules/attendance_test.lua: 第二章 一(八)3: the 3rd late arrival") != NULL,
+              "a rule that no longer does what its tests say fails the reload's self-test: %d failed:\n%s", failed, report);
+        hl_policy_unref(p);
+    }
+}
+
 TEST_IMPL(scenario)
 {
     hl_log_set_level(HL_LOG_ERROR);
@@ -202,6 +269,7 @@ TEST_IMPL(scenario)
         src.prompts_dir = access("build/prompts", F_OK) == 0 ? "build/prompts" : NULL;
         test_strict(p, &src);
         test_prompt_ms(p, &src);
+        test_rule_change(p);
         hl_policy_unref(p);
     }
     test_calendar_year();
