@@ -364,7 +364,10 @@ local function check_corrections(list, agent, date)
     if not c.by or not c.reason or c.reason == "" then
       error(string.format("attendance correction for %s on %s: by and reason are required", agent, date), 0)
     end
-    for field in pairs(c.set or {}) do
+    if type(c.set) ~= "table" then
+      error(string.format("attendance correction for %s on %s: set = {arrival|departure|kind = ...} is missing", agent, date), 0)
+    end
+    for field in pairs(c.set) do
       if not correctable[field] then
         error(string.format("attendance correction for %s on %s: '%s' cannot be corrected (arrival, departure, kind)",
                             agent, date, field), 0)
