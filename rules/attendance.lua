@@ -140,12 +140,16 @@ function M.marriage_leave(p)
   return r.days
 end
 
+local function at_least(value, min, what)
+  if type(value) ~= "number" or value < min then
+    error(string.format("%s must be a number of at least %s, not %s", what, min, tostring(value)), 3)
+  end
+end
+
 -- Maternity leave in days for `babies` born at once.
 function M.maternity_leave(babies)
   local r = M.rules.maternity
-  if type(babies) ~= "number" or babies < 1 then
-    error("maternity_leave: babies must be 1 or more, not " .. tostring(babies), 2)
-  end
+  at_least(babies, 1, "maternity_leave: babies")
   return r.days + r.per_extra_baby * (babies - 1)
 end
 
@@ -153,9 +157,7 @@ end
 -- within the range; from the 4th full month on both are 42).
 function M.miscarriage_leave(months)
   local r = M.rules.miscarriage
-  if type(months) ~= "number" or months < 0 then
-    error("miscarriage_leave: months must be a number of months, not " .. tostring(months), 2)
-  end
+  at_least(months, 0, "miscarriage_leave: months")
   if months < r.months then return { min = r.before.min, max = r.before.max } end
   return { min = r.after, max = r.after }
 end

@@ -197,24 +197,18 @@ case(H, "not living apart (or able to meet on rest days): no home leave", {
   run = function() return A.home_leave{ service_years = 5, lives_apart = false, married = true,
                                          visiting = "spouse" }.eligible end,
   want = false })
-case(L, "married, visiting the spouse: 10 days a year", {
-  run = function()
-    local h = A.home_leave{ service_years = 3, lives_apart = true, married = true, visiting = "spouse" }
-    return { h.days, h.every_years }
-  end,
-  want = { L.spouse.days, L.spouse.every_years } })
-case(L, "unmarried, visiting the parents: 7 days a year", {
-  run = function()
-    local h = A.home_leave{ service_years = 3, lives_apart = true, married = false, visiting = "parents" }
-    return { h.days, h.every_years }
-  end,
-  want = { L.parents_unmarried.days, L.parents_unmarried.every_years } })
-case(L, "married, visiting the parents: 20 days every 4 years", {
-  run = function()
-    local h = A.home_leave{ service_years = 3, lives_apart = true, married = true, visiting = "parents" }
-    return { h.days, h.every_years }
-  end,
-  want = { L.parents_married.days, L.parents_married.every_years } })
+for _, v in ipairs({ { married = true, visiting = "spouse", length = "spouse" },
+                     { married = false, visiting = "parents", length = "parents_unmarried" },
+                     { married = true, visiting = "parents", length = "parents_married" } }) do
+  local want = L[v.length]
+  case(L, string.format("%s, visiting the %s: %d days every %d year(s)", v.married and "married" or "unmarried",
+                        v.visiting, want.days, want.every_years), {
+    run = function()
+      local h = A.home_leave{ service_years = 3, lives_apart = true, married = v.married, visiting = v.visiting }
+      return { h.days, h.every_years }
+    end,
+    want = { want.days, want.every_years } })
+end
 case(L, "married, parents visited 3 years ago: not yet; 4 years ago: again", {
   run = function()
     local every = L.parents_married.every_years
@@ -356,38 +350,19 @@ case(Z, "no log-in and no leave: 旷工, unpaid", {
     return { row.kind, row.paid, row.absent_days }
   end,
   want = { "absent", Z.paid, 1 } })
-case(Z, "leave not approved: 旷工", {
-  run = function()
-    local plan = month_plan(2026, 7)
-    local d = plan[1].date
-    return A.day_rows({ plan = plan, leaves = { { agent = AGENT, kind = "sick", from = d, to = d, approved = false } } },
-                      d, d)[1].kind
-  end,
-  want = "absent" })
-case(Z, "leave found to be false: 旷工", {
-  run = function()
-    local plan = month_plan(2026, 7)
-    local d = plan[1].date
-    return A.day_rows({ plan = plan, leaves = { { agent = AGENT, kind = "sick", from = d, to = d, approved = true,
-                                                  false_claim = true } } }, d, d)[1].kind
-  end,
-  want = "absent" })
+-- The kind of the first July working day under one leave record of that day.
+local function kind_with_leave(kind, approved, false_claim)
+  local plan = month_plan(2026, 7)
+  local d = plan[1].date
+  local leave = { agent = AGENT, kind = kind, from = d, to = d, approved = approved, false_claim = false_claim }
+  return A.day_rows({ plan = plan, leaves = { leave } }, d, d)[1].kind
+end
+case(Z, "leave not approved: 旷工", { run = function() return kind_with_leave("sick", false) end, want = "absent" })
+case(Z, "leave found to be false: 旷工", { run = function() return kind_with_leave("sick", true, true) end, want = "absent" })
 case({ source = A.errand.source }, "an approved errand or study day counts as 出勤", {
-  run = function()
-    local plan = month_plan(2026, 7)
-    local d = plan[1].date
-    return A.day_rows({ plan = plan, leaves = { { agent = AGENT, kind = "errand", from = d, to = d, approved = true } } },
-                      d, d)[1].kind
-  end,
-  want = A.errand.kind })
+  run = function() return kind_with_leave("errand", true) end, want = A.errand.kind })
 case({ source = A.errand.source }, "an errand not approved is no errand: 旷工", {
-  run = function()
-    local plan = month_plan(2026, 7)
-    local d = plan[1].date
-    return A.day_rows({ plan = plan, leaves = { { agent = AGENT, kind = "errand", from = d, to = d, approved = false } } },
-                      d, d)[1].kind
-  end,
-  want = "absent" })
+  run = function() return kind_with_leave("errand", false) end, want = "absent" })
 case(Z, "a leave record of an unknown kind, or with a bad date, is refused naming the agent", {
   run = function()
     local plan = month_plan(2026, 7)
