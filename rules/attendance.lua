@@ -267,7 +267,7 @@ end
 
 -- ---- the day: lateness and early leaving ---------------------------------------------------
 
--- A shift's [start, finish) on `date`, in epoch seconds.
+-- A shift's [start, finish) on `date`, in epoch seconds, and the date's midnight.
 function M.shift_times(shift_id, date)
   local s = M.shifts[shift_id]
   if not s then error("shift_times: no shift '" .. tostring(shift_id) .. "' in rules/attendance.lua M.shifts", 2) end
@@ -278,7 +278,7 @@ function M.shift_times(shift_id, date)
     start, finish = h.open, h.close
   end
   local midnight = hl.time{ year = d.year, month = d.month, day = d.day, hour = 0 }
-  return midnight + start * 60, midnight + finish * 60
+  return midnight + start * 60, midnight + finish * 60, midnight
 end
 
 -- Minutes late for an arrival at `arrival` (epoch s) to a shift starting at `start`; 0 if on time.
@@ -291,7 +291,12 @@ function M.early_minutes(departure, finish)
   return math.max(0, (finish - departure) // M.rules.early_leaving.unit_seconds)
 end
 
-local function clock(t) return t and hl.date("%H:%M:%S", t) or nil end
+-- A time of the day as "HH:MM:SS", from the day's midnight (no DST in the centre's zone).
+local function clock(t, midnight)
+  if not t then return nil end
+  local s = t - midnight
+  return string.format("%02d:%02d:%02d", s // 3600, s % 3600 // 60, s % 60)
+end
 
 -- From one agent's events (sorted by time), from cursor {i, state} on: arrival and departure
 -- within [start, finish).  Logged in at the start = on time; still logged in at the end = no
@@ -402,8 +407,8 @@ local function leave_day(row, l, used)
 end
 
 -- One row of the daily sheet.
-local function day_row(p, events, cur, leaves, corrections, used)
-  local start, finish = M.shift_times(p.shift, p.date)
+local function day_row(p, times, events, cur, leaves, corrections, used)
+  local start, finish, midnight = times[1], times[2], times[3]
   local arrival, departure = presence(events, cur, start, finish)
   local row = { agent = p.agent, date = p.date, shift = p.shift, notes = {}, corrections = {} }
   local fixes = check_corrections(corrections, p.agent, p.date)
@@ -412,7 +417,7 @@ local function day_row(p, events, cur, leaves, corrections, used)
     if c.set.departure then departure = hhmm_on(p.date, c.set.departure, "attendance correction") end
   end
   local l = leave_on(leaves, p.date)
-  row.arrival, row.departure = clock(arrival), clock(departure)
+  row.arrival, row.departure = clock(arrival, midnight), clock(departure, midnight)
   row.late_minutes = arrival and M.late_minutes(arrival, start) or 0
   row.early_minutes = departure and M.early_minutes(departure, finish) or 0
   if l then
@@ -452,15 +457,26 @@ local function check_leave(l)
   if l.to < l.from then error(string.format("%s: to %s is before from %s", what, l.to, l.from), 0) end
 end
 
--- Corrections by "agent date".
+-- Corrections by agent, then date.
 local function by_day(list)
   local out = {}
   for _, c in ipairs(list or {}) do
-    local k = tostring(c.agent) .. " " .. tostring(c.date)
-    out[k] = out[k] or {}
-    table.insert(out[k], c)
+    local a = need(c, "agent", "attendance correction")
+    out[a] = out[a] or {}
+    out[a][c.date] = out[a][c.date] or {}
+    table.insert(out[a][c.date], c)
   end
   return out
+end
+
+-- Rows from the store usually come in order already: a check costs less than a sort.
+local function sort_if_needed(list, less)
+  for i = 2, #list do
+    if less(list[i], list[i - 1]) then
+      table.sort(list, less)
+      return
+    end
+  end
 end
 
 local function sorted_events(list)
@@ -471,34 +487,46 @@ local function sorted_events(list)
     end
     out[#out + 1] = e
   end
-  table.sort(out, function(a, b) return a.time < b.time end)
+  sort_if_needed(out, function(a, b) return a.time < b.time end)
   return out
 end
 
--- Rows of the daily sheet for every plan row dated from..to, in date then agent order.
--- input = {plan = {{agent, date, shift}}, events = {{agent, time, state, prev, reason}},
---          leaves = {{agent, kind, from, to, approved, false_claim}}, corrections = {...}}.
--- Personal leave is counted from January 1 of from's year (the plan's rows before from).
-function M.day_rows(input, from, to)
-  local year_start = string.format("%04d-01-01", parse_date(from, "day_rows").year)
+-- Rows for the plan rows dated first..to (kept: from..to), and each agent's personal leave
+-- used by then.  carry[agent].personal_days: used before `first`.
+local function compute(input, first, from, to, carry)
   local plan = {}
   for _, p in ipairs(input.plan or {}) do
-    if p.date >= year_start and p.date <= to then plan[#plan + 1] = p end
+    if p.date >= first and p.date <= to then plan[#plan + 1] = p end
   end
-  table.sort(plan, function(a, b) return a.date < b.date or (a.date == b.date and a.agent < b.agent) end)
+  sort_if_needed(plan, function(a, b) return a.date < b.date or (a.date == b.date and a.agent < b.agent) end)
   for _, l in ipairs(input.leaves or {}) do check_leave(l) end
   local events, leaves = by_agent(input.events, "agent event"), by_agent(input.leaves, "leave record")
   local fixes = by_day(input.corrections)
   for a, list in pairs(events) do events[a] = sorted_events(list) end
-  local cursor, used, rows = {}, {}, {}
+  local cursor, used, rows, times = {}, {}, {}, {}
   for _, p in ipairs(plan) do
     local a = p.agent
-    used[a] = used[a] or { personal = 0 }
+    used[a] = used[a] or { personal = carry and carry[a] and carry[a].personal_days or 0 }
     cursor[a] = cursor[a] or { i = 1, state = "logged-out" }
-    local row = day_row(p, events[a] or {}, cursor[a], leaves[a], fixes[a .. " " .. p.date], used[a])
+    times[p.shift] = times[p.shift] or {}
+    local t = times[p.shift][p.date] or { M.shift_times(p.shift, p.date) }  -- once per shift and day
+    times[p.shift][p.date] = t
+    local row = day_row(p, t, events[a] or {}, cursor[a], leaves[a], (fixes[a] or {})[p.date], used[a])
     if p.date >= from then rows[#rows + 1] = row end
   end
-  return rows
+  return rows, used
+end
+
+local function year_start(date) return string.format("%04d-01-01", parse_date(date, "attendance").year) end
+
+-- Rows of the daily sheet for every plan row dated from..to, in date then agent order.
+-- input = {plan = {{agent, date, shift}}, events = {{agent, time, state, prev, reason}},
+--          leaves = {{agent, kind, from, to, approved, false_claim}}, corrections = {...},
+--          carry = {[agent] = {personal_days, absent_days}} (optional)}.
+-- Personal leave is counted from January 1 (the plan's rows before from), or, with carry
+-- (the year so far, from the previous month's summary: M.carry), from `from` on top of it.
+function M.day_rows(input, from, to)
+  return (compute(input, input.carry and from or year_start(from), from, to, input.carry))
 end
 
 -- The daily sheet (日考勤表) of `date`.
@@ -544,42 +572,66 @@ local function totals_of(rows)
   return t
 end
 
--- The monthly summary (月考勤汇总表) of year-month, one row per agent: days of each kind,
--- lateness and early leaving, the half days of absence they bring, unpaid days, and the
--- year's absence so far (earlier months included) with the contract flag.
+local function month_row(agent, rows, before_absent, personal_days)
+  local t = totals_of(rows)
+  local pen = M.month_penalties(t)
+  t.agent = agent
+  t.penalty_days = pen.late + pen.early
+  t.absent_days = t.absent_days + t.penalty_days
+  t.unpaid_days = M.rules.absence.paid and 0 or t.absent_days
+  t.year_absent_days = before_absent + t.absent_days
+  t.contract_flag = M.contract_flag(t.year_absent_days)
+  t.personal_days = personal_days
+  return t
+end
+
+-- The monthly summary (月考勤汇总表) of year-month, one row per agent planned that month:
+-- days of each kind, lateness and early leaving, the half days of absence they bring, unpaid
+-- days, and the year so far (personal_days of leave, year_absent_days with the contract
+-- flag).  The year so far is computed from January's rows, or taken from input.carry (the
+-- previous month's summary through M.carry): the same figures, for a month's work.
 function M.monthly_summary(input, year, month)
-  local this = string.format("%04d-%02d", year, month)
-  local rows = M.day_rows(input, string.format("%04d-01-01", year), this .. "-31")
-  local per = {}  -- agent -> month -> rows
+  local first = string.format("%04d-%02d-01", year, month)
+  local last = M.add_days(string.format("%04d-%02d-01", year + month // 12, month % 12 + 1), -1)
+  local carry = input.carry
+  local start = carry and first or year_start(first)
+  local rows, used = compute(input, start, start, last, carry)
+  -- this month's rows by agent; without carry, the earlier months' by agent and month
+  local mine, agents, earlier = {}, {}, {}
   for _, r in ipairs(rows) do
-    per[r.agent] = per[r.agent] or {}
-    local m = month_key(r.date)
-    per[r.agent][m] = per[r.agent][m] or {}
-    table.insert(per[r.agent][m], r)
+    local a = r.agent
+    if r.date >= first then
+      if not mine[a] then mine[a] = {}; agents[#agents + 1] = a end
+      table.insert(mine[a], r)
+    else
+      local m = month_key(r.date)
+      earlier[a] = earlier[a] or {}
+      earlier[a][m] = earlier[a][m] or {}
+      table.insert(earlier[a][m], r)
+    end
   end
-  local agents = {}
-  for a in pairs(per) do agents[#agents + 1] = a end
+  local before = {}
+  for a, months in pairs(earlier) do  -- their absence, penalties included
+    before[a] = { absent_days = 0 }
+    for _, m_rows in pairs(months) do
+      before[a].absent_days = before[a].absent_days + month_row(a, m_rows, 0, 0).absent_days
+    end
+  end
   table.sort(agents)
   local out = { year = year, month = month, due = M.summary_due(year, month),
                 source = M.rules.summary.source, rows = {} }
   for _, a in ipairs(agents) do
-    local year_absent, this_row = 0, nil
-    for m = 1, month do
-      local mk = string.format("%04d-%02d", year, m)
-      local t = totals_of(per[a][mk] or {})
-      local pen = M.month_penalties(t)
-      t.penalty_days = pen.late + pen.early
-      t.absent_days = t.absent_days + t.penalty_days
-      year_absent = year_absent + t.absent_days
-      if mk == this then this_row = t end
-    end
-    if per[a][this] then
-      this_row.agent = a
-      this_row.unpaid_days = M.rules.absence.paid and 0 or this_row.absent_days
-      this_row.year_absent_days = year_absent
-      this_row.contract_flag = M.contract_flag(year_absent)
-      out.rows[#out.rows + 1] = this_row
-    end
+    local b = before[a] or (carry or {})[a] or {}
+    out.rows[#out.rows + 1] = month_row(a, mine[a], b.absent_days or 0, used[a].personal)
+  end
+  return out
+end
+
+-- The carry into the next month from a monthly summary: {[agent] = {personal_days, absent_days}}.
+function M.carry(summary)
+  local out = {}
+  for _, r in ipairs(summary.rows) do
+    out[r.agent] = { personal_days = r.personal_days, absent_days = r.year_absent_days }
   end
   return out
 end

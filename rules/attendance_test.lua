@@ -394,6 +394,30 @@ case(Z, "a year's absence adds up across months: a day in January and a day in F
   end,
   want = { 1, 1 >= Z.contract_days, 1, 2, 2 >= Z.contract_days } })
 
+-- March of one agent, late on some days, absent on others, on personal leave from February
+-- into March past the year's limit: computed month by month with the carry, and directly.
+local function march_both_ways()
+  local plan, late, absent = {}, {}, {}
+  for m = 1, 3 do
+    for i, p in ipairs(month_plan(2026, m)) do
+      plan[#plan + 1] = p
+      if i % 5 == m then late[p.date] = (i * 7) * MINUTE end
+      if i == 2 * m then absent[p.date] = true end
+    end
+  end
+  local leaves = { { agent = AGENT, kind = "personal", approved = true, from = "2026-02-02", to = "2026-03-13" } }
+  local events = month_events(plan, late, nil, absent)
+  local function input(carry) return { plan = plan, events = events, leaves = leaves, carry = carry } end
+  local jan = A.monthly_summary(input(), 2026, 1)
+  local feb = A.monthly_summary(input(A.carry(jan)), 2026, 2)
+  return A.monthly_summary(input(A.carry(feb)), 2026, 3).rows[1], A.monthly_summary(input(), 2026, 3).rows[1]
+end
+local carried, direct = march_both_ways()
+case(R.summary, "property: a month computed with the carry of the month before equals the month computed from January", {
+  got = carried, want = direct })
+case(R.personal_leave, "the summary carries the year's personal leave: at the limit, the days past it absence", {
+  got = { direct.personal_days, direct.days.absent > 0 }, want = { limit, true } })
+
 -- ---- 第二章 二: requests and approval -----------------------------------------------------------
 
 local AP, RQ, EX = R.approval, R.request, R.extension
