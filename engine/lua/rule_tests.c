@@ -16,7 +16,19 @@
 /* The deep comparison, in Lua: rules' tables are read-only views that only pairs() sees
  * through.  diff(got, want) -> nil, or the path of the first difference and what differs. */
 static const char DIFF_SRC[] =
-    "local function show(v) return type(v) == 'string' and string.format('%q', v) or tostring(v) end\n"
+    "local function show(v, depth)\n"
+    "  if type(v) == 'string' then return string.format('%q', v) end\n"
+    "  if type(v) ~= 'table' or (depth or 0) > 2 then return tostring(v) end\n"
+    "  local keys, parts = {}, {}\n"
+    "  for k in pairs(v) do keys[#keys + 1] = k end\n"
+    "  table.sort(keys, function(a, b) return tostring(a) < tostring(b) end)\n"
+    "  for i, k in ipairs(keys) do\n"
+    "    if i > 12 then parts[#parts + 1] = '...' break end\n"
+    "    local ks = math.type(k) == 'integer' and '' or tostring(k) .. ' = '\n"
+    "    parts[#parts + 1] = ks .. show(v[k], (depth or 0) + 1)\n"
+    "  end\n"
+    "  return '{ ' .. table.concat(parts, ', ') .. ' }'\n"
+    "end\n"
     "local function diff(got, want, path, depth)\n"
     "  if type(got) == 'table' and type(want) == 'table' and depth < 16 then\n"
     "    local keys = {}\n"
