@@ -121,11 +121,13 @@ static void take_dir(build_ctx *b, const char *dir, const char *prompts_dir)
                                           b->err + strlen(b->err), b->errlen - (int)strlen(b->err));
         }
         lua_pop(L, 1);
-        /* module name: path without .lua, '/' -> '.'; scenarios are not modules, nor is
+        /* module name: path without .lua, '/' -> '.'; scenarios and rule tests
+         * (*_test.lua, run by the scenario runner) are not modules, nor is
          * rules/trunks.lua, which the engine reads as data and which may hold a trunk's
          * digest password: no script needs it, so none can log or send it */
         bool trunks_data = dir == b->p->rules_dir && !strcmp(files[i], "trunks.lua");
-        if (!hl_str_ends_with(files[i], ".scenario.lua") && !trunks_data) {
+        if (!hl_str_ends_with(files[i], ".scenario.lua") && !hl_str_ends_with(files[i], "_test.lua")
+            && !trunks_data) {
             char mod[MAX_MODULE_NAME + 8];
             snprintf(mod, sizeof mod, "%.*s", (int)(strlen(files[i]) - 4), files[i]);
             for (char *c = mod; *c; c++)

@@ -5,7 +5,8 @@
  * fires it; a playlist "plays" for the sum of its items' durations (from the WAVs when the
  * prompt library has them, else a default), keys arrive when the scenario says, dialled
  * legs answer or fail as the scenario says.  A scenario file is sandboxed Lua data (it may
- * require modules of rules/, to take its expectations from them). */
+ * require modules of rules/, to take its expectations from them).  A plain rule test
+ * (*_test.lua: a list of {name, run}) runs in the same sandbox with no call at all. */
 #include "sim/sim.h"
 #include <dirent.h>
 #include <stdarg.h>
@@ -43,6 +44,8 @@
 #define SCENARIO_DIR_DEPTH 4         /* folders searched below scripts/ and rules/ for scenarios */
 #define MAX_ENTRIES 64
 #define SCENARIO_INSTRUCTIONS 10000000 /* a scenario file is data: this is plenty */
+#define TEST_CASE_INSTRUCTIONS 50000000 /* one case of a *_test.lua (property tests loop) */
+#define RULE_TEST_SUFFIX "_test.lua"
 #define DEFAULT_CALLER "10000"
 #define DEFAULT_TIME "2026-01-14T10:00:00"  /* a winter Wednesday morning */
 
@@ -623,7 +626,8 @@ static lua_State *scenario_state(const char *rules_dir, hl_prompts *prompts)
     luaL_requiref(S, LUA_STRLIBNAME, luaopen_string, 1);
     luaL_requiref(S, LUA_TABLIBNAME, luaopen_table, 1);
     luaL_requiref(S, LUA_MATHLIBNAME, luaopen_math, 1);
-    lua_pop(S, 4);
+    luaL_requiref(S, LUA_UTF8LIBNAME, luaopen_utf8, 1); /* rules that read text (phrases.lua) */
+    lua_pop(S, 5);
     /* a scenario file is part of the policy a reload tests: no matcher or finalizer that
      * could hold the reload worker from inside C (lua/bounded.h) */
     lua_getglobal(S, "string");
@@ -1640,13 +1644,69 @@ static void run_file(run_ctx *r, const char *path)
     lua_close(S);
 }
 
+static void test_hook(lua_State *L, lua_Debug *ar)
+{
+    luaL_error(L, "test case runs too long (over %d instructions)", TEST_CASE_INSTRUCTIONS);
+}
+
+/* A plain rule test: the file returns a list of { name = "...", run = function() end }; a case
+ * passes when run returns, and fails with the error it raised (file:line and what differed).
+ * Same sandbox as scenarios (require of rules/ modules), each case on its own budget. */
+static void run_test_file(run_ctx *r, const char *path)
+{
+    lua_State *S = scenario_state(r->src->rules_dir ? r->src->rules_dir : "rules", r->prompts);
+    if (!S)
+        return;
+    if (luaL_loadfilex(S, path, "t") != LUA_OK || lua_pcall(S, 0, 1, 0) != LUA_OK) {
+        r->failed++;
+        report_line(r, "FAIL %s: %s", path, lua_tostring(S, -1));
+        lua_close(S);
+        return;
+    }
+    int top = lua_gettop(S);
+    int n = lua_istable(S, top) ? (int)luaL_len(S, top) : 0;
+    if (n == 0) {
+        r->failed++;
+        report_line(r, "FAIL %s: must return a list of test cases { name = ..., run = function }", path);
+    }
+    for (int i = 1; i <= n; i++) {
+        lua_geti(S, top, i);
+        int c = lua_gettop(S);
+        lua_getfield(S, c, "name");
+        char name[256];
+        snprintf(name, sizeof name, "%s", lua_isstring(S, -1) ? lua_tostring(S, -1) : "(no name)");
+        if (lua_getfield(S, c, "run") != LUA_TFUNCTION || !lua_isstring(S, c + 1)) {
+            r->failed++;
+            report_line(r, "FAIL %s: case %d needs name (a string) and run (a function)", path, i);
+        } else {
+            lua_sethook(S, test_hook, LUA_MASKCOUNT, TEST_CASE_INSTRUCTIONS);
+            int rc = lua_pcall(S, 0, 0, 0);
+            lua_sethook(S, NULL, 0, 0);
+            if (rc == LUA_OK) {
+                r->passed++;
+                report_line(r, "ok   %s: %s", path, name);
+            } else {
+                r->failed++;
+                const char *why = lua_tostring(S, -1);
+                report_line(r, "FAIL %s: %s: %s", path, name, why ? why : "(error object is not a string)");
+            }
+        }
+        lua_settop(S, top);
+    }
+    lua_close(S);
+}
+
 static int run_paths(run_ctx *r, char **paths, int n)
 {
     if (r->src->prompts_dir)
         r->prompts = hl_prompts_new(r->src->prompts_dir);
     scan_routes(r);
-    for (int i = 0; i < n; i++)
-        run_file(r, paths[i]);
+    for (int i = 0; i < n; i++) {
+        if (hl_str_ends_with(paths[i], RULE_TEST_SUFFIX))
+            run_test_file(r, paths[i]);
+        else
+            run_file(r, paths[i]);
+    }
     if (r->prompts)
         hl_prompts_free(r->prompts);
     return r->failed;
@@ -1659,6 +1719,8 @@ int hl_sim_run_all(hl_policy *p, const hl_policy_src *src, char *report, int rep
     hl_files_collect(src->scripts_dir ? src->scripts_dir : "scripts", ".scenario.lua",
                      SCENARIO_DIR_DEPTH, true, &files);
     hl_files_collect(src->rules_dir ? src->rules_dir : "rules", ".scenario.lua",
+                     SCENARIO_DIR_DEPTH, true, &files);
+    hl_files_collect(src->rules_dir ? src->rules_dir : "rules", RULE_TEST_SUFFIX,
                      SCENARIO_DIR_DEPTH, true, &files);
     hl_strv_sort(&files);
     run_paths(&r, files.v, files.n);
@@ -1762,8 +1824,8 @@ static void usage_test(FILE *f)
         "\n"
         "Builds the scripts and rules as a reload would (syntax, main(call), rules/engine.lua,\n"
         "prompt names used in menus and plays exist), then runs every *.scenario.lua under the\n"
-        "scripts and rules folders with the simulated caller. One line per check, then\n"
-        "\"N passed, M failed\".\n"
+        "scripts and rules folders with the simulated caller, and every rules/ *_test.lua (plain\n"
+        "rule tests: a list of {name, run}). One line per check, then \"N passed, M failed\".\n"
         "\n"
         "options:\n"
         "  --scripts DIR   call scripts (default scripts)\n"
