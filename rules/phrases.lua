@@ -218,6 +218,14 @@ local function codepoints(s)
   return out
 end
 
+-- A match with k edits keeps at least #p - k of the phrase's characters, each one present in
+-- the text: fewer present, and the search cannot succeed (most phrases, most texts).
+local function could_match(p, present, k)
+  local n = 0
+  for _, c in ipairs(p) do if present[c] then n = n + 1 end end
+  return n >= #p - k
+end
+
 -- Normalised form of every phrase, computed once.
 local compiled = setmetatable({}, { __mode = "k" })
 local function pattern_of(phrase)
@@ -237,10 +245,12 @@ function M.find(text, phrases, from, to)
   local chars, pos = M.normalise(text)
   from, to = from or 1, math.min(to or #chars, #chars)
   local t = table.move(chars, from, to, 1, {})
+  local present = {}
+  for _, c in ipairs(t) do present[c] = true end
   local hits = {}
   for _, ph in ipairs(phrases) do
     local p = pattern_of(ph)
-    if #p > 0 then
+    if #p > 0 and could_match(p, present, M.allowed_edits(#p)) then
       for _, s in ipairs(find_approx(p, t, M.allowed_edits(#p))) do
         local first, last = pos[s.first + from - 1], pos[s.last + from - 1]
         hits[#hits + 1] = { text = ph.text, src = ph.src, book = ph.book, pos = first, last = last,
