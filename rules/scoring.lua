@@ -446,12 +446,10 @@ local function sum_section(id, deductions)
   return round(clamp(points + d, 0, points))
 end
 
--- The sheet of one agent for one month; inp holds that agent's rows (see the top of the file)
--- and opts.key the draw's ordering key.  Everything on it follows from the rows.
-function M.sheet(agent, month, inp, opts)
-  opts = opts or {}
-  local notes, evidence = {}, {}
-  -- automatic and phrase findings, per call and for the month
+-- Every finding of the agent's month (calls, their text, not-ready time), in one order; and
+-- the failed items of the month and of each call: { [item] = { finding... } }.
+local function findings(inp)
+  local evidence = {}
   for _, row in ipairs(inp.cdrs or {}) do
     for _, f in ipairs(M.call_findings(row)) do evidence[#evidence + 1] = f end
     for _, f in ipairs(M.phrase_findings(row)) do evidence[#evidence + 1] = f end
@@ -466,21 +464,24 @@ function M.sheet(agent, month, inp, opts)
       add_set(call_failed[f.call], f.item, f)
     end
   end
+  return evidence, month_failed, call_failed
+end
 
-  -- the leader's part: the leader's assessment and every item the month's calls failed
-  local leader = inp.leader
-  if not leader then notes[#notes + 1] = "no leader's assessment (班长综合评分): only the automatic checks deduct" end
-  local leader_failed = {}
-  for item, ev in pairs(month_failed) do leader_failed[item] = ev end
-  for _, id in ipairs(leader and leader.conduct or {}) do add_set(leader_failed, id) end
-  local lp, lp_lines = M.policy_score(leader)
-  local lc, lc_lines = M.conduct_score(leader_failed)
+-- Conduct items failed: the measured ones and those an assessment lists.
+local function failed_items(measured, assessment)
+  local failed = {}
+  for item, ev in pairs(measured or {}) do failed[item] = ev end
+  for _, id in ipairs(assessment and assessment.conduct or {}) do add_set(failed, id) end
+  return failed
+end
 
-  -- the recordings: each reviewer's draw, and the reviews of drawn calls only
+-- Each reviewer's draw: sample { [reviewer] = { call id... } }, drawn { ["reviewer\ncall"] =
+-- true }, and whether the draw was random.
+local function draw_all(agent, month, inp, key)
   local sample, drawn, random = {}, {}, true
   local recorded = (inp.reviewers and #inp.reviewers > 0) and M.recorded(inp.cdrs or {}) or {}
   for _, reviewer in ipairs(inp.reviewers or {}) do
-    local calls, r = M.draw_from(month, reviewer, inp.reviewers, agent, recorded, opts.key)
+    local calls, r = M.draw_from(month, reviewer, inp.reviewers, agent, recorded, key)
     random = random and r
     sample[reviewer] = {}
     for _, c in ipairs(calls) do
@@ -488,20 +489,24 @@ function M.sheet(agent, month, inp, opts)
       drawn[reviewer .. "\n" .. tostring(c.id)] = true
     end
   end
-  if not random then notes[#notes + 1] = "recordings drawn in call order, not at random (no hash key)" end
-  local recordings, rec_policy, rec_conduct = {}, {}, {}
+  return sample, drawn, random
+end
+
+-- The scored recordings: reviews of drawn calls, each with the call's own findings.  A review
+-- of a call not drawn for its reviewer is left out (noted); two of one call are refused.
+local function score_recordings(inp, drawn, call_failed, notes)
+  local recordings, seen = {}, {}
   for _, rv in ipairs(inp.reviews or {}) do
-    if drawn[tostring(rv.reviewer) .. "\n" .. tostring(rv.call)] then
-      local failed = {}
-      for item, ev in pairs(call_failed[rv.call] or {}) do failed[item] = ev end
-      for _, id in ipairs(rv.conduct or {}) do add_set(failed, id) end
+    local key = tostring(rv.reviewer) .. "\n" .. tostring(rv.call)
+    if seen[key] then fail("two reviews of call %s by %s", tostring(rv.call), tostring(rv.reviewer)) end
+    seen[key] = true
+    if drawn[key] then
       local p, pl = M.policy_score(rv)
-      local c, cl = M.conduct_score(failed)
+      local c, cl = M.conduct_score(failed_items(call_failed[rv.call], rv))
       recordings[#recordings + 1] = { reviewer = rv.reviewer, call = rv.call, policy = p, conduct = c,
                                       policy_lines = pl, conduct_lines = cl }
-      rec_policy[#rec_policy + 1], rec_conduct[#rec_conduct + 1] = p, c
     else
-      notes[#notes + 1] = string.format("review of call %s by %s ignored: not in that reviewer's draw",
+      notes[#notes + 1] = string.format("review of call %s by %s left out: not in that reviewer's draw",
         tostring(rv.call), tostring(rv.reviewer))
     end
   end
@@ -509,69 +514,109 @@ function M.sheet(agent, month, inp, opts)
     if a.reviewer ~= b.reviewer then return tostring(a.reviewer) < tostring(b.reviewer) end
     return tostring(a.call) < tostring(b.call)
   end)
-  if #recordings == 0 then notes[#notes + 1] = "no scored recording: the leader's score counts alone" end
+  return recordings
+end
 
-  local sections = {}
-  local function section(id, score, lines, extra)
-    local s = { id = id, title = section_by_id[id].title, points = section_by_id[id].points,
-                score = round(score), lines = lines }
-    s.deduction = round(s.points - s.score)
-    for k, v in pairs(extra or {}) do s[k] = v end
-    sections[#sections + 1] = s
-  end
-  section("policy", weighted(lp, rec_policy), lp_lines, { leader = lp })
-  section("conduct", weighted(lc, rec_conduct), lc_lines, { leader = lc })
+local function scores_of(recordings, part)
+  local out = {}
+  for _, r in ipairs(recordings) do out[#out + 1] = r[part] end
+  return out
+end
 
-  local disc = {}
+-- 三 to 六: lines from the rows, each part's score the sum of its lines, floored at 0.
+local function discipline_lines(inp, agent)
+  local lines = {}
   for _, d in ipairs(inp.discipline or {}) do
     local item = discipline_by_id[d.item]
     if not item then fail("unknown 日常纪律 item '%s' (agent %s)", tostring(d.item), tostring(agent)) end
-    disc[#disc + 1] = { item = d.item, points = item.points, row = item.row, time = d.time, fact = d.note }
+    lines[#lines + 1] = { item = d.item, points = item.points, row = item.row, time = d.time, fact = d.note }
   end
-  section("discipline", sum_section("discipline", disc), sort_lines(disc))
+  return sort_lines(lines)
+end
 
-  local summary = (inp.summaries or {})[1]
-  local sum_lines = {}
-  if not (summary and summary.submitted and summary.plan) then
-    sum_lines[1] = { item = "summary", points = -section_by_id.summary.points,
-                     fact = summary and (summary.submitted and "no plan for next month" or "not submitted") or "no summary recorded" }
-  elseif summary.deduct and summary.deduct > 0 then
-    sum_lines[1] = { item = "summary", points = -summary.deduct, fact = summary.note }
+local function summary_lines(inp, agent)
+  local rows = inp.summaries or {}
+  if #rows > 1 then fail("%d work summaries for agent %s (one a month)", #rows, tostring(agent)) end
+  local s = rows[1]
+  if not (s and s.submitted and s.plan) then
+    local fact = not s and "no summary recorded" or not s.submitted and "not submitted" or "no plan for next month"
+    return { { item = "summary", points = -section_by_id.summary.points, fact = fact } }
   end
-  section("summary", sum_section("summary", sum_lines), sum_lines)
+  if s.deduct and s.deduct > 0 then return { { item = "summary", points = -s.deduct, fact = s.note } } end
+  return {}
+end
 
-  local study = {}
+local function study_lines(inp, agent)
+  local lines = {}
   for _, s in ipairs(inp.study or {}) do
-    study[#study + 1] = { item = "study", points = -math.abs(s.deduct), fact = s.reason }
+    if type(s.deduct) ~= "number" then fail("study row without a number to deduct (agent %s)", tostring(agent)) end
+    lines[#lines + 1] = { item = "study", points = -math.abs(s.deduct), fact = s.reason }
   end
-  section("study", sum_section("study", study), sort_lines(study))
+  return sort_lines(lines)
+end
 
-  local compl = {}
+local function complaint_lines(inp)
+  local lines = {}
   for _, c in ipairs(inp.complaints or {}) do
-    if c.valid then compl[#compl + 1] = { item = "complaint", points = M.complaint_points, call = c.call, fact = c.note } end
+    if c.valid then lines[#lines + 1] = { item = "complaint", points = M.complaint_points, call = c.call, fact = c.note } end
   end
-  section("complaints", sum_section("complaints", compl), sort_lines(compl))
+  return sort_lines(lines)
+end
 
-  local bonus_lines, bonus = {}, 0
+-- 附加得分: adopted suggestions and confirmed praise; returns lines, the capped bonus.
+local function bonus_of(inp, agent)
+  local lines, bonus = {}, 0
   for _, s in ipairs(inp.suggestions or {}) do
-    if s.adopted then
-      bonus_lines[#bonus_lines + 1] = { item = "suggestion", points = M.suggestion_points, fact = s.note }
-    end
+    if s.adopted then lines[#lines + 1] = { item = "suggestion", points = M.suggestion_points, fact = s.note } end
   end
   for _, p in ipairs(inp.praise or {}) do
     local pts = M.praise_points[p.kind]
     if not pts then fail("praise kind '%s' unknown (agent %s)", tostring(p.kind), tostring(agent)) end
-    if p.confirmed ~= false then
-      bonus_lines[#bonus_lines + 1] = { item = "praise_" .. p.kind, points = pts, fact = p.note }
-    end
+    if p.confirmed ~= false then lines[#lines + 1] = { item = "praise_" .. p.kind, points = pts, fact = p.note } end
   end
-  sort_lines(bonus_lines)
-  for _, l in ipairs(bonus_lines) do bonus = bonus + l.points end
-  bonus = math.min(bonus, M.bonus_max)
+  sort_lines(lines)
+  for _, l in ipairs(lines) do bonus = bonus + l.points end
+  return lines, math.min(bonus, M.bonus_max)
+end
 
+local function section(id, score, lines, extra)
+  local s = { id = id, title = section_by_id[id].title, points = section_by_id[id].points,
+              score = round(score), lines = lines }
+  s.deduction = round(s.points - s.score)
+  for k, v in pairs(extra or {}) do s[k] = v end
+  return s
+end
+
+-- The sheet of one agent for one month; inp holds that agent's rows (see the top of the file)
+-- and opts.key the draw's ordering key.  Everything on it follows from the rows, in any order.
+function M.sheet(agent, month, inp, opts)
+  opts = opts or {}
+  local notes = {}
+  local evidence, month_failed, call_failed = findings(inp)
+  -- the leader's part: the leader's assessment and every item the month's calls failed
+  local leader = inp.leader
+  if not leader then notes[#notes + 1] = "no leader's assessment (班长综合评分): only the measured items deduct" end
+  local lp, lp_lines = M.policy_score(leader)
+  local lc, lc_lines = M.conduct_score(failed_items(month_failed, leader))
+  local sample, drawn, random = draw_all(agent, month, inp, opts.key)
+  if not random then notes[#notes + 1] = "recordings drawn in call order, not at random (no hash key)" end
+  local recordings = score_recordings(inp, drawn, call_failed, notes)
+  if #recordings == 0 then notes[#notes + 1] = "no scored recording: the leader's score counts alone" end
+
+  local sections = {
+    section("policy", weighted(lp, scores_of(recordings, "policy")), lp_lines, { leader = lp }),
+    section("conduct", weighted(lc, scores_of(recordings, "conduct")), lc_lines, { leader = lc }),
+  }
+  for _, part in ipairs({ { "discipline", discipline_lines }, { "summary", summary_lines },
+                          { "study", study_lines }, { "complaints", complaint_lines } }) do
+    local lines = part[2](inp, agent)
+    sections[#sections + 1] = section(part[1], sum_section(part[1], lines), lines)
+  end
+  local bonus_lines, bonus = bonus_of(inp, agent)
   local base = 0
   for _, s in ipairs(sections) do base = base + s.score end
   base = round(base)
+  table.sort(notes)
   return {
     agent = agent, month = month, due = M.due_date(month),
     base = base, bonus = bonus, total = round(base + bonus),

@@ -200,6 +200,18 @@ case("提取录音: a review of a call not drawn for that reviewer is ignored, w
   eq(#s.notes >= 1, true, "a note")
 end)
 
+case("班长综合评分及提取录音评分表: the weights 40% and 60% make the whole", function()
+  near(scoring.weights.leader + scoring.weights.recordings, 1, "weights")
+end)
+
+case("提取录音: two reviews of one call by one reviewer are refused, naming the call", function()
+  local calls = { good_call("c1") }
+  local rv = { reviewer = "r1", call = "c1", accuracy_pct = 100 }
+  local ok, err = pcall(scoring.sheet, "1001", "2026-11", { cdrs = calls, reviewers = { "r1" }, reviews = { rv, rv } })
+  eq(ok, false, "accepted")
+  eq(err:find("c1", 1, true) ~= nil, true, "error names the call: " .. tostring(err))
+end)
+
 case("提取录音 每人提取三个电话: three per reviewer, recorded calls only, reproducible", function()
   local calls = {}
   for i = 1, 10 do calls[i] = good_call(string.format("c%02d", i), { recording = i % 2 == 0 and "r.wav" or nil }) end
