@@ -306,7 +306,7 @@ function M.call_findings(row)
   end
   for i, h in ipairs(row.hold_log or {}) do
     local back = h.back_within_ms
-    if back == nil then back = (h.reminders or 0) > 0 and 0 or (h["end"] - h.start) end
+    if back == nil then back = (h.reminders or 0) > 0 and 0 or ((h["end"] or h.start) - h.start) end
     if back > M.auto.hold.max_silent_ms then
       out[#out + 1] = finding("hold", row, string.format("hold %d at %d ms: no word to the caller for %d ms (limit %d ms)",
         i, h.start, back, M.auto.hold.max_silent_ms))

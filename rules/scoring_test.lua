@@ -38,6 +38,28 @@ local function good_call(id, over)
   return row
 end
 
+-- ---- the data itself ------------------------------------------------------------------------
+
+case("评分表 and 细化表: every item deducts (points < 0) and names its table row", function()
+  for _, list in ipairs({ scoring.conduct, scoring.discipline }) do
+    for _, it in ipairs(list) do
+      if type(it.points) ~= "number" or it.points >= 0 then fail("item %s: points %s", it.id, tostring(it.points)) end
+      if type(it.row) ~= "string" or it.row == "" then fail("item %s: no row", it.id) end
+    end
+  end
+end)
+case("评分表 服务规范: every measured item exists, and every phrase-fed one has its phrases", function()
+  for name, check in pairs(scoring.auto) do
+    if not item[check.item] then fail("auto.%s names item %s, not in the table", name, tostring(check.item)) end
+  end
+  for _, it in ipairs(scoring.conduct) do
+    if it.auto and not auto[it.auto] then fail("item %s: no check auto.%s", it.id, it.auto) end
+    if it.phrase and not (phrases.moments[it.phrase] or it.phrase == "forbidden") then
+      fail("item %s: no phrases for %s", it.id, it.phrase)
+    end
+  end
+end)
+
 -- ---- 一、政策水平: 准确率 brackets at both edges of each --------------------------------------
 
 local brackets = scoring.accuracy.brackets
