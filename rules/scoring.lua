@@ -215,6 +215,13 @@ local function sort_lines(lines)
   return lines
 end
 
+-- A part's score: its points less the lines' deductions, within 0..points.
+local function part_score(id, lines)
+  local points, total = section_by_id[id].points, 0
+  for _, l in ipairs(lines) do total = total + l.points end
+  return clamp(points + total, 0, points)
+end
+
 -- ---- 一、政策水平 ---------------------------------------------------------------------------
 
 -- The bracket of an accuracy in percent: its points (<= 0) and the bracket.
@@ -240,23 +247,20 @@ M.level_deduction = level_deduction
 -- The policy-level score of one assessment (leader's or a recording's): 35 less the three
 -- deductions; a part not assessed deducts nothing.  Returns score, lines.
 function M.policy_score(a)
-  local lines, total = {}, 0
+  local lines = {}
   if a and a.accuracy_pct then
     local p, b = M.accuracy_deduction(a.accuracy_pct)
     lines[#lines + 1] = { item = "accuracy", points = p, row = M.accuracy.title .. " " .. b.row,
                           fact = a.accuracy_pct .. "%" }
-    total = total + p
   end
   for _, part in ipairs({ { "analysis", M.analysis }, { "language", M.language } }) do
     local id = a and a[part[1]]
     if id then
       local p, l = level_deduction(part[2], id)
       lines[#lines + 1] = { item = part[1], points = p, row = part[2].title .. " " .. l.row }
-      total = total + p
     end
   end
-  local points = section_by_id.policy.points
-  return clamp(points + total, 0, points), lines
+  return part_score("policy", lines), lines
 end
 
 -- ---- 二、服务规范 ---------------------------------------------------------------------------
@@ -265,7 +269,7 @@ end
 -- item's points once.  Returns score, lines (in the table's order; each line's evidence as
 -- given, sorted by the caller).
 function M.conduct_score(failed)
-  local lines, total = {}, 0
+  local lines = {}
   for id in pairs(failed) do
     if not conduct_by_id[id] then fail("unknown 服务规范 item '%s'", tostring(id)) end
   end
@@ -274,11 +278,9 @@ function M.conduct_score(failed)
     if ev then
       lines[#lines + 1] = { item = item.id, points = item.points, row = item.group .. " " .. item.row,
                             evidence = type(ev) == "table" and #ev > 0 and ev or nil }
-      total = total + item.points
     end
   end
-  local points = section_by_id.conduct.points
-  return clamp(points + total, 0, points), lines
+  return part_score("conduct", lines), lines
 end
 
 -- ---- automatic deductions ------------------------------------------------------------------
@@ -437,13 +439,6 @@ local function weighted(leader, recordings)
   local sum = 0
   for _, r in ipairs(recordings) do sum = sum + r end
   return M.weights.leader * leader + M.weights.recordings * (sum / #recordings)
-end
-
-local function sum_section(id, deductions)
-  local points = section_by_id[id].points
-  local d = 0
-  for _, x in ipairs(deductions) do d = d + x.points end
-  return round(clamp(points + d, 0, points))
 end
 
 -- Every finding of the agent's month (calls, their text, not-ready time), in one order; and
@@ -610,7 +605,7 @@ function M.sheet(agent, month, inp, opts)
   for _, part in ipairs({ { "discipline", discipline_lines }, { "summary", summary_lines },
                           { "study", study_lines }, { "complaints", complaint_lines } }) do
     local lines = part[2](inp, agent)
-    sections[#sections + 1] = section(part[1], sum_section(part[1], lines), lines)
+    sections[#sections + 1] = section(part[1], part_score(part[1], lines), lines)
   end
   local bonus_lines, bonus = bonus_of(inp, agent)
   local base = 0
