@@ -226,7 +226,7 @@ end
 
 -- The bracket of an accuracy in percent: its points (<= 0) and the bracket.
 function M.accuracy_deduction(pct)
-  if type(pct) ~= "number" or pct < 0 or pct > 100 then
+  if type(pct) ~= "number" or pct ~= pct or pct < 0 or pct > 100 then
     fail("accuracy_pct must be a percentage 0..100, got %s", tostring(pct))
   end
   for _, b in ipairs(M.accuracy.brackets) do
@@ -323,14 +323,20 @@ function M.call_findings(row)
   return out
 end
 
+-- The conduct item each phrase check feeds (the table's `phrase` column).
+local phrase_item = {}
+for _, it in ipairs(M.conduct) do
+  if it.phrase then phrase_item[it.phrase] = it.id end
+end
+
 -- Phrase findings of one call with a transcript (rules/phrases.lua): a missing greeting or
 -- closing, each forbidden phrase (with where it was found).
 function M.phrase_findings(row)
   local out = {}
   if row.transcript == nil then return out end
   local r = phrases.check_call(row.transcript, row.summary)
-  local function add(item, fact)
-    out[#out + 1] = { item = item, call = row.id, time = row.start, fact = fact }
+  local function add(check, fact)
+    out[#out + 1] = { item = phrase_item[check], call = row.id, time = row.start, fact = fact }
   end
   if not r.greeting then add("greeting", "no greeting in the first words of the transcript") end
   if not r.closing then add("closing", "no closing phrase in the last words of the transcript") end
