@@ -2,7 +2,9 @@
  * a misspelt key (in the scenario, its expect, a keys entry) and a route no set_route of the
  * policy can produce are refused before the call runs, naming file:line; prompt_ms gives a
  * prompt's simulated length; a policy whose rules/calendar.lua has no entry for the current
- * year fails to build, naming the year.  Runs on the repository's scripts/ and rules/. */
+ * year fails to build, naming the year; plain rule tests (*_test.lua) pass, fail with
+ * file:line, stop when they run too long, and a failing one fails the reload's self-test.
+ * Runs on the repository's scripts/ and rules/. */
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -139,6 +141,62 @@ static void test_calendar_year(void)
         hl_policy_unref(p);
 }
 
+/* A rules/NAME_test.lua: each case passes or fails on its own, with the error's file:line. */
+static void test_rule_tests(hl_policy *p, const hl_policy_src *src)
+{
+    char path[128], report[8192];
+    snprintf(path, sizeof path, "%s/t_test.lua", dir);
+    write_file(path,
+        "local calendar = require 'calendar'\n"
+        "return {\n"
+        "  { name = 'passes', run = function() assert(calendar.hours and utf8.len('您好') == 2) end },\n"
+        "  { name = 'fails', run = function() error('expected 1, got 2') end },\n"
+        "  { name = 'loops', run = function() while true do end end },\n"
+        "  { name = 'no run' },\n"
+        "}\n");
+    report[0] = 0;
+    int ok = 0;
+    int bad = hl_sim_run_file(p, src, path, report, sizeof report, &ok, NULL, false);
+    char want[400];
+    snprintf(want, sizeof want, "FAIL %s: fails: %s:4: expected 1, got 2", path, path);
+    CHECK(ok == 1 && bad == 3, "one case passes, three fail (got %d, %d): %s", ok, bad, report);
+    CHECK(strstr(report, want) != NULL, "a failing case names file:line and why: %s", report);
+    CHECK(strstr(report, "loops: test case runs too long") != NULL, "a runaway case is stopped: %s", report);
+    CHECK(strstr(report, "case 4 needs name") != NULL, "a case without run is refused: %s", report);
+}
+
+/* A policy whose rules/ hold a failing *_test.lua fails its self-test (a reload refuses it),
+ * and the file is no module a script could require. */
+static void test_rule_test_refuses_reload(void)
+{
+    char scripts[128], rules[128], path[160], err[4096], report[4096];
+    snprintf(scripts, sizeof scripts, "%s/mini-scripts", dir);
+    snprintf(rules, sizeof rules, "%s/mini-rules", dir);
+    char cmd[400];
+    snprintf(cmd, sizeof cmd, "mkdir -p '%s' '%s'", scripts, rules);
+    if (system(cmd) != 0) {
+        CHECK(0, "could not make %s", scripts);
+        return;
+    }
+    snprintf(path, sizeof path, "%s/main.lua", scripts);
+    write_file(path, "assert(not pcall(require, 'limits_test'), 'a rule test is no module')\n"
+                     "function main(call) call:hangup() end\n");
+    snprintf(path, sizeof path, "%s/limits_test.lua", rules);
+    write_file(path, "return { { name = 'broken rule', run = function() error('limit 3, rule says 4') end } }\n");
+    hl_config cfg;
+    hl_policy_src src;
+    hl_policy *p = build(scripts, rules, &cfg, &src, err, sizeof err);
+    CHECK(p != NULL, "the small policy builds (its test is no module): %s", err);
+    if (!p)
+        return;
+    report[0] = 0;
+    int passed = 0;
+    int failed = hl_sim_selftest(p, &src, report, sizeof report, &passed);
+    CHECK(failed == 1 && strstr(report, "broken rule") && strstr(report, "limit 3, rule says 4"),
+          "the failing rule test fails the self-test: %d failed: %s", failed, report);
+    hl_policy_unref(p);
+}
+
 TEST_IMPL(scenario)
 {
     hl_log_set_level(HL_LOG_ERROR);
@@ -155,8 +213,10 @@ TEST_IMPL(scenario)
         src.prompts_dir = access("build/prompts", F_OK) == 0 ? "build/prompts" : NULL;
         test_strict(p, &src);
         test_prompt_ms(p, &src);
+        test_rule_tests(p, &src);
         hl_policy_unref(p);
     }
+    test_rule_test_refuses_reload();
     test_calendar_year();
     char cmd[128];
     snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
