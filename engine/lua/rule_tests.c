@@ -6,7 +6,9 @@
  * A case: { name = "...", got = value | run = function() return value end,
  *           want = value | error = "text the error must contain" }.
  * got and want are compared deeply (tables: same keys, equal values; numbers by value); a
- * case without want or error fails (a misspelt `wnat` must not pass silently). */
+ * run without want or error asserts inside it and passes when it raises nothing; a got
+ * without want or error fails, as does a field a case does not have (a misspelt `wnat`
+ * must not pass silently). */
 #include <lauxlib.h>
 #include <lua.h>
 #include <stdio.h>
@@ -49,6 +51,26 @@ static const char DIFF_SRC[] =
     "end\n"
     "return function(got, want) return diff(got, want, '', 0) end\n";
 
+/* A field of the case at c that is none of a case's (a misspelt `wnat`), or NULL. */
+static const char *unknown_key(lua_State *L, int c)
+{
+    static const char *const known[] = { "name", "got", "run", "want", "error", NULL };
+    static char bad[64];
+    lua_pushnil(L);
+    while (lua_next(L, c)) {
+        lua_pop(L, 1);
+        bool ok = lua_type(L, -1) == LUA_TSTRING;
+        for (int i = 0; ok && known[i]; i++)
+            if (!strcmp(lua_tostring(L, -1), known[i]))
+                goto next;
+        snprintf(bad, sizeof bad, "%s", lua_type(L, -1) == LUA_TSTRING ? lua_tostring(L, -1) : "(not a name)");
+        lua_pop(L, 1);
+        return bad;
+    next:;
+    }
+    return NULL;
+}
+
 /* Runs the case at index c; "" in why when it passed. */
 static void run_case(hl_policy *p, lua_State *L, int c, int diff, char *why, size_t wlen)
 {
@@ -57,6 +79,14 @@ static void run_case(hl_policy *p, lua_State *L, int c, int diff, char *why, siz
     lua_getfield(L, c, "error");
     const char *want_error = lua_tostring(L, -1);
     int st = LUA_OK;
+    const char *bad = unknown_key(L, c);
+    if (bad) {
+        snprintf(why, wlen, "unknown field '%s' (a case has name, got or run, want or error)", bad);
+        lua_settop(L, top);
+        return;
+    }
+    bool has_run = lua_getfield(L, c, "run") == LUA_TFUNCTION;
+    lua_pop(L, 1);
     if (lua_getfield(L, c, "run") == LUA_TFUNCTION) {
         hl_lua_run run = { .mem_limit = HL_BUILD_MEMORY,
                            .instr_limit = (long)p->cfg.script_instructions * HL_BUILD_INSTR_FACTOR };
@@ -72,10 +102,11 @@ static void run_case(hl_policy *p, lua_State *L, int c, int diff, char *why, siz
             snprintf(why, wlen, "no error, want one containing \"%s\"", want_error);
         else if (!msg || !strstr(msg, want_error))
             snprintf(why, wlen, "error \"%s\", want one containing \"%s\"", msg ? msg : "?", want_error);
-    } else if (lua_getfield(L, c, "want") == LUA_TNIL) {
-        snprintf(why, wlen, "the case has neither want nor error");
     } else if (st != LUA_OK) {
         snprintf(why, wlen, "%s", lua_tostring(L, got) ? lua_tostring(L, got) : "error");
+    } else if (lua_getfield(L, c, "want") == LUA_TNIL) {
+        if (!has_run)                 /* a run with no want asserts inside: its not failing passes */
+            snprintf(why, wlen, "the case has neither want nor error");
     } else {
         lua_pushvalue(L, diff);
         lua_pushvalue(L, got);
