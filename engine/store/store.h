@@ -29,7 +29,8 @@
  *
  * Script queries (hl_store_exec_script*) run under an SQLite authorizer: SELECT anything;
  * INSERT/UPDATE/DELETE on tables other than the engine's own (cdr, schema_version,
- * policy_schema, jobs, live_calls, sqlite_*); no DDL (CREATE/DROP/ALTER), no ATTACH/DETACH, no transaction or savepoint
+ * policy_schema, jobs, dial_counts, live_calls, agents, agent_contacts, agent_events,
+ * queue_events, sqlite_*); no DDL (CREATE/DROP/ALTER), no ATTACH/DETACH, no transaction or savepoint
  * control, no PRAGMA except a few read-only ones; at most HL_STORE_SCRIPT_MAX_ROWS rows
  * and a bounded amount of work per query (a runaway query is interrupted). */
 #ifndef HL_STORE_H
