@@ -33,6 +33,27 @@ static void make_dir(char *out, size_t size, const char *sub)
     mkdir(out, 0750);
 }
 
+/* A store in folder sub of the test's directory, on loop (NULL: without a worker). */
+static hl_store *open_store(const char *sub_name, uv_loop_t *loop)
+{
+    char sub[300], err[512];
+    make_dir(sub, sizeof sub, sub_name);
+    if (loop)
+        uv_loop_init(loop);
+    hl_store *s = hl_store_open(loop, sub, err, sizeof err);
+    CHECK(s != NULL, "open %s: %s", sub_name, err);
+    return s;
+}
+
+static void close_store(hl_store *s, uv_loop_t *loop)
+{
+    hl_store_close(s);
+    if (loop) {
+        uv_run(loop, UV_RUN_DEFAULT);
+        CHECK(uv_loop_close(loop) == 0, "the loop closes after the store");
+    }
+}
+
 static json_t *q(hl_store *s, const char *sql, json_t *params)
 {
     char err[256] = "";
@@ -184,12 +205,8 @@ static void make_agent_cdr(hl_cdr *c)
 static void test_cdr_fields(void)
 {
     hl_log_set_level(HL_LOG_ERROR);
-    char sub[300], err[512];
-    make_dir(sub, sizeof sub, "cdr");
     uv_loop_t loop;
-    uv_loop_init(&loop);
-    hl_store *s = hl_store_open(&loop, sub, err, sizeof err);
-    CHECK(s != NULL, "open: %s", err);
+    hl_store *s = open_store("cdr", &loop);
     if (!s)
         return;
     hl_cdr c;
@@ -243,9 +260,7 @@ static void test_cdr_fields(void)
           "transfers: [{kind, target, time, result}]");
     json_decref(j);
     json_decref(rows);
-    hl_store_close(s);
-    uv_run(&loop, UV_RUN_DEFAULT);
-    uv_loop_close(&loop);
+    close_store(s, &loop);
 
     /* full lists stay valid JSON; the counts stay exact */
     hl_cdr f;
@@ -304,12 +319,8 @@ static int put(hl_store *s, const char *kind, json_t *e)
 static void test_events(void)
 {
     hl_log_set_level(HL_LOG_ERROR); /* the dropped events' warnings are expected */
-    char sub[300], err[512];
-    make_dir(sub, sizeof sub, "events");
     uv_loop_t loop;
-    uv_loop_init(&loop);
-    hl_store *s = hl_store_open(&loop, sub, err, sizeof err);
-    CHECK(s != NULL, "open: %s", err);
+    hl_store *s = open_store("events", &loop);
     if (!s)
         return;
     char host[HL_STORE_NODE_MAX] = "";
@@ -392,9 +403,7 @@ static void test_events(void)
     CHECK(!r && strstr(e2, "agent_events"), "a script cannot write agent_events: %s", e2);
     r = hl_store_exec_script_sync(s, "DELETE FROM queue_events", NULL, e2, sizeof e2);
     CHECK(!r && strstr(e2, "queue_events"), "nor delete queue_events: %s", e2);
-    hl_store_close(s);
-    uv_run(&loop, UV_RUN_DEFAULT);
-    uv_loop_close(&loop);
+    close_store(s, &loop);
     return;
 }
 
@@ -413,12 +422,8 @@ static void test_burst(void)
     /* The loop's budget: one 20 ms media tick must fit many events; an event that cost the
      * loop a disk write (~1 ms with synchronous=FULL) would be 20 times this. */
     const double max_mean_us = 50;
-    char sub[300], err[512];
-    make_dir(sub, sizeof sub, "burst");
     uv_loop_t loop;
-    uv_loop_init(&loop);
-    hl_store *s = hl_store_open(&loop, sub, err, sizeof err);
-    CHECK(s != NULL, "open: %s", err);
+    hl_store *s = open_store("burst", &loop);
     if (!s)
         return;
     json_t **events = calloc(N, sizeof *events);
@@ -456,9 +461,7 @@ static void test_burst(void)
     for (int i = 0; i < N; i++)
         json_decref(events[i]);
     free(events);
-    hl_store_close(s);
-    uv_run(&loop, UV_RUN_DEFAULT);
-    uv_loop_close(&loop);
+    close_store(s, &loop);
     return;
 }
 
@@ -577,10 +580,8 @@ static json_t *run_query(hl_store *s, json_t *queries, const char *name, json_t 
 static void test_queries(void)
 {
     hl_log_set_level(HL_LOG_ERROR);
-    char sub[300], err[512];
-    make_dir(sub, sizeof sub, "queries");
-    hl_store *s = hl_store_open(NULL, sub, err, sizeof err);
-    CHECK(s != NULL, "open: %s", err);
+    char err[512];
+    hl_store *s = open_store("queries", NULL);
     if (!s)
         return;
     json_t *queries = NULL;
