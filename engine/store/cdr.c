@@ -105,6 +105,7 @@ int hl_cdr_hold_add(hl_cdr *cdr, double start, double end, int reminders,
 int hl_cdr_transfer_add(hl_cdr *cdr, const char *kind, const char *target, double time,
                         const char *result)
 {
+    /* each string cut to a size of its own, so that one record always fits a list */
     char k[40], t[140], r[40], rec[HL_CDR_RECORDS];
     json_quote(k, sizeof k, kind);
     json_quote(t, sizeof t, target);

@@ -15,8 +15,9 @@
 #include <stdint.h>
 
 #define HL_CDR_LIST 1024
-/* hold_log and transfers: enough for about eight records each, which a call rarely
- * exceeds; the counts (holds) stay exact when the log is full (hl_cdr_hold_add). */
+/* hold_log and transfers: five records or more each (a hold is about 90 bytes, a transfer
+ * 100 with a queue's name), more than a call has; the counts (holds, hold_ms) stay exact
+ * when the log is full (hl_cdr_hold_add). */
 #define HL_CDR_RECORDS 512
 
 typedef struct hl_cdr {
