@@ -173,3 +173,8 @@ int hl_store_acd_event(hl_store *s, const char *kind, json_t *event)
                         (void *)(agent ? "agent" : "queue"));
     return 0;
 }
+
+void hl_store_acd_event_sink(void *store, const char *kind, json_t *event)
+{
+    hl_store_acd_event(store, kind, event);
+}

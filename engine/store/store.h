@@ -117,6 +117,9 @@ void hl_store_set_node(hl_store *s, const char *node);
  * (or an unknown kind) is logged and dropped: -1.  Queued: 0. */
 #define HL_STORE_EVENT_TEXT 256
 int  hl_store_acd_event(hl_store *s, const char *kind, json_t *event);
+/* The same in the shape of acd.h's hl_acd_event_fn, arg being the store:
+ * hl_acd_set_event_sink(acd, hl_store_acd_event_sink, store). */
+void hl_store_acd_event_sink(void *store, const char *kind, json_t *event);
 
 /* The calls that are up (live_calls.c, issue 7): so that a call the engine dies with still
  * gets a CDR.  open queues a row from what is known at the call's start (call_id, leg_id,

@@ -326,13 +326,16 @@ static void test_events(void)
     char host[HL_STORE_NODE_MAX] = "";
     gethostname(host, sizeof host - 1);
     double t = DAY_START + 8 * 3600;
+    json_t *e;
     CHECK(put(s, "agent", agent_event(t, "8001", "not-ready", "logged-out", "login")) == 0, "login");
     CHECK(put(s, "agent", agent_event(t + 1, "8001", "ready", "not-ready", "")) == 0, "ready");
     CHECK(put(s, NULL, queue_event(t + 2, "0431.general", "join", "", 0, "")) == 0,
           "kind from the event");
-    CHECK(put(s, "queue", queue_event(t + 3, "0431.general", "offer", "8001", 1000, "")) == 0, "offer");
+    e = queue_event(t + 3, "0431.general", "offer", "8001", 1000, "");
+    hl_store_acd_event_sink(s, "queue", e); /* as the ACD hands it over */
+    json_decref(e);
     hl_store_set_node(s, "node-b");
-    json_t *e = queue_event(t + 9, "0431.general", "x", "8001", 7125, "answered");
+    e = queue_event(t + 9, "0431.general", "x", "8001", 7125, "answered");
     json_object_del(e, "event");
     json_object_set_new(e, "word", json_string("left")); /* acd.h's name for it */
     json_object_set_new(e, "extra", json_pack("{s:i}", "ignored", 1));
