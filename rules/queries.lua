@@ -55,4 +55,31 @@ return {
       RETURNING id, caller, state, handled_by,
                 strftime('%Y-%m-%d %H:%M:%S', handled_at, 'unixepoch', '+8 hours') AS handled_at]],
   },
+  -- issue 8: the ACD's events (engine tables agent_events, queue_events), as the back office
+  -- reads them (issue 9: attendance, scoring, reports).  DAY is the centre's date, YYYY-MM-DD:
+  -- its day runs from 00:00 to 24:00 China Standard Time.
+  agent_day = {
+    description = "an agent's state changes on a day (log-in, ready, not ready and why, talking ...), in order: AGENT DAY (YYYY-MM-DD)",
+    args = { "agent", "day" },
+    sql = [[
+      SELECT strftime('%H:%M:%S', time, 'unixepoch', '+8 hours') AS at, state, prev, reason,
+             queue, call_id, changed_by, node, time AS time_epoch
+        FROM agent_events
+       WHERE agent = :agent
+         AND time >= CAST(strftime('%s', :day, '-8 hours') AS INTEGER)
+         AND time < CAST(strftime('%s', :day, '+1 day', '-8 hours') AS INTEGER)
+       ORDER BY time, id]],
+  },
+  queue_day = {
+    description = "a queue's callers on a day, each as it left the queue: its wait and how (answered, abandoned, message, overflow ...): QUEUE DAY (YYYY-MM-DD)",
+    args = { "queue", "day" },
+    sql = [[
+      SELECT strftime('%H:%M:%S', time, 'unixepoch', '+8 hours') AS at, call_id, caller,
+             waited_ms, outcome, agent, event, node, time AS time_epoch
+        FROM queue_events
+       WHERE queue = :queue AND outcome <> ''
+         AND time >= CAST(strftime('%s', :day, '-8 hours') AS INTEGER)
+         AND time < CAST(strftime('%s', :day, '+1 day', '-8 hours') AS INTEGER)
+       ORDER BY time, id]],
+  },
 }

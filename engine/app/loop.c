@@ -742,6 +742,7 @@ int hl_loop_init(hl_loop *l, const hl_config *cfg, char *err, int errlen)
         json_decref(repaired);
         return -1;
     }
+    hl_store_set_node(l->store, cfg->node_name);
     int cut = hl_store_live_calls_reconcile(l->store, err, errlen);
     if (cut < 0)
         return -1;

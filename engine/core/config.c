@@ -16,6 +16,7 @@
 
 /* A SIP user part we present as caller id: digits, letters and + * # (as call:dial's from). */
 #define SIP_USER_CHARS "0123456789+*#abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+#define NODE_CHARS "0123456789.-_abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
 
 #define INT_(name, def, lo, hi, unit, apply, what) \
     { #name, HL_TUNE_INT, offsetof(hl_config, name), def, NULL, lo, hi, unit, apply, what, NULL }
@@ -75,6 +76,9 @@ static const hl_tunable tunables[] = {
          "How often the store stamps the calls that are up: a call the engine dies with gets "
          "a CDR (engine_restart) ending at its last stamp, so its end is at most this early; "
          "one UPDATE per stamp."),
+    TEXT_(node_name, "", 0, 63, NODE_CHARS, HL_APPLY_RESTART,
+          "This engine's name in the rows it stores (the ACD's agent and queue events), so "
+          "that engines sharing a store can tell theirs apart; \"\" = the host name."),
     INT_(silence_level, 300, 0, 32767, "mean |sample|", HL_APPLY_NEXT_USE,
          "Mean absolute sample (of 32767) under which 20 ms of audio counts as silence: "
          "above line noise, well below speech."),

@@ -38,6 +38,7 @@ typedef struct hl_config {
     int  record_max_ms;
     int  record_min_free_mb;    /* issue 7: below this, recording is refused */
     int  live_call_stamp_ms;    /* issue 7: heartbeat of the store's live_calls rows */
+    char node_name[64];         /* issue 8: the node column of stored ACD events ("" = host) */
     int  silence_level;
     int  reload_debounce_ms;
     int  reload_timeout_ms;

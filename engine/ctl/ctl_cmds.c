@@ -152,12 +152,17 @@ static json_t *query_list(hl_ctl *ctl)
     return json_pack("{s:b,s:o}", "ok", 1, "queries", list);
 }
 
-/* A command-line argument as a value: whole numbers bind as numbers (ids, LIMIT). */
+/* A command-line argument as a value: whole numbers bind as numbers (ids, LIMIT), written
+ * as a number is ("42"); "0431", "+86..." or "08001" are numbers of phones, queues and
+ * agents, which stay text (as a number they would lose their leading zero). */
 static json_t *arg_value(const char *s)
 {
-    char *end = NULL;
+    char *end = NULL, canon[24];
     long long v = strtoll(s, &end, 10);
-    return *s && !*end && strlen(s) < 19 ? json_integer(v) : json_string(s);
+    bool whole = *s && !*end && strlen(s) < 19;
+    if (whole)
+        snprintf(canon, sizeof canon, "%lld", v);
+    return whole && !strcmp(canon, s) ? json_integer(v) : json_string(s);
 }
 
 /* {name: value, ..., now: time} from the given args and the query's defaults; NULL + err. */

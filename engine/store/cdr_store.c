@@ -9,8 +9,11 @@
 const char HL_CDR_INSERT_SQL[] =
     "INSERT INTO cdr (call_id, leg_id, leg_index, direction, caller, called, start_time,"
     " answer_time, end_time, hangup_side, hangup_cause, dtmf, prompts, menus, route,"
-    " script_version, recording, rtp_sent, rtp_received, rtp_lost, rtp_jitter_ms, codec, vars)"
-    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
+    " script_version, recording, rtp_sent, rtp_received, rtp_lost, rtp_jitter_ms, codec, vars,"
+    " agent, queue, queue_wait_ms, queue_outcome, ring_ms, hangup_first, hangup_gap_ms, holds,"
+    " hold_ms, hold_log, transfers, wrapup_ms)"
+    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?,"
+    " ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
 
 /* The struct's strings are fixed buffers filled by C code: make sure they end. */
 static json_t *str(const char *s, size_t size)
@@ -32,12 +35,22 @@ static json_t *str(const char *s, size_t size)
 
 json_t *hl_cdr_params(const hl_cdr *cdr)
 {
-    return json_pack("[ooiooofffooooooooIIIfoo]", STR(call_id), STR(leg_id), cdr->leg_index,
-                     STR(direction), STR(caller), STR(called), cdr->start, cdr->answer,
-                     cdr->end, STR(hangup_side), STR(hangup_cause), STR(dtmf), STR(prompts),
-                     STR(menus), STR(route), STR(script_version), STR(recording),
-                     (json_int_t)cdr->rtp_sent, (json_int_t)cdr->rtp_received,
-                     (json_int_t)cdr->rtp_lost, cdr->rtp_jitter_ms, STR(codec), STR(vars));
+    json_t *p = json_pack("[ooiooofffooooooooIIIfoo]", STR(call_id), STR(leg_id),
+                          cdr->leg_index, STR(direction), STR(caller), STR(called), cdr->start,
+                          cdr->answer, cdr->end, STR(hangup_side), STR(hangup_cause), STR(dtmf),
+                          STR(prompts), STR(menus), STR(route), STR(script_version),
+                          STR(recording), (json_int_t)cdr->rtp_sent,
+                          (json_int_t)cdr->rtp_received, (json_int_t)cdr->rtp_lost,
+                          cdr->rtp_jitter_ms, STR(codec), STR(vars));
+    json_t *acd = json_pack("[ooIoIoIiIooI]", STR(agent), STR(queue),
+                            (json_int_t)cdr->queue_wait_ms, STR(queue_outcome),
+                            (json_int_t)cdr->ring_ms, STR(hangup_first),
+                            (json_int_t)cdr->hangup_gap_ms, cdr->holds,
+                            (json_int_t)cdr->hold_ms, STR(hold_log), STR(transfers),
+                            (json_int_t)cdr->wrapup_ms);
+    json_array_extend(p, acd);
+    json_decref(acd);
+    return p;
 }
 
 /* ---- row -> hl_cdr ---------------------------------------------------------------- */
@@ -82,6 +95,18 @@ void hl_cdr_from_row(json_t *row, hl_cdr *cdr)
     cdr->rtp_jitter_ms = get_num(row, "rtp_jitter_ms");
     GET_STR("codec", codec);
     GET_STR("vars", vars);
+    GET_STR("agent", agent);
+    GET_STR("queue", queue);
+    cdr->queue_wait_ms = (int64_t)get_num(row, "queue_wait_ms");
+    GET_STR("queue_outcome", queue_outcome);
+    cdr->ring_ms = (int64_t)get_num(row, "ring_ms");
+    GET_STR("hangup_first", hangup_first);
+    cdr->hangup_gap_ms = (int64_t)get_num(row, "hangup_gap_ms");
+    cdr->holds = (int)get_num(row, "holds");
+    cdr->hold_ms = (int64_t)get_num(row, "hold_ms");
+    GET_STR("hold_log", hold_log);
+    GET_STR("transfers", transfers);
+    cdr->wrapup_ms = (int64_t)get_num(row, "wrapup_ms");
 }
 
 /* ---- hl_cdr -> JSON --------------------------------------------------------------- */
@@ -134,6 +159,21 @@ static json_t *vars(const char *text, size_t size)
     return json_pack("{so}", "_text", str(text, size));
 }
 
+/* hold_log / transfers are JSON array text; anything else is kept as text. */
+static json_t *records(const char *text, size_t size)
+{
+    size_t n = strnlen(text, size);
+    if (n == 0)
+        return json_array();
+    json_t *v = json_loadb(text, n, 0, NULL);
+    if (json_is_array(v))
+        return v;
+    json_decref(v);
+    return str(text, size);
+}
+
+#define INT(field) json_integer((json_int_t)cdr->field)
+
 json_t *hl_cdr_to_json(const hl_cdr *cdr)
 {
     json_t *o = json_object();
@@ -163,5 +203,17 @@ json_t *hl_cdr_to_json(const hl_cdr *cdr)
     json_object_set_new(o, "codec", STR(codec));
     json_object_set_new(o, "recording", STR(recording));
     json_object_set_new(o, "vars", vars(cdr->vars, sizeof cdr->vars));
+    json_object_set_new(o, "agent", STR(agent));
+    json_object_set_new(o, "queue", STR(queue));
+    json_object_set_new(o, "queue_wait_ms", INT(queue_wait_ms));
+    json_object_set_new(o, "queue_outcome", STR(queue_outcome));
+    json_object_set_new(o, "ring_ms", INT(ring_ms));
+    json_object_set_new(o, "hangup_first", STR(hangup_first));
+    json_object_set_new(o, "hangup_gap_ms", INT(hangup_gap_ms));
+    json_object_set_new(o, "holds", INT(holds));
+    json_object_set_new(o, "hold_ms", INT(hold_ms));
+    json_object_set_new(o, "hold_log", records(cdr->hold_log, sizeof cdr->hold_log));
+    json_object_set_new(o, "transfers", records(cdr->transfers, sizeof cdr->transfers));
+    json_object_set_new(o, "wrapup_ms", INT(wrapup_ms));
     return o;
 }

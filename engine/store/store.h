@@ -29,7 +29,8 @@
  *
  * Script queries (hl_store_exec_script*) run under an SQLite authorizer: SELECT anything;
  * INSERT/UPDATE/DELETE on tables other than the engine's own (cdr, schema_version,
- * policy_schema, jobs, live_calls, sqlite_*); no DDL (CREATE/DROP/ALTER), no ATTACH/DETACH, no transaction or savepoint
+ * policy_schema, jobs, dial_counts, live_calls, agents, agent_contacts, agent_events,
+ * queue_events, sqlite_*); no DDL (CREATE/DROP/ALTER), no ATTACH/DETACH, no transaction or savepoint
  * control, no PRAGMA except a few read-only ones; at most HL_STORE_SCRIPT_MAX_ROWS rows
  * and a bounded amount of work per query (a runaway query is interrupted). */
 #ifndef HL_STORE_H
@@ -96,6 +97,30 @@ int  hl_store_policy_run_hook(hl_store *s, json_t *queries, const char *event, j
 /* Queues a CDR insert (durable before cb, which may be NULL). */
 void hl_store_cdr_write(hl_store *s, const hl_cdr *cdr, hl_store_cb cb, void *arg);
 
+/* The name this engine writes in the node column of the rows it stores (ACD events), so that
+ * engines sharing a store later can tell theirs apart: the host name unless set ("" keeps
+ * it; longer than HL_STORE_NODE_MAX - 1 bytes is cut).  Call it before writing. */
+#define HL_STORE_NODE_MAX 64
+void hl_store_set_node(hl_store *s, const char *node);
+
+/* Queues one ACD event (acd/acd.h's hl_acd_event_fn hands them over as they happen) as a row
+ * of agent_events (kind "agent") or queue_events (kind "queue"; acd_events.c): asynchronous
+ * like a CDR write — the loop only builds the row and queues it; the worker commits queued
+ * rows together, in order.  event is borrowed; kind NULL takes the event's own "kind".
+ * Fields read (unknown ones ignored; null = absent):
+ *   both:  time (wall seconds, > 0, required), call_id, queue, agent, reason, node (else the
+ *          store's)
+ *   agent: agent and state (required), prev, by (who asked: "ctl", "phone", "acd" ...)
+ *   queue: queue and event (or word: "join", "offer", "answered", "missed", "released",
+ *          "abandoned", "left" ...; required), caller, waited_ms, outcome
+ * Text fields are strings of at most HL_STORE_EVENT_TEXT bytes.  An event that breaks this
+ * (or an unknown kind) is logged and dropped: -1.  Queued: 0. */
+#define HL_STORE_EVENT_TEXT 256
+int  hl_store_acd_event(hl_store *s, const char *kind, json_t *event);
+/* The same in the shape of acd.h's hl_acd_event_fn, arg being the store:
+ * hl_acd_set_event_sink(acd, hl_store_acd_event_sink, store). */
+void hl_store_acd_event_sink(void *store, const char *kind, json_t *event);
+
 /* The calls that are up (live_calls.c, issue 7): so that a call the engine dies with still
  * gets a CDR.  open queues a row from what is known at the call's start (call_id, leg_id,
  * direction, caller, called, start, route, script_version, vars of so_far); close deletes
@@ -115,7 +140,10 @@ int  hl_store_live_calls_reconcile(hl_store *s, char *err, int errlen);
  * hl_cdr_to_json: call_id, leg_id, leg_index, direction, caller, called, start, answer, end
  * (ISO 8601 +08:00 or null), start_epoch, answer_epoch, end_epoch (seconds or null),
  * hangup_side, hangup_cause, dtmf, prompts [..], menus [..], route, script_version,
- * rtp {sent, received, lost, jitter_ms}, codec, recording, vars {..}. */
+ * rtp {sent, received, lost, jitter_ms}, codec, recording, vars {..}, and the ACD's (issue 8):
+ * agent, queue, queue_wait_ms, queue_outcome, ring_ms, hangup_first, hangup_gap_ms, holds,
+ * hold_ms, hold_log [{start, end, reminders, back_within_ms}], transfers [{kind, target,
+ * time, result}], wrapup_ms. */
 json_t *hl_cdr_to_json(const hl_cdr *cdr);
 /* Fills cdr from a row of the cdr table (as returned by a SELECT * FROM cdr). */
 void    hl_cdr_from_row(json_t *row, hl_cdr *cdr);

@@ -147,6 +147,58 @@ static const migration migrations[] = {
       "  registered REAL NOT NULL DEFAULT 0,"
       "  PRIMARY KEY (number, contact)"
       ");" },
+    { 9, "cdr acd columns, agent_events, queue_events",
+      /* What scoring needs (issue 8 item 7; store/cdr.h says what each CDR column means):
+       * per agent leg the ring time, who hung up first and the gap, each hold and transfer,
+       * wrap-up; per caller the queue, its wait and how it ended.  Rows from before keep
+       * '' and 0, and hangup_gap_ms -1 (unknown).  cdr_agent: an agent's calls of a month.
+       *
+       * agent_events, queue_events: the ACD's state changes as it emits them (acd/acd.h,
+       * store/acd_events.c), one row each, in order (id), with the wall time they happened
+       * and the node that saw them (several engines may share a store later).  Attendance
+       * reads an agent's day (agent, time); the daily sheet every agent's (time); queue
+       * statistics a queue's day (queue, time).  Times are epoch seconds. */
+      "ALTER TABLE cdr ADD COLUMN agent         TEXT NOT NULL DEFAULT '';"
+      "ALTER TABLE cdr ADD COLUMN queue         TEXT NOT NULL DEFAULT '';"
+      "ALTER TABLE cdr ADD COLUMN queue_wait_ms INTEGER NOT NULL DEFAULT 0;"
+      "ALTER TABLE cdr ADD COLUMN queue_outcome TEXT NOT NULL DEFAULT '';"
+      "ALTER TABLE cdr ADD COLUMN ring_ms       INTEGER NOT NULL DEFAULT 0;"
+      "ALTER TABLE cdr ADD COLUMN hangup_first  TEXT NOT NULL DEFAULT '';"
+      "ALTER TABLE cdr ADD COLUMN hangup_gap_ms INTEGER NOT NULL DEFAULT -1;"
+      "ALTER TABLE cdr ADD COLUMN holds         INTEGER NOT NULL DEFAULT 0;"
+      "ALTER TABLE cdr ADD COLUMN hold_ms       INTEGER NOT NULL DEFAULT 0;"
+      "ALTER TABLE cdr ADD COLUMN hold_log      TEXT NOT NULL DEFAULT '';"
+      "ALTER TABLE cdr ADD COLUMN transfers     TEXT NOT NULL DEFAULT '';"
+      "ALTER TABLE cdr ADD COLUMN wrapup_ms     INTEGER NOT NULL DEFAULT 0;"
+      "CREATE INDEX cdr_agent ON cdr(agent, start_time);"
+      "CREATE TABLE agent_events ("
+      "  id         INTEGER PRIMARY KEY,"
+      "  time       REAL NOT NULL,"
+      "  agent      TEXT NOT NULL,"
+      "  state      TEXT NOT NULL,"
+      "  prev       TEXT NOT NULL DEFAULT '',"
+      "  reason     TEXT NOT NULL DEFAULT '',"
+      "  queue      TEXT NOT NULL DEFAULT '',"
+      "  call_id    TEXT NOT NULL DEFAULT '',"
+      "  changed_by TEXT NOT NULL DEFAULT '',"
+      "  node       TEXT NOT NULL DEFAULT ''"
+      ");"
+      "CREATE INDEX agent_events_agent ON agent_events(agent, time);"
+      "CREATE INDEX agent_events_time ON agent_events(time);"
+      "CREATE TABLE queue_events ("
+      "  id         INTEGER PRIMARY KEY,"
+      "  time       REAL NOT NULL,"
+      "  queue      TEXT NOT NULL,"
+      "  call_id    TEXT NOT NULL DEFAULT '',"
+      "  caller     TEXT NOT NULL DEFAULT '',"
+      "  event      TEXT NOT NULL,"
+      "  agent      TEXT NOT NULL DEFAULT '',"
+      "  waited_ms  INTEGER NOT NULL DEFAULT 0,"
+      "  outcome    TEXT NOT NULL DEFAULT '',"
+      "  reason     TEXT NOT NULL DEFAULT '',"
+      "  node       TEXT NOT NULL DEFAULT ''"
+      ");"
+      "CREATE INDEX queue_events_queue ON queue_events(queue, time);" },
 };
 
 #define N_MIGRATIONS ((int)(sizeof migrations / sizeof migrations[0]))

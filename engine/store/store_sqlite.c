@@ -76,6 +76,7 @@ struct hl_store {
     sqlite3        *db;
     int             version;
     char            path[PATH_MAX];
+    char            node[HL_STORE_NODE_MAX]; /* this engine's name in rows it writes */
 
     pthread_t       thread;
     bool            has_thread;
@@ -147,12 +148,14 @@ static bool engine_table(const char *t)
 {
     /* jobs: scripts queue work only through hl.jobs.enqueue, which checks what they ask;
      * dial_counts: the cap on engine-placed calls, which a script must not reset;
-     * agents, agent_contacts: password hashes and HA1s, which a script must not read or set */
+     * agents, agent_contacts: password hashes and HA1s, which a script must not read or set;
+     * agent_events, queue_events: attendance and scoring evidence, which only the ACD writes */
     return t && (strcasecmp(t, "cdr") == 0 || strcasecmp(t, "schema_version") == 0 ||
                  strcasecmp(t, "policy_schema") == 0 || strcasecmp(t, "jobs") == 0 ||
                  strcasecmp(t, "dial_counts") == 0 ||
                  strcasecmp(t, "live_calls") == 0 || strcasecmp(t, "agents") == 0 ||
                  strcasecmp(t, "agent_contacts") == 0 ||
+                 strcasecmp(t, "agent_events") == 0 || strcasecmp(t, "queue_events") == 0 ||
                  internal_table(t));
 }
 
@@ -697,6 +700,12 @@ void hl_store_exec(hl_store *s, const char *sql, json_t *params, hl_store_cb cb,
     exec_async(s, sql, copy_params(params), false, cb, arg);
 }
 
+void hl_store_exec_owned(hl_store *s, const char *sql, json_t *params, hl_store_cb cb,
+                         void *arg)
+{
+    exec_async(s, sql, params, false, cb, arg);
+}
+
 void hl_store_exec_script(hl_store *s, const char *sql, json_t *params, hl_store_cb cb,
                           void *arg)
 {
@@ -770,6 +779,22 @@ void hl_store_cdr_write(hl_store *s, const hl_cdr *cdr, hl_store_cb cb, void *ar
 }
 
 const char *hl_store_path(const hl_store *s) { return s->path; }
+
+const char *hl_store_node(const hl_store *s) { return s->node; }
+
+void hl_store_set_node(hl_store *s, const char *node)
+{
+    if (s && node && *node)
+        snprintf(s->node, sizeof s->node, "%s", node);
+}
+
+/* The default node name: the host's, which differs between the machines sharing a store. */
+static void default_node(hl_store *s)
+{
+    if (gethostname(s->node, sizeof s->node) != 0 || !s->node[0])
+        snprintf(s->node, sizeof s->node, "localhost");
+    s->node[sizeof s->node - 1] = 0;
+}
 
 int hl_store_schema_version(hl_store *s)
 {
@@ -857,6 +882,7 @@ hl_store *hl_store_open(uv_loop_t *uv, const char *data_dir, char *err, int errl
         return NULL;
     }
     s->uv = uv;
+    default_node(s);
     pthread_mutex_init(&s->mu, NULL);
     pthread_cond_init(&s->work_cond, NULL);
     pthread_cond_init(&s->done_cond, NULL);

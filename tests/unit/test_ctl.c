@@ -418,6 +418,18 @@ static void test_store_commands(server *sv)
     r = ask(json_pack("{s:s,s:[s,s]}", "cmd", "query", "args", "messages", "new"));
     CHECK(json_array_size(json_object_get(r, "rows")) == 1, "query messages new: %s", err_of(r));
     json_decref(r);
+    /* issue 8: an agent's day; its number keeps its leading zero (text, not 8001) */
+    x = hl_store_exec_sync(sv->store,
+        "INSERT INTO agent_events(time, agent, state) VALUES (1782864000, '08001', 'ready'),"
+        " (1782864001, '8001', 'ready')", NULL, err, sizeof err);
+    CHECK(x != NULL, "insert agent events: %s", err);
+    json_decref(x);
+    r = ask(json_pack("{s:s,s:[s,s,s]}", "cmd", "query", "args", "agent_day", "08001", "2026-07-01"));
+    rows = json_object_get(r, "rows");
+    CHECK(json_array_size(rows) == 1 &&
+          !strcmp(json_string_value(json_object_get(json_array_get(rows, 0), "at")) ?: "", "08:00:00"),
+          "query agent_day 08001: %s", err_of(r));
+    json_decref(r);
 }
 
 static void test_main(void)
