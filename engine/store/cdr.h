@@ -31,6 +31,15 @@ typedef struct hl_cdr {
     double   rtp_jitter_ms;
     char     codec[8];          /* "PCMU" / "PCMA" */
     char     vars[1024];        /* script-set variables to keep, as a JSON object text ("" = none) */
+    /* the ACD (issue 8, item 7) */
+    char     agent[32];         /* the agent's number: of an agent leg; on the caller's, who took it */
+    char     queue[64];         /* the queue the caller waited in */
+    int64_t  queue_wait_ms;
+    char     queue_outcome[16]; /* answered, abandoned, timeout, key, empty ... */
+    int      ring_ms;           /* an agent leg: from INVITE to answer or give-up */
+    int      holds;             /* times this party put the other on hold */
+    int64_t  hold_ms;           /* their total length */
+    char     hold_log[512];     /* JSON: [{"start":wall,"ms":len,"reminders":n,"within":bool}] */
 } hl_cdr;
 
 /* Appends word to a space-separated list, truncating safely (a full list ends in "..."). */
