@@ -3,7 +3,7 @@
 #
 # Every SRC_DIR/*.txt holds lines `name|text` (blank lines and lines starting with # are
 # skipped).  Each becomes OUT_DIR/name.wav, spoken by espeak-ng's Mandarin voice and
-# resampled by sox.  A prompt is rebuilt only when its text changed (the text is kept
+# resampled by sox; a text `@sox ARGS` is instead made by `sox -n ... ARGS` (music, tones).  A prompt is rebuilt only when its text changed (the text is kept
 # beside the WAV as name.txt), so `make prompts` is quick after the first time.
 set -euo pipefail
 src=${1:-prompts}
@@ -27,6 +27,12 @@ while IFS= read -r line || [ -n "$line" ]; do
     kept=$((kept + 1)); continue
   fi
   mkdir -p "$(dirname "$wav")"
+  if [[ "$text" == "@sox "* ]]; then
+    # shellcheck disable=SC2086 # the arguments are sox's, word-split on purpose
+    sox -q -n -r 8000 -c 1 -b 16 -e signed-integer "$wav" ${text#@sox }
+    printf '%s' "$text" > "$out/$name.txt"
+    made=$((made + 1)); continue
+  fi
   tmp=$(mktemp --suffix=.wav)
   espeak-ng -v "$voice" -s 150 -w "$tmp" "$text"
   # trim espeak's leading and trailing silence; 3 dB headroom avoids clipping at 8 kHz

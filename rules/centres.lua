@@ -96,12 +96,4 @@ function M.destination(code)
   return nil
 end
 
--- HOOK (first-contact responsibility, §9; SPEC 2.5 key 0): a caller whose earlier question
--- is an open case goes first to the agent who owns it.  Return that agent's queue name
--- (e.g. "agent.1007") or nil.  The ACD issue fills this in from its case table; until
--- then nobody has an open case.
-function M.open_case_owner(caller)
-  return nil
-end
-
 return M

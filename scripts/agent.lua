@@ -1,24 +1,76 @@
 -- scripts/agent.lua — the ways out of the IVR to people: key 0 an agent of the caller's
 -- centre (§10.15), key 5 complaints (§10.13), key 9 another centre (§10.14), and the path
 -- after too many failures (SPEC 2.4).  Centres, area codes and number segments are data in
--- rules/centres.lua; limits in rules/ivr.lua.
+-- rules/centres.lua; limits in rules/ivr.lua; queues, waits and strategies in
+-- rules/queues.lua.
 --
--- Queues: the ACD comes with a later issue.  Until then a queue route is the result: the
--- route is set (queue:0432.general, queue:0431.complaints, ...), "agent_transfer" plays,
--- and the menu returns "queued"; main.lua then hangs up with cause "queued".  The ACD will
--- replace M.queue's body with the hand-over to the queue.
+-- A queue route (queue:0432.general, queue:0431.complaints, ...) puts the caller in that
+-- queue of the engine's ACD (call:queue): music and the position every so often, key 2
+-- for a message at any time; a city's general queue overflows to the province's after
+-- rules/queues.lua overflow.after_ms; when no agent can take the call in time, or nobody
+-- serves the queue, the caller is offered a message (2) or to keep waiting (1).  An agent
+-- who answers is bridged to the caller and the call recorded (recordings/calls/).
 local menu = require "ivr.menu"
 local centres = require "centres"
 local ivr = require "ivr"
 local ask = require "lib.ask"
+local queues = require "queues"
+local message = require "message"
+local cases = require "cases"
 
 local M = {}
 
--- Ends the IVR part of the call in queue `name`.
+local function wait_options(s, max_wait)
+  return { owner = s.owner, ring_timeout = s.ring_timeout_ms, max_wait = max_wait, announce_every = s.announce_every_ms,
+           music = s.music, announce_position = s.announce_position, announce_wait = s.announce_wait,
+           keys = s.leave_keys }
+end
+
+-- The caller and the agent who answered, recorded; the route keeps the queue.
+local function talk(call, leg, agent)
+  call.vars.agent = agent
+  cases.taken(call, agent)
+  local s = queues.settings(call.vars.queue)
+  local path = "calls/" .. hl.date("%Y-%m-%d") .. "/" .. call.id:gsub("[^%w_.-]", "_") .. ".wav"
+  call:bridge(leg, { record = path, hold_music = s.music, reminder = "hold_reminder",
+                     reminder_every = s.hold_reminder_ms })
+  return "answered"
+end
+
+-- Waits in queue `name` (and its overflow); returns the outcome and, when answered, the leg
+-- and the agent.
+local function wait_in(call, name)
+  local s = queues.settings(name)
+  s.owner = call.vars._owner
+  local overflow = queues.overflow_of(name)
+  call.vars.queue = name
+  local outcome, leg, agent = call:queue(name, wait_options(s, overflow and queues.overflow.after_ms or s.max_wait_ms))
+  if overflow and (outcome == "timeout" or outcome == "empty") then
+    call.vars.overflow_from = name
+    call.vars.queue = overflow
+    call:set_route("queue:" .. overflow)
+    outcome, leg, agent = call:queue(overflow, wait_options(s, s.max_wait_ms))
+  end
+  return outcome, leg, agent
+end
+
+-- Ends the IVR part of the call in queue `name`: an agent, or a message.
 function M.queue(call, name, prompt)
   call:set_route("queue:" .. name)
   call:play(prompt or "agent_transfer")
-  return "queued"
+  call.vars._owner = cases.owner(call)
+  for _ = 1, queues.defaults.max_rounds do
+    local outcome, leg, agent = wait_in(call, name)
+    if outcome == "answered" then return talk(call, leg, agent) end
+    if outcome == "key" then break end                           -- key 2: a message now
+    if outcome == "empty" then call:play("queue_no_agents") end
+    local key = call:collect{ prompt = "queue_offer_message", max = 1, timeout = queues.defaults.offer_timeout_ms }
+    if key ~= "1" then break end                                 -- 2, or nothing: a message
+  end
+  call:set_route("message")
+  call.vars.from_queue = name
+  message.run(call)
+  return "message"
 end
 
 -- §10.15: Changchun callers choose the provincial (1) or the city (2) service.
@@ -34,8 +86,6 @@ M.changchun_choice = menu.define{
 
 -- Key 0 (and 0 in the voice service): the caller's centre decides the queue.
 function M.to_agent(call)
-  local owner = centres.open_case_owner(call.caller)     -- hook for the ACD issue (§9)
-  if owner then return M.queue(call, owner) end
   local centre = centres.centre_of(call.caller)
   call.vars.centre = centre
   if centre == centres.capital then return menu.enter(call, M.changchun_choice) end

@@ -81,6 +81,11 @@ function job_fax(call, args, job)
   return fax.job(call, args)
 end
 
+-- The ACD's questions (engine/call/acd_policy.c): the queues, and who answers a caller.
+local queues = require "queues"
+function acd_queues() return queues.definitions() end
+function acd_choose(queue, caller, agents) return queues.choose(queue, caller, agents) end
+
 -- The menu convention of these flows (offers), checked on every build: scripts/ivr/check.lua.
 check_sources = require("ivr.check").sources
 

@@ -94,6 +94,7 @@ typedef struct hl_acd_choice {
     const char              *caller;      /* the caller's number */
     const char              *call_id;
     int64_t                  waited_ms;
+    const char              *owner;       /* the agent who owns the caller's open case ("" none) */
     const hl_acd_agent_info *candidates;  /* ready, serve the queue, did not miss this caller */
     int                      ncandidates;
 } hl_acd_choice;
@@ -139,7 +140,7 @@ int  hl_acd_agent_set(hl_acd *acd, const char *number, hl_agent_state want, cons
 void hl_acd_agent_hold(hl_acd *acd, const char *number, bool on);
 /* The talk ended (either side hung up, or transferred away): wrap-up, then ready. */
 void hl_acd_agent_talk_ended(hl_acd *acd, const char *number);
-int  hl_acd_agent_info(hl_acd *acd, const char *number, hl_acd_agent_info *out);
+int  hl_acd_agent_get(hl_acd *acd, const char *number, hl_acd_agent_info *out);
 
 /* ---- waiting callers ---- */
 typedef struct hl_acd_waiter_ops {
@@ -152,6 +153,11 @@ typedef struct hl_acd_waiter_ops {
 hl_acd_waiter *hl_acd_join(hl_acd *acd, const char *queue, const char *caller, const char *call_id,
                            int ring_ms, const hl_acd_waiter_ops *ops, void *arg,
                            char *err, int errlen);
+/* The agent who owns the caller's open first-contact case (the owner-first strategy reads
+ * it from hl_acd_choice.owner). */
+void hl_acd_waiter_set_owner(hl_acd_waiter *w, const char *agent);
+/* Runs the dispatch again (a strategy that waited for a time, e.g. for the owner). */
+void hl_acd_dispatch(hl_acd *acd);
 /* Where it stands: 1 = next.  And how many agents are logged in to serve its queue. */
 int  hl_acd_position(hl_acd *acd, const hl_acd_waiter *w);
 int  hl_acd_serving(hl_acd *acd, const char *queue);    /* logged in (any state but logged-out) */

@@ -53,6 +53,8 @@ struct hl_agents {
     source_fails       *sources;
     int                 nsources;
     uv_timer_t          expiry;          /* fires at the earliest binding's expiry */
+    hl_agents_watch     watch;           /* the ACD's view of the accounts (app/acd_app.c) */
+    void               *watch_arg;
     int                 hashing;         /* ctl password hashes on the pool */
     bool                closing;         /* freed once the timer is closed and none hashes */
     struct { uint64_t registered, removed, expired, auth_failed, locked_refused, lockouts,
@@ -127,6 +129,8 @@ static void store_account(hl_agents *a, const agent *g)
                   "ON CONFLICT(number) DO UPDATE SET name=?2, centre=?3, skills=?4, role=?5, "
                   "pw_hash=?6, ha1_md5=?7, ha1_sha256=?8, realm=?9, updated=?10", p, write_done, NULL);
     json_decref(p);
+    if (a->watch.account)
+        a->watch.account(a->watch_arg, g->number, g->name, g->centre, g->skills, g->role);
 }
 
 static void store_bindings(hl_agents *a, const agent *g)
@@ -594,9 +598,29 @@ static json_t *agent_json(const agent *g, double now)
                               "source", g->b[k].source, "expires_in", left > 0 ? (int)(left + 0.5) : 0,
                               "expires_at", g->b[k].expires_at));
     }
-    return json_pack("{s:s,s:s,s:s,s:s,s:s,s:o,s:b}", "number", g->number, "name", g->name,
-                     "centre", g->centre, "skills", g->skills, "role", g->role,
-                     "contacts", contacts, "locked", locked(&g->fails, now));
+    json_t *o = json_pack("{s:s,s:s,s:s,s:s,s:s,s:o,s:b}", "number", g->number, "name", g->name,
+                          "centre", g->centre, "skills", g->skills, "role", g->role,
+                          "contacts", contacts, "locked", locked(&g->fails, now));
+    return o;
+}
+
+/* The ACD's state of each agent joins its account in `ctl agents`. */
+static json_t *with_acd(hl_agents *a, const agent *g, json_t *o)
+{
+    json_t *acd = a->watch.describe ? a->watch.describe(a->watch_arg, g->number) : NULL;
+    if (acd)
+        json_object_update(o, acd), json_decref(acd);
+    return o;
+}
+
+void hl_agents_set_watch(hl_agents *a, const hl_agents_watch *w, void *arg)
+{
+    a->watch = *w;
+    a->watch_arg = arg;
+    for (int i = 0; i < a->n && w->account; i++) {
+        agent *g = a->list[i];
+        w->account(arg, g->number, g->name, g->centre, g->skills, g->role);
+    }
 }
 
 json_t *hl_agents_json(hl_agents *a)
@@ -604,7 +628,7 @@ json_t *hl_agents_json(hl_agents *a)
     double now = hl_clock_wall(a->clock);
     json_t *list = json_array();
     for (int i = 0; i < a->n; i++)
-        json_array_append_new(list, agent_json(a->list[i], now));
+        json_array_append_new(list, with_acd(a, a->list[i], agent_json(a->list[i], now)));
     return list;
 }
 
@@ -730,6 +754,8 @@ static json_t *agent_remove(hl_agents *a, agent *g)
     json_decref(p);
     json_t *r = json_pack("{s:b,s:s}", "ok", 1, "removed", g->number);
     hl_info("agents", "agent %s removed", g->number);
+    if (a->watch.removed)
+        a->watch.removed(a->watch_arg, g->number);
     remove_mem(a, g);
     schedule_expiry(a);
     return r;
@@ -755,6 +781,13 @@ static json_t *cmd_agent(void *arg, hl_ctl_req *req, json_t *request, char *err,
     const char *number = json_string_value(json_array_get(args, 1));
     if (!strcmp(what, "list"))
         return cmd_agents(a, req, request, err, errlen);
+    if (!strcmp(what, "state") && a->watch.ctl_state) {     /* the ACD's (app/acd_app.c) */
+        if (!number || !find(a, number)) {
+            snprintf(err, errlen, number ? "no agent %s" : "usage: agent state NUMBER ready|not-ready [REASON]|logged-out", number);
+            return NULL;
+        }
+        return a->watch.ctl_state(a->watch_arg, args, err, errlen);
+    }
     if (!number || !chars_ok(number, AGENT_FIELD_CHARS, 32)) {
         snprintf(err, errlen, "%s", AGENT_USAGE);
         return NULL;

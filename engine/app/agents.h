@@ -46,6 +46,17 @@ void       hl_agents_on_register(hl_agents *a, const hl_sip_register_info *in,
  * thread).  0, or -1 with err. */
 int        hl_agents_add_now(hl_agents *a, const char *number, const char *centre,
                              const char *password, char *err, int errlen);
+/* Who follows the accounts (the ACD, app/acd_app.c): told of every account at once and
+ * of each change; ctl_state serves `ctl agent state NUMBER ...` (args as ctl gives them);
+ * describe adds its fields to an agent's `ctl agents` object (NULL: none). */
+typedef struct hl_agents_watch {
+    void    (*account)(void *arg, const char *number, const char *name, const char *centre,
+                       const char *skills, const char *role);
+    void    (*removed)(void *arg, const char *number);
+    json_t *(*ctl_state)(void *arg, json_t *args, char *err, int errlen);
+    json_t *(*describe)(void *arg, const char *number);
+} hl_agents_watch;
+void       hl_agents_set_watch(hl_agents *a, const hl_agents_watch *w, void *arg);
 /* Every agent with its bindings and their expiry (ctl agents). */
 json_t    *hl_agents_json(hl_agents *a);
 /* Counters and lockouts in force (ctl status). */

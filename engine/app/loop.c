@@ -20,6 +20,7 @@
 #include "call/dial_guard.h"
 #include "core/trunks.h"
 #include "app/leg_sip.h"
+#include "app/acd_app.h"
 #include "app/agents.h"
 #include "app/edge.h"
 #include "app/jobs.h"
@@ -81,6 +82,7 @@ typedef struct loop_private {
     hl_jobs    *jobs;            /* the job queue's runner (app/jobs.h) */
     hl_edge    *edge;            /* SIP limits, overload watch, ctl ban (app/edge.h) */
     hl_agents  *agents;          /* agents' accounts and registrations (app/agents.h) */
+    hl_acd_app *acd;             /* the ACD: queues, agents' states (app/acd_app.h) */
     char        data_real[PATH_MAX];  /* the data directory, resolved */
     /* issue 7: where the policy serving came from: "files" (scripts/ and rules/), or
      * "last-good" (the files did not pass at start-up; until a reload passes) */
@@ -365,6 +367,9 @@ static void reload_done(uv_work_t *w, int status)
                 hl_policy_version(l->policy), old ? hl_policy_version(old) : "-", r->passed);
         if (old)
             hl_policy_unref(old);
+        char qerr[512];
+        if (hl_acd_app_policy(priv_of(l)->acd, l->policy, qerr, sizeof qerr) != 0)
+            hl_warn("reload", "the ACD keeps its queues: %s", qerr);
         json_t *head = json_pack("{s:b,s:s,s:i}", "ok", 1, "version", hl_policy_version(l->policy),
                                  "scenarios_passed", r->passed);
         json_object_update(head, reply);   /* ok and version first in `hotline ctl reload` */
@@ -819,6 +824,13 @@ int hl_loop_init(hl_loop *l, const hl_config *cfg, char *err, int errlen)
                     "the tunables in use (rules/engine.lua as last applied; see hotline config)");
     hl_agents_set_sip(priv_of(l)->agents, l->sip);
     hl_agents_register_ctl(priv_of(l)->agents, l->ctl);
+    if (!(priv_of(l)->acd = hl_acd_app_new(&l->env, l->store, priv_of(l)->agents, l->ctl))) {
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
+    char qerr[512];
+    if (hl_acd_app_policy(priv_of(l)->acd, l->policy, qerr, sizeof qerr) != 0)
+        hl_warn("loop", "the ACD has no queues: %s", qerr);
     if (!(priv_of(l)->edge = hl_edge_new(l->uv, l->sip, &l->cfg, l->ctl))) {
         snprintf(err, errlen, "out of memory");
         return -1;
@@ -890,6 +902,8 @@ static void finish_shutdown(hl_loop *l)
     l->env.http = NULL;
     hl_edge_close(priv_of(l)->edge); /* its overload watch must not reach a closing SIP stack */
     priv_of(l)->edge = NULL;
+    hl_acd_app_free(priv_of(l)->acd);    /* every call has ended: no caller waits */
+    priv_of(l)->acd = NULL;
     hl_agents_close(priv_of(l)->agents); /* after the SIP stack can no longer call it */
     priv_of(l)->agents = NULL;
     if (l->sip)

@@ -31,6 +31,7 @@
  * (call_api.c: HL_CTX_JOB); there is no fallback path and no on_hangup.  Its outcome (done,
  * or failed with a reason) is read by the owner in the on_end callback. */
 #include "call/call_priv.h"
+#include "acd/acd.h"
 #include <lauxlib.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -512,6 +513,10 @@ static void on_leg_hangup(hl_call *c, int i, const hl_leg_event *ev)
         snprintf(leg->hangup_side, sizeof leg->hangup_side, "%s", i == 0 ? "caller" : "callee");
         snprintf(leg->hangup_cause, sizeof leg->hangup_cause, "%s", ev->reason ? ev->reason : "bye");
     }
+    if (leg->acd_talking && c->env->acd) {
+        leg->acd_talking = false;            /* the agent's talk ends: wrap-up */
+        hl_acd_agent_talk_ended(c->env->acd, leg->agent);
+    }
     if (i != 0) {
         to_wait(c, i, ev);
     } else {
@@ -564,6 +569,9 @@ static void dispatch(hl_call *c, int i, const hl_leg_event *ev)
     case HL_LEG_EV_HOLD:
     case HL_LEG_EV_RESUME:
         CALL_INFO(c, "%s: leg %d %s", c->id, i, ev->type == HL_LEG_EV_HOLD ? "on hold" : "off hold");
+        if (leg->acd_talking && c->env->acd)
+            hl_acd_agent_hold(c->env->acd, leg->agent, ev->type == HL_LEG_EV_HOLD);
+        to_wait(c, i, ev);
         break;
     case HL_LEG_EV_HANGUP:
         on_leg_hangup(c, i, ev);

@@ -64,6 +64,32 @@ static const hl_api_opt dial_opts[] = {
     HL_API_END,
 };
 
+/* call:bridge (prim_bridge.c): the recording and what a hold sounds like */
+static const hl_api_opt bridge_opts[] = {
+    HL_API_OPT("record", HL_OPT_STRING),
+    HL_API_OPT("stereo", HL_OPT_BOOL, .dflt = 0),
+    HL_API_OPT("hold_music", HL_OPT_STRING),
+    HL_API_OPT("reminder", HL_OPT_STRING, .dflt_str = "tone:beep"),
+    HL_API_OPT("reminder_every", HL_OPT_INT, .dflt = 0, .lo = 0, .hi = WAIT_MAX_MS),
+    HL_API_END,
+};
+
+/* call:queue (prim_queue.c): the waits and words are the policy's (rules/queues.lua) */
+#define QUEUE_RING_MIN_MS 1000     /* a shorter ring cannot reach a phone */
+static const hl_api_opt queue_opts[] = {
+    HL_API_OPT("ring_timeout", HL_OPT_INT, .lo = QUEUE_RING_MIN_MS, .hi = DIAL_TIMEOUT_MAX_MS,
+      .dflt_cfg = HL_API_CFG(ring_timeout_ms)),
+    HL_API_OPT("max_wait", HL_OPT_INT, .dflt = 0, .lo = 0, .hi = WAIT_MAX_MS),
+    HL_API_OPT("announce_every", HL_OPT_INT, .dflt = 0, .lo = 0, .hi = WAIT_MAX_MS),
+    HL_API_OPT("music", HL_OPT_STRING),
+    HL_API_OPT("announce_position", HL_OPT_TABLE),
+    HL_API_OPT("announce_wait", HL_OPT_TABLE),
+    HL_API_OPT("keys", HL_OPT_STRING, .dflt_str = ""),
+    HL_API_OPT("if_empty", HL_OPT_BOOL, .dflt = 1),
+    HL_API_OPT("owner", HL_OPT_STRING),
+    HL_API_END,
+};
+
 #define FAX_COMMON_OPTS(calling_default)                                   \
     HL_API_OPT("leg", HL_OPT_LEG),                                                 \
     HL_API_OPT("ident", HL_OPT_STRING, .dflt_str = HL_FAX_DEFAULT_IDENT),          \
@@ -134,7 +160,10 @@ const hl_api_prim hl_call_api[] = {
     HL_API_PRIM("call:sleep", prim_sleep, HL_CTX_CALL, .waits = true),
     /* other parties */
     HL_API_PRIM("call:dial", prim_dial, HL_CTX_CALL, .waits = true, .needs_caller = true, .opts_arg = 3, .opts = dial_opts),
-    HL_API_PRIM("call:bridge", prim_bridge, CALLER_ONLY, .waits = true, .needs_caller = true),
+    HL_API_PRIM("call:queue", prim_queue, CALLER_ONLY, .waits = true, .needs_caller = true, .opts_arg = 3,
+      .opts = queue_opts),
+    HL_API_PRIM("call:bridge", prim_bridge, CALLER_ONLY, .waits = true, .needs_caller = true, .opts_arg = 3,
+      .opts = bridge_opts),
     HL_API_PRIM("call:transfer", NULL, CALLER_ONLY, .waits = true, .needs_caller = true, .opts_arg = 3, .opts = dial_opts),
     HL_API_PRIM("call:_refer", prim_refer, CALLER_ONLY, .waits = true, .needs_caller = true, .internal = true,
                 .serves = "transfer"),

@@ -51,6 +51,20 @@ static void vars_to_cdr(hl_call *c)
     json_decref(o);
 }
 
+/* An agent's leg: its agent and ring time; the caller's leg names the agent who took it. */
+static void agent_fields(hl_call *c, int i)
+{
+    hl_leg *leg = c->legs[i];
+    if (!leg->agent[0])
+        return;
+    hl_cdr *d = &c->cdrs[i];
+    snprintf(d->agent, sizeof d->agent, "%s", leg->agent);
+    d->ring_ms = leg->ring_ms;
+    snprintf(d->queue, sizeof d->queue, "%s", c->cdrs[0].queue);
+    if (leg->answer)
+        snprintf(c->cdrs[0].agent, sizeof c->cdrs[0].agent, "%s", leg->agent);
+}
+
 void call_finalize_cdrs(hl_call *c)
 {
     vars_to_cdr(c);
@@ -70,7 +84,24 @@ void call_finalize_cdrs(hl_call *c)
             snprintf(d->script_version, sizeof d->script_version, "%s", c->cdrs[0].script_version);
         if (leg->ops->stats)
             leg->ops->stats(leg, d);
+        agent_fields(c, i);
     }
+}
+
+void call_note_hold(hl_call *c, int i, uint64_t start, uint64_t len, int reminders, bool ended_on_hold)
+{
+    double end = call_now_wall(c), begin = end - (double)len / 1000.0;
+    (void)start;
+    (void)ended_on_hold;   /* either way the caller heard no one for len ms */
+    hl_cdr_hold_add(&c->cdrs[i], begin, end, reminders, (int64_t)len);
+}
+
+void hl_call_note_queue(hl_call *c, const char *queue, int64_t waited_ms, const char *outcome)
+{
+    hl_cdr *d = &c->cdrs[0];
+    snprintf(d->queue, sizeof d->queue, "%s", queue);
+    d->queue_wait_ms = waited_ms;
+    snprintf(d->queue_outcome, sizeof d->queue_outcome, "%s", outcome);
 }
 
 /* What a call's caller leg CDR knows before the call ends: enough for the store's row of a

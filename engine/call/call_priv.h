@@ -143,6 +143,11 @@ void     call_mask_typeahead(hl_call *c);
 
 /* ---- call_cdr.c ---- */
 void     call_finalize_cdrs(hl_call *c);          /* at the end: every leg's CDR complete */
+/* The caller's wait in a queue: its name, length and outcome into the caller's CDR. */
+/* A hold by leg i's party: from start (engine ms), len ms, with reminders played; ended by
+ * the party taking the call back, or by the call ending on hold (store/cdr.h: hold_log). */
+void     call_note_hold(hl_call *c, int i, uint64_t start, uint64_t len, int reminders, bool ended_on_hold);
+void     hl_call_note_queue(hl_call *c, const char *queue, int64_t waited_ms, const char *outcome);
 
 /* ---- call_lua.c: the call and leg objects ---- */
 hl_call *call_arg(lua_State *L);               /* the call object at argument 1 */
@@ -165,6 +170,8 @@ extern const hl_wait_ops hl_wait_play;
 /* ---- prim_record.c ---- */
 /* A name under a folder the engine owns: letters, digits, _ - . /, no "..", not absolute. */
 bool     call_rel_path_valid(const char *s);
+/* Below record_min_free_mb where recordings go: logged, and a recording is refused. */
+bool     call_disk_too_full(hl_call *c, const char *rel);
 
 /* ---- prim_collect.c ---- */
 /* A full collect's terminator, typed right after it: true when k is it (and is dropped). */
@@ -206,6 +213,7 @@ int prim_record(lua_State *L);
 int prim_sleep(lua_State *L);
 int prim_dial(lua_State *L);
 int prim_bridge(lua_State *L);
+int prim_queue(lua_State *L);
 int prim_refer(lua_State *L);
 int prim_fax_send(lua_State *L);
 int prim_fax_receive(lua_State *L);

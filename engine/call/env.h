@@ -23,6 +23,19 @@ typedef struct hl_dial_opts {
     int        *refused;        /* out, may be NULL: the SIP-like code when dial refuses (403) */
 } hl_dial_opts;
 
+/* What ringing an agent's phone says to it (issue 8): who calls, and why. */
+typedef struct hl_dial_agent_opts {
+    int         timeout_ms;     /* ring this long (the queue's ring timeout) */
+    const char *from_user;      /* the caller's number, shown on the phone */
+    const char *display;        /* a display name (NULL none) */
+    const char *route;          /* the IVR's route so far ("queue:0431.general") */
+    const char *queue;
+    long long   waited_ms;      /* the caller's wait in the queue */
+    const char *call_id;        /* the engine's call id */
+} hl_dial_agent_opts;
+
+struct hl_acd;
+
 typedef struct hl_call_env {
     hl_clock          *clock;
     hl_timers         *timers;
@@ -44,6 +57,11 @@ typedef struct hl_call_env {
     /* Free MiB where recordings go (call:record refuses below record_min_free_mb); NULL:
      * the disk of recordings_dir (core/files.h).  The simulator says a scenario's. */
     long long (*recordings_free_mb)(struct hl_call_env *);
+    /* The ACD (acd/acd.h) that call:queue joins; NULL = none.  dial_agent rings an agent's
+     * phone as a leg of call (an outbound leg as dial's); NULL when it has none. */
+    struct hl_acd *acd;
+    hl_leg *(*dial_agent)(struct hl_call_env *, hl_call *call, const char *agent,
+                          const hl_dial_agent_opts *);
     struct uv_loop_s *uv;         /* the loop's thread pool (hl.pin_hash); NULL in a simulation */
     void    *owner;               /* hl_loop * or hl_sim * */
 } hl_call_env;

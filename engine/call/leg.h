@@ -100,6 +100,11 @@ struct hl_leg {
     bool              held;                 /* the far end has put this leg on hold */
     char              hangup_side[12];
     char              hangup_cause[48];
+    /* an agent's leg (ACD, issue 8): the agent's number, its ring time, and whether the
+     * agent talks on it (its end ends the agent's talk: wrap-up follows) */
+    char              agent[32];
+    int               ring_ms;
+    bool              acd_talking;
 };
 
 /* Implemented by the call layer (call.c): every event of every leg arrives here, on the loop. */

@@ -1,6 +1,6 @@
 /* prim_dial.c — the primitives that reach another party: call:dial (an outbound leg, waits
- * for its answer), call:bridge (the caller and a leg until the leg hangs up) and call:_refer
- * (a REFER of the caller's leg; lua/lib.c's call:transfer falls back to dial + bridge). */
+ * for its answer) and call:_refer (a REFER of the caller's leg; lua/lib.c's call:transfer
+ * falls back to dial + bridge).  call:bridge is prim_bridge.c. */
 #include "call/call_priv.h"
 #include <lauxlib.h>
 #include <string.h>
@@ -99,49 +99,6 @@ int prim_dial(lua_State *L)
     CALL_INFO(c, "%s: dialling %s (leg %d, policy %s)", c->id, uri, i, hl_policy_version(c->policy));
     c->w.leg = i;
     call_wait(c, &dial_ops, (int64_t)d.timeout_ms + DIAL_GRACE_MS);
-    return lua_yield(L, 0);
-}
-
-/* ---- call:bridge -------------------------------------------------------------------------- */
-
-static void unbridge(hl_call *c)
-{
-    if (call_leg_up(c, 0) && c->legs[0]->ops->unbridge)
-        c->legs[0]->ops->unbridge(c->legs[0]);
-}
-
-static bool bridge_event(hl_call *c, int i, const hl_leg_event *ev)
-{
-    if (ev->type == HL_LEG_EV_DTMF)
-        return true; /* the keys go to the far end with the audio */
-    if (ev->type == HL_LEG_EV_HANGUP && i == c->w.leg) {
-        unbridge(c);
-        lua_pushliteral(c->co, "callee");
-        call_complete(c, 1);
-    }
-    return true;
-}
-
-static const hl_wait_ops bridge_ops = { .name = "bridge", .on_event = bridge_event, .cancel = unbridge };
-
-int prim_bridge(lua_State *L)
-{
-    hl_call *c = call_arg(L);
-    int i = call_leg_index_of(L, c, 2);
-    hl_leg *l0 = c->legs[0];
-    if (!call_leg_up(c, i)) {
-        lua_pushnil(L);
-        lua_pushliteral(L, "ended");
-        return 2;
-    }
-    if (!l0->ops->bridge || l0->ops->bridge(l0, c->legs[i]) != 0) {
-        lua_pushnil(L);
-        lua_pushliteral(L, "error");
-        return 2;
-    }
-    c->nkeys = 0;
-    c->w.leg = i;
-    call_wait(c, &bridge_ops, CALL_NO_TIMER);
     return lua_yield(L, 0);
 }
 

@@ -132,7 +132,7 @@ bool call_rel_path_valid(const char *s)
 /* Issue 7: a recording that would fill the disk fails mid-call and takes the database's
  * room with it; below record_min_free_mb free it is refused before it starts (a disk
  * whose free space cannot be told is not refused). */
-static bool disk_too_full(hl_call *c, const char *rel)
+bool call_disk_too_full(hl_call *c, const char *rel)
 {
     int min_mb = c->env->cfg->record_min_free_mb;
     const char *dir = c->env->recordings_dir ? c->env->recordings_dir : ".";
@@ -171,7 +171,7 @@ int prim_record(lua_State *L)
     if (strlen(sk) > STOP_KEYS_MAX || strspn(sk, "0123456789*#") != strlen(sk))
         return luaL_error(L, "record: stop_keys must be keys from 0-9 * #");
     snprintf(r->stop_keys, sizeof r->stop_keys, "%s", sk);
-    if (disk_too_full(c, r->rel)) {
+    if (call_disk_too_full(c, r->rel)) {
         lua_pushnil(L);
         lua_pushliteral(L, "disk_full");
         return 2;

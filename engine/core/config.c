@@ -179,6 +179,15 @@ static const hl_tunable tunables[] = {
          "How long a locked-out source or agent is refused (403) even with the right password: "
          "a quarter of an hour makes guessing hopeless; `hotline ctl agent unlock` lifts an "
          "agent's."),
+    INT_(acd_reserve_ms, 5000, 100, 60000, "ms", HL_APPLY_RESTART,
+         "An agent the ACD reserved for a caller whose phone has not started ringing by then "
+         "is released (and the decision logged): a call that could not ring never keeps an "
+         "agent from the next caller."),
+    INT_(acd_ring_guard_ms, 5000, 100, 60000, "ms", HL_APPLY_RESTART,
+         "Added to a queue's ring timeout before the ACD itself releases a ringing agent whose "
+         "call never reported the answer or the miss (the leg's own timer reports first)."),
+    INT_(acd_log_size, 1000, 10, 100000, "decisions", HL_APPLY_RESTART,
+         "The ACD decisions `hotline ctl queue log` keeps (each with its reason), newest last."),
 };
 #undef INT_
 #undef PATH_

@@ -69,6 +69,7 @@ typedef struct hl_config {
     char agent_realm[65];
     int  agent_register_min_s, agent_register_max_s, agent_max_contacts;
     int  agent_auth_fail_limit, agent_auth_fail_window_s, agent_lockout_s;
+    int  acd_reserve_ms, acd_ring_guard_ms, acd_log_size;
     char agent_digest_algorithms[16];   /* "SHA-256,MD5", "MD5,SHA-256", "MD5", "SHA-256" */
 } hl_config;
 

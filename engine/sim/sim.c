@@ -18,6 +18,8 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include "acd/acd.h"
+#include "call/acd_policy.h"
 #include "call/call.h"
 #include "core/clock.h"
 #include "core/files.h"
@@ -61,6 +63,17 @@ typedef struct sim_leg {
     hl_fax_result fax;       /* the simulated session's result, FAX_DONE points here */
 } sim_leg;
 
+#define MAX_SIM_AGENTS 16           /* agents of one scenario */
+
+/* A simulated agent (scenario agents = { {number=, centre=, skills=, ...} }): an account and
+ * a registered phone that answers (or not) as its fields say, like a dialled leg. */
+typedef struct sim_agent {
+    char     number[32];
+    int      ready_at;        /* ms: becomes ready then (-1: at the start, as state says) */
+    hl_timer t_ready;
+    struct sim *s;
+} sim_agent;
+
 typedef enum { E_KEYS, E_SILENCE, E_HANGUP } entry_kind;
 
 typedef struct key_entry {
@@ -97,6 +110,9 @@ struct sim {
     int        fax_pages, fax_status;   /* scenario fax = { pages = N, status = T30 code } */
     hl_timer   t_hangup;
     long long  jobs_before;     /* highest jobs.id before the call: expect.jobs sees the newer ones */
+    hl_acd    *acd;             /* the scenario's ACD when it has agents */
+    sim_agent  agents[MAX_SIM_AGENTS];
+    int        nagents;
 };
 
 /* ---- transcript ------------------------------------------------------------------------ */
@@ -421,6 +437,36 @@ static int spec_int(lua_State *S, int t, const char *k, int dflt)
     return v;
 }
 
+/* What a dialled leg (or a simulated agent's phone) does, from its spec table at S's index
+ * spec (0: none, it never answers): fail = code [after], answer_after [hangup_after]. */
+static void schedule_callee(sim *s, sim_leg *l, int spec, int timeout)
+{
+    lua_State *S = s->S;
+    const char *uri = l->leg.remote_uri;
+    bool have = spec != 0 && !spec_int(S, spec, "no_answer", 0);
+    if (have && spec_int(S, spec, "fail", 0) > 0) {
+        l->refer_code = spec_int(S, spec, "fail", 0);
+        say(s, "dial %s (will fail %d)", uri, l->refer_code);
+        hl_timer_start(&s->timers, &l->t_answer, spec_int(S, spec, "after", 500), dial_failed, l);
+    } else if (have) {
+        int after = spec_int(S, spec, "answer_after", DEFAULT_ANSWER_MS);
+        l->hangup_after = spec_int(S, spec, "hangup_after", 0);
+        say(s, "dial %s (will answer after %.1f s)", uri, after / 1000.0);
+        if (after < timeout)
+            hl_timer_start(&s->timers, &l->t_answer, after, answered, l);
+        else {
+            l->refer_code = 408;
+            hl_timer_start(&s->timers, &l->t_answer, timeout, dial_failed, l);
+        }
+        if (l->hangup_after > 0 && after < timeout)
+            hl_timer_start(&s->timers, &l->t_end, after + l->hangup_after, callee_gone, l);
+    } else {
+        say(s, "dial %s (no answer in the scenario)", uri);
+        l->refer_code = 408;
+        hl_timer_start(&s->timers, &l->t_answer, timeout, dial_failed, l);
+    }
+}
+
 /* Answered / failed / never answers, per the scenario's dial = { [uri] = {...}, default = {...} }. */
 static hl_leg *sim_dial(hl_call_env *env, hl_call *call, const char *uri, const hl_dial_opts *o)
 {
@@ -449,29 +495,146 @@ static hl_leg *sim_dial(hl_call_env *env, hl_call *call, const char *uri, const 
         have = lua_istable(S, -1);
     }
     int timeout = o && o->timeout_ms > 0 ? o->timeout_ms : s->cfg.ring_timeout_ms;
-    if (have && spec_int(S, -1, "fail", 0) > 0) {
-        l->refer_code = spec_int(S, -1, "fail", 0);
-        say(s, "dial %s (will fail %d)", uri, l->refer_code);
-        hl_timer_start(&s->timers, &l->t_answer, spec_int(S, -1, "after", 500), dial_failed, l);
-    } else if (have) {
-        int after = spec_int(S, -1, "answer_after", DEFAULT_ANSWER_MS);
-        l->hangup_after = spec_int(S, -1, "hangup_after", 0);
-        say(s, "dial %s (will answer after %.1f s)", uri, after / 1000.0);
-        if (after < timeout)
-            hl_timer_start(&s->timers, &l->t_answer, after, answered, l);
-        else {
-            l->refer_code = 408;
-            hl_timer_start(&s->timers, &l->t_answer, timeout, dial_failed, l);
-        }
-        if (l->hangup_after > 0 && after < timeout)
-            hl_timer_start(&s->timers, &l->t_end, after + l->hangup_after, callee_gone, l);
-    } else {
-        say(s, "dial %s (no answer in the scenario)", uri);
-        l->refer_code = 408;
-        hl_timer_start(&s->timers, &l->t_answer, timeout, dial_failed, l);
-    }
+    schedule_callee(s, l, have ? lua_gettop(S) : 0, timeout);
     lua_settop(S, s->scen);
     return &l->leg;
+}
+
+static void problem(sim *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* ---- simulated agents -------------------------------------------------------------------------
+ * agents = { { number = "1001", centre = "0431", skills = "general:5", role = "agent",
+ *              state = "ready" | "not-ready" | "logged-out", ready_at = MS,
+ *              answer_after = MS, hangup_after = MS, fail = CODE, after = MS, no_answer = true } }
+ * Each is an account with a registered phone in the scenario's own ACD; the policy's queues
+ * and strategy (acd_queues, acd_choose) decide as they would on the engine.  Its phone is
+ * rung as "agent:NUMBER" (expect.dialled lists them in ringing order). */
+
+static int sim_choose(void *arg, const hl_acd_choice *in, int *chosen, int max, char *err, int errlen)
+{
+    sim *s = arg;
+    return hl_acd_policy_choose(s->policy, &s->cfg, &s->clock, in, chosen, max, err, errlen);
+}
+
+static void sim_acd_event(void *arg, const char *kind, json_t *event)
+{
+    sim *s = arg;
+    if (strcmp(kind, "agent") != 0)
+        return;
+    const char *reason = json_string_value(json_object_get(event, "reason"));
+    say(s, "agent %s: %s -> %s%s%s", json_string_value(json_object_get(event, "agent")) ?: "?",
+        json_string_value(json_object_get(event, "prev")) ?: "?",
+        json_string_value(json_object_get(event, "state")) ?: "?",
+        reason && *reason ? " " : "", reason && *reason ? reason : "");
+}
+
+/* Pushes the scenario's spec table of agent number (nil when none); returns its index. */
+static int agent_spec(sim *s, const char *number)
+{
+    lua_State *S = s->S;
+    lua_getfield(S, s->scen, "agents");
+    int list = lua_gettop(S);
+    if (lua_istable(S, list))
+        for (lua_Integer i = 1; lua_geti(S, list, i) == LUA_TTABLE; i++) {
+            lua_getfield(S, -1, "number");
+            bool it = lua_isstring(S, -1) && !strcmp(lua_tostring(S, -1), number);
+            lua_pop(S, 1);
+            if (it) {
+                lua_remove(S, list);
+                return lua_gettop(S);
+            }
+            lua_pop(S, 1);
+        }
+    lua_settop(S, list - 1);
+    lua_pushnil(S);
+    return 0;
+}
+
+static hl_leg *sim_dial_agent(hl_call_env *env, hl_call *call, const char *agent, const hl_dial_agent_opts *o)
+{
+    sim *s = env->owner;
+    sim_leg *l = sim_leg_new(s, HL_LEG_OUTBOUND);
+    if (!l)
+        return NULL;
+    l->leg.call = call;
+    snprintf(l->leg.remote_uri, sizeof l->leg.remote_uri, "agent:%s", agent);
+    snprintf(l->leg.from_user, sizeof l->leg.from_user, "%s", o->from_user ? o->from_user : "");
+    snprintf(l->leg.to_user, sizeof l->leg.to_user, "%s", agent);
+    snprintf(l->leg.sip_call_id, sizeof l->leg.sip_call_id, "sim-agent-%s", agent);
+    add_word(s->dialled, sizeof s->dialled, l->leg.remote_uri);
+    int spec = agent_spec(s, agent);
+    schedule_callee(s, l, spec, o->timeout_ms > 0 ? o->timeout_ms : s->cfg.ring_timeout_ms);
+    lua_settop(s->S, s->scen);
+    return &l->leg;
+}
+
+static void agent_ready(hl_timer *t)
+{
+    sim_agent *a = t->data;
+    char err[160];
+    if (hl_acd_agent_set(a->s->acd, a->number, HL_AGENT_READY, "", "scenario", err, sizeof err) != 0)
+        problem(a->s, "agent %s: %s", a->number, err);
+}
+
+static void agent_from_spec(sim *s, lua_State *S, int t)
+{
+    char number[32], centre[64], skills[256], role[16], state[16];
+    const char *k[] = { "number", "centre", "skills", "role", "state" };
+    char *out[] = { number, centre, skills, role, state };
+    size_t len[] = { sizeof number, sizeof centre, sizeof skills, sizeof role, sizeof state };
+    const char *dflt[] = { "", "", "general", "agent", "ready" };
+    for (int i = 0; i < 5; i++) {
+        lua_getfield(S, t, k[i]);
+        snprintf(out[i], len[i], "%s", lua_isstring(S, -1) ? lua_tostring(S, -1) : dflt[i]);
+        lua_pop(S, 1);
+    }
+    if (!number[0] || s->nagents == MAX_SIM_AGENTS) {
+        problem(s, "agents: each needs a number (at most %d agents)", MAX_SIM_AGENTS);
+        return;
+    }
+    for (char *p = skills; *p; p++)
+        if (*p == ',')
+            *p = ' ';
+    sim_agent *a = &s->agents[s->nagents++];
+    snprintf(a->number, sizeof a->number, "%s", number);
+    a->s = s;
+    a->ready_at = spec_int(S, t, "ready_at", -1);
+    hl_acd_agent_upsert(s->acd, number, number, centre, skills, role);
+    hl_acd_agent_registered(s->acd, number, strcmp(state, "unregistered") != 0);
+    int want = hl_agent_state_parse(state);
+    char err[160];
+    if (a->ready_at >= 0)
+        hl_timer_start(&s->timers, &a->t_ready, (uint64_t)a->ready_at, agent_ready, a);
+    else if (want == HL_AGENT_READY || want == HL_AGENT_NOT_READY)
+        if (hl_acd_agent_set(s->acd, number, want, want == HL_AGENT_NOT_READY ? "scenario" : "", "scenario",
+                             err, sizeof err) != 0)
+            problem(s, "agent %s: %s", number, err);
+}
+
+/* The scenario's ACD, with its agents (none when it names none: queues are then empty). */
+static void start_agents(sim *s)
+{
+    lua_State *S = s->S;
+    lua_getfield(S, s->scen, "agents");
+    int list = lua_gettop(S);
+    hl_acd_cfg cfg = { .reserve_ms = s->cfg.acd_reserve_ms, .ring_guard_ms = s->cfg.acd_ring_guard_ms,
+                       .log_size = s->cfg.acd_log_size };
+    s->acd = hl_acd_new(&s->clock, &s->timers, &cfg);
+    char err[512];
+    if (!s->acd || hl_acd_policy_queues(s->policy, s->acd, &s->cfg, &s->clock, err, sizeof err) != 0) {
+        problem(s, "agents: %s", s->acd ? err : "out of memory");
+        lua_settop(S, list - 1);
+        return;
+    }
+    hl_acd_set_strategy(s->acd, sim_choose, s);
+    hl_acd_set_event_sink(s->acd, sim_acd_event, s);
+    s->env.acd = s->acd;
+    s->env.dial_agent = sim_dial_agent;
+    for (lua_Integer i = 1; lua_istable(S, list) && lua_geti(S, list, i) == LUA_TTABLE; i++) {
+        agent_from_spec(s, S, lua_gettop(S));
+        lua_pop(S, 1);
+    }
+    lua_settop(S, list - 1);
 }
 
 /* ---- the caller ---------------------------------------------------------------------------- */
@@ -783,6 +946,7 @@ static const cdr_field cdr_fields[] = {
     F(call_id, 0), F(leg_id, 0), F(direction, 0), F(caller, 0), F(called, 0), F(hangup_side, 0),
     F(hangup_cause, 0), F(dtmf, 0), F(prompts, 0), F(menus, 0), F(route, 0), F(script_version, 0),
     F(recording, 0), F(codec, 0), F(vars, 0), F(start, 1), F(answer, 1), F(end, 1),
+    F(agent, 0), F(queue, 0), F(queue_outcome, 0),
 };
 #undef F
 
@@ -1044,6 +1208,22 @@ static void expect_job_outcome(sim *s, verdict *v, int e)
     lua_pop(S, 1);
 }
 
+/* expect.agent_states = { ["1001"] = "not-ready", ... } after the call. */
+static void expect_agent_states(sim *s, verdict *v, int t)
+{
+    lua_State *S = s->S;
+    lua_pushnil(S);
+    while (lua_next(S, t)) {
+        hl_acd_agent_info in;
+        const char *n = lua_tostring(S, -2), *want = lua_tostring(S, -1);
+        if (!s->acd || !n || hl_acd_agent_get(s->acd, n, &in) != 0)
+            differ(v, "agent_states: no agent %s", n ? n : "?");
+        else if (!want || strcmp(want, hl_agent_state_name(in.state)) != 0)
+            differ(v, "agent_states: %s expected %s, got %s", n, want ? want : "?", hl_agent_state_name(in.state));
+        lua_pop(S, 1);
+    }
+}
+
 static void check_expect(sim *s, verdict *v)
 {
     lua_State *S = s->S;
@@ -1082,6 +1262,9 @@ static void check_expect(sim *s, verdict *v)
     lua_pop(S, 1);
     if (lua_getfield(S, e, "jobs") == LUA_TTABLE)
         expect_jobs(s, v, lua_gettop(S));
+    lua_pop(S, 1);
+    if (lua_getfield(S, e, "agent_states") == LUA_TTABLE)
+        expect_agent_states(s, v, lua_gettop(S));
     lua_pop(S, 1);
     if (hl_call_is_originated(s->call))
         expect_job_outcome(s, v, e);
@@ -1234,6 +1417,10 @@ static void sim_cleanup(sim *s)
     if (s->call)
         hl_call_free(s->call);
     s->call = NULL;
+    for (int i = 0; i < s->nagents; i++)
+        hl_timer_stop(&s->timers, &s->agents[i].t_ready);
+    hl_acd_free(s->acd);                /* after the call: its waiter has left */
+    s->acd = NULL;
     hl_http_close(s->env.http);
     s->env.http = NULL;
     hl_dial_guard_free(s->env.dial_guard);
@@ -1310,6 +1497,7 @@ static void run_one(run_ctx *r, lua_State *S, int scen, const char *file, const 
     lua_getfield(S, scen, "transfer");
     s->refer_code = lua_isboolean(S, -1) && !lua_toboolean(S, -1) ? -1 : lua_isinteger(S, -1) ? (int)lua_tointeger(S, -1) : 0;
     lua_pop(S, 1);
+    start_agents(s);
     lua_getfield(S, scen, "http");  /* hl.http.request's answers: no network (http/http_canned.c) */
     char herr[512];
     if (!(s->env.http = hl_http_canned_from_lua(&s->timers, s->out, S, -1, herr, sizeof herr)))
@@ -1349,12 +1537,15 @@ static void run_one(run_ctx *r, lua_State *S, int scen, const char *file, const 
 
 static const char *const SCENARIO_KEYS[] = { "name", "time", "caller", "called", "keys", "hangup_at",
                                              "dial", "record", "transfer", "fax", "store", "http",
-                                             "job", "expect", NULL };
+                                             "job", "agents", "expect", NULL };
 static const char *const EXPECT_KEYS[] = { "prompts", "not_prompts", "menus", "dialled", "route", "ended",
                                            "hangup_cause", "dtmf", "recording", "answered", "fallback",
-                                           "vars", "jobs", "job", "job_error", "cdr", "duration_max", NULL };
+                                           "vars", "jobs", "job", "job_error", "cdr", "duration_max",
+                                           "agent_states", NULL };
 static const char *const ENTRY_KEYS[] = { "key", "after", "gap", "at", "silence", "hangup", NULL };
 static const char *const DIAL_KEYS[] = { "answer_after", "hangup_after", "fail", "after", NULL };
+static const char *const AGENT_KEYS[] = { "number", "centre", "skills", "role", "state", "ready_at", "answer_after",
+                                          "hangup_after", "fail", "after", "no_answer", NULL };
 static const char *const RECORD_KEYS[] = { "duration", "reason", "disk_free_mb", NULL };
 static const char *const FAX_KEYS[] = { "pages", "status", NULL };
 static const char *const JOB_KEYS[] = { "kind", "args", "attempt", "max_attempts", NULL };
@@ -1496,6 +1687,7 @@ static void check_scenario(const run_ctx *r, lua_State *S, int scen, const scen_
     check_keys(S, scen, SCENARIO_KEYS, "the scenario", f, bad, size);
     check_field_keys(S, scen, "keys", ENTRY_KEYS, true, f, bad, size);
     check_field_keys(S, scen, "dial", DIAL_KEYS, true, f, bad, size);
+    check_field_keys(S, scen, "agents", AGENT_KEYS, true, f, bad, size);
     check_field_keys(S, scen, "record", RECORD_KEYS, false, f, bad, size);
     check_field_keys(S, scen, "fax", FAX_KEYS, false, f, bad, size);
     check_field_keys(S, scen, "job", JOB_KEYS, false, f, bad, size);

@@ -64,7 +64,8 @@ void hl_cdr_append(char *list, int size, const char *word);
 /* One hold, added to hold_log, and counted in holds and hold_ms (end - start).  start, end:
  * wall seconds (a call that ended on hold: its end); reminders: reminder tones the agent
  * heard meanwhile; back_within_ms: ms from the hold's start to the agent's return to the
- * caller (-1 = never came back: the call ended on hold).  A full log keeps its JSON valid and
+ * caller, or to the end of the call when it ended on hold (the caller heard no one that
+ * long either way; -1 = not known).  A full log keeps its JSON valid and
  * drops the record; the counts still include it.  Returns 0, or -1 when dropped. */
 int  hl_cdr_hold_add(hl_cdr *cdr, double start, double end, int reminders,
                      int64_t back_within_ms);
