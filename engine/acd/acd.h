@@ -60,7 +60,8 @@ int         hl_agent_state_parse(const char *name);
 
 /* A queue as the policy defines it (rules/queues.lua).  An agent serves a queue when the
  * queue's centre is the agent's (or the queue's centre is "*") and the agent has the skill.
- * Skills are "name" or "name:level" words (level 1..9, default 1) in the agent's list. */
+ * Skills are "name" or "name:level" words (level 1..9, default 1) in the agent's list,
+ * separated by spaces or commas; a queue with an empty skill takes every agent of its centre. */
 typedef struct hl_acd_queue_def {
     char name[HL_ACD_NAME];
     char centre[HL_ACD_NAME];
@@ -105,7 +106,12 @@ typedef int (*hl_acd_strategy_fn)(void *arg, const hl_acd_choice *in, int *chose
                                   char *err, int errlen);
 
 /* An event to keep: kind "agent" (state change) or "queue" (join, offer, answered, missed,
- * released, abandoned, left: word says which).  JSON object, borrowed for the call. */
+ * released, abandoned, left: word says which).  JSON object, borrowed for the call.
+ * Fields: every event has kind, time (wall seconds); an agent event agent, state, prev,
+ * reason (what moved it, or the not-ready/logout reason), by, call_id, queue; a queue event
+ * event (the word), queue, call_id, caller, waited_ms, and agent + reason (answered, missed,
+ * released), agents (offer) or outcome (abandoned, left).  Events are delivered in order at
+ * the end of the input that caused them, so a sink may call back into the ACD. */
 typedef void (*hl_acd_event_fn)(void *arg, const char *kind, json_t *event);
 
 typedef struct hl_acd_cfg {
@@ -121,6 +127,9 @@ void    hl_acd_set_event_sink(hl_acd *acd, hl_acd_event_fn fn, void *arg);
  * (they are offered nothing more and leave on their own); 0, or -1 with err. */
 int     hl_acd_set_queues(hl_acd *acd, const hl_acd_queue_def *defs, int n, char *err, int errlen);
 void    hl_acd_free(hl_acd *acd);    /* every waiter must have left */
+/* Runs the dispatch without another input: for the owner's timer when a strategy that
+ * returned 0 (owner first, within a wait limit) would now choose differently. */
+void    hl_acd_redispatch(hl_acd *acd);
 
 /* ---- agents ---- */
 /* Adds or updates an account (the agents module's, at start and on `ctl agent add|set`). */
@@ -139,7 +148,9 @@ int  hl_acd_agent_set(hl_acd *acd, const char *number, hl_agent_state want, cons
 void hl_acd_agent_hold(hl_acd *acd, const char *number, bool on);
 /* The talk ended (either side hung up, or transferred away): wrap-up, then ready. */
 void hl_acd_agent_talk_ended(hl_acd *acd, const char *number);
-int  hl_acd_agent_info(hl_acd *acd, const char *number, hl_acd_agent_info *out);
+/* One agent's info (strings valid until the next input); -1 for an unknown agent.  (Named
+ * _get: hl_acd_agent_info is the struct's name, and C has one name space for both.) */
+int  hl_acd_agent_get(hl_acd *acd, const char *number, hl_acd_agent_info *out);
 
 /* ---- waiting callers ---- */
 typedef struct hl_acd_waiter_ops {
