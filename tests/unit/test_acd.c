@@ -817,15 +817,16 @@ static void p_caller_step(int r)
 static void p_agent_step(int r)
 {
     const char *ag = p_agent();
-    static const hl_agent_state wants[] = { HL_AGENT_READY, HL_AGENT_NOT_READY, HL_AGENT_LOGGED_OUT };
+    static const hl_agent_state wants[] = { HL_AGENT_READY, HL_AGENT_READY, HL_AGENT_NOT_READY,
+                                            HL_AGENT_LOGGED_OUT };
     if (r == 0)
         hl_acd_agent_talk_ended(F.acd, ag);
     else if (r == 1)
         hl_acd_agent_hold(F.acd, ag, rnd_below(2));
     else if (r == 2)
-        set(ag, wants[rnd_below(3)], rnd_below(2) ? "break" : "");
+        set(ag, wants[rnd_below(4)], rnd_below(2) ? "break" : "");
     else if (r == 3)
-        hl_acd_agent_registered(F.acd, ag, rnd_below(3) > 0);
+        hl_acd_agent_registered(F.acd, ag, rnd_below(5) > 0);
     else if (r == 4 && rnd_below(8) == 0)
         hl_acd_agent_remove(F.acd, ag);
     else if (r == 4) {
@@ -877,6 +878,31 @@ static bool p_finish(uint64_t seed)
     return ok;
 }
 
+/* How often each state was entered over every sequence, and each queue event word. */
+static int p_entered[HL_AGENT_STATES];
+static int p_words[8];
+static const char *const P_WORDS[8] = { "join", "offer", "answered", "missed", "released",
+                                        "abandoned", "left", NULL };
+
+static void p_agent_step(int r);
+
+/* The sink counts, and sometimes calls back in (an agent's change from an event). */
+static void p_count_event(const char *kind, json_t *e)
+{
+    static int nested;
+    if (!nested && rnd_below(20) == 0) {
+        nested++;
+        p_agent_step(rnd_below(5));
+        nested--;
+    }
+    int s = hl_agent_state_parse(json_string_value(json_object_get(e, "state")));
+    if (s >= 0)
+        p_entered[s]++;
+    const char *word = json_string_value(json_object_get(e, "event"));
+    for (int i = 0; word && P_WORDS[i]; i++)
+        p_words[i] += !strcmp(word, P_WORDS[i]);
+}
+
 static bool p_run(uint64_t seed, int steps)
 {
     setup();
@@ -886,8 +912,12 @@ static bool p_run(uint64_t seed, int steps)
     F.on_offer_hook = p_hook;
     memset(P, 0, sizeof P);
     p_joined = p_left = p_answered = 0;
-    for (int i = 0; i < P_AGENTS; i++)
+    F.on_event_hook = p_count_event;
+    for (int i = 0; i < P_AGENTS; i++) {
         hl_acd_agent_upsert(F.acd, P_NUMBERS[i], "p", i == 4 ? "c2" : "c1", P_SKILLS[i], "agent");
+        hl_acd_agent_registered(F.acd, P_NUMBERS[i], true);
+        set(P_NUMBERS[i], HL_AGENT_READY, NULL);
+    }
     bool ok = true;
     for (int step = 0; step < steps && ok; step++) {
         int kind = rnd_below(3), r = rnd_below(5);
@@ -923,6 +953,13 @@ TEST_IMPL(acd_property)
         answered += p_answered;
     }
     printf("acd_property: %d sequences of 200 steps, %d callers, %d answered\n", runs, joined, answered);
-    CHECK(answered > runs, "the sequences reach talks (%d answered)", answered);
+    for (int s = 0; s < HL_AGENT_STATES; s++)
+        printf("  entered %-10s %d\n", hl_agent_state_name(s), p_entered[s]);
+    for (int i = 0; P_WORDS[i]; i++)
+        printf("  queue %-10s %d\n", P_WORDS[i], p_words[i]);
+    for (int s = 0; s < HL_AGENT_STATES; s++)
+        CHECK(p_entered[s] > runs / 10, "state %s entered %d times", hl_agent_state_name(s), p_entered[s]);
+    for (int i = 0; P_WORDS[i]; i++)
+        CHECK(p_words[i] > runs / 10, "queue event %s seen %d times", P_WORDS[i], p_words[i]);
     return 0;
 }
