@@ -80,6 +80,7 @@ struct hl_acd_waiter {
     int                nmissed, capmissed;
     bool               waiting, gone, explain;
     uint64_t           passed_round;
+    char               passed_note[DECISION_LEN]; /* the last pass-over logged: said once */
     hl_acd_waiter     *next_gone;
 };
 
@@ -112,6 +113,7 @@ struct hl_acd {
     int                 nqueues, capqueues;
     uint64_t            next_agent_id, next_waiter_seq, offer_seq, round;
     int                 depth;        /* inputs in progress (nested from call-outs) */
+    bool                explain;      /* some waiter's wait is to be explained in the log */
     json_t             *events;       /* queued for the sink */
     hl_acd_waiter      *gone_waiters;
     agent              *gone_agents;
@@ -155,6 +157,32 @@ static char *xstrdup(const char *s)
     return p;
 }
 
+/* Bytes that are not valid UTF-8 become '?' (events and views are JSON, which refuses them). */
+static void make_utf8(char *s)
+{
+    json_t *probe = json_string(s);
+    if (probe) {
+        json_decref(probe);
+        return;
+    }
+    for (; *s; s++)
+        if ((unsigned char)*s >= 0x80)
+            *s = '?';
+}
+
+static void copy_text(char *out, size_t size, const char *s)
+{
+    snprintf(out, size, "%s", s ? s : "");
+    make_utf8(out);
+}
+
+static char *text_dup(const char *s)
+{
+    char *p = xstrdup(s);
+    make_utf8(p);
+    return p;
+}
+
 static void grow(void **arr, int *cap, int need, size_t size)
 {
     if (need <= *cap)
@@ -188,8 +216,8 @@ static void decide(hl_acd *a, const char *queue, const char *fmt, ...)
         return;
     decision *d = &a->log[a->log_next];
     d->time = wall(a);
-    snprintf(d->queue, sizeof d->queue, "%s", queue ? queue : "");
-    snprintf(d->text, sizeof d->text, "%s", text);
+    copy_text(d->queue, sizeof d->queue, queue);
+    copy_text(d->text, sizeof d->text, text); /* a cut may split a character */
     a->log_next = (a->log_next + 1) % a->cfg.log_size;
     if (a->nlog < a->cfg.log_size)
         a->nlog++;
@@ -326,7 +354,7 @@ static hl_acd_waiter *detach_offer(agent *ag)
         }
     ag->offer = NULL;
     if (!w->noffered)
-        w->explain = true;
+        w->explain = w->acd->explain = true;
     return w;
 }
 
@@ -569,12 +597,21 @@ static bool any_ready(hl_acd *a)
     return false;
 }
 
-/* The waiter who has waited longest among those the dispatch may offer now. */
+static bool queue_has_ready(hl_acd *a, const queue *q)
+{
+    for (int i = 0; i < a->nagents; i++)
+        if (a->agents[i]->state == HL_AGENT_READY && serves(a->agents[i], q))
+            return true;
+    return false;
+}
+
+/* The waiter who has waited longest among those the dispatch may offer now.  A queue no
+ * ready agent serves is skipped whole: its line is not walked on every input. */
 static hl_acd_waiter *next_waiter(hl_acd *a)
 {
     hl_acd_waiter *best = NULL;
     for (int i = 0; i < a->nqueues; i++) {
-        if (a->queues[i]->removed)
+        if (a->queues[i]->removed || !queue_has_ready(a, a->queues[i]))
             continue;
         for (hl_acd_waiter *w = a->queues[i]->head; w; w = w->next)
             if (waiter_may_be_offered(a, w) && count_candidates(a, w)) {
@@ -699,17 +736,24 @@ static bool dispatch_step(hl_acd *a)
     int n = ask_strategy(a, w, ncand, chosen, err, sizeof err);
     if (n <= 0 || !waiter_may_be_offered(a, w)) {
         w->passed_round = a->round;
-        if (n < 0) {
-            hl_warn("acd", "queue %s: strategy error for call %s: %s", w->q->def.name, w->call_id, err);
-            decide(a, w->q->def.name, "strategy error for call %s: %s; the caller waits", w->call_id, err);
-        } else if (n == 0) {
-            decide(a, w->q->def.name, "no agent for call %s: the strategy chose none of %d candidates",
-                   w->call_id, ncand);
-        }
+        char note[DECISION_LEN];
+        if (n < 0)
+            snprintf(note, sizeof note, "strategy error for call %s: %s; the caller waits", w->call_id, err);
+        else
+            snprintf(note, sizeof note, "no agent for call %s: the strategy chose none of %d candidates",
+                     w->call_id, ncand);
+        if (n > 0 || !strcmp(note, w->passed_note))
+            return true; /* said already: the log keeps decisions, not their repeats */
+        snprintf(w->passed_note, sizeof w->passed_note, "%s", note);
+        if (n < 0)
+            hl_warn("acd", "queue %s: %s", w->q->def.name, note);
+        decide(a, w->q->def.name, "%s", note);
         return true;
     }
     if (!offer(a, w, chosen, n, ncand))
         w->passed_round = a->round; /* every chosen agent changed meanwhile: ask next round */
+    else
+        w->passed_note[0] = 0;
     return true;
 }
 
@@ -727,6 +771,9 @@ static int count_serving(hl_acd *a, const queue *q, bool ready_only)
 /* Why a caller who joined, or was put back, is still waiting: once, in the log. */
 static void explain_waits(hl_acd *a)
 {
+    if (!a->explain)
+        return;
+    a->explain = false;
     for (int i = 0; i < a->nqueues; i++) {
         queue *q = a->queues[i];
         for (hl_acd_waiter *w = q->head; w; w = w->next) {
@@ -822,13 +869,16 @@ void hl_acd_free(hl_acd *acd)
 {
     if (!acd)
         return;
-    for (int i = 0; i < acd->nqueues; i++)
-        while (acd->queues[i]->head) {
-            hl_acd_waiter *w = acd->queues[i]->head;
-            hl_warn("acd", "freed with call %s still waiting in %s", w->call_id, acd->queues[i]->def.name);
-            acd->queues[i]->head = w->next;
+    for (int i = 0; i < acd->nqueues; i++) {
+        queue *q = acd->queues[i];
+        if (q->nmembers) /* the owner's bug: answered callers not in a line are not reachable */
+            hl_warn("acd", "freed with %d callers of %s that never left", q->nmembers, q->def.name);
+        while (q->head) {
+            hl_acd_waiter *w = q->head;
+            q->head = w->next;
             free_waiter(w);
         }
+    }
     for (int i = 0; i < acd->nagents; i++) {
         hl_timer_stop(acd->timers, &acd->agents[i]->guard);
         free(acd->agents[i]->call_id);
@@ -867,13 +917,13 @@ int hl_acd_agent_upsert(hl_acd *acd, const char *number, const char *name, const
         ag->id = ++acd->next_agent_id;
         ag->state = HL_AGENT_LOGGED_OUT;
         ag->since = wall(acd);
-        snprintf(ag->number, sizeof ag->number, "%s", number);
+        copy_text(ag->number, sizeof ag->number, number);
     }
     ag->forget = false;
-    snprintf(ag->name, sizeof ag->name, "%s", name ? name : "");
-    snprintf(ag->centre, sizeof ag->centre, "%s", centre ? centre : "");
-    snprintf(ag->skills, sizeof ag->skills, "%s", skills ? skills : "");
-    snprintf(ag->role, sizeof ag->role, "%s", role ? role : "");
+    copy_text(ag->name, sizeof ag->name, name);
+    copy_text(ag->centre, sizeof ag->centre, centre);
+    copy_text(ag->skills, sizeof ag->skills, skills);
+    copy_text(ag->role, sizeof ag->role, role);
     settle(acd);
     return 0;
 }
@@ -971,8 +1021,11 @@ int hl_acd_agent_set(hl_acd *acd, const char *number, hl_agent_state want, const
         snprintf(err, errlen, "reason or by longer than %d bytes", HL_ACD_NAME - 1);
         return -1;
     }
+    char why[HL_ACD_NAME], who[HL_ACD_NAME];
+    copy_text(why, sizeof why, reason);
+    copy_text(who, sizeof who, by);
     enter(acd);
-    int rc = ask(ag, want, reason ? reason : "", by ? by : "", err, errlen);
+    int rc = ask(ag, want, why, who, err, errlen);
     settle(acd);
     return rc;
 }
@@ -1019,10 +1072,11 @@ hl_acd_waiter *hl_acd_join(hl_acd *acd, const char *queue_name, const char *call
     }
     enter(acd);
     hl_acd_waiter *w = xcalloc(1, sizeof *w);
-    *w = (hl_acd_waiter){ .acd = acd, .q = q, .caller = xstrdup(caller), .call_id = xstrdup(call_id),
+    *w = (hl_acd_waiter){ .acd = acd, .q = q, .caller = text_dup(caller), .call_id = text_dup(call_id),
                           .ring_ms = ring_ms > 0 ? ring_ms : 0, .arg = arg,
                           .seq = ++acd->next_waiter_seq, .joined_ms = now_ms(acd),
                           .waiting = true, .explain = true };
+    acd->explain = true;
     if (ops)
         w->ops = *ops;
     w->prev = q->tail;
@@ -1137,10 +1191,12 @@ bool hl_acd_answered(hl_acd *acd, hl_acd_waiter *w, const char *number)
 
 void hl_acd_missed(hl_acd *acd, hl_acd_waiter *w, const char *number, const char *reason)
 {
+    char why[HL_ACD_NAME];
+    copy_text(why, sizeof why, reason && *reason ? reason : "no answer");
     enter(acd);
     agent *ag = offered_agent(acd, w, number);
     if (ag)
-        miss(ag, reason && *reason ? reason : "no answer");
+        miss(ag, why);
     else
         decide(acd, w->q->def.name, "late miss report from %s for call %s: not offered", number, w->call_id);
     settle(acd);
@@ -1150,8 +1206,10 @@ void hl_acd_leave(hl_acd *acd, hl_acd_waiter *w, const char *outcome)
 {
     if (w->gone)
         return;
+    char said[HL_ACD_NAME];
+    copy_text(said, sizeof said, outcome && *outcome ? outcome : "left");
+    outcome = said;
     enter(acd);
-    outcome = outcome && *outcome ? outcome : "left";
     while (w->noffered) {
         agent *ag = w->offered[0];
         withdraw(ag, "the caller left");

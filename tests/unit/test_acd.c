@@ -557,6 +557,14 @@ TEST_IMPL(acd_strategy)
     F.pick = PICK_NONE;
     hl_acd_waiter *w = join("c1.general", "call-1");
     CHECK(state_of("1001") == HL_AGENT_READY && log_has("chose none of 1 candidates"), "0: the caller waits");
+    json_t *log = hl_acd_log_json(F.acd, NULL, 0);
+    size_t before = json_array_size(log);
+    json_decref(log);
+    for (int i = 0; i < 5; i++)
+        hl_acd_redispatch(F.acd);
+    log = hl_acd_log_json(F.acd, NULL, 0);
+    CHECK(json_array_size(log) == before, "the same pass-over is logged once, not per input");
+    json_decref(log);
     F.pick = PICK_ERROR;
     hl_acd_redispatch(F.acd);
     CHECK(state_of("1001") == HL_AGENT_READY && log_has("strategy error for call call-1: strategy broke"));
@@ -708,6 +716,14 @@ TEST_IMPL(acd_views)
     hl_acd_redispatch(F.acd);
     CHECK(info_of("1001").last_offer_seq == 1 && !strcmp(info_of("1001").call_id, "call-1"));
     hl_acd_leave(F.acd, w, "abandoned");
+
+    char err[200];
+    hl_acd_waiter *odd = hl_acd_join(F.acd, "c1.general", "\xff\xfe" "1", "call-\xc3", RING_MS, &OPS, NULL,
+                                     err, sizeof err);
+    json_t *j = last_event("queue", "join");
+    CHECK(j && !strcmp(json_string_value(json_object_get(j, "caller")), "??1")
+          && !strcmp(json_string_value(json_object_get(j, "call_id")), "call-?"), "bytes not UTF-8 become ?");
+    hl_acd_leave(F.acd, odd, "abandoned");
 
     for (int i = 0; i < 3 * F.cfg.log_size; i++)
         hl_acd_redispatch(F.acd), set("1001", i % 2 ? HL_AGENT_READY : HL_AGENT_NOT_READY, "x"),
