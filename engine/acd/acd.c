@@ -22,121 +22,29 @@
  * Guards.  Reserved and ringing agents always have a guard timer armed; when it fires the
  * offer counts as missed (reason "reserve timeout" / "ring timeout"): the call lost track of
  * the phone, and a phone that never reports must not be offered for ever.  Wrap-up ends by its
- * own timer. */
-#include "acd/acd.h"
+ * own timer.
+ *
+ * The types are in acd_int.h; the JSON views and the invariant check in acd_view.c. */
+#include "acd/acd_int.h"
 #include "core/log.h"
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-/* Handle times (talk + wrap-up) kept per queue for the expected wait: enough calls that one
- * long call does not swing the estimate, few enough that it follows a shift's change of pace
- * (about an hour of one agent's calls at three minutes each). */
-#define HL_ACD_HANDLE_SAMPLES 20
-#define SKILLS_LEN 256
-#define DECISION_LEN 256
-
-typedef struct queue queue;
-
-typedef struct agent {
-    hl_acd        *acd;
-    uint64_t       id;                /* never reused: a waiter's misses name agents by it */
-    char           number[HL_ACD_NAME], name[HL_ACD_NAME], centre[HL_ACD_NAME], role[HL_ACD_NAME];
-    char           skills[SKILLS_LEN];
-    hl_agent_state state;
-    char           reason[HL_ACD_NAME];
-    double         since, idle_since;
-    int            misses, answered;
-    int64_t        talk_ms;
-    uint64_t       last_offer_seq;
-    bool           registered;
-    hl_acd_waiter *offer;             /* reserved/ringing: the caller it is offered to */
-    char          *call_id;           /* talking .. wrap-up: the call it serves (else NULL) */
-    char           queue[HL_ACD_NAME];
-    uint64_t       talk_start_ms, wrapup_start_ms;
-    int64_t        last_talk_ms;
-    int            wrapup_ms;
-    bool           has_pending;       /* a change asked for while talking */
-    hl_agent_state pending;
-    char           pending_reason[HL_ACD_NAME], pending_by[HL_ACD_NAME];
-    bool           forget;            /* removed: forgotten once logged out */
-    hl_timer       guard;
-    struct agent  *next_gone;
-} agent;
-
-struct hl_acd_waiter {
-    hl_acd            *acd;
-    queue             *q;
-    hl_acd_waiter     *prev, *next;   /* in q's line while waiting */
-    char              *caller, *call_id;
-    int                ring_ms;
-    hl_acd_waiter_ops  ops;
-    void              *arg;
-    uint64_t           seq, joined_ms;
-    agent             *offered[HL_ACD_MAX_OFFER];
-    int                noffered;
-    uint64_t          *missed;        /* ids of agents that missed it during this wait */
-    int                nmissed, capmissed;
-    bool               waiting, gone, explain;
-    uint64_t           passed_round;
-    char               passed_note[DECISION_LEN]; /* the last pass-over logged: said once */
-    hl_acd_waiter     *next_gone;
-};
-
-struct queue {
-    hl_acd_queue_def def;
-    bool             removed;         /* no longer defined: kept until its waiters left */
-    hl_acd_waiter   *head, *tail;
-    int              nwaiting, nmembers;  /* in line; alive (in line or answered) */
-    int64_t          handle[HL_ACD_HANDLE_SAMPLES];
-    int              nhandle, handle_next;
-};
-
-typedef struct decision {
-    double time;
-    char   queue[HL_ACD_NAME];
-    char   text[DECISION_LEN];
-} decision;
-
-struct hl_acd {
-    hl_clock           *clock;
-    hl_timers          *timers;
-    hl_acd_cfg          cfg;
-    hl_acd_strategy_fn  strategy;
-    void               *strategy_arg;
-    hl_acd_event_fn     sink;
-    void               *sink_arg;
-    agent             **agents;
-    int                 nagents, capagents;
-    queue             **queues;
-    int                 nqueues, capqueues;
-    uint64_t            next_agent_id, next_waiter_seq, offer_seq, round;
-    int                 depth;        /* inputs in progress (nested from call-outs) */
-    bool                explain;      /* some waiter's wait is to be explained in the log */
-    json_t             *events;       /* queued for the sink */
-    hl_acd_waiter      *gone_waiters;
-    agent              *gone_agents;
-    decision           *log;
-    int                 nlog, log_next;
-    agent             **cand;         /* the dispatch's scratch: candidates */
-    hl_acd_agent_info  *cand_info;
-    int                 capcand;
-};
-
-static const char *const state_names[HL_AGENT_STATES] = {
+const char *const acd_state_names[HL_AGENT_STATES] = {
     "logged-out", "ready", "reserved", "ringing", "talking", "on-hold", "wrap-up", "not-ready",
 };
 
 const char *hl_agent_state_name(hl_agent_state s)
 {
-    return s >= 0 && s < HL_AGENT_STATES ? state_names[s] : "?";
+    return s >= 0 && s < HL_AGENT_STATES ? acd_state_names[s] : "?";
 }
 
 int hl_agent_state_parse(const char *name)
 {
     for (int i = 0; name && i < HL_AGENT_STATES; i++)
-        if (!strcmp(name, state_names[i]))
+        if (!strcmp(name, acd_state_names[i]))
             return i;
     return -1;
 }
@@ -206,7 +114,7 @@ static void decide(hl_acd *a, const char *queue, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 static void decide(hl_acd *a, const char *queue, const char *fmt, ...)
 {
-    char text[DECISION_LEN];
+    char text[ACD_DECISION_LEN];
     va_list ap;
     va_start(ap, fmt);
     vsnprintf(text, sizeof text, fmt, ap);
@@ -243,7 +151,7 @@ static bool deliver_events(hl_acd *a)
     return true;
 }
 
-static int64_t waited(hl_acd_waiter *w)
+int64_t acd_waited(const hl_acd_waiter *w)
 {
     return (int64_t)(now_ms(w->acd) - w->joined_ms);
 }
@@ -252,7 +160,7 @@ static json_t *queue_event(hl_acd_waiter *w, const char *word)
 {
     return json_pack("{s:s, s:s, s:f, s:s, s:s, s:s, s:I}", "kind", "queue", "event", word,
                      "time", wall(w->acd), "queue", w->q->def.name, "call_id", w->call_id,
-                     "caller", w->caller, "waited_ms", (json_int_t)waited(w));
+                     "caller", w->caller, "waited_ms", (json_int_t)acd_waited(w));
 }
 
 static void queue_event_agent(hl_acd_waiter *w, const char *word, agent *ag, const char *reason)
@@ -298,12 +206,12 @@ static bool serves(const agent *ag, const queue *q)
         && skill_level(ag->skills, q->def.skill) > 0;
 }
 
-static const char *agent_call_id(const agent *ag)
+const char *acd_agent_call_id(const agent *ag)
 {
     return ag->offer ? ag->offer->call_id : ag->call_id ? ag->call_id : "";
 }
 
-static const char *agent_queue(const agent *ag)
+const char *acd_agent_queue(const agent *ag)
 {
     return ag->offer ? ag->offer->q->def.name : ag->queue;
 }
@@ -323,9 +231,9 @@ static void move(agent *ag, hl_agent_state to, const char *reason, const char *b
         a->round++; /* waiters passed over may take it */
     }
     emit(a, json_pack("{s:s, s:f, s:s, s:s, s:s, s:s, s:s, s:s, s:s}", "kind", "agent",
-                      "time", ag->since, "agent", ag->number, "state", state_names[to],
-                      "prev", state_names[prev], "reason", reason && *reason ? reason : why,
-                      "by", by ? by : "", "call_id", agent_call_id(ag), "queue", agent_queue(ag)));
+                      "time", ag->since, "agent", ag->number, "state", acd_state_names[to],
+                      "prev", acd_state_names[prev], "reason", reason && *reason ? reason : why,
+                      "by", by ? by : "", "call_id", acd_agent_call_id(ag), "queue", acd_agent_queue(ag)));
 }
 
 static void arm_guard(agent *ag, uint64_t ms);
@@ -469,7 +377,7 @@ static void talk_over(agent *ag)
     if (ag->has_pending && ag->pending != HL_AGENT_READY) {
         ag->has_pending = false;
         decide(a, ag->queue, "%s's talk ended: %s as asked by %s", ag->number,
-               state_names[ag->pending], ag->pending_by);
+               acd_state_names[ag->pending], ag->pending_by);
         close_call(ag, ag->last_talk_ms, ag->pending, ag->pending_reason, ag->pending_by, "talk ended");
         forget_if_removed(ag);
         return;
@@ -550,7 +458,7 @@ static void on_guard(hl_timer *t)
     hl_acd *a = ag->acd;
     enter(a);
     int64_t in_state = (int64_t)((wall(a) - ag->since) * 1000);
-    const char *q = agent_queue(ag);
+    const char *q = acd_agent_queue(ag);
     if (ag->state == HL_AGENT_RESERVED) {
         decide(a, q, "guard released %s: reserved %.1f s, the call never rang it", ag->number,
                in_state / 1000.0);
@@ -631,7 +539,7 @@ static void fill_info(const agent *ag, const queue *q, hl_acd_agent_info *out)
         .state = ag->state, .reason = ag->reason, .since = ag->since,
         .idle_since = ag->idle_since, .misses = ag->misses, .answered = ag->answered,
         .talk_ms = ag->talk_ms, .last_offer_seq = ag->last_offer_seq,
-        .registered = ag->registered, .call_id = agent_call_id(ag), .queue = agent_queue(ag),
+        .registered = ag->registered, .call_id = acd_agent_call_id(ag), .queue = acd_agent_queue(ag),
     };
 }
 
@@ -658,7 +566,7 @@ static int ask_strategy(hl_acd *a, hl_acd_waiter *w, int ncand, int *chosen, cha
         return -1;
     }
     hl_acd_choice in = { .queue = &w->q->def, .caller = w->caller, .call_id = w->call_id,
-                         .waited_ms = waited(w), .candidates = a->cand_info, .ncandidates = ncand };
+                         .waited_ms = acd_waited(w), .candidates = a->cand_info, .ncandidates = ncand };
     int max = ncand < HL_ACD_MAX_OFFER ? ncand : HL_ACD_MAX_OFFER;
     err[0] = 0;
     int n = a->strategy(a->strategy_arg, &in, chosen, max, err, errlen);
@@ -709,7 +617,7 @@ static int offer(hl_acd *a, hl_acd_waiter *w, const int *chosen, int n, int ncan
     if (!got)
         return 0;
     decide(a, w->q->def.name, "offered %s to call %s after %.1f s: strategy order [%s] of %d candidates",
-           order, w->call_id, waited(w) / 1000.0, order, ncand);
+           order, w->call_id, acd_waited(w) / 1000.0, order, ncand);
     json_t *e = queue_event(w, "offer");
     json_t *list = json_array();
     for (int i = 0; i < got; i++)
@@ -736,7 +644,7 @@ static bool dispatch_step(hl_acd *a)
     int n = ask_strategy(a, w, ncand, chosen, err, sizeof err);
     if (n <= 0 || !waiter_may_be_offered(a, w)) {
         w->passed_round = a->round;
-        char note[DECISION_LEN];
+        char note[ACD_DECISION_LEN];
         if (n < 0)
             snprintf(note, sizeof note, "strategy error for call %s: %s; the caller waits", w->call_id, err);
         else
@@ -757,7 +665,7 @@ static bool dispatch_step(hl_acd *a)
     return true;
 }
 
-static int count_serving(hl_acd *a, const queue *q, bool ready_only)
+int acd_count_serving(hl_acd *a, const queue *q, bool ready_only)
 {
     int n = 0;
     for (int i = 0; i < a->nagents; i++) {
@@ -784,8 +692,8 @@ static void explain_waits(hl_acd *a)
                 decide(a, q->def.name, "no agent for call %s: the queue is no longer defined", w->call_id);
             else
                 decide(a, q->def.name, "no agent for call %s at position %d: %d ready of %d serving, "
-                       "%d missed it", w->call_id, hl_acd_position(a, w), count_serving(a, q, true),
-                       count_serving(a, q, false), w->nmissed);
+                       "%d missed it", w->call_id, hl_acd_position(a, w), acd_count_serving(a, q, true),
+                       acd_count_serving(a, q, false), w->nmissed);
         }
     }
 }
@@ -905,7 +813,7 @@ int hl_acd_agent_upsert(hl_acd *acd, const char *number, const char *name, const
                         const char *skills, const char *role)
 {
     if (!number || !*number || !fits(number, HL_ACD_NAME) || !fits(name ? name : "", HL_ACD_NAME)
-        || !fits(centre ? centre : "", HL_ACD_NAME) || !fits(skills ? skills : "", SKILLS_LEN)
+        || !fits(centre ? centre : "", HL_ACD_NAME) || !fits(skills ? skills : "", ACD_SKILLS_LEN)
         || !fits(role ? role : "", HL_ACD_NAME))
         return -1;
     enter(acd);
@@ -946,7 +854,7 @@ static int ask(agent *ag, hl_agent_state want, const char *reason, const char *b
         snprintf(ag->pending_reason, sizeof ag->pending_reason, "%s", reason);
         snprintf(ag->pending_by, sizeof ag->pending_by, "%s", by);
         snprintf(err, errlen, "talking: the change waits for the call to end");
-        decide(a, ag->queue, "%s will be %s after its talk (asked by %s)", ag->number, state_names[want], by);
+        decide(a, ag->queue, "%s will be %s after its talk (asked by %s)", ag->number, acd_state_names[want], by);
         return 0;
     case HL_AGENT_LOGGED_OUT:
         if (want == HL_AGENT_LOGGED_OUT)
@@ -1114,13 +1022,13 @@ int hl_acd_position(hl_acd *acd, const hl_acd_waiter *w)
 int hl_acd_serving(hl_acd *acd, const char *queue_name)
 {
     queue *q = find_queue(acd, queue_name, false);
-    return q ? count_serving(acd, q, false) : 0;
+    return q ? acd_count_serving(acd, q, false) : 0;
 }
 
 int64_t hl_acd_expected_wait_ms(hl_acd *acd, const char *queue_name, int pos)
 {
     queue *q = find_queue(acd, queue_name, false);
-    int serving = q ? count_serving(acd, q, false) : 0;
+    int serving = q ? acd_count_serving(acd, q, false) : 0;
     if (!q || !q->nhandle || !serving)
         return -1;
     int64_t sum = 0;
@@ -1131,7 +1039,7 @@ int64_t hl_acd_expected_wait_ms(hl_acd *acd, const char *queue_name, int pos)
 
 int64_t hl_acd_waited_ms(hl_acd *acd, const hl_acd_waiter *w)
 {
-    return waited((hl_acd_waiter *)w);
+    return acd_waited(w);
 }
 
 static agent *offered_agent(hl_acd *acd, hl_acd_waiter *w, const char *number)
@@ -1165,7 +1073,7 @@ static void take(agent *ag, hl_acd_waiter *w)
         move(other, HL_AGENT_READY, "", "acd", "another phone answered");
     }
     leave_line(w);
-    decide(a, w->q->def.name, "%s answered call %s after %.1f s", ag->number, w->call_id, waited(w) / 1000.0);
+    decide(a, w->q->def.name, "%s answered call %s after %.1f s", ag->number, w->call_id, acd_waited(w) / 1000.0);
     queue_event_agent(w, "answered", ag, "answered");
     ag->call_id = xstrdup(w->call_id);
     snprintf(ag->queue, sizeof ag->queue, "%s", w->q->def.name);
@@ -1218,7 +1126,7 @@ void hl_acd_leave(hl_acd *acd, hl_acd_waiter *w, const char *outcome)
     bool was_waiting = w->waiting;
     leave_line(w);
     if (was_waiting)
-        decide(acd, w->q->def.name, "call %s left after %.1f s: %s", w->call_id, waited(w) / 1000.0, outcome);
+        decide(acd, w->q->def.name, "call %s left after %.1f s: %s", w->call_id, acd_waited(w) / 1000.0, outcome);
     json_t *e = queue_event(w, !strcmp(outcome, "abandoned") ? "abandoned" : "left");
     json_object_set_new(e, "outcome", json_string(outcome));
     emit(acd, e);
@@ -1233,153 +1141,4 @@ void hl_acd_redispatch(hl_acd *acd)
 {
     enter(acd);
     settle(acd);
-}
-
-/* ---- views ---- */
-
-static json_t *agent_json(const agent *ag)
-{
-    json_t *o = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:f, s:f, s:i, s:i, s:I, s:b, s:s, s:s}",
-                          "number", ag->number, "name", ag->name, "centre", ag->centre,
-                          "role", ag->role, "skills", ag->skills, "state", state_names[ag->state],
-                          "reason", ag->reason, "since", ag->since, "idle_since", ag->idle_since,
-                          "misses", ag->misses, "answered", ag->answered,
-                          "talk_ms", (json_int_t)ag->talk_ms, "registered", ag->registered,
-                          "call_id", agent_call_id(ag), "queue", agent_queue(ag));
-    if (ag->has_pending)
-        json_object_set_new(o, "pending", json_string(state_names[ag->pending]));
-    return o;
-}
-
-json_t *hl_acd_agents_json(hl_acd *acd)
-{
-    json_t *arr = json_array();
-    for (int i = 0; i < acd->nagents; i++)
-        json_array_append_new(arr, agent_json(acd->agents[i]));
-    return arr;
-}
-
-static json_t *waiter_json(hl_acd *a, hl_acd_waiter *w, int pos)
-{
-    json_t *offered = json_array();
-    for (int i = 0; i < w->noffered; i++)
-        json_array_append_new(offered, json_string(w->offered[i]->number));
-    return json_pack("{s:s, s:s, s:i, s:I, s:o}", "caller", w->caller, "call_id", w->call_id,
-                     "position", pos, "waited_ms", (json_int_t)waited(w), "offered", offered);
-}
-
-json_t *hl_acd_queues_json(hl_acd *acd)
-{
-    json_t *arr = json_array();
-    for (int i = 0; i < acd->nqueues; i++) {
-        queue *q = acd->queues[i];
-        json_t *callers = json_array();
-        int pos = 0;
-        for (hl_acd_waiter *w = q->head; w; w = w->next)
-            json_array_append_new(callers, waiter_json(acd, w, ++pos));
-        json_array_append_new(arr, json_pack(
-            "{s:s, s:s, s:s, s:b, s:i, s:i, s:i, s:I, s:I, s:o}", "name", q->def.name,
-            "centre", q->def.centre, "skill", q->def.skill, "removed", q->removed,
-            "waiting", q->nwaiting, "serving", count_serving(acd, q, false),
-            "ready", count_serving(acd, q, true),
-            "longest_wait_ms", (json_int_t)(q->head ? waited(q->head) : 0),
-            "expected_wait_ms", (json_int_t)hl_acd_expected_wait_ms(acd, q->def.name, 1),
-            "callers", callers));
-    }
-    return arr;
-}
-
-json_t *hl_acd_log_json(hl_acd *acd, const char *queue_name, int last)
-{
-    json_t *arr = json_array();
-    int start = (acd->log_next - acd->nlog + acd->cfg.log_size) % (acd->cfg.log_size ? acd->cfg.log_size : 1);
-    for (int i = 0; i < acd->nlog; i++) {
-        const decision *d = &acd->log[(start + i) % acd->cfg.log_size];
-        if (queue_name && *queue_name && strcmp(queue_name, d->queue))
-            continue;
-        json_array_append_new(arr, json_pack("{s:f, s:s, s:s}", "time", d->time, "queue", d->queue,
-                                             "text", d->text));
-    }
-    while (last > 0 && json_array_size(arr) > (size_t)last)
-        json_array_remove(arr, 0);
-    return arr;
-}
-
-/* ---- invariants ---- */
-
-#define BAD(...) do { snprintf(err, errlen, __VA_ARGS__); return -1; } while (0)
-
-static int check_agent(hl_acd *a, const agent *ag, char *err, int errlen)
-{
-    bool offered = ag->state == HL_AGENT_RESERVED || ag->state == HL_AGENT_RINGING;
-    bool in_call = ag->state == HL_AGENT_TALKING || ag->state == HL_AGENT_ON_HOLD
-                   || ag->state == HL_AGENT_WRAPUP;
-    bool guarded = offered || ag->state == HL_AGENT_WRAPUP;
-    if (offered != (ag->offer != NULL))
-        BAD("agent %s is %s with%s an offer", ag->number, state_names[ag->state], ag->offer ? "" : "out");
-    if (guarded != hl_timer_active(&ag->guard))
-        BAD("agent %s is %s with%s a guard", ag->number, state_names[ag->state], guarded ? "out" : "");
-    if (in_call != (ag->call_id != NULL))
-        BAD("agent %s is %s with%s a call", ag->number, state_names[ag->state], in_call ? "out" : "");
-    if (ag->has_pending && ag->state != HL_AGENT_TALKING && ag->state != HL_AGENT_ON_HOLD)
-        BAD("agent %s has a pending change while %s", ag->number, state_names[ag->state]);
-    if (ag->forget && ag->state != HL_AGENT_TALKING && ag->state != HL_AGENT_ON_HOLD)
-        BAD("agent %s was removed but is still listed while %s", ag->number, state_names[ag->state]);
-    if (ag->state != HL_AGENT_LOGGED_OUT && ag->state != HL_AGENT_TALKING && ag->state != HL_AGENT_ON_HOLD
-        && ag->state != HL_AGENT_WRAPUP && !ag->registered && !offered)
-        BAD("agent %s is %s without a registered phone", ag->number, state_names[ag->state]);
-    if (!offered)
-        return 0;
-    const hl_acd_waiter *w = ag->offer;
-    bool listed = false;
-    for (int i = 0; i < w->noffered; i++)
-        listed |= w->offered[i] == ag;
-    if (w->gone || !w->waiting || !listed)
-        BAD("agent %s is offered to call %s, which %s", ag->number, w->call_id,
-            w->gone ? "left" : !w->waiting ? "is not waiting" : "does not list it");
-    return 0;
-}
-
-static int check_queue(hl_acd *a, const queue *q, int *members, char *err, int errlen)
-{
-    int n = 0;
-    for (const hl_acd_waiter *w = q->head; w; w = w->next) {
-        n++;
-        if (w->q != q || !w->waiting || w->gone)
-            BAD("call %s is in %s's line but not waiting there", w->call_id, q->def.name);
-        if ((w->next ? w->next->prev : q->tail) != w)
-            BAD("%s's line is broken at call %s", q->def.name, w->call_id);
-        if (w->next && w->next->seq < w->seq)
-            BAD("%s's line is out of arrival order at call %s", q->def.name, w->call_id);
-        for (int i = 0; i < w->noffered; i++)
-            if (w->offered[i]->offer != w)
-                BAD("call %s lists %s, which is not offered to it", w->call_id, w->offered[i]->number);
-        if (w->noffered > HL_ACD_MAX_OFFER)
-            BAD("call %s is offered %d agents", w->call_id, w->noffered);
-    }
-    if (n != q->nwaiting)
-        BAD("%s counts %d waiting, its line holds %d", q->def.name, q->nwaiting, n);
-    if (q->nmembers < n)
-        BAD("%s counts %d callers, fewer than the %d waiting", q->def.name, q->nmembers, n);
-    *members += q->nmembers;
-    return 0;
-}
-
-int hl_acd_check(hl_acd *acd, char *err, int errlen)
-{
-    for (int i = 0; i < acd->nagents; i++)
-        if (check_agent(acd, acd->agents[i], err, errlen))
-            return -1;
-    int members = 0;
-    for (int i = 0; i < acd->nqueues; i++)
-        if (check_queue(acd, acd->queues[i], &members, err, errlen))
-            return -1;
-    if (acd->depth == 0 && (acd->gone_waiters || acd->gone_agents))
-        BAD("waiters or agents left to free after the input ended");
-    if (acd->depth == 0 && json_array_size(acd->events))
-        BAD("%zu events not delivered", json_array_size(acd->events));
-    for (int i = 0; i < acd->nqueues; i++)
-        if (acd->queues[i]->removed && !acd->queues[i]->nmembers && acd->depth == 0)
-            BAD("queue %s was removed and has no callers, but is kept", acd->queues[i]->def.name);
-    return 0;
 }
