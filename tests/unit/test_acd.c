@@ -513,6 +513,18 @@ TEST_IMPL(acd_registration)
     CHECK(state_of("1002") == HL_AGENT_LOGGED_OUT && !strcmp(info_of("1002").reason, "unregistered"));
     hl_acd_leave(F.acd, w, "answered");
     CHECK(invariants());
+
+    /* not ready asked while reserved: the offer is withdrawn (no miss), the caller goes on */
+    hl_acd_agent_registered(F.acd, "1001", true);
+    agent_ready("1001", "general");
+    hl_acd_waiter *w3 = join("c1.general", "call-3");
+    CHECK(state_of("1001") == HL_AGENT_RESERVED);
+    CHECK(set("1001", HL_AGENT_NOT_READY, "toilet") == 0 && state_of("1001") == HL_AGENT_NOT_READY
+          && info_of("1001").misses == 0, "withdrawn, no miss");
+    CHECK(count_events("queue", "released") == 2 && !hl_acd_answered(F.acd, w3, "1001"),
+          "released (the first was the vanished phone), and its late answer refused");
+    hl_acd_leave(F.acd, w3, "abandoned");
+    CHECK(invariants());
     teardown();
     return 0;
 }
