@@ -223,6 +223,7 @@ static void move(agent *ag, hl_agent_state to, const char *reason, const char *b
     hl_agent_state prev = ag->state;
     ag->state = to;
     ag->since = wall(a);
+    ag->since_ms = now_ms(a);
     bool keeps_reason = to == HL_AGENT_NOT_READY || to == HL_AGENT_LOGGED_OUT;
     snprintf(ag->reason, sizeof ag->reason, "%s", keeps_reason && reason ? reason : "");
     hl_timer_stop(a->timers, &ag->guard);
@@ -457,7 +458,7 @@ static void on_guard(hl_timer *t)
     agent *ag = t->data;
     hl_acd *a = ag->acd;
     enter(a);
-    int64_t in_state = (int64_t)((wall(a) - ag->since) * 1000);
+    int64_t in_state = (int64_t)(now_ms(a) - ag->since_ms);
     const char *q = acd_agent_queue(ag);
     if (ag->state == HL_AGENT_RESERVED) {
         decide(a, q, "guard released %s: reserved %.1f s, the call never rang it", ag->number,

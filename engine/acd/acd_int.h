@@ -20,7 +20,8 @@ typedef struct agent {
     char           skills[ACD_SKILLS_LEN];
     hl_agent_state state;
     char           reason[HL_ACD_NAME];
-    double         since, idle_since;
+    double         since, idle_since; /* wall times, shown */
+    uint64_t       since_ms;          /* engine time of the last move (the guards' log) */
     int            misses, answered;
     int64_t        talk_ms;
     uint64_t       last_offer_seq;
