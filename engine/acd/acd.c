@@ -105,6 +105,17 @@ static void grow(void **arr, int *cap, int need, size_t size)
     *cap = cap2;
 }
 
+/* Takes p out of an array of n pointers, keeping the order of the others. */
+static void drop_ptr(void **arr, int *n, const void *p)
+{
+    for (int i = 0; i < *n; i++)
+        if (arr[i] == p) {
+            memmove(&arr[i], &arr[i + 1], (size_t)(*n - i - 1) * sizeof *arr);
+            (*n)--;
+            return;
+        }
+}
+
 static uint64_t now_ms(hl_acd *a) { return hl_clock_now_ms(a->clock); }
 static double wall(hl_acd *a) { return hl_clock_wall(a->clock); }
 
@@ -255,12 +266,7 @@ static void reserve(agent *ag, hl_acd_waiter *w)
 static hl_acd_waiter *detach_offer(agent *ag)
 {
     hl_acd_waiter *w = ag->offer;
-    for (int i = 0; i < w->noffered; i++)
-        if (w->offered[i] == ag) {
-            memmove(&w->offered[i], &w->offered[i + 1], (size_t)(w->noffered - i - 1) * sizeof *w->offered);
-            w->noffered--;
-            break;
-        }
+    drop_ptr((void **)w->offered, &w->noffered, ag);
     ag->offer = NULL;
     if (!w->noffered)
         w->explain = w->acd->explain = true;
@@ -351,12 +357,7 @@ static void end_wrapup(agent *ag, hl_agent_state to, const char *reason, const c
 static void unlink_agent(agent *ag)
 {
     hl_acd *a = ag->acd;
-    for (int i = 0; i < a->nagents; i++)
-        if (a->agents[i] == ag) {
-            memmove(&a->agents[i], &a->agents[i + 1], (size_t)(a->nagents - i - 1) * sizeof *a->agents);
-            a->nagents--;
-            break;
-        }
+    drop_ptr((void **)a->agents, &a->nagents, ag);
     hl_timer_stop(a->timers, &ag->guard);
     ag->next_gone = a->gone_agents;
     a->gone_agents = ag;
@@ -412,13 +413,6 @@ static void free_waiter(hl_acd_waiter *w)
     free(w);
 }
 
-static void free_queue_at(hl_acd *a, int i)
-{
-    free(a->queues[i]);
-    memmove(&a->queues[i], &a->queues[i + 1], (size_t)(a->nqueues - i - 1) * sizeof *a->queues);
-    a->nqueues--;
-}
-
 static void free_gone(hl_acd *a)
 {
     while (a->gone_waiters) {
@@ -433,8 +427,11 @@ static void free_gone(hl_acd *a)
         free(ag);
     }
     for (int i = a->nqueues - 1; i >= 0; i--)
-        if (a->queues[i]->removed && !a->queues[i]->nmembers)
-            free_queue_at(a, i);
+        if (a->queues[i]->removed && !a->queues[i]->nmembers) {
+            queue *q = a->queues[i];
+            drop_ptr((void **)a->queues, &a->nqueues, q);
+            free(q);
+        }
 }
 
 /* The end of an input: events out, dispatch, until both are quiet; then frees. */

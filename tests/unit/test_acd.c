@@ -196,32 +196,35 @@ static bool invariants(void)
     return rc == 0;
 }
 
-/* How many recorded events have this kind and queue word (or agent state). */
-static int count_events(const char *kind, const char *word)
+/* The recorded events of this kind with this queue word (or agent state): how many, the last. */
+static json_t *find_events(const char *kind, const char *word, int *count)
 {
-    int n = 0;
+    json_t *found = NULL;
     size_t i;
     json_t *e;
+    *count = 0;
     json_array_foreach(F.events, i, e) {
         const char *k = json_string_value(json_object_get(e, "kind"));
         const char *v = json_string_value(json_object_get(e, !strcmp(kind, "agent") ? "state" : "event"));
-        n += k && v && !strcmp(k, kind) && !strcmp(v, word);
+        if (k && v && !strcmp(k, kind) && !strcmp(v, word)) {
+            found = e;
+            ++*count;
+        }
     }
+    return found;
+}
+
+static int count_events(const char *kind, const char *word)
+{
+    int n;
+    find_events(kind, word, &n);
     return n;
 }
 
 static json_t *last_event(const char *kind, const char *word)
 {
-    json_t *found = NULL;
-    size_t i;
-    json_t *e;
-    json_array_foreach(F.events, i, e) {
-        const char *k = json_string_value(json_object_get(e, "kind"));
-        const char *v = json_string_value(json_object_get(e, !strcmp(kind, "agent") ? "state" : "event"));
-        if (k && v && !strcmp(k, kind) && !strcmp(v, word))
-            found = e;
-    }
-    return found;
+    int n;
+    return find_events(kind, word, &n);
 }
 
 static bool log_has(const char *needle)
