@@ -281,16 +281,16 @@ static void withdraw(agent *ag, const char *why)
     decide(ag->acd, w->q->def.name, "released %s from call %s: %s", ag->number, w->call_id, why);
 }
 
-static void remember_miss(hl_acd_waiter *w, uint64_t agent_id)
+static void remember_miss(hl_acd_waiter *w, const char *number)
 {
     grow((void **)&w->missed, &w->capmissed, w->nmissed + 1, sizeof *w->missed);
-    w->missed[w->nmissed++] = agent_id;
+    snprintf(w->missed[w->nmissed++], sizeof *w->missed, "%s", number);
 }
 
 static bool has_missed(const hl_acd_waiter *w, const agent *ag)
 {
     for (int i = 0; i < w->nmissed; i++)
-        if (w->missed[i] == ag->id)
+        if (!strcmp(w->missed[i], ag->number))
             return true;
     return false;
 }
@@ -301,7 +301,7 @@ static void miss(agent *ag, const char *reason)
 {
     hl_acd_waiter *w = detach_offer(ag);
     const hl_acd_queue_def *def = &w->q->def;
-    remember_miss(w, ag->id);
+    remember_miss(w, ag->number);
     ag->misses++;
     queue_event_agent(w, "missed", ag, reason);
     if (def->max_misses > 0 && ag->misses >= def->max_misses) {
@@ -513,7 +513,7 @@ static bool queue_has_ready(hl_acd *a, const queue *q)
 
 /* The waiter who has waited longest among those the dispatch may offer now.  A queue no
  * ready agent serves is skipped whole: its line is not walked on every input. */
-static hl_acd_waiter *next_waiter(hl_acd *a)
+hl_acd_waiter *acd_next_waiter(hl_acd *a)
 {
     hl_acd_waiter *best = NULL;
     for (int i = 0; i < a->nqueues; i++) {
@@ -633,7 +633,7 @@ static bool dispatch_step(hl_acd *a)
 {
     if (!any_ready(a))
         return false;
-    hl_acd_waiter *w = next_waiter(a);
+    hl_acd_waiter *w = acd_next_waiter(a);
     if (!w)
         return false;
     int ncand = collect_candidates(a, w);
@@ -820,7 +820,6 @@ int hl_acd_agent_upsert(hl_acd *acd, const char *number, const char *name, const
         grow((void **)&acd->agents, &acd->capagents, acd->nagents + 1, sizeof *acd->agents);
         ag = acd->agents[acd->nagents++] = xcalloc(1, sizeof *ag);
         ag->acd = acd;
-        ag->id = ++acd->next_agent_id;
         ag->state = HL_AGENT_LOGGED_OUT;
         ag->since = wall(acd);
         copy_text(ag->number, sizeof ag->number, number);

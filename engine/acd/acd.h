@@ -186,7 +186,8 @@ json_t *hl_acd_agents_json(hl_acd *acd);        /* every agent, its state, reaso
 json_t *hl_acd_queues_json(hl_acd *acd);        /* every queue: waiting callers, serving, ready */
 json_t *hl_acd_log_json(hl_acd *acd, const char *queue, int last);  /* decisions, newest last */
 /* For tests: every invariant (an agent offered to one caller at most, reserved/ringing only
- * with its waiter and a guard armed, counts agree).  0, or -1 with what is wrong. */
+ * with its waiter and a guard armed, counts agree, no caller waiting that a ready agent could
+ * take after the input ended).  0, or -1 with what is wrong. */
 int     hl_acd_check(hl_acd *acd, char *err, int errlen);
 
 #endif

@@ -15,7 +15,6 @@ typedef struct queue queue;
 
 typedef struct agent {
     hl_acd        *acd;
-    uint64_t       id;                /* never reused: a waiter's misses name agents by it */
     char           number[HL_ACD_NAME], name[HL_ACD_NAME], centre[HL_ACD_NAME], role[HL_ACD_NAME];
     char           skills[ACD_SKILLS_LEN];
     hl_agent_state state;
@@ -51,7 +50,9 @@ struct hl_acd_waiter {
     uint64_t           seq, joined_ms;
     agent             *offered[HL_ACD_MAX_OFFER];
     int                noffered;
-    uint64_t          *missed;        /* ids of agents that missed it during this wait */
+    char             (*missed)[HL_ACD_NAME]; /* numbers of the agents that missed it during
+                                              * this wait (by number: an account removed and
+                                              * added again is still the one that missed) */
     int                nmissed, capmissed;
     bool               waiting, gone, explain;
     uint64_t           passed_round;
@@ -86,7 +87,7 @@ struct hl_acd {
     int                 nagents, capagents;
     queue             **queues;
     int                 nqueues, capqueues;
-    uint64_t            next_agent_id, next_waiter_seq, offer_seq, round;
+    uint64_t            next_waiter_seq, offer_seq, round;
     int                 depth;        /* inputs in progress (nested from call-outs) */
     bool                explain;      /* some waiter's wait is to be explained in the log */
     json_t             *events;       /* queued for the sink */
@@ -104,5 +105,7 @@ int64_t     acd_waited(const hl_acd_waiter *w);           /* ms since it joined 
 const char *acd_agent_call_id(const agent *ag);           /* offered or served call, "" */
 const char *acd_agent_queue(const agent *ag);             /* that call's queue, "" */
 int         acd_count_serving(hl_acd *a, const queue *q, bool ready_only);
+/* The caller the dispatch would offer now (NULL: none): after an input, always NULL. */
+hl_acd_waiter *acd_next_waiter(hl_acd *a);
 
 #endif

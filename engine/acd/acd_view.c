@@ -151,5 +151,8 @@ int hl_acd_check(hl_acd *acd, char *err, int errlen)
     for (int i = 0; i < acd->nqueues; i++)
         if (acd->queues[i]->removed && !acd->queues[i]->nmembers && acd->depth == 0)
             BAD("queue %s was removed and has no callers, but is kept", acd->queues[i]->def.name);
+    const hl_acd_waiter *w = acd->depth == 0 ? acd_next_waiter(acd) : NULL;
+    if (w)
+        BAD("call %s waits in %s while a ready agent could take it", w->call_id, w->q->def.name);
     return 0;
 }

@@ -770,6 +770,7 @@ typedef struct p_caller {
     char id[24];
 } p_caller;
 static p_caller P[P_CALLERS];
+static uint64_t p_seed; /* the sequence running, for the failures' messages */
 static int p_joined, p_left, p_answered;
 
 static p_caller *p_of(hl_acd_waiter *w)
@@ -787,10 +788,28 @@ static void p_leave(p_caller *c, const char *outcome)
     hl_acd_leave(F.acd, c->w, c->answered ? "answered" : outcome);
 }
 
+/* Whether agent missed the call call_id earlier (its events say so). */
+static bool p_missed_before(const char *call_id, const char *agent)
+{
+    size_t i;
+    json_t *e;
+    json_array_foreach(F.events, i, e) {
+        const char *word = json_string_value(json_object_get(e, "event"));
+        if (word && !strcmp(word, "missed")
+            && !strcmp(json_string_value(json_object_get(e, "call_id")), call_id)
+            && !strcmp(json_string_value(json_object_get(e, "agent")), agent))
+            return true;
+    }
+    return false;
+}
+
 /* A caller's owner that sometimes reports at once, from on_offer itself. */
 static void p_hook(hl_acd_waiter *w, const char *const *agents, int n)
 {
     p_caller *c = p_of(w);
+    for (int i = 0; c && i < n; i++)
+        if (p_missed_before(c->id, agents[i]))
+            FAIL("%s offered again to %s, which it missed (seed %llu)", agents[i], c->id, (unsigned long long)p_seed);
     int r = rnd_below(10);
     if (!c || r > 2)
         return;
@@ -937,6 +956,7 @@ static void p_count_event(const char *kind, json_t *e)
 static bool p_run(uint64_t seed, int steps)
 {
     setup();
+    p_seed = seed;
     F.rng = seed * 2654435761u + 1;
     F.pick = PICK_RANDOM;
     F.pick_max = 3;
