@@ -1045,8 +1045,19 @@ static agent *offered_agent(hl_acd *acd, hl_acd_waiter *w, const char *number)
     return ag && ag->offer == w && !w->gone ? ag : NULL;
 }
 
+/* A report names no caller or no agent: the owner's bug, said once per report. */
+static bool bad_report(const hl_acd_waiter *w, const char *number, const char *what)
+{
+    if (w && number)
+        return false;
+    hl_warn("acd", "%s report without %s: ignored", what, w ? "an agent" : "a caller");
+    return true;
+}
+
 void hl_acd_ringing(hl_acd *acd, hl_acd_waiter *w, const char *number)
 {
+    if (bad_report(w, number, "ringing"))
+        return;
     enter(acd);
     agent *ag = offered_agent(acd, w, number);
     if (!ag)
@@ -1083,6 +1094,8 @@ static void take(agent *ag, hl_acd_waiter *w)
 
 bool hl_acd_answered(hl_acd *acd, hl_acd_waiter *w, const char *number)
 {
+    if (bad_report(w, number, "answer"))
+        return false;
     enter(acd);
     agent *ag = offered_agent(acd, w, number);
     if (ag)
@@ -1096,6 +1109,8 @@ bool hl_acd_answered(hl_acd *acd, hl_acd_waiter *w, const char *number)
 
 void hl_acd_missed(hl_acd *acd, hl_acd_waiter *w, const char *number, const char *reason)
 {
+    if (bad_report(w, number, "miss"))
+        return;
     char why[HL_ACD_NAME];
     copy_text(why, sizeof why, reason && *reason ? reason : "no answer");
     enter(acd);
@@ -1109,7 +1124,7 @@ void hl_acd_missed(hl_acd *acd, hl_acd_waiter *w, const char *number, const char
 
 void hl_acd_leave(hl_acd *acd, hl_acd_waiter *w, const char *outcome)
 {
-    if (w->gone)
+    if (!w || w->gone)
         return;
     char said[HL_ACD_NAME];
     copy_text(said, sizeof said, outcome && *outcome ? outcome : "left");

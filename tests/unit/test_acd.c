@@ -437,6 +437,10 @@ TEST_IMPL(acd_caller_leaves)
     agent_ready("1001", "general");
     hl_acd_waiter *w = join("c1.general", "call-1");
     hl_acd_ringing(F.acd, w, "1001");
+    CHECK(!hl_acd_answered(F.acd, NULL, "1001") && !hl_acd_answered(F.acd, w, NULL), "reports naming nobody");
+    hl_acd_missed(F.acd, w, NULL, "busy");
+    hl_acd_ringing(F.acd, NULL, "1001");
+    CHECK(state_of("1001") == HL_AGENT_RINGING, "... change nothing");
     advance(7000);
     hl_acd_leave(F.acd, w, "abandoned");
     CHECK(state_of("1001") == HL_AGENT_READY && info_of("1001").misses == 0, "released, no miss");
