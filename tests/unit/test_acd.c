@@ -12,7 +12,7 @@
 
 /* ---- the fixture: one ACD, a fake clock, a scriptable strategy, recorded offers/events ---- */
 
-enum { PICK_FIRST, PICK_ALL, PICK_NONE, PICK_ERROR, PICK_BAD_INDEX, PICK_RANDOM };
+enum { PICK_FIRST, PICK_ALL, PICK_NONE, PICK_ERROR, PICK_BAD_INDEX, PICK_TWICE, PICK_TOO_MANY, PICK_RANDOM };
 
 #define MAX_SEEN 64
 typedef struct offer_seen {
@@ -71,6 +71,11 @@ static int strategy(void *arg, const hl_acd_choice *in, int *chosen, int max, ch
     case PICK_BAD_INDEX:
         chosen[0] = in->ncandidates;
         return 1;
+    case PICK_TWICE:
+        chosen[0] = chosen[1] = 0;
+        return 2;
+    case PICK_TOO_MANY:
+        return max + 1;
     case PICK_ERROR:
         snprintf(err, errlen, "strategy broke on purpose");
         return -1;
@@ -590,6 +595,13 @@ TEST_IMPL(acd_strategy)
     F.pick = PICK_BAD_INDEX;
     hl_acd_redispatch(F.acd);
     CHECK(state_of("1001") == HL_AGENT_READY && log_has("index 1 of 1"), "a bad index is an error");
+    agent_ready("1002", "general");
+    F.pick = PICK_TWICE;
+    hl_acd_redispatch(F.acd);
+    CHECK(state_of("1001") == HL_AGENT_READY && log_has("index 0 of 2 candidates twice"), "one agent twice");
+    F.pick = PICK_TOO_MANY;
+    hl_acd_redispatch(F.acd);
+    CHECK(state_of("1001") == HL_AGENT_READY && log_has("chose 3 of at most 2"), "more than offered");
     hl_acd_set_strategy(F.acd, NULL, NULL);
     hl_acd_redispatch(F.acd);
     CHECK(state_of("1001") == HL_AGENT_READY && log_has("no strategy"), "no strategy: nobody is picked");
