@@ -46,9 +46,9 @@ local function wait_in(call, name)
   call.vars.queue = name
   local outcome, leg, agent = call:queue(name, wait_options(s, overflow and queues.overflow.after_ms or s.max_wait_ms))
   if overflow and (outcome == "timeout" or outcome == "empty") then
+    -- the route stays the IVR's choice; the CDR's queue is where the caller waited last
     call.vars.overflow_from = name
     call.vars.queue = overflow
-    call:set_route("queue:" .. overflow)
     outcome, leg, agent = call:queue(overflow, wait_options(s, s.max_wait_ms))
   end
   return outcome, leg, agent
@@ -67,9 +67,7 @@ function M.queue(call, name, prompt)
     local key = call:collect{ prompt = "queue_offer_message", max = 1, timeout = queues.defaults.offer_timeout_ms }
     if key ~= "1" then break end                                 -- 2, or nothing: a message
   end
-  call:set_route("message")
-  call.vars.from_queue = name
-  message.run(call)
+  message.run(call, nil, true)       -- the route stays the queue's; queue_outcome says it
   return "message"
 end
 

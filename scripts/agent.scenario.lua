@@ -17,7 +17,7 @@ local function agent_from(caller, queue, what)
     name = "key 0 from " .. what .. " " .. caller .. " -> queue:" .. queue,
     time = IN, caller = caller, keys = { "0" },
     expect = { prompts = { "main_menu", "agent_transfer" }, not_prompts = { "changchun_choice" },
-               route = "queue:" .. queue, ended = "engine", hangup_cause = "queued" },
+               route = "queue:" .. queue, ended = "engine", hangup_cause = "message" },
   }
 end
 
@@ -77,7 +77,7 @@ return {
   {
     name = "key 5 complaints from Jilin: the city's complaints queue",
     time = IN, caller = "043288881234", keys = { "5" },
-    expect = { prompts = { "complaints_transfer" }, route = "queue:0432.complaints", hangup_cause = "queued" },
+    expect = { prompts = { "complaints_transfer" }, route = "queue:0432.complaints", hangup_cause = "message" },
   },
   {
     name = "key 5 complaints from Changchun: no choice, the city's queue",

@@ -81,14 +81,14 @@ return {
     time = WINTER_IN, caller = "043288881234",
     keys = { { silence = true }, { silence = true }, "0" },  -- (a menu awaits keys during its prompt and after it)
     expect = { prompts = { "main_menu", "main_menu", "agent_transfer" },
-               route = "queue:0432.general", hangup_cause = "queued" },
+               route = "queue:0432.general", hangup_cause = "message" },
   },
   {
     name = "in hours: max_failures timeouts -> an agent of the caller's centre",
     time = WINTER_IN, caller = "043388881234",
     keys = rep({ silence = true }, FAILS),
     expect = { prompts = rep("main_menu", FAILS, "failure_agent"),
-               route = "queue:0433.general", ended = "engine", hangup_cause = "queued" },
+               route = "queue:0433.general", ended = "engine", hangup_cause = "message" },
   },
   {
     name = "out of hours: max_failures timeouts -> a polite goodbye",

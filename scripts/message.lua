@@ -45,7 +45,9 @@ local function save(call, duration_ms)
   local id = call.vars._message_id
   forget(call)
   call.vars._message_id = nil
-  call:set_route("message")
+  -- a message left from an agent queue keeps the queue's route (its CDR's queue_outcome
+  -- says "message"): the queue's statistics count it
+  if not call.vars._message_keeps_route then call:set_route("message") end
   local ok, err = hl.store.query("UPDATE messages SET state = 'new', duration_ms = ? WHERE id = ?",
                                  math.floor(duration_ms), id)
   if not ok then hl.log("error", "message not saved: " .. tostring(err)) end
@@ -71,7 +73,9 @@ function M.on_hangup(call)
   else drop(call) end
 end
 
-function M.run(call)
+-- keeps_route: the caller came from an agent queue (scripts/agent.lua): the route stays.
+function M.run(call, _, keeps_route)
+  call.vars._message_keeps_route = keeps_route or nil
   local cfg = ivr.message
   local path = "messages/" .. call.id:gsub("[^%w_.-]", "_") .. ".wav"
   for take = 1, cfg.max_takes do

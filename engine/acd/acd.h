@@ -60,7 +60,8 @@ int         hl_agent_state_parse(const char *name);
 
 /* A queue as the policy defines it (rules/queues.lua).  An agent serves a queue when the
  * queue's centre is the agent's (or the queue's centre is "*") and the agent has the skill.
- * Skills are "name" or "name:level" words (level 1..9, default 1) in the agent's list. */
+ * Skills are "name" or "name:level" words (level 1..9, default 1) in the agent's list,
+ * separated by spaces or commas; a queue with an empty skill takes every agent of its centre. */
 typedef struct hl_acd_queue_def {
     char name[HL_ACD_NAME];
     char centre[HL_ACD_NAME];
@@ -106,7 +107,12 @@ typedef int (*hl_acd_strategy_fn)(void *arg, const hl_acd_choice *in, int *chose
                                   char *err, int errlen);
 
 /* An event to keep: kind "agent" (state change) or "queue" (join, offer, answered, missed,
- * released, abandoned, left: word says which).  JSON object, borrowed for the call. */
+ * released, abandoned, left: word says which).  JSON object, borrowed for the call.
+ * Fields: every event has kind, time (wall seconds); an agent event agent, state, prev,
+ * reason (what moved it, or the not-ready/logout reason), by, call_id, queue; a queue event
+ * event (the word), queue, call_id, caller, waited_ms, and agent + reason (answered, missed,
+ * released), agents (offer) or outcome (abandoned, left).  Events are delivered in order at
+ * the end of the input that caused them, so a sink may call back into the ACD. */
 typedef void (*hl_acd_event_fn)(void *arg, const char *kind, json_t *event);
 
 typedef struct hl_acd_cfg {
@@ -122,6 +128,9 @@ void    hl_acd_set_event_sink(hl_acd *acd, hl_acd_event_fn fn, void *arg);
  * (they are offered nothing more and leave on their own); 0, or -1 with err. */
 int     hl_acd_set_queues(hl_acd *acd, const hl_acd_queue_def *defs, int n, char *err, int errlen);
 void    hl_acd_free(hl_acd *acd);    /* every waiter must have left */
+/* Runs the dispatch without another input: for the owner's timer when a strategy that
+ * returned 0 (owner first, within a wait limit) would now choose differently. */
+void    hl_acd_redispatch(hl_acd *acd);
 
 /* ---- agents ---- */
 /* Adds or updates an account (the agents module's, at start and on `ctl agent add|set`). */
@@ -140,6 +149,8 @@ int  hl_acd_agent_set(hl_acd *acd, const char *number, hl_agent_state want, cons
 void hl_acd_agent_hold(hl_acd *acd, const char *number, bool on);
 /* The talk ended (either side hung up, or transferred away): wrap-up, then ready. */
 void hl_acd_agent_talk_ended(hl_acd *acd, const char *number);
+/* One agent's info (strings valid until the next input); -1 for an unknown agent.  (Named
+ * _get: hl_acd_agent_info is the struct's name, and C has one name space for both.) */
 int  hl_acd_agent_get(hl_acd *acd, const char *number, hl_acd_agent_info *out);
 
 /* ---- waiting callers ---- */
@@ -148,16 +159,12 @@ typedef struct hl_acd_waiter_ops {
     void (*on_offer)(void *arg, hl_acd_waiter *w, const char *const *agents, int n);
 } hl_acd_waiter_ops;
 
-/* Joins queue name.  NULL with err for an unknown queue.  ring_ms is the phone's ring
- * time (the ACD's guard); the waiter belongs to its owner until hl_acd_leave. */
+/* Joins queue name.  NULL with err for an unknown queue.  owner: the agent who owns the
+ * caller's open first-contact case (hl_acd_choice.owner; NULL none).  ring_ms is the phone's
+ * ring time (the ACD's guard); the waiter belongs to its owner until hl_acd_leave. */
 hl_acd_waiter *hl_acd_join(hl_acd *acd, const char *queue, const char *caller, const char *call_id,
-                           int ring_ms, const hl_acd_waiter_ops *ops, void *arg,
+                           const char *owner, int ring_ms, const hl_acd_waiter_ops *ops, void *arg,
                            char *err, int errlen);
-/* The agent who owns the caller's open first-contact case (the owner-first strategy reads
- * it from hl_acd_choice.owner). */
-void hl_acd_waiter_set_owner(hl_acd_waiter *w, const char *agent);
-/* Runs the dispatch again (a strategy that waited for a time, e.g. for the owner). */
-void hl_acd_dispatch(hl_acd *acd);
 /* Where it stands: 1 = next.  And how many agents are logged in to serve its queue. */
 int  hl_acd_position(hl_acd *acd, const hl_acd_waiter *w);
 int  hl_acd_serving(hl_acd *acd, const char *queue);    /* logged in (any state but logged-out) */
@@ -181,7 +188,8 @@ json_t *hl_acd_agents_json(hl_acd *acd);        /* every agent, its state, reaso
 json_t *hl_acd_queues_json(hl_acd *acd);        /* every queue: waiting callers, serving, ready */
 json_t *hl_acd_log_json(hl_acd *acd, const char *queue, int last);  /* decisions, newest last */
 /* For tests: every invariant (an agent offered to one caller at most, reserved/ringing only
- * with its waiter and a guard armed, counts agree).  0, or -1 with what is wrong. */
+ * with its waiter and a guard armed, counts agree, no caller waiting that a ready agent could
+ * take after the input ended).  0, or -1 with what is wrong. */
 int     hl_acd_check(hl_acd *acd, char *err, int errlen);
 
 #endif

@@ -247,7 +247,7 @@ static void queue_timer(hl_call *c)
             return;
         }
         q->next_announce = now + (uint64_t)q->announce_every_ms;
-        hl_acd_dispatch(acd_of(c));   /* a strategy may have waited for time (owner first) */
+        hl_acd_redispatch(acd_of(c)); /* a strategy may have waited for time (owner first) */
         if (!any_ringing(q))
             announce(c, q);
     }
@@ -368,16 +368,12 @@ int prim_queue(lua_State *L)
     /* the wait is in place before the join: the ACD may offer an agent from inside it */
     c->w.ops = &queue_ops;
     char err[160];
-    q->waiter = hl_acd_join(acd_of(c), name, c->legs[0]->from_user, c->id, q->ring_ms, &waiter_ops, c,
-                            err, sizeof err);
+    q->waiter = hl_acd_join(acd_of(c), name, c->legs[0]->from_user, c->id, o[O_OWNER].s, q->ring_ms,
+                            &waiter_ops, c, err, sizeof err);
     if (!q->waiter) {
         c->w.ops = NULL;
         hang_up_ringing(c, q, "left-queue");
         return luaL_error(L, "queue: %s", err);
-    }
-    if (o[O_OWNER].s && *o[O_OWNER].s) {
-        hl_acd_waiter_set_owner(q->waiter, o[O_OWNER].s);
-        hl_acd_dispatch(acd_of(c));
     }
     CALL_INFO(c, "%s: joined queue %s at position %d", c->id, name, hl_acd_position(acd_of(c), q->waiter));
     if (c->w.ops != &queue_ops)      /* answered from inside the join cannot happen: answers are events */
