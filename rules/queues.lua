@@ -136,15 +136,17 @@ function M.strategies.skills(agents)
 end
 
 -- First-contact responsibility (chapter 9 首问负责制): the agent who owns the caller's
--- open case, when ready; while that agent is busy the caller waits for them up to
--- owner_wait_ms, then longest idle.
+-- open case, when ready; while that agent is on a call (busy_states) the caller waits for
+-- them up to owner_wait_ms, then longest idle.  An owner not at work (not ready, logged
+-- out) is not waited for.
 M.owner_wait_ms = 30000
+M.busy_states = { reserved = true, ringing = true, talking = true, ["on-hold"] = true, ["wrap-up"] = true }
 function M.strategies.owner_first(agents, caller)
   if caller.owner then
     for i, a in ipairs(agents) do
       if a.number == caller.owner then return { i } end
     end
-    if caller.waited_ms < M.owner_wait_ms then return {} end
+    if M.busy_states[caller.owner_state] and caller.waited_ms < M.owner_wait_ms then return {} end
   end
   return M.strategies.longest_idle(agents)
 end

@@ -563,8 +563,11 @@ static int ask_strategy(hl_acd *a, hl_acd_waiter *w, int ncand, int *chosen, cha
         snprintf(err, errlen, "no strategy set");
         return -1;
     }
+    agent *owner = w->owner[0] ? find_agent(a, w->owner) : NULL;
     hl_acd_choice in = { .queue = &w->q->def, .caller = w->caller, .call_id = w->call_id,
-                         .waited_ms = acd_waited(w), .owner = w->owner, .candidates = a->cand_info, .ncandidates = ncand };
+                         .waited_ms = acd_waited(w), .owner = w->owner,
+                         .owner_state = owner ? (int)owner->state : -1,
+                         .candidates = a->cand_info, .ncandidates = ncand };
     int max = ncand < HL_ACD_MAX_OFFER ? ncand : HL_ACD_MAX_OFFER;
     err[0] = 0;
     int n = a->strategy(a->strategy_arg, &in, chosen, max, err, errlen);

@@ -96,6 +96,7 @@ typedef struct hl_acd_choice {
     const char              *call_id;
     int64_t                  waited_ms;
     const char              *owner;       /* the agent who owns the caller's open case ("" none) */
+    int                      owner_state; /* that agent's hl_agent_state (-1: none, unknown) */
     const hl_acd_agent_info *candidates;  /* ready, serve the queue, did not miss this caller */
     int                      ncandidates;
 } hl_acd_choice;

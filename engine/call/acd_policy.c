@@ -5,7 +5,7 @@
  *   acd_queues()                       -> { {name=, centre=, skill=, wrapup_ms=,
  *                                            max_misses=, miss_reason=}, ... }
  *   acd_choose(queue, caller, agents)  -> { i, j, ... }  indexes into agents, ring order
- * queue = {name, centre, skill}; caller = {number, call_id, waited_ms, owner};
+ * queue = {name, centre, skill}; caller = {number, call_id, waited_ms, owner, owner_state};
  * agents[i] = {number, name, centre, role, skills, skill_level, idle_since, since, misses,
  * answered, talk_ms, last_offer}.  They run on a thread of their own with the script
  * budgets of a call (engine.lua's script_instructions, script_memory_kb), never yield, and
@@ -158,8 +158,11 @@ static void push_choice(lua_State *L, const void *arg)
     lua_pushstring(L, in->caller ? in->caller : ""), lua_setfield(L, -2, "number");
     lua_pushstring(L, in->call_id ? in->call_id : ""), lua_setfield(L, -2, "call_id");
     lua_pushinteger(L, in->waited_ms), lua_setfield(L, -2, "waited_ms");
-    if (in->owner && *in->owner)
+    if (in->owner && *in->owner) {
         lua_pushstring(L, in->owner), lua_setfield(L, -2, "owner");
+        lua_pushstring(L, in->owner_state >= 0 ? hl_agent_state_name((hl_agent_state)in->owner_state) : "unknown");
+        lua_setfield(L, -2, "owner_state");
+    }
     lua_createtable(L, in->ncandidates, 0);
     for (int i = 0; i < in->ncandidates; i++) {
         push_agent(L, &in->candidates[i]);

@@ -162,6 +162,7 @@ static void on_offer(void *arg, hl_acd_waiter *w, const char *const *agents, int
 {
     hl_call *c = arg;
     queue_wait *q = WAIT_STATE(c, queue_wait);
+    q->waiter = w;                     /* an offer may come from inside the join itself */
     for (int i = 0; i < n; i++) {
         if (ring_agent(c, q, agents[i]))
             hl_acd_ringing(acd_of(c), w, agents[i]);
@@ -309,8 +310,12 @@ static void queue_cancel(hl_call *c)
         leave(c, q, c->caller_gone ? "abandoned" : "cancelled");
 }
 
+/* The caller may key a way out (the simulator types then). */
+static bool queue_awaits_input(const hl_call *c) { return WAIT_STATE(c, queue_wait)->keys[0] != 0; }
+
 static const hl_wait_ops queue_ops = {
     .name = "queue", .on_event = queue_event, .on_timer = queue_timer, .cancel = queue_cancel,
+    .awaits_input = queue_awaits_input,
 };
 
 /* ---- call:queue ---------------------------------------------------------------------------- */
@@ -380,5 +385,7 @@ int prim_queue(lua_State *L)
         return lua_yield(L, 0);
     play_music(c, q);
     arm_timer(c, q);
+    if (q->keys[0])
+        call_mark_awaiting(c);
     return lua_yield(L, 0);
 }

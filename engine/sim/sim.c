@@ -219,6 +219,10 @@ static int op_record_start(hl_leg *leg, const hl_record_opts *o)
         ms = o->max_ms;
         why = "max";
     }
+    if (o->both_legs && o->max_ms == 0 && o->silence_ms == 0) {
+        say(s, "record %s (both parties, until the bridge ends)", o->path);
+        return 0;                        /* a call's recording: it ends with the bridge */
+    }
     l->rec_ms = ms;
     snprintf(l->rec_reason, sizeof l->rec_reason, "%s", why);
     say(s, "record %s (max %.1f s)", o->path, o->max_ms / 1000.0);
@@ -437,13 +441,21 @@ static int spec_int(lua_State *S, int t, const char *k, int dflt)
     return v;
 }
 
+static bool spec_bool(lua_State *S, int t, const char *k)
+{
+    lua_getfield(S, t, k);
+    bool v = lua_toboolean(S, -1);
+    lua_pop(S, 1);
+    return v;
+}
+
 /* What a dialled leg (or a simulated agent's phone) does, from its spec table at S's index
  * spec (0: none, it never answers): fail = code [after], answer_after [hangup_after]. */
 static void schedule_callee(sim *s, sim_leg *l, int spec, int timeout)
 {
     lua_State *S = s->S;
     const char *uri = l->leg.remote_uri;
-    bool have = spec != 0 && !spec_int(S, spec, "no_answer", 0);
+    bool have = spec != 0 && !spec_bool(S, spec, "no_answer");
     if (have && spec_int(S, spec, "fail", 0) > 0) {
         l->refer_code = spec_int(S, spec, "fail", 0);
         say(s, "dial %s (will fail %d)", uri, l->refer_code);
