@@ -23,6 +23,18 @@ typedef struct hl_dial_opts {
     int        *refused;        /* out, may be NULL: the SIP-like code when dial refuses (403) */
 } hl_dial_opts;
 
+/* Ringing an agent's phone (env->dial_agent): what its screen shows of who calls and why. */
+typedef struct hl_dial_agent_opts {
+    int         timeout_ms;     /* ring timeout (0 = cfg->ring_timeout_ms) */
+    const char *from_user;      /* the caller's number to show (NULL = the call's caller) */
+    const char *display;        /* the name shown with it, or NULL */
+    /* headers X-Hotline-Route, -Queue, -Wait (seconds), -Call: NULL / negative = not sent */
+    const char *route;          /* e.g. "queue:0431.general" */
+    const char *queue;          /* the queue the caller waited in */
+    int         waited_ms;      /* how long the caller waited (-1 = unknown) */
+    const char *call_id;        /* our call id (NULL = the call's own), for the agent's notes */
+} hl_dial_agent_opts;
+
 typedef struct hl_call_env {
     hl_clock          *clock;
     hl_timers         *timers;
@@ -34,6 +46,13 @@ typedef struct hl_call_env {
     /* Creates and starts an outbound leg on call (INVITE).  The leg reports ANSWERED or
      * FAILED later through hl_call_on_leg_event.  NULL on immediate failure. */
     hl_leg *(*dial)(struct hl_call_env *, hl_call *call, const char *uri, const hl_dial_opts *);
+    /* Creates and starts an outbound leg ringing agent's registered phone (the newest
+     * binding; app/agents.h says why), at the address it registered from only.  Reports like
+     * dial; leg->agent is the agent's number.  NULL (the reason logged) when the agent has no
+     * live registration or the INVITE cannot be sent.  The dial rules do not apply: it
+     * reaches only the centre's own phones.  NULL hook: no agents here (simulation). */
+    hl_leg *(*dial_agent)(struct hl_call_env *, hl_call *call, const char *agent,
+                          const hl_dial_agent_opts *);
     /* The call has ended and every leg is down: write CDRs, drop it from lists.  The owner
      * frees the call later (never inside this callback) with hl_call_free(). */
     void    (*call_ended)(struct hl_call_env *, hl_call *call);

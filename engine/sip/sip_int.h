@@ -119,7 +119,7 @@ int  hl_sipmsg_check(const char *buf, size_t len, size_t max_message, size_t *ms
                      hl_sipmsg_fault *f);
 /* The methods the stack answers itself or hands to the application, those it knows but
  * refuses (405), and every other token (501). */
-#define HL_SIP_ALLOW "INVITE, ACK, BYE, CANCEL, OPTIONS, INFO, NOTIFY"
+#define HL_SIP_ALLOW "INVITE, ACK, BYE, CANCEL, OPTIONS, INFO, NOTIFY, REFER"
 typedef enum { HL_METHOD_SUPPORTED, HL_METHOD_NOT_ALLOWED, HL_METHOD_UNKNOWN } hl_method_class;
 hl_method_class hl_sipmsg_method_class(const char *m, size_t len);
 /* Builds "SIP/2.0 <code> <reason>" copying Via, and From/To/Call-ID/CSeq where present, from
