@@ -221,3 +221,76 @@ TEST_IMPL(agents_register)
         printf("note: could not remove %s\n", dir);
     return 0;
 }
+
+/* on_change's record: the last number and state, and how many calls. */
+static int changes;
+static char changed_number[33];
+static bool changed_registered;
+static void on_change(void *arg, const char *number, bool registered)
+{
+    changes++;
+    snprintf(changed_number, sizeof changed_number, "%s", number);
+    changed_registered = registered;
+}
+
+/* Which phone rings (the newest registered) and when on_change tells (issue 8): only on a
+ * change between no binding and some, from every cause; at once for those registered. */
+TEST_IMPL(agents_phones)
+{
+    hl_log_set_level(HL_LOG_ERROR);
+    char dir[] = "/tmp/hl-test-agents-XXXXXX", err[256], uri[256], src[80];
+    if (!mkdtemp(dir))
+        return 1;
+    hl_store *st = hl_store_open(NULL, dir, err, sizeof err);
+    uv_loop_t uv;
+    uv_loop_init(&uv);
+    hl_config cfg;
+    hl_config_defaults(&cfg);
+    cfg.pin_hash_mem_kb = 8;
+    cfg.pin_hash_ops = 1;
+    hl_clock clock;
+    hl_clock_init_fake(&clock, 1790000000);
+    hl_agents *a = st ? hl_agents_new(&uv, st, &cfg, &clock, err, sizeof err) : NULL;
+    CHECK(a != NULL, "agents: %s", err);
+    if (!a)
+        return 1;
+    hl_agents_set_verify(a, stub_verify, NULL);
+    CHECK(hl_agents_add_now(a, "3001", "0431", "pw-3001", err, sizeof err) == 0, "%s", err);
+    CHECK(hl_agents_contact(a, "3001", uri, sizeof uri, src, sizeof src) == -2, "no phone yet");
+    CHECK(hl_agents_contact(a, "3999", uri, sizeof uri, src, sizeof src) == -1, "no such agent");
+    do_register(a, "3001", "127.0.0.7", "sip:3001@10.0.0.7:5060", 300, HL_SIP_AUTH_OK);
+    hl_agents_set_on_change(a, on_change, NULL);
+    CHECK(changes == 1 && changed_registered && !strcmp(changed_number, "3001"),
+          "set_on_change reports who is registered now");
+
+    /* a second phone, registered later: it rings; a refresh of the first does not change that */
+    clock.now_ms += 5000;
+    do_register(a, "3001", "127.0.0.8", "sip:3001@10.0.0.8:5060", 300, HL_SIP_AUTH_OK);
+    clock.now_ms += 5000;
+    do_register(a, "3001", "127.0.0.7", "sip:3001@10.0.0.7:5060", 300, HL_SIP_AUTH_OK);
+    CHECK(hl_agents_contact(a, "3001", uri, sizeof uri, src, sizeof src) == 0 &&
+          !strcmp(uri, "sip:3001@10.0.0.8:5060") && !strcmp(src, "127.0.0.8"),
+          "the newest phone rings, at the source it registered from: %s %s", uri, src);
+    CHECK(changes == 1, "more phones: no change of state");
+    do_register(a, "3001", "127.0.0.8", "sip:3001@10.0.0.8:5060", 0, HL_SIP_AUTH_OK);
+    CHECK(hl_agents_contact(a, "3001", uri, sizeof uri, src, sizeof src) == 0 &&
+          !strcmp(uri, "sip:3001@10.0.0.7:5060") && changes == 1, "the other phone is left");
+    do_register(a, "3001", "127.0.0.7", "sip:3001@10.0.0.7:5060", 0, HL_SIP_AUTH_OK);
+    CHECK(changes == 2 && !changed_registered && !hl_agents_registered(a, "3001"),
+          "the last phone gone: unregistered");
+
+    /* Contact * tells too (expiry, qualify and ctl remove go through the same drop) */
+    do_register(a, "3001", "127.0.0.7", "sip:3001@10.0.0.7:5060", 300, HL_SIP_AUTH_OK);
+    CHECK(changes == 3 && changed_registered);
+    do_register(a, "3001", "127.0.0.7", "*", 0, HL_SIP_AUTH_OK);
+    CHECK(changes == 4 && !changed_registered, "Contact *: unregistered (%d)", changes);
+    hl_agents_close(a);
+    uv_run(&uv, UV_RUN_DEFAULT);
+    uv_loop_close(&uv);
+    hl_store_close(st);
+    char cmd[120];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+    if (system(cmd) != 0)
+        printf("note: could not remove %s\n", dir);
+    return 0;
+}
