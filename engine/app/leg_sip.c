@@ -522,12 +522,13 @@ static void refer_report(hl_timer *t)
                                  .target = sl->refer_user });
 }
 
-/* A REFER from the far end (an agent's transfer key): accepted while the leg is up and in
- * a call; the call hears of it on the next turn of the loop, outside the SIP stack. */
+/* A REFER from the far end (an agent's transfer key): accepted from an agent's phone only
+ * (a caller from a trunk has nothing to transfer: 403), while the leg is up and in a call;
+ * the call hears of it on the next turn of the loop, outside the SIP stack. */
 static int sip_on_refer(void *app_dialog, hl_sip_dialog *d, const char *target, const char *user)
 {
     sip_leg *sl = app_dialog;
-    if (!sl || !sl->leg.call || sl->leg.state != HL_LEG_ANSWERED)
+    if (!sl || !sl->leg.call || sl->leg.state != HL_LEG_ANSWERED || !sl->leg.agent[0])
         return 403;
     if (hl_timer_active(&sl->refer_timer))
         return 491;

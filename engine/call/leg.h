@@ -47,7 +47,7 @@ typedef enum {
     HL_LEG_EV_TRANSFERRED,  /* a REFER we sent succeeded (NOTIFY 2xx); code otherwise */
     HL_LEG_EV_FAX_DONE,     /* a fax_start session ended: fax (status, pages, reason...) */
     HL_LEG_EV_REFER,        /* the far end asks to transfer the call (a REFER from an agent's
-                             * phone, accepted 202): uri (sip:/tel:, without <> and ?headers)
+                             * phone, accepted 202; only legs with agent set take one): uri (sip:/tel:, without <> and ?headers)
                              * and target (its user part, %-decoded; "" when it has none or an
                              * odd character).  The call answers with ops->refer_notify; one
                              * nobody takes is declined (call.c) */

@@ -6,7 +6,7 @@ that must answer the agent's digest challenge, transfers by REFER, answers quali
 
 ACTION:
   call DIALED      REGISTER (unless noreg), then INVITE DIALED: the 401's challenge is
-                   answered (MD5) and the call taken; refer=TARGET sends a REFER once the call
+                   answered (MD5) and the call taken (a 200 at once: taken as it is); refer=TARGET sends a REFER once the call
                    is up and reads the 202 and the NOTIFYs; the phone then waits for the
                    engine's BYE.  replay: afterwards an INVITE of a new call with the same
                    Authorization (same nonce and nc): it must be refused.  pw=WRONG answers
@@ -141,11 +141,11 @@ def place_call(p, dialed, opts):
     callid, ftag = uuid.uuid4().hex, uuid.uuid4().hex[:8]
     code, text = p.invite(ruri, callid, ftag, 1)
     show("challenge", code=code, stale="stale=true" in (text or ""))
-    if code != 401:
+    if code not in (200, 401):
         return
     pw = opts.get("pw", p.password)
     cseq, auth = 1, None
-    for _ in range(int(opts.get("tries", "1"))):
+    for _ in range(int(opts.get("tries", "1")) if code == 401 else 0):   # 200: a trunk's caller
         cseq += 1
         auth = answer(challenge_of(text), "MD5", "INVITE", ruri, p.user, pw)
         code, text = p.invite(ruri, callid, ftag, cseq, auth)
@@ -165,7 +165,7 @@ def place_call(p, dialed, opts):
                   extra="Refer-To: <sip:%s@%s>\r\n" % (opts["refer"], p.host))
         code, _ = p.wait("REFER")
         show("refer", code=code)
-        for _ in range(2):
+        for _ in range(2 if code == 202 else 0):
             _, note = p.wait("NOTIFY")
             if not note:
                 break

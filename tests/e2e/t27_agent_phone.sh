@@ -7,6 +7,7 @@
 #     password it becomes a call running agent_call (CDR: caller and call.agent are the
 #     agent's number); a REFER from the phone gets 202 and NOTIFY 100 Trying, then 603 (no
 #     transfer is wired yet: the call layer declines it); the engine's BYE ends the call;
+#     a caller from the trunk (whose call runs main) gets 403 for a REFER: only agents transfer;
 #  2. the same Authorization sent again for a new call (same nonce and nc) is refused (401)
 #     and logged as a replay;
 #  3. a wrong password: challenged again until agent_auth_fail_limit, then 403 — and 403
@@ -61,7 +62,12 @@ frags=$(steps notify 'd["frag"].replace(" ", "_") + "/" + d["state"].split(";")[
 cdr_check --where caller=1001 'route=agent:1001:caller:1001' called=8001 > /dev/null ||
   fail "the agent's call did not run agent_call with call.agent 1001"
 grep -q "asks to transfer to sip:0431.general@127.0.0.1: declined" "$ENGINE_LOG" || fail "the declined REFER is not logged"
-say "an unregistered phone gets 403; the agent's call is challenged, runs agent_call, its REFER gets 202 + NOTIFY 100/603"
+phone 127.0.0.1 "$AUX_PORT" 13904310000 - call 12333 noreg refer=1001 > "$WORK/caller.jsonl"
+[ "$(step challenge 'd["code"]' < "$WORK/caller.jsonl")" = 200 ] &&
+  [ "$(step refer 'd["code"]' < "$WORK/caller.jsonl")" = 403 ] ||
+  fail "a trunk caller's REFER was not refused 403: $(cat "$WORK/caller.jsonl")"
+cdr_check --where caller=13904310000 route=main > /dev/null || fail "the trunk caller's call did not run main"
+say "an unregistered phone gets 403; the agent's call is challenged, runs agent_call, its REFER gets 202 + NOTIFY 100/603; a caller's REFER 403"
 
 # 2. the replay
 [ "$(step replay 'd["code"]' < "$WORK/call.jsonl")" = 401 ] || fail "a replayed Authorization was not refused"

@@ -2,10 +2,11 @@
 -- runs main; a registered agent's own call runs agent_call (the tunable agent_entry), which
 -- leaves the agent's number in the route for the test to check.
 
+-- a caller's call: answered, up long enough for the test's REFER, which is refused
 function main(call)
   call:answer()
   call:set_route("main")
-  call:sleep(300)
+  call:sleep(1500)
   call:hangup()
 end
 
