@@ -162,6 +162,7 @@ struct hl_sip {
     hl_sip_dialog *waiting;     /* dialogs retransmitting a 2xx */
     uint64_t rnd_seed, rnd_ctr;
     uint8_t digest_key[16];     /* signs our digest nonces (sip_digest.c); random at start */
+    uint32_t nonce_serial;      /* makes each challenge's nonce its own (sip_digest.c) */
     hl_nonce_seen *nonces_used; /* REGISTER's replay guard (sip_digest.c) */
     bool shutting, closed;
     uint64_t grace_deadline;
@@ -1555,7 +1556,7 @@ static void add_challenges(hl_sip *s, osip_message_t *r, const char *realm, bool
                            const char *algorithms)
 {
     char nonce[HL_DIGEST_NONCE_LEN], value[HL_DIGEST_NONCE_LEN + 320];
-    hl_digest_nonce(s->digest_key, sip_now(s), nonce);
+    hl_digest_nonce_serial(s->digest_key, sip_now(s), ++s->nonce_serial, nonce);
     for (const char *p = algorithms ? algorithms : "MD5"; *p;) {
         size_t n = strcspn(p, ",");
         bool known = (n == 7 && !strncmp(p, "SHA-256", 7)) || (n == 3 && !strncmp(p, "MD5", 3));

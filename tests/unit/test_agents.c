@@ -47,6 +47,14 @@ TEST_IMPL(agents_digest)
     CHECK(hl_digest_nonce_state(key, nonce, 5000000) == HL_NONCE_FRESH);
     CHECK(hl_digest_nonce_state(key, nonce, 5000000 + 3600000) == HL_NONCE_STALE, "old: stale=true");
     CHECK(hl_digest_nonce_state(other, nonce, 5000000) == HL_NONCE_FORGED, "not ours: forged");
+    char s1[HL_DIGEST_NONCE_LEN], s2[HL_DIGEST_NONCE_LEN];
+    hl_digest_nonce_serial(key, 5000000, 1, s1);
+    hl_digest_nonce_serial(key, 5000000, 2, s2);
+    CHECK(strcmp(s1, s2) != 0 && hl_digest_nonce_state(key, s1, 5000000) == HL_NONCE_FRESH &&
+          hl_digest_nonce_state(key, s2, 5000000) == HL_NONCE_FRESH,
+          "two challenges in one millisecond get nonces of their own, both ours");
+    s1[strlen(s1) - 34] ^= 1;   /* the serial (before ".<32 hex>") changed, the signature kept */
+    CHECK(hl_digest_nonce_state(key, s1, 5000000) == HL_NONCE_FORGED, "a changed serial: forged");
 
     hl_nonce_seen *seen = hl_nonce_seen_new();
     CHECK(hl_nonce_seen_use(seen, nonce, "00000001", 5000000), "first use");
