@@ -146,6 +146,7 @@ hl_acd_app *hl_acd_app_new(hl_call_env *env, hl_store *store, hl_agents *agents,
     hl_agents_watch w = { .account = on_account, .removed = on_removed, .ctl_state = ctl_state,
                           .describe = describe };
     hl_agents_set_watch(agents, &w, app);
+    hl_agents_set_on_change(agents, hl_acd_app_registered, app);   /* phones come and go */
     hl_ctl_register(ctl, "queues", ctl_queues, app, "the ACD's queues: callers waiting, agents serving and ready");
     hl_ctl_register(ctl, "queue", ctl_queue, app, "queue log [NAME] [--last N]: the ACD's decisions with their reasons");
     return app;
@@ -157,6 +158,7 @@ void hl_acd_app_free(hl_acd_app *app)
         return;
     app->env->acd = NULL;
     hl_agents_set_watch(app->agents, &(hl_agents_watch){ 0 }, NULL);
+    hl_agents_set_on_change(app->agents, NULL, NULL);
     hl_acd_free(app->acd);
     free(app);
 }

@@ -18,8 +18,10 @@
 #define SOURCES_TRACKED 4096
 
 typedef struct binding {
-    char   uri[256], source[80];
-    double expires_at, registered_at;     /* epoch seconds */
+    char         uri[256], source[80];
+    double       expires_at, registered_at;   /* epoch seconds */
+    hl_sip_ping *ping;                        /* qualify: OPTIONS awaiting an answer */
+    int          qualify_fails;               /* in a row */
 } binding;
 
 typedef struct failures {                 /* of one account or one source */
@@ -55,10 +57,14 @@ struct hl_agents {
     uv_timer_t          expiry;          /* fires at the earliest binding's expiry */
     hl_agents_watch     watch;           /* the ACD's view of the accounts (app/acd_app.c) */
     void               *watch_arg;
+    uv_timer_t          qualify;         /* OPTIONS to every binding, each agent_qualify_s */
+    int                 open_handles;    /* of the two timers, until their close callbacks */
     int                 hashing;         /* ctl password hashes on the pool */
-    bool                closing;         /* freed once the timer is closed and none hashes */
+    bool                closing;         /* freed once the timers are closed and none hashes */
+    void              (*on_change)(void *arg, const char *number, bool registered);
+    void               *on_change_arg;
     struct { uint64_t registered, removed, expired, auth_failed, locked_refused, lockouts,
-             replays, stale; } st;
+             replays, stale, invites, qualify_removed; } st;
 };
 
 /* ---- accounts in memory ------------------------------------------------------------- */
@@ -201,7 +207,15 @@ static int load(hl_agents *a, char *err, int errlen)
 
 static void drop_binding(agent *g, int i)
 {
+    hl_sip_ping_cancel(g->b[i].ping);
     g->b[i] = g->b[--g->nb];
+}
+
+/* on_change when the agent went from no binding to some or back (had: bindings before). */
+static void changed(hl_agents *a, const agent *g, int had)
+{
+    if ((had > 0) != (g->nb > 0) && a->on_change)
+        a->on_change(a->on_change_arg, g->number, g->nb > 0);
 }
 
 static void schedule_expiry(hl_agents *a);
@@ -212,16 +226,17 @@ static void on_expiry(uv_timer_t *t)
     double now = hl_clock_wall(a->clock);
     for (int i = 0; i < a->n; i++) {
         agent *g = a->list[i];
-        bool changed = false;
+        int had = g->nb;
         for (int k = g->nb - 1; k >= 0; k--)
             if (g->b[k].expires_at <= now) {
                 hl_info("agents", "agent %s: registration of %s expired", g->number, g->b[k].uri);
                 drop_binding(g, k);
                 a->st.expired++;
-                changed = true;
             }
-        if (changed)
+        if (g->nb != had) {
             store_bindings(a, g);
+            changed(a, g, had);
+        }
     }
     schedule_expiry(a);
 }
@@ -317,13 +332,25 @@ static bool challenge(hl_agents *a, hl_sip_register_reply *out, bool stale)
     return false;
 }
 
-static bool failed(hl_agents *a, agent *g, const hl_sip_register_info *in, hl_sip_register_reply *out,
+/* One request that must prove an account's password: a REGISTER or an agent's INVITE. */
+typedef struct auth_try {
+    const char    *method;        /* for the log */
+    const char    *user;          /* the account asked for (To of a REGISTER, From of an INVITE) */
+    const char    *auth_user;     /* the Authorization's username, NULL when none */
+    const char    *source;        /* "ip:port/udp" */
+    const uint8_t *source_ip;
+    /* the digest check against g's HA1s (md5/sha: NULL = not offered, "" = no account) */
+    hl_sip_auth  (*check)(hl_agents *a, const void *ctx, const char *md5, const char *sha);
+    const void    *ctx;
+} auth_try;
+
+static bool failed(hl_agents *a, agent *g, const auth_try *in, hl_sip_register_reply *out,
                    double now)
 {
     a->st.auth_failed++;
     bool src_locked = count_failure(a, source_failures(a, in->source_ip, true), now);
     bool acc_locked = g && count_failure(a, &g->fails, now);
-    hl_warn("agents", "REGISTER %s from %s: wrong digest answer%s%s", in->aor_user, in->source,
+    hl_warn("agents", "%s %s from %s: wrong digest answer%s%s", in->method, in->user, in->source,
             src_locked ? "; source locked out (agent_auth_fail_limit)" : "",
             acc_locked ? "; account locked out (agent_auth_fail_limit)" : "");
     if (src_locked || acc_locked)
@@ -365,8 +392,8 @@ static binding *new_binding(hl_agents *a, agent *g)
 
 static void apply_bindings(hl_agents *a, agent *g, const hl_sip_register_info *in, double now)
 {
-    if (in->star)
-        g->nb = 0;
+    while (in->star && g->nb)
+        drop_binding(g, 0);
     for (int i = 0; i < in->n_contacts; i++) {
         int e = expires_of(a, in, i), k = binding_of(g, in->contacts[i]);
         if (e == 0) {
@@ -413,33 +440,31 @@ static void answer_bindings(const agent *g, hl_sip_register_reply *out, double n
 }
 
 
-static hl_sip_auth verify(hl_agents *a, const hl_sip_register_info *in, const agent *g)
+static hl_sip_auth verify(hl_agents *a, const auth_try *in, const agent *g)
 {
     /* "" for an unknown number (a wrong answer), NULL for an algorithm not offered */
     const char *md5 = offered(a, "MD5") ? (g ? g->ha1_md5 : "") : NULL;
     const char *sha = offered(a, "SHA-256") ? (g ? g->ha1_sha256 : "") : NULL;
-    if (a->verify)
-        return a->verify(a->verify_arg, in, a->cfg->agent_realm, md5, sha);
-    return hl_sip_register_verify(a->sip, in, a->cfg->agent_realm, md5, sha);
+    return in->check(a, in->ctx, md5, sha);
 }
 
-/* Lockout, then the digest: true when the request may change g's bindings, else out is
- * the refusal or the challenge. */
-static bool admitted(hl_agents *a, agent *g, const hl_sip_register_info *in,
-                     hl_sip_register_reply *out, double now)
+/* Lockout, then the digest: true when the request is the account's own, else out is the
+ * refusal or the challenge. */
+static bool admitted(hl_agents *a, agent *g, const auth_try *in, hl_sip_register_reply *out,
+                     double now)
 {
     failures *sf = source_failures(a, in->source_ip, false);
     if ((sf && locked(sf, now)) || (g && locked(&g->fails, now))) {
         a->st.locked_refused++;
-        hl_info("agents", "403 to REGISTER %s from %s: locked out", in->aor_user, in->source);
+        hl_info("agents", "403 to %s %s from %s: locked out", in->method, in->user, in->source);
         return refuse(out, 403, "Locked Out", "too many failed attempts: locked out");
     }
     if (!in->auth_user)
         return challenge(a, out, false);
-    if (strcmp(in->auth_user, in->aor_user) != 0) {
-        hl_warn("agents", "403 to REGISTER %s from %s: authenticated as %s", in->aor_user,
+    if (strcmp(in->auth_user, in->user) != 0) {
+        hl_warn("agents", "403 to %s %s from %s: authenticated as %s", in->method, in->user,
                 in->source, in->auth_user);
-        return refuse(out, 403, NULL, "the digest username must be the registered number");
+        return refuse(out, 403, NULL, "the digest username must be the agent's number");
     }
     switch (verify(a, in, g)) {
     case HL_SIP_AUTH_NONE:
@@ -449,8 +474,8 @@ static bool admitted(hl_agents *a, agent *g, const hl_sip_register_info *in,
         return challenge(a, out, true);
     case HL_SIP_AUTH_REPLAY:
         a->st.replays++;
-        hl_warn("agents", "REGISTER %s from %s: a nonce answered again (replay) refused",
-                in->aor_user, in->source);
+        hl_warn("agents", "%s %s from %s: a nonce answered again (replay) refused",
+                in->method, in->user, in->source);
         return challenge(a, out, false);
     case HL_SIP_AUTH_WRONG:
         return failed(a, g, in, out, now);
@@ -465,11 +490,22 @@ static bool admitted(hl_agents *a, agent *g, const hl_sip_register_info *in,
     return true;
 }
 
+static hl_sip_auth check_register(hl_agents *a, const void *ctx, const char *md5, const char *sha)
+{
+    const hl_sip_register_info *in = ctx;
+    if (a->verify)
+        return a->verify(a->verify_arg, in, a->cfg->agent_realm, md5, sha);
+    return hl_sip_register_verify(a->sip, in, a->cfg->agent_realm, md5, sha);
+}
+
 void hl_agents_on_register(hl_agents *a, const hl_sip_register_info *in, hl_sip_register_reply *out)
 {
     double now = hl_clock_wall(a->clock);
     agent *g = find(a, in->aor_user);
-    if (!admitted(a, g, in, out, now))
+    auth_try t = { .method = "REGISTER", .user = in->aor_user, .auth_user = in->auth_user,
+                   .source = in->source, .source_ip = in->source_ip, .check = check_register,
+                   .ctx = in };
+    if (!admitted(a, g, &t, out, now))
         return;
     if (in->star && (in->n_contacts || in->expires != 0)) {
         refuse(out, 400, NULL, "Contact * needs Expires: 0 and no other Contact");
@@ -482,10 +518,183 @@ void hl_agents_on_register(hl_agents *a, const hl_sip_register_info *in, hl_sip_
     }
     if (in->star)
         hl_info("agents", "agent %s: every registration removed", g->number);
+    int had = g->nb;
     apply_bindings(a, g, in, now);
     store_bindings(a, g);
     schedule_expiry(a);
     answer_bindings(g, out, now);
+    changed(a, g, had);
+}
+
+/* ---- agents' own INVITEs -------------------------------------------------------------- */
+
+static hl_sip_auth check_invite(hl_agents *a, const void *ctx, const char *md5, const char *sha)
+{
+    return hl_sip_dialog_verify((hl_sip_dialog *)ctx, a->cfg->agent_realm, md5, sha);
+}
+
+static int binding_from(const agent *g, const char *source)
+{
+    for (int k = 0; k < g->nb; k++)
+        if (!strcmp(g->b[k].source, source))
+            return k;
+    return -1;
+}
+
+/* The refusal or challenge of admitted() sent on the INVITE's dialog; returns its code. */
+static int invite_refused(hl_sip_dialog *d, const hl_sip_register_reply *out)
+{
+    if (out->code == 401) {
+        hl_sip_dialog_challenge_digest(d, out->realm, out->stale, out->algorithms);
+        return 401;
+    }
+    hl_sip_dialog_refusal_quiet(d, "403-agent-auth");
+    return out->code ? out->code : 403;
+}
+
+int hl_agents_on_invite(hl_agents *a, hl_sip_dialog *d, const hl_sip_invite_info *info,
+                        bool from_trunk, char *agent_out, size_t agent_len)
+{
+    agent *g = find(a, info->from_user);
+    if (!g)
+        return 0;
+    if (binding_from(g, info->source) < 0) {
+        if (from_trunk)
+            return 0;    /* a caller whose number looks like an agent's: an ordinary call */
+        hl_info("agents", "403 to INVITE from agent %s at %s: no registration of this phone",
+                g->number, info->source);
+        hl_sip_dialog_refusal_quiet(d, "403-agent-not-registered");
+        return 403;
+    }
+    char auth_user[128];
+    hl_sip_dialog_auth_user(d, auth_user, sizeof auth_user);
+    auth_try t = { .method = "INVITE", .user = g->number, .auth_user = auth_user[0] ? auth_user : NULL,
+                   .source = info->source, .source_ip = info->source_ip, .check = check_invite,
+                   .ctx = d };
+    hl_sip_register_reply out = { 0 };
+    if (!admitted(a, g, &t, &out, hl_clock_wall(a->clock)))
+        return invite_refused(d, &out);
+    a->st.invites++;
+    snprintf(agent_out, agent_len, "%s", g->number);
+    hl_info("agents", "agent %s calls %s from %s", g->number, info->request_uri, info->source);
+    return 1;
+}
+
+/* ---- ringing an agent: which phone ---------------------------------------------------- */
+
+/* The binding to ring: the newest registered among those answering qualify, else the newest. */
+static const binding *ring_binding(const agent *g)
+{
+    const binding *best = NULL;
+    for (int pass = 0; pass < 2 && !best; pass++)
+        for (int k = 0; k < g->nb; k++)
+            if ((pass || !g->b[k].qualify_fails) &&
+                (!best || g->b[k].registered_at > best->registered_at))
+                best = &g->b[k];
+    return best;
+}
+
+int hl_agents_contact(hl_agents *a, const char *number, char *uri, size_t urilen,
+                      char *source, size_t sourcelen)
+{
+    const agent *g = find(a, number);
+    if (!g)
+        return -1;
+    const binding *b = ring_binding(g);
+    if (!b)
+        return -2;
+    snprintf(uri, urilen, "%s", b->uri);
+    snprintf(source, sourcelen, "%s", b->source);
+    return 0;
+}
+
+bool hl_agents_registered(hl_agents *a, const char *number)
+{
+    const agent *g = find(a, number);
+    return g && g->nb > 0;
+}
+
+void hl_agents_set_on_change(hl_agents *a, void (*fn)(void *arg, const char *number, bool registered),
+                             void *arg)
+{
+    a->on_change = fn;
+    a->on_change_arg = arg;
+    for (int i = 0; fn && i < a->n; i++)
+        if (a->list[i]->nb > 0)
+            fn(arg, a->list[i]->number, true);
+}
+
+/* ---- qualify -------------------------------------------------------------------------- */
+
+/* A binding that failed agent_qualify_fails times in a row goes, as if it had expired. */
+static void qualify_failed(hl_agents *a, agent *g, int k)
+{
+    binding *b = &g->b[k];
+    b->ping = NULL;
+    if (++b->qualify_fails < a->cfg->agent_qualify_fails) {
+        hl_info("agents", "agent %s: %s did not answer OPTIONS (%d in a row)", g->number, b->uri,
+                b->qualify_fails);
+        return;
+    }
+    hl_warn("agents", "agent %s: %s did not answer OPTIONS %d times in a row "
+            "(agent_qualify_fails): registration removed", g->number, b->uri, b->qualify_fails);
+    int had = g->nb;
+    drop_binding(g, k);
+    a->st.qualify_removed++;
+    store_bindings(a, g);
+    schedule_expiry(a);
+    changed(a, g, had);
+}
+
+static bool find_ping(hl_agents *a, hl_sip_ping *ping, agent **g, int *k)
+{
+    for (int i = 0; i < a->n; i++)
+        for (int j = 0; j < a->list[i]->nb; j++)
+            if (a->list[i]->b[j].ping == ping) {
+                *g = a->list[i];
+                *k = j;
+                return true;
+            }
+    return false;
+}
+
+static void on_ping(void *arg, hl_sip_ping *ping, int code)
+{
+    hl_agents *a = arg;
+    agent *g;
+    int k;
+    if (!find_ping(a, ping, &g, &k))
+        return;
+    if (code == 0) {
+        qualify_failed(a, g, k);
+        return;
+    }
+    if (g->b[k].qualify_fails)
+        hl_info("agents", "agent %s: %s answers OPTIONS again (%d)", g->number, g->b[k].uri, code);
+    g->b[k].ping = NULL;
+    g->b[k].qualify_fails = 0;
+}
+
+/* Each agent_qualify_s: a ping still unanswered is a failure; then a new one to each phone. */
+#define QUALIFY_OFF_RECHECK_MS 5000   /* agent_qualify_s 0: how soon a reload turning it on shows */
+
+static void on_qualify(uv_timer_t *t)
+{
+    hl_agents *a = t->data;
+    int every = a->cfg->agent_qualify_s;
+    for (int i = 0; i < a->n; i++) {
+        agent *g = a->list[i];
+        for (int k = g->nb - 1; k >= 0; k--) {
+            binding *b = &g->b[k];
+            if (b->ping) {
+                hl_sip_ping_cancel(b->ping);
+                qualify_failed(a, g, k);   /* may drop b */
+            }
+        }
+        for (int k = 0; every && a->sip && k < g->nb; k++)
+            g->b[k].ping = hl_sip_options_ping(a->sip, g->b[k].uri, g->b[k].source, on_ping, a);
+    }
+    uv_timer_start(&a->qualify, on_qualify, every ? (uint64_t)every * 1000 : QUALIFY_OFF_RECHECK_MS, 0);
 }
 
 /* ---- accounts: hashing ---------------------------------------------------------------- */
@@ -555,7 +764,7 @@ static void pw_hash_done(uv_work_t *w, int status)
     a->hashing--;
     if (a->closing) {
         hl_ctl_reply_error(p->req, "the engine is shutting down");
-        if (!a->hashing && !a->expiry.data)
+        if (!a->hashing && !a->open_handles)
             agents_free(a);
     } else if (!p->ok || status != 0) {
         hl_ctl_reply_error(p->req, "hashing the password failed");
@@ -594,9 +803,10 @@ static json_t *agent_json(const agent *g, double now)
     json_t *contacts = json_array();
     for (int k = 0; k < g->nb; k++) {
         double left = g->b[k].expires_at - now;
-        json_array_append_new(contacts, json_pack("{s:s,s:s,s:i,s:f}", "contact", g->b[k].uri,
+        json_array_append_new(contacts, json_pack("{s:s,s:s,s:i,s:f,s:i}", "contact", g->b[k].uri,
                               "source", g->b[k].source, "expires_in", left > 0 ? (int)(left + 0.5) : 0,
-                              "expires_at", g->b[k].expires_at));
+                              "expires_at", g->b[k].expires_at, "qualify_fails",
+                              g->b[k].qualify_fails));
     }
     json_t *o = json_pack("{s:s,s:s,s:s,s:s,s:s,s:o,s:b}", "number", g->number, "name", g->name,
                           "centre", g->centre, "skills", g->skills, "role", g->role,
@@ -754,6 +964,10 @@ static json_t *agent_remove(hl_agents *a, agent *g)
     json_decref(p);
     json_t *r = json_pack("{s:b,s:s}", "ok", 1, "removed", g->number);
     hl_info("agents", "agent %s removed", g->number);
+    int had = g->nb;
+    while (g->nb)
+        drop_binding(g, 0);
+    changed(a, g, had);
     if (a->watch.removed)
         a->watch.removed(a->watch_arg, g->number);
     remove_mem(a, g);
@@ -842,13 +1056,15 @@ json_t *hl_agents_status(hl_agents *a)
     int bound = 0;
     for (int i = 0; i < a->n; i++)
         bound += a->list[i]->nb;
-    return json_pack("{s:i,s:i,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:o}", "accounts", a->n,
+    return json_pack("{s:i,s:i,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:o}", "accounts", a->n,
                      "registered_contacts", bound, "registers", (json_int_t)a->st.registered,
                      "unregisters", (json_int_t)a->st.removed, "expired", (json_int_t)a->st.expired,
                      "auth_failed", (json_int_t)a->st.auth_failed,
                      "locked_refused", (json_int_t)a->st.locked_refused,
                      "lockouts", (json_int_t)a->st.lockouts, "replays", (json_int_t)a->st.replays,
-                     "stale_nonces", (json_int_t)a->st.stale, "locked_out", locked_out);
+                     "stale_nonces", (json_int_t)a->st.stale,
+                     "agent_invites", (json_int_t)a->st.invites,
+                     "qualify_removed", (json_int_t)a->st.qualify_removed, "locked_out", locked_out);
 }
 
 /* ---- life ------------------------------------------------------------------------------ */
@@ -871,14 +1087,22 @@ hl_agents *hl_agents_new(uv_loop_t *uv, hl_store *store, const hl_config *live_c
         return NULL;
     }
     uv_timer_init(uv, &a->expiry);
-    a->expiry.data = a;
+    uv_timer_init(uv, &a->qualify);
+    a->expiry.data = a->qualify.data = a;
+    a->open_handles = 2;
     uv_unref((uv_handle_t *)&a->expiry);
+    uv_unref((uv_handle_t *)&a->qualify);
     schedule_expiry(a);
     hl_info("agents", "%d agents loaded", a->n);
     return a;
 }
 
-void hl_agents_set_sip(hl_agents *a, hl_sip *sip) { a->sip = sip; }
+void hl_agents_set_sip(hl_agents *a, hl_sip *sip)
+{
+    a->sip = sip;
+    if (sip && a->open_handles)   /* the first round at once: a restart's phones are checked */
+        uv_timer_start(&a->qualify, on_qualify, 0, 0);
+}
 
 void hl_agents_set_verify(hl_agents *a, hl_agents_verify_fn fn, void *arg)
 {
@@ -897,12 +1121,11 @@ static void agents_free(hl_agents *a)
     free(a);
 }
 
-/* The timer is closed; a hash still on the pool frees the rest when it comes back. */
-static void expiry_closed(uv_handle_t *h)
+/* A timer is closed; the last one frees, unless a hash still on the pool will. */
+static void timer_closed(uv_handle_t *h)
 {
     hl_agents *a = h->data;
-    a->expiry.data = NULL;
-    if (!a->hashing)
+    if (--a->open_handles == 0 && !a->hashing)
         agents_free(a);
 }
 
@@ -911,8 +1134,15 @@ void hl_agents_close(hl_agents *a)
     if (!a)
         return;
     a->closing = true;
-    if (a->expiry.data)
-        uv_close((uv_handle_t *)&a->expiry, expiry_closed);
-    else if (!a->hashing)
+    for (int i = 0; i < a->n; i++)      /* the SIP stack must not answer into freed memory */
+        for (int k = 0; k < a->list[i]->nb; k++) {
+            hl_sip_ping_cancel(a->list[i]->b[k].ping);
+            a->list[i]->b[k].ping = NULL;
+        }
+    if (a->open_handles) {
+        uv_close((uv_handle_t *)&a->expiry, timer_closed);
+        uv_close((uv_handle_t *)&a->qualify, timer_closed);
+    } else if (!a->hashing) {
         agents_free(a);
+    }
 }

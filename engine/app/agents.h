@@ -14,6 +14,25 @@
  * to it; 0 removes.  At most agent_max_contacts phones per agent: a new one past it replaces
  * the one registered longest ago (newest wins).
  *
+ * Several phones of one agent: a call to the agent rings one, the newest registered (among
+ * those answering qualify, else the newest of all).  The phone an agent registered last is
+ * the one they sit at (a softphone started after the desk phone, a spare taken over); ringing
+ * all would let two phones answer one ring and blur the answer time the scoring reads, and
+ * forking is the ACD's choice to make (ring-all across agents), not the registrar's.
+ *
+ * An agent's own INVITE (hl_agents_on_invite): its From user is an account and it comes
+ * from the exact source (ip:port/transport) one of that account's bindings registered from;
+ * it must then answer a digest challenge with the agent's password, with the checks and
+ * counts of REGISTER (lockout, stale nonce, replay).  From anywhere else an agent's number
+ * is refused 403 (unless a trunk brings it: then it is an ordinary caller's).  No password,
+ * no call: an unregistered phone cannot place one (no toll fraud by a guessed number).
+ *
+ * Qualify: every agent_qualify_s each binding is sent OPTIONS, at the address it registered
+ * from; agent_qualify_fails unanswered in a row remove it, as if it had expired.
+ *
+ * on_change (hl_agents_set_on_change) tells when an agent goes from no binding to some or
+ * back, whatever the cause: REGISTER, un-REGISTER, expiry, qualify, `ctl agent remove`.
+ *
  * Owner: the loop (app/loop.c) creates it after the store and before the SIP stack. */
 #ifndef HL_AGENTS_H
 #define HL_AGENTS_H
@@ -57,6 +76,22 @@ typedef struct hl_agents_watch {
     json_t *(*describe)(void *arg, const char *number);
 } hl_agents_watch;
 void       hl_agents_set_watch(hl_agents *a, const hl_agents_watch *w, void *arg);
+/* An INVITE (sip.h on_invite) whose From user may be an agent's: 0 when it is not an
+ * agent's call (no such account, or a trunk's source that is no binding of it: go on as
+ * for any caller), 1 when admitted (agent_out = the number), else the status to refuse with
+ * (401: the challenge is sent; 403: named with hl_sip_dialog_refusal_quiet). */
+int        hl_agents_on_invite(hl_agents *a, hl_sip_dialog *d, const hl_sip_invite_info *info,
+                               bool from_trunk, char *agent_out, size_t agent_len);
+/* The phone to ring for number (the rule above): its Contact URI and the source it
+ * registered from ("ip:port/udp").  0; -1 no such agent; -2 no live registration. */
+int        hl_agents_contact(hl_agents *a, const char *number, char *uri, size_t urilen,
+                             char *source, size_t sourcelen);
+bool       hl_agents_registered(hl_agents *a, const char *number);
+/* fn(arg, number, registered) at each change (see above); at once for every agent registered
+ * now, so the caller starts from the current state.  NULL stops it. */
+void       hl_agents_set_on_change(hl_agents *a,
+                                   void (*fn)(void *arg, const char *number, bool registered),
+                                   void *arg);
 /* Every agent with its bindings and their expiry (ctl agents). */
 json_t    *hl_agents_json(hl_agents *a);
 /* Counters and lockouts in force (ctl status). */

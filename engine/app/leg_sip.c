@@ -10,6 +10,7 @@
  * on_terminated (the SIP stack frees it then); the media endpoint lives until ops->destroy
  * so that its statistics can still go into the CDR. */
 #include "app/leg_sip.h"
+#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,6 +20,7 @@
 #include "core/log.h"
 #include "core/trunks.h"
 #include "lua/script.h"
+#include "app/agents.h"
 #include "app/loop.h"
 #include "fax/fax.h"
 #include "media/media.h"
@@ -41,6 +43,8 @@ typedef struct sip_leg {
     hl_timer       fax_timer;    /* reports FAX_DONE and frees the session outside the tick */
     hl_dns_query  *dns;          /* outbound to a host name: its lookup, until it answers */
     hl_timer       dns_timer;    /* gives the lookup up after dns_timeout_ms */
+    hl_timer       refer_timer;  /* reports a REFER the phone sent on the next turn */
+    char           refer_uri[256], refer_user[128];   /* that REFER's target */
 } sip_leg;
 
 static const hl_leg_ops sip_leg_ops;
@@ -322,22 +326,43 @@ static int sip_source_rate(void *app, const uint8_t ip[16])
     return k ? k->rate_per_sec : 0;
 }
 
+/* 0 when a trunk brings this INVITE in and has proved it (digest, when the trunk has a
+ * login), else the status to refuse it with. */
+static int admit_trunk_invite(hl_loop *loop, hl_sip_dialog *d, const hl_sip_invite_info *info,
+                              const hl_trunk **trunk)
+{
+    int refused = admit_invite(loop, d, info, trunk);
+    if (refused)
+        return refused;
+    if ((*trunk)->digest_user && !hl_sip_dialog_authorized(d, (*trunk)->digest_realm,
+                                                           (*trunk)->digest_user,
+                                                           (*trunk)->digest_password)) {
+        loop->trunk_stats.challenged++;   /* the first INVITE of each call, or a wrong answer */
+        hl_debug("trunk", "%s: 401 to trunk %s (digest, realm %s)", info->call_id, (*trunk)->name,
+                 (*trunk)->digest_realm);
+        hl_sip_dialog_challenge(d, (*trunk)->digest_realm);
+        return 401;
+    }
+    return 0;
+}
+
 static int sip_on_invite(void *app, hl_sip_dialog *d, const hl_sip_invite_info *info)
 {
     hl_loop *loop = app;
     if (loop->stopping)
         return refuse(d, 503, "503-shutdown", 0, NULL);
-    const hl_trunk *trunk;
-    int refused = admit_invite(loop, d, info, &trunk);
-    if (refused)
-        return refused;
-    if (trunk->digest_user &&
-        !hl_sip_dialog_authorized(d, trunk->digest_realm, trunk->digest_user, trunk->digest_password)) {
-        loop->trunk_stats.challenged++;   /* the first INVITE of each call, or a wrong answer */
-        hl_debug("trunk", "%s: 401 to trunk %s (digest, realm %s)", info->call_id, trunk->name,
-                 trunk->digest_realm);
-        hl_sip_dialog_challenge(d, trunk->digest_realm);
-        return 401;
+    /* an agent's phone first: its calls run agent_entry; a stranger using an agent's
+     * number gets 403 here (app/agents.h) */
+    char agent[sizeof ((hl_leg *)0)->agent] = "";
+    const hl_trunk *trunk = hl_trunks_by_source(current_trunks(loop), info->source_ip);
+    struct hl_agents *agents = hl_loop_agents(loop);
+    int verdict = agents ? hl_agents_on_invite(agents, d, info, trunk != NULL, agent, sizeof agent) : 0;
+    if (verdict > 1)
+        return verdict;
+    if (verdict == 0) {
+        int refused = admit_trunk_invite(loop, d, info, &trunk);
+        if (refused)
+            return refused;
     }
     if (loop->ncalls >= loop->cfg.max_calls) {
         hl_warn("call", "refusing %s: %d calls already (max_calls)", info->call_id, loop->ncalls);
@@ -368,7 +393,12 @@ static int sip_on_invite(void *app, hl_sip_dialog *d, const hl_sip_invite_info *
     hl_sip_dialog_set_app(d, sl);
     hl_sip_dialog_set_local_sdp(d, &sl->local);
     snprintf(sl->leg.sip_call_id, sizeof sl->leg.sip_call_id, "%s", info->call_id);
-    caller_of(loop, trunk, info, sl->leg.from_user, sizeof sl->leg.from_user);
+    if (agent[0]) {   /* the agent's own number, never a PAI the phone sends */
+        snprintf(sl->leg.from_user, sizeof sl->leg.from_user, "%s", agent);
+        snprintf(sl->leg.agent, sizeof sl->leg.agent, "%s", agent);
+    } else {
+        caller_of(loop, trunk, info, sl->leg.from_user, sizeof sl->leg.from_user);
+    }
     snprintf(sl->leg.to_user, sizeof sl->leg.to_user, "%s", info->to_user ? info->to_user : "");
     snprintf(sl->leg.remote_uri, sizeof sl->leg.remote_uri, "%s", info->from_uri ? info->from_uri : "");
 
@@ -484,6 +514,32 @@ static void sip_on_refer_status(void *app_dialog, hl_sip_dialog *d, int code)
         emit(sl, (hl_leg_event){ .type = HL_LEG_EV_TRANSFERRED, .code = code });
 }
 
+static void refer_report(hl_timer *t)
+{
+    sip_leg *sl = t->data;
+    if (sl->leg.state != HL_LEG_ENDED)
+        emit(sl, (hl_leg_event){ .type = HL_LEG_EV_REFER, .uri = sl->refer_uri,
+                                 .target = sl->refer_user });
+}
+
+/* A REFER from the far end (an agent's transfer key): accepted from an agent's phone only
+ * (a caller from a trunk has nothing to transfer: 403), while the leg is up and in a call;
+ * the call hears of it on the next turn of the loop, outside the SIP stack. */
+static int sip_on_refer(void *app_dialog, hl_sip_dialog *d, const char *target, const char *user)
+{
+    sip_leg *sl = app_dialog;
+    if (!sl || !sl->leg.call || sl->leg.state != HL_LEG_ANSWERED || !sl->leg.agent[0])
+        return 403;
+    if (hl_timer_active(&sl->refer_timer))
+        return 491;
+    hl_info("call", "%s: leg %d asks to transfer to %s", hl_call_id(sl->leg.call), sl->leg.index,
+            target);
+    snprintf(sl->refer_uri, sizeof sl->refer_uri, "%s", target);
+    snprintf(sl->refer_user, sizeof sl->refer_user, "%s", user);
+    hl_timer_start(&sl->loop->timers, &sl->refer_timer, 0, refer_report, sl);
+    return 202;
+}
+
 static void sip_on_terminated(void *app_dialog, hl_sip_dialog *d, int code, const char *reason)
 {
     sip_leg *sl = app_dialog;
@@ -514,6 +570,7 @@ const hl_sip_callbacks hl_leg_sip_callbacks = {
     .on_reoffer = sip_on_reoffer,
     .on_info_dtmf = sip_on_info_dtmf,
     .on_refer_status = sip_on_refer_status,
+    .on_refer = sip_on_refer,
     .on_terminated = sip_on_terminated,
 };
 
@@ -617,6 +674,12 @@ static int op_transfer(hl_leg *leg, const char *target_uri)
     return sl->dialog ? hl_sip_dialog_refer(sl->dialog, target_uri) : -1;
 }
 
+static int op_refer_notify(hl_leg *leg, int code)
+{
+    sip_leg *sl = leg_of(leg);
+    return sl->dialog ? hl_sip_dialog_refer_notify(sl->dialog, code) : -1;
+}
+
 static void op_stats(hl_leg *leg, hl_cdr *cdr)
 {
     sip_leg *sl = leg_of(leg);
@@ -663,6 +726,7 @@ static void op_destroy(hl_leg *leg)
     dns_stop(sl);
     hl_timer_stop(&sl->loop->timers, &sl->ring_timer);
     hl_timer_stop(&sl->loop->timers, &sl->hangup_timer);
+    hl_timer_stop(&sl->loop->timers, &sl->refer_timer);
     if (sl->dialog) {
         /* Still up (the call is being torn down): end it, and hear nothing more of it. */
         hl_sip_dialog_set_app(sl->dialog, NULL);
@@ -686,6 +750,7 @@ static const hl_leg_ops sip_leg_ops = {
     .unbridge = op_unbridge,
     .hold = op_hold,
     .transfer = op_transfer,
+    .refer_notify = op_refer_notify,
     .stats = op_stats,
     .fax_start = op_fax_start,
     .fax_stop = op_fax_stop,
@@ -846,5 +911,84 @@ hl_leg *hl_leg_sip_dial(hl_call_env *env, hl_call *call, const char *uri, const 
     /* a lookup counts against the ring timeout too: the caller waits for both alike */
     int timeout = o && o->timeout_ms > 0 ? o->timeout_ms : loop->cfg.ring_timeout_ms;
     hl_timer_start(&loop->timers, &sl->ring_timer, timeout, ring_timeout, sl);
+    return &sl->leg;
+}
+
+/* ---- ringing an agent's phone (env->dial_agent) ------------------------------------- */
+
+/* A caller's number as a From user part: as it is when it is one, else "anonymous" (a
+ * withheld or odd number must not stop the agent's phone from ringing). */
+static const char *shown_number(const char *n)
+{
+    if (!n || !*n)
+        return "anonymous";
+    for (const char *c = n; *c; c++)
+        if (!isalnum((unsigned char)*c) && !strchr("+-_.*", *c))
+            return "anonymous";
+    return n;
+}
+
+void hl_leg_sip_agent_invite_opts(const hl_dial_agent_opts *o, const char *caller,
+                                  const char *call_id, char wait_s[16], hl_sip_invite_opts *out)
+{
+    *out = (hl_sip_invite_opts){
+        .from_user = shown_number(o && o->from_user ? o->from_user : caller),
+        .from_display = o ? o->display : NULL,
+        .assert_identity = true,
+    };
+    wait_s[0] = 0;
+    if (o && o->waited_ms >= 0)
+        snprintf(wait_s, 16, "%d", (o->waited_ms + 500) / 1000);
+    const hl_sip_header h[] = {
+        { "X-Hotline-Route", o ? o->route : NULL },
+        { "X-Hotline-Queue", o ? o->queue : NULL },
+        { "X-Hotline-Wait", wait_s[0] ? wait_s : NULL },
+        { "X-Hotline-Call", o && o->call_id ? o->call_id : call_id },
+    };
+    for (size_t i = 0; i < sizeof h / sizeof h[0]; i++)
+        if (h[i].value && h[i].value[0])
+            out->headers[out->n_headers++] = h[i];
+}
+
+hl_leg *hl_leg_sip_dial_agent(hl_call_env *env, hl_call *call, const char *agent,
+                              const hl_dial_agent_opts *o)
+{
+    hl_loop *loop = env->owner;
+    struct hl_agents *agents = hl_loop_agents(loop);
+    char uri[256], source[80];
+    int found = agents ? hl_agents_contact(agents, agent, uri, sizeof uri, source, sizeof source) : -1;
+    if (found != 0) {
+        hl_warn("call", "%s: cannot ring agent %s: %s", hl_call_id(call), agent ? agent : "-",
+                found == -2 ? "no live registration (phone not registered, expired or not "
+                "answering OPTIONS)" : "no such agent");
+        return NULL;
+    }
+    sip_leg *sl = sip_leg_new(loop, HL_LEG_OUTBOUND);
+    if (!sl)
+        return NULL;
+    sl->leg.call = call;
+    hl_sdp_offer(hl_media_local_addr(sl->media), hl_media_local_port(sl->media), &sl->local);
+    char peer[sizeof source];
+    snprintf(peer, sizeof peer, "%.*s", (int)strcspn(source, "/"), source);
+    hl_media_set_signalling(sl->media, peer);   /* the phone's own address: RTP may latch */
+    char wait_s[16];
+    hl_sip_invite_opts io;
+    hl_leg_sip_agent_invite_opts(o, hl_call_leg(call, 0)->from_user, hl_call_id(call), wait_s, &io);
+    io.dest = source;                            /* never the Contact's host (toll fraud) */
+    snprintf(sl->leg.from_user, sizeof sl->leg.from_user, "%s", io.from_user);
+    snprintf(sl->leg.remote_uri, sizeof sl->leg.remote_uri, "%s", uri);
+    snprintf(sl->leg.to_user, sizeof sl->leg.to_user, "%s", agent);
+    snprintf(sl->leg.agent, sizeof sl->leg.agent, "%s", agent);
+    sl->dialog = hl_sip_invite_ex(loop->sip, uri, &sl->local, &io, sl);
+    if (!sl->dialog) {
+        hl_warn("call", "%s: cannot ring agent %s at %s (%s)", hl_call_id(call), agent, source, uri);
+        hl_media_close(sl->media);
+        free(sl);
+        return NULL;
+    }
+    snprintf(sl->leg.sip_call_id, sizeof sl->leg.sip_call_id, "%s", hl_sip_dialog_call_id(sl->dialog));
+    int timeout = o && o->timeout_ms > 0 ? o->timeout_ms : loop->cfg.ring_timeout_ms;
+    hl_timer_start(&loop->timers, &sl->ring_timer, timeout, ring_timeout, sl);
+    hl_info("call", "%s: ringing agent %s at %s", hl_call_id(call), agent, source);
     return &sl->leg;
 }

@@ -93,6 +93,7 @@ typedef struct loop_private {
 
 static loop_private *priv_of(hl_loop *l) { return (loop_private *)l->priv; }
 static dead_calls *dead_of(hl_loop *l) { return &priv_of(l)->dead; }
+struct hl_agents *hl_loop_agents(hl_loop *l) { return priv_of(l)->agents; }
 
 /* hl_sip_callbacks.on_register: agents' phones (app/agents.c). */
 static void loop_on_register(void *app, const hl_sip_register_info *in, hl_sip_register_reply *out)
@@ -784,6 +785,7 @@ int hl_loop_init(hl_loop *l, const hl_config *cfg, char *err, int errlen)
     l->env = (hl_call_env){
         .clock = &l->clock, .timers = &l->timers, .cfg = &l->cfg, .prompts = l->prompts,
         .store = l->store, .current_policy = env_current_policy, .dial = hl_leg_sip_dial,
+        .dial_agent = hl_leg_sip_dial_agent,   /* issue 8: ringing agents' phones */
         .call_ended = env_call_ended, .recordings_dir = l->recordings_dir, .owner = l,
         .uv = l->uv, /* hl.pin_hash's thread pool */
     };

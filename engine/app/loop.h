@@ -65,5 +65,7 @@ int  hl_loop_reload(hl_loop *l, char *err, int errlen);
 void hl_loop_stop(hl_loop *l);
 /* A new call on this loop (leg_sip.c): counted, listed by ctl, ended at shutdown. */
 void hl_loop_call_add(hl_loop *l, struct hl_call *call);
+/* The agents' registrar (app/agents.h), or NULL once it is closed (shutting down). */
+struct hl_agents *hl_loop_agents(hl_loop *l);
 
 #endif

@@ -573,6 +573,14 @@ static void dispatch(hl_call *c, int i, const hl_leg_event *ev)
             hl_acd_agent_hold(c->env->acd, leg->agent, ev->type == HL_LEG_EV_HOLD);
         to_wait(c, i, ev);
         break;
+    case HL_LEG_EV_REFER:
+        /* A transfer asked by the phone: until a wait takes it (the transfer primitives),
+         * it is declined, so the phone is not left waiting for an outcome. */
+        CALL_INFO(c, "%s: leg %d asks to transfer to %s: declined, nothing takes it", c->id, i,
+                  ev->uri ? ev->uri : "-");
+        if (leg->ops->refer_notify)
+            leg->ops->refer_notify(leg, 603);
+        break;
     case HL_LEG_EV_HANGUP:
         on_leg_hangup(c, i, ev);
         break;
@@ -691,13 +699,16 @@ int hl_call_outcome(const hl_call *c, const char **error)
     return c->outcome;
 }
 
-/* Pushes job_<kind> (or nil) on L; for an ordinary call, main. */
+/* Pushes job_<kind> (or nil) on L; for an agent's own call, cfg->agent_entry (or nil);
+ * for any other call, main. */
 static void push_entry(hl_call *c, lua_State *L)
 {
-    if (!c->originated) {
+    if (!c->originated && !c->legs[0]->agent[0]) {
         hl_policy_push_main(c->policy, L);
         return;
     }
+    if (!c->originated)
+        snprintf(c->entry_fn, sizeof c->entry_fn, "%s", c->env->cfg->agent_entry);
     lua_getglobal(L, c->entry_fn);
 }
 
@@ -722,9 +733,10 @@ void hl_call_start(hl_call *c)
     c->ud_ref = luaL_ref(L, LUA_REGISTRYINDEX);
     new_thread(c);
     push_entry(c, c->co);
-    if (!lua_isfunction(c->co, -1)) { /* only a job can name a missing function: main is checked at build */
+    if (!lua_isfunction(c->co, -1)) { /* a job's or agent_entry: main is checked at build */
         char why[160];
-        snprintf(why, sizeof why, "policy %s has no function %s(call, args, job)", hl_policy_version(p), c->entry_fn);
+        snprintf(why, sizeof why, "policy %s has no function %s(call%s)", hl_policy_version(p),
+                 c->entry_fn, c->originated ? ", args, job" : "");
         if (c->env->clock->fake)
             hl_debug("call", "%s: %s", c->id, why);
         else

@@ -220,6 +220,11 @@ static int call_index(lua_State *L)
         lua_pushstring(L, c->id);
     } else if (!strcmp(k, "route")) {
         lua_pushstring(L, c->cdrs[0].route);
+    } else if (!strcmp(k, "agent")) {         /* an agent's own call: the agent's number */
+        if (l0->agent[0])
+            lua_pushstring(L, l0->agent);
+        else
+            lua_pushnil(L);
     } else {
         lua_pushnil(L);
     }

@@ -23,16 +23,18 @@ typedef struct hl_dial_opts {
     int        *refused;        /* out, may be NULL: the SIP-like code when dial refuses (403) */
 } hl_dial_opts;
 
-/* What ringing an agent's phone says to it (issue 8): who calls, and why. */
+/* Ringing an agent's phone (env->dial_agent): what its screen shows of who calls and why. */
 typedef struct hl_dial_agent_opts {
-    int         timeout_ms;     /* ring this long (the queue's ring timeout) */
-    const char *from_user;      /* the caller's number, shown on the phone */
-    const char *display;        /* a display name (NULL none) */
-    const char *route;          /* the IVR's route so far ("queue:0431.general") */
-    const char *queue;
-    long long   waited_ms;      /* the caller's wait in the queue */
-    const char *call_id;        /* the engine's call id */
+    int         timeout_ms;     /* ring timeout (0 = cfg->ring_timeout_ms) */
+    const char *from_user;      /* the caller's number to show (NULL = the call's caller) */
+    const char *display;        /* the name shown with it, or NULL */
+    /* headers X-Hotline-Route, -Queue, -Wait (seconds), -Call: NULL / negative = not sent */
+    const char *route;          /* e.g. "queue:0431.general" */
+    const char *queue;          /* the queue the caller waited in */
+    int         waited_ms;      /* how long the caller waited (-1 = unknown) */
+    const char *call_id;        /* our call id (NULL = the call's own), for the agent's notes */
 } hl_dial_agent_opts;
+
 
 struct hl_acd;
 
@@ -47,6 +49,13 @@ typedef struct hl_call_env {
     /* Creates and starts an outbound leg on call (INVITE).  The leg reports ANSWERED or
      * FAILED later through hl_call_on_leg_event.  NULL on immediate failure. */
     hl_leg *(*dial)(struct hl_call_env *, hl_call *call, const char *uri, const hl_dial_opts *);
+    /* Creates and starts an outbound leg ringing agent's registered phone (the newest
+     * binding; app/agents.h says why), at the address it registered from only.  Reports like
+     * dial; leg->agent is the agent's number.  NULL (the reason logged) when the agent has no
+     * live registration or the INVITE cannot be sent.  The dial rules do not apply: it
+     * reaches only the centre's own phones.  NULL hook: no agents here (simulation). */
+    hl_leg *(*dial_agent)(struct hl_call_env *, hl_call *call, const char *agent,
+                          const hl_dial_agent_opts *);
     /* The call has ended and every leg is down: write CDRs, drop it from lists.  The owner
      * frees the call later (never inside this callback) with hl_call_free(). */
     void    (*call_ended)(struct hl_call_env *, hl_call *call);
@@ -57,11 +66,8 @@ typedef struct hl_call_env {
     /* Free MiB where recordings go (call:record refuses below record_min_free_mb); NULL:
      * the disk of recordings_dir (core/files.h).  The simulator says a scenario's. */
     long long (*recordings_free_mb)(struct hl_call_env *);
-    /* The ACD (acd/acd.h) that call:queue joins; NULL = none.  dial_agent rings an agent's
-     * phone as a leg of call (an outbound leg as dial's); NULL when it has none. */
+    /* The ACD (acd/acd.h) that call:queue joins; NULL = none. */
     struct hl_acd *acd;
-    hl_leg *(*dial_agent)(struct hl_call_env *, hl_call *call, const char *agent,
-                          const hl_dial_agent_opts *);
     struct uv_loop_s *uv;         /* the loop's thread pool (hl.pin_hash); NULL in a simulation */
     void    *owner;               /* hl_loop * or hl_sim * */
 } hl_call_env;

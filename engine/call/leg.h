@@ -46,6 +46,11 @@ typedef enum {
     HL_LEG_EV_RESUME,       /* the far end took us off hold */
     HL_LEG_EV_TRANSFERRED,  /* a REFER we sent succeeded (NOTIFY 2xx); code otherwise */
     HL_LEG_EV_FAX_DONE,     /* a fax_start session ended: fax (status, pages, reason...) */
+    HL_LEG_EV_REFER,        /* the far end asks to transfer the call (a REFER from an agent's
+                             * phone, accepted 202; only legs with agent set take one): uri (sip:/tel:, without <> and ?headers)
+                             * and target (its user part, %-decoded; "" when it has none or an
+                             * odd character).  The call answers with ops->refer_notify; one
+                             * nobody takes is declined (call.c) */
     HL_LEG_EV_HANGUP,       /* the leg ended: reason "bye", "cancel", "rtp-timeout", "error", ...
                              * Sent exactly once per leg, also after ops->hangup (deferred to a
                              * later turn of the loop, never from inside the op). */
@@ -60,6 +65,7 @@ typedef struct hl_leg_event {
     const char    *reason;        /* short machine word, see above */
     bool           interrupted;   /* PLAY_DONE: stopped before the end */
     const struct hl_fax_result *fax; /* FAX_DONE: valid until the leg is destroyed */
+    const char    *uri, *target;  /* REFER: valid until the leg's refer_notify */
 } hl_leg_event;
 
 typedef struct hl_leg_ops {
@@ -75,6 +81,10 @@ typedef struct hl_leg_ops {
     void (*unbridge)(hl_leg *);
     int  (*hold)(hl_leg *, bool on);               /* re-INVITE to put the far end on hold / resume */
     int  (*transfer)(hl_leg *, const char *target_uri); /* REFER (blind transfer) */
+    /* The outcome of a REFER the far end sent (HL_LEG_EV_REFER): code >= 200 is sent to its
+     * phone as the final NOTIFY (200 transferred, 603 declined, 480 target unavailable...).
+     * -1 when no REFER waits for it.  NULL where legs cannot be referred (simulation). */
+    int  (*refer_notify)(hl_leg *, int code);
     void (*stats)(hl_leg *, hl_cdr *cdr);          /* fill rtp_* and codec of the CDR */
     /* Fax on the leg's audio (T.30 over G.711); FAX_DONE follows (never from inside the op).
      * -1 when it cannot start (bad file, a fax already running).  fax_stop ends a running
@@ -96,13 +106,16 @@ struct hl_leg {
     char              from_user[128];
     char              to_user[128];
     char              remote_uri[256];
+    /* An agent's phone (app/agents.h): the agent's number on the leg of an agent's own call
+     * (leg 0: the call runs cfg->agent_entry instead of main, call.agent in Lua) and on a
+     * leg that rings an agent (env->dial_agent); "" for everyone else. */
+    char              agent[33];
     double            start, answer, end;   /* wall times */
     bool              held;                 /* the far end has put this leg on hold */
     char              hangup_side[12];
     char              hangup_cause[48];
-    /* an agent's leg (ACD, issue 8): the agent's number, its ring time, and whether the
-     * agent talks on it (its end ends the agent's talk: wrap-up follows) */
-    char              agent[32];
+    /* an agent's leg rung by the ACD (issue 8): its ring time, and whether the agent talks
+     * on it (its end ends the agent's talk: wrap-up follows) */
     int               ring_ms;
     bool              acd_talking;
 };

@@ -17,6 +17,8 @@
 /* A SIP user part we present as caller id: digits, letters and + * # (as call:dial's from). */
 #define SIP_USER_CHARS "0123456789+*#abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
 #define NODE_CHARS "0123456789.-_abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+/* A Lua global function name (agent_entry). */
+#define LUA_NAME_CHARS "_0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
 
 #define INT_(name, def, lo, hi, unit, apply, what) \
     { #name, HL_TUNE_INT, offsetof(hl_config, name), def, NULL, lo, hi, unit, apply, what, NULL }
@@ -188,6 +190,20 @@ static const hl_tunable tunables[] = {
          "call never reported the answer or the miss (the leg's own timer reports first)."),
     INT_(acd_log_size, 1000, 10, 100000, "decisions", HL_APPLY_RESTART,
          "The ACD decisions `hotline ctl queue log` keeps (each with its reason), newest last."),
+    TEXT_(agent_entry, "agent_call", 1, 40, LUA_NAME_CHARS, HL_APPLY_NEXT_CALL,
+          "The policy's global function a call from a registered agent's phone runs instead of "
+          "main (feature codes, callbacks, the supervisor's codes live there, in Lua): an agent "
+          "is no caller of the IVR. A policy without it refuses agents' calls (logged)."),
+    INT_(agent_qualify_s, 30, 0, 3600, "s", HL_APPLY_NEXT_USE,
+         "Every this often each registered agent phone is sent OPTIONS (qualify); one not "
+         "answered by the next is a failure. 30 s also keeps a NAT's UDP mapping open (they "
+         "often close after 30-60 s of silence); 0 = no qualify, a vanished phone then stays "
+         "registered until agent_register_max_s and calls ring nobody."),
+    INT_(agent_qualify_fails, 2, 1, 100, "failures", HL_APPLY_NEXT_USE,
+         "Qualify failures in a row after which a phone's registration is removed (as if it "
+         "had expired; the agent is logged out when it was the last): each failure is already "
+         "a transaction of OPTIONS retransmissions unanswered, so two mean the phone is gone "
+         "for about a minute, not one lost packet."),
 };
 #undef INT_
 #undef PATH_

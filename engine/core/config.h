@@ -71,6 +71,8 @@ typedef struct hl_config {
     int  agent_auth_fail_limit, agent_auth_fail_window_s, agent_lockout_s;
     int  acd_reserve_ms, acd_ring_guard_ms, acd_log_size;
     char agent_digest_algorithms[16];   /* "SHA-256,MD5", "MD5,SHA-256", "MD5", "SHA-256" */
+    char agent_entry[41];               /* the policy function agents' own calls run */
+    int  agent_qualify_s, agent_qualify_fails;
 } hl_config;
 
 typedef enum { HL_TUNE_INT, HL_TUNE_PATH, HL_TUNE_TEXT, HL_TUNE_HOSTS } hl_tunable_type;

@@ -62,7 +62,8 @@
 #define HL_SIP_MAX_RESPONSE 4096       /* raw error responses */
 #define HL_SIP_MAX_REQUEST 8192        /* requests we build */
 
-typedef enum { TXP_OTHER, TXP_INVITE, TXP_REINVITE, TXP_BYE, TXP_CANCEL, TXP_REFER } tx_purpose;
+typedef enum { TXP_OTHER, TXP_INVITE, TXP_REINVITE, TXP_BYE, TXP_CANCEL, TXP_REFER,
+               TXP_PING } tx_purpose;
 
 typedef struct hl_tx {
     hl_sip *sip;
@@ -76,6 +77,8 @@ typedef struct hl_tx {
     struct hl_tx *lprev, *lnext;  /* sip->live: transactions whose timers we check */
     char *final;               /* last final response (server) or ACK (client) sent, UDP only */
     size_t final_len;
+    hl_sip_ping_fn ping_fn;    /* TXP_PING: told once of the answer (NULL once told or cancelled) */
+    void *ping_arg;
 } hl_tx;
 
 /* A retired transaction or ended inbound dialog (see the top of this file). */
@@ -131,6 +134,9 @@ struct hl_sip_dialog {
     bool refuse_quiet;          /* the app logs and counts it: no log line here, no CDR */
     char *login_user, *login_pass;  /* answer a 401/407 to our INVITE once with these */
     bool login_tried;
+    char *invite_extra;         /* outbound: our INVITE's identity and X- headers, resent with
+                                   its answer to a challenge */
+    bool refer_active;          /* a REFER we accepted waits for its final NOTIFY */
 };
 
 struct hl_sip {
@@ -156,6 +162,7 @@ struct hl_sip {
     hl_sip_dialog *waiting;     /* dialogs retransmitting a 2xx */
     uint64_t rnd_seed, rnd_ctr;
     uint8_t digest_key[16];     /* signs our digest nonces (sip_digest.c); random at start */
+    uint32_t nonce_serial;      /* makes each challenge's nonce its own (sip_digest.c) */
     hl_nonce_seen *nonces_used; /* REGISTER's replay guard (sip_digest.c) */
     bool shutting, closed;
     uint64_t grace_deadline;
@@ -261,6 +268,7 @@ static void d_unref(hl_sip_dialog *d)
     free(d->login_user);
     free(d->login_pass);
     free(d->ack_text);
+    free(d->invite_extra);
     free(d);
 }
 
@@ -480,11 +488,22 @@ static bool tx_retire_if_done(hl_tx *tx)
     return true;
 }
 
+/* A qualify ping's outcome, told once (sip.h: hl_sip_options_ping). */
+static void ping_report(hl_tx *tx, int code)
+{
+    hl_sip_ping_fn fn = tx->ping_fn;
+    tx->ping_fn = NULL;
+    if (fn)
+        fn(tx->ping_arg, (hl_sip_ping *)tx, code);
+}
+
 static void tx_free_dead(hl_sip *s)
 {
     while (s->dead) {
         hl_tx *tx = s->dead;
         s->dead = tx->next_dead;
+        if (tx->purpose == TXP_PING)
+            ping_report(tx, 0);   /* ended without an answer (shutdown) */
         /* the ICT may be killed while its dialog waits for a final answer: terminate then */
         hl_sip_dialog *d = tx->d;
         if (d && tx->purpose == TXP_INVITE && !d->terminated && d->state != D_CONFIRMED &&
@@ -1180,6 +1199,117 @@ static void handle_notify(hl_sip *s, hl_sip_dialog *d, hl_tx *tx, osip_message_t
     }
 }
 
+/* ---- REFER received (blind transfer from the far end's phone, RFC 3515) ---- */
+
+/* Characters a transfer target's user part may have once %-decoded: a number, a queue or
+ * agent name; anything else would reach the call layer's log and routing. */
+#define REFER_USER_CHARS "0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ*#+._-"
+
+static int hexval(char c)
+{
+    return c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10
+         : c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
+}
+
+/* The user part of a sip:/sips:/tel: URI, %-decoded, into out; "" when it has none or a
+ * character outside REFER_USER_CHARS. */
+static void refer_user(const char *uri, char *out, size_t n)
+{
+    const char *u = strchr(uri, ':') + 1;
+    size_t len = strncasecmp(uri, "tel:", 4) == 0 ? strcspn(u, ";") : strcspn(u, "@");
+    out[0] = 0;
+    if (strncasecmp(uri, "tel:", 4) != 0 && !u[len])
+        return;                       /* sip:host: no user */
+    len = strcspn(u, ";:") < len ? strcspn(u, ";:") : len;   /* user params, password */
+    size_t o = 0;
+    for (size_t i = 0; i < len && o + 1 < n; i++) {
+        char c = u[i];
+        if (c == '%' && i + 2 < len + 1 && hexval(u[i + 1]) >= 0 && hexval(u[i + 2]) >= 0) {
+            c = (char)(hexval(u[i + 1]) * 16 + hexval(u[i + 2]));
+            i += 2;
+        }
+        if (!c || !strchr(REFER_USER_CHARS, c)) {
+            out[0] = 0;
+            return;
+        }
+        out[o++] = c;
+    }
+    out[o] = 0;
+}
+
+/* The Refer-To URI (without display name, <>, parameters outside <> and ?headers — a
+ * Replaces there asks for an attended transfer, which is not taken) and its user part.
+ * -1 when there is no sip:, sips: or tel: URI. */
+static int refer_target(osip_message_t *m, char *target, size_t tn, char *user, size_t un)
+{
+    const char *v = hdr_value(m, "refer-to");
+    if (!v)
+        v = hdr_value(m, "r");
+    if (!v)
+        return -1;
+    const char *lt = strchr(v, '<');
+    const char *p = lt ? lt + 1 : v + strspn(v, " \t");
+    size_t n = lt ? strcspn(p, ">") : strcspn(p, "; \t");
+    if (lt && !p[n])
+        return -1;                    /* an unclosed < */
+    if (strcspn(p, "?") < n)
+        n = strcspn(p, "?");
+    if (!n || n >= tn)
+        return -1;
+    for (size_t i = 0; i < n; i++)
+        if ((unsigned char)p[i] <= ' ' || p[i] == '"' || p[i] == 127)
+            return -1;
+    snprintf(target, tn, "%.*s", (int)n, p);
+    if (strncasecmp(target, "sip:", 4) && strncasecmp(target, "sips:", 5) && strncasecmp(target, "tel:", 4))
+        return -1;
+    refer_user(target, user, un);
+    return 0;
+}
+
+/* NOTIFY of an accepted REFER's progress: sipfrag "SIP/2.0 code phrase"; a final code ends
+ * the implicit subscription (RFC 3515 2.4.5). */
+static int refer_notify(hl_sip_dialog *d, int code)
+{
+    bool final = code >= 200;
+    const char *phrase = osip_message_get_reason(code);
+    char extra[128], body[96];
+    snprintf(extra, sizeof extra, "Event: refer\r\nSubscription-State: %s\r\n",
+             final ? "terminated;reason=noresource" : "active;expires=60");
+    snprintf(body, sizeof body, "SIP/2.0 %d %s\r\n", code, phrase ? phrase : "Unknown");
+    if (final)
+        d->refer_active = false;
+    return send_in_dialog(d->sip, d, "NOTIFY", extra, "message/sipfrag;version=2.0", body,
+                          TXP_OTHER) ? 0 : -1;
+}
+
+static void handle_refer(hl_sip *s, hl_sip_dialog *d, hl_tx *tx, osip_message_t *m)
+{
+    char target[256], user[128];
+    if (refer_target(m, target, sizeof target, user, sizeof user) != 0) {
+        tx_respond(tx, m, 400, NULL, NULL, "Refer-To must name one sip:, sips: or tel: URI");
+        return;
+    }
+    if (d->state != D_CONFIRMED) {
+        tx_respond(tx, m, 403, NULL, NULL, "a transfer is taken only once the call is up");
+        return;
+    }
+    if (d->refer_active) {
+        tx_respond(tx, m, 491, NULL, NULL, "a transfer of this call is already in progress");
+        return;
+    }
+    int code = s->cb.on_refer && !d->app_gone ? s->cb.on_refer(d->app, d, target, user) : 403;
+    if (code != 202) {
+        code = code >= 300 && code <= 699 ? code : 403;
+        hl_info("sip", "REFER to %s in %s refused: %d", target, d->call_id, code);
+        tx_respond(tx, m, code, NULL, NULL, code == 403 ? "transfer not allowed here" : NULL);
+        return;
+    }
+    hl_info("sip", "REFER to %s in %s accepted", target, d->call_id);
+    tx_respond(tx, m, 202, NULL, NULL, NULL);
+    d->refer_active = true;
+    refer_notify(d, 100);
+}
+
 /* One out-of-dialog request (or junk) from a source: admitted, refused (503) or dropped. */
 static hl_rate_verdict admit(hl_sip *s, const hl_peer *from)
 {
@@ -1347,7 +1477,7 @@ static void handle_request(hl_sip *s, const hl_peer *from, osip_message_t *m)
         if (d) handle_reinvite(s, d, tx, m);
         else handle_new_invite(s, tx, m, from);
     } else if (!d) {
-        tx_respond(tx, m, 481, NULL, NULL, NULL); /* BYE/INFO/NOTIFY need a dialog */
+        tx_respond(tx, m, 481, NULL, NULL, NULL); /* BYE/INFO/NOTIFY/REFER need a dialog */
     } else if (MSG_IS_BYE(m)) {
         tx_respond(tx, m, 200, NULL, NULL, NULL);
         if (d->state == D_EARLY_IN && d->ist && d->ist->tr->orig_request)
@@ -1357,6 +1487,8 @@ static void handle_request(hl_sip *s, const hl_peer *from, osip_message_t *m)
         handle_info(s, d, tx, m);
     } else if (MSG_IS_NOTIFY(m)) {
         handle_notify(s, d, tx, m);
+    } else if (MSG_IS_REFER(m)) {
+        handle_refer(s, d, tx, m);
     }
 }
 
@@ -1424,7 +1556,7 @@ static void add_challenges(hl_sip *s, osip_message_t *r, const char *realm, bool
                            const char *algorithms)
 {
     char nonce[HL_DIGEST_NONCE_LEN], value[HL_DIGEST_NONCE_LEN + 320];
-    hl_digest_nonce(s->digest_key, sip_now(s), nonce);
+    hl_digest_nonce_serial(s->digest_key, sip_now(s), ++s->nonce_serial, nonce);
     for (const char *p = algorithms ? algorithms : "MD5"; *p;) {
         size_t n = strcspn(p, ",");
         bool known = (n == 7 && !strncmp(p, "SHA-256", 7)) || (n == 3 && !strncmp(p, "MD5", 3));
@@ -1491,10 +1623,11 @@ static void handle_register(hl_sip *s, hl_tx *tx, osip_message_t *m, const hl_pe
     osip_free(cid);
 }
 
-hl_sip_auth hl_sip_register_verify(hl_sip *s, const hl_sip_register_info *in, const char *realm,
-                                   const char *ha1_md5, const char *ha1_sha256)
+/* A request's Authorization for realm against an account's HA1s (hl_sip_register_verify,
+ * hl_sip_dialog_verify). */
+static hl_sip_auth verify_request(hl_sip *s, osip_message_t *m, const char *realm,
+                                  const char *ha1_md5, const char *ha1_sha256)
 {
-    osip_message_t *m = (osip_message_t *)in->priv;
     osip_authorization_t *a = NULL;
     for (int i = 0; osip_message_get_authorization(m, i, &a) >= 0 && a; i++) {
         char *value = NULL;
@@ -1512,7 +1645,7 @@ hl_sip_auth hl_sip_register_verify(hl_sip *s, const hl_sip_register_info *in, co
         if (!*ha1 || ns == HL_NONCE_FORGED)
             return HL_SIP_AUTH_WRONG;
         char want[65];
-        hl_digest_response_ha1(sha256, &d, "REGISTER", ha1, want);
+        hl_digest_response_ha1(sha256, &d, m->sip_method, ha1, want);
         if (!hl_digest_same(d.response, want))
             return HL_SIP_AUTH_WRONG;
         if (ns == HL_NONCE_STALE)
@@ -1521,6 +1654,12 @@ hl_sip_auth hl_sip_register_verify(hl_sip *s, const hl_sip_register_info *in, co
                                                                            : HL_SIP_AUTH_REPLAY;
     }
     return HL_SIP_AUTH_NONE;
+}
+
+hl_sip_auth hl_sip_register_verify(hl_sip *s, const hl_sip_register_info *in, const char *realm,
+                                   const char *ha1_md5, const char *ha1_sha256)
+{
+    return verify_request(s, (osip_message_t *)in->priv, realm, ha1_md5, ha1_sha256);
 }
 
 /* ------------------------------------------------------------------ incoming responses */
@@ -1626,7 +1765,7 @@ static bool answer_challenge(hl_sip *s, hl_sip_dialog *d, osip_message_t *m, int
         return false;
     if (!wa || osip_www_authenticate_to_str(wa, &challenge) != 0 || !challenge)
         return false;
-    char cnonce[40], answer[1200], extra[1400], sdp[HL_SIP_MAX_SDP], buf[HL_SIP_MAX_REQUEST];
+    char cnonce[40], answer[1200], extra[2800], sdp[HL_SIP_MAX_SDP], buf[HL_SIP_MAX_REQUEST];
     sip_new_id(s, cnonce, sizeof cnonce, "");
     int rc = hl_digest_answer(challenge, "INVITE", d->invite_uri, d->login_user, d->login_pass,
                               cnonce, answer, sizeof answer);
@@ -1635,7 +1774,8 @@ static bool answer_challenge(hl_sip *s, hl_sip_dialog *d, osip_message_t *m, int
         hl_warn("sip", "%s: cannot answer the %d's challenge (not an MD5 digest)", d->call_id, code);
         return false;
     }
-    snprintf(extra, sizeof extra, "Allow: " HL_SIP_ALLOW "\r\n%s: %s\r\n",
+    snprintf(extra, sizeof extra, "Allow: " HL_SIP_ALLOW "\r\n%s%s: %s\r\n",
+             d->invite_extra ? d->invite_extra : "",
              code == 401 ? "Authorization" : "Proxy-Authorization", answer);
     sip_new_id(s, d->invite_branch, sizeof d->invite_branch, "z9hG4bK");
     int sl = dialog_sdp(d, &d->local, sdp, sizeof sdp);
@@ -1655,6 +1795,11 @@ static bool answer_challenge(hl_sip *s, hl_sip_dialog *d, osip_message_t *m, int
 static void cb_client(int type, osip_transaction_t *tr, osip_message_t *m)
 {
     hl_tx *tx = tr->reserved1;
+    if (tx && tx->purpose == TXP_PING) {
+        if (m && m->status_code >= 200)
+            ping_report(tx, m->status_code);
+        return;
+    }
     if (!tx || !tx->d || !m)
         return;
     hl_sip *s = tx->sip;
@@ -1704,6 +1849,10 @@ static void cb_client(int type, osip_transaction_t *tr, osip_message_t *m)
 static void cb_timeout(int type, osip_transaction_t *tr, osip_message_t *m)
 {
     hl_tx *tx = tr->reserved1;
+    if (tx && tx->purpose == TXP_PING) {
+        ping_report(tx, 0);
+        return;
+    }
     if (!tx || !tx->d)
         return;
     hl_sip_dialog *d = tx->d;
@@ -1737,6 +1886,8 @@ static void cb_tp_error(int type, osip_transaction_t *tr, int error)
     char p[64];
     hl_peer_str(&tx->peer, p, sizeof p);
     hl_warn("sip", "transport error sending to %s", p);
+    if (tx->purpose == TXP_PING)
+        ping_report(tx, 0);
     if (tx->d && (tx->purpose == TXP_INVITE || tx->purpose == TXP_BYE))
         d_terminate(tx->d, 503, "transport");
 }
@@ -2328,17 +2479,35 @@ void hl_sip_dialog_set_login(hl_sip_dialog *d, const char *user, const char *pas
 
 int hl_sip_dialog_challenge(hl_sip_dialog *d, const char *realm)
 {
+    return hl_sip_dialog_challenge_digest(d, realm, false, "MD5");
+}
+
+hl_sip_auth hl_sip_dialog_verify(hl_sip_dialog *d, const char *realm, const char *ha1_md5,
+                                 const char *ha1_sha256)
+{
+    osip_message_t *req = d->ist && d->ist->tr ? d->ist->tr->orig_request : NULL;
+    return req ? verify_request(d->sip, req, realm, ha1_md5, ha1_sha256) : HL_SIP_AUTH_NONE;
+}
+
+void hl_sip_dialog_auth_user(hl_sip_dialog *d, char *out, size_t n)
+{
+    osip_message_t *req = d->ist && d->ist->tr ? d->ist->tr->orig_request : NULL;
+    if (req)
+        register_auth_user(req, out, n);
+    else if (n)
+        out[0] = 0;
+}
+
+int hl_sip_dialog_challenge_digest(hl_sip_dialog *d, const char *realm, bool stale,
+                                   const char *algorithms)
+{
     if (d->terminated || d->state != D_EARLY_IN || !d->ist || !d->ist->tr->orig_request)
         return -1;
     hl_sip *s = d->sip;
     sip_enter(s);
     osip_message_t *r = make_response(s, d->ist->tr->orig_request, 401, NULL, d->local_tag);
     if (r) {
-        char nonce[HL_DIGEST_NONCE_LEN], value[HL_DIGEST_NONCE_LEN + 256];
-        hl_digest_nonce(s->digest_key, sip_now(s), nonce);
-        snprintf(value, sizeof value, "Digest realm=\"%s\", nonce=\"%s\", algorithm=MD5, qop=\"auth\"",
-                 realm, nonce);
-        osip_message_set_www_authenticate(r, value);
+        add_challenges(s, r, realm, stale, algorithms);
         tx_post(d->ist, r, false);
     }
     /* The answer to the challenge comes with the same Call-ID and From tag and a new CSeq
@@ -2412,6 +2581,16 @@ int hl_sip_dialog_hold(hl_sip_dialog *d, bool hold)
     return rc;
 }
 
+int hl_sip_dialog_refer_notify(hl_sip_dialog *d, int code)
+{
+    if (d->terminated || d->state != D_CONFIRMED || !d->refer_active || code < 200 || code > 699)
+        return -1;
+    sip_enter(d->sip);
+    int rc = refer_notify(d, code);
+    sip_leave(d->sip);
+    return rc;
+}
+
 int hl_sip_dialog_refer(hl_sip_dialog *d, const char *target_uri)
 {
     if (d->terminated || d->state != D_CONFIRMED || !target_uri || strpbrk(target_uri, "\r\n<>"))
@@ -2475,15 +2654,70 @@ static int uri_peer(const char *uri, hl_peer *p)
     return 0;
 }
 
-static hl_sip_dialog *invite_peer(hl_sip *s, const char *uri, const hl_peer *peer,
-                                  const char *from_user, const hl_sdp *offer, void *app_dialog)
+/* Copies text into out as the inside of a quoted-string (RFC 3261 25.1): '"' and '\'
+ * escaped, control characters dropped, at most max bytes of text taken. */
+static void quoted_text(const char *text, char *out, size_t outlen, size_t max)
 {
-    const char *fu = from_user && from_user[0] ? from_user : "hotline";
+    size_t o = 0;
+    for (size_t i = 0; text[i] && i < max && o + 3 < outlen; i++) {
+        unsigned char c = (unsigned char)text[i];
+        if (c < ' ' || c == 127)
+            continue;
+        if (c == '"' || c == '\\')
+            out[o++] = '\\';
+        out[o++] = (char)c;
+    }
+    out[o] = 0;
+}
+
+#define HL_SIP_DISPLAY_MAX 64      /* bytes of a display name we send */
+#define HL_SIP_XHEADER_MAX 200     /* bytes of an extra header's value we send */
+
+/* The identity and extra header lines of an outbound INVITE (hl_sip_invite_opts), each
+ * ending in CRLF, into out.  The caller's name in From is written by invite_peer. */
+static void invite_extra_headers(hl_sip *s, const hl_sip_invite_opts *o, const char *fu,
+                                 const char *display, char *out, size_t n)
+{
+    size_t len = 0;
+    out[0] = 0;
+    if (o && o->assert_identity)
+        len += (size_t)snprintf(out + len, n - len, "P-Asserted-Identity: %s%s%s<sip:%s@%s>\r\n",
+                                *display ? "\"" : "", display, *display ? "\" " : "", fu, s->adv);
+    for (int i = 0; o && i < o->n_headers && i < HL_SIP_EXTRA_HEADERS_MAX && len < n; i++) {
+        const char *name = o->headers[i].name, *value = o->headers[i].value;
+        if (!name || !*name || strlen(name) > 40 || strspn(name, "abcdefghijklmnopqrstuvwxyz"
+                "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-") != strlen(name) || !value) {
+            hl_warn("sip", "extra header '%s' skipped: its name must be letters, digits and '-'",
+                    name ? name : "");
+            continue;
+        }
+        char v[HL_SIP_XHEADER_MAX + 1];
+        size_t k = 0;
+        for (size_t j = 0; value[j] && k < HL_SIP_XHEADER_MAX; j++)
+            if ((unsigned char)value[j] >= ' ' && value[j] != 127)
+                v[k++] = value[j];
+        v[k] = 0;
+        if (k)
+            len += (size_t)snprintf(out + len, n - len, "%s: %s\r\n", name, v);
+    }
+    if (len >= n)
+        out[0] = 0;   /* never a cut header line: none rather than a broken one */
+}
+
+static hl_sip_dialog *invite_peer(hl_sip *s, const char *uri, const hl_peer *peer,
+                                  const hl_sip_invite_opts *o, const hl_sdp *offer,
+                                  void *app_dialog)
+{
+    const char *fu = o && o->from_user && o->from_user[0] ? o->from_user : "hotline";
     for (const char *c = fu; *c; c++)
         if (!isalnum((unsigned char)*c) && !strchr("-_.!~*'()&=+$,;?/", *c)) {
             hl_warn("sip", "bad caller id '%s'", fu);
             return NULL;
         }
+    char display[2 * HL_SIP_DISPLAY_MAX + 4], extra[1400];
+    quoted_text(o && o->from_display ? o->from_display : "", display, sizeof display,
+                HL_SIP_DISPLAY_MAX);
+    invite_extra_headers(s, o, fu, display, extra, sizeof extra);
     hl_sip_dialog *d = d_new(s, false);
     if (!d)
         return NULL;
@@ -2496,21 +2730,23 @@ static hl_sip_dialog *invite_peer(hl_sip *s, const char *uri, const hl_peer *pee
     d->state = D_CALLING;
     d->local = *offer;
     d->has_local = true;
-    if (asprintf(&d->local_hdr, "<sip:%s@%s:%d>;tag=%s", fu, s->adv, hl_transport_port(s->tp),
-                 d->local_tag) < 0)
+    if (asprintf(&d->local_hdr, "%s%s%s<sip:%s@%s:%d>;tag=%s", *display ? "\"" : "", display,
+                 *display ? "\" " : "", fu, s->adv, hl_transport_port(s->tp), d->local_tag) < 0)
         d->local_hdr = NULL;
     if (asprintf(&d->invite_to, "<%s>", uri) < 0)
         d->invite_to = NULL;
+    d->invite_extra = extra[0] ? strdup(extra) : NULL;
     d->remote_hdr = dupstr(d->invite_to);
     d->remote_target = strdup(uri);
     d->invite_uri = strdup(uri);
     sip_new_id(s, d->invite_branch, sizeof d->invite_branch, "z9hG4bK");
-    char sdp[HL_SIP_MAX_SDP], buf[HL_SIP_MAX_REQUEST];
+    char sdp[HL_SIP_MAX_SDP], buf[HL_SIP_MAX_REQUEST], lines[sizeof extra + 64];
+    snprintf(lines, sizeof lines, "Allow: " HL_SIP_ALLOW "\r\n%s", extra);
     int sl = dialog_sdp(d, offer, sdp, sizeof sdp);
     int n = -1;
     if (sl > 0 && d->local_hdr && d->invite_to && d->remote_hdr && d->remote_target && d->invite_uri)
         n = build_request(s, d, "INVITE", uri, d->invite_to, d->local_cseq, d->invite_branch,
-                          "Allow: " HL_SIP_ALLOW "\r\n", "application/sdp", sdp, buf, sizeof buf);
+                          lines, "application/sdp", sdp, buf, sizeof buf);
     hl_tx *tx = n > 0 ? send_request(s, d, buf, (size_t)n, TXP_INVITE) : NULL;
     if (!tx) {
         d->app_gone = true;
@@ -2540,7 +2776,8 @@ hl_sip_dialog *hl_sip_invite(hl_sip *s, const char *uri, const char *from_user,
         hl_warn("sip", "cannot call '%s': need sip:user@IP[:port][;transport=tcp]", uri ? uri : "");
         return NULL;
     }
-    return invite_peer(s, uri, &peer, from_user, offer, app_dialog);
+    hl_sip_invite_opts o = { .from_user = from_user };
+    return invite_peer(s, uri, &peer, &o, offer, app_dialog);
 }
 
 hl_sip_dialog *hl_sip_invite_to(hl_sip *s, const char *uri, const struct sockaddr_in *addr,
@@ -2557,7 +2794,113 @@ hl_sip_dialog *hl_sip_invite_to(hl_sip *s, const char *uri, const struct sockadd
     memset(&peer, 0, sizeof peer);
     memcpy(&peer.sa, addr, sizeof *addr);
     peer.tp = tcp ? HL_TP_TCP : HL_TP_UDP;
-    return invite_peer(s, uri, &peer, from_user, offer, app_dialog);
+    hl_sip_invite_opts o = { .from_user = from_user };
+    return invite_peer(s, uri, &peer, &o, offer, app_dialog);
+}
+
+int hl_sip_source_addr(const char *source, struct sockaddr_storage *sa, bool *tcp)
+{
+    char host[64];
+    const char *slash = source ? strrchr(source, '/') : NULL, *colon;
+    if (!slash || (strcmp(slash, "/udp") && strcmp(slash, "/tcp")))
+        return -1;
+    *tcp = !strcmp(slash, "/tcp");
+    const char *h = source;
+    size_t hl;
+    if (*h == '[') {                   /* [v6]:port */
+        const char *rb = memchr(h, ']', (size_t)(slash - h));
+        if (!rb || rb[1] != ':')
+            return -1;
+        h++;
+        hl = (size_t)(rb - h);
+        colon = rb + 1;
+    } else {
+        colon = memchr(h, ':', (size_t)(slash - h));
+        if (!colon)
+            return -1;
+        hl = (size_t)(colon - h);
+    }
+    int port = atoi(colon + 1);
+    if (hl == 0 || hl >= sizeof host || port <= 0 || port > 65535)
+        return -1;
+    snprintf(host, sizeof host, "%.*s", (int)hl, h);
+    memset(sa, 0, sizeof *sa);
+    if (uv_ip4_addr(host, port, (struct sockaddr_in *)sa) != 0 &&
+        uv_ip6_addr(host, port, (struct sockaddr_in6 *)sa) != 0)
+        return -1;
+    return 0;
+}
+
+/* The peer a source string names (hl_sip_source_addr). */
+static int source_peer(const char *source, hl_peer *p)
+{
+    bool tcp;
+    memset(p, 0, sizeof *p);
+    if (hl_sip_source_addr(source, &p->sa, &tcp) != 0)
+        return -1;
+    p->tp = tcp ? HL_TP_TCP : HL_TP_UDP;
+    return 0;
+}
+
+hl_sip_dialog *hl_sip_invite_ex(hl_sip *s, const char *uri, const hl_sdp *offer,
+                                const hl_sip_invite_opts *o, void *app_dialog)
+{
+    hl_peer peer;
+    if (!uri_sendable(s, uri) || (o && o->dest ? source_peer(o->dest, &peer) : uri_peer(uri, &peer)) < 0) {
+        hl_warn("sip", "cannot call '%s'%s%s", uri ? uri : "", o && o->dest ? " at " : "",
+                o && o->dest ? o->dest : "");
+        return NULL;
+    }
+    return invite_peer(s, uri, &peer, o, offer, app_dialog);
+}
+
+/* ------------------------------------------------------------------ qualify */
+
+hl_sip_ping *hl_sip_options_ping(hl_sip *s, const char *uri, const char *dest,
+                                 hl_sip_ping_fn fn, void *arg)
+{
+    hl_peer peer;
+    if (!fn || !uri_sendable(s, uri) || source_peer(dest, &peer) != 0)
+        return NULL;
+    char branch[48], tag[40], cid[64], buf[1200];
+    sip_new_id(s, branch, sizeof branch, "z9hG4bK");
+    sip_new_id(s, tag, sizeof tag, "hl");
+    sip_new_id(s, cid, sizeof cid, "hlq");
+    int port = hl_transport_port(s->tp);
+    int n = snprintf(buf, sizeof buf,
+                     "OPTIONS %s SIP/2.0\r\nVia: SIP/2.0/%s %s:%d;branch=%s;rport\r\n"
+                     "Max-Forwards: 70\r\nFrom: <sip:hotline@%s:%d>;tag=%s\r\nTo: <%s>\r\n"
+                     "Call-ID: %s@%s\r\nCSeq: 1 OPTIONS\r\nUser-Agent: %s\r\n"
+                     "Accept: application/sdp\r\nContent-Length: 0\r\n\r\n",
+                     uri, tp_name(peer.tp), s->adv, port, branch, s->adv, port, tag, uri, cid,
+                     s->adv, s->ua);
+    if (n < 0 || (size_t)n >= sizeof buf)
+        return NULL;
+    osip_message_t *m;
+    if (osip_message_init(&m) != 0)
+        return NULL;
+    if (osip_message_parse(m, buf, (size_t)n) != 0) {
+        osip_message_free(m);
+        return NULL;
+    }
+    sip_enter(s);
+    hl_tx *tx = tx_new(s, NICT, m, &peer, NULL, TXP_PING);
+    if (!tx) {
+        osip_message_free(m);
+        sip_leave(s);
+        return NULL;
+    }
+    tx->ping_fn = fn;
+    tx->ping_arg = arg;
+    tx_post(tx, m, false);
+    sip_leave(s);
+    return (hl_sip_ping *)tx;
+}
+
+void hl_sip_ping_cancel(hl_sip_ping *ping)
+{
+    if (ping)
+        ((hl_tx *)ping)->ping_fn = NULL;
 }
 
 void hl_sip_inject(hl_sip *s, const char *ip, int port, bool tcp, const char *buf, size_t len)

@@ -113,6 +113,14 @@ typedef struct hl_sip_callbacks {
     /* Optional: an out-of-dialog REGISTER; without it REGISTER gets 405.  Fill out (code 0
      * is answered 500); hl_sip_register_verify checks the request's Authorization. */
     void (*on_register)(void *app, const hl_sip_register_info *in, hl_sip_register_reply *out);
+    /* Optional: a REFER in a confirmed dialog (blind transfer from the far end's phone,
+     * RFC 3515).  target: the Refer-To URI without <> and without its ?headers; user: its
+     * user part, %-decoded and checked (digits, letters, * # + . _ -; "" when it has none
+     * or another character).  Return 202 to accept — the stack answers 202 and sends
+     * NOTIFY "SIP/2.0 100 Trying" (the subscription stays active until
+     * hl_sip_dialog_refer_notify sends the outcome) — or a status >= 300 to refuse.
+     * Without it a REFER gets 403. */
+    int  (*on_refer)(void *app_dialog, hl_sip_dialog *d, const char *target, const char *user);
 } hl_sip_callbacks;
 
 typedef struct hl_sip_cfg {
@@ -214,6 +222,56 @@ void hl_digest_ha1(bool sha256, const char *user, const char *realm, const char 
 void hl_sip_dialog_set_login(hl_sip_dialog *d, const char *user, const char *password);
 /* Blind transfer: REFER Refer-To target; progress via on_refer_status. */
 int  hl_sip_dialog_refer(hl_sip_dialog *d, const char *target_uri);
+/* The outcome of a REFER we accepted (on_refer): a final NOTIFY whose sipfrag is
+ * "SIP/2.0 <code> <phrase>", Subscription-State terminated (RFC 3515 2.4.5).  -1 when no
+ * accepted REFER waits for its outcome or the dialog is over. */
+int  hl_sip_dialog_refer_notify(hl_sip_dialog *d, int code);
+
+/* ---- agents' phones (issue 8) ---- */
+/* Digest authentication of a new inbound INVITE against an account's HA1s, exactly as
+ * hl_sip_register_verify does for REGISTER (MD5 or SHA-256 as the phone chose, stale
+ * nonces, the replay guard: an OK counts the nonce, so call it once per request). */
+hl_sip_auth hl_sip_dialog_verify(hl_sip_dialog *d, const char *realm, const char *ha1_md5,
+                                 const char *ha1_sha256);
+/* The username of a new inbound INVITE's Authorization into out ("" = none). */
+void hl_sip_dialog_auth_user(hl_sip_dialog *d, char *out, size_t n);
+/* Refuses a new inbound INVITE with 401 and one challenge per algorithm of the list
+ * ("SHA-256,MD5", preferred first), stale=true when asked. */
+int  hl_sip_dialog_challenge_digest(hl_sip_dialog *d, const char *realm, bool stale,
+                                    const char *algorithms);
+
+/* An outbound INVITE that says who calls and why (an agent's phone shows it): the caller's
+ * display name and number in From and P-Asserted-Identity (RFC 3325: the phone is inside
+ * our trust domain), and a few X- headers.  dest, when set, is where the INVITE goes
+ * ("ip:port/udp" or ".../tcp", as hl_sip_register_info.source gives it) whatever host the
+ * URI names: an agent is rung only at the address its phone registered from. */
+#define HL_SIP_EXTRA_HEADERS_MAX 6
+typedef struct hl_sip_header { const char *name, *value; } hl_sip_header;
+typedef struct hl_sip_invite_opts {
+    const char   *from_user;          /* user part of From ("hotline" when NULL or "") */
+    const char   *from_display;       /* display name, or NULL; quoted and escaped here */
+    bool          assert_identity;    /* add P-Asserted-Identity with the same name and user */
+    const char   *dest;               /* "ip:port/udp|tcp", or NULL: the URI's own host */
+    int           n_headers;
+    hl_sip_header headers[HL_SIP_EXTRA_HEADERS_MAX];  /* names: letters, digits, '-'; values:
+                                                         control characters dropped, cut
+                                                         at 200 bytes; empty ones skipped */
+} hl_sip_invite_opts;
+hl_sip_dialog *hl_sip_invite_ex(hl_sip *sip, const char *uri, const hl_sdp *offer,
+                                const hl_sip_invite_opts *o, void *app_dialog);
+
+/* Qualify (an agent's phone still answers?): OPTIONS to uri, sent to dest ("ip:port/udp|
+ * tcp").  fn(arg, ping, code) is called once: code = the far end's final status (any
+ * answer means alive), or 0 when none came (timeout, transport error, the stack shutting
+ * down).  NULL when it cannot be sent.  After cancel (or fn) the handle is dead; cancel
+ * when the binding it checks goes away or the caller closes. */
+typedef struct hl_sip_ping hl_sip_ping;
+typedef void (*hl_sip_ping_fn)(void *arg, hl_sip_ping *ping, int code);
+hl_sip_ping *hl_sip_options_ping(hl_sip *sip, const char *uri, const char *dest,
+                                 hl_sip_ping_fn fn, void *arg);
+void         hl_sip_ping_cancel(hl_sip_ping *ping);
+/* "ip:port/udp|tcp" into an address and transport: 0, or -1 when it is not one. */
+int hl_sip_source_addr(const char *source, struct sockaddr_storage *sa, bool *tcp);
 
 /* A new outbound dialog: INVITE uri with our offer; from_user as the caller id.  The URI's
  * host must be an IP address; a name is resolved first (sip_dns.h), then hl_sip_invite_to. */

@@ -3,10 +3,13 @@
  * challenge, and for agents' REGISTERs (RFC 7616) MD5 or SHA-256 checked against a stored
  * HA1, with the replay guard (a nonce's nc must grow).
  *
- * Nonces are stateless: the time they were made and an MD5 over it and a secret of this
- * stack (random at start), so any nonce we made is recognised for NONCE_LIFETIME_MS without a
- * table, and none can be forged.  A restart makes old nonces stale: the trunk is challenged
- * once more. */
+ * Nonces are stateless: the time they were made, a serial number of the stack, and an MD5
+ * over both and a secret of this stack (random at start), so any nonce we made is recognised
+ * for NONCE_LIFETIME_MS without a table, and none can be forged.  The serial makes each
+ * challenge's nonce its own: two challenges in one millisecond (a REGISTER's and then the
+ * same phone's INVITE's, or two phones') must not share a nonce, or the replay guard takes
+ * the second answer for a replay of the first.  A restart makes old nonces stale: the trunk
+ * is challenged once more. */
 #include "sip/sip_int.h"
 #include <osipparser2/osip_md5.h>
 #include <sodium.h>
@@ -48,30 +51,40 @@ static void hash_hex(bool sha256, const char *text, char out[65])
         md5_hex(text, out);
 }
 
-/* "<time hex>.<md5 of secret and time>" */
-static void nonce_at(const uint8_t secret[16], uint64_t ms, char out[HL_DIGEST_NONCE_LEN])
+/* "<time hex>.<serial hex>.<md5 of secret, time and serial>" */
+static void nonce_at(const uint8_t secret[16], uint64_t ms, uint32_t serial,
+                     char out[HL_DIGEST_NONCE_LEN])
 {
-    char text[80], sig[33];
-    int n = snprintf(text, sizeof text, "%" PRIx64 ":", ms);
+    char text[96], sig[33];
+    int n = snprintf(text, sizeof text, "%" PRIx64 ":%" PRIx32 ":", ms, serial);
     for (int i = 0; i < 16; i++)
         n += snprintf(text + n, sizeof text - n, "%02x", secret[i]);
     md5_hex(text, sig);
-    snprintf(out, HL_DIGEST_NONCE_LEN, "%" PRIx64 ".%s", ms, sig);
+    snprintf(out, HL_DIGEST_NONCE_LEN, "%" PRIx64 ".%" PRIx32 ".%s", ms, serial, sig);
 }
 
 void hl_digest_nonce(const uint8_t secret[16], uint64_t now_ms, char out[HL_DIGEST_NONCE_LEN])
 {
-    nonce_at(secret, now_ms, out);
+    nonce_at(secret, now_ms, 0, out);
+}
+
+void hl_digest_nonce_serial(const uint8_t secret[16], uint64_t now_ms, uint32_t serial,
+                            char out[HL_DIGEST_NONCE_LEN])
+{
+    nonce_at(secret, now_ms, serial, out);
 }
 
 hl_nonce_state hl_digest_nonce_state(const uint8_t secret[16], const char *nonce, uint64_t now_ms)
 {
-    char *dot;
+    char *dot, *dot2;
     uint64_t ms = strtoull(nonce, &dot, 16);
     if (*dot != '.' || ms > now_ms)
         return HL_NONCE_FORGED;
+    unsigned long serial = strtoul(dot + 1, &dot2, 16);
+    if (*dot2 != '.' || serial > UINT32_MAX)
+        return HL_NONCE_FORGED;
     char again[HL_DIGEST_NONCE_LEN];
-    nonce_at(secret, ms, again);
+    nonce_at(secret, ms, (uint32_t)serial, again);
     if (strcmp(again, nonce) != 0)
         return HL_NONCE_FORGED;
     return now_ms - ms > NONCE_LIFETIME_MS ? HL_NONCE_STALE : HL_NONCE_FRESH;

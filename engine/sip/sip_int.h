@@ -37,12 +37,15 @@ void *hl_map_del(hl_map *m, const char *key);        /* returns the removed valu
 void  hl_map_each(const hl_map *m, void (*fn)(void *val, void *arg), void *arg);
 
 /* ---- digest authentication (sip_digest.c) ---- */
-#define HL_DIGEST_NONCE_LEN 56
+#define HL_DIGEST_NONCE_LEN 64
 typedef struct hl_digest {          /* an Authorization: Digest value, parsed */
     char username[128], realm[128], nonce[HL_DIGEST_NONCE_LEN + 8], uri[512], response[72];
     char qop[32], nc[16], cnonce[128], algorithm[16], opaque[128];
 } hl_digest;
 void hl_digest_nonce(const uint8_t secret[16], uint64_t now_ms, char out[HL_DIGEST_NONCE_LEN]);
+/* The same with the stack's serial number of the challenge: no two challenges share a nonce. */
+void hl_digest_nonce_serial(const uint8_t secret[16], uint64_t now_ms, uint32_t serial,
+                            char out[HL_DIGEST_NONCE_LEN]);
 bool hl_digest_nonce_fresh(const uint8_t secret[16], const char *nonce, uint64_t now_ms);
 /* Whether nonce is ours (its signature) and still within its lifetime. */
 typedef enum { HL_NONCE_FRESH, HL_NONCE_STALE, HL_NONCE_FORGED } hl_nonce_state;
@@ -119,7 +122,7 @@ int  hl_sipmsg_check(const char *buf, size_t len, size_t max_message, size_t *ms
                      hl_sipmsg_fault *f);
 /* The methods the stack answers itself or hands to the application, those it knows but
  * refuses (405), and every other token (501). */
-#define HL_SIP_ALLOW "INVITE, ACK, BYE, CANCEL, OPTIONS, INFO, NOTIFY"
+#define HL_SIP_ALLOW "INVITE, ACK, BYE, CANCEL, OPTIONS, INFO, NOTIFY, REFER"
 typedef enum { HL_METHOD_SUPPORTED, HL_METHOD_NOT_ALLOWED, HL_METHOD_UNKNOWN } hl_method_class;
 hl_method_class hl_sipmsg_method_class(const char *m, size_t len);
 /* Builds "SIP/2.0 <code> <reason>" copying Via, and From/To/Call-ID/CSeq where present, from

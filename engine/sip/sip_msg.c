@@ -179,11 +179,12 @@ long hl_sipmsg_content_length(const char *hdr, size_t hdrlen)
 
 hl_method_class hl_sipmsg_method_class(const char *m, size_t len)
 {
-    static const char *const ok[] = { "INVITE", "ACK", "BYE", "CANCEL", "OPTIONS", "INFO", "NOTIFY" };
+    static const char *const ok[] = { "INVITE", "ACK", "BYE", "CANCEL", "OPTIONS", "INFO", "NOTIFY",
+                                      "REFER" };
     /* known SIP methods we do not take (yet); REGISTER is taken before this when the
      * application registers agents (sip.h on_register) */
-    static const char *const no[] = { "REGISTER", "SUBSCRIBE", "PUBLISH", "MESSAGE", "REFER",
-                                      "PRACK", "UPDATE" };
+    static const char *const no[] = { "REGISTER", "SUBSCRIBE", "PUBLISH", "MESSAGE", "PRACK",
+                                      "UPDATE" };
     /* methods are case-sensitive (RFC 3261 7.1): "invite" is a method we do not know */
     for (size_t i = 0; i < sizeof ok / sizeof ok[0]; i++)
         if (strlen(ok[i]) == len && memcmp(m, ok[i], len) == 0)

@@ -28,6 +28,7 @@ return {
   agent_register_max_s     = 600,
   agent_realm              = "hotline-t26",
   agent_digest_algorithms  = "MD5,SHA-256",  -- SIPp 3.6 answers only the first challenge
+  agent_qualify_s          = 0,  -- its phones register and leave: qualify would remove them (t27 tests it)
 }
 EOF2
 cat > "$RULES/trunks.lua" <<'EOF2'

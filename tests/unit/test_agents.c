@@ -47,6 +47,14 @@ TEST_IMPL(agents_digest)
     CHECK(hl_digest_nonce_state(key, nonce, 5000000) == HL_NONCE_FRESH);
     CHECK(hl_digest_nonce_state(key, nonce, 5000000 + 3600000) == HL_NONCE_STALE, "old: stale=true");
     CHECK(hl_digest_nonce_state(other, nonce, 5000000) == HL_NONCE_FORGED, "not ours: forged");
+    char s1[HL_DIGEST_NONCE_LEN], s2[HL_DIGEST_NONCE_LEN];
+    hl_digest_nonce_serial(key, 5000000, 1, s1);
+    hl_digest_nonce_serial(key, 5000000, 2, s2);
+    CHECK(strcmp(s1, s2) != 0 && hl_digest_nonce_state(key, s1, 5000000) == HL_NONCE_FRESH &&
+          hl_digest_nonce_state(key, s2, 5000000) == HL_NONCE_FRESH,
+          "two challenges in one millisecond get nonces of their own, both ours");
+    s1[strlen(s1) - 34] ^= 1;   /* the serial (before ".<32 hex>") changed, the signature kept */
+    CHECK(hl_digest_nonce_state(key, s1, 5000000) == HL_NONCE_FORGED, "a changed serial: forged");
 
     hl_nonce_seen *seen = hl_nonce_seen_new();
     CHECK(hl_nonce_seen_use(seen, nonce, "00000001", 5000000), "first use");
@@ -108,27 +116,57 @@ static int contacts_of(hl_agents *a, const char *number)
     return n;
 }
 
+/* An agents' registrar on a fresh store, a loop and a fake clock, the digest stubbed. */
+typedef struct fixture {
+    char       dir[32];
+    hl_store  *st;
+    uv_loop_t  uv;
+    hl_config  cfg;
+    hl_clock   clock;
+    hl_agents *a;
+} fixture;
+
+static int fixture_open(fixture *f)
+{
+    char err[256];
+    snprintf(f->dir, sizeof f->dir, "/tmp/hl-test-agents-XXXXXX");
+    if (!mkdtemp(f->dir))
+        return -1;
+    f->st = hl_store_open(NULL, f->dir, err, sizeof err);
+    CHECK(f->st != NULL, "store: %s", err);
+    uv_loop_init(&f->uv);
+    hl_config_defaults(&f->cfg);
+    f->cfg.pin_hash_mem_kb = 8;     /* the test's hashes need not be slow */
+    f->cfg.pin_hash_ops = 1;
+    hl_clock_init_fake(&f->clock, 1790000000);
+    f->a = f->st ? hl_agents_new(&f->uv, f->st, &f->cfg, &f->clock, err, sizeof err) : NULL;
+    CHECK(f->a != NULL, "agents: %s", err);
+    if (!f->a)
+        return -1;
+    hl_agents_set_verify(f->a, stub_verify, NULL);
+    return 0;
+}
+
+static void fixture_close(fixture *f)
+{
+    hl_agents_close(f->a);
+    uv_run(&f->uv, UV_RUN_DEFAULT);
+    uv_loop_close(&f->uv);
+    hl_store_close(f->st);
+    char cmd[120];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", f->dir);
+    if (system(cmd) != 0)
+        printf("note: could not remove %s\n", f->dir);
+}
+
 TEST_IMPL(agents_register)
 {
     hl_log_set_level(HL_LOG_ERROR);
-    char dir[] = "/tmp/hl-test-agents-XXXXXX", err[256];
-    if (!mkdtemp(dir))
+    fixture f;
+    if (fixture_open(&f) != 0)
         return 1;
-    hl_store *st = hl_store_open(NULL, dir, err, sizeof err);
-    CHECK(st != NULL, "store: %s", err);
-    uv_loop_t uv;
-    uv_loop_init(&uv);
-    hl_config cfg;
-    hl_config_defaults(&cfg);
-    cfg.pin_hash_mem_kb = 8;     /* the test's hashes need not be slow */
-    cfg.pin_hash_ops = 1;
-    hl_clock clock;
-    hl_clock_init_fake(&clock, 1790000000);
-    hl_agents *a = hl_agents_new(&uv, st, &cfg, &clock, err, sizeof err);
-    CHECK(a != NULL, "agents: %s", err);
-    if (!a || !st)
-        return 1;
-    hl_agents_set_verify(a, stub_verify, NULL);
+    hl_agents *a = f.a;
+    char err[256];
     CHECK(hl_agents_add_now(a, "2001", "0431", "pw-2001", err, sizeof err) == 0, "%s", err);
     CHECK(hl_agents_add_now(a, "2002", "0431", "pw-2002", err, sizeof err) == 0, "%s", err);
     CHECK(hl_agents_add_now(a, "2001", "0431", "again", err, sizeof err) != 0, "a number is unique");
@@ -137,30 +175,30 @@ TEST_IMPL(agents_register)
     hl_sip_register_info bare = { .aor_user = "2001", .source = "127.0.0.1" };
     hl_sip_register_reply r = { 0 };
     hl_agents_on_register(a, &bare, &r);
-    CHECK(r.code == 401 && r.realm && !strcmp(r.realm, cfg.agent_realm) && !r.stale);
+    CHECK(r.code == 401 && r.realm && !strcmp(r.realm, f.cfg.agent_realm) && !r.stale);
     r = do_register(a, "2001", "127.0.0.1", "sip:2001@127.0.0.1:5062", 300, HL_SIP_AUTH_STALE);
     CHECK(r.code == 401 && r.stale, "a right answer to an old nonce: stale=true");
     r = do_register(a, "2001", "127.0.0.1", "sip:2001@127.0.0.1:5062", 300, HL_SIP_AUTH_REPLAY);
     CHECK(r.code == 401 && contacts_of(a, "2001") == 0, "a replay is refused");
 
     /* bindings: expiry bounds, refresh, several phones (newest wins), removal */
-    r = do_register(a, "2001", "127.0.0.1", "sip:2001@127.0.0.1:5062", cfg.agent_register_min_s - 1,
+    r = do_register(a, "2001", "127.0.0.1", "sip:2001@127.0.0.1:5062", f.cfg.agent_register_min_s - 1,
                     HL_SIP_AUTH_OK);
-    CHECK(r.code == 423 && r.min_expires == cfg.agent_register_min_s, "423 with Min-Expires");
+    CHECK(r.code == 423 && r.min_expires == f.cfg.agent_register_min_s, "423 with Min-Expires");
     r = do_register(a, "2001", "127.0.0.1", "sip:2001@127.0.0.1:5062", -1, HL_SIP_AUTH_OK);
-    CHECK(r.code == 200 && r.n_contacts == 1 && r.expires[0] == cfg.agent_register_max_s,
+    CHECK(r.code == 200 && r.n_contacts == 1 && r.expires[0] == f.cfg.agent_register_max_s,
           "no Expires: agent_register_max_s (%d)", r.expires[0]);
-    r = do_register(a, "2001", "127.0.0.1", "sip:2001@127.0.0.1:5062", cfg.agent_register_max_s * 10,
+    r = do_register(a, "2001", "127.0.0.1", "sip:2001@127.0.0.1:5062", f.cfg.agent_register_max_s * 10,
                     HL_SIP_AUTH_OK);
-    CHECK(r.code == 200 && r.n_contacts == 1 && r.expires[0] == cfg.agent_register_max_s,
+    CHECK(r.code == 200 && r.n_contacts == 1 && r.expires[0] == f.cfg.agent_register_max_s,
           "a refresh, cut to the maximum");
     char uri[64];
-    for (int i = 0; i < cfg.agent_max_contacts; i++) {
-        clock.now_ms += 1000;
+    for (int i = 0; i < f.cfg.agent_max_contacts; i++) {
+        f.clock.now_ms += 1000;
         snprintf(uri, sizeof uri, "sip:2001@127.0.0.%d:5062", 10 + i);
         r = do_register(a, "2001", "127.0.0.1", uri, 300, HL_SIP_AUTH_OK);
     }
-    CHECK(r.code == 200 && r.n_contacts == cfg.agent_max_contacts, "at most agent_max_contacts");
+    CHECK(r.code == 200 && r.n_contacts == f.cfg.agent_max_contacts, "at most agent_max_contacts");
     bool first_gone = true, newest_there = false;
     for (int i = 0; i < r.n_contacts; i++) {
         first_gone &= strcmp(r.contacts[i], "sip:2001@127.0.0.1:5062") != 0;
@@ -168,7 +206,7 @@ TEST_IMPL(agents_register)
     }
     CHECK(first_gone && newest_there, "the newest phone replaced the oldest");
     r = do_register(a, "2001", "127.0.0.1", uri, 0, HL_SIP_AUTH_OK);
-    CHECK(r.code == 200 && r.n_contacts == cfg.agent_max_contacts - 1, "Expires 0 removes one");
+    CHECK(r.code == 200 && r.n_contacts == f.cfg.agent_max_contacts - 1, "Expires 0 removes one");
     r = do_register(a, "2001", "127.0.0.1", "*", 300, HL_SIP_AUTH_OK);
     CHECK(r.code == 400, "Contact * needs Expires 0");
     r = do_register(a, "2001", "127.0.0.1", "*", 0, HL_SIP_AUTH_OK);
@@ -178,15 +216,15 @@ TEST_IMPL(agents_register)
     hl_sip_register_info other = { .aor_user = "2001", .auth_user = "2002", .source = "127.0.0.1" };
     hl_agents_on_register(a, &other, &r);
     CHECK(r.code == 403, "the digest user must be the number registered");
-    for (int i = 1; i <= cfg.agent_auth_fail_limit; i++) {
+    for (int i = 1; i <= f.cfg.agent_auth_fail_limit; i++) {
         r = do_register(a, "9999", "127.0.0.50", "sip:x@127.0.0.50", 300, HL_SIP_AUTH_OK);
-        CHECK(r.code == (i < cfg.agent_auth_fail_limit ? 401 : 403), "failure %d: %d", i, r.code);
+        CHECK(r.code == (i < f.cfg.agent_auth_fail_limit ? 401 : 403), "failure %d: %d", i, r.code);
     }
     r = do_register(a, "2002", "127.0.0.50", "sip:2002@127.0.0.50", 300, HL_SIP_AUTH_OK);
     CHECK(r.code == 403, "a locked-out source is refused, even right");
     r = do_register(a, "2002", "127.0.0.51", "sip:2002@127.0.0.51", 300, HL_SIP_AUTH_OK);
     CHECK(r.code == 200, "another source is not");
-    for (int i = 1; i <= cfg.agent_auth_fail_limit; i++) {
+    for (int i = 1; i <= f.cfg.agent_auth_fail_limit; i++) {
         char ip[32];
         snprintf(ip, sizeof ip, "127.0.0.%d", 100 + i);
         r = do_register(a, "2002", ip, "sip:2002@127.0.0.51", 300, HL_SIP_AUTH_WRONG);
@@ -197,27 +235,73 @@ TEST_IMPL(agents_register)
     json_t *status = hl_agents_status(a);
     CHECK(json_array_size(json_object_get(status, "locked_out")) == 2, "status lists both lockouts");
     json_decref(status);
-    clock.now_ms += (uint64_t)cfg.agent_lockout_s * 1000 + 1000;
+    f.clock.now_ms += (uint64_t)f.cfg.agent_lockout_s * 1000 + 1000;
     r = do_register(a, "2002", "127.0.0.200", "sip:2002@127.0.0.200", 300, HL_SIP_AUTH_OK);
     CHECK(r.code == 200, "after agent_lockout_s it may register again");
     CHECK(seen_md5 && strlen(seen_md5) == 32 && seen_sha && strlen(seen_sha) == 64, "both HA1s");
 
     /* agent_digest_algorithms: the challenges offered, and an HA1 only for those */
-    CHECK(r.code == 200 && !strcmp(cfg.agent_digest_algorithms, "SHA-256,MD5"), "default order");
-    snprintf(cfg.agent_digest_algorithms, sizeof cfg.agent_digest_algorithms, "MD5");
+    CHECK(r.code == 200 && !strcmp(f.cfg.agent_digest_algorithms, "SHA-256,MD5"), "default order");
+    snprintf(f.cfg.agent_digest_algorithms, sizeof f.cfg.agent_digest_algorithms, "MD5");
     r = do_register(a, "2002", "127.0.0.200", "sip:2002@127.0.0.200", 300, HL_SIP_AUTH_OK);
     CHECK(seen_md5 && !seen_sha, "SHA-256 not offered: no HA1 for it (challenged again)");
     r = do_register(a, "8888", "127.0.0.201", "sip:8888@127.0.0.201", 300, HL_SIP_AUTH_OK);
     CHECK(r.code == 401 && seen_md5 && !*seen_md5 && !strcmp(r.algorithms, "MD5"),
           "an unknown number: an empty HA1 (a wrong answer), and the challenge lists MD5 only");
+    fixture_close(&f);
+    return 0;
+}
 
-    hl_agents_close(a);
-    uv_run(&uv, UV_RUN_DEFAULT);
-    uv_loop_close(&uv);
-    hl_store_close(st);
-    char cmd[120];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
-    if (system(cmd) != 0)
-        printf("note: could not remove %s\n", dir);
+/* on_change's record: the last number and state, and how many calls. */
+static int changes;
+static char changed_number[33];
+static bool changed_registered;
+static void on_change(void *arg, const char *number, bool registered)
+{
+    changes++;
+    snprintf(changed_number, sizeof changed_number, "%s", number);
+    changed_registered = registered;
+}
+
+/* Which phone rings (the newest registered) and when on_change tells (issue 8): only on a
+ * change between no binding and some, from every cause; at once for those registered. */
+TEST_IMPL(agents_phones)
+{
+    hl_log_set_level(HL_LOG_ERROR);
+    fixture f;
+    if (fixture_open(&f) != 0)
+        return 1;
+    hl_agents *a = f.a;
+    char err[256], uri[256], src[80];
+    CHECK(hl_agents_add_now(a, "3001", "0431", "pw-3001", err, sizeof err) == 0, "%s", err);
+    CHECK(hl_agents_contact(a, "3001", uri, sizeof uri, src, sizeof src) == -2, "no phone yet");
+    CHECK(hl_agents_contact(a, "3999", uri, sizeof uri, src, sizeof src) == -1, "no such agent");
+    do_register(a, "3001", "127.0.0.7", "sip:3001@10.0.0.7:5060", 300, HL_SIP_AUTH_OK);
+    hl_agents_set_on_change(a, on_change, NULL);
+    CHECK(changes == 1 && changed_registered && !strcmp(changed_number, "3001"),
+          "set_on_change reports who is registered now");
+
+    /* a second phone, registered later: it rings; a refresh of the first does not change that */
+    f.clock.now_ms += 5000;
+    do_register(a, "3001", "127.0.0.8", "sip:3001@10.0.0.8:5060", 300, HL_SIP_AUTH_OK);
+    f.clock.now_ms += 5000;
+    do_register(a, "3001", "127.0.0.7", "sip:3001@10.0.0.7:5060", 300, HL_SIP_AUTH_OK);
+    CHECK(hl_agents_contact(a, "3001", uri, sizeof uri, src, sizeof src) == 0 &&
+          !strcmp(uri, "sip:3001@10.0.0.8:5060") && !strcmp(src, "127.0.0.8"),
+          "the newest phone rings, at the source it registered from: %s %s", uri, src);
+    CHECK(changes == 1, "more phones: no change of state");
+    do_register(a, "3001", "127.0.0.8", "sip:3001@10.0.0.8:5060", 0, HL_SIP_AUTH_OK);
+    CHECK(hl_agents_contact(a, "3001", uri, sizeof uri, src, sizeof src) == 0 &&
+          !strcmp(uri, "sip:3001@10.0.0.7:5060") && changes == 1, "the other phone is left");
+    do_register(a, "3001", "127.0.0.7", "sip:3001@10.0.0.7:5060", 0, HL_SIP_AUTH_OK);
+    CHECK(changes == 2 && !changed_registered && !hl_agents_registered(a, "3001"),
+          "the last phone gone: unregistered");
+
+    /* Contact * tells too (expiry, qualify and ctl remove go through the same drop) */
+    do_register(a, "3001", "127.0.0.7", "sip:3001@10.0.0.7:5060", 300, HL_SIP_AUTH_OK);
+    CHECK(changes == 3 && changed_registered);
+    do_register(a, "3001", "127.0.0.7", "*", 0, HL_SIP_AUTH_OK);
+    CHECK(changes == 4 && !changed_registered, "Contact *: unregistered (%d)", changes);
+    fixture_close(&f);
     return 0;
 }

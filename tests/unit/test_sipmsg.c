@@ -10,6 +10,7 @@
  * Responses of the injected requests go to a UDP socket of this test on loopback. */
 #include "sip/sip.h"
 #include "sip/sip_int.h"
+#include "app/leg_sip.h"
 #include "core/log.h"
 #include <arpa/inet.h>
 #include <osipparser2/osip_parser.h>
@@ -18,6 +19,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -327,6 +329,10 @@ typedef struct app {
     /* on_invite_refused */
     int refused, refused_code;
     char refused_cause[48], refused_call_id[64];
+    /* issue 8: the answered dialog, REFERs received (on_refer answers refer_code) */
+    hl_sip_dialog *d;
+    int refers, refer_code;
+    char refer_target[256], refer_user[128];
 } app;
 
 static int on_invite(void *a, hl_sip_dialog *d, const hl_sip_invite_info *info)
@@ -339,6 +345,7 @@ static int on_invite(void *a, hl_sip_dialog *d, const hl_sip_invite_info *info)
         return ap->refuse_code;
     }
     hl_sip_dialog_set_app(d, ap);
+    ap->d = d;
     hl_sdp local;
     hl_sdp_offer("127.0.0.1", 40000, &local);
     hl_sip_dialog_set_local_sdp(d, &local);
@@ -371,6 +378,15 @@ static void on_terminated(void *ad, hl_sip_dialog *d, int code, const char *reas
 {
     if (ad)
         ((app *)ad)->terminated++;
+}
+
+static int on_refer(void *ad, hl_sip_dialog *d, const char *target, const char *user)
+{
+    app *ap = ad;
+    ap->refers++;
+    snprintf(ap->refer_target, sizeof ap->refer_target, "%s", target);
+    snprintf(ap->refer_user, sizeof ap->refer_user, "%s", user);
+    return ap->refer_code ? ap->refer_code : 202;
 }
 
 typedef struct rig {
@@ -448,7 +464,7 @@ static int rig_open(rig *r)
                        .user_agent = "test_sipmsg" };
     hl_sip_callbacks cb = { .on_invite = on_invite, .on_invite_refused = on_invite_refused,
                             .on_confirmed = on_confirmed, .on_info_dtmf = on_info_dtmf,
-                            .on_terminated = on_terminated };
+                            .on_terminated = on_terminated, .on_refer = on_refer };
     r->sip = hl_sip_new(&r->uv, &cfg, &cb, &r->ap);
     return r->sip ? 0 : -1;
 }
@@ -803,6 +819,207 @@ static void test_osip_trace(void)
     rig_close(&r);
 }
 
+/* ------------------------------------------------------------------ agents' phones (issue 8) */
+
+/* The value of header name (any case: libosip2 writes "X-hotline-route") in a message's
+ * text, "" when absent, up to the line's end. */
+static void header_of(const char *msg, const char *name, char *out, size_t n)
+{
+    size_t nl = strlen(name);
+    out[0] = 0;
+    for (const char *l = strstr(msg, "\r\n"); l && l[2] && !(l[2] == '\r'); l = strstr(l + 2, "\r\n"))
+        if (!strncasecmp(l + 2, name, nl) && l[2 + nl] == ':') {
+            const char *v = l + 3 + nl + strspn(l + 3 + nl, " ");
+            snprintf(out, n, "%.*s", (int)strcspn(v, "\r\n"), v);
+            return;
+        }
+}
+
+/* Answers a request the stack sent to our socket with code (To tag added), by injecting. */
+static void reply(rig *r, const char *request, int code, const char *phrase)
+{
+    char via[256], from[256], to[256], cid[128], cseq[64], m[2048];
+    header_of(request, "Via", via, sizeof via);
+    header_of(request, "From", from, sizeof from);
+    header_of(request, "To", to, sizeof to);
+    header_of(request, "Call-ID", cid, sizeof cid);
+    header_of(request, "CSeq", cseq, sizeof cseq);
+    snprintf(m, sizeof m, "SIP/2.0 %d %s\r\nVia: %s\r\nFrom: %s\r\nTo: %s%s\r\nCall-ID: %s\r\n"
+             "CSeq: %s\r\nContent-Length: 0\r\n\r\n", code, phrase, via, from, to,
+             strstr(to, ";tag=") ? "" : ";tag=phone1", cid, cseq);
+    inject(r, m);
+}
+
+/* Waits (bounded) for the next message on our socket; its status, -1 for a request, 0 none. */
+static int next_msg(rig *r, char *out, size_t n)
+{
+    for (int i = 0; i < 50; i++) {
+        int st = recv_status(r, out, n);
+        if (st)
+            return st;
+        usleep(2000);
+    }
+    return 0;
+}
+
+/* dial_agent's INVITE (app/leg_sip.c builds the options, the stack the message): sent to
+ * the registered source whatever the Contact's host, the caller's number and name in From
+ * and P-Asserted-Identity, the X-Hotline- headers, nothing a header value could inject. */
+static void test_agent_invite(void)
+{
+    rig r;
+    if (rig_open(&r) < 0) {
+        CHECK(!"cannot open the test stack");
+        return;
+    }
+    hl_dial_agent_opts o = { .from_user = "13904310000", .display = "Wang \"Xiao\" Er",
+                             .route = "queue:0431.general\r\nEvil: 1", .queue = "0431.general",
+                             .waited_ms = 41600 };
+    char wait_s[16], dest[64], msg[4096], v[256];
+    hl_sip_invite_opts io;
+    hl_leg_sip_agent_invite_opts(&o, "ignored", "1790000000000-abcd", wait_s, &io);
+    snprintf(dest, sizeof dest, "127.0.0.1:%d/udp", r.port);
+    io.dest = dest;
+    hl_sdp offer;
+    hl_sdp_offer("127.0.0.1", 40010, &offer);
+    /* the Contact names another host: the INVITE still goes only to dest (our socket) */
+    hl_sip_dialog *d = hl_sip_invite_ex(r.sip, "sip:2001@198.51.100.7:5999", &offer, &io, NULL);
+    CHECK(d != NULL);
+    int st;
+    while ((st = next_msg(&r, msg, sizeof msg)) != 0 && strncmp(msg, "INVITE ", 7) != 0)
+        ;
+    CHECK(st == -1 && !strncmp(msg, "INVITE sip:2001@198.51.100.7:5999 SIP/2.0\r\n", 43),
+          "the INVITE reached the registered source with the Contact as Request-URI");
+    header_of(msg, "From", v, sizeof v);
+    CHECK(!strncmp(v, "\"Wang \\\"Xiao\\\" Er\" <sip:13904310000@127.0.0.1:", 46), "From: %s", v);
+    header_of(msg, "P-Asserted-Identity", v, sizeof v);
+    CHECK(!strcmp(v, "\"Wang \\\"Xiao\\\" Er\" <sip:13904310000@127.0.0.1>"), "PAI: %s", v);
+    header_of(msg, "X-Hotline-Route", v, sizeof v);
+    CHECK(!strcmp(v, "queue:0431.generalEvil: 1"), "route, CR LF dropped: %s", v);
+    header_of(msg, "Evil", v, sizeof v);
+    CHECK(!v[0], "no header injected");
+    header_of(msg, "X-Hotline-Queue", v, sizeof v);
+    CHECK(!strcmp(v, "0431.general"));
+    header_of(msg, "X-Hotline-Wait", v, sizeof v);
+    CHECK(!strcmp(v, "42"), "the wait in seconds: %s", v);
+    header_of(msg, "X-Hotline-Call", v, sizeof v);
+    CHECK(!strcmp(v, "1790000000000-abcd"), "the call's id: %s", v);
+    reply(&r, msg, 486, "Busy Here");
+    drain(&r);
+
+    /* a number that is none, no wait known, no route: "anonymous", those headers absent */
+    hl_dial_agent_opts bare = { .waited_ms = -1 };
+    hl_leg_sip_agent_invite_opts(&bare, "0431 8888", "c2", wait_s, &io);
+    CHECK(!strcmp(io.from_user, "anonymous") && io.n_headers == 1 &&
+          !strcmp(io.headers[0].name, "X-Hotline-Call"), "only the call id: %d", io.n_headers);
+    io.dest = "127.0.0.1:notaport/udp";
+    CHECK(hl_sip_invite_ex(r.sip, "sip:2001@127.0.0.1", &offer, &io, NULL) == NULL,
+          "a source that is no address: nothing sent");
+    rig_close(&r);
+}
+
+/* A REFER from the far end in a confirmed dialog: 202, NOTIFY 100 Trying, the target to
+ * the application; the outcome's NOTIFY ends the subscription; refusals. */
+static void test_refer(void)
+{
+    rig r;
+    if (rig_open(&r) < 0) {
+        CHECK(!"cannot open the test stack");
+        return;
+    }
+    char resp[4096], tag[64] = "", v[256];
+    req(&r, "INVITE", "z9hG4bKrinv", 1, NULL, "application/sdp", SDP_OFFER);
+    int st;
+    while ((st = recv_status(&r, resp, sizeof resp)) != 0)
+        if (st == 200)
+            to_tag_of(resp, tag, sizeof tag);
+    req(&r, "ACK", "z9hG4bKrack", 1, tag, NULL, NULL);
+    drain(&r);
+    CHECK(tag[0] && r.ap.confirmed == 1);
+
+    char extra[512], m[4096];
+    const char *refer_fmt = "REFER sip:12333@127.0.0.1 SIP/2.0\r\nVia: SIP/2.0/UDP 127.0.0.1:%d;branch=%s\r\n"
+        "From: <sip:caller@127.0.0.1>;tag=ft1\r\nTo: <sip:12333@127.0.0.1>;tag=%s\r\n"
+        "Call-ID: sipmsg-test-1\r\nCSeq: %d REFER\r\nMax-Forwards: 70\r\n%sContent-Length: 0\r\n\r\n";
+    snprintf(extra, sizeof extra, "Refer-To: \"Queue\" <sip:0431%%2Egeneral@127.0.0.1;user=phone?Replaces=x>\r\n");
+    snprintf(m, sizeof m, refer_fmt, r.port, "z9hG4bKref1", tag, 2, extra);
+    inject(&r, m);
+    CHECK(next_msg(&r, resp, sizeof resp) == 202, "REFER accepted");
+    CHECK(r.ap.refers == 1 && !strcmp(r.ap.refer_target, "sip:0431%2Egeneral@127.0.0.1;user=phone") &&
+          !strcmp(r.ap.refer_user, "0431.general"), "target %s user %s", r.ap.refer_target, r.ap.refer_user);
+    CHECK(next_msg(&r, resp, sizeof resp) == -1 && !strncmp(resp, "NOTIFY ", 7));
+    header_of(resp, "Event", v, sizeof v);
+    CHECK(!strcmp(v, "refer"));
+    CHECK(strstr(resp, "\r\n\r\nSIP/2.0 100 Trying") && strstr(resp, "message/sipfrag"), "%s", resp);
+    reply(&r, resp, 200, "OK");
+
+    /* a second one while the first has no outcome: 491 */
+    snprintf(m, sizeof m, refer_fmt, r.port, "z9hG4bKref2", tag, 3, extra);
+    inject(&r, m);
+    CHECK(next_msg(&r, NULL, 0) == 491);
+    CHECK(hl_sip_dialog_refer_notify(r.ap.d, 200) == 0);
+    CHECK(next_msg(&r, resp, sizeof resp) == -1 && strstr(resp, "\r\n\r\nSIP/2.0 200 OK") &&
+          (header_of(resp, "Subscription-State", v, sizeof v), !strncmp(v, "terminated", 10)),
+          "the outcome: %s", resp);
+    reply(&r, resp, 200, "OK");
+    CHECK(hl_sip_dialog_refer_notify(r.ap.d, 200) == -1, "one outcome per REFER");
+
+    /* no Refer-To, or no SIP URI in it: 400; the application refusing: its code */
+    snprintf(m, sizeof m, refer_fmt, r.port, "z9hG4bKref3", tag, 4, "");
+    inject(&r, m);
+    CHECK(next_msg(&r, NULL, 0) == 400);
+    snprintf(m, sizeof m, refer_fmt, r.port, "z9hG4bKref4", tag, 5, "Refer-To: <http://x>\r\n");
+    inject(&r, m);
+    CHECK(next_msg(&r, NULL, 0) == 400);
+    r.ap.refer_code = 403;
+    snprintf(m, sizeof m, refer_fmt, r.port, "z9hG4bKref5", tag, 6, "Refer-To: <sip:1002@127.0.0.1>\r\n");
+    inject(&r, m);
+    CHECK(next_msg(&r, NULL, 0) == 403 && !strcmp(r.ap.refer_user, "1002"));
+    /* outside any dialog: 481 */
+    snprintf(m, sizeof m, refer_fmt, r.port, "z9hG4bKref6", "nosuchtag", 7, "Refer-To: <sip:1002@127.0.0.1>\r\n");
+    inject(&r, m);
+    CHECK(next_msg(&r, NULL, 0) == 481);
+    req(&r, "BYE", "z9hG4bKrbye", 20, tag, NULL, NULL);
+    drain(&r);
+    rig_close(&r);
+}
+
+static int ping_code = -1, pings;
+static void on_ping(void *arg, hl_sip_ping *p, int code)
+{
+    pings++;
+    ping_code = code;
+}
+
+/* Qualify: OPTIONS to the registered source; the answer's code comes back once; a
+ * cancelled ping tells nothing. */
+static void test_ping(void)
+{
+    rig r;
+    if (rig_open(&r) < 0) {
+        CHECK(!"cannot open the test stack");
+        return;
+    }
+    char dest[64], msg[4096];
+    snprintf(dest, sizeof dest, "127.0.0.1:%d/udp", r.port);
+    CHECK(hl_sip_options_ping(r.sip, "sip:2001@127.0.0.1:5060", dest, on_ping, NULL) != NULL);
+    CHECK(next_msg(&r, msg, sizeof msg) == -1 && !strncmp(msg, "OPTIONS sip:2001@127.0.0.1:5060 ", 32));
+    reply(&r, msg, 404, "Not Found");
+    drain(&r);
+    CHECK(pings == 1 && ping_code == 404, "any answer means alive: %d %d", pings, ping_code);
+    hl_sip_ping *p = hl_sip_options_ping(r.sip, "sip:2001@127.0.0.1:5060", dest, on_ping, NULL);
+    CHECK(next_msg(&r, msg, sizeof msg) == -1);
+    hl_sip_ping_cancel(p);
+    reply(&r, msg, 200, "OK");
+    drain(&r);
+    CHECK(pings == 1, "a cancelled ping tells nothing");
+    CHECK(hl_sip_options_ping(r.sip, "sip:2001@127.0.0.1", "nowhere", on_ping, NULL) == NULL);
+    /* one never answered is told (code 0) when the stack shuts down */
+    CHECK(hl_sip_options_ping(r.sip, "sip:2001@127.0.0.1:5060", dest, on_ping, NULL) != NULL);
+    rig_close(&r);
+    CHECK(pings == 2 && ping_code == 0, "unanswered at shutdown: %d %d", pings, ping_code);
+}
+
 /* Each test runs in a process of its own: each hides the warnings the stack logs on purpose. */
 static int quietly(void (*test)(void))
 {
@@ -820,3 +1037,6 @@ TEST_IMPL(sipmsg_stack)          { return quietly(test_stack); }
 TEST_IMPL(sipmsg_max_forwards)   { return quietly(test_max_forwards); }
 TEST_IMPL(sipmsg_rfc_answers)    { return quietly(test_rfc_answers); }
 TEST_IMPL(sipmsg_osip_trace)     { return quietly(test_osip_trace); }
+TEST_IMPL(sipmsg_agent_invite)   { return quietly(test_agent_invite); }
+TEST_IMPL(sipmsg_refer)          { return quietly(test_refer); }
+TEST_IMPL(sipmsg_ping)           { return quietly(test_ping); }
