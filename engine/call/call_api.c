@@ -162,6 +162,8 @@ const hl_api_prim hl_call_api[] = {
     HL_API_PRIM("call:dial", prim_dial, HL_CTX_CALL, .waits = true, .needs_caller = true, .opts_arg = 3, .opts = dial_opts),
     HL_API_PRIM("call:queue", prim_queue, CALLER_ONLY, .waits = true, .needs_caller = true, .opts_arg = 3,
       .opts = queue_opts),
+    HL_API_PRIM("call:agent_state", prim_agent_state, CALLER_ONLY, .needs_caller = true),
+    HL_API_PRIM("call:agent_info", prim_agent_info, CALLER_ONLY),
     HL_API_PRIM("call:bridge", prim_bridge, CALLER_ONLY, .waits = true, .needs_caller = true, .opts_arg = 3,
       .opts = bridge_opts),
     HL_API_PRIM("call:transfer", NULL, CALLER_ONLY, .waits = true, .needs_caller = true, .opts_arg = 3, .opts = dial_opts),

@@ -214,6 +214,8 @@ int prim_sleep(lua_State *L);
 int prim_dial(lua_State *L);
 int prim_bridge(lua_State *L);
 int prim_queue(lua_State *L);
+int prim_agent_state(lua_State *L);
+int prim_agent_info(lua_State *L);
 int prim_refer(lua_State *L);
 int prim_fax_send(lua_State *L);
 int prim_fax_receive(lua_State *L);
