@@ -1484,14 +1484,57 @@ int hl_media_hear(hl_media *m, hl_media *const *srcs, int n)
     return 0;
 }
 
+/* Who hears whom beyond the agent-caller bridge, by mode and listener: a mask of sources. */
+#define P(x) (1u << HL_PARTY_##x)
+static const unsigned monitor_table[][HL_PARTIES] = {
+    [HL_MONITOR_STOP]    = { 0,                   P(CALLER),                 P(AGENT) },
+    [HL_MONITOR_LISTEN]  = { P(AGENT) | P(CALLER), P(CALLER),                P(AGENT) },
+    [HL_MONITOR_WHISPER] = { P(AGENT) | P(CALLER), P(CALLER) | P(SUPERVISOR), P(AGENT) },
+    [HL_MONITOR_BARGE]   = { P(AGENT) | P(CALLER), P(CALLER) | P(SUPERVISOR), P(AGENT) | P(SUPERVISOR) },
+};
+#undef P
+
+bool hl_monitor_hears(hl_monitor_mode mode, hl_party who, hl_party src)
+{
+    if ((unsigned)mode >= sizeof monitor_table / sizeof monitor_table[0] || who >= HL_PARTIES ||
+        src >= HL_PARTIES)
+        return false;
+    return monitor_table[mode][who] & 1u << src;
+}
+
+const char *hl_monitor_name(hl_monitor_mode mode)
+{
+    static const char *const names[] = { "stop", "listen", "whisper", "barge" };
+    return (unsigned)mode < sizeof names / sizeof names[0] ? names[mode] : "?";
+}
+
+int hl_media_monitor(hl_media *sup, hl_media *agent, hl_media *caller, hl_monitor_mode mode)
+{
+    hl_media_hear_clear(sup);
+    if (mode == HL_MONITOR_STOP)
+        return sup ? 0 : -1;
+    if (!sup || !agent || !caller || (unsigned)mode > HL_MONITOR_BARGE)
+        return -1;
+    hl_media *party[HL_PARTIES] = { sup, agent, caller };
+    for (int p = HL_PARTY_AGENT; p < HL_PARTIES; p++) {     /* links with sup only */
+        if ((hl_monitor_hears(mode, HL_PARTY_SUPERVISOR, p) && hl_media_hear_add(sup, party[p])) ||
+            (hl_monitor_hears(mode, p, HL_PARTY_SUPERVISOR) && hl_media_hear_add(party[p], sup))) {
+            hl_media_hear_clear(sup);
+            return -1;
+        }
+    }
+    return 0;
+}
+
 int hl_media_hear_count(const hl_media *m)
 {
     return m ? m->nhears : 0;
 }
 
-/* Nothing refers to m any more, nor m to anything: the end of m's hearing both ways. */
-static void hear_forget(hl_media *m)
+void hl_media_hear_clear(hl_media *m)
 {
+    if (!m)
+        return;
     while (m->nhears)
         hl_media_hear_remove(m, m->hears[0]);
     while (m->nheard_by)
@@ -1551,7 +1594,7 @@ void hl_media_close(hl_media *m)
     finish_recording(m, "hangup", false);   /* the call layer reports the hang-up */
     log_endpoint_drops(m);
     hl_media_unbridge(m);
-    hear_forget(m);
+    hl_media_hear_clear(m);             /* no pointer to m is left anywhere */
     player_clear(m);
     if (m->pool->in_tick) {
         m->next_dead = m->pool->dead;       /* the tick is walking the array: free after it */

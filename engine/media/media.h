@@ -59,6 +59,7 @@
 #include <stdint.h>
 #include <uv.h>
 #include "media/latch.h"
+#include "media/monitor.h"
 #include "media/record.h"
 #include "media/prompts.h"
 
@@ -152,6 +153,13 @@ void hl_media_unbridge(hl_media *m);
 int  hl_media_hear(hl_media *m, hl_media *const *srcs, int n);
 int  hl_media_hear_add(hl_media *m, hl_media *src);
 void hl_media_hear_remove(hl_media *m, hl_media *src);
+/* m hears no source any more and is no source any more (its bridge stays). */
+void hl_media_hear_clear(hl_media *m);
+/* A supervisor's endpoint joins the bridged agent and caller as mode says (monitor.h):
+ * sup's hearing is replaced (links between sup and others only; the bridge of agent and
+ * caller is theirs).  STOP needs only sup.  -1, and sup hears and is heard by nobody, when
+ * agent or caller is NULL or hl_media_hear refuses. */
+int  hl_media_monitor(hl_media *sup, hl_media *agent, hl_media *caller, hl_monitor_mode mode);
 /* How many sources m hears besides its peer (for tests and status). */
 int  hl_media_hear_count(const hl_media *m);
 void hl_media_get_stats(const hl_media *m, hl_rtp_stats *out);
