@@ -228,17 +228,26 @@ static void ortp_setup(void)
     bctbx_set_log_level(NULL, BCTBX_LOG_ERROR);
 }
 
-/* |linear value| of every G.711 code, [0] PCMU and [1] PCMA: the voice check of every
- * received frame (receive) is then a sum of table entries, no decode. */
+/* Per G.711 code, [0] PCMU and [1] PCMA: its linear value (a mix sums look-ups), its
+ * |linear value|, so the voice check of every received frame (receive) is a sum of table
+ * entries, no decode; and the code of the other law for it, so a bridge of PCMU and PCMA
+ * transcodes a byte by one look-up, exactly what decode then encode gives (measured: about
+ * 0.12 µs a frame instead of 0.6). */
+static int16_t  linear_of[2][256];
 static uint16_t abs_level[2][256];
-static pthread_once_t level_once = PTHREAD_ONCE_INIT;
+static uint8_t  other_law[2][256];
+static pthread_once_t tables_once = PTHREAD_ONCE_INIT;
 
-static void level_setup(void)
+static void tables_setup(void)
 {
     for (int c = 0; c < 256; c++) {
         int u = hl_g711_decode1(HL_G711_PT_PCMU, (uint8_t)c), a = hl_g711_decode1(HL_G711_PT_PCMA, (uint8_t)c);
+        linear_of[0][c] = (int16_t)u;
+        linear_of[1][c] = (int16_t)a;
         abs_level[0][c] = (uint16_t)(u < 0 ? -u : u);
         abs_level[1][c] = (uint16_t)(a < 0 ? -a : a);
+        other_law[0][c] = hl_g711_encode1(HL_G711_PT_PCMA, (int16_t)u);
+        other_law[1][c] = hl_g711_encode1(HL_G711_PT_PCMU, (int16_t)a);
     }
 }
 
@@ -635,14 +644,22 @@ static void follow_latch_move(hl_media *m)
                 "named %s)", m->port, src, sdp);
 }
 
-/* A frame is voiced when its mean |sample| reaches level (the recorder's silence rule). */
+#define VOICE_CHUNK 32              /* samples summed between two looks at the total */
+_Static_assert(FRAME % VOICE_CHUNK == 0, "a frame is whole chunks");
+
+/* A frame is voiced when its mean |sample| reaches level (the recorder's silence rule);
+ * speech reaches it within the first chunks, so most frames are not summed to the end. */
 static bool voiced(const uint8_t *frame, int codec, int level)
 {
     const uint16_t *tab = abs_level[codec == HL_G711_PT_PCMA];
     long sum = 0, need = (long)level * FRAME;
-    for (int i = 0; i < FRAME; i++)
-        sum += tab[frame[i]];
-    return sum >= need;
+    for (int i = 0; i < FRAME; i += VOICE_CHUNK) {
+        for (int k = i; k < i + VOICE_CHUNK; k++)
+            sum += tab[frame[k]];
+        if (sum >= need)
+            return true;
+    }
+    return false;
 }
 
 static void receive(hl_media *m)
@@ -750,11 +767,10 @@ static int heard_frames(const hl_media *m, const hl_media **out)
 /* Adds srcs[0..n)'s frames of this tick, as linear, to acc. */
 static void mix_add(int32_t *acc, const hl_media *const *srcs, int n)
 {
-    int16_t lin[FRAME];
     for (int k = 0; k < n; k++) {
-        hl_g711_decode(srcs[k]->cur_codec, srcs[k]->cur, lin, FRAME);
+        const int16_t *lin = linear_of[srcs[k]->cur_codec == HL_G711_PT_PCMA];
         for (int i = 0; i < FRAME; i++)
-            acc[i] += lin[i];
+            acc[i] += lin[srcs[k]->cur[i]];
     }
 }
 
@@ -891,9 +907,10 @@ static void send_frame(hl_media *m)
         hl_g711_encode(m->codec, tapped, enc, FRAME);
     } else if ((nsrcs = heard_frames(m, srcs)) == 1 && srcs[0]->cur_codec == m->codec) {
         memcpy(enc, srcs[0]->cur, FRAME);   /* one source in our codec: pass the bytes through */
-    } else if (nsrcs == 1) {
-        hl_g711_decode(srcs[0]->cur_codec, srcs[0]->cur, lin, FRAME);
-        hl_g711_encode(m->codec, lin, enc, FRAME);
+    } else if (nsrcs == 1) {                /* the other law: one look-up a byte */
+        const uint8_t *to = other_law[srcs[0]->cur_codec == HL_G711_PT_PCMA];
+        for (int i = 0; i < FRAME; i++)
+            enc[i] = to[srcs[0]->cur[i]];
     } else if (nsrcs > 1) {
         int32_t acc[FRAME] = { 0 };
         mix_add(acc, srcs, nsrcs);
@@ -1023,7 +1040,7 @@ static void run_tick(hl_media_pool *pool)
 hl_media_pool *hl_media_pool_new(uv_loop_t *uv, const hl_media_pool_cfg *cfg, hl_prompts *prompts)
 {
     pthread_once(&ortp_once, ortp_setup);
-    pthread_once(&level_once, level_setup);
+    pthread_once(&tables_once, tables_setup);
     raise_nofile();
     hl_media_pool *pool = calloc(1, sizeof *pool);
     if (!pool)
