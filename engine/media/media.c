@@ -748,17 +748,25 @@ static void decode_cur(const hl_media *m, int16_t *out)
 
 /* ---- what an endpoint hears ---- */
 
+/* Whether src's current frame is one it received in this tick (run_tick receives every
+ * source before the endpoint hearing it; one joined by a callback since may not have). */
+static bool fresh_frame(const hl_media *src)
+{
+    return src->has_cur && src->rx_tick == src->pool->tick_no + 1;
+}
+
 /* The endpoints whose frame of this tick m hears: its bridged peer and its heard sources,
- * those that received one (a source that is the peer as well counts once).  Returns how
- * many are in out (room for 1 + HL_MEDIA_HEAR_MAX). */
+ * those that received one (a source that is the peer as well counts once): never an
+ * older frame, so none is heard twice.  Returns how many are in out (room for
+ * 1 + HL_MEDIA_HEAR_MAX). */
 static int heard_frames(const hl_media *m, const hl_media **out)
 {
     int n = 0;
-    if (m->peer && m->peer->has_cur)
+    if (m->peer && fresh_frame(m->peer))
         out[n++] = m->peer;
     for (int k = 0; k < m->nhears; k++) {
         const hl_media *src = m->hears[k];
-        if (src->has_cur && src != m->peer)
+        if (src != m->peer && fresh_frame(src))
             out[n++] = src;
     }
     return n;
