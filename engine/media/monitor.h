@@ -1,7 +1,8 @@
 /* monitor.h — supervision of a bridged call as who hears whom: the modes (listen, whisper,
  * barge) and their one table, shared by the media (hl_media_monitor, media.h), the legs
  * that apply it (call/leg.h: monitor) and the simulator that tells it.  Its own header so
- * that media needs nothing from the call layer above it (as record.h).
+ * that media needs nothing from the call layer above it (as record.h); the table and the
+ * functions below are in media.c.
  *
  * Three parties: the supervisor, the agent and the caller; the agent and the caller are
  * bridged to each other (their own conversation, which a mode never changes). */
