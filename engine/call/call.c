@@ -556,6 +556,8 @@ static void dispatch(hl_call *c, int i, const hl_leg_event *ev)
     case HL_LEG_EV_DTMF:
         if (i == 0 && ev->digit && strchr(DTMF_KEYS, ev->digit))
             on_key(c, ev);
+        else if (i != 0 && ev->digit && strchr(DTMF_KEYS, ev->digit))
+            to_wait(c, i, ev);        /* another party's keys: feature codes (call:bridge) */
         break;
     case HL_LEG_EV_PLAY_DONE:
         if (i == 0 && !ev->interrupted) /* a stop we asked for: already handled */
@@ -574,8 +576,10 @@ static void dispatch(hl_call *c, int i, const hl_leg_event *ev)
         to_wait(c, i, ev);
         break;
     case HL_LEG_EV_REFER:
-        /* A transfer asked by the phone: until a wait takes it (the transfer primitives),
-         * it is declined, so the phone is not left waiting for an outcome. */
+        /* A transfer asked by the phone: a wait that takes it (call:bridge) answers it;
+         * otherwise it is declined, so the phone is not left waiting for an outcome. */
+        if (c->w.ops && c->w.ops->takes_refer && to_wait(c, i, ev))
+            break;
         CALL_INFO(c, "%s: leg %d asks to transfer to %s: declined, nothing takes it", c->id, i,
                   ev->uri ? ev->uri : "-");
         if (leg->ops->refer_notify)
