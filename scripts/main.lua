@@ -81,6 +81,11 @@ function job_fax(call, args, job)
   return fax.job(call, args)
 end
 
+-- A call from an agent's own phone (the engine's agent_entry): feature codes, supervision,
+-- callbacks (scripts/agent_phone.lua).
+local agent_phone = require "agent_phone"
+function agent_call(call) return agent_phone.call(call) end
+
 -- The ACD's questions (engine/call/acd_policy.c): the queues, and who answers a caller.
 local queues = require "queues"
 function acd_queues() return queues.definitions() end

@@ -1003,7 +1003,7 @@ static const cdr_field cdr_fields[] = {
     F(call_id, 0), F(leg_id, 0), F(direction, 0), F(caller, 0), F(called, 0), F(hangup_side, 0),
     F(hangup_cause, 0), F(dtmf, 0), F(prompts, 0), F(menus, 0), F(route, 0), F(script_version, 0),
     F(recording, 0), F(codec, 0), F(vars, 0), F(start, 1), F(answer, 1), F(end, 1),
-    F(agent, 0), F(queue, 0), F(queue_outcome, 0),
+    F(agent, 0), F(queue, 0), F(queue_outcome, 0), F(hangup_first, 0),
 };
 #undef F
 
