@@ -11,6 +11,8 @@
  * how long the party took to come back after the first reminder was due go to the other
  * leg's CDR (hold_log) for the scoring (chapter 6: 等待超过30秒 ...).
  *
+ * Keys: the caller's are passed to the other party (RFC 4733); the other party's are its
+ * feature codes (below).
  * Transfers: the other party asks for one by REFER from its phone (blind: the phone is
  * told 200 and its leg hung up) or by keys — the `transfer` code then a target and # (blind),
  * the `consult` code then a target and # (attended: the leg stays up for call:consult).  The
@@ -189,6 +191,12 @@ static bool bridge_event(hl_call *c, int i, const hl_leg_event *ev)
     bridge_state *b = st(c);
     if (i == c->w.leg && ev->type == HL_LEG_EV_DTMF) {
         other_key(c, b, ev->digit);
+        return true;
+    }
+    if (i == 0 && ev->type == HL_LEG_EV_DTMF) {           /* the caller's keys reach the party */
+        hl_leg *other = c->legs[c->w.leg];
+        if (!b->held && other->ops->send_dtmf)
+            other->ops->send_dtmf(other, ev->digit, ev->duration_ms);
         return true;
     }
     if (i == c->w.leg && ev->type == HL_LEG_EV_REFER) {
