@@ -28,9 +28,13 @@ M.attendance = {
   },
 }
 
--- 五 2 季度测试: 每季度对培训内容进行书面测评.  A mark under `pass` — or no mark — deducts in
--- the quarter's last month (when the test is due).
-M.quarterly_test = { pass = 60, points = -1, source = "业务培训制度 五 2" }
+-- 五 2 季度测试: 每季度对培训内容进行书面测评.  A mark (out of `max`) under `pass` — or no mark
+-- — deducts in the quarter's last month (when the test is due).
+M.quarterly_test = { pass = 60, max = 100, points = -1, source = "业务培训制度 五 2" }
+
+-- 三 培训方式: the kinds of session (授课, 交流, 答疑, 案例, 窗口, 省外培训).
+M.session_kinds = { lecture = "授课培训", exchange = "交流培训", qa = "答疑培训", case = "案例培训",
+                    window = "窗口培训", outside = "省外培训" }
 
 -- 五 3 半年交流: 每半年中心工作人员上交一篇学习报告.  No report by the end of the half
 -- deducts in the half's last month.
