@@ -224,15 +224,19 @@ end
 
 -- ---- 一、政策水平 ---------------------------------------------------------------------------
 
--- The bracket of an accuracy in percent: its points (<= 0) and the bracket.
-function M.accuracy_deduction(pct)
+-- The bracket of a percentage `pct` (named `what` in errors) among `brackets` (each up to
+-- and including `upto`, or up to but excluding `below`): its points and the bracket.
+function M.bracket_of(brackets, pct, what)
   if type(pct) ~= "number" or pct ~= pct or pct < 0 or pct > 100 then
-    fail("accuracy_pct must be a percentage 0..100, got %s", tostring(pct))
+    fail("%s must be a percentage 0..100, got %s", what, tostring(pct))
   end
-  for _, b in ipairs(M.accuracy.brackets) do
+  for _, b in ipairs(brackets) do
     if (b.upto and pct <= b.upto) or (b.below and pct < b.below) then return b.points, b end
   end
 end
+
+-- The bracket of an accuracy in percent: its points (<= 0) and the bracket.
+function M.accuracy_deduction(pct) return M.bracket_of(M.accuracy.brackets, pct, "accuracy_pct") end
 
 local function level_deduction(scale, id)
   for _, l in ipairs(scale.levels) do

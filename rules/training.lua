@@ -13,6 +13,8 @@
 --               sessions the register lists them for; a session with no row is not theirs.
 --   marks       { agent, quarter = "YYYY-Qn", mark }
 --   reports     { agent, half = "YYYY-H1"|"YYYY-H2", submitted = epoch seconds }
+local scoring = require "scoring"
+
 local M = {}
 
 -- 五 1 日常考勤: 每次业务培训均要填写业务培训登记表,考核出席率.  The month's attendance
@@ -72,14 +74,7 @@ function M.half_end(half)
 end
 
 -- The bracket of an attendance rate in percent: its points (<= 0) and the bracket.
-function M.attendance_deduction(pct)
-  if type(pct) ~= "number" or pct ~= pct or pct < 0 or pct > 100 then
-    fail("attendance rate must be a percentage 0..100, got %s", tostring(pct))
-  end
-  for _, b in ipairs(M.attendance.brackets) do
-    if (b.upto and pct <= b.upto) or (b.below and pct < b.below) then return b.points, b end
-  end
-end
+function M.attendance_deduction(pct) return scoring.bracket_of(M.attendance.brackets, pct, "attendance rate") end
 
 -- One agent's attendance in a month: { listed, present, pct } (pct nil when nothing listed).
 function M.attendance_rate(agent, month, sessions, attendance)

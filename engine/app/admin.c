@@ -177,6 +177,19 @@ static json_t *insert_columns(json_t *rows)
     return cols;
 }
 
+/* Runs q (the policy's names checked) with params under the script authorizer; frees q. */
+static void run_sql(admin_req *a, sql *q, json_t *params, hl_store_cb cb)
+{
+    if (!q->bad) {
+        json_each_ready(a->env->store);
+        hl_store_exec_script(a->env->store, q->s, params, cb, a);
+    }
+    json_decref(params);
+    free(q->s);
+    if (q->bad)
+        refuse(a, "out of memory%s%s", "", "");
+}
+
 /* ---- step 4: the write ------------------------------------------------------------------------ */
 
 static void on_written(void *arg, json_t *rows, const char *err)
@@ -210,15 +223,7 @@ static void insert_all(admin_req *a)
         add(&q, "json_extract(value, '$.%s'), ", json_string_value(c));
     add(&q, "%s", "?2, ?3 FROM json_each(?1) ORDER BY CAST(key AS INTEGER)");
     json_decref(cols);
-    json_t *params = json_pack("[O,f,s]", a->insert, a->now, a->by);
-    if (!q.bad) {
-        json_each_ready(a->env->store);
-        hl_store_exec_script(a->env->store, q.s, params, on_written, a);
-    }
-    json_decref(params);
-    free(q.s);
-    if (q.bad)
-        refuse(a, "out of memory%s%s", "", "");
+    run_sql(a, &q, json_pack("[O,f,s]", a->insert, a->now, a->by), on_written);
 }
 
 static void on_duplicates(void *arg, json_t *rows, const char *err)
@@ -264,15 +269,7 @@ static void check_duplicates(admin_req *a, json_t *unique)
         add(&q, "json_extract(j.value, '$.%s')", json_string_value(c));
     }
     add(&q, "%s", " ORDER BY CAST(j.key AS INTEGER) LIMIT 1");
-    json_t *params = json_pack("[O]", a->insert);
-    if (!q.bad) {
-        json_each_ready(a->env->store);
-        hl_store_exec_script(a->env->store, q.s, params, on_duplicates, a);
-    }
-    json_decref(params);
-    free(q.s);
-    if (q.bad)
-        refuse(a, "out of memory%s%s", "", "");
+    run_sql(a, &q, json_pack("[O]", a->insert), on_duplicates);
 }
 
 static void on_updated(void *arg, json_t *rows, const char *err)
