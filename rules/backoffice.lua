@@ -278,10 +278,25 @@ local function has_type(kind, t)
   return false
 end
 
+-- The agents the rows name (every field of type agent) and the assessment group: not the
+-- whole table, which may be larger than a script query's rows (store.h).
+local function agents_need(kind)
+  local picks, roles = {}, {}
+  for _, f in ipairs(kind.fields) do
+    if f[2] == "agent" then
+      picks[#picks + 1] = "SELECT trim(json_extract(value, '$.values." .. f[1] .. "')) FROM json_each(?1)"
+    end
+  end
+  for role in pairs(M.reviewer_roles) do roles[#roles + 1] = "'" .. role .. "'" end
+  table.sort(roles)
+  return "SELECT number, role FROM agents WHERE number IN (" .. table.concat(picks, " UNION ") ..
+         ") OR role IN (" .. table.concat(roles, ", ") .. ")"
+end
+
 -- The store's rows a kind's checks need; rows travel as ?1 (JSON), the SQL picks its values.
 local function needs_of(name, kind, rows)
   local needs = {}
-  if has_type(kind, "agent") then needs.agents = { sql = "SELECT number, role FROM agents" } end
+  if has_type(kind, "agent") then needs.agents = { params = { rows }, sql = agents_need(kind) } end
   if has_type(kind, "call") then
     needs.calls = { params = { rows }, sql = [[
       SELECT DISTINCT call_id FROM cdr
@@ -449,6 +464,15 @@ function checks.leave(v, ctx, now, row)
     if days > attendance.bereavement_leave(v.relative) then
       return nil, string.format("%s: %d days of bereavement leave, the rule gives %d", R.bereavement.source, days,
                                 attendance.bereavement_leave(v.relative))
+    end
+  elseif v.kind == "marriage" then
+    -- the longest the rule gives (a late first marriage), public holidays not counted: whether
+    -- the agent qualifies for the late-marriage days is the approvers' to check on the papers
+    local r = R.marriage
+    local dates = attendance.leave_dates("marriage", v.from, r.days + r.late_extra_days)
+    if v.to > dates[#dates] then
+      return nil, string.format("%s: marriage leave ends by %s (%d days, public holidays not counted)", r.source,
+                                dates[#dates], r.days + r.late_extra_days)
     end
   elseif v.kind == "maternity" then
     local max = v.months and attendance.miscarriage_leave(v.months).max or attendance.maternity_leave(v.babies or 1)

@@ -100,6 +100,29 @@ return {
       return { ok.insert ~= nil, over ~= nil }
     end, want = { true, true } },
 
+  { name = A.rules.marriage.source .. ": marriage leave over National Day runs past the holidays, not further",
+    run = function()
+      local r = A.rules.marriage
+      local last = A.leave_dates("marriage", "2026-10-01", r.days + r.late_extra_days)
+      local base = { agent = "1001", kind = "marriage", from = "2026-10-01" }
+      local NOW_SEPT = hl.time{ year = 2026, month = 9, day = 20, hour = 10 }
+      base.to = last[#last]
+      local ok = B.check("leave", one(base), ctx(), NOW_SEPT, "t")
+      base.to = A.add_days(last[#last], 1)
+      local over = B.check("leave", one(base), ctx(), NOW_SEPT, "t")
+      return { ok.insert ~= nil, over.error.reason:find(r.source .. ": marriage leave ends by " .. last[#last], 1, true) == 1,
+               last[#last] > A.add_days("2026-10-01", r.days + r.late_extra_days - 1) }
+    end, want = { true, true, true } },
+  { name = A.rules.extension.source .. ": an extension filed less than two days before the leave ends is refused",
+    run = function()
+      local l = leave(7, 3, "[]", "approved")          -- 2026-11-26 .. 2026-11-28
+      local late = why("leave", one{ agent = "1001", kind = "personal", from = "2026-11-29", to = "2026-11-30", extends = "7",
+                                     filed = A.add_days(l.to_date, 1 - A.rules.extension.days_before_end) }, { leaves = { l } })
+      local ok = check("leave", one{ agent = "1001", kind = "personal", from = "2026-11-29", to = "2026-11-30", extends = "7" },
+                       { leaves = { l } })
+      return { late, ok.insert[1].extends_id }
+    end, want = { A.rules.extension.source .. ": an extension is filed " .. A.rules.extension.days_before_end ..
+                  " days before the leave ends", 7 } },
   { name = A.rules.approval.source .. ": a two-day leave goes to the head first; the director first is refused",
     run = function() return (why("approve", one{ id = "7", by = "1003", role = A.rules.approval.director }, { leaves = { leave(7, 2) } })) end,
     want = A.rules.approval.source .. ": a leave of 2 day(s) is approved by " .. table.concat(A.approval_chain(2), " then ") ..
