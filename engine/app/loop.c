@@ -21,6 +21,7 @@
 #include "core/trunks.h"
 #include "app/leg_sip.h"
 #include "app/acd_app.h"
+#include "app/admin.h"
 #include "app/agents.h"
 #include "app/edge.h"
 #include "app/jobs.h"
@@ -852,6 +853,7 @@ int hl_loop_init(hl_loop *l, const hl_config *cfg, char *err, int errlen)
     if (!(priv_of(l)->jobs = hl_jobs_new(&jh, err, errlen)))
         return -1;
     hl_jobs_register_ctl(priv_of(l)->jobs, l->ctl);
+    hl_admin_register_ctl(l->ctl, &l->env);   /* back-office records (issue 9) */
 
     hl_reloader *r = l->reloader;
     r->loop = l;
