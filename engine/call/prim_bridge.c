@@ -94,6 +94,19 @@ static void stop_recording(hl_call *c, bridge_state *b)
     b->recording = false;
 }
 
+/* Who ended the talk (CDR hangup_first, item 7: scoring asks who hung up first), on both
+ * legs' records: "agent" when the other leg is an agent's, "caller", or "engine" (the script
+ * or a shutdown ended the bridge).  The gap since the caller last spoke is not measured
+ * yet: -1 (unknown) when the agent hung up first. */
+static void note_hangup_first(hl_call *c, const char *who)
+{
+    int legs[2] = { 0, c->w.leg };
+    for (int k = 0; k < 2; k++) {
+        snprintf(c->cdrs[legs[k]].hangup_first, sizeof c->cdrs[legs[k]].hangup_first, "%s", who);
+        c->cdrs[legs[k]].hangup_gap_ms = strcmp(who, "agent") ? 0 : -1;
+    }
+}
+
 static bool bridge_event(hl_call *c, int i, const hl_leg_event *ev)
 {
     bridge_state *b = st(c);
@@ -106,6 +119,7 @@ static bool bridge_event(hl_call *c, int i, const hl_leg_event *ev)
     else if (ev->type == HL_LEG_EV_HANGUP && i == c->w.leg) {
         if (b->held)
             call_note_hold(c, i, b->hold_start, call_now_ms(c) - b->hold_start, b->reminders, true);
+        note_hangup_first(c, c->legs[i]->agent[0] ? "agent" : "callee");
         stop_recording(c, b);
         unbridge(c);
         lua_pushliteral(c->co, "callee");
@@ -119,6 +133,7 @@ static void bridge_cancel(hl_call *c)
     bridge_state *b = st(c);
     if (b->held)
         call_note_hold(c, c->w.leg, b->hold_start, call_now_ms(c) - b->hold_start, b->reminders, true);
+    note_hangup_first(c, c->caller_gone ? "caller" : "engine");
     stop_recording(c, b);
     unbridge(c);
 }
