@@ -21,15 +21,27 @@ acd_set() {
   grep -qE "^  $1 = " "$QUEUES_LUA" || fail "rules/queues.lua has no default $1 (format changed?)"
   sed -i -E "s/^  $1 = [^,]+,/  $1 = $2,/" "$QUEUES_LUA"
 }
-# acd_lua_set LINE_REGEX REPLACEMENT: another edit of the copy's queues.lua (sed s|||).
-acd_lua_edit() {
-  grep -qE "$1" "$QUEUES_LUA" || fail "rules/queues.lua has no line matching $1"
-  sed -i -E "s|$1|$2|" "$QUEUES_LUA"
+# acd_set_overflow MS: M.overflow.after_ms in the copy.
+acd_set_overflow() {
+  grep -qE '^M\.overflow = \{ *after_ms = [0-9]+' "$QUEUES_LUA" || fail "rules/queues.lua: no M.overflow line (format changed?)"
+  sed -i -E "s/^(M\.overflow = \{ *after_ms = )[0-9]+/\1$1/" "$QUEUES_LUA"
 }
-# acd_rule KEY: the value of M.defaults' KEY (numbers, or a quoted word without quotes) in
-# the queues.lua the engine runs; acd_rule overflow.after_ms reads M.overflow.
+# acd_override QUEUE FIELDS: the copy's queues.lua gets M.overrides[QUEUE] = { FIELDS } (Lua
+# fields of M.defaults, e.g. 'ring_timeout_ms = 3000, strategy = "ring_all"'), one line
+# before the queue list; acd_rule KEY QUEUE reads them back.
+acd_override() {
+  grep -q '^local kinds = ' "$QUEUES_LUA" || fail "rules/queues.lua has no 'local kinds' line (format changed?)"
+  sed -i "/^local kinds = /i M.overrides[\"$1\"] = { $2 }" "$QUEUES_LUA"
+}
+# acd_rule KEY [QUEUE]: the value of M.defaults' KEY (numbers, or a quoted word without
+# quotes) in the queues.lua the engine runs, or of QUEUE's override when it has one;
+# acd_rule overflow.after_ms reads M.overflow.
 acd_rule() {
   local v
+  if [ -n "${2:-}" ]; then
+    v=$(sed -nE "s/^M\.overrides\[\"$2\"\] = \{.*[ ,{]$1 = \"?([A-Za-z0-9_.-]+)\"?[ ,}].*/\1/p" "$QUEUES_LUA")
+    [ -n "$v" ] && { echo "$v"; return 0; }
+  fi
   case $1 in
     overflow.after_ms) v=$(sed -nE 's/^M\.overflow = \{ *after_ms = ([0-9]+).*/\1/p' "$QUEUES_LUA") ;;
     *) v=$(sed -nE "s/^  $1 = \"?([A-Za-z0-9_.-]+)\"?,.*/\1/p" "$QUEUES_LUA" | head -n 1) ;;

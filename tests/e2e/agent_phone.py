@@ -10,6 +10,10 @@ hears.  UDP on loopback; several instances on different ports are several agents
   --answer-after MS    180 at once, 200 after MS (default 300)
   --no-answer          180 and nothing more (the engine gives up: CANCEL -> 200 + 487)
   --busy               486 Busy Here
+  --answer-crosses-cancel
+                       a CANCEL that comes while an answer is due finds the 200 already
+                       sent (as when both cross on the wire: two phones of a ring all
+                       answering at once): the phone answers, then takes the CANCEL (200)
   --send FILE          raw G.711 bytes (mkaudio.py stream) sent as RTP while a call is up,
                        20 ms a packet from the file's start, in a loop; payload type from the
                        codec the engine offered (0 PCMU / 8 PCMA) — the file must match it
@@ -22,7 +26,7 @@ hears.  UDP on loopback; several instances on different ports are several agents
                        SIGTERM ends it the same way
 Prints one JSON line per event on stdout: registered {code}, invite {call_id, from, pai,
 x-hotline-route, x-hotline-queue, x-hotline-wait, x-hotline-call, codec}, ringing,
-answered, cancelled, acked, bye {by: "engine"|"phone", code}, hold/resume {code},
+answered, cancelled, cancel-crossed, acked, bye {by: "engine"|"phone", code}, hold/resume {code},
 refer {code}, notify {frag}, dtmf {keys}, done.  Requests it does not know get 200."""
 import argparse
 import json
@@ -208,6 +212,9 @@ class Phone:
             if call and call.state == "up":
                 out("acked", call_id=cid)
         elif method == "CANCEL":
+            if call and call.state == "ringing" and call.answer_due and self.a.answer_crosses_cancel:
+                self.answer_call(call)                # our 200 was on its way: the CANCEL is too late
+                out("cancel-crossed", call_id=cid)
             self.respond(text, 200, "OK", contact=False)
             if call and call.state == "ringing":
                 self.respond(call.invite, 487, "Request Terminated", to_tag=call.local_tag)
@@ -228,7 +235,7 @@ class Phone:
         call = Call(text, "ag" + uuid.uuid4().hex[:8])
         self.calls[call.call_id] = call
         pick = lambda k: h.get(k, [""])[0]
-        out("invite", call_id=call.call_id, from_user=user_of(pick("from")), **{
+        out("invite", call_id=call.call_id, user=self.a.user, from_user=user_of(pick("from")), **{
             "from": pick("from"), "pai": pick("p-asserted-identity"),
             "pai_user": user_of(pick("p-asserted-identity")),
             "x-hotline-route": pick("x-hotline-route"), "x-hotline-queue": pick("x-hotline-queue"),
@@ -396,6 +403,7 @@ def main(argv):
     p.add_argument("--answer-after", type=int, default=300)
     p.add_argument("--no-answer", action="store_true")
     p.add_argument("--busy", action="store_true")
+    p.add_argument("--answer-crosses-cancel", action="store_true")
     p.add_argument("--send")
     p.add_argument("--record")
     p.add_argument("--at", type=at_action, action="append", default=[])
