@@ -1,6 +1,6 @@
 # acd_lib.sh — what the ACD end-to-end tests (t34-t36) add to lib.sh and ivr_lib.sh: agents'
 # accounts and phones (agent_phone.py), callers whose media is a python RTP end
-# (rtppeer.py: it sends a known stream and records what it hears), a copy of rules/ with
+# (rtpsink.py given a stream to send: it sends it and records what it hears), a copy of rules/ with
 # shorter waits, and readers of `hotline ctl agents --json` and of the rules' values.
 # Source it after lib.sh and ivr_lib.sh.
 # shellcheck shell=bash disable=SC2034,SC2153
@@ -9,12 +9,22 @@ ACD_CLOCK=2026-07-01T10:00:00      # a summer Wednesday in agent hours (as t30)
 QUEUES_LUA=$ROOT/rules/queues.lua  # where acd_rule reads; acd_rules_copy moves it
 
 # ---- rules -----------------------------------------------------------------------------------
-# acd_rules_copy: the engine runs a copy of rules/ in $WORK/rules (acd_set edits it).
+# acd_rules_copy: the engine runs a copy of rules/ in $WORK/rules (acd_set edits it).  The
+# copy's engine.lua gives the policy's build and self-test (300+ scenarios and property
+# tests, run at every start) reload_timeout_ms 30000: on a loaded machine (the suite, other
+# sessions) the default 10 s was seen to run out, and the engine then refuses to start.
 acd_rules_copy() {
   rm -rf "${WORK:?}/rules"
   cp -r "$ROOT/rules" "$WORK/rules" || fail "could not copy rules/"
   link_build "$WORK"
   IVR_RULES=$WORK/rules QUEUES_LUA=$WORK/rules/queues.lua
+  acd_engine_set reload_timeout_ms 30000
+}
+# acd_engine_set KEY VALUE: a tunable in the copy's engine.lua (first in its table).
+acd_engine_set() {
+  grep -q '^return {$' "$IVR_RULES/engine.lua" || fail "rules/engine.lua does not start its table with 'return {'"
+  grep -qE "^ *$1 *=" "$IVR_RULES/engine.lua" && fail "rules/engine.lua sets $1 already: edit it there"
+  sed -i "s/^return {\$/return {\n  $1 = $2,   -- $T/" "$IVR_RULES/engine.lua"
 }
 # acd_set KEY VALUE: sets M.defaults' KEY (a number) in the copy's queues.lua.
 acd_set() {
@@ -92,13 +102,13 @@ wait_registered() {
 phone_events() { grep "\"event\": \"$2\"" "$WORK/$1.jsonl" 2> /dev/null; }
 
 # ---- callers ---------------------------------------------------------------------------------
-# acd_call SLOT TAG CALLER SEND.ulaw STEP...: ivr_call whose SDP names rtppeer.py on
+# acd_call SLOT TAG CALLER SEND.ulaw STEP...: ivr_call whose SDP names rtpsink.py (sending SEND.ulaw) on
 # 127.0.0.1:$((IVR_BASE + 100 + 2 * SLOT)) (it sends SEND.ulaw and records into
 # $WORK/TAG.rtp.jsonl); the SIPp pid in $! and BG_PIDS (collect it with ivr_wait).
 acd_call() {
   local slot=$1 tag=$2 caller=$3 send=$4; shift 4
   local rport=$((IVR_BASE + 100 + 2 * slot))
-  "$PY" "$E2E/rtppeer.py" "$rport" "$send" "$WORK/$tag.rtp.jsonl" 90 > "$WORK/$tag.peer.out" 2>&1 &
+  "$PY" "$E2E/rtpsink.py" "$rport" "$WORK/$tag.rtp.jsonl" 90 "$send" > "$WORK/$tag.peer.out" 2>&1 &
   BG_PIDS+=("$!")
   local sc=$WORK/$tag.xml
   "$PY" "$E2E/ivr/mkscen.py" "$E2E/sipp/ivr_uac.xml" "$sc" "$caller" "$@" || fail "mkscen.py failed for $tag"

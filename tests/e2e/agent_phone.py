@@ -2,6 +2,7 @@
 """agent_phone.py — an agent's SIP phone for the ACD tests (issue 8, t34/t35): registers
 with digest, is rung by the engine's ACD, answers (or not), talks RTP and records what it
 hears.  UDP on loopback; several instances on different ports are several agents.
+(agentphone.py, t27, is the phone that places calls; this one is rung.)
 
   agent_phone.py --engine 127.0.0.1:PORT --bind 127.0.0.X:SPORT --user NUMBER
                  --password PW [options]
@@ -41,6 +42,7 @@ import time
 import uuid
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from agentphone import headers_of  # noqa: E402
 from register import answer  # noqa: E402
 
 FRAME = 160           # 20 ms of G.711 at 8 kHz
@@ -49,15 +51,6 @@ TE_VOLUME = 10
 
 def out(event, **kw):
     print(json.dumps(dict(event=event, t=round(time.time(), 3), **kw)), flush=True)
-
-
-def headers_of(text):
-    hdrs = {}
-    for line in text.split("\r\n\r\n", 1)[0].split("\r\n")[1:]:
-        if ":" in line:
-            k, v = line.split(":", 1)
-            hdrs.setdefault(k.strip().lower(), []).append(v.strip())
-    return hdrs
 
 
 def body_of(text):

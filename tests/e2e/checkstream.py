@@ -2,7 +2,7 @@
 """checkstream.py RECEIVED.jsonl SENT.raw [MIN_SECONDS] — did a G.711 stream arrive byte
 for byte?
 
-RECEIVED.jsonl: RTP packets as rtpsink.py / rtppeer.py / agent_phone.py record them.
+RECEIVED.jsonl: RTP packets as rtpsink.py / agent_phone.py record them.
 SENT.raw: the G.711 bytes the far end sent (mkaudio.py stream), in a loop from its start.
 Every received audio payload (payload type 0 or 8) is looked up in the sent bytes (as a
 loop: the file twice); the run of payloads found in increasing order (wrapping once at the

@@ -5,7 +5,7 @@
 #  - agent 4321 of Jilin City (centre 0432, skill general) registers from agent_phone.py
 #    (digest) and is set ready with `hotline ctl agent state`;
 #  - a SIPp caller from a Jilin City number (043288881234) keys 0 by SIP INFO during the
-#    welcome; its media is rtppeer.py, which sends a known PCMU stream (mkaudio.py, seed
+#    welcome; its media is rtpsink.py, which sends a known PCMU stream (mkaudio.py, seed
 #    11) and records what it hears; the agent's phone answers and sends a stream of its
 #    own (seed 23), records what it hears, and hangs up after a few seconds of talk;
 #  - checks: the agent's INVITE shows the caller's number (From and P-Asserted-Identity) and

@@ -16,14 +16,15 @@
 #     is served, nobody free): the caller hears music, then queue_position_a ... .
 #  overflow (0435.general): 3501 logged in, not ready; after overflow.after_ms the caller
 #     is in province.general and agent 9001 (centre province) answers: the INVITE's
-#     X-Hotline-Queue province.general, CDR queue province.general, vars.overflow_from.
+#     X-Hotline-Queue province.general, CDR queue province.general, vars.overflow_from;
+#     9001's phone then holds and resumes (re-INVITEs answered 200; its leg's CDR holds 1).
 #  ringall (0436.general, strategy ring_all): 3601 and 3602 rung at once, both answer at
 #     the same moment (the loser's 200 crosses the engine's CANCEL: --answer-crosses-cancel);
 #     one wins (the caller's CDR agent), the other is ACKed and gets the engine's BYE, and
 #     is ready again with no miss counted.
 #  abandon (0437.general, ring 15 s): 3701 never answers; the caller hangs up while it
 #     rings: the phone gets CANCEL, 3701 is ready again with no miss, queue_outcome
-#     abandoned.
+#     abandoned; the phone's leg shows how long it rang (ring_ms), unanswered.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/ivr_lib.sh"
 . "$(dirname "$0")/acd_lib.sh"
@@ -63,7 +64,7 @@ phone 3802 0438 --answer-after 300 --at 4000:bye
 phone 3803 0438 --answer-after 300 --at 4000:bye
 phone 3401 0434 --no-answer
 phone 3501 0435 --no-answer
-phone 9001 province --answer-after 300 --at 1500:bye
+phone 9001 province --answer-after 300 --at 800:hold --at 2300:resume --at 3000:bye
 phone 3601 0436 --answer-after 300 --at 3000:bye --answer-crosses-cancel
 phone 3602 0436 --answer-after 300 --at 3000:bye --answer-crosses-cancel
 phone 3701 0437 --no-answer
@@ -142,7 +143,13 @@ s = lambda t: sum(float(x) * m for x, m in zip(t.split(":"), (3600, 60, 1)))
 print(int((s(sys.argv[2]) - s(sys.argv[1])) * 1000))' "$joined" "$rang")
 [ "$waited" -ge $((OVERFLOW_MS - 200)) ] && [ "$waited" -le $((OVERFLOW_MS + 2000)) ] ||
   fail "the overflow came $waited ms after joining 0435.general; overflow.after_ms is $OVERFLOW_MS"
-say "overflow: 0435.general -> province.general after $waited ms (after_ms $OVERFLOW_MS), agent 9001"
+# the agent's phone's own actions in that call: a key, a hold and the resume
+for ev in hold resume; do
+  phone_events ph9001 "$ev" | grep -q '"code": 200' || fail "9001's $ev re-INVITE was not answered 200: $(cat "$WORK/ph9001.jsonl")"
+done
+cdr_check --where caller=043588880001 --where leg_index=1 agent=9001 holds=1 'hold_ms>1000' \
+  > "$WORK/overflow1.check" 2>&1 || { cat "$WORK/overflow1.check"; fail "overflow: 9001's leg (its hold)"; }
+say "overflow: 0435.general -> province.general after $waited ms (after_ms $OVERFLOW_MS), agent 9001; its hold and resume answered, the hold in its CDR"
 
 # ---- ring all --------------------------------------------------------------------------------
 n1=$(phone_events ph3601 invite | wc -l) n2=$(phone_events ph3602 invite | wc -l)
@@ -154,6 +161,8 @@ case $win in 3601) lose=3602 ;; 3602) lose=3601 ;; *) fail "ring all: the caller
 phone_events "ph$lose" bye | grep -q '"by": "engine"' || fail "ring all: the loser $lose was not hung up by the engine"
 phone_events "ph$win" bye | grep -q '"by": "phone"' || fail "ring all: the winner $win did not talk until its own BYE"
 ivr_cdr ringall queue=0436.general queue_outcome=answered agent="$win" --legs 3
+cdr_check --where caller=043688880001 --where leg_index~^[12]$ --where agent="$lose" 'ring_ms>0' \
+  > "$WORK/ringall_lose.check" 2>&1 || { cat "$WORK/ringall_lose.check"; fail "ring all: the loser's leg"; }
 for n in "$win" "$lose"; do
   [ "$(agent_field "$n" misses)" = 0 ] || fail "ring all: $n counts $(agent_field "$n" misses) misses"
 done
@@ -165,6 +174,9 @@ say "ring all: both answered, $win won, $lose hung up by the engine and ready ($
 # ---- abandon ---------------------------------------------------------------------------------
 phone_events ph3701 cancelled | grep -q . || fail "abandon: 3701's phone got no CANCEL: $(cat "$WORK/ph3701.jsonl")"
 ivr_cdr abandon queue=0437.general queue_outcome=abandoned 'agent='
+RING37=$(acd_rule ring_timeout_ms 0437.general)
+cdr_check --where caller=043788880001 --where leg_index=1 agent=3701 'ring_ms>0' "ring_ms<$RING37" \
+  'answer_epoch=' > "$WORK/abandon1.check" 2>&1 || { cat "$WORK/abandon1.check"; fail "abandon: 3701's leg"; }
 [ "$(agent_field 3701 state)" = ready ] && [ "$(agent_field 3701 misses)" = 0 ] ||
   fail "abandon: 3701 is $(agent_field 3701 state) with $(agent_field 3701 misses) misses, not ready with 0"
 say "abandon: CANCEL to the ringing phone, 3701 ready with no miss, queue_outcome abandoned"
