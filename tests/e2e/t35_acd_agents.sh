@@ -12,8 +12,9 @@
 #     queue_outcome abandoned.
 #  empty (0433.complaints, key 5): nobody of 0433 logged in -> queue_no_agents, then
 #     queue_offer_message (CDR prompts; queue_outcome empty).
-#  announce (0434.general; announce_every_ms 2500 for all): 3401 logged in, not ready (the queue
-#     is served, nobody free): the caller hears music, then queue_position_a ... .
+#  announce (0434.general; announce_every_ms 3000 for all): 3401 logged in, not ready (the queue
+#     is served, nobody free): the caller hears music, then queue_position_a ... (the
+#     CDR's prompts, and the prompt's audio in the caller's RTP: checkprompt.py).
 #  overflow (0435.general): 3501 logged in, not ready; after overflow.after_ms the caller
 #     is in province.general and agent 9001 (centre province) answers: the INVITE's
 #     X-Hotline-Queue province.general, CDR queue province.general, vars.overflow_from;
@@ -29,10 +30,11 @@
 . "$(dirname "$0")/ivr_lib.sh"
 . "$(dirname "$0")/acd_lib.sh"
 acd_rules_copy
-# overflow.after_ms and announce_every_ms are every queue's: the policy's own scenarios
-# (scripts/queue.scenario.lua) must still pass with them, which needs the overflow later than
-# a caller who hears the first announcement hangs up there
-acd_set announce_every_ms 2500
+# overflow.after_ms and announce_every_ms are every queue's, and the policy's own scenarios
+# (run at start) must still pass with them: scripts/queue.scenario.lua's "music, then the
+# position" caller joins ~16 s into the call and hangs up at announce_every_ms + 40 s still
+# waiting, so the overflow must come later than announce_every_ms + ~24 s
+acd_set announce_every_ms 3000
 acd_set_overflow 27000
 acd_override 0438.general 'ring_timeout_ms = 3000'
 acd_override 0436.general 'strategy = "ring_all"'
@@ -128,6 +130,9 @@ say "empty: queue_no_agents, queue_offer_message"
 # ---- announce --------------------------------------------------------------------------------
 ivr_cdr announce queue=0434.general queue_outcome=abandoned \
   "prompts~ agent_transfer ${POS_FIRST}( [^ ]+)* ${POS_LAST}( |\$)"
+"$PY" "$E2E/checkprompt.py" "$WORK/announce.rtp.jsonl" "$PROMPTS/$POS_FIRST.wav" > "$WORK/announce.heard" ||
+  fail "announce: $POS_FIRST did not reach the caller: $(cat "$WORK/announce.heard")"
+say "announce: $POS_FIRST heard: $(tail -n 1 "$WORK/announce.heard")"
 say "announce: $(cdr_check --where "$(where_call announce)" --get prompts 2> /dev/null | sed 's/.*agent_transfer/agent_transfer/')"
 
 # ---- overflow --------------------------------------------------------------------------------
