@@ -58,7 +58,7 @@ phone() {  # phone NUMBER CENTRE [agent_phone.py options]: account + registered 
   local num=$1 centre=$2; shift 2
   acd_agent "$num" "$centre" "t35-pw-$num" general
   acd_phone "ph$num" "$num" "t35-pw-$num" "127.0.0.$((30 + NPHONE))" "$((IVR_BASE + 130 + 4 * NPHONE))" \
-    --send "$WORK/agent.ulaw" --duration 75 "$@"
+    --send "$WORK/agent.ulaw" --duration 110 "$@"
   NPHONE=$((NPHONE + 1))
 }
 phone 3801 0438 --no-answer
