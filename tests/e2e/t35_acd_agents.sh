@@ -51,6 +51,10 @@ start_ivr "$ACD_CLOCK"
 "$PY" "$E2E/mkaudio.py" stream "$WORK/caller.ulaw" 40 pcmu 11 || fail "mkaudio.py stream failed"
 "$PY" "$E2E/mkaudio.py" stream "$WORK/agent.ulaw" 10 pcmu 23 || fail "mkaudio.py stream failed"
 acd_watch
+# the overflow caller first: its scene is the longest (it joins ~16 s into its call, the
+# rest of the setup is done well before, and waits overflow.after_ms)
+C=$WORK/caller.ulaw
+acd_call 5 overflow 043588880001 "$C" pause:1500 info:0 waitbye:60000; PO=$!
 
 # ---- the agents ------------------------------------------------------------------------------
 NPHONE=0
@@ -85,11 +89,9 @@ done
 # ---- the callers -----------------------------------------------------------------------------
 # the IVR: the welcome (11.4 s) then key 0's agent_transfer (4.7 s) or key 5's
 # complaints_transfer (5.9 s): a caller joins its queue ~16-17.5 s after the answer.
-C=$WORK/caller.ulaw
 acd_call 0 p1 043888880001 "$C" pause:1500 info:0 waitbye:60000; P1=$!
 acd_call 3 empty 043388880001 "$C" pause:1500 info:5 pause:32000 bye; PE=$!
 acd_call 4 announce 043488880001 "$C" pause:1500 info:0 pause:26750 bye; PA=$!
-acd_call 5 overflow 043588880001 "$C" pause:1500 info:0 waitbye:60000; PO=$!
 acd_call 6 ringall 043688880001 "$C" pause:1500 info:0 waitbye:60000; PR=$!
 acd_call 7 abandon 043788880001 "$C" pause:1500 info:0 pause:17500 bye; PB=$!
 sleep 5
