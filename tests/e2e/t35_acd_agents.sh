@@ -2,7 +2,7 @@
 # t35_acd_agents — the ACD's choices over SIP with several agents' phones (agent_phone.py)
 # and the shipped scripts/ (issue 8, second "done when").  A copy of rules/ shortens what a
 # test cannot wait for, each change on the queue it tests (queues.lua overrides), and every
-# value a check compares is read back from that copy.  Seven scenes at once, each on its
+# value a check compares is read back from that copy.  Six scenes at once, each on its
 # own city's queue (agents serve their own centre's queues only):
 #  order (0438.general, ring 3 s): agents 3801 (never answers), 3802, 3803 set ready in that
 #     order.  P1 rings 3801 first (longest idle), is skipped after the ring timeout to
@@ -11,11 +11,12 @@
 #     sets it not-ready with reason miss_reason ("no-answer"); P3 then hangs up waiting:
 #     queue_outcome abandoned.
 #  empty (0433.complaints, key 5): nobody of 0433 logged in -> queue_no_agents, then
-#     queue_offer_message (CDR prompts; queue_outcome empty).
-#  announce (0434.general; announce_every_ms 3000 for all): 3401 logged in, not ready (the queue
-#     is served, nobody free): the caller hears music, then queue_position_a ... (the
+#     queue_offer_message (CDR prompts; queue_outcome empty).  A complaints queue: an empty
+#     city general queue overflows to province.general at once (the overflow rule).
+#  announce (0434.general; announce_every_ms 3000 for all): 3401 registered and set
+#     not-ready (the queue is served, nobody free): the caller hears music, then queue_position_a ... (the
 #     CDR's prompts, and the prompt's audio in the caller's RTP: checkprompt.py).
-#  overflow (0435.general): 3501 logged in, not ready; after overflow.after_ms the caller
+#  overflow (0435.general): 3501 registered, not-ready; after overflow.after_ms the caller
 #     is in province.general and agent 9001 (centre province) answers: the INVITE's
 #     X-Hotline-Queue province.general, CDR queue province.general, vars.overflow_from;
 #     9001's phone then holds and resumes (re-INVITEs answered 200; its leg's CDR holds 1).
