@@ -117,19 +117,22 @@ static bool any_ringing(const queue_wait *q)
     return false;
 }
 
+static void note_ring_time(hl_call *c, offer_slot *s)
+{
+    hl_leg *leg = c->legs[s->leg];
+    leg->ring_ms = (int)(call_now_ms(c) - s->rung_at);
+}
+
+/* A phone still ringing when the caller leaves or another phone wins rang until now: its
+ * CDR's ring_ms says so (the scoring counts how long an agent let a phone ring). */
 static void hang_up_ringing(hl_call *c, queue_wait *q, const char *cause)
 {
     for (int i = 0; i < OFFERS_MAX; i++)
         if (q->offers[i].state == SLOT_RINGING) {
             q->offers[i].state = SLOT_DONE;
+            note_ring_time(c, &q->offers[i]);
             call_hangup_leg(c, q->offers[i].leg, 487, cause);
         }
-}
-
-static void note_ring_time(hl_call *c, offer_slot *s)
-{
-    hl_leg *leg = c->legs[s->leg];
-    leg->ring_ms = (int)(call_now_ms(c) - s->rung_at);
 }
 
 /* Rings one offered agent; false when it cannot (the ACD is told it missed). */

@@ -10,7 +10,17 @@ dials URI over ctrl_tcp (netstring JSON {"command":"dial","params":URI}), waits 
 CALL_ESTABLISHED, sends each key with {"command":"sndcode","params":KEY} (RFC 4733), then
 waits for the far end to hang up (CALL_CLOSED) — or hangs up itself at the timeout and
 fails.  Prints the events seen; exit 0 when the call was established, the keys were sent
-and the far end closed the call.  baresip is stopped in every case."""
+and the far end closed the call.  baresip is stopped in every case.
+
+  baresip_call.py ... --agent USER:PASSWORD --registrar HOST:PORT [--hangup-after S]
+                  --audio IN.wav [--timeout 30]
+
+The agent's phone instead (issue 8): the account registers as USER at the registrar
+(digest with PASSWORD; fails on REGISTER_FAIL), answers an incoming call by itself
+(answermode=auto), waits for CALL_ESTABLISHED, hangs up after S seconds
+of talk (default: waits for the far end's BYE), and exits 0 when the call was established
+and closed.  In both modes the sndfile module writes what baresip heard to
+DIR/dump-*-dec.wav (and what it sent to dump-*-enc.wav): baresip 1.0's aufile has no player."""
 import argparse
 import json
 import os
@@ -43,15 +53,22 @@ rtp_timeout		0
 module_path		%(mods)s
 module			g711.so
 module			aufile.so
+module			sndfile.so
+snd_path		%(dir)s
 module_app		account.so
 module_app		menu.so
 module_app		ctrl_tcp.so
 ctrl_tcp_listen		127.0.0.1:%(ctrl)d
 """ % {"sip": a.sip_port, "audio": a.audio, "out": os.path.join(a.dir, "heard.wav"),
        "out2": os.path.join(a.dir, "alert.wav"), "lo": lo, "hi": hi, "mods": MODULES,
-       "ctrl": a.ctrl_port})
+       "ctrl": a.ctrl_port, "dir": a.dir})
     with open(os.path.join(a.dir, "accounts"), "w") as f:
-        f.write("<sip:e2e@127.0.0.1:%d>;regint=0;audio_codecs=PCMU/8000/1\n" % a.sip_port)
+        if a.agent:
+            user, pw = a.agent.split(":", 1)
+            f.write("<sip:%s@%s>;auth_pass=%s;regint=300;answermode=auto;audio_codecs=PCMU/8000/1\n"
+                    % (user, a.registrar, pw))
+        else:
+            f.write("<sip:e2e@127.0.0.1:%d>;regint=0;audio_codecs=PCMU/8000/1\n" % a.sip_port)
     open(os.path.join(a.dir, "contacts"), "w").close()
 
 
@@ -120,13 +137,38 @@ class Ctrl:
         return None
 
 
+def agent_call(ctrl, a, start):
+    """The agent's phone: registered, rung, answers by itself, talks; -> (ok, why)."""
+    # REGISTER_OK may come before the control connection is up: only a failure is awaited
+    # (the registrar's own view says whether it took the phone)
+    e = ctrl.wait_event(("REGISTER_OK", "REGISTER_FAIL"), 2)
+    if e and e.get("type") == "REGISTER_FAIL":
+        return False, "not registered (%s)" % e.get("param")
+    left = lambda: max(1.0, a.timeout - (time.time() - start))
+    e = ctrl.wait_event(("CALL_ESTABLISHED",), left())
+    if not e:
+        return False, "no call established within %.0f s" % a.timeout
+    if a.hangup_after:
+        if ctrl.wait_event(("CALL_CLOSED",), a.hangup_after):
+            return False, "the call closed before the phone hung up"
+        ctrl.send("hangup")
+    if not ctrl.wait_event(("CALL_CLOSED",), left()):
+        ctrl.send("hangup")
+        ctrl.poll(1)
+        return False, "the call did not close within %.0f s" % a.timeout
+    return True, ""
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--dir", required=True)
     ap.add_argument("--sip-port", type=int, required=True)
     ap.add_argument("--ctrl-port", type=int, required=True)
     ap.add_argument("--rtp-ports", required=True)
-    ap.add_argument("--target", required=True)
+    ap.add_argument("--target")
+    ap.add_argument("--agent")
+    ap.add_argument("--registrar")
+    ap.add_argument("--hangup-after", type=float, default=0)
     ap.add_argument("--audio", required=True)
     ap.add_argument("--keys", default="15#")
     ap.add_argument("--timeout", type=float, default=30)
@@ -142,6 +184,9 @@ def main():
         start = time.time()
         ctrl = Ctrl(a.ctrl_port, start + 10)
         ctrl.poll(0.5)
+        if a.agent:
+            ok, why = agent_call(ctrl, a, start)
+            return 0 if ok else 1
         ctrl.send("dial", a.target)
         e = ctrl.wait_event(("CALL_ESTABLISHED", "CALL_CLOSED"), 10)
         if not e or e.get("type") != "CALL_ESTABLISHED":

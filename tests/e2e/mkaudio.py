@@ -3,9 +3,11 @@
 
   mkaudio.py prompt OUT.wav [SECONDS]      an 8 kHz PCM16 prompt (chirp + noise, never
                                            silent, never periodic: aligns unambiguously)
-  mkaudio.py stream OUT.ulaw SECONDS [pcmu|pcma]
+  mkaudio.py stream OUT.ulaw SECONDS [pcmu|pcma] [SEED]
                                            raw G.711 bytes for SIPp's rtp_stream, plus
                                            OUT.ulaw.wav: the exact samples they decode to
+                                           (SEED, default 11: another seed, another signal,
+                                           e.g. the two parties of a call)
 The signals come from a fixed-seed generator so every run produces the same bytes."""
 import math
 import os
@@ -39,7 +41,8 @@ def main(argv):
         e2elib.write_wav(argv[2], signal(secs, 7))
     elif len(argv) >= 4 and argv[1] == "stream":
         codec = {"pcmu": "PCMU", "pcma": "PCMA"}[(argv[4] if len(argv) > 4 else "pcmu").lower()]
-        data = e2elib.encode(signal(float(argv[3]), 11, amp=12000), codec)
+        seed = int(argv[5]) if len(argv) > 5 else 11
+        data = e2elib.encode(signal(float(argv[3]), seed, amp=12000), codec)
         with open(argv[2], "wb") as f:
             f.write(data)
         e2elib.write_wav(argv[2] + ".wav", e2elib.decode(data, codec))
