@@ -6,6 +6,7 @@
  * [REASON]|logged-out`. */
 #include "app/acd_app.h"
 #include "call/acd_policy.h"
+#include "call/call.h"
 #include "core/log.h"
 #include <stdlib.h>
 #include <string.h>
@@ -17,6 +18,7 @@ struct hl_acd_app {
     hl_call_env *env;
     hl_store    *store;
     hl_agents   *agents;
+    json_t      *wrapups;     /* agent -> {call_id, start}: wrap-ups under way */
 };
 
 /* ---- the policy's part ----------------------------------------------------------------- */
@@ -39,10 +41,51 @@ int hl_acd_app_policy(hl_acd_app *app, hl_policy *p, char *err, int errlen)
 
 /* ---- events into the store ---------------------------------------------------------------- */
 
+static void cdr_written(void *arg, json_t *rows, const char *err)
+{
+    (void)arg, (void)rows;
+    if (err)
+        hl_warn("acd", "wrap-up time not written to the CDR: %s", err);
+}
+
+/* An agent's CDR is written when its leg ends, before the wrap-up that follows: the
+ * wrap-up's length (item 7) goes into that CDR when the agent leaves wrap-up. */
+static void note_wrapup(hl_acd_app *app, json_t *event)
+{
+    const char *agent = json_string_value(json_object_get(event, "agent"));
+    const char *state = json_string_value(json_object_get(event, "state"));
+    const char *prev = json_string_value(json_object_get(event, "prev"));
+    double time = json_number_value(json_object_get(event, "time"));
+    if (!agent || !state || !prev)
+        return;
+    if (!strcmp(state, "wrap-up")) {
+        json_object_set_new(app->wrapups, agent, json_pack("{s:s,s:f}", "call_id",
+                            json_string_value(json_object_get(event, "call_id")) ?: "", "start", time));
+        return;
+    }
+    json_t *w = json_object_get(app->wrapups, agent);
+    if (strcmp(prev, "wrap-up") != 0 || !w)
+        return;
+    long long ms = (long long)((time - json_number_value(json_object_get(w, "start"))) * 1000.0);
+    const char *call_id = json_string_value(json_object_get(w, "call_id"));
+    hl_call *c = app->env->find_call ? app->env->find_call(app->env, call_id) : NULL;
+    if (c && !hl_call_ended(c) && hl_call_note_wrapup(c, agent, ms > 0 ? ms : 0)) {
+        json_object_del(app->wrapups, agent);     /* the call is up: its CDR is not written yet */
+        return;
+    }
+    json_t *p = json_pack("[I,s,s]", (json_int_t)(ms > 0 ? ms : 0), call_id, agent);
+    hl_store_exec(app->store, "UPDATE cdr SET wrapup_ms = ?1 WHERE call_id = ?2 AND agent = ?3 AND leg_index > 0",
+                  p, cdr_written, NULL);
+    json_decref(p);
+    json_object_del(app->wrapups, agent);
+}
+
 static void keep_event(void *arg, const char *kind, json_t *event)
 {
     hl_acd_app *app = arg;
     hl_store_acd_event(app->store, kind, event);
+    if (!strcmp(kind, "agent"))
+        note_wrapup(app, event);
 }
 
 /* ---- the accounts and phones ------------------------------------------------------------- */
@@ -140,6 +183,7 @@ hl_acd_app *hl_acd_app_new(hl_call_env *env, hl_store *store, hl_agents *agents,
     app->env = env;
     app->store = store;
     app->agents = agents;
+    app->wrapups = json_object();
     hl_acd_set_strategy(app->acd, choose, app);
     hl_acd_set_event_sink(app->acd, keep_event, app);
     env->acd = app->acd;
@@ -160,5 +204,6 @@ void hl_acd_app_free(hl_acd_app *app)
     hl_agents_set_watch(app->agents, &(hl_agents_watch){ 0 }, NULL);
     hl_agents_set_on_change(app->agents, NULL, NULL);
     hl_acd_free(app->acd);
+    json_decref(app->wrapups);
     free(app);
 }

@@ -59,6 +59,9 @@ int      hl_call_outcome(const hl_call *call, const char **error);
 /* A dial of this call was refused by the dial rules (rules/trunks.lua): a job that failed
  * for it is not retried, as no retry can pass the rule (issue 7, wt-trunks). */
 bool     hl_call_dial_refused(const hl_call *call);
+/* The wrap-up that followed agent's talk on this call (its leg's CDR, item 7); false when no
+ * leg of the call is that agent's. */
+bool     hl_call_note_wrapup(hl_call *call, const char *agent, int64_t ms);
 /* True once after each call:set_route, then false until the next (the owner's heartbeat
  * writes a call's route to the store only when it changed). */
 bool     hl_call_route_changed(hl_call *call);

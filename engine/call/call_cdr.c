@@ -96,6 +96,17 @@ void call_note_hold(hl_call *c, int i, uint64_t start, uint64_t len, int reminde
     hl_cdr_hold_add(&c->cdrs[i], begin, end, reminders, (int64_t)len);
 }
 
+bool hl_call_note_wrapup(hl_call *c, const char *agent, int64_t ms)
+{
+    bool found = false;
+    for (int i = c->nlegs - 1; i > 0 && !found; i--)   /* the latest leg of that agent */
+        if (!strcmp(c->legs[i]->agent, agent) && c->legs[i]->answer) {
+            c->cdrs[i].wrapup_ms = ms;
+            found = true;
+        }
+    return found;
+}
+
 void hl_call_note_queue(hl_call *c, const char *queue, int64_t waited_ms, const char *outcome)
 {
     hl_cdr *d = &c->cdrs[0];

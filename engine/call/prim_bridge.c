@@ -11,8 +11,8 @@
  * how long the party took to come back after the first reminder was due go to the other
  * leg's CDR (hold_log) for the scoring (chapter 6: 等待超过30秒 ...).
  *
- * Keys: the caller's are passed to the other party (RFC 4733); the other party's are its
- * feature codes (below).
+ * Keys: the caller's are passed to the other party (RFC 4733); so are the other party's,
+ * except its feature codes (below: from '*' to '#').
  * Transfers: the other party asks for one by REFER from its phone (blind: the phone is
  * told 200 and its leg hung up) or by keys — the `transfer` code then a target and # (blind),
  * the `consult` code then a target and # (attended: the leg stays up for call:consult).  The
@@ -164,8 +164,12 @@ static void other_key(hl_call *c, bridge_state *b, char k)
     size_t n = strlen(b->keys);
     if (k == '*' && n && b->keys[n - 1] != '*')
         n = 0;                                    /* a new code starts */
-    if (n == 0 && k != '*')
+    if (n == 0 && k != '*') {                     /* not a code: the caller hears it */
+        hl_leg *l0 = c->legs[0];
+        if (!b->held && call_leg_up(c, 0) && l0->ops->send_dtmf)
+            l0->ops->send_dtmf(l0, k, 0);
         return;
+    }
     if (k != '#') {
         if (n + 1 < sizeof b->keys)
             b->keys[n] = k, b->keys[n + 1] = 0;

@@ -181,7 +181,7 @@ static const hl_acd_waiter_ops waiter_ops = { .on_offer = on_offer };
 static void leave(hl_call *c, queue_wait *q, const char *outcome)
 {
     hl_call_note_queue(c, q->queue, hl_acd_waited_ms(acd_of(c), q->waiter), outcome);
-    hang_up_ringing(c, q, "left-queue");
+    hang_up_ringing(c, q, !strcmp(outcome, "answered") ? "answered-elsewhere" : "left-queue");
     hl_acd_waiter *w = q->waiter;
     q->waiter = NULL;
     hl_acd_leave(acd_of(c), w, outcome);
@@ -252,8 +252,8 @@ static void queue_timer(hl_call *c)
         }
         q->next_announce = now + (uint64_t)q->announce_every_ms;
         hl_acd_redispatch(acd_of(c)); /* a strategy may have waited for time (owner first) */
-        if (!any_ringing(q))
-            announce(c, q);
+        if (!any_ringing(q) && q->playing != PLAYING_ANNOUNCEMENT)
+            announce(c, q);             /* one still being read is not cut off */
     }
     arm_timer(c, q);
 }
