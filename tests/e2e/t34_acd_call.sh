@@ -85,4 +85,7 @@ span=$(state_span "$AGENT" wrap-up)
 [ "$span" -ge $((WRAPUP - 300)) ] && [ "$span" -le $((WRAPUP + 1500)) ] ||
   fail "agent $AGENT's wrap-up lasted $span ms; wrapup_ms is $WRAPUP"
 say "agent $AGENT: $seq; wrap-up $span ms (wrapup_ms $WRAPUP)"
+sleep 0.3   # the CDR's wrap-up is written when the agent leaves it
+cdr_check --where "call_id=$CALL_ID" --where leg_index=1 "wrapup_ms>=$((WRAPUP - 300))" \
+  "wrapup_ms<=$((WRAPUP + 1500))" > "$WORK/cdr2.check" 2>&1 || { cat "$WORK/cdr2.check"; fail "the agent leg's CDR wrapup_ms"; }
 pass "key 0 -> agent $AGENT of $QUEUE: caller's number and X-Hotline headers at the phone; audio byte-exact both ways; recording holds both; CDRs; wrap-up then ready"
