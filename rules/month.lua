@@ -118,7 +118,7 @@ end
 
 -- The attendance input for the month: the year so far comes from the previous month's
 -- summaries when they are stored (attendance.carry), else the rows from January 1.
-local function attendance_input(ctx, b, month)
+function M.attendance_input(ctx, b)
   local prev = previous(b)
   local carry
   if prev then
@@ -177,7 +177,8 @@ local function scoring_input(ctx, b, month, events)
   local holds = {}
   ctx.each(M.sql.holds, t, function(h)
     holds[h.id] = holds[h.id] or {}
-    table.insert(holds[h.id], { start = h.start, ["end"] = h["end"], reminders = h.reminders,
+    local function ms(v) return v and math.floor(v + 0.5) end
+    table.insert(holds[h.id], { start = ms(h.start), ["end"] = ms(h["end"]), reminders = h.reminders,
                                 back_within_ms = h.back_within_ms })
   end)
   local cdrs = {}
@@ -227,7 +228,7 @@ end
 -- `hotline ctl month compute YYYY-MM`: computes and queues the rows; returns the counts.
 function M.run(ctx, month)
   local b = M.bounds(month)
-  local att_in = attendance_input(ctx, b, month)
+  local att_in = M.attendance_input(ctx, b)
   local summary = attendance.monthly_summary(att_in, b.year, b.month)
   for _, row in ipairs(summary.rows) do
     ctx.write(M.sql.write_summary, { now = ctx.now, agent = row.agent, month = month, version = ctx.version,
