@@ -20,23 +20,14 @@ local M = {}
 M.sql = {
   calls = [[
     SELECT c.call_id AS id, c.agent, c.start_time AS start, c.answer_time, c.ring_ms,
-           c.hangup_first, c.hangup_gap_ms, c.holds, c.recording,
+           c.hangup_first, c.hangup_gap_ms, c.recording,
+           CASE WHEN c.holds > 0 THEN c.hold_log END AS hold_log,
            n.summary, n.kb_lookups, COALESCE(tr.text, tt.text) AS transcript
     FROM cdr c
     LEFT JOIN call_notes n ON n.call_id = c.call_id
     LEFT JOIN transcripts tr ON tr.call_id = c.call_id AND tr.source = 'reviewer'
     LEFT JOIN transcripts tt ON tt.call_id = c.call_id AND tt.source = 'recogniser'
     WHERE c.direction = 'outbound' AND c.agent <> '' AND c.start_time >= :t0 AND c.start_time < :t1]],
-  -- only legs with holds: the hold log's entries, in ms
-  holds = [[
-    SELECT c.call_id AS id, json_extract(j.value, '$.start') * 1000 AS start,
-           json_extract(j.value, '$.end') * 1000 AS "end",
-           json_extract(j.value, '$.reminders') AS reminders,
-           json_extract(j.value, '$.back_within_ms') AS back_within_ms
-    FROM cdr c, json_each(CASE WHEN json_valid(c.hold_log) THEN c.hold_log ELSE '[]' END) j
-    WHERE c.direction = 'outbound' AND c.agent <> '' AND c.holds > 0
-      AND c.start_time >= :t0 AND c.start_time < :t1
-    ORDER BY c.call_id, j.key]],
   -- each agent's last state before from, then every change up to the month's end
   events = [[
     SELECT agent, time, state, prev, reason FROM agent_events
@@ -172,20 +163,23 @@ function M.assessment(row)
   return a
 end
 
+-- cdr.hold_log (store/cdr.h: wall seconds) as scoring's hold_log (ms on one clock).
+function M.hold_log(list)
+  local out = {}
+  local function ms(v) return v and math.floor(v * 1000 + 0.5) end
+  for i, h in ipairs(type(list) == "table" and list or {}) do
+    out[i] = { start = ms(h.start), ["end"] = ms(h["end"]), reminders = h.reminders, back_within_ms = h.back_within_ms }
+  end
+  return out
+end
+
 local function scoring_input(ctx, b, month, events)
   local t = { t0 = b.t0, t1 = b.t1 }
-  local holds = {}
-  ctx.each(M.sql.holds, t, function(h)
-    holds[h.id] = holds[h.id] or {}
-    local function ms(v) return v and math.floor(v + 0.5) end
-    table.insert(holds[h.id], { start = ms(h.start), ["end"] = ms(h["end"]), reminders = h.reminders,
-                                back_within_ms = h.back_within_ms })
-  end)
   local cdrs = {}
   ctx.each(M.sql.calls, t, function(c)
     c.answered = (c.answer_time or 0) > 0
-    c.hold_log = holds[c.id]
-    c.answer_time, c.holds = nil, nil
+    c.hold_log = c.hold_log and M.hold_log(ctx.json(c.hold_log))
+    c.answer_time = nil
     if c.hangup_gap_ms and c.hangup_gap_ms < 0 then c.hangup_gap_ms = nil end
     cdrs[#cdrs + 1] = c
   end)
@@ -228,13 +222,23 @@ end
 -- `hotline ctl month compute YYYY-MM`: computes and queues the rows; returns the counts.
 function M.run(ctx, month)
   local b = M.bounds(month)
+  local phases, t = {}, hl.now()
+  local function phase(name)  -- wall ms of each part, for the bench
+    local now = hl.now()
+    phases[name] = math.floor((now - t) * 1000 + 0.5)
+    t = now
+  end
   local att_in = M.attendance_input(ctx, b)
+  phase("attendance_read")
   local summary = attendance.monthly_summary(att_in, b.year, b.month)
+  phase("attendance_rules")
   for _, row in ipairs(summary.rows) do
     ctx.write(M.sql.write_summary, { now = ctx.now, agent = row.agent, month = month, version = ctx.version,
                                      summary = row })
   end
+  phase("attendance_write")
   local sc_in = scoring_input(ctx, b, month, att_in.events)
+  phase("scoring_read")
   local sheets = scoring.month(month, sc_in, { key = function(...) return ctx.hash(table.concat({ ... }, "\n")) end })
   local have = {}
   for _, s in ipairs(sheets) do have[s.agent] = true end
@@ -248,12 +252,14 @@ function M.run(ctx, month)
     for _, s in ipairs(sheets) do extra[#extra + 1] = s end
     sheets = scoring.rank(extra)
   end
+  phase("scoring_rules")
   for _, s in ipairs(sheets) do
     ctx.write(M.sql.write_sheet, { now = ctx.now, agent = s.agent, month = month, version = ctx.version,
                                    base = s.base, bonus = s.bonus, total = s.total, rank = s.rank, sheet = s })
   end
+  phase("scoring_write")
   return { month = month, agents = #sheets, attendance_rows = #summary.rows, sheets = #sheets,
-           calls = #sc_in.cdrs, events = #att_in.events }
+           calls = #sc_in.cdrs, events = #att_in.events, phases_ms = phases }
 end
 
 return M

@@ -9,7 +9,8 @@
  *     query(sql, params) -> rows (a list of {column = value}; NULL columns absent),
  *     each(sql, params, fn) -> count (fn(row) per row, in order; a big month),
  *     write(sql, params)      (queued to the store under the scripts' authorizer),
- *     hash(text) -> hex       (a keyed draw: the same text, the same hash) }
+ *     hash(text) -> hex       (a keyed draw: the same text, the same hash),
+ *     json(text) -> value     (a column holding JSON; nil and why when it is not) }
  * and returns a plain table (the reply: counts, or {text = ...} for a report). */
 #ifndef HL_OFFLINE_H
 #define HL_OFFLINE_H

@@ -27,6 +27,7 @@ typedef struct limits {
     int    late_count;          /* attendance.rules.lateness.count */
     double late_absent_days;    /* ... .absent_days */
     double ring_limit_ms;       /* scoring: max_rings x ring_cycle_ms */
+    double hold_limit_ms;       /* scoring.auto.hold.max_silent_ms */
     double start[DAYS], finish[DAYS];
 } limits;
 
@@ -43,7 +44,7 @@ static int read_limits(limits *lim)
     lua_State *L = hl_policy_lua(p);
     static const char chunk[] =
         "local a, s = require 'attendance', require 'scoring'\n"
-        "local t = { a.rules.lateness.count, a.rules.lateness.absent_days, s.auto.ring.max_rings * s.auto.ring.ring_cycle_ms }\n"
+        "local t = { a.rules.lateness.count, a.rules.lateness.absent_days, s.auto.ring.max_rings * s.auto.ring.ring_cycle_ms, s.auto.hold.max_silent_ms }\n"
         "for _, d in ipairs({ ... }) do local b, e = a.shift_times('day', d); t[#t + 1] = b; t[#t + 1] = e end\n"
         "return t\n";
     int rc = luaL_loadstring(L, chunk);
@@ -56,9 +57,10 @@ static int read_limits(limits *lim)
         lua_geti(L, -1, 1); lim->late_count = (int)lua_tointeger(L, -1); lua_pop(L, 1);
         lua_geti(L, -1, 2); lim->late_absent_days = lua_tonumber(L, -1); lua_pop(L, 1);
         lua_geti(L, -1, 3); lim->ring_limit_ms = lua_tonumber(L, -1); lua_pop(L, 1);
+        lua_geti(L, -1, 4); lim->hold_limit_ms = lua_tonumber(L, -1); lua_pop(L, 1);
         for (int i = 0; i < DAYS; i++) {
-            lua_geti(L, -1, 4 + 2 * i); lim->start[i] = lua_tonumber(L, -1); lua_pop(L, 1);
-            lua_geti(L, -1, 5 + 2 * i); lim->finish[i] = lua_tonumber(L, -1); lua_pop(L, 1);
+            lua_geti(L, -1, 5 + 2 * i); lim->start[i] = lua_tonumber(L, -1); lua_pop(L, 1);
+            lua_geti(L, -1, 6 + 2 * i); lim->finish[i] = lua_tonumber(L, -1); lua_pop(L, 1);
         }
     }
     lua_settop(L, 0);
@@ -111,8 +113,15 @@ static void write_rows(hl_store *s, const limits *lim)
     sql(s, "INSERT INTO cdr (call_id, direction, agent, start_time, answer_time, end_time, ring_ms, hangup_first, recording) "
            "VALUES ('c-fine', 'outbound', '8101', %.3f, %.3f, %.3f, 2000, 'caller', 'r2.wav')",
         t + 600, t + 602, t + 700);
+    /* a hold with no word to the caller past the limit (hold_log in wall seconds, store/cdr.h) */
+    double hs = t + 1300;
+    sql(s, "INSERT INTO cdr (call_id, direction, agent, start_time, answer_time, end_time, ring_ms, hangup_first, "
+           "holds, hold_ms, hold_log) VALUES ('c-hold', 'outbound', '8101', %.3f, %.3f, %.3f, 2000, 'caller', 1, %.0f, "
+           "'[{\"start\":%.3f,\"end\":%.3f,\"reminders\":0,\"back_within_ms\":%.0f}]')",
+        t + 1200, t + 1202, t + 1400, lim->hold_limit_ms + 1000, hs, hs + (lim->hold_limit_ms + 1000) / 1000,
+        lim->hold_limit_ms + 1000);
     sql(s, "INSERT INTO call_notes (created, call_id, agent, summary, kb_lookups) VALUES "
-           "(0, 'c-slow', '8101', 'pension transfer', 1), (0, 'c-fine', '8101', 'card', 2)");
+           "(0, 'c-slow', '8101', 'pension transfer', 1), (0, 'c-fine', '8101', 'card', 2), (0, 'c-hold', '8101', 'x', 1)");
 }
 
 static json_t *compute(hl_store *s, const char *version)
@@ -160,6 +169,9 @@ static void test_month(void)
           "the slow answer is evidence on 8101's sheet: its call, its time, the fact");
     CHECK(number(s, "SELECT count(*) FROM score_sheets s, json_each(s.sheet, '$.evidence') e WHERE s.agent = '8101' "
                     "AND json_extract(e.value, '$.call') = 'c-fine'") == 0, "the call within the limits is not");
+    CHECK(number(s, "SELECT count(*) FROM score_sheets s, json_each(s.sheet, '$.evidence') e WHERE s.agent = '8101' "
+                    "AND json_extract(e.value, '$.call') = 'c-hold' AND json_extract(e.value, '$.item') = 'hold_checkin'") == 1,
+          "the silent hold is evidence, read from the CDR's hold log");
     CHECK(number(s, "SELECT count(*) FROM score_sheets s, json_each(s.sheet, '$.sample') e WHERE s.agent = '8101'") == 0,
           "no reviewer this month: nothing drawn");
 
