@@ -46,7 +46,7 @@ M.sql = {
     SELECT agent, json_extract(summary, '$.personal_days') AS personal_days,
            json_extract(summary, '$.year_absent_days') AS absent_days
     FROM attendance_months a WHERE month = :month
-      AND computed = (SELECT max(computed) FROM attendance_months b WHERE b.agent = a.agent AND b.month = a.month)]],
+      AND id = (SELECT max(id) FROM attendance_months b WHERE b.agent = a.agent AND b.month = a.month)]],
   leader = [[SELECT agent, leader, policy, conduct, study, note FROM leader_scores WHERE month = :month]],
   reviews = [[SELECT reviewer, agent, call_id, policy, conduct, note FROM reviews WHERE month = :month]],
   complaints = [[SELECT agent, call_id, valid, text FROM complaints WHERE time >= :t0 AND time < :t1]],

@@ -18,31 +18,32 @@ local M = {}
 M.score_bin = 10
 
 M.sql = {
-  -- the latest computed row of each agent for the month
+  -- the latest row of each agent for the month (the last written: a recomputation replaces
+  -- its own version's row, a new version adds one)
   sheets = [[
-    SELECT agent, version, computed, base, bonus, total, rank, sheet FROM score_sheets s
-    WHERE month = :month AND computed = (SELECT max(computed) FROM score_sheets t WHERE t.month = s.month AND t.agent = s.agent)
+    SELECT agent, version, computed, base, bonus, total, rank FROM score_sheets s
+    WHERE month = :month AND id = (SELECT max(id) FROM score_sheets t WHERE t.month = s.month AND t.agent = s.agent)
     ORDER BY rank, agent]],
   section = [[
     SELECT s.agent, json_extract(e.value, '$.id') AS id, json_extract(e.value, '$.score') AS score
     FROM score_sheets s, json_each(s.sheet, '$.sections') e
-    WHERE s.month = :month AND s.computed = (SELECT max(computed) FROM score_sheets t WHERE t.month = s.month AND t.agent = s.agent)]],
+    WHERE s.month = :month AND s.id = (SELECT max(id) FROM score_sheets t WHERE t.month = s.month AND t.agent = s.agent)]],
   evidence = [[
     SELECT s.agent, json_extract(e.value, '$.item') AS item, json_extract(e.value, '$.call') AS call,
            json_extract(e.value, '$.time') AS time, json_extract(e.value, '$.fact') AS fact
     FROM score_sheets s, json_each(s.sheet, '$.evidence') e
-    WHERE s.month = :month AND s.computed = (SELECT max(computed) FROM score_sheets t WHERE t.month = s.month AND t.agent = s.agent)
+    WHERE s.month = :month AND s.id = (SELECT max(id) FROM score_sheets t WHERE t.month = s.month AND t.agent = s.agent)
     ORDER BY s.agent, e.key]],
   summaries = [[
     SELECT agent, version, summary FROM attendance_months a
-    WHERE month = :month AND computed = (SELECT max(computed) FROM attendance_months b WHERE b.month = a.month AND b.agent = a.agent)
+    WHERE month = :month AND id = (SELECT max(id) FROM attendance_months b WHERE b.month = a.month AND b.agent = a.agent)
     ORDER BY agent]],
   summary_fields = [[SELECT a.agent, f.key, f.value FROM attendance_months a, json_each(a.summary) f
     WHERE a.month = :month AND f.type IN ('integer', 'real', 'true', 'false')
-      AND a.computed = (SELECT max(computed) FROM attendance_months b WHERE b.month = a.month AND b.agent = a.agent)]],
+      AND a.id = (SELECT max(id) FROM attendance_months b WHERE b.month = a.month AND b.agent = a.agent)]],
   summary_days = [[SELECT a.agent, d.key AS kind, d.value AS days FROM attendance_months a, json_each(a.summary, '$.days') d
     WHERE a.month = :month
-      AND a.computed = (SELECT max(computed) FROM attendance_months b WHERE b.month = a.month AND b.agent = a.agent)]],
+      AND a.id = (SELECT max(id) FROM attendance_months b WHERE b.month = a.month AND b.agent = a.agent)]],
   -- the callers' legs that waited in a queue (cdr.h: caller leg), by hour of the centre's day
   calls = [[
     SELECT CAST(((start_time + :offset) % 86400) / 3600 AS INTEGER) AS hour,
@@ -127,7 +128,7 @@ function M.bar_chart(id, title, items, opts)
       out[#out + 1] = string.format('<text x="%.1f" y="%.1f" font-size="10">%s</text>', left + w + 3, y + 9, esc(num(it.value)))
     end
   else
-    local bottom, col, height = 200, math.max(14, math.min(48, 640 // math.max(1, #items))), 160
+    local bottom, col, height = 200, math.max(14, math.min(72, 640 // math.max(1, #items))), 160
     W, H = 40 + #items * col + 20, bottom + 40
     for i, it in ipairs(items) do
       local x = 40 + (i - 1) * col
