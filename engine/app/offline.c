@@ -167,26 +167,27 @@ static void write_done(void *arg, json_t *rows, const char *err)
 
 /* A table inside params binds as its JSON text (store.h): made text here, once, so that the
  * store's copy of the params and its binding handle a string, not a month's evidence. */
+static json_t *as_text(json_t *v)
+{
+    if (!json_is_object(v) && !json_is_array(v))
+        return json_incref(v);
+    char *text = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
+    json_t *s = text ? json_string(text) : json_null();
+    free(text);
+    return s;
+}
+
 static void flatten(json_t *params)
 {
     const char *k;
     json_t *v;
     size_t i;
-    if (json_is_object(params)) {
+    if (json_is_object(params))
         json_object_foreach(params, k, v)
-            if (json_is_object(v) || json_is_array(v)) {
-                char *text = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
-                json_object_set_new(params, k, text ? json_string(text) : json_null());
-                free(text);
-            }
-    } else if (json_is_array(params)) {
+            json_object_set_new(params, k, as_text(v));
+    else if (json_is_array(params))
         json_array_foreach(params, i, v)
-            if (json_is_object(v) || json_is_array(v)) {
-                char *text = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
-                json_array_set_new(params, i, text ? json_string(text) : json_null());
-                free(text);
-            }
-    }
+            json_array_set_new(params, i, as_text(v));
 }
 
 static int ctx_write(lua_State *L)
