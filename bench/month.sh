@@ -64,8 +64,8 @@ if not d.get("ok"):
     print("   month compute failed: %s" % d.get("error")); sys.exit(0)
 ph = d.get("phases_ms", {})
 print("   month compute: %d sheets, %d attendance rows, %d agent legs, %d agent events in %.2f s "
-      "(engine %d ms; %d rows written)" % (d["sheets"], d["attendance_rows"], d["calls"], d["events"], t1 - t0,
-                                          d["ms"], d["writes"]))
+      "(engine %d ms, of which %d ms CPU on its worker thread; %d rows written)" % (
+          d["sheets"], d["attendance_rows"], d["calls"], d["events"], t1 - t0, d["ms"], d.get("cpu_ms", 0), d["writes"]))
 print("   parts (ms): " + ", ".join("%s %d" % (k, ph[k]) for k in
       ("attendance_read", "attendance_rules", "attendance_write", "scoring_read", "scoring_rules", "scoring_write") if k in ph)
       + "; the rest: the policy build and the commit")
