@@ -42,8 +42,8 @@ struct hl_offline_job {
                                       * wall time says little) */
     /* the loop's side */
     uv_work_t        work;
-    hl_loop         *loop;
-    hl_ctl_req      *req;
+    hl_offline_done_fn done;
+    void            *done_arg;
     char             scripts[1024], rules[1024], version[128], module[32];
     hl_config        cfg;
 };
@@ -408,8 +408,8 @@ static void writes_committed(void *arg, json_t *rows, const char *err)
     hl_info("offline", "%s %s: %s in %lld ms", job->module,
             json_string_value(json_array_get(job->spec.args, 0)) ?: "",
             e ? e : "done", (long long)json_integer_value(json_object_get(r, "ms")));
-    hl_ctl_reply(job->req, r);
     busy = false;
+    job->done(job->done_arg, r);
     job_free(job);
 }
 
@@ -420,36 +420,53 @@ static void on_work_done(uv_work_t *w, int status)
     hl_store_exec(job->spec.store, "SELECT 1", NULL, writes_committed, job);
 }
 
-/* Starts module with the request's arguments on the policy that serves: its files as last
- * kept (the last good copy: a saved edit that did not pass its tests is not used). */
-static json_t *start_job(hl_loop *l, hl_ctl_req *req, const char *module, json_t *args, char *err, int errlen)
+int hl_offline_start(uv_loop_t *uv, const hl_offline_spec *spec, hl_offline_done_fn done, void *arg,
+                     char *err, int errlen)
 {
     if (busy) {
         snprintf(err, errlen, "a month or report is being computed; try again when it is done");
-        return NULL;
+        return -1;
     }
     hl_offline_job *job = job_new();
     if (!job) {
         snprintf(err, errlen, "out of memory");
-        return NULL;
+        return -1;
     }
-    job->loop = l;
-    job->req = req;
-    job->cfg = l->cfg;
-    double saved;
-    if (!hl_last_good_find(l->cfg.data_dir, job->scripts, job->rules, sizeof job->scripts, job->version,
-                           sizeof job->version, &saved)) {
-        snprintf(job->scripts, sizeof job->scripts, "%s", l->cfg.scripts_dir);
-        snprintf(job->rules, sizeof job->rules, "%s", l->cfg.rules_dir);
-        snprintf(job->version, sizeof job->version, "%s", l->policy ? hl_policy_version(l->policy) : "");
-    }
-    snprintf(job->module, sizeof job->module, "%s", module);
-    job->spec = (hl_offline_spec){ .store = l->store, .scripts_dir = job->scripts, .rules_dir = job->rules,
+    job->cfg = *spec->cfg;
+    snprintf(job->scripts, sizeof job->scripts, "%s", spec->scripts_dir);
+    snprintf(job->rules, sizeof job->rules, "%s", spec->rules_dir);
+    snprintf(job->version, sizeof job->version, "%s", spec->version ? spec->version : "");
+    snprintf(job->module, sizeof job->module, "%s", spec->module);
+    job->spec = (hl_offline_spec){ .store = spec->store, .scripts_dir = job->scripts, .rules_dir = job->rules,
                                    .version = job->version, .cfg = &job->cfg, .module = job->module,
-                                   .args = json_incref(args), .now = hl_clock_wall(&l->clock) };
+                                   .args = json_incref(spec->args), .now = spec->now };
+    job->done = done;
+    job->done_arg = arg;
     job->work.data = job;
     busy = true;
-    uv_queue_work(l->uv, &job->work, on_work, on_work_done);
+    uv_queue_work(uv, &job->work, on_work, on_work_done);
+    return 0;
+}
+
+/* ---- ctl ---------------------------------------------------------------------------- */
+
+static void reply_ctl(void *req, json_t *reply) { hl_ctl_reply(req, reply); }
+
+/* Starts module with the request's arguments on the policy that serves: its files as last
+ * kept (the last good copy: a saved edit that did not pass its tests is not used). */
+static json_t *start_job(hl_loop *l, hl_ctl_req *req, const char *module, json_t *args, char *err, int errlen)
+{
+    char scripts[1024], rules[1024], version[128];
+    double saved;
+    if (!hl_last_good_find(l->cfg.data_dir, scripts, rules, sizeof scripts, version, sizeof version, &saved)) {
+        snprintf(scripts, sizeof scripts, "%s", l->cfg.scripts_dir);
+        snprintf(rules, sizeof rules, "%s", l->cfg.rules_dir);
+        snprintf(version, sizeof version, "%s", l->policy ? hl_policy_version(l->policy) : "");
+    }
+    hl_offline_spec spec = { .store = l->store, .scripts_dir = scripts, .rules_dir = rules, .version = version,
+                             .cfg = &l->cfg, .module = module, .args = args, .now = hl_clock_wall(&l->clock) };
+    if (hl_offline_start(l->uv, &spec, reply_ctl, req, err, errlen) != 0)
+        return NULL;
     return HL_CTL_DEFERRED;
 }
 

@@ -16,6 +16,7 @@
 #define HL_OFFLINE_H
 #include <jansson.h>
 #include <stdbool.h>
+#include <uv.h>
 #include "core/config.h"
 
 struct hl_store;
@@ -39,6 +40,13 @@ typedef struct hl_offline_spec {
  * whose queue the caller may wait on).  The reply {ok, ..., writes, write_errors, ms}, or
  * {ok: false, error}.  Never on the loop thread. */
 json_t *hl_offline_run_sync(const hl_offline_spec *spec);
+
+/* Runs a job on uv's thread pool: done(arg, reply) runs on the loop once the job's writes
+ * are committed (the reply as hl_offline_run_sync's).  The spec is copied.  One job at a
+ * time: -1 with err while one runs. */
+typedef void (*hl_offline_done_fn)(void *arg, json_t *reply);
+int hl_offline_start(uv_loop_t *uv, const hl_offline_spec *spec, hl_offline_done_fn done, void *arg,
+                     char *err, int errlen);
 
 /* `hotline ctl month compute YYYY-MM` and `hotline ctl report KIND MONTH --html|--csv`. */
 void hl_offline_register_ctl(struct hl_loop *l, struct hl_ctl *ctl);

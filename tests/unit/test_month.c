@@ -10,6 +10,7 @@
 #include "store/store.h"
 #include <lauxlib.h>
 #include <lua.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -189,6 +190,115 @@ TEST_IMPL(month_compute)
         return 0;
     }
     test_month();
+    char cmd[300];
+    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+    if (system(cmd) != 0)
+        printf("could not remove %s\n", dir);
+    return 0;
+}
+
+/* ---- off the loop: the loop's timers keep their time while a month is computed -------- */
+
+#define TICK_MS 10
+#define BIG_AGENTS 60
+#define BIG_CALLS 20000
+
+typedef struct tick_watch {
+    uv_loop_t *loop;
+    uv_timer_t timer;
+    uint64_t   due;         /* when the next tick is due (uv_now, ms) */
+    uint64_t   max_late;    /* the latest a tick came while the job ran */
+    long       ticks;
+    json_t    *reply;
+} tick_watch;
+
+static void on_tick(uv_timer_t *t)
+{
+    tick_watch *w = t->data;
+    uv_update_time(w->loop);
+    uint64_t now = uv_now(w->loop);
+    if (now > w->due && now - w->due > w->max_late)
+        w->max_late = now - w->due;
+    w->due = now + TICK_MS;
+    w->ticks++;
+}
+
+static void on_done(void *arg, json_t *reply)
+{
+    tick_watch *w = arg;
+    w->reply = reply;
+    uv_timer_stop(&w->timer);
+    uv_close((uv_handle_t *)&w->timer, NULL);
+}
+
+/* A month of BIG_CALLS agent legs for BIG_AGENTS agents (no plan entered: every agent on
+ * every working day), straight into the store in one statement each. */
+static void write_big_month(hl_store *s)
+{
+    sql(s, "WITH RECURSIVE n(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM n WHERE i + 1 < %d) "
+           "INSERT INTO agents (number, name, role) SELECT 8200 + i, 'x', 'agent' FROM n", BIG_AGENTS);
+    /* 2026-03-02 08:00 centre time onwards, a call a minute per agent's turn */
+    sql(s, "WITH RECURSIVE n(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM n WHERE i + 1 < %d) "
+           "INSERT INTO cdr (call_id, direction, agent, start_time, answer_time, end_time, ring_ms, hangup_first, recording) "
+           "SELECT 'b' || i, 'outbound', CAST(8200 + i %% %d AS TEXT), 1772409600 + (i * 37) %% 1900000, "
+           "1772409605 + (i * 37) %% 1900000, 1772409700 + (i * 37) %% 1900000, (i %% 7) * 3000, 'caller', 'r.wav' FROM n",
+        BIG_CALLS, BIG_AGENTS);
+}
+
+static void test_off_loop(void)
+{
+    uv_loop_t loop;
+    uv_loop_init(&loop);
+    char err[512] = "";
+    hl_store *s = hl_store_open(&loop, dir, err, sizeof err);
+    CHECK(s != NULL, "open: %s", err);
+    if (!s)
+        return;
+    CHECK(hl_store_policy_activate(s, "rules", NULL, err, sizeof err) == 0, "policy tables: %s", err);
+    write_big_month(s);
+
+    hl_config cfg;
+    hl_config_defaults(&cfg);
+    json_t *args = json_pack("[s]", "2026-03");
+    hl_offline_spec spec = { .store = s, .scripts_dir = "scripts", .rules_dir = "rules", .version = "v1-big",
+                             .cfg = &cfg, .module = "month", .args = args, .now = 1775000000.0 };
+    tick_watch w = { .loop = &loop };
+    uv_timer_init(&loop, &w.timer);
+    w.timer.data = &w;
+    uv_update_time(&loop);
+    w.due = uv_now(&loop) + TICK_MS;
+    uv_timer_start(&w.timer, on_tick, TICK_MS, TICK_MS);
+    CHECK(hl_offline_start(&loop, &spec, on_done, &w, err, sizeof err) == 0, "started: %s", err);
+    CHECK(hl_offline_start(&loop, &spec, on_done, &w, err, sizeof err) != 0 && strstr(err, "try again"),
+          "a second job while one runs is refused");
+    json_decref(args);
+    while (!w.reply && uv_run(&loop, UV_RUN_ONCE))
+        ;
+    long ms = (long)json_integer_value(json_object_get(w.reply, "ms"));
+    CHECK(json_is_true(json_object_get(w.reply, "ok")), "computed: %s",
+          json_string_value(json_object_get(w.reply, "error")) ?: "");
+    CHECK(json_integer_value(json_object_get(w.reply, "sheets")) == BIG_AGENTS, "a sheet per agent");
+    printf("month of %d calls in %ld ms (%lld ms CPU); %ld ticks of %d ms, the latest %llu ms late\n",
+             BIG_CALLS, ms, (long long)json_integer_value(json_object_get(w.reply, "cpu_ms")), w.ticks, TICK_MS,
+             (unsigned long long)w.max_late);
+    /* had the job run on the loop, one tick would have waited for all of it */
+    CHECK(ms > 4 * TICK_MS, "the job took long enough to tell (%ld ms)", ms);
+    CHECK(w.max_late * 2 < (uint64_t)ms, "the loop's tick kept its time: %llu ms late at most, the job %ld ms",
+          (unsigned long long)w.max_late, ms);
+    json_decref(w.reply);
+    hl_store_close(s);
+    uv_run(&loop, UV_RUN_DEFAULT);
+    CHECK(uv_loop_close(&loop) == 0, "the loop closes");
+}
+
+TEST_IMPL(month_off_loop)
+{
+    snprintf(dir, sizeof dir, "/tmp/hl-test-month-XXXXXX");
+    if (!mkdtemp(dir)) {
+        FAIL("mkdtemp: %s", dir);
+        return 0;
+    }
+    test_off_loop();
     char cmd[300];
     snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
     if (system(cmd) != 0)
