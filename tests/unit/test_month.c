@@ -182,20 +182,22 @@ static void test_month(void)
     hl_store_close(s);
 }
 
-TEST_IMPL(month_compute)
+/* Each test works in a temporary directory of its own, removed after it. */
+static void in_temp_dir(void (*test)(void))
 {
     snprintf(dir, sizeof dir, "/tmp/hl-test-month-XXXXXX");
     if (!mkdtemp(dir)) {
         FAIL("mkdtemp: %s", dir);
-        return 0;
+        return;
     }
-    test_month();
+    test();
     char cmd[300];
     snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
     if (system(cmd) != 0)
         printf("could not remove %s\n", dir);
-    return 0;
 }
+
+TEST_IMPL(month_compute) { in_temp_dir(test_month); return 0; }
 
 /* ---- off the loop: the loop's timers keep their time while a month is computed -------- */
 
@@ -291,17 +293,4 @@ static void test_off_loop(void)
     CHECK(uv_loop_close(&loop) == 0, "the loop closes");
 }
 
-TEST_IMPL(month_off_loop)
-{
-    snprintf(dir, sizeof dir, "/tmp/hl-test-month-XXXXXX");
-    if (!mkdtemp(dir)) {
-        FAIL("mkdtemp: %s", dir);
-        return 0;
-    }
-    test_off_loop();
-    char cmd[300];
-    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
-    if (system(cmd) != 0)
-        printf("could not remove %s\n", dir);
-    return 0;
-}
+TEST_IMPL(month_off_loop) { in_temp_dir(test_off_loop); return 0; }
