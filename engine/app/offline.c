@@ -10,7 +10,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
 #include <time.h>
+#include <unistd.h>
 #include "app/last_good.h"
 #include "app/loop.h"
 #include "core/log.h"
@@ -26,6 +29,8 @@
 /* How deep the reply table may nest, and the arguments a job takes. */
 #define OFFLINE_REPLY_DEPTH 16
 #define OFFLINE_MAX_ARGS 8
+/* The job's thread's nice value: batch work, below the calls (a thread may raise its own). */
+#define OFFLINE_NICE 10
 /* ctx.hash: bytes of BLAKE2b kept (16 hex digits orders a draw well enough). */
 #define OFFLINE_HASH_BYTES 8
 
@@ -398,7 +403,24 @@ json_t *hl_offline_run_sync(const hl_offline_spec *spec)
 
 static bool busy;  /* one job at a time: a second month would only halve both */
 
-static void on_work(uv_work_t *w) { job_work(w->data); }
+static void *job_thread(void *job)
+{
+    setpriority(PRIO_PROCESS, (id_t)syscall(SYS_gettid), OFFLINE_NICE);
+    job_work(job);
+    return NULL;
+}
+
+/* The job runs on a thread of its own, niced: when the CPUs are short (two cores, calls and a
+ * month), the call loop's thread goes first.  The pool's thread only waits for it, so the
+ * pool's own priority is never changed. */
+static void on_work(uv_work_t *w)
+{
+    pthread_t t;
+    if (pthread_create(&t, NULL, job_thread, w->data) == 0)
+        pthread_join(t, NULL);
+    else
+        job_work(w->data);
+}
 
 static void writes_committed(void *arg, json_t *rows, const char *err)
 {
