@@ -15,7 +15,9 @@
 #      the engine runs with bench/rules-attack (a site's per-source limit); reports the
 #      trunk's failures, how much of the flood was answered 200 / 503 / not at all, bans,
 #      CPU and RSS.
-# Tunables (environment): RATES, CONCURRENT, TWOWAY, HOLD_S, ATTACK_RATE, ATTACK_CALLS,
+#   5. a month's results (issue 9, bench/month.sh): 500 agents and 300,000 CDRs computed by
+#      the engine off its loop while a few calls play; the time, its parts, RTP lateness.
+# Tunables (environment): MONTH_AGENTS, MONTH_CDRS, MONTH_CALLS (MONTH_CDRS= skips stage 5), RATES, CONCURRENT, TWOWAY, HOLD_S, ATTACK_RATE, ATTACK_CALLS,
 # ATTACK_FLOOD_RATE, SIP_PORT (an empty list skips
 # its stage, e.g. RATES= CONCURRENT= bash bench/run.sh runs stage 3 only).
 set -u
@@ -160,4 +162,12 @@ if [ -n "$ATTACK_RATE" ]; then
     "$ATTACK_CALLS" "$ATTACK_RATE" "$ok" "$fail" "$flood_rate" "$fl" "$bans" "$cpu" "$rss0" "$rss1"
 else
   echo "   skipped (ATTACK_RATE is empty)"
+fi
+echo
+echo "5. a month's results off the loop (${MONTH_AGENTS:-500} agents, ${MONTH_CDRS-300000} CDRs)"
+if [ -n "${MONTH_CDRS-300000}" ]; then
+  kill "$ENGINE_PID" 2>/dev/null; wait "$ENGINE_PID" 2>/dev/null; ENGINE_PID=""
+  SIP_PORT=$SIP_PORT bash bench/month.sh
+else
+  echo "   skipped (MONTH_CDRS is empty)"
 fi

@@ -8,6 +8,7 @@ PACKAGES=(
   liblua5.4-dev libuv1-dev libortp-dev libbctoolbox-dev libosip2-dev
   libsqlite3-dev sqlite3 libjansson-dev libspandsp-dev libtiff-dev libcurl4-openssl-dev libsodium-dev
   sip-tester baresip-core espeak-ng sox libtiff-tools python3
+  chromium python3-websockets
 )
 
 missing=()

@@ -13,7 +13,9 @@
 --   states      agent states: { agent, state = "not_ready", start, ["end"], reason } (seconds)
 --   breaks      planned breaks of the shift plan: { agent, start, ["end"] } (seconds)
 --   leader      the duty leader's assessment (班长综合评分), one per agent:
---               { agent, accuracy_pct, analysis, language, conduct = { item id... } }
+--               { agent, accuracy_pct, analysis, language, conduct = { item id... },
+--                 scores = { policy = n, conduct = n } (the part's score as the assessor
+--                 wrote it on the table, when given: M.given_score) }
 --   reviews     a reviewer's assessment of one drawn recording (提取录音评分), same fields
 --               plus reviewer and call
 --   reviewers   the ids of the assessment group (考核小组) who draw recordings this month
@@ -267,6 +269,24 @@ function M.policy_score(a)
   return part_score("policy", lines), lines
 end
 
+-- A part's score the assessor wrote on the table (assessment.scores[part], 0..the part's
+-- points) next to its items: the lower of the two counts, so an item the engine measured
+-- always deducts.  Returns score, lines (a line for the difference, when the given score is
+-- lower).  No given score: the items' score.
+function M.given_score(part, score, lines, a)
+  local g = a and a.scores and a.scores[part]
+  if g == nil then return score, lines end
+  local points = section_by_id[part].points
+  if type(g) ~= "number" or g ~= g or g < 0 or g > points then
+    fail("%s score given must be a number 0..%d, got %s", part, points, tostring(g))
+  end
+  if g < score then
+    lines[#lines + 1] = { item = part .. "_given", points = round(g - score), fact = "score given by the assessor: " .. g }
+    return g, lines
+  end
+  return score, lines
+end
+
 -- ---- 二、服务规范 ---------------------------------------------------------------------------
 
 -- The conduct score of a set of failed items { [id] = { evidence... } | true }: 30 less each
@@ -511,6 +531,8 @@ local function score_recordings(inp, drawn, call_failed, notes)
     if drawn[key] then
       local p, pl = M.policy_score(rv)
       local c, cl = M.conduct_score(failed_items(call_failed[rv.call], rv))
+      p, pl = M.given_score("policy", p, pl, rv)
+      c, cl = M.given_score("conduct", c, cl, rv)
       recordings[#recordings + 1] = { reviewer = rv.reviewer, call = rv.call, policy = p, conduct = c,
                                       policy_lines = pl, conduct_lines = cl }
     else
@@ -606,6 +628,8 @@ function M.sheet(agent, month, inp, opts)
   if not leader then notes[#notes + 1] = "no leader's assessment (班长综合评分): only the measured items deduct" end
   local lp, lp_lines = M.policy_score(leader)
   local lc, lc_lines = M.conduct_score(failed_items(month_failed, leader))
+  lp, lp_lines = M.given_score("policy", lp, lp_lines, leader)
+  lc, lc_lines = M.given_score("conduct", lc, lc_lines, leader)
   local sample, drawn, random = draw_all(agent, month, inp, opts.key)
   if not random then notes[#notes + 1] = "recordings drawn in call order, not at random (no hash key)" end
   local recordings = score_recordings(inp, drawn, call_failed, notes)

@@ -534,4 +534,26 @@ case("property: each part's score is what its evidence rows add up to (" .. RUNS
   end
 end)
 
+-- 班长综合评分及提取录音评分表: the assessor may write a part's score on the table; the lower of
+-- it and the items' score counts (a measured item always deducts).
+case("班长综合评分: a given policy score below the items' counts, with a line for the difference", function()
+  local pts = section.policy.points
+  local score, lines = scoring.given_score("policy", pts, {}, { scores = { policy = pts - 5 } })
+  eq(score, pts - 5, "score")
+  eq(#lines, 1, "lines")
+  eq(lines[1].points, -5, "line points")
+end)
+case("班长综合评分: a given conduct score above the measured items' leaves them standing", function()
+  local pts = section.conduct.points
+  local measured = pts + points_of("ring")
+  local score, lines = scoring.given_score("conduct", measured, {}, { scores = { conduct = pts } })
+  eq(score, measured, "score")
+  eq(#lines, 0, "lines")
+end)
+case("班长综合评分: a given score outside 0..points is refused", function()
+  local ok, err = pcall(scoring.given_score, "policy", 0, {}, { scores = { policy = section.policy.points + 1 } })
+  eq(ok, false, "refused")
+  assert(tostring(err):find("policy score given"), err)
+end)
+
 return cases

@@ -26,6 +26,7 @@
 #include "app/edge.h"
 #include "app/jobs.h"
 #include "app/last_good.h"
+#include "app/offline.h"
 #include "core/files.h"
 #include "core/log.h"
 #include "ctl/ctl.h"
@@ -835,6 +836,7 @@ int hl_loop_init(hl_loop *l, const hl_config *cfg, char *err, int errlen)
     hl_ctl_register(l->ctl, "version", ctl_version, l, "engine and policy versions");
     hl_ctl_register(l->ctl, "config", ctl_config, l,
                     "the tunables in use (rules/engine.lua as last applied; see hotline config)");
+    hl_offline_register_ctl(l, l->ctl);   /* issue 9: month compute, reports */
     hl_agents_set_sip(priv_of(l)->agents, l->sip);
     hl_agents_register_ctl(priv_of(l)->agents, l->ctl);
     if (!(priv_of(l)->acd = hl_acd_app_new(&l->env, l->store, priv_of(l)->agents, l->ctl))) {

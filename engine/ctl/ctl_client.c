@@ -431,6 +431,9 @@ static void usage(FILE *f)
         "  agent set NUMBER [--name N] [--skills LIST] [--role R] [--centre CODE]\n"
         "  agent password NUMBER       a new password, from standard input\n"
         "  agent remove NUMBER | agent unlock NUMBER\n"
+        "  month compute YYYY-MM       every agent's attendance summary and score sheet (rules/month.lua)\n"
+        "  report KIND MONTH --html|--csv [--out FILE]\n"
+        "                              daily, monthly, scores, evidence, ranking, calls, month (rules/reports.lua)\n"
         "  help                        the commands the running engine serves\n"
         "\n"
         "options:\n"
@@ -447,6 +450,7 @@ typedef struct opts {
     const char *data, *sock;
     int timeout_s;
     bool json;
+    const char *out;   /* report --out FILE */
 } opts;
 
 static int usage_error(const char *fmt, const char *a)
@@ -548,6 +552,9 @@ static json_t *build_request(const char *cmd, int argc, char **argv, opts *o)
             }
             json_object_set_new(req, "last", json_integer(n));
             i++;
+        } else if (!strcmp(a, "--out") && !strcmp(cmd, "report") && next) {
+            o->out = next;
+            i++;
         } else if (!strcmp(a, "--call") && !strcmp(cmd, "cdr") && next) {
             json_object_set_new(req, "call_id", json_string(next));
             i++;
@@ -590,6 +597,34 @@ fail:
     json_decref(pos);
     json_decref(req);
     return NULL;
+}
+
+/* A report's text, as it is, to FILE (written beside it, then renamed: a reader never sees
+ * half a page) or to standard output. */
+static bool write_report(json_t *text, const char *out)
+{
+    const char *t = json_string_value(text);
+    if (!t) {
+        fprintf(stderr, "hotline ctl report: the answer has no text\n");
+        return false;
+    }
+    if (!out) {
+        fputs(t, stdout);
+        return true;
+    }
+    char tmp[1100];
+    snprintf(tmp, sizeof tmp, "%s.part", out);
+    FILE *f = fopen(tmp, "w");
+    bool ok = f && fputs(t, f) >= 0;
+    if (f && fclose(f) != 0)
+        ok = false;
+    if (ok && rename(tmp, out) != 0)
+        ok = false;
+    if (!ok) {
+        fprintf(stderr, "hotline ctl report: cannot write %s: %s\n", out, strerror(errno));
+        unlink(tmp);
+    }
+    return ok;
 }
 
 int hl_ctl_main(int argc, char **argv)
@@ -650,6 +685,8 @@ int hl_ctl_main(int argc, char **argv)
     if (!ok) {
         const char *e = json_string_value(json_object_get(resp, "error"));
         fprintf(stderr, "hotline ctl %s: %s\n", cmd, e ? e : "failed (no reason given)");
+    } else if (!o.json && !strcmp(cmd, "report")) {
+        ok = write_report(json_object_get(resp, "text"), o.out);
     } else if (!o.json) {
         print_human(cmd, resp);
     }

@@ -204,6 +204,12 @@ int hl_policy_resume(hl_policy *p, lua_State *co, hl_lua_run *run, int nargs, in
     return st;
 }
 
+int hl_policy_pcall(hl_policy *p, lua_State *L, int nargs, int nres, long instr_limit, long mem_limit)
+{
+    hl_lua_run run = { .instr_limit = instr_limit, .mem_limit = mem_limit };
+    return hl_lua_pcall_budget(p, L, &run, nargs, nres);
+}
+
 /* Runs a plain function (build time) under run, in protected mode. */
 int hl_lua_pcall_budget(hl_policy *p, lua_State *L, hl_lua_run *run, int nargs, int nres)
 {

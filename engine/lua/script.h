@@ -76,6 +76,11 @@ typedef struct hl_lua_run {
 } hl_lua_run;
 
 lua_State *hl_policy_lua(hl_policy *p);
+/* Calls the function below nargs arguments on L (the snapshot's state, or a thread of it)
+ * charged to a run of its own: at most instr_limit instructions and mem_limit bytes of
+ * growth; lua_pcall's status (a stop comes back as LUA_ERRRUN, "file:line: why" on top).
+ * For policy work off the loop (app/offline.c: the month's computation, reports). */
+int  hl_policy_pcall(hl_policy *p, lua_State *L, int nargs, int nres, long instr_limit, long mem_limit);
 /* Runs co (resume with nargs on its stack) charging run; returns lua_resume's status. */
 int  hl_policy_resume(hl_policy *p, lua_State *co, hl_lua_run *run, int nargs, int *nres);
 /* Pushes the entry function main(call) / the optional fallback(call, err) (nil if none). */

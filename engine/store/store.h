@@ -136,6 +136,28 @@ void hl_store_live_calls_touch(hl_store *s, double now);
 void hl_store_live_call_route(hl_store *s, const char *call_id, const char *route);
 int  hl_store_live_calls_reconcile(hl_store *s, char *err, int errlen);
 
+/* A read-only connection of its own (store_reader.c, issue 9), for long reports and the
+ * month's computation on a worker thread: it never waits for, nor holds up, the store's
+ * worker (WAL readers do not block the writer).  One thread at a time uses a reader.
+ * each() runs one statement (params as for hl_store_exec) and hands every row to fn, which
+ * returns nonzero to stop; the values are valid during the call only.  Returns the rows
+ * handed over, or -1 with err. */
+typedef struct hl_store_reader hl_store_reader;
+enum { HL_STORE_NULL, HL_STORE_INT, HL_STORE_REAL, HL_STORE_TEXT };
+typedef struct hl_store_value {
+    const char *name;
+    int         type;       /* HL_STORE_* (a BLOB comes as TEXT of its bytes) */
+    long long   i;
+    double      d;
+    const char *s;
+    int         len;
+} hl_store_value;
+typedef int (*hl_store_row_fn)(void *arg, int ncols, const hl_store_value *cols);
+hl_store_reader *hl_store_reader_open(hl_store *s, char *err, int errlen);
+long hl_store_reader_each(hl_store_reader *r, const char *sql, json_t *params, hl_store_row_fn fn,
+                          void *arg, char *err, int errlen);
+void hl_store_reader_close(hl_store_reader *r);
+
 /* CDR <-> JSON (cdr_store.c).
  * hl_cdr_to_json: call_id, leg_id, leg_index, direction, caller, called, start, answer, end
  * (ISO 8601 +08:00 or null), start_epoch, answer_epoch, end_epoch (seconds or null),

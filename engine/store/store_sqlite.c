@@ -362,6 +362,9 @@ static int bind_params(sqlite3_stmt *st, json_t *params, char **err)
     return -1;
 }
 
+/* For the store's other connections (store_reader.c): the same binding. */
+int hl_store_bind(sqlite3_stmt *st, json_t *params, char **err) { return bind_params(st, params, err); }
+
 /* Text that is not valid UTF-8 (a stray byte from a SIP header) must still reach the JSON:
  * non-ASCII bytes become '?' rather than dropping the row. */
 static json_t *text_value(const unsigned char *t, int n)

@@ -19,4 +19,8 @@ const char *hl_store_node(const struct hl_store *s);
 void hl_store_exec_owned(struct hl_store *s, const char *sql, json_t *params, hl_store_cb cb,
                          void *arg);
 
+/* Binds params (store.h's rules: array by position, object by name) to st; 0, or -1 with
+ * *err (malloc'd). */
+int hl_store_bind(sqlite3_stmt *st, json_t *params, char **err);
+
 #endif
