@@ -560,6 +560,33 @@ static json_t *ctl_hangup(void *arg, hl_ctl_req *req, json_t *request, char *err
     return NULL;
 }
 
+/* `transfer ID TARGET [--attended]` | `transfer ID complete|cancel`: a transfer of a talk
+ * asked by a supervisor or a console, as the agent's keys would (call:bridge, call:consult). */
+static json_t *ctl_transfer(void *arg, hl_ctl_req *req, json_t *request, char *err, int errlen)
+{
+    (void)req;
+    hl_loop *l = arg;
+    json_t *args = json_object_get(request, "args");
+    const char *id = json_string_value(json_array_get(args, 0));
+    const char *what = json_string_value(json_array_get(args, 1));
+    const char *flag = json_string_value(json_array_get(args, 2));
+    if (!id || !what || (flag && strcmp(flag, "--attended") != 0)) {
+        snprintf(err, errlen, "usage: transfer ID TARGET [--attended] | transfer ID complete|cancel");
+        return NULL;
+    }
+    hl_call *c = env_find_call(&l->env, id);
+    if (!c) {
+        snprintf(err, errlen, "no call with id %s", id);
+        return NULL;
+    }
+    bool ends = !strcmp(what, "complete") || !strcmp(what, "cancel");
+    const char *kind = ends ? what : flag ? "attended" : "blind";
+    if (hl_call_transfer(c, kind, ends ? "" : what, err, errlen) != 0)
+        return NULL;
+    hl_info("ctl", "transfer of %s: %s %s", id, kind, ends ? "" : what);
+    return json_pack("{s:b,s:s,s:s,s:s}", "ok", 1, "id", id, "transfer", kind, "target", ends ? "" : what);
+}
+
 /* The tunables the engine runs with now: after a reload that changed a restart-only value
  * they differ from what `hotline config` reads in rules/engine.lua until the restart. */
 static json_t *ctl_config(void *arg, hl_ctl_req *req, json_t *request, char *err, int errlen)
@@ -832,6 +859,8 @@ int hl_loop_init(hl_loop *l, const hl_config *cfg, char *err, int errlen)
     hl_ctl_register(l->ctl, "stats-reset", ctl_stats_reset, l,
                     "restart the RTP lateness figures of status (benchmarks measure from here)");
     hl_ctl_register(l->ctl, "hangup", ctl_hangup, l, "hangup ID: end a call");
+    hl_ctl_register(l->ctl, "transfer", ctl_transfer, l,
+                    "transfer ID TARGET [--attended] | transfer ID complete|cancel: a talk's transfer, as the agent's keys");
     hl_ctl_register(l->ctl, "reload", ctl_reload, l, "build and test scripts and rules, then swap them in");
     hl_ctl_register(l->ctl, "version", ctl_version, l, "engine and policy versions");
     hl_ctl_register(l->ctl, "config", ctl_config, l,

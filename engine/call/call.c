@@ -618,6 +618,20 @@ void hl_call_on_leg_event(hl_call *c, hl_leg *leg, const hl_leg_event *ev)
     call_leave(c);
 }
 
+int hl_call_transfer(hl_call *c, const char *kind, const char *target, char *err, int errlen)
+{
+    if (!c->w.ops || !c->w.ops->on_request || c->in_resume) {
+        snprintf(err, errlen, "%s is not talking to a party (waiting: %s)", c->id, c->w.ops ? c->w.ops->name : "none");
+        return -1;
+    }
+    call_enter(c);
+    const char *why = c->w.ops->on_request(c, kind, target ? target : "");
+    call_leave(c);
+    if (why)
+        snprintf(err, errlen, "%s", why);
+    return why ? -1 : 0;
+}
+
 /* ---- life cycle (call.h) --------------------------------------------------------------- */
 
 hl_call *hl_call_new_inbound(hl_call_env *env, hl_leg *caller_leg)

@@ -59,6 +59,10 @@ int      hl_call_outcome(const hl_call *call, const char **error);
 /* A dial of this call was refused by the dial rules (rules/trunks.lua): a job that failed
  * for it is not retried, as no retry can pass the rule (issue 7, wt-trunks). */
 bool     hl_call_dial_refused(const hl_call *call);
+/* A transfer asked from outside (`ctl transfer`): kind "blind" or "attended" with a target
+ * (what the script's transfer codes would carry), or "complete" / "cancel" of a
+ * consultation.  0, or -1 with err (the call is not in a talk that can do it). */
+int      hl_call_transfer(hl_call *call, const char *kind, const char *target, char *err, int errlen);
 /* The wrap-up that followed agent's talk on this call (its leg's CDR, item 7); false when no
  * leg of the call is that agent's. */
 bool     hl_call_note_wrapup(hl_call *call, const char *agent, int64_t ms);

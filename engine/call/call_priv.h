@@ -45,6 +45,9 @@ typedef struct hl_wait_ops {
     void (*cancel)(hl_call *c);           /* the script is dropped: stop the work */
     bool (*awaits_input)(const hl_call *c); /* the caller is expected to type (the simulator) */
     bool takes_refer;                     /* it answers a party's REFER (else it is declined) */
+    /* A transfer asked from outside (ctl): kind "blind", "attended", "complete", "cancel";
+     * NULL when done, else why not.  Called inside call_enter/call_leave. */
+    const char *(*on_request)(hl_call *c, const char *kind, const char *target);
 } hl_wait_ops;
 
 typedef struct wait_state {

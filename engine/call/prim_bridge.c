@@ -240,9 +240,21 @@ static void bridge_cancel(hl_call *c)
     unbridge(c);
 }
 
+/* `ctl transfer`: as if the other party had keyed the code. */
+static const char *bridge_request(hl_call *c, const char *kind, const char *target)
+{
+    bool blind = !strcmp(kind, "blind");
+    if (!blind && strcmp(kind, "attended") != 0)
+        return "no consultation is under way to complete or cancel";
+    if (!*target || strlen(target) >= KEYS_MAX || strspn(target, "0123456789*.abcdefghijklmnopqrstuvwxyz") != strlen(target))
+        return "the target must be an agent's number, a queue's name or the leader's key";
+    transfer_out(c, st(c), blind ? "transfer" : "consult", target);
+    return NULL;
+}
+
 static const hl_wait_ops bridge_ops = {
     .name = "bridge", .on_event = bridge_event, .on_timer = bridge_timer, .cancel = bridge_cancel,
-    .takes_refer = true,
+    .takes_refer = true, .on_request = bridge_request,
 };
 
 /* ---- call:bridge --------------------------------------------------------------------------- */

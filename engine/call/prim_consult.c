@@ -77,7 +77,19 @@ static bool consult_event(hl_call *c, int i, const hl_leg_event *ev)
 
 static void consult_cancel(hl_call *c) { part(c, st(c)); }
 
-static const hl_wait_ops consult_ops = { .name = "consult", .on_event = consult_event, .cancel = consult_cancel };
+/* `ctl transfer ID complete|cancel`: as if the agent had keyed it. */
+static const char *consult_request(hl_call *c, const char *kind, const char *target)
+{
+    (void)target;
+    if (strcmp(kind, "complete") != 0 && strcmp(kind, "cancel") != 0)
+        return "a consultation is under way: complete or cancel it first";
+    finish(c, st(c), kind);
+    return NULL;
+}
+
+static const hl_wait_ops consult_ops = {
+    .name = "consult", .on_event = consult_event, .cancel = consult_cancel, .on_request = consult_request,
+};
 
 enum { O_COMPLETE, O_CANCEL, O_MUSIC };   /* call_api.c's consult_opts */
 
