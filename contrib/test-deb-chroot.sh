@@ -1,0 +1,122 @@
+#!/usr/bin/env bash
+# test-deb-chroot.sh CHROOT [DEB] — the Debian package on a fresh Debian 12 where systemd
+# does not run (a chroot): installs DEB (default: the newest build/hotline_*.deb of `make deb`)
+# with apt, which fetches its Depends; checks what postinst made (the hotline user, the data
+# folder it owns, the unit's enable link); starts the engine as hotline.service would (the
+# unit's ExecStart, as its User=, cwd /, NOTIFY_SOCKET set) on test ports written into the
+# chroot's /etc/hotline/hotline.conf; waits for READY=1; asks `hotline ctl --config` inside
+# the chroot for its status; makes a SIPp call from outside (the chroot shares the network)
+# that must hear the welcome prompt's bytes; stops it with SIGTERM (STOPPING=1, exit 0).
+#
+# Needs root, a network path to Debian's archive and minutes: not part of `make test`.
+# CHROOT that does not exist is made with `debootstrap --variant=minbase bookworm`.  The
+# chroot's /proc, /sys and /dev are mounted for the run and unmounted at the end; the host's
+# /etc/resolv.conf and /etc/apt/sources.list.d/debian.sources are copied in.  What the unit
+# adds under systemd (ProtectSystem=, PrivateTmp=, the watchdog) is not exercised here.
+E2E_TEST_NAME=t90_deb_chroot
+. "$(dirname "$0")/../tests/e2e/lib.sh"
+C=${1:-}
+[ -n "$C" ] || fail "usage: contrib/test-deb-chroot.sh CHROOT [DEB]"
+[ "$(id -u)" -eq 0 ] || fail "needs root (chroot, mount, apt)"
+DEB=${2:-$(ls -t "$ROOT"/build/hotline_*.deb 2>/dev/null | head -n 1)}
+[ -f "$DEB" ] || fail "no package: run 'make deb' first (or name one)"
+C=$(realpath -m "$C")
+
+MOUNTED=()
+unmount_all() {
+  local i
+  for ((i = ${#MOUNTED[@]} - 1; i >= 0; i--)); do umount -l "${MOUNTED[$i]}" 2>/dev/null; done
+  MOUNTED=()
+}
+trap 'unmount_all; e2e_cleanup' EXIT
+mount_in() {  # mount_in WHAT TARGET [mount options]
+  local what=$1 target=$C$2; shift 2
+  mountpoint -q "$target" && return 0
+  mount "$@" "$what" "$target" || fail "mount $what on $target"
+  MOUNTED+=("$target")
+}
+
+if [ ! -d "$C" ]; then
+  say "making a minbase Debian 12 in $C (debootstrap)"
+  debootstrap --variant=minbase bookworm "$C" http://deb.debian.org/debian > "$WORK/debootstrap.log" 2>&1 ||
+    fail "debootstrap: $(tail -n 3 "$WORK/debootstrap.log")"
+fi
+[ -f "$C/etc/debian_version" ] || fail "$C is not a Debian tree"
+say "chroot $C: Debian $(cat "$C/etc/debian_version"); package $(basename "$DEB")"
+mount_in proc /proc -t proc
+mount_in sysfs /sys -t sysfs
+mount_in /dev /dev --bind
+cp /etc/resolv.conf "$C/etc/resolv.conf"
+if [ -f /etc/apt/sources.list.d/debian.sources ]; then
+  cp /etc/apt/sources.list.d/debian.sources "$C/etc/apt/sources.list.d/debian.sources"
+  rm -f "$C/etc/apt/sources.list"   # debootstrap's, the same archive: apt warns of duplicates
+fi
+in_chroot() { chroot "$C" /usr/bin/env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin DEBIAN_FRONTEND=noninteractive "$@"; }
+
+# ---- install ---------------------------------------------------------------------------------
+cp "$DEB" "$C/tmp/hotline.deb"
+in_chroot apt-get update -qq > "$WORK/apt.log" 2>&1 || fail "apt-get update: $(tail -n 3 "$WORK/apt.log")"
+before=$(in_chroot dpkg-query -W -f='${Package}\n' | sort)
+in_chroot apt-get install -y -qq --no-install-recommends /tmp/hotline.deb >> "$WORK/apt.log" 2>&1 ||
+  fail "apt-get install: $(tail -n 5 "$WORK/apt.log")"
+added=$(comm -13 <(echo "$before") <(in_chroot dpkg-query -W -f='${Package}\n' | sort) | tr '\n' ' ')
+say "apt installed: $added"
+in_chroot dpkg-query -W -f='${Status}' hotline | grep -q 'install ok installed' || fail "hotline not installed"
+in_chroot getent passwd hotline > /dev/null || fail "postinst made no hotline user"
+owner=$(stat -c %U:%G "$C/var/lib/hotline" 2>/dev/null)
+[ "$owner" = hotline:hotline ] || fail "/var/lib/hotline is owned by '$owner', not hotline:hotline"
+UNIT=$C/usr/lib/systemd/system/hotline.service
+[ -f "$UNIT" ] || fail "no /usr/lib/systemd/system/hotline.service"
+if [ -x "$C/usr/bin/systemctl" ]; then
+  [ -L "$C/etc/systemd/system/multi-user.target.wants/hotline.service" ] || fail "postinst did not enable the unit"
+else
+  say "no systemctl in the chroot (no systemd package): nothing to enable"
+fi
+
+# ---- start it as the unit would ------------------------------------------------------------------
+exec_start=$(sed -n 's/^ExecStart=//p' "$UNIT")
+user=$(sed -n 's/^User=//p' "$UNIT")
+[ -n "$exec_start" ] && [ -n "$user" ] || fail "the unit has no ExecStart or User"
+CONF=/etc/hotline/hotline.conf
+sed -i -E -e "s/^sip *=.*/sip = 127.0.0.1:$SIP_PORT/" -e "s/^rtp-ports *=.*/rtp-ports = $RTP_LO-$RTP_HI/" "$C$CONF"
+NOTIFY=/run/hotline-test-notify.sock
+"$PY" "$E2E/notifysock.py" "$C$NOTIFY" "$WORK/notify.log" 120 > "$WORK/notify.out" 2>&1 &
+BG_PIDS+=("$!")
+for _ in $(seq 50); do grep -q ready "$WORK/notify.out" && break; sleep 0.1; done
+grep -q ready "$WORK/notify.out" || fail "notifysock.py did not start"
+chmod 0777 "$C$NOTIFY"   # the engine's user sends to it
+say "starting: $exec_start (as $user, cwd /)"
+# shellcheck disable=SC2086 # ExecStart's words
+chroot "$C" /usr/bin/env -i PATH=/usr/bin:/bin NOTIFY_SOCKET=$NOTIFY \
+  setpriv --reuid="$user" --regid="$user" --init-groups $exec_start >> "$ENGINE_LOG" 2>&1 &
+ENGINE_PID=$!
+for _ in $(seq 600); do
+  grep -q '^READY=1' "$WORK/notify.log" 2>/dev/null && break
+  kill -0 "$ENGINE_PID" 2>/dev/null || { ENGINE_PID=""; fail "the engine exited at start"; }
+  sleep 0.1
+done
+grep -q '^READY=1' "$WORK/notify.log" || fail "no READY=1 within 60 s"
+say "engine said: $(head -n 1 "$WORK/notify.log")"
+in_chroot hotline ctl --config "$CONF" status > "$WORK/status.out" 2>&1 ||
+  fail "hotline ctl --config $CONF status: $(head -c 300 "$WORK/status.out")"
+say "ctl status: $(head -n 2 "$WORK/status.out" | tr '\n' ' ')"
+
+# ---- a call ----------------------------------------------------------------------------------------
+"$PY" "$E2E/rtpsink.py" "$SINK_PORT" "$WORK/sink.jsonl" 30 > "$WORK/sink.out" 2>&1 &
+SINK_PID=$!; BG_PIDS+=("$SINK_PID")
+for _ in $(seq 50); do grep -q ready "$WORK/sink.out" && break; sleep 0.1; done
+grep -q ready "$WORK/sink.out" || fail "rtpsink.py did not start"
+sc=$(scen uac_bye)
+sed -i 's/m=audio \[media_port\]/m=audio [sink_port]/' "$sc"
+welcome=$C/usr/share/hotline/prompts/welcome_1.wav
+secs=$("$PY" -c "import wave,sys; w=wave.open(sys.argv[1]); print(int(1000*w.getnframes()/w.getframerate()))" "$welcome")
+run_sipp welcome "$sc" 12333 -key sink_port "$SINK_PORT" -d $((secs + 1500)) || fail "$(sipp_why welcome $?)"
+sleep 0.3
+stop_pid "$SINK_PID"
+out=$("$PY" "$E2E/checkprompt.py" "$WORK/sink.jsonl" "$welcome" 45 55) || fail "welcome audio: $out"
+say "$out"
+in_chroot hotline ctl --config "$CONF" --json cdr --last 1 > "$WORK/cdr.out" 2>&1 || fail "ctl cdr: $(head -c 300 "$WORK/cdr.out")"
+grep -q 'welcome_1' "$WORK/cdr.out" || fail "the CDR does not list welcome_1: $(head -c 400 "$WORK/cdr.out")"
+stop_engine 0
+grep -q '^STOPPING=1' "$WORK/notify.log" || fail "no STOPPING=1 at SIGTERM"
+pass "apt installed the .deb and its Depends on Debian $(cat "$C/etc/debian_version"); the unit's ExecStart as $user answered a SIPp call with the welcome; READY/STOPPING sent"
