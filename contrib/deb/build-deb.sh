@@ -2,7 +2,8 @@
 # build-deb.sh STAGE OUT_DIR — `make deb`: packs a `make install PREFIX=/usr DESTDIR=STAGE`
 # tree into OUT_DIR/hotline_VERSION_ARCH.deb with dpkg-deb (no debian/ source package: the
 # Makefile already knows how to build and install, and the staged tree is what ships).
-# Depends come from dpkg-shlibdeps (the libraries the binary links); every file under /etc
+# Depends come from dpkg-shlibdeps (the libraries the binary links), plus passwd (useradd in
+# postinst) and procps (the unit's ExecReload runs /bin/kill); every file under /etc
 # is a conffile, so an upgrade keeps the site's config and policy; the maintainer scripts
 # beside this file create the user and the data folder and enable the service.
 set -euo pipefail
@@ -51,7 +52,7 @@ Version: $version
 Architecture: $arch
 Maintainer: hotline maintainers <hotline@localhost>
 Installed-Size: $size
-Depends: $depends, passwd
+Depends: $depends, passwd, procps
 Section: comm
 Priority: optional
 Description: Lua-scriptable telephony engine for hotlines and call centres
