@@ -53,6 +53,7 @@ Architecture: $arch
 Maintainer: hotline maintainers <hotline@localhost>
 Installed-Size: $size
 Depends: $depends, passwd, procps
+Suggests: sqlite3
 Section: comm
 Priority: optional
 Description: Lua-scriptable telephony engine for hotlines and call centres
