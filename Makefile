@@ -47,8 +47,9 @@ all: $(BUILD)/hotline
 
 # One clear line, before any compiler error, when a library is missing or is not the version
 # the engine is written for (e.g. a spandsp 3 in /usr/local shadowing Debian's 0.0.6).
+# Checked again when the Makefile changes: a library added to PKGS is named, not a missing header.
 LIBS_OK := $(BUILD)/.libs-ok
-$(LIBS_OK): contrib/check-libs.sh contrib/check-libs.h
+$(LIBS_OK): contrib/check-libs.sh contrib/check-libs.h Makefile
 	@PKGS="$(PKGS)" CC="$(CC)" CFLAGS="$(CFLAGS)" bash contrib/check-libs.sh
 	@mkdir -p $(dir $@) && touch $@
 libs-check: $(LIBS_OK)
