@@ -12,7 +12,11 @@
 # CHROOT that does not exist is made with `debootstrap --variant=minbase bookworm`.  The
 # chroot's /proc, /sys and /dev are mounted for the run and unmounted at the end; the host's
 # /etc/resolv.conf and /etc/apt/sources.list.d/debian.sources are copied in.  What the unit
-# adds under systemd (ProtectSystem=, PrivateTmp=, the watchdog) is not exercised here.
+# Then, when the host has systemd-nspawn (package systemd-container), the tree is booted with
+# systemd as its init (sharing the host's network): the enabled unit must be active,
+# `systemctl start hotline` (after a stop) must give an engine that answers a second call with
+# the welcome, `systemctl reload` must reach it as SIGHUP, it must run as the hotline user, and
+# `systemctl stop` must end it with SIGTERM; the box is then powered off.
 E2E_TEST_NAME=t90_deb_chroot
 . "$(dirname "$0")/../tests/e2e/lib.sh"
 C=${1:-}
@@ -127,4 +131,54 @@ in_chroot hotline ctl --config "$CONF" --json cdr --last 1 > "$WORK/cdr.out" 2>&
 grep -q 'welcome_1' "$WORK/cdr.out" || fail "the CDR does not list welcome_1: $(head -c 400 "$WORK/cdr.out")"
 stop_engine 0
 grep -q '^STOPPING=1' "$WORK/notify.log" || fail "no STOPPING=1 at SIGTERM"
-pass "apt installed the .deb and its Depends on Debian $(cat "$C/etc/debian_version"); the unit's ExecStart as $user answered a SIPp call with the welcome; READY/STOPPING sent"
+say "ExecStart as $user: READY, a call that heard the welcome, STOPPING, exit 0"
+
+# ---- under systemd: boot the tree with systemd-nspawn (when the host has it) -----------------------
+if ! command -v systemd-nspawn > /dev/null; then
+  pass "the .deb and its Depends installed on Debian $(cat "$C/etc/debian_version"); the unit's ExecStart answered a call (no systemd-nspawn here: the unit itself was not run under systemd)"
+fi
+unmount_all
+systemd-nspawn -D "$C" --boot --register=no --keep-unit > "$WORK/nspawn.log" 2>&1 &
+NSPAWN_PID=$!; BG_PIDS+=("$NSPAWN_PID")
+INIT=""
+for _ in $(seq 100); do
+  INIT=$(pgrep -P "$NSPAWN_PID" | head -n 1)
+  [ -n "$INIT" ] && break
+  sleep 0.1
+done
+[ -n "$INIT" ] || fail "systemd-nspawn did not boot: $(tail -n 5 "$WORK/nspawn.log")"
+in_box() { nsenter -t "$INIT" -m -u -i -p -- /usr/bin/env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin "$@"; }
+state=""
+for _ in $(seq 120); do
+  state=$(in_box systemctl is-active hotline.service 2>/dev/null)
+  [ "$state" = active ] && break
+  sleep 0.5
+done
+[ "$state" = active ] || fail "hotline.service is '$state' after boot: $(in_box journalctl -u hotline --no-pager 2>&1 | tail -n 5)"
+# The package's own start at boot is the enabled unit; `systemctl start` is the operator's:
+in_box systemctl stop hotline.service
+in_box systemctl start hotline.service || fail "systemctl start hotline: $(in_box journalctl -u hotline --no-pager | tail -n 5)"
+say "under systemd: systemctl start hotline -> $(in_box systemctl is-active hotline.service)"
+"$PY" "$E2E/rtpsink.py" "$SINK_PORT" "$WORK/sink2.jsonl" 30 > "$WORK/sink2.out" 2>&1 &
+SINK_PID=$!; BG_PIDS+=("$SINK_PID")
+for _ in $(seq 50); do grep -q ready "$WORK/sink2.out" && break; sleep 0.1; done
+run_sipp welcome2 "$sc" 12333 -key sink_port "$SINK_PORT" -d $((secs + 1500)) || fail "under systemd: $(sipp_why welcome2 $?)"
+sleep 0.3
+stop_pid "$SINK_PID"
+out=$("$PY" "$E2E/checkprompt.py" "$WORK/sink2.jsonl" "$welcome" 45 55) || fail "under systemd, welcome audio: $out"
+say "under systemd: $out"
+in_box systemctl reload hotline.service || fail "systemctl reload hotline"
+for _ in $(seq 50); do in_box journalctl -u hotline --no-pager | grep -q 'SIGHUP' && break; sleep 0.2; done
+in_box journalctl -u hotline --no-pager | grep -q 'SIGHUP' || fail "systemctl reload: no SIGHUP in the journal"
+main_pid=$(in_box systemctl show -p MainPID --value hotline.service)
+in_box journalctl -u hotline --no-pager > "$WORK/journal.log" 2>&1
+user_now=$(in_box ps -o user= -p "$main_pid" 2>/dev/null | tr -d ' ')
+say "under systemd: reload took SIGHUP; the engine runs as '$user_now' (pid $main_pid in the box)"
+[ "$user_now" = hotline ] || fail "the service runs as '$user_now', not hotline"
+in_box systemctl stop hotline.service
+[ "$(in_box systemctl is-active hotline.service)" = inactive ] || fail "systemctl stop: $(in_box systemctl is-active hotline.service)"
+in_box journalctl -u hotline --no-pager > "$WORK/journal.log" 2>&1
+grep -q 'SIGTERM' "$WORK/journal.log" || fail "systemctl stop: no SIGTERM in the journal"
+kill -TERM "$NSPAWN_PID"   # powers the box off
+for _ in $(seq 300); do kill -0 "$NSPAWN_PID" 2>/dev/null || break; sleep 0.1; done
+pass "apt installed the .deb and its Depends on Debian $(cat "$C/etc/debian_version"); the unit's ExecStart as $user answered a call; booted with systemd-nspawn, systemctl start/reload/stop hotline worked and a call heard the welcome"
