@@ -19,6 +19,7 @@
 # `systemctl stop` must end it with SIGTERM; the box is then powered off.
 E2E_TEST_NAME=t90_deb_chroot
 . "$(dirname "$0")/../tests/e2e/lib.sh"
+. "$(dirname "$0")/../tests/e2e/install_lib.sh"
 C=${1:-}
 [ -n "$C" ] || fail "usage: contrib/test-deb-chroot.sh CHROOT [DEB]"
 [ "$(id -u)" -eq 0 ] || fail "needs root (chroot, mount, apt)"
@@ -92,41 +93,22 @@ user=$(sed -n 's/^User=//p' "$UNIT")
 CONF=/etc/hotline/hotline.conf
 sed -i -E -e "s/^sip *=.*/sip = 127.0.0.1:$SIP_PORT/" -e "s/^rtp-ports *=.*/rtp-ports = $RTP_LO-$RTP_HI/" "$C$CONF"
 NOTIFY=/run/hotline-test-notify.sock
-"$PY" "$E2E/notifysock.py" "$C$NOTIFY" "$WORK/notify.log" 120 > "$WORK/notify.out" 2>&1 &
-BG_PIDS+=("$!")
-for _ in $(seq 50); do grep -q ready "$WORK/notify.out" && break; sleep 0.1; done
-grep -q ready "$WORK/notify.out" || fail "notifysock.py did not start"
+notify_listen "$C$NOTIFY"
 chmod 0777 "$C$NOTIFY"   # the engine's user sends to it
 say "starting: $exec_start (as $user, cwd /)"
 # shellcheck disable=SC2086 # ExecStart's words
 chroot "$C" /usr/bin/env -i PATH=/usr/bin:/bin NOTIFY_SOCKET=$NOTIFY \
   setpriv --reuid="$user" --regid="$user" --init-groups $exec_start >> "$ENGINE_LOG" 2>&1 &
 ENGINE_PID=$!
-for _ in $(seq 600); do
-  grep -q '^READY=1' "$WORK/notify.log" 2>/dev/null && break
-  kill -0 "$ENGINE_PID" 2>/dev/null || { ENGINE_PID=""; fail "the engine exited at start"; }
-  sleep 0.1
-done
-grep -q '^READY=1' "$WORK/notify.log" || fail "no READY=1 within 60 s"
+notify_wait_ready 60
 say "engine said: $(head -n 1 "$WORK/notify.log")"
 in_chroot hotline ctl --config "$CONF" status > "$WORK/status.out" 2>&1 ||
   fail "hotline ctl --config $CONF status: $(head -c 300 "$WORK/status.out")"
 say "ctl status: $(head -n 2 "$WORK/status.out" | tr '\n' ' ')"
 
 # ---- a call ----------------------------------------------------------------------------------------
-"$PY" "$E2E/rtpsink.py" "$SINK_PORT" "$WORK/sink.jsonl" 30 > "$WORK/sink.out" 2>&1 &
-SINK_PID=$!; BG_PIDS+=("$SINK_PID")
-for _ in $(seq 50); do grep -q ready "$WORK/sink.out" && break; sleep 0.1; done
-grep -q ready "$WORK/sink.out" || fail "rtpsink.py did not start"
-sc=$(scen uac_bye)
-sed -i 's/m=audio \[media_port\]/m=audio [sink_port]/' "$sc"
 welcome=$C/usr/share/hotline/prompts/welcome_1.wav
-secs=$("$PY" -c "import wave,sys; w=wave.open(sys.argv[1]); print(int(1000*w.getnframes()/w.getframerate()))" "$welcome")
-run_sipp welcome "$sc" 12333 -key sink_port "$SINK_PORT" -d $((secs + 1500)) || fail "$(sipp_why welcome $?)"
-sleep 0.3
-stop_pid "$SINK_PID"
-out=$("$PY" "$E2E/checkprompt.py" "$WORK/sink.jsonl" "$welcome" 45 55) || fail "welcome audio: $out"
-say "$out"
+hear_prompt welcome "$welcome"; say "$HEARD"
 in_chroot hotline ctl --config "$CONF" --json cdr --last 1 > "$WORK/cdr.out" 2>&1 || fail "ctl cdr: $(head -c 300 "$WORK/cdr.out")"
 grep -q 'welcome_1' "$WORK/cdr.out" || fail "the CDR does not list welcome_1: $(head -c 400 "$WORK/cdr.out")"
 stop_engine 0
@@ -159,14 +141,7 @@ done
 in_box systemctl stop hotline.service
 in_box systemctl start hotline.service || fail "systemctl start hotline: $(in_box journalctl -u hotline --no-pager | tail -n 5)"
 say "under systemd: systemctl start hotline -> $(in_box systemctl is-active hotline.service)"
-"$PY" "$E2E/rtpsink.py" "$SINK_PORT" "$WORK/sink2.jsonl" 30 > "$WORK/sink2.out" 2>&1 &
-SINK_PID=$!; BG_PIDS+=("$SINK_PID")
-for _ in $(seq 50); do grep -q ready "$WORK/sink2.out" && break; sleep 0.1; done
-run_sipp welcome2 "$sc" 12333 -key sink_port "$SINK_PORT" -d $((secs + 1500)) || fail "under systemd: $(sipp_why welcome2 $?)"
-sleep 0.3
-stop_pid "$SINK_PID"
-out=$("$PY" "$E2E/checkprompt.py" "$WORK/sink2.jsonl" "$welcome" 45 55) || fail "under systemd, welcome audio: $out"
-say "under systemd: $out"
+hear_prompt welcome2 "$welcome"; say "under systemd: $HEARD"
 in_box systemctl reload hotline.service || fail "systemctl reload hotline"
 for _ in $(seq 50); do in_box journalctl -u hotline --no-pager | grep -q 'SIGHUP' && break; sleep 0.2; done
 in_box journalctl -u hotline --no-pager | grep -q 'SIGHUP' || fail "systemctl reload: no SIGHUP in the journal"

@@ -11,6 +11,7 @@
 #           welcome (welcome_1's bytes in order); `hotline ctl --config` finds it; SIGTERM
 #           sends STOPPING=1 and exits 0
 . "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/install_lib.sh"
 make_install() {  # make_install LOG [make variables]
   local log=$1; shift
   make -C "$ROOT" --no-print-directory install "$@" > "$WORK/$log" 2>&1 ||
@@ -43,39 +44,17 @@ CONF=$P/etc/hotline/hotline.conf
 INSTALLED=$P/bin/hotline
 [ -x "$INSTALLED" ] || fail "no $INSTALLED"
 NOTIFY=$WORK/notify.sock
-"$PY" "$E2E/notifysock.py" "$NOTIFY" "$WORK/notify.log" 60 > "$WORK/notify.out" 2>&1 &
-BG_PIDS+=("$!")
-for _ in $(seq 50); do grep -q ready "$WORK/notify.out" && break; sleep 0.1; done
-grep -q ready "$WORK/notify.out" || fail "notifysock.py did not start"
-
+notify_listen "$NOTIFY"
 (cd / && NOTIFY_SOCKET=$NOTIFY exec "$INSTALLED" run --config "$CONF" --sip "127.0.0.1:$SIP_PORT" \
    --rtp-ports "$RTP_LO-$RTP_HI" --clock 2026-07-01T10:00:00 >> "$ENGINE_LOG" 2>&1) &
 ENGINE_PID=$!
-for _ in $(seq 300); do
-  grep -q '^READY=1' "$WORK/notify.log" 2>/dev/null && break
-  kill -0 "$ENGINE_PID" 2>/dev/null || { ENGINE_PID=""; fail "installed engine exited at start"; }
-  sleep 0.1
-done
-grep -q '^READY=1' "$WORK/notify.log" || fail "no READY=1 on NOTIFY_SOCKET within 30 s"
+notify_wait_ready 30
 grep -q "listening on 127.0.0.1:$SIP_PORT" "$WORK/notify.log" || fail "READY's STATUS: $(cat "$WORK/notify.log")"
 (cd / && "$INSTALLED" ctl --config "$CONF" status > "$WORK/status.out" 2>&1) ||
   fail "hotline ctl --config: $(head -c 300 "$WORK/status.out")"
 [ -S "$P/var/lib/hotline/hotline.sock" ] || fail "the control socket is not in the installed data folder"
 
-"$PY" "$E2E/rtpsink.py" "$SINK_PORT" "$WORK/sink.jsonl" 30 > "$WORK/sink.out" 2>&1 &
-SINK_PID=$!; BG_PIDS+=("$SINK_PID")
-for _ in $(seq 50); do grep -q ready "$WORK/sink.out" && break; sleep 0.1; done
-grep -q ready "$WORK/sink.out" || fail "rtpsink.py did not start: $(cat "$WORK/sink.out")"
-sc=$(scen uac_bye)
-sed -i 's/m=audio \[media_port\]/m=audio [sink_port]/' "$sc"
-welcome=$P/share/hotline/prompts/welcome_1.wav
-secs=$("$PY" -c "import wave,sys; w=wave.open(sys.argv[1]); print(int(1000*w.getnframes()/w.getframerate()))" "$welcome")
-run_sipp welcome "$sc" 12333 -key sink_port "$SINK_PORT" -d $((secs + 1500)) ||
-  fail "$(sipp_why welcome $?)"
-sleep 0.3
-stop_pid "$SINK_PID"
-out=$("$PY" "$E2E/checkprompt.py" "$WORK/sink.jsonl" "$welcome" 45 55) || fail "welcome audio: $out"
-say "$out"
+hear_prompt welcome "$P/share/hotline/prompts/welcome_1.wav"; say "$HEARD"
 cdr_check --data "$P/var/lib/hotline" --where called=12333 'prompts~^welcome_1' hangup_side=caller ||
   fail "CDR of the call"
 
