@@ -87,37 +87,40 @@ static int run_setting(hl_config *cfg, int code, const char *arg, const char *co
 {
     char *folder = code == 'd' ? cfg->data_dir : code == 'S' ? cfg->scripts_dir
                  : code == 'R' ? cfg->rules_dir : code == 'p' ? cfg->prompts_dir : NULL;
+    bool ok = false;
+    const char *want = "ADDR:PORT";
     switch (code) {
     case 's':
-        if (hl_config_parse_hostport(arg, cfg->sip_addr, sizeof cfg->sip_addr, &cfg->sip_port) == 0)
-            return 0;
-        snprintf(err, errlen, "sip wants ADDR:PORT, got '%s'", arg);
-        return -1;
-    case 'r':
-        if (sscanf(arg, "%d-%d", &cfg->rtp_port_lo, &cfg->rtp_port_hi) == 2 &&
-            cfg->rtp_port_lo >= 1024 && cfg->rtp_port_hi <= 65535 &&
-            cfg->rtp_port_hi - cfg->rtp_port_lo >= 4)
-            return 0;
-        snprintf(err, errlen, "rtp-ports wants LO-HI within 1024-65535, got '%s'", arg);
-        return -1;
-    case 'd': case 'S': case 'R': case 'p':
-        if (hl_conffile_path(conf ? conf : "", arg, folder, sizeof cfg->data_dir) == 0)
-            return 0;
-        snprintf(err, errlen, "folder name too long: '%s'", arg);
-        return -1;
+        ok = hl_config_parse_hostport(arg, cfg->sip_addr, sizeof cfg->sip_addr, &cfg->sip_port) == 0;
+        break;
     case 'H':
-        if (hl_config_parse_hostport(arg, cfg->http_addr, sizeof cfg->http_addr, &cfg->http_port) == 0)
-            return 0;
-        snprintf(err, errlen, "http wants ADDR:PORT, got '%s'", arg);
-        return -1;
+        ok = hl_config_parse_hostport(arg, cfg->http_addr, sizeof cfg->http_addr, &cfg->http_port) == 0;
+        break;
+    case 'r':
+        ok = sscanf(arg, "%d-%d", &cfg->rtp_port_lo, &cfg->rtp_port_hi) == 2 &&
+             cfg->rtp_port_lo >= 1024 && cfg->rtp_port_hi <= 65535 &&
+             cfg->rtp_port_hi - cfg->rtp_port_lo >= 4;
+        want = "LO-HI within 1024-65535";
+        break;
+    case 'd': case 'S': case 'R': case 'p':
+        ok = hl_conffile_path(conf ? conf : "", arg, folder, sizeof cfg->data_dir) == 0;
+        want = "a folder name shorter than 512 bytes";
+        break;
     case 'c':
         cfg->start_clock = hl_clock_parse_iso(arg);
-        if (cfg->start_clock >= 0)
-            return 0;
-        snprintf(err, errlen, "clock wants an ISO 8601 time like 2026-07-01T17:59:00, got '%s'", arg);
+        ok = cfg->start_clock >= 0;
+        want = "an ISO 8601 time like 2026-07-01T17:59:00";
+        break;
+    default:
+        snprintf(err, errlen, "not a setting");
         return -1;
     }
-    snprintf(err, errlen, "not a setting");
+    if (ok)
+        return 0;
+    const struct option *o = run_opts;
+    while (o->name && o->val != code)
+        o++;
+    snprintf(err, errlen, "%s wants %s, got '%s'", o->name ? o->name : "?", want, arg);
     return -1;
 }
 
