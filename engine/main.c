@@ -223,23 +223,44 @@ static int run_main(int argc, char **argv)
     return rc;
 }
 
-/* `hotline ctl --config FILE ...`: the engine's data folder (where its control socket is)
- * from the config file the engine runs with; an explicit --data still wins. */
-static int ctl_main(int argc, char **argv)
+/* `hotline ctl|test-rules|sim|config --config FILE ...`: the folders the engine runs with,
+ * from its config file, as the command's own options (`want`: which of data, scripts, rules,
+ * prompts it takes), put first so that the same options given on the command line win. */
+static int with_config(int argc, char **argv, const char *const *want,
+                       int (*command)(int argc, char **argv))
 {
     int at = 1;
-    while (at < argc && argv[at][0] == '-' && strcmp(argv[at], "--config"))
-        at += strcmp(argv[at], "--json") && strcmp(argv[at], "-h") && strcmp(argv[at], "--help") ? 2 : 1;
+    while (at < argc && strcmp(argv[at], "--config") && strcmp(argv[at], "--"))
+        at++;
     if (at + 1 >= argc || strcmp(argv[at], "--config"))
-        return hl_ctl_main(argc, argv);
+        return command(argc, argv);
     hl_config cfg;
     hl_config_defaults(&cfg);
-    if (read_config(&cfg, argv[at + 1], "hotline ctl") != 0)
+    char who[64];
+    snprintf(who, sizeof who, "hotline %s", argv[0]);
+    if (read_config(&cfg, argv[at + 1], who) != 0)
         return 2;
-    setenv("HOTLINE_DATA", cfg.data_dir, 1);
-    memmove(argv + at, argv + at + 2, (argc - at - 2 + 1) * sizeof *argv);  /* and argv[argc] */
-    return hl_ctl_main(argc - 2, argv);
+    char **args = calloc((size_t)argc + 9, sizeof *args);
+    if (!args)
+        return 1;
+    int n = 0;
+    args[n++] = argv[0];
+    for (const char *const *w = want; *w; w++) {
+        args[n++] = (char *)*w;
+        args[n++] = !strcmp(*w, "--data") ? cfg.data_dir : !strcmp(*w, "--scripts") ? cfg.scripts_dir
+                  : !strcmp(*w, "--rules") ? cfg.rules_dir : cfg.prompts_dir;
+    }
+    for (int i = 1; i < argc; i++)
+        if (i != at && i != at + 1)
+            args[n++] = argv[i];
+    int rc = command(n, args);
+    free(args);
+    return rc;
 }
+
+static const char *const ctl_folders[] = { "--data", NULL };
+static const char *const policy_folders[] = { "--scripts", "--rules", "--prompts", NULL };
+static const char *const rules_folder[] = { "--rules", NULL };
 
 int main(int argc, char **argv)
 {
@@ -275,13 +296,13 @@ int main(int argc, char **argv)
     if (!strcmp(cmd, "run"))
         return run_main(argc - 1, argv + 1);
     if (!strcmp(cmd, "ctl"))
-        return ctl_main(argc - 1, argv + 1);
+        return with_config(argc - 1, argv + 1, ctl_folders, hl_ctl_main);
     if (!strcmp(cmd, "sim"))
-        return hl_sim_main(argc - 1, argv + 1);
+        return with_config(argc - 1, argv + 1, policy_folders, hl_sim_main);
     if (!strcmp(cmd, "test-rules"))
-        return hl_test_rules_main(argc - 1, argv + 1);
+        return with_config(argc - 1, argv + 1, policy_folders, hl_test_rules_main);
     if (!strcmp(cmd, "config"))
-        return hl_config_main(argc - 1, argv + 1);
+        return with_config(argc - 1, argv + 1, rules_folder, hl_config_main);
     fprintf(stderr, "hotline: unknown command '%s'\n\n", cmd);
     usage_main(stderr);
     return 2;

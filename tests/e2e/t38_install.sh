@@ -5,7 +5,8 @@
 #           man page where docs/operator-guide.md says; no file names this machine's folders
 #           (the work dir or the checkout), fax_dir points at /usr/share/hotline/fax
 #   prefix  make install PREFIX=$WORK/opt (a self-contained tree: its config's folders are
-#           real here), then from another directory (/) the installed binary runs with only
+#           real here), then from another directory (/): `hotline test-rules --config` passes
+#           on the installed policy, and the installed binary runs with only
 #           `--config` (plus test ports and a fixed wall clock) as the unit's ExecStart does,
 #           with NOTIFY_SOCKET set: READY=1 after it listens; a SIPp call to 12333 hears the
 #           welcome (welcome_1's bytes in order); `hotline ctl --config` finds it; SIGTERM
@@ -43,6 +44,8 @@ make_install prefix.log PREFIX="$P"
 CONF=$P/etc/hotline/hotline.conf
 INSTALLED=$P/bin/hotline
 [ -x "$INSTALLED" ] || fail "no $INSTALLED"
+(cd / && "$INSTALLED" test-rules --config "$CONF" > "$WORK/test-rules.out" 2>&1) ||
+  fail "hotline test-rules --config on the installed policy: $(tail -n 3 "$WORK/test-rules.out")"
 NOTIFY=$WORK/notify.sock
 notify_listen "$NOTIFY"
 (cd / && NOTIFY_SOCKET=$NOTIFY exec "$INSTALLED" run --config "$CONF" --sip "127.0.0.1:$SIP_PORT" \
