@@ -5,12 +5,21 @@
 #   make bench    SIPp load on loopback; prints figures (a benchmark, not a test)
 #   make prompts  8 kHz WAV prompts from prompts/*.txt with espeak-ng and sox
 #   make fuzz     every libFuzzer target for FUZZ_SECONDS each
-#   make install  install the binary, scripts, rules and prompts under PREFIX
+#   make install  install the engine under PREFIX (DESTDIR honoured; installs no packages)
+#   make deb      a Debian package of it, build/hotline_VERSION_ARCH.deb
 
 PREFIX   ?= /usr/local
+# Where `make install` puts things (docs/operator-guide.md).  Under PREFIX=/usr the config and
+# the data go to /etc and /var, as Debian's do; under any other prefix they stay inside it.
+BINDIR        ?= $(PREFIX)/bin
+DATADIR       ?= $(PREFIX)/share/hotline
+MANDIR        ?= $(PREFIX)/share/man
+UNITDIR       ?= $(PREFIX)/lib/systemd/system
+SYSCONFDIR    ?= $(if $(filter /usr,$(PREFIX)),/etc,$(PREFIX)/etc)
+LOCALSTATEDIR ?= $(if $(filter /usr,$(PREFIX)),/var,$(PREFIX)/var)
 BUILD    ?= build
 CC       ?= cc
-PKGS      = lua5.4 libuv ortp libosip2 bctoolbox sqlite3 jansson spandsp libtiff-4 libcurl libsodium
+PKGS      = lua5.4 libuv ortp libosip2 bctoolbox sqlite3 jansson spandsp libtiff-4 libcurl libsodium libsystemd
 # Asked of pkg-config at first use, not when this file is read: on a bare machine `make run`
 # reads the Makefile before contrib/install-deps.sh has installed the libraries.
 PKG_CFLAGS = $(eval PKG_CFLAGS := $$(shell pkg-config --cflags $(PKGS) 2>/dev/null))$(PKG_CFLAGS)
@@ -32,14 +41,15 @@ DATA      ?= data
 FUZZ_SECONDS ?= 10
 
 .PHONY: all run test unit-test lua-test api-docs-test e2e-test layers-test fuzz fuzz-smoke bench prompts deps \
-        install clean libs-check
+        install deb clean libs-check
 
 all: $(BUILD)/hotline
 
 # One clear line, before any compiler error, when a library is missing or is not the version
 # the engine is written for (e.g. a spandsp 3 in /usr/local shadowing Debian's 0.0.6).
+# Checked again when the Makefile changes: a library added to PKGS is named, not a missing header.
 LIBS_OK := $(BUILD)/.libs-ok
-$(LIBS_OK): contrib/check-libs.sh contrib/check-libs.h
+$(LIBS_OK): contrib/check-libs.sh contrib/check-libs.h Makefile
 	@PKGS="$(PKGS)" CC="$(CC)" CFLAGS="$(CFLAGS)" bash contrib/check-libs.sh
 	@mkdir -p $(dir $@) && touch $@
 libs-check: $(LIBS_OK)
@@ -108,12 +118,17 @@ bench: deps
 layers-test:
 	@python3 tests/check-layers.py
 
-install: all prompts
-	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/hotline
-	install -m 755 $(BUILD)/hotline $(DESTDIR)$(PREFIX)/bin/hotline
-	cp -r scripts rules $(DESTDIR)$(PREFIX)/share/hotline/
-	cp -r $(BUILD)/prompts $(DESTDIR)$(PREFIX)/share/hotline/prompts
-	cp -r $(BUILD)/fax $(DESTDIR)$(PREFIX)/share/hotline/fax
+# No `deps` here: installing Debian packages is `make deps`' job (or the package's Depends).
+install: all prompts fax-docs
+	@BUILD=$(BUILD) DESTDIR=$(DESTDIR) BINDIR=$(BINDIR) DATADIR=$(DATADIR) MANDIR=$(MANDIR) \
+	  UNITDIR=$(UNITDIR) CONFDIR=$(SYSCONFDIR)/hotline STATEDIR=$(LOCALSTATEDIR)/lib/hotline \
+	  bash contrib/install.sh
+
+# The package: `make install PREFIX=/usr` into a staging folder, then dpkg-deb.
+deb: all prompts fax-docs
+	@rm -rf $(BUILD)/deb
+	@$(MAKE) --no-print-directory install PREFIX=/usr DESTDIR=$(abspath $(BUILD)/deb/root)
+	@bash contrib/deb/build-deb.sh $(BUILD)/deb/root $(BUILD)
 
 clean:
 	rm -rf $(BUILD)

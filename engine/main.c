@@ -11,10 +11,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include "core/conffile.h"
 #include "core/config.h"
 #include "core/log.h"
 #include "app/loop.h"
 #include "app/last_good.h"
+#include "app/service.h"
 #include "call/call.h"
 #include "ctl/ctl.h"
 #include "sim/sim.h"
@@ -48,6 +50,10 @@ static void usage_run(FILE *f)
         "in progress cleanly and exits 0; SIGHUP reloads scripts and rules.\n"
         "\n"
         "options:\n"
+        "  --config FILE        read settings from FILE first (an installed engine's is\n"
+        "                       /etc/hotline/hotline.conf): `name = value` lines, each name one\n"
+        "                       of the options below that take a value, without the dashes;\n"
+        "                       folders relative to FILE's folder; options given here win\n"
         "  --sip ADDR:PORT      SIP address for UDP and TCP (default 127.0.0.1:5060)\n"
         "  --rtp-ports LO-HI    RTP port range, even ports for RTP, where rules/engine.lua sets\n"
         "                       none (default 20000-30000)\n"
@@ -64,56 +70,124 @@ static void usage_run(FILE *f)
         "  -h, --help           this text\n");
 }
 
+static const struct option run_opts[] = {
+    { "sip", required_argument, 0, 's' },     { "rtp-ports", required_argument, 0, 'r' },
+    { "data", required_argument, 0, 'd' },    { "scripts", required_argument, 0, 'S' },
+    { "rules", required_argument, 0, 'R' },   { "prompts", required_argument, 0, 'p' },
+    { "http", required_argument, 0, 'H' },    { "clock", required_argument, 0, 'c' },
+    { "config", required_argument, 0, 'C' },
+    { "verbose", no_argument, 0, 'v' },       { "help", no_argument, 0, 'h' },
+    { 0, 0, 0, 0 },
+};
+
+/* One setting of `hotline run`, from the command line (conf NULL: folders as given) or from
+ * the config file conf (folders relative to its folder).  0, or -1 with the reason in err. */
+static int run_setting(hl_config *cfg, int code, const char *arg, const char *conf,
+                       char *err, int errlen)
+{
+    char *folder = code == 'd' ? cfg->data_dir : code == 'S' ? cfg->scripts_dir
+                 : code == 'R' ? cfg->rules_dir : code == 'p' ? cfg->prompts_dir : NULL;
+    bool ok = false;
+    const char *want = "ADDR:PORT";
+    switch (code) {
+    case 's':
+        ok = hl_config_parse_hostport(arg, cfg->sip_addr, sizeof cfg->sip_addr, &cfg->sip_port) == 0;
+        break;
+    case 'H':
+        ok = hl_config_parse_hostport(arg, cfg->http_addr, sizeof cfg->http_addr, &cfg->http_port) == 0;
+        break;
+    case 'r':
+        ok = sscanf(arg, "%d-%d", &cfg->rtp_port_lo, &cfg->rtp_port_hi) == 2 &&
+             cfg->rtp_port_lo >= 1024 && cfg->rtp_port_hi <= 65535 &&
+             cfg->rtp_port_hi - cfg->rtp_port_lo >= 4;
+        want = "LO-HI within 1024-65535";
+        break;
+    case 'd': case 'S': case 'R': case 'p':
+        ok = hl_conffile_path(conf ? conf : "", arg, folder, sizeof cfg->data_dir) == 0;
+        want = "a folder name shorter than 512 bytes";
+        break;
+    case 'c':
+        cfg->start_clock = hl_clock_parse_iso(arg);
+        ok = cfg->start_clock >= 0;
+        want = "an ISO 8601 time like 2026-07-01T17:59:00";
+        break;
+    default:
+        snprintf(err, errlen, "not a setting");
+        return -1;
+    }
+    if (ok)
+        return 0;
+    const struct option *o = run_opts;
+    while (o->name && o->val != code)
+        o++;
+    snprintf(err, errlen, "%s wants %s, got '%s'", o->name ? o->name : "?", want, arg);
+    return -1;
+}
+
+typedef struct conf_reading {
+    hl_config  *cfg;
+    const char *path;
+} conf_reading;
+
+/* A config file's `name = value`: name is a `hotline run` option taking a value. */
+static int conf_setting(void *arg, const char *name, const char *value, char *err, int errlen)
+{
+    conf_reading *r = arg;
+    for (const struct option *o = run_opts; o->name; o++)
+        if (!strcmp(o->name, name) && o->has_arg == required_argument && o->val != 'C')
+            return run_setting(r->cfg, o->val, value, r->path, err, errlen);
+    snprintf(err, errlen, "unknown setting '%s' (the settings are `hotline run`'s options "
+                          "that take a value, without the dashes: sip, rtp-ports, data, "
+                          "scripts, rules, prompts, http)", name);
+    return -1;
+}
+
+/* The --config FILE of argv, if any (read before the other options, which win over it). */
+static const char *config_arg(int argc, char **argv)
+{
+    const char *conf = NULL;
+    for (int i = 1; i < argc; i++) {
+        if (!strcmp(argv[i], "--"))
+            break;
+        if (!strcmp(argv[i], "--config") && i + 1 < argc)
+            conf = argv[++i];
+        else if (!strncmp(argv[i], "--config=", 9))
+            conf = argv[i] + 9;
+    }
+    return conf;
+}
+
+static int read_config(hl_config *cfg, const char *conf, const char *who)
+{
+    char err[1600];
+    conf_reading r = { cfg, conf };
+    if (hl_conffile_read(conf, conf_setting, &r, err, sizeof err) == 0)
+        return 0;
+    fprintf(stderr, "%s: %s\n", who, err);
+    return -1;
+}
+
 static int run_main(int argc, char **argv)
 {
-    static const struct option opts[] = {
-        { "sip", required_argument, 0, 's' },     { "rtp-ports", required_argument, 0, 'r' },
-        { "data", required_argument, 0, 'd' },    { "scripts", required_argument, 0, 'S' },
-        { "rules", required_argument, 0, 'R' },   { "prompts", required_argument, 0, 'p' },
-        { "http", required_argument, 0, 'H' },    { "clock", required_argument, 0, 'c' },
-        { "verbose", no_argument, 0, 'v' },       { "help", no_argument, 0, 'h' },
-        { 0, 0, 0, 0 },
-    };
     hl_config cfg;
     hl_config_defaults(&cfg);
+    const char *conf = config_arg(argc, argv);
+    if (conf && read_config(&cfg, conf, "hotline run") != 0)
+        return 2;
     int o;
     optind = 1;
-    while ((o = getopt_long(argc, argv, "vh", opts, NULL)) != -1) {
+    char why[1200];
+    while ((o = getopt_long(argc, argv, "vh", run_opts, NULL)) != -1) {
         switch (o) {
-        case 's':
-            if (hl_config_parse_hostport(optarg, cfg.sip_addr, sizeof cfg.sip_addr, &cfg.sip_port)) {
-                fprintf(stderr, "hotline run: --sip wants ADDR:PORT, got '%s'\n", optarg);
-                return 2;
-            }
-            break;
-        case 'r':
-            if (sscanf(optarg, "%d-%d", &cfg.rtp_port_lo, &cfg.rtp_port_hi) != 2 ||
-                cfg.rtp_port_lo < 1024 || cfg.rtp_port_hi > 65535 ||
-                cfg.rtp_port_hi - cfg.rtp_port_lo < 4) {
-                fprintf(stderr, "hotline run: --rtp-ports wants LO-HI within 1024-65535, got '%s'\n", optarg);
-                return 2;
-            }
-            break;
-        case 'd': snprintf(cfg.data_dir, sizeof cfg.data_dir, "%s", optarg); break;
-        case 'S': snprintf(cfg.scripts_dir, sizeof cfg.scripts_dir, "%s", optarg); break;
-        case 'R': snprintf(cfg.rules_dir, sizeof cfg.rules_dir, "%s", optarg); break;
-        case 'p': snprintf(cfg.prompts_dir, sizeof cfg.prompts_dir, "%s", optarg); break;
-        case 'H':
-            if (hl_config_parse_hostport(optarg, cfg.http_addr, sizeof cfg.http_addr, &cfg.http_port)) {
-                fprintf(stderr, "hotline run: --http wants ADDR:PORT, got '%s'\n", optarg);
-                return 2;
-            }
-            break;
-        case 'c':
-            cfg.start_clock = hl_clock_parse_iso(optarg);
-            if (cfg.start_clock < 0) {
-                fprintf(stderr, "hotline run: --clock wants an ISO 8601 time like 2026-07-01T17:59:00, got '%s'\n", optarg);
-                return 2;
-            }
-            break;
+        case 'C': break;    /* read above */
         case 'v': hl_log_set_level(HL_LOG_DEBUG); break;
         case 'h': usage_run(stdout); return 0;
-        default: usage_run(stderr); return 2;
+        case '?': usage_run(stderr); return 2;
+        default:
+            if (run_setting(&cfg, o, optarg, NULL, why, sizeof why) != 0) {
+                fprintf(stderr, "hotline run: --%s\n", why);
+                return 2;
+            }
         }
     }
     if (optind < argc) {
@@ -140,10 +214,53 @@ static int run_main(int argc, char **argv)
         fprintf(stderr, "hotline run: %s\n", loop ? err : "out of memory");
         return 1;
     }
+    char status[640];
+    snprintf(status, sizeof status, "listening on %s:%d, data %s", cfg.sip_addr, cfg.sip_port,
+             cfg.data_dir);
+    hl_service_ready(loop->uv, status);
     int rc = hl_loop_run(loop);
     free(loop);
     return rc;
 }
+
+/* `hotline ctl|test-rules|sim|config --config FILE ...`: the folders the engine runs with,
+ * from its config file, as the command's own options (`want`: which of data, scripts, rules,
+ * prompts it takes), put first so that the same options given on the command line win. */
+static int with_config(int argc, char **argv, const char *const *want,
+                       int (*command)(int argc, char **argv))
+{
+    int at = 1;
+    while (at < argc && strcmp(argv[at], "--config") && strcmp(argv[at], "--"))
+        at++;
+    if (at + 1 >= argc || strcmp(argv[at], "--config"))
+        return command(argc, argv);
+    hl_config cfg;
+    hl_config_defaults(&cfg);
+    char who[64];
+    snprintf(who, sizeof who, "hotline %s", argv[0]);
+    if (read_config(&cfg, argv[at + 1], who) != 0)
+        return 2;
+    char **args = calloc((size_t)argc + 9, sizeof *args);
+    if (!args)
+        return 1;
+    int n = 0;
+    args[n++] = argv[0];
+    for (const char *const *w = want; *w; w++) {
+        args[n++] = (char *)*w;
+        args[n++] = !strcmp(*w, "--data") ? cfg.data_dir : !strcmp(*w, "--scripts") ? cfg.scripts_dir
+                  : !strcmp(*w, "--rules") ? cfg.rules_dir : cfg.prompts_dir;
+    }
+    for (int i = 1; i < argc; i++)
+        if (i != at && i != at + 1)
+            args[n++] = argv[i];
+    int rc = command(n, args);
+    free(args);
+    return rc;
+}
+
+static const char *const ctl_folders[] = { "--data", NULL };
+static const char *const policy_folders[] = { "--scripts", "--rules", "--prompts", NULL };
+static const char *const rules_folder[] = { "--rules", NULL };
 
 int main(int argc, char **argv)
 {
@@ -179,13 +296,13 @@ int main(int argc, char **argv)
     if (!strcmp(cmd, "run"))
         return run_main(argc - 1, argv + 1);
     if (!strcmp(cmd, "ctl"))
-        return hl_ctl_main(argc - 1, argv + 1);
+        return with_config(argc - 1, argv + 1, ctl_folders, hl_ctl_main);
     if (!strcmp(cmd, "sim"))
-        return hl_sim_main(argc - 1, argv + 1);
+        return with_config(argc - 1, argv + 1, policy_folders, hl_sim_main);
     if (!strcmp(cmd, "test-rules"))
-        return hl_test_rules_main(argc - 1, argv + 1);
+        return with_config(argc - 1, argv + 1, policy_folders, hl_test_rules_main);
     if (!strcmp(cmd, "config"))
-        return hl_config_main(argc - 1, argv + 1);
+        return with_config(argc - 1, argv + 1, rules_folder, hl_config_main);
     fprintf(stderr, "hotline: unknown command '%s'\n\n", cmd);
     usage_main(stderr);
     return 2;

@@ -27,6 +27,7 @@
 #include "app/jobs.h"
 #include "app/last_good.h"
 #include "app/offline.h"
+#include "app/service.h"
 #include "core/files.h"
 #include "core/log.h"
 #include "ctl/ctl.h"
@@ -970,6 +971,7 @@ void hl_loop_stop(hl_loop *l)
     if (l->stopping)
         return;
     l->stopping = true;
+    hl_service_stopping();
     l->stop_deadline = uv_now(l->uv) + SHUTDOWN_GRACE_MS;
     hl_jobs_stop(priv_of(l)->jobs); /* before the calls end: an interrupted job is queued again */
     /* terminate from a copy: calls leave the list as they end */

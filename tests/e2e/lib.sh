@@ -16,7 +16,7 @@ PROMPTS_SRC=${PROMPTS_SRC:-$ROOT/build/prompts}
 if [ -x /usr/bin/python3 ]; then PY=/usr/bin/python3; else PY=python3; fi
 export PYTHONWARNINGS=ignore PYTHONDONTWRITEBYTECODE=1  # no __pycache__ in the tree
 
-T=$(basename "$0" .sh)                 # the test's name, e.g. t01_prompt
+T=${E2E_TEST_NAME:-$(basename "$0" .sh)}  # the test's name, e.g. t01_prompt (a script outside tests/e2e names itself)
 TNUM=$((10#$(echo "$T" | sed -E 's/^t([0-9]+).*/\1/')))
 WORK=$(mktemp -d "/tmp/hl-e2e-$T.XXXXXX")
 DATA=$WORK/data
