@@ -1019,6 +1019,9 @@ int hl_loop_init(hl_loop *l, const hl_config *cfg, char *err, int errlen)
 
 static void close_walk(uv_handle_t *h, void *arg)
 {
+    hl_loop *l = arg;
+    if (hl_http_server_owns(priv_of(l)->http, h))
+        return;   /* h2o closes its connections itself (hl_http_server_close shut them) */
     if (!uv_is_closing(h))
         uv_close(h, NULL);
 }
@@ -1033,7 +1036,7 @@ static void sip_closed(void *arg)
         hl_ctl_close(l->ctl);
     l->ctl = NULL;
     hl_timers_free(&l->timers);
-    uv_walk(l->uv, close_walk, NULL); /* everything else: watchers, signals, timers */
+    uv_walk(l->uv, close_walk, l); /* everything else: watchers, signals, timers */
 }
 
 static void finish_shutdown(hl_loop *l)

@@ -11,6 +11,7 @@
 #include <h2o.h>
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <sys/socket.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,6 +20,10 @@
 #define HTTP_MAX_ALLOW 32          /* as many as http_metrics_allow's 255 bytes can name */
 #define HTTP_TOKEN_MAX 256
 #define HTTP_BACKLOG 64
+/* The kernel's send buffer of a connection: what a stalled /events reader can hold there
+ * comes on top of the stream's own bound, so keep it to about the same (Linux would grow
+ * it to megabytes); a /metrics page fits many times over. */
+#define HTTP_SNDBUF (64 * 1024)
 
 typedef struct route {
     char                     path[64];
@@ -53,6 +58,13 @@ struct hl_http_stream {
     hl_http_stream *prev, *next;
 };
 
+/* An accepted connection's handle, known to us so that shutdown can end it through h2o. */
+typedef struct tracked_conn {
+    uv_tcp_t             tcp;      /* first: h2o's close callback hands it back */
+    hl_http_server      *srv;
+    struct tracked_conn *prev, *next;
+} tracked_conn;
+
 struct hl_http_server {
     uv_loop_t        *uv;
     uv_tcp_t          listener;
@@ -65,6 +77,7 @@ struct hl_http_server {
     int               nallow;
     char              token[HTTP_TOKEN_MAX];
     hl_http_stream   *streams;
+    tracked_conn     *conns;
     int               port;
 };
 
@@ -373,19 +386,48 @@ static int on_req(h2o_handler_t *self, h2o_req_t *req)
     return 0;
 }
 
+/* h2o closed a connection (its socket's close callback). */
+static void conn_closed(uv_handle_t *h)
+{
+    tracked_conn *c = (tracked_conn *)h;
+    if (c->prev)
+        c->prev->next = c->next;
+    else
+        c->srv->conns = c->next;
+    if (c->next)
+        c->next->prev = c->prev;
+    free(c);
+}
+
 static void on_accept(uv_stream_t *listener, int status)
 {
     hl_http_server *srv = listener->data;
     if (status != 0)
         return;
-    uv_tcp_t *conn = h2o_mem_alloc(sizeof *conn);
-    uv_tcp_init(listener->loop, conn);
-    if (uv_accept(listener, (uv_stream_t *)conn) != 0) {
-        uv_close((uv_handle_t *)conn, (uv_close_cb)free);
+    tracked_conn *c = h2o_mem_alloc(sizeof *c);
+    uv_tcp_init(listener->loop, &c->tcp);
+    if (uv_accept(listener, (uv_stream_t *)&c->tcp) != 0) {
+        uv_close((uv_handle_t *)&c->tcp, (uv_close_cb)free);
         return;
     }
-    h2o_socket_t *sock = h2o_uv_socket_create((uv_stream_t *)conn, (uv_close_cb)free);
+    c->srv = srv;
+    c->prev = NULL;
+    c->next = srv->conns;
+    if (srv->conns)
+        srv->conns->prev = c;
+    srv->conns = c;
+    int sndbuf = HTTP_SNDBUF;
+    uv_send_buffer_size((uv_handle_t *)&c->tcp, &sndbuf);
+    h2o_socket_t *sock = h2o_uv_socket_create((uv_stream_t *)&c->tcp, conn_closed);
     h2o_accept(&srv->accept_ctx, sock);
+}
+
+bool hl_http_server_owns(const hl_http_server *srv, const uv_handle_t *h)
+{
+    for (const tracked_conn *c = srv ? srv->conns : NULL; c; c = c->next)
+        if ((const uv_handle_t *)&c->tcp == h)
+            return true;
+    return false;
 }
 
 /* ---- set-up ----------------------------------------------------------------------- */
@@ -470,8 +512,9 @@ void hl_http_server_stream(hl_http_server *srv, const char *path, const char *co
 
 int hl_http_server_port(const hl_http_server *srv) { return srv->port; }
 
-/* At shutdown: no new connections; every stream ends now.  h2o's own handles close with the
- * rest of the loop's (app/loop.c walks them). */
+/* At shutdown: no new connections; every stream ends now, and every connection is shut at
+ * the socket: h2o sees the error or the end on its next read or write and closes the
+ * connection itself, once (closing its handle under it would make h2o close it twice). */
 void hl_http_server_close(hl_http_server *srv)
 {
     if (!srv)
@@ -479,4 +522,9 @@ void hl_http_server_close(hl_http_server *srv)
     while (srv->streams)
         hl_http_stream_end(srv->streams, "");
     uv_close((uv_handle_t *)&srv->listener, NULL);
+    for (tracked_conn *c = srv->conns; c; c = c->next) {
+        uv_os_fd_t fd;
+        if (uv_fileno((uv_handle_t *)&c->tcp, &fd) == 0)
+            shutdown(fd, SHUT_RDWR);
+    }
 }

@@ -47,6 +47,10 @@ bool hl_http_stream_send(hl_http_stream *s, const char *data, size_t len, size_t
 /* Ends the stream with last as its final data; closed() follows. */
 void hl_http_stream_end(hl_http_stream *s, const char *last);
 
+/* A connection's handle h2o owns and closes itself: a loop closing every handle at
+ * shutdown must leave these to it (hl_http_server_close has them end). */
+bool hl_http_server_owns(const hl_http_server *srv, const uv_handle_t *h);
+
 /* Stops listening and ends every stream (closed() is called for each). */
 void hl_http_server_close(hl_http_server *srv);
 
