@@ -60,13 +60,19 @@ static json_t *cmd_help(void *arg, hl_ctl_req *req, json_t *request, char *err, 
 
 /* ---- cdr -------------------------------------------------------------------------- */
 
+/* false (and the request answered with the error) when the store could not read them. */
+static bool rows_read(hl_ctl_req *req, json_t *rows, const char *err)
+{
+    if (!rows)
+        hl_ctl_reply_error(req, "reading CDRs: %s", err ? err : "failed");
+    return rows != NULL;
+}
+
 static void on_cdr_rows(void *arg, json_t *rows, const char *err)
 {
     hl_ctl_req *req = arg;
-    if (!rows) {
-        hl_ctl_reply_error(req, "reading CDRs: %s", err ? err : "failed");
+    if (!rows_read(req, rows, err))
         return;
-    }
     json_t *list = json_array();
     size_t i;
     json_t *row;
@@ -84,10 +90,8 @@ static void on_cdr_rows(void *arg, json_t *rows, const char *err)
 static void on_cdr_csv_rows(void *arg, json_t *rows, const char *err)
 {
     hl_ctl_req *req = arg;
-    if (!rows) {
-        hl_ctl_reply_error(req, "reading CDRs: %s", err ? err : "failed");
+    if (!rows_read(req, rows, err))
         return;
-    }
     char *head = hl_cdr_csv_header();
     size_t len = strlen(head), cap = len + 1 + json_array_size(rows) * 600;
     char *text = malloc(cap);

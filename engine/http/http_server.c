@@ -6,7 +6,7 @@
  * until h2o asks for more with proceed); what comes meanwhile is queued, up to the
  * caller's bound, then the stream is cut off. */
 #include "http/http_server.h"
-#include "core/ipaddr.h"
+#include "core/trunks.h"   /* hl_cidr: the prefixes rules/trunks.lua uses too */
 #include "core/log.h"
 #include <h2o.h>
 #include <arpa/inet.h>
@@ -33,11 +33,6 @@ typedef struct route {
     hl_http_stream_closed_fn closed;
     void                    *arg;
 } route;
-
-typedef struct prefix {
-    uint8_t ip[16];
-    int     bits;                  /* of the 128; an IPv4 prefix counts its 96 bits of ::ffff: */
-} prefix;
 
 typedef struct root_handler {
     h2o_handler_t          super;
@@ -73,7 +68,7 @@ struct hl_http_server {
     h2o_accept_ctx_t  accept_ctx;
     route             routes[HTTP_MAX_ROUTES];
     int               nroutes;
-    prefix            allow[HTTP_MAX_ALLOW];
+    hl_cidr           allow[HTTP_MAX_ALLOW];
     int               nallow;
     char              token[HTTP_TOKEN_MAX];
     hl_http_stream   *streams;
@@ -82,42 +77,6 @@ struct hl_http_server {
 };
 
 /* ---- who may ask ------------------------------------------------------------------ */
-
-static int parse_prefix(const char *text, prefix *p)
-{
-    char addr[64];
-    const char *slash = strchr(text, '/');
-    size_t n = slash ? (size_t)(slash - text) : strlen(text);
-    if (n == 0 || n >= sizeof addr)
-        return -1;
-    memcpy(addr, text, n);
-    addr[n] = 0;
-    if (hl_ip16_from_text(addr, p->ip) != 0)
-        return -1;
-    int v4 = strchr(addr, ':') == NULL;
-    int max = v4 ? 32 : 128;
-    int bits = max;
-    if (slash) {
-        char *end;
-        long b = strtol(slash + 1, &end, 10);
-        if (*end || end == slash + 1 || b < 0 || b > max)
-            return -1;
-        bits = (int)b;
-    }
-    p->bits = bits + (v4 ? 96 : 0);
-    return 0;
-}
-
-static bool prefix_has(const prefix *p, const uint8_t ip[16])
-{
-    int full = p->bits / 8, rest = p->bits % 8;
-    if (memcmp(p->ip, ip, (size_t)full))
-        return false;
-    if (!rest)
-        return true;
-    uint8_t mask = (uint8_t)(0xff << (8 - rest));
-    return (p->ip[full] & mask) == (ip[full] & mask);
-}
 
 static bool peer_ip16(h2o_req_t *req, uint8_t ip[16])
 {
@@ -166,7 +125,7 @@ static bool allowed(hl_http_server *srv, h2o_req_t *req)
     uint8_t ip[16];
     if (peer_ip16(req, ip))
         for (int i = 0; i < srv->nallow; i++)
-            if (prefix_has(&srv->allow[i], ip))
+            if (hl_cidr_contains(&srv->allow[i], ip))
                 return true;
     return bearer_ok(srv, req);
 }
@@ -183,7 +142,7 @@ int hl_http_server_access(hl_http_server *srv, const char *allow, const char *to
         if (!n)
             break;
         snprintf(word, sizeof word, "%.*s", (int)(n < sizeof word ? n : sizeof word - 1), p);
-        if (srv->nallow < HTTP_MAX_ALLOW && parse_prefix(word, &srv->allow[srv->nallow]) == 0)
+        if (srv->nallow < HTTP_MAX_ALLOW && hl_cidr_parse(word, &srv->allow[srv->nallow]) == 0)
             srv->nallow++;
         else if (!bad++)
             snprintf(err, errlen, "not an address or prefix: %s", word);
