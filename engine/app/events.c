@@ -219,7 +219,7 @@ void hl_events_publish(hl_events *ev, const char *kind, json_t *fields)
     json_t *head = json_pack("{s:s,s:I,s:s}", "event", kind, "seq", (json_int_t)++ev->seq, "time", when);
     json_object_update(head, fields);   /* event, seq and time first on the line */
     json_decref(fields);
-    char *line = json_dumps(head, JSON_COMPACT | JSON_PRESERVE_ORDER);
+    char *line = json_dumps(head, JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(12));
     json_decref(head);
     if (!line)
         return;

@@ -3,11 +3,17 @@
 # /events (server-sent events) carry a SIPp call's events in order: call_start,
 # call_answer, call_key 1, 5, # (SIP INFO), call_route keys-15, call_end.  A consumer that
 # stops reading is cut off with a reason once it is events_buffer_bytes behind, while the
-# engine goes on answering every call and the other consumer gets every event.
+# engine goes on answering every call and the other consumer gets every event.  An agent's
+# state changes (ctl agent state, its phone registered) reach `ctl events --filter agent`.
 . "$(dirname "$0")/lib.sh"
 HTTP_PORT=$CTRL_PORT
 mkdir -p "$WORK/rules"
-echo 'return { events_buffer_bytes = 4096 }  -- the smallest: a few calls overrun it' > "$WORK/rules/engine.lua"
+cat > "$WORK/rules/engine.lua" <<'EOF2'
+return {
+  events_buffer_bytes = 4096,            -- the smallest: a few calls overrun it
+  agent_digest_algorithms = "MD5,SHA-256",  -- agentphone.py answers MD5
+}
+EOF2
 start_engine --rules "$WORK/rules" --http "127.0.0.1:$HTTP_PORT"
 
 ctl events --filter bogus > /dev/null 2> "$WORK/bogus.err" && fail "ctl events took an unknown kind"
@@ -62,5 +68,23 @@ cut=$("$PY" "$E2E/promparse.py" "http://127.0.0.1:$HTTP_PORT/metrics" | "$PY" -c
   'import json,sys; print(int(json.load(sys.stdin)["series"]["hotline_event_consumers_cut_total"]))')
 [ "$cut" -eq 1 ] || fail "hotline_event_consumers_cut_total $cut, expected 1"
 say "stalled consumer: $last"
+# an agent's state changes: its phone registers, then ctl moves it
+ctl events --filter agent > "$WORK/agent.jsonl" 2> "$WORK/agent.err" &
+BG_PIDS+=("$!")
+echo t42-pw-one | ctl agent add 1001 --centre 0431 > /dev/null || fail "agent add 1001"
+"$PY" "$E2E/agentphone.py" 127.0.0.1 "$SIP_PORT" 127.0.0.1 "$AUX_PORT" 1001 t42-pw-one qualify 4 silent=0 \
+  > "$WORK/phone.jsonl" 2>&1 &
+BG_PIDS+=("$!")
+for _ in $(seq 30); do [ "$(ctl --json agents | grep -c '"source"')" -ge 1 ] && break; sleep 0.1; done
+ctl agent state 1001 ready > /dev/null || fail "agent state 1001 ready: $(ctl agent state 1001 ready 2>&1)"
+ctl agent state 1001 not-ready lunch > /dev/null || fail "agent state 1001 not-ready"
+for _ in $(seq 30); do grep -q '"not-ready"' "$WORK/agent.jsonl" && break; sleep 0.1; done
+states=$("$PY" -c '
+import json, sys
+print(" ".join(e["prev"] + ">" + e["state"] for e in map(json.loads, open(sys.argv[1])) if e["agent"] == "1001"))' \
+  "$WORK/agent.jsonl") || fail "agent events: $(cat "$WORK/agent.jsonl")"
+echo "$states" | grep -q 'ready>not-ready' || fail "agent_state events: '$states'"
+grep -qv '"event":"agent_state"' "$WORK/agent.jsonl" && fail "--filter agent let other kinds through"
+say "agent 1001: $states"
 stop_engine
-pass "a call's events in order on both streams; a stalled consumer cut off with a reason, $CALLS calls answered meanwhile"
+pass "a call's events in order on both streams; a stalled consumer cut off with a reason, $CALLS calls answered meanwhile; agent states"
