@@ -180,6 +180,7 @@ if [ -n "$OBSERVE_CALLS" ]; then
   for mode in $(for _ in $(seq "$OBSERVE_ROUNDS"); do echo none watched; done); do
     watchers=()
     if [ "$mode" = watched ]; then
+      rm -f "$OUT/observe_sse.jsonl"
       "$BIN" ctl --data "$DATA" events > "$OUT/observe_events.jsonl" 2>"$OUT/observe_events.err" &
       watchers+=($!)
       python3 tests/e2e/events_client.py sse "http://127.0.0.1:$HTTP_PORT/events" "$OUT/observe_sse.jsonl" 600 \
@@ -211,6 +212,7 @@ if [ -n "$OBSERVE_CALLS" ]; then
     wait $sipp_pid
     extra=""
     if [ "$mode" = watched ]; then
+      sleep 1   # the last calls' call_end events reach the readers
       for w in "${watchers[@]}"; do kill "$w" 2>/dev/null; wait "$w" 2>/dev/null; done
       cut=$(python3 -c 'import json,sys; print(int(json.load(open(sys.argv[1]))["series"].get("hotline_event_consumers_cut_total",0)))' "$OUT/observe_scrape.json" 2>/dev/null)
       extra="; $(wc -l < "$OUT/observe_events.jsonl") events to ctl, $(wc -l < "$OUT/observe_sse.jsonl") to /events, consumers cut off: ${cut:-?}"

@@ -33,6 +33,9 @@ struct hl_events {
     consumer        *consumers;
     int              nconsumers;
     uint64_t         seq, cut;
+    /* the cut-off line as ctl and SSE send it, made again when events_buffer_bytes changes */
+    int              cut_for;
+    char             cut_ctl[256], cut_sse[300];
 };
 
 /* ---- filters ------------------------------------------------------------------------ */
@@ -166,14 +169,17 @@ static void http_closed(void *arg, hl_http_stream *s)
 
 /* ---- publishing --------------------------------------------------------------------- */
 
-/* The cut-off line, as ctl and SSE send it. */
-static void cut_lines(hl_events *ev, char *ctl_line, size_t ctl_size, char *sse, size_t sse_size)
+/* The cut-off lines, as ctl and SSE send them, for the buffer size in force. */
+static void cut_lines(hl_events *ev)
 {
+    if (ev->cut_for == ev->cfg->events_buffer_bytes)
+        return;
+    ev->cut_for = ev->cfg->events_buffer_bytes;
     json_t *cut = cut_event(ev);
     char *text = json_dumps(cut, JSON_COMPACT | JSON_PRESERVE_ORDER);
     json_decref(cut);
-    snprintf(ctl_line, ctl_size, "%s", text ? text : "{\"event\":\"cut_off\"}");
-    snprintf(sse, sse_size, "event: cut_off\ndata: %s\n\n", ctl_line);
+    snprintf(ev->cut_ctl, sizeof ev->cut_ctl, "%s", text ? text : "{\"event\":\"cut_off\"}");
+    snprintf(ev->cut_sse, sizeof ev->cut_sse, "event: cut_off\ndata: %s\n\n", ev->cut_ctl);
     free(text);
 }
 
@@ -193,17 +199,15 @@ typedef enum { SENT, GONE, CUT } delivery;
 static delivery deliver(hl_events *ev, consumer *c, const char *line, size_t len, const char *kind)
 {
     size_t max = (size_t)ev->cfg->events_buffer_bytes;
-    char cut_ctl[256], cut_sse[300];
-    cut_lines(ev, cut_ctl, sizeof cut_ctl, cut_sse, sizeof cut_sse);
     if (c->ctl) {
-        int rc = hl_ctl_stream(c->ctl, line, len, max, cut_ctl);
+        int rc = hl_ctl_stream(c->ctl, line, len, max, ev->cut_ctl);
         return rc > 0 ? SENT : rc == 0 ? GONE : CUT;
     }
     char *sse = malloc(len + 64);
     if (!sse)
         abort();
     int n = snprintf(sse, len + 64, "event: %s\ndata: %s\n\n", kind, line);
-    bool ok = hl_http_stream_send(c->http, sse, (size_t)n, max, cut_sse);
+    bool ok = hl_http_stream_send(c->http, sse, (size_t)n, max, ev->cut_sse);
     free(sse);
     return ok ? SENT : CUT;
 }
@@ -224,6 +228,7 @@ void hl_events_publish(hl_events *ev, const char *kind, json_t *fields)
     if (!line)
         return;
     size_t len = strlen(line);
+    cut_lines(ev);
     for (consumer *c = ev->consumers, *next; c; c = next) {
         next = c->next;
         if (!wants(c, kind))
