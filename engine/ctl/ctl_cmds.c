@@ -6,6 +6,7 @@
  *                                 without NAME their list
  * Store reads and writes are asynchronous: the handlers answer through hl_ctl_reply. */
 #include "ctl/ctl_int.h"
+#include "core/buf.h"
 #include "core/clock.h"
 #include "store/store.h"
 #include <math.h>
@@ -92,12 +93,9 @@ static void on_cdr_csv_rows(void *arg, json_t *rows, const char *err)
     hl_ctl_req *req = arg;
     if (!rows_read(req, rows, err))
         return;
+    hl_buf text = { 0 };
     char *head = hl_cdr_csv_header();
-    size_t len = strlen(head), cap = len + 1 + json_array_size(rows) * 600;
-    char *text = malloc(cap);
-    if (!text)
-        abort();
-    memcpy(text, head, len + 1);
+    hl_buf_add(&text, head, strlen(head));
     free(head);
     size_t i;
     json_t *row;
@@ -105,20 +103,15 @@ static void on_cdr_csv_rows(void *arg, json_t *rows, const char *err)
         hl_cdr c;
         hl_cdr_from_row(row, &c);
         char *line = hl_cdr_csv_row(&c);
-        size_t n = strlen(line);
-        if (len + n + 1 > cap) {
-            cap = (len + n + 1) * 2;
-            if (!(text = realloc(text, cap)))
-                abort();
-        }
-        memcpy(text + len, line, n + 1);
-        len += n;
+        hl_buf_add(&text, line, strlen(line));
         free(line);
     }
-    json_t *resp = json_pack("{s:b,s:s%,s:i,s:b}", "ok", 1, "csv", text, len, "rows",
+    size_t len = text.len;
+    char *csv = hl_buf_take(&text);
+    json_t *resp = json_pack("{s:b,s:s%,s:i,s:b}", "ok", 1, "csv", csv, len, "rows",
                              (int)json_array_size(rows), "truncated",
                              json_array_size(rows) >= HL_CTL_CSV_MAX);
-    free(text);
+    free(csv);
     hl_ctl_reply(req, resp ? resp : json_pack("{s:b,s:s}", "ok", 0, "error", "CDRs are not valid UTF-8"));
 }
 

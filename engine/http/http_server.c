@@ -6,6 +6,7 @@
  * until h2o asks for more with proceed); what comes meanwhile is queued, up to the
  * caller's bound, then the stream is cut off. */
 #include "http/http_server.h"
+#include "core/buf.h"
 #include "core/trunks.h"   /* hl_cidr: the prefixes rules/trunks.lua uses too */
 #include "core/log.h"
 #include <h2o.h>
@@ -46,8 +47,7 @@ struct hl_http_stream {
     const route    *route;
     char           *sending;       /* with h2o until proceed */
     bool            in_flight;     /* h2o_send called, proceed not yet */
-    char           *queued;
-    size_t          queued_len, queued_cap;
+    hl_buf          queued;
     bool            attached;      /* the application still writes to it */
     bool            finishing;     /* cut off: queued is its last batch */
     hl_http_stream *prev, *next;
@@ -179,19 +179,19 @@ static void stream_detach(hl_http_stream *s)
 static void stream_free(hl_http_stream *s)
 {
     free(s->sending);
-    free(s->queued);
+    free(s->queued.s);
     free(s);
 }
 
 /* Hands the queue to h2o when it is free to take it. */
 static void stream_flush(hl_http_stream *s)
 {
-    if (s->in_flight || !s->req || (!s->queued_len && !s->finishing))
+    if (s->in_flight || !s->req || (!s->queued.len && !s->finishing))
         return;
-    h2o_iovec_t buf = h2o_iovec_init(s->queued, s->queued_len);
+    h2o_iovec_t buf = h2o_iovec_init(s->queued.s, s->queued.len);
     if (s->finishing) { /* the last batch lives in the request's pool: h2o frees it */
-        char *last = h2o_mem_alloc_pool(&s->req->pool, s->queued_len ? s->queued_len : 1);
-        memcpy(last, s->queued, s->queued_len);
+        char *last = h2o_mem_alloc_pool(&s->req->pool, s->queued.len ? s->queued.len : 1);
+        memcpy(last, s->queued.s, s->queued.len);
         buf.base = last;
         h2o_req_t *req = s->req;
         s->req = NULL;
@@ -199,9 +199,7 @@ static void stream_flush(hl_http_stream *s)
         h2o_send(req, &buf, 1, H2O_SEND_STATE_FINAL);
         return;
     }
-    s->sending = s->queued;
-    s->queued = NULL;
-    s->queued_len = s->queued_cap = 0;
+    s->sending = hl_buf_take(&s->queued);
     s->in_flight = true;
     h2o_send(s->req, &buf, 1, H2O_SEND_STATE_IN_PROGRESS);
 }
@@ -224,32 +222,16 @@ static void stream_stop(h2o_generator_t *g, h2o_req_t *req)
     stream_free(s);
 }
 
-static void queue_append(hl_http_stream *s, const char *data, size_t len)
-{
-    if (s->queued_len + len > s->queued_cap) {
-        size_t cap = s->queued_cap ? s->queued_cap : 4096;
-        while (cap < s->queued_len + len)
-            cap *= 2;
-        char *q = realloc(s->queued, cap);
-        if (!q)
-            abort();
-        s->queued = q;
-        s->queued_cap = cap;
-    }
-    memcpy(s->queued + s->queued_len, data, len);
-    s->queued_len += len;
-}
-
 bool hl_http_stream_send(hl_http_stream *s, const char *data, size_t len, size_t max_pending,
                          const char *cut_reason)
 {
     if (!s->attached)
         return false;
-    if (s->queued_len + len > max_pending) {
+    if (s->queued.len + len > max_pending) {
         hl_http_stream_end(s, cut_reason);   /* what it missed is lost anyway; the reason is not */
         return false;
     }
-    queue_append(s, data, len);
+    hl_buf_add(&s->queued, data, len);
     stream_flush(s);
     return true;
 }
@@ -258,8 +240,8 @@ void hl_http_stream_end(hl_http_stream *s, const char *last)
 {
     if (!s->attached)
         return;
-    s->queued_len = 0;
-    queue_append(s, last, strlen(last));
+    s->queued.len = 0;
+    hl_buf_add(&s->queued, last, strlen(last));
     s->finishing = true;
     stream_detach(s);
     stream_flush(s);
@@ -288,7 +270,7 @@ static void stream_open(hl_http_server *srv, const route *r, h2o_req_t *req, con
     h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_CACHE_CONTROL, NULL, H2O_STRLIT("no-cache"));
     h2o_start_response(req, &s->gen);
     r->open(r->arg, s, query);
-    if (s->attached && !s->in_flight && !s->queued_len) {
+    if (s->attached && !s->in_flight && !s->queued.len) {
         s->in_flight = true;
         h2o_send(req, NULL, 0, H2O_SEND_STATE_IN_PROGRESS);   /* the headers, now */
     }

@@ -5,6 +5,7 @@
  * "end"), empty when the event did not happen; lists (prompts, menus) stay space-separated;
  * hold_log, transfers and vars are their JSON text. */
 #include "store/store.h"
+#include "core/buf.h"
 #include "core/clock.h"
 #include <stdio.h>
 #include <stdlib.h>
@@ -22,27 +23,11 @@ static const char *const COLUMNS[] = {
 enum { NCOLUMNS = sizeof COLUMNS / sizeof COLUMNS[0] };
 
 typedef struct csv_line {
-    char  *s;
-    size_t len, cap;
+    hl_buf b;
     int    fields;
 } csv_line;
 
-static void put(csv_line *l, const char *s, size_t n)
-{
-    if (l->len + n + 1 > l->cap) {
-        size_t cap = l->cap ? l->cap : 1024;
-        while (cap < l->len + n + 1)
-            cap *= 2;
-        char *p = realloc(l->s, cap);
-        if (!p)
-            abort();
-        l->s = p;
-        l->cap = cap;
-    }
-    memcpy(l->s + l->len, s, n);
-    l->len += n;
-    l->s[l->len] = 0;
-}
+static void put(csv_line *l, const char *s, size_t n) { hl_buf_add(&l->b, s, n); }
 
 /* One field: quoted when it holds a comma, a quote or a line break (RFC 4180). */
 static void field(csv_line *l, const char *v, size_t size)
@@ -92,7 +77,7 @@ char *hl_cdr_csv_header(void)
     for (int i = 0; i < NCOLUMNS; i++)
         field(&l, COLUMNS[i], strlen(COLUMNS[i]) + 1);
     put(&l, "\r\n", 2);
-    return l.s;
+    return hl_buf_take(&l.b);
 }
 
 #define F(name) field(&l, cdr->name, sizeof cdr->name)
@@ -111,5 +96,5 @@ char *hl_cdr_csv_row(const hl_cdr *cdr)
     F(agent); F(queue); N(queue_wait_ms); F(queue_outcome); N(ring_ms); F(hangup_first);
     N(hangup_gap_ms); N(holds); N(hold_ms); N(wrapup_ms); F(hold_log); F(transfers); F(vars);
     put(&l, "\r\n", 2);
-    return l.s;
+    return hl_buf_take(&l.b);
 }
