@@ -134,27 +134,28 @@ static json_t *ctl_events(void *arg, hl_ctl_req *req, json_t *request, char *err
 }
 
 /* GET /events?filter=call,reload */
-static void http_open(void *arg, hl_http_stream *s, const char *query)
+static bool http_open(void *arg, hl_http_stream *s, const char *query, char *err, int errlen)
 {
     hl_events *ev = arg;
     consumer *c = calloc(1, sizeof *c);
-    char err[256], filter[256] = "";
+    char filter[256] = "";
     const char *f = strstr(query, "filter=");
     if (f)
         snprintf(filter, sizeof filter, "%.*s", (int)strcspn(f + 7, "&"), f + 7);
-    if (!c || parse_filter(c, filter, err, sizeof err)) {
+    for (char *pct; (pct = strstr(filter, "%2C")) || (pct = strstr(filter, "%2c"));) {
+        *pct = ',';   /* a client that encodes the commas */
+        memmove(pct + 1, pct + 3, strlen(pct + 3) + 1);
+    }
+    if (!c || parse_filter(c, filter, err, errlen)) {
+        if (!c)
+            snprintf(err, errlen, "out of memory");
         free(c);
-        json_t *e = json_pack("{s:s,s:s}", "event", "error", "reason", c ? err : "out of memory");
-        char *text = json_dumps(e, JSON_COMPACT | JSON_PRESERVE_ORDER), line[600];
-        snprintf(line, sizeof line, "event: error\ndata: %s\n\n", text ? text : "{}");
-        free(text);
-        json_decref(e);
-        hl_http_stream_end(s, line);
-        return;
+        return false;
     }
     c->http = s;
     add_consumer(ev, c);
     hl_http_stream_send(s, ": hotline events\n\n", 18, (size_t)ev->cfg->events_buffer_bytes, "");
+    return true;
 }
 
 static void http_closed(void *arg, hl_http_stream *s)

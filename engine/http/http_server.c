@@ -47,6 +47,7 @@ struct hl_http_stream {
     const route    *route;
     char           *sending;       /* with h2o until proceed */
     bool            in_flight;     /* h2o_send called, proceed not yet */
+    bool            started;       /* the response began: data may go to h2o */
     hl_buf          queued;
     bool            attached;      /* the application still writes to it */
     bool            finishing;     /* cut off: queued is its last batch */
@@ -186,7 +187,7 @@ static void stream_free(hl_http_stream *s)
 /* Hands the queue to h2o when it is free to take it. */
 static void stream_flush(hl_http_stream *s)
 {
-    if (s->in_flight || !s->req || (!s->queued.len && !s->finishing))
+    if (!s->started || s->in_flight || !s->req || (!s->queued.len && !s->finishing))
         return;
     h2o_iovec_t buf = h2o_iovec_init(s->queued.s, s->queued.len);
     if (s->finishing) { /* the last batch lives in the request's pool: h2o frees it */
@@ -263,14 +264,26 @@ static void stream_open(hl_http_server *srv, const route *r, h2o_req_t *req, con
     if (srv->streams)
         srv->streams->prev = s;
     srv->streams = s;
+    char err[256] = "";
+    if (!r->open(r->arg, s, query, err, sizeof err)) {   /* refused: nothing was sent yet */
+        stream_unlink(s);
+        stream_free(s);
+        size_t n = strlen(err);
+        char *body = h2o_mem_alloc_pool(&req->pool, n + 2);
+        snprintf(body, n + 2, "%s\n", err);
+        h2o_send_error_400(req, "Bad Request", body, 0);
+        return;
+    }
     req->res.status = 200;
     req->res.reason = "OK";
     h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_CONTENT_TYPE, NULL, r->content_type,
                    strlen(r->content_type));
     h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_CACHE_CONTROL, NULL, H2O_STRLIT("no-cache"));
     h2o_start_response(req, &s->gen);
-    r->open(r->arg, s, query);
-    if (s->attached && !s->in_flight && !s->queued.len) {
+    s->started = true;
+    if (s->queued.len) {
+        stream_flush(s);
+    } else {
         s->in_flight = true;
         h2o_send(req, NULL, 0, H2O_SEND_STATE_IN_PROGRESS);   /* the headers, now */
     }

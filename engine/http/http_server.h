@@ -22,9 +22,12 @@ typedef struct hl_http_stream hl_http_stream;
 /* A page: returns the body (malloc'd; the server frees it) and sets *len, or NULL for 500.
  * query: the text after '?' ("" when none). */
 typedef char *(*hl_http_page_fn)(void *arg, const char *query, size_t *len);
-/* A stream was opened: the application keeps s and writes to it with hl_http_stream_send
- * until closed() tells it the stream is gone (the client left, or it was cut off). */
-typedef void (*hl_http_stream_open_fn)(void *arg, hl_http_stream *s, const char *query);
+/* A stream is asked for: true to take it (the application keeps s and writes to it with
+ * hl_http_stream_send until closed() tells it the stream is gone: the client left, or it
+ * was cut off; what it writes here goes first), or false with err to refuse it (400,
+ * err as the body; closed() is not called). */
+typedef bool (*hl_http_stream_open_fn)(void *arg, hl_http_stream *s, const char *query,
+                                       char *err, int errlen);
 typedef void (*hl_http_stream_closed_fn)(void *arg, hl_http_stream *s);
 
 /* Listens on addr:port; NULL with err when it cannot. */

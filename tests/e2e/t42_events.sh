@@ -18,6 +18,8 @@ start_engine --rules "$WORK/rules" --http "127.0.0.1:$HTTP_PORT"
 
 ctl events --filter bogus > /dev/null 2> "$WORK/bogus.err" && fail "ctl events took an unknown kind"
 grep -q "no event kind 'bogus'" "$WORK/bogus.err" || fail "unknown kind: $(cat "$WORK/bogus.err")"
+st=$("$PY" "$E2E/promparse.py" "http://127.0.0.1:$HTTP_PORT/events?filter=bogus")
+[ "$st" = 400 ] || fail "GET /events?filter=bogus: $st, expected 400"
 
 ctl events --filter call > "$WORK/events.jsonl" 2> "$WORK/events.err" &
 BG_PIDS+=("$!")
