@@ -436,6 +436,22 @@ static void swap_settings(hl_loop *l, hl_config *next, json_t *reply)
     http_access(l);   /* who may read /metrics, and the token, as the new settings say */
 }
 
+/* The reload on the event stream: its answer, with a refusal's reason cut to a line's
+ * worth (the whole of it is in `ctl reload`'s answer and the log). */
+static void reload_event(hl_loop *l, json_t *reply)
+{
+    enum { REASON_MAX = 1000 };
+    json_t *ev = json_deep_copy(reply);
+    const char *why = json_string_value(json_object_get(ev, "error"));
+    if (why && strlen(why) > REASON_MAX) {
+        char cut[REASON_MAX + 8];
+        snprintf(cut, sizeof cut, "%.*s ...", REASON_MAX, why);
+        json_t *v = json_string(cut);   /* NULL when the cut split a UTF-8 character */
+        json_object_set_new(ev, "error", v ? v : json_string("(see the log)"));
+    }
+    hl_events_publish(priv_of(l)->events, "reload", ev);
+}
+
 static void reload_done(uv_work_t *w, int status)
 {
     hl_reloader *r = w->data;
@@ -478,7 +494,7 @@ static void reload_done(uv_work_t *w, int status)
                           l->policy ? hl_policy_version(l->policy) : "");
         hl_metrics_reload(priv_of(l)->metrics, "refused");
     }
-    hl_events_publish(priv_of(l)->events, "reload", json_deep_copy(reply));
+    reload_event(l, reply);
     json_decref(r->queries);
     r->queries = NULL;
     for (int i = 0; i < r->nwaiting; i++)

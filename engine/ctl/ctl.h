@@ -59,7 +59,7 @@ void    hl_ctl_set_clock(hl_ctl *ctl, const struct hl_clock *clock);
  * request into a stream: hl_ctl_stream_begin sends the first line (taken) and bounds the
  * socket's own buffer to max_pending; then each hl_ctl_stream sends one line (len bytes,
  * no newline): 1.  It returns 0 when the consumer has gone, -1 when more than max_pending
- * bytes would wait for it: it is then cut off, cut_reason (one JSON line) being the last
+ * bytes would wait for it (a line when nothing waits always goes): it is then cut off, cut_reason (one JSON line) being the last
  * thing it reads.  At 0 or -1 req is freed and the owner forgets it; to end a stream
  * itself the owner calls hl_ctl_reply with the last line. */
 bool    hl_ctl_stream_begin(hl_ctl_req *req, json_t *first, size_t max_pending);

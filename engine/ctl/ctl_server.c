@@ -217,7 +217,8 @@ int hl_ctl_stream(hl_ctl_req *req, const char *line, size_t len, size_t max_pend
         free(req);
         return 0;
     }
-    if (uv_stream_get_write_queue_size((uv_stream_t *)&c->pipe) + len > max_pending) {
+    size_t waiting = uv_stream_get_write_queue_size((uv_stream_t *)&c->pipe);
+    if (waiting && waiting + len > max_pending) {   /* one line alone always goes */
         c->busy = NULL;       /* the reason is the last line; then the connection closes */
         free(req);
         c->streaming = false;

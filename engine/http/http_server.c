@@ -228,7 +228,7 @@ bool hl_http_stream_send(hl_http_stream *s, const char *data, size_t len, size_t
 {
     if (!s->attached)
         return false;
-    if (s->queued.len + len > max_pending) {
+    if (s->queued.len && s->queued.len + len > max_pending) {   /* one event alone always goes */
         hl_http_stream_end(s, cut_reason);   /* what it missed is lost anyway; the reason is not */
         return false;
     }

@@ -43,7 +43,7 @@ void hl_http_server_stream(hl_http_server *srv, const char *path, const char *co
 int  hl_http_server_port(const hl_http_server *srv);
 
 /* Queues data for the stream's client.  Returns false when more than max_pending bytes
- * would wait: the stream is then cut off (cut_reason is its last data) and closed() follows. */
+ * would wait (data when nothing waits always goes): the stream is then cut off (cut_reason is its last data) and closed() follows. */
 bool hl_http_stream_send(hl_http_stream *s, const char *data, size_t len, size_t max_pending,
                          const char *cut_reason);
 
