@@ -19,7 +19,7 @@ SYSCONFDIR    ?= $(if $(filter /usr,$(PREFIX)),/etc,$(PREFIX)/etc)
 LOCALSTATEDIR ?= $(if $(filter /usr,$(PREFIX)),/var,$(PREFIX)/var)
 BUILD    ?= build
 CC       ?= cc
-PKGS      = lua5.4 libuv ortp libosip2 bctoolbox sqlite3 jansson spandsp libtiff-4 libcurl libsodium libsystemd
+PKGS      = lua5.4 libuv ortp libosip2 bctoolbox sqlite3 jansson spandsp libtiff-4 libcurl libsodium libsystemd libh2o
 # Asked of pkg-config at first use, not when this file is read: on a bare machine `make run`
 # reads the Makefile before contrib/install-deps.sh has installed the libraries.
 PKG_CFLAGS = $(eval PKG_CFLAGS := $$(shell pkg-config --cflags $(PKGS) 2>/dev/null))$(PKG_CFLAGS)

@@ -15,10 +15,15 @@
 #      the engine runs with bench/rules-attack (a site's per-source limit); reports the
 #      trunk's failures, how much of the flood was answered 200 / 503 / not at all, bans,
 #      CPU and RSS.
-#   5. a month's results (issue 9, bench/month.sh): 500 agents and 300,000 CDRs computed by
+#   5. the cost of watching (issue 10): the same set-up burst (OBSERVE_RATE/s, 3000 calls)
+#      and OBSERVE_CALLS calls playing a prompt, once with nobody watching and once with
+#      an event consumer (`hotline ctl events`), a GET /events reader and a /metrics
+#      scraper (every OBSERVE_SCRAPE_S) attached, alternated OBSERVE_ROUNDS times; reports
+#      failed set-ups, the engine's CPU and the tick lateness of each.
+#   6. a month's results (issue 9, bench/month.sh): 500 agents and 300,000 CDRs computed by
 #      the engine off its loop while a few calls play; the time, its parts, RTP lateness.
-# Tunables (environment): MONTH_AGENTS, MONTH_CDRS, MONTH_CALLS (MONTH_CDRS= skips stage 5), RATES, CONCURRENT, TWOWAY, HOLD_S, ATTACK_RATE, ATTACK_CALLS,
-# ATTACK_FLOOD_RATE, SIP_PORT (an empty list skips
+# Tunables (environment): MONTH_AGENTS, MONTH_CDRS, MONTH_CALLS (MONTH_CDRS= skips stage 6), RATES, CONCURRENT, TWOWAY, HOLD_S, ATTACK_RATE, ATTACK_CALLS,
+# ATTACK_FLOOD_RATE, OBSERVE_RATE, OBSERVE_CALLS, OBSERVE_SCRAPE_S, OBSERVE_ROUNDS, SIP_PORT (an empty list skips
 # its stage, e.g. RATES= CONCURRENT= bash bench/run.sh runs stage 3 only).
 set -u
 cd "$(dirname "$0")/.."
@@ -29,8 +34,12 @@ TWOWAY=${TWOWAY-"250 500 1000"}
 HOLD_S=${HOLD_S:-20}
 ATTACK_RATE=${ATTACK_RATE-100}
 ATTACK_CALLS=${ATTACK_CALLS:-1000}
+OBSERVE_CALLS=${OBSERVE_CALLS-250}
+OBSERVE_SCRAPE_S=${OBSERVE_SCRAPE_S:-1}
+OBSERVE_ROUNDS=${OBSERVE_ROUNDS:-2}   # Prometheus scrapes every 15 s by default: 1 s is harsh
 SIP_PORT=${SIP_PORT:-15060}
 SIPP_PORT=$((SIP_PORT + 1))
+HTTP_PORT=$((SIP_PORT + 2))
 OUT=bench/out
 mkdir -p "$OUT"
 DATA=$(mktemp -d)
@@ -43,9 +52,9 @@ cleanup() {
 trap cleanup EXIT
 
 ulimit -n 65536 2>/dev/null || true
-start_engine() {  # start_engine [RULES_DIR]
+start_engine() {  # start_engine [RULES_DIR [more hotline run options]]
   "$BIN" run --sip 127.0.0.1:$SIP_PORT --rtp-ports 30000-40000 --data "$DATA" \
-    --scripts bench/scripts --rules "${1:-bench/rules}" --prompts build/prompts 2>> "$OUT/engine.log" &
+    --scripts bench/scripts --rules "${1:-bench/rules}" --prompts build/prompts "${@:2}" 2>> "$OUT/engine.log" &
   ENGINE_PID=$!
   for _ in $(seq 50); do
     "$BIN" ctl --data "$DATA" status >/dev/null 2>&1 && return 0
@@ -164,7 +173,61 @@ else
   echo "   skipped (ATTACK_RATE is empty)"
 fi
 echo
-echo "5. a month's results off the loop (${MONTH_AGENTS:-500} agents, ${MONTH_CDRS-300000} CDRs)"
+echo "5. the cost of watching: an event consumer, a GET /events reader and a /metrics scraper"
+if [ -n "$OBSERVE_CALLS" ]; then
+  OBSERVE_RATE=${OBSERVE_RATE:-$(( best > 0 ? best : 200 ))}
+  kill "$ENGINE_PID" 2>/dev/null; wait "$ENGINE_PID" 2>/dev/null
+  start_engine bench/rules --http 127.0.0.1:$HTTP_PORT
+  # alternated, OBSERVE_ROUNDS times: the machine's other load (SIPp shares it) drifts
+  for mode in $(for _ in $(seq "$OBSERVE_ROUNDS"); do echo none watched; done); do
+    watchers=()
+    if [ "$mode" = watched ]; then
+      rm -f "$OUT/observe_sse.jsonl"
+      "$BIN" ctl --data "$DATA" events > "$OUT/observe_events.jsonl" 2>"$OUT/observe_events.err" &
+      watchers+=($!)
+      python3 tests/e2e/events_client.py sse "http://127.0.0.1:$HTTP_PORT/events" "$OUT/observe_sse.jsonl" 600 \
+        > /dev/null 2>&1 &
+      watchers+=($!)
+      (while sleep "$OBSERVE_SCRAPE_S"; do
+         python3 tests/e2e/promparse.py "http://127.0.0.1:$HTTP_PORT/metrics" > "$OUT/observe_scrape.json" || exit 1
+       done) 2>"$OUT/observe_scrape.err" &
+      watchers+=($!)
+      sleep 1
+    fi
+    cpu_a=$(cpu_ticks); t_a=$(date +%s.%N)
+    sipp -sn uac -s setup 127.0.0.1:$SIP_PORT -p $SIPP_PORT -r "$OBSERVE_RATE" -m 3000 -d 0 -l 2000 \
+         -timeout 60s -trace_stat -stf "$OUT/observe_setup_$mode.csv" >/dev/null 2>"$OUT/sipp_observe_$mode.err" </dev/null
+    cpu_b=$(cpu_ticks); t_b=$(date +%s.%N)
+    stats=$(tail -n 1 "$OUT/observe_setup_$mode.csv")
+    ok=$(echo "$stats" | cut -d';' -f 16); fail=$(echo "$stats" | cut -d';' -f 18)
+    scpu=$(python3 -c "print('%.1f' % (100.0 * ($cpu_b - $cpu_a) / $hz / ($t_b - $t_a)))")
+    sipp -sn uac -s media 127.0.0.1:$SIP_PORT -p $SIPP_PORT -r 200 -m "$OBSERVE_CALLS" -l "$OBSERVE_CALLS" \
+         -d $((HOLD_S * 1000)) -timeout $((HOLD_S + 60))s >/dev/null 2>"$OUT/sipp_observe_media_$mode.err" </dev/null &
+    sipp_pid=$!
+    sleep $(( OBSERVE_CALLS / 200 + 4 ))
+    "$BIN" ctl --data "$DATA" stats-reset >/dev/null 2>&1
+    cpu_a=$(cpu_ticks); t_a=$(date +%s.%N)
+    sleep 5
+    cpu_b=$(cpu_ticks); t_b=$(date +%s.%N)
+    lat=$("$BIN" ctl --data "$DATA" --json status 2>/dev/null | python3 -c 'import json,sys; l=json.load(sys.stdin).get("rtp_lateness_us",{}); print("p50 %.0f us, p99 %.0f us, max %.0f us" % (l.get("p50",0), l.get("p99",0), l.get("max",0)))')
+    mcpu=$(python3 -c "print('%.1f' % (100.0 * ($cpu_b - $cpu_a) / $hz / ($t_b - $t_a)))")
+    wait $sipp_pid
+    extra=""
+    if [ "$mode" = watched ]; then
+      sleep 1   # the last calls' call_end events reach the readers
+      for w in "${watchers[@]}"; do kill "$w" 2>/dev/null; wait "$w" 2>/dev/null; done
+      cut=$(python3 -c 'import json,sys; print(int(json.load(open(sys.argv[1]))["series"].get("hotline_event_consumers_cut_total",0)))' "$OUT/observe_scrape.json" 2>/dev/null)
+      extra="; $(wc -l < "$OUT/observe_events.jsonl") events to ctl, $(wc -l < "$OUT/observe_sse.jsonl") to /events, consumers cut off: ${cut:-?}"
+    fi
+    printf '   %-8s set-ups %d/s: %s ok, %s failed, CPU %s%%; %d calls playing: CPU %s%%, send lateness %s%s\n' \
+      "$mode" "$OBSERVE_RATE" "$ok" "$fail" "$scpu" "$OBSERVE_CALLS" "$mcpu" "$lat" "$extra"
+    sleep 2
+  done
+else
+  echo "   skipped (OBSERVE_CALLS is empty)"
+fi
+
+echo "6. a month's results off the loop (${MONTH_AGENTS:-500} agents, ${MONTH_CDRS-300000} CDRs)"
 if [ -n "${MONTH_CDRS-300000}" ]; then
   kill "$ENGINE_PID" 2>/dev/null; wait "$ENGINE_PID" 2>/dev/null; ENGINE_PID=""
   SIP_PORT=$SIP_PORT bash bench/month.sh

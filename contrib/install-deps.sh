@@ -6,7 +6,7 @@ set -euo pipefail
 PACKAGES=(
   build-essential pkg-config clang libclang-rt-14-dev
   liblua5.4-dev libuv1-dev libortp-dev libbctoolbox-dev libosip2-dev
-  libsqlite3-dev sqlite3 libjansson-dev libspandsp-dev libtiff-dev libcurl4-openssl-dev libsodium-dev libsystemd-dev
+  libsqlite3-dev sqlite3 libjansson-dev libspandsp-dev libtiff-dev libcurl4-openssl-dev libsodium-dev libsystemd-dev libh2o-dev libssl-dev
   sip-tester baresip-core espeak-ng sox libtiff-tools python3
   chromium python3-websockets
 )

@@ -62,7 +62,7 @@ static void usage_run(FILE *f)
         "  --rules DIR          rules, including engine.lua with timeouts and limits (default rules;\n"
         "                       `hotline config` lists them)\n"
         "  --prompts DIR        prompt WAVs made by `make prompts` (default build/prompts)\n"
-        "  --http ADDR:PORT     HTTP API and web console (not served yet: comes with the console issue)\n"
+        "  --http ADDR:PORT     serve GET /metrics (Prometheus) and GET /events (server-sent events) there\n"
         "  --clock TIME         start the engine's wall clock at TIME (ISO 8601, centre time\n"
         "                       +08:00 unless an offset is given), e.g. 2026-07-01T17:59:00;\n"
         "                       it then runs on. For tests and demonstrations of hours.\n"

@@ -19,6 +19,8 @@ struct hl_acd_app {
     hl_store    *store;
     hl_agents   *agents;
     json_t      *wrapups;     /* agent -> {call_id, start}: wrap-ups under way */
+    hl_acd_event_fn forward;       /* issue 10: the event stream too */
+    void           *forward_arg;
 };
 
 /* ---- the policy's part ----------------------------------------------------------------- */
@@ -86,6 +88,14 @@ static void keep_event(void *arg, const char *kind, json_t *event)
     hl_store_acd_event(app->store, kind, event);
     if (!strcmp(kind, "agent"))
         note_wrapup(app, event);
+    if (app->forward)
+        app->forward(app->forward_arg, kind, event);
+}
+
+void hl_acd_app_forward(hl_acd_app *app, hl_acd_event_fn fn, void *arg)
+{
+    app->forward = fn;
+    app->forward_arg = arg;
 }
 
 /* ---- the accounts and phones ------------------------------------------------------------- */

@@ -21,6 +21,8 @@ int         hl_acd_app_policy(hl_acd_app *app, hl_policy *p, char *err, int errl
 /* An agent's phones: some registered, or none left (agents.h's on_change; arg = the app). */
 void        hl_acd_app_registered(void *app, const char *number, bool registered);
 /* After every call has ended. */
+/* Every event the ACD keeps also goes to fn (issue 10: the event stream); event is borrowed. */
+void        hl_acd_app_forward(hl_acd_app *app, hl_acd_event_fn fn, void *arg);
 void        hl_acd_app_free(hl_acd_app *app);
 
 #endif

@@ -16,6 +16,7 @@
 #include <dirent.h>
 #include <unistd.h>
 #include <malloc.h>
+#include <math.h>
 #include "call/call.h"
 #include "call/dial_guard.h"
 #include "core/trunks.h"
@@ -23,7 +24,10 @@
 #include "app/acd_app.h"
 #include "app/admin.h"
 #include "app/agents.h"
+#include "app/cdr_file.h"
 #include "app/edge.h"
+#include "app/events.h"
+#include "app/metrics.h"
 #include "app/jobs.h"
 #include "app/last_good.h"
 #include "app/offline.h"
@@ -32,6 +36,7 @@
 #include "core/log.h"
 #include "ctl/ctl.h"
 #include "http/http_client.h"
+#include "http/http_server.h"
 #include "lua/script.h"
 #include "media/media.h"
 #include "media/prompts.h"
@@ -86,6 +91,11 @@ typedef struct loop_private {
     hl_edge    *edge;            /* SIP limits, overload watch, ctl ban (app/edge.h) */
     hl_agents  *agents;          /* agents' accounts and registrations (app/agents.h) */
     hl_acd_app *acd;             /* the ACD: queues, agents' states (app/acd_app.h) */
+    /* issue 10: the operator's view (app/events.h, app/metrics.h, app/cdr_file.h) */
+    hl_events      *events;
+    hl_metrics     *metrics;
+    hl_cdr_file    *cdr_file;
+    hl_http_server *http;        /* --http: /metrics and /events; NULL without it */
     char        data_real[PATH_MAX];  /* the data directory, resolved */
     /* issue 7: where the policy serving came from: "files" (scripts/ and rules/), or
      * "last-good" (the files did not pass at start-up; until a reload passes) */
@@ -156,6 +166,15 @@ void hl_loop_call_add(hl_loop *l, hl_call *call)
     }
     l->calls[l->ncalls++] = call;
     l->calls_total++;
+    if (priv_of(l)->events) {
+        json_t *d = hl_call_describe(call);
+        hl_events_publish(priv_of(l)->events, "call_start",
+                          json_pack("{s:O,s:O,s:O,s:s}", "call_id", json_object_get(d, "id"),
+                                    "caller", json_object_get(d, "caller"), "called",
+                                    json_object_get(d, "called"), "policy",
+                                    l->policy ? hl_policy_version(l->policy) : ""));
+        json_decref(d);
+    }
     if (l->store) { /* issue 7: a call the engine dies with still gets a CDR */
         hl_cdr so_far;
         hl_call_cdr_so_far(call, &so_far);
@@ -183,6 +202,27 @@ static void live_calls_stamp(uv_timer_t *h)
 }
 
 
+/* env->event: a call's event to the stream; an answer of the caller's leg is counted. */
+static void env_call_event(hl_call_env *env, hl_call *call, const char *kind, void *fields)
+{
+    loop_private *p = priv_of(env->owner);
+    if (!strcmp(kind, "call_answer") && json_integer_value(json_object_get(fields, "leg")) == 0)
+        hl_metrics_call_answered(p->metrics);
+    hl_events_publish(p->events, kind, fields);
+}
+
+/* The end of a call as /metrics counts it and the stream tells it (the caller's leg). */
+static void observe_call_end(hl_loop *l, const hl_cdr *c)
+{
+    loop_private *p = priv_of(l);
+    hl_metrics_call_ended(p->metrics, c);
+    hl_events_publish(p->events, "call_end",
+                      json_pack("{s:s,s:s,s:s,s:s,s:f,s:b}", "call_id", c->call_id, "route", c->route,
+                                "hangup_side", c->hangup_side, "hangup_cause", c->hangup_cause,
+                                "duration_s", c->end > c->start ? round((c->end - c->start) * 1000) / 1000 : 0.0,
+                                "answered", c->answer > 0));
+}
+
 static void env_call_ended(hl_call_env *env, hl_call *call)
 {
     hl_loop *l = env->owner;
@@ -190,6 +230,10 @@ static void env_call_ended(hl_call_env *env, hl_call *call)
         const hl_cdr *cdr = hl_call_cdr(call, i);
         if (cdr && l->store)
             hl_store_cdr_write(l->store, cdr, NULL, NULL);
+        if (cdr)
+            hl_cdr_file_write(priv_of(l)->cdr_file, cdr);
+        if (cdr && i == 0 && priv_of(l)->metrics)
+            observe_call_end(l, cdr);
     }
     if (l->store)
         hl_store_live_call_close(l->store, hl_call_id(call));
@@ -329,6 +373,45 @@ static void push_live_settings(hl_loop *l)
     hl_edge_apply(priv_of(l)->edge);   /* the SIP stack's limits (app/edge.c) */
 }
 
+/* The token in http_token_file: its first line, blanks trimmed ("" when none or unreadable,
+ * said once).  Never logged. */
+static void read_token(const char *path, char *out, size_t size)
+{
+    out[0] = 0;
+    if (!path[0])
+        return;
+    FILE *f = fopen(path, "r");
+    if (!f) {
+        hl_warn("http", "http_token_file %s: %s: no token opens /metrics", path, strerror(errno));
+        return;
+    }
+    struct stat st;
+    if (fstat(fileno(f), &st) == 0 && (st.st_mode & 077))
+        hl_warn("http", "http_token_file %s can be read by others than its owner: chmod 600 it", path);
+    if (fgets(out, (int)size, f)) {
+        out[strcspn(out, "\r\n")] = 0;
+        while (out[0] == ' ')
+            memmove(out, out + 1, strlen(out));
+        size_t n = strlen(out);
+        while (n && out[n - 1] == ' ')
+            out[--n] = 0;
+    }
+    fclose(f);
+}
+
+/* --http's access from the live settings (at start and after each reload). */
+static void http_access(hl_loop *l)
+{
+    hl_http_server *srv = priv_of(l)->http;
+    if (!srv)
+        return;
+    char token[256], err[200];
+    read_token(l->cfg.http_token_file, token, sizeof token);
+    if (hl_http_server_access(srv, l->cfg.http_metrics_allow, token, err, sizeof err) != 0)
+        hl_warn("http", "http_metrics_allow: %s (skipped)", err);
+    memset(token, 0, sizeof token);
+}
+
 /* Swaps the new settings in.  A restart-only value that changed keeps its running value
  * and is reported ("takes effect at restart: NAME"): refusing would also refuse the
  * script and rule edits saved with it.  Adds what changed to the reply. */
@@ -353,6 +436,23 @@ static void swap_settings(hl_loop *l, hl_config *next, json_t *reply)
     }
     l->cfg = *next;
     push_live_settings(l);
+    http_access(l);   /* who may read /metrics, and the token, as the new settings say */
+}
+
+/* The reload on the event stream: its answer, with a refusal's reason cut to a line's
+ * worth (the whole of it is in `ctl reload`'s answer and the log). */
+static void reload_event(hl_loop *l, json_t *reply)
+{
+    enum { REASON_MAX = 1000 };
+    json_t *ev = json_deep_copy(reply);
+    const char *why = json_string_value(json_object_get(ev, "error"));
+    if (why && strlen(why) > REASON_MAX) {
+        char cut[REASON_MAX + 8];
+        snprintf(cut, sizeof cut, "%.*s ...", REASON_MAX, why);
+        json_t *v = json_string(cut);   /* NULL when the cut split a UTF-8 character */
+        json_object_set_new(ev, "error", v ? v : json_string("(see the log)"));
+    }
+    hl_events_publish(priv_of(l)->events, "reload", ev);
 }
 
 static void reload_done(uv_work_t *w, int status)
@@ -384,6 +484,7 @@ static void reload_done(uv_work_t *w, int status)
         char qerr[512];
         if (hl_acd_app_policy(priv_of(l)->acd, l->policy, qerr, sizeof qerr) != 0)
             hl_warn("reload", "the ACD keeps its queues: %s", qerr);
+        hl_metrics_reload(priv_of(l)->metrics, "ok");
         json_t *head = json_pack("{s:b,s:s,s:i}", "ok", 1, "version", hl_policy_version(l->policy),
                                  "scenarios_passed", r->passed);
         json_object_update(head, reply);   /* ok and version first in `hotline ctl reload` */
@@ -394,7 +495,9 @@ static void reload_done(uv_work_t *w, int status)
                 l->policy ? hl_policy_version(l->policy) : "-", r->err);
         reply = json_pack("{s:b,s:s,s:s}", "ok", 0, "error", r->err, "version",
                           l->policy ? hl_policy_version(l->policy) : "");
+        hl_metrics_reload(priv_of(l)->metrics, "refused");
     }
+    reload_event(l, reply);
     json_decref(r->queries);
     r->queries = NULL;
     for (int i = 0; i < r->nwaiting; i++)
@@ -723,6 +826,46 @@ static int run_start_hooks(hl_loop *l, json_t *queries, json_t *repaired, char *
     return total;
 }
 
+/* The ACD's events on the stream: "agent" as agent_state, "queue" as queue_WORD. */
+static void acd_event(void *arg, const char *kind, json_t *event)
+{
+    char name[48];
+    if (!strcmp(kind, "agent"))
+        snprintf(name, sizeof name, "agent_state");
+    else
+        snprintf(name, sizeof name, "queue_%s", json_string_value(json_object_get(event, "event")) ?: "event");
+    json_t *fields = json_deep_copy(event);
+    json_object_del(fields, "kind");
+    json_object_del(fields, "event");
+    json_object_del(fields, "time");   /* the stream's own time, in the centre's zone */
+    hl_events_publish(arg, name, fields);
+}
+
+/* Issue 10: the event stream, the metrics, the CDR file, and --http serving the first two. */
+static int observe_init(hl_loop *l, const char *data_real, char *err, int errlen)
+{
+    loop_private *p = priv_of(l);
+    p->events = hl_events_new(&l->cfg, &l->clock, l->ctl);
+    p->metrics = hl_metrics_new(l, p->events, &p->policy_source);
+    p->cdr_file = hl_cdr_file_new(&l->cfg, data_real);
+    if (!p->events || !p->metrics || !p->cdr_file) {
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
+    if (!l->cfg.http_port)
+        return 0;
+    if (!(p->http = hl_http_server_new(l->uv, l->cfg.http_addr, l->cfg.http_port, err, errlen)))
+        return -1;
+    http_access(l);
+    hl_http_server_page(p->http, "/metrics", "text/plain; version=0.0.4; charset=utf-8", hl_metrics_page,
+                        p->metrics);
+    hl_events_serve_http(p->events, p->http);
+    hl_info("http", "serving /metrics and /events on %s:%d (allowed: %s%s)", l->cfg.http_addr,
+            hl_http_server_port(p->http), l->cfg.http_metrics_allow,
+            l->cfg.http_token_file[0] ? "; or with the token" : "");
+    return 0;
+}
+
 static void raise_fd_limit(void)
 {
     /* oRTP binds two sockets per session: thousands of calls need thousands of fds. */
@@ -827,6 +970,7 @@ int hl_loop_init(hl_loop *l, const hl_config *cfg, char *err, int errlen)
         .store = l->store, .current_policy = env_current_policy, .dial = hl_leg_sip_dial,
         .dial_agent = hl_leg_sip_dial_agent, .find_call = env_find_call,   /* issue 8: ringing agents' phones */
         .call_ended = env_call_ended, .recordings_dir = l->recordings_dir, .owner = l,
+        .event = env_call_event,
         .uv = l->uv, /* hl.pin_hash's thread pool */
     };
     if (!(l->env.http = hl_http_new(l->uv, err, errlen)))   /* hl.http.request */
@@ -867,12 +1011,15 @@ int hl_loop_init(hl_loop *l, const hl_config *cfg, char *err, int errlen)
     hl_ctl_register(l->ctl, "config", ctl_config, l,
                     "the tunables in use (rules/engine.lua as last applied; see hotline config)");
     hl_offline_register_ctl(l, l->ctl);   /* issue 9: month compute, reports */
+    if (observe_init(l, real, err, errlen) != 0)
+        return -1;
     hl_agents_set_sip(priv_of(l)->agents, l->sip);
     hl_agents_register_ctl(priv_of(l)->agents, l->ctl);
     if (!(priv_of(l)->acd = hl_acd_app_new(&l->env, l->store, priv_of(l)->agents, l->ctl))) {
         snprintf(err, errlen, "out of memory");
         return -1;
     }
+    hl_acd_app_forward(priv_of(l)->acd, acd_event, priv_of(l)->events);   /* to the stream too */
     char qerr[512];
     if (hl_acd_app_policy(priv_of(l)->acd, l->policy, qerr, sizeof qerr) != 0)
         hl_warn("loop", "the ACD has no queues: %s", qerr);
@@ -917,13 +1064,14 @@ int hl_loop_init(hl_loop *l, const hl_config *cfg, char *err, int errlen)
 
     hl_info("loop", "hotline %s listening on %s:%d (UDP, TCP), RTP %d-%d, data %s", HL_VERSION,
             cfg->sip_addr, hl_sip_port(l->sip), cfg->rtp_port_lo, cfg->rtp_port_hi, real);
-    if (cfg->http_port)
-        hl_warn("loop", "--http %s:%d: the HTTP API is not built yet; ignoring", cfg->http_addr, cfg->http_port);
     return 0;
 }
 
 static void close_walk(uv_handle_t *h, void *arg)
 {
+    hl_loop *l = arg;
+    if (hl_http_server_owns(priv_of(l)->http, h))
+        return;   /* h2o closes its connections itself (hl_http_server_close shut them) */
     if (!uv_is_closing(h))
         uv_close(h, NULL);
 }
@@ -938,7 +1086,7 @@ static void sip_closed(void *arg)
         hl_ctl_close(l->ctl);
     l->ctl = NULL;
     hl_timers_free(&l->timers);
-    uv_walk(l->uv, close_walk, NULL); /* everything else: watchers, signals, timers */
+    uv_walk(l->uv, close_walk, l); /* everything else: watchers, signals, timers */
 }
 
 static void finish_shutdown(hl_loop *l)
@@ -950,6 +1098,9 @@ static void finish_shutdown(hl_loop *l)
     priv_of(l)->edge = NULL;
     hl_acd_app_free(priv_of(l)->acd);    /* every call has ended: no caller waits */
     priv_of(l)->acd = NULL;
+    hl_http_server_close(priv_of(l)->http);   /* its streams end; the loop's walk closes the rest */
+    hl_events_close(priv_of(l)->events);      /* before ctl closes: consumers hear why */
+    priv_of(l)->events = NULL;
     hl_agents_close(priv_of(l)->agents); /* after the SIP stack can no longer call it */
     priv_of(l)->agents = NULL;
     if (l->sip)
@@ -1006,6 +1157,8 @@ int hl_loop_run(hl_loop *l)
     free(l->uv);
     free(l->calls);
     free(dead_of(l)->v);
+    hl_metrics_free(priv_of(l)->metrics);
+    hl_cdr_file_free(priv_of(l)->cdr_file);
     free(l->priv);
     free(l->reloader);
     hl_info("loop", "stopped");

@@ -487,10 +487,34 @@ void call_try_end(hl_call *c)
 
 /* ---- events -------------------------------------------------------------------------- */
 
+void call_emit(hl_call *c, const char *kind, void *fields)
+{
+    json_t *f = fields;
+    if (!c->env->event) {
+        json_decref(f);
+        return;
+    }
+    json_object_set_new(f, "call_id", json_string(c->id));
+    c->env->event(c->env, c, kind, f);
+}
+
 /* Offers an event to the wait; true when it took it. */
 static bool to_wait(hl_call *c, int i, const hl_leg_event *ev)
 {
     return c->w.ops && c->w.ops->on_event && c->w.ops->on_event(c, i, ev);
+}
+
+/* The key on the event stream, before the script sees it.  Only a collect knows whether
+ * its keys are secret (its CDR digit is x then); a key pressed while no collect waits may
+ * be a PIN typed ahead (call_mask_typeahead masks it later), so it is shown as x too. */
+static void emit_key(hl_call *c, char digit)
+{
+    const hl_cdr *d = &c->cdrs[0];
+    bool collecting = c->w.ops && !strcmp(c->w.ops->name, "collect");
+    char shown[2] = { 'x', 0 };
+    if (digit == '#' || (collecting && c->last_key_pos >= 0))
+        shown[0] = digit == '#' ? '#' : d->dtmf[c->last_key_pos];
+    call_emit(c, "call_key", json_pack("{s:s,s:b}", "key", shown, "collecting", collecting));
 }
 
 /* A key of the caller: into the CDR, then to the wait, else typed ahead. */
@@ -507,6 +531,7 @@ static void on_key(hl_call *c, const hl_leg_event *ev)
         return;
     if (call_late_terminator(c, ev->digit))
         return; /* the terminator of a collect that had already filled up */
+    emit_key(c, ev->digit);
     if (!to_wait(c, 0, ev))
         buffer_key(c, ev->digit);
 }
@@ -554,6 +579,10 @@ static void dispatch(hl_call *c, int i, const hl_leg_event *ev)
     case HL_LEG_EV_ANSWERED:
         if (!leg->answer)
             leg->answer = call_now_wall(c);
+        if (!c->answer_told[i]) {   /* a re-INVITE's ACK confirms again: one event per leg */
+            c->answer_told[i] = true;
+            call_emit(c, "call_answer", json_pack("{s:i}", "leg", i));
+        }
         to_wait(c, i, ev);
         break;
     case HL_LEG_EV_FAILED:

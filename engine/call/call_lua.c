@@ -176,6 +176,7 @@ int prim_set_route(lua_State *L)
         return luaL_error(L, "set_route: '%s' must be one word (no spaces), e.g. \"queue:sales\"", r);
     snprintf(c->cdrs[0].route, sizeof c->cdrs[0].route, "%s", r);
     c->route_changed = true;
+    call_emit(c, "call_route", json_pack("{s:s}", "route", r));
     CALL_INFO(c, "%s: route %s (policy %s)", c->id, r, hl_policy_version(c->policy));
     return 0;
 }

@@ -74,6 +74,7 @@ struct hl_call {
     char         id[64];
     hl_leg      *legs[MAX_LEGS];
     bool         done[MAX_LEGS];      /* the call considers this leg ended */
+    bool         answer_told[MAX_LEGS];  /* issue 10: its call_answer event was published */
     hl_cdr       cdrs[MAX_LEGS];
     int          nlegs;
     /* script */
@@ -146,6 +147,8 @@ void     call_input_begins(hl_call *c, bool sensitive);
 void     call_mask_typeahead(hl_call *c);
 
 /* ---- call_cdr.c ---- */
+/* issue 10: an event to env->event (taken: fields, a json_t object; call_id is added). */
+void     call_emit(hl_call *c, const char *kind, void *fields);
 void     call_finalize_cdrs(hl_call *c);          /* at the end: every leg's CDR complete */
 /* The caller's wait in a queue: its name, length and outcome into the caller's CDR. */
 /* A hold by leg i's party: from start (engine ms), len ms, with reminders played; ended by

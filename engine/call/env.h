@@ -70,6 +70,10 @@ typedef struct hl_call_env {
     struct hl_acd *acd;
     /* The call up with this id, or NULL (a supervisor's call:monitor finds the agent's). */
     hl_call *(*find_call)(struct hl_call_env *, const char *call_id);
+    /* issue 10: an event for the stream (`ctl events`, GET /events): kind "call_answer",
+     * "call_key", "call_route" ...; fields is a JSON object (json_t *) the hook takes.
+     * NULL hook: nobody listens (simulation). */
+    void    (*event)(struct hl_call_env *, hl_call *call, const char *kind, void *fields);
     struct uv_loop_s *uv;         /* the loop's thread pool (hl.pin_hash); NULL in a simulation */
     void    *owner;               /* hl_loop * or hl_sim * */
 } hl_call_env;

@@ -204,6 +204,22 @@ static const hl_tunable tunables[] = {
          "had expired; the agent is logged out when it was the last): each failure is already "
          "a transaction of OPTIONS retransmissions unanswered, so two mean the phone is gone "
          "for about a minute, not one lost packet."),
+    TEXT_(http_metrics_allow, "127.0.0.1 ::1", 0, 255, "0123456789abcdefABCDEF.:/ ", HL_APPLY_NEXT_USE,
+          "Who may read GET /metrics and GET /events on --http without the token: addresses or "
+          "prefixes (\"10.0.0.0/8\"), space-separated; \"\" = only with the token. Loopback: "
+          "a scraper on the host, nobody else, as the counters tell an attacker the load."),
+    TEXT_(http_token_file, "", 0, 255, NULL, HL_APPLY_NEXT_USE,
+          "A file holding the bearer token that opens /metrics and /events from any address "
+          "(Authorization: Bearer TOKEN); read at start and at each reload, never logged. A "
+          "file, not a value here: rules/ is kept in git, a token is not. \"\" = no token."),
+    INT_(events_buffer_bytes, 65536, 4096, 16777216, "bytes", HL_APPLY_NEXT_USE,
+         "How far an event consumer (ctl events, GET /events) may fall behind before it is cut "
+         "off with a reason: about 300 events, seconds of a busy engine. The loop never waits "
+         "for a consumer, so a slow one must be dropped, not buffered without end."),
+    TEXT_(cdr_csv_dir, "", 0, 255, NULL, HL_APPLY_NEXT_USE,
+          "A folder (absolute, or below the data directory) where each CDR is also appended as "
+          "a CSV line when its leg ends, one file a day cdr-YYYY-MM-DD.csv in the centre's "
+          "zone (like mod_cdr_csv); columns in docs/admin-ctl.md. \"\" = no file."),
 };
 #undef INT_
 #undef PATH_

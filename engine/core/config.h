@@ -73,6 +73,11 @@ typedef struct hl_config {
     char agent_digest_algorithms[16];   /* "SHA-256,MD5", "MD5,SHA-256", "MD5", "SHA-256" */
     char agent_entry[41];               /* the policy function agents' own calls run */
     int  agent_qualify_s, agent_qualify_fails;
+    /* issue 10: metrics, the event stream, the rolling CSV of CDRs */
+    char http_metrics_allow[256];       /* addresses / prefixes, space-separated */
+    char http_token_file[256];          /* "" = no token */
+    int  events_buffer_bytes;
+    char cdr_csv_dir[256];              /* "" = no rolling CSV */
 } hl_config;
 
 typedef enum { HL_TUNE_INT, HL_TUNE_PATH, HL_TUNE_TEXT, HL_TUNE_HOSTS } hl_tunable_type;

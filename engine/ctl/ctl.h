@@ -13,6 +13,8 @@
 #ifndef HL_CTL_H
 #define HL_CTL_H
 #include <jansson.h>
+#include <stdbool.h>
+#include <stdio.h>
 #include <uv.h>
 
 struct hl_store;
@@ -57,6 +59,19 @@ void    hl_ctl_set_clock(hl_ctl *ctl, const struct hl_clock *clock);
  * command and a few arguments, or one CSV file of back-office records (`admin import`,
  * app/admin.h: at most 4 MiB of text, which JSON escaping may double). */
 #define HL_CTL_MAX_LINE (10 * 1024 * 1024)
+/* Streams (issue 10, `ctl events`): a handler that returned HL_CTL_DEFERRED may turn its
+ * request into a stream: hl_ctl_stream_begin sends the first line (taken) and bounds the
+ * socket's own buffer to max_pending; then each hl_ctl_stream sends one line (len bytes,
+ * no newline): 1.  It returns 0 when the consumer has gone, -1 when more than max_pending
+ * bytes would wait for it (a line when nothing waits always goes): it is then cut off, cut_reason (one JSON line) being the last
+ * thing it reads.  At 0 or -1 req is freed and the owner forgets it; to end a stream
+ * itself the owner calls hl_ctl_reply with the last line. */
+bool    hl_ctl_stream_begin(hl_ctl_req *req, json_t *first, size_t max_pending);
+int     hl_ctl_stream(hl_ctl_req *req, const char *line, size_t len, size_t max_pending,
+                      const char *cut_reason);
+/* `hotline ctl events`' side: sends request, then copies every line the engine sends to
+ * out until it closes.  Exit code as hl_ctl_main's (1 when cut off, with the reason). */
+int     hl_ctl_follow(const char *sock_path, json_t *request, FILE *out, char *err, int errlen);
 
 /* Where the socket lives under a data directory: DIR/hotline.sock. */
 #define HL_CTL_SOCKET_NAME "hotline.sock"

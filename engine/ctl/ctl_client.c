@@ -92,10 +92,10 @@ static char *read_line(int fd, int timeout_ms, char *err, int errlen)
     return NULL;
 }
 
-int hl_ctl_request(const char *sock_path, json_t *request, json_t **response, int timeout_ms,
-                   char *err, int errlen)
+/* Connects to the engine's socket: the fd, or -2 when nothing listens (not running), -1 on
+ * any other failure; err says what. */
+static int ctl_connect(const char *sock_path, char *err, int errlen)
 {
-    *response = NULL;
     struct sockaddr_un sa = { .sun_family = AF_UNIX };
     if (strlen(sock_path) >= sizeof sa.sun_path) {
         snprintf(err, errlen, "socket path too long: %s", sock_path);
@@ -122,13 +122,34 @@ int hl_ctl_request(const char *sock_path, json_t *request, json_t **response, in
         snprintf(err, errlen, "cannot connect to %s: %s", sock_path, strerror(e));
         return -1;
     }
+    return fd;
+}
+
+/* Sends request as one line; 0, or -1 with err. */
+static int send_request(int fd, const char *sock_path, json_t *request, char *err, int errlen)
+{
     char *text = json_dumps(request, JSON_COMPACT);
-    int rc = -1;
+    int rc = 0;
     if (!text) {
         snprintf(err, errlen, "request could not be encoded");
+        rc = -1;
     } else if (send_all(fd, text, strlen(text)) < 0 || send_all(fd, "\n", 1) < 0) {
         snprintf(err, errlen, "sending to %s: %s", sock_path, strerror(errno));
-    } else {
+        rc = -1;
+    }
+    free(text);
+    return rc;
+}
+
+int hl_ctl_request(const char *sock_path, json_t *request, json_t **response, int timeout_ms,
+                   char *err, int errlen)
+{
+    *response = NULL;
+    int fd = ctl_connect(sock_path, err, errlen);
+    if (fd < 0)
+        return fd;
+    int rc = -1;
+    if (send_request(fd, sock_path, request, err, errlen) == 0) {
         char *line = read_line(fd, timeout_ms, err, errlen);
         if (line) {
             json_error_t jerr;
@@ -140,8 +161,63 @@ int hl_ctl_request(const char *sock_path, json_t *request, json_t **response, in
             free(line);
         }
     }
-    free(text);
     close(fd);
+    return rc;
+}
+
+/* The stream's first line says whether the engine took the request. */
+static int follow_first(FILE *in, char *err, int errlen)
+{
+    char *line = NULL;
+    size_t cap = 0;
+    if (getline(&line, &cap, in) < 0) {
+        snprintf(err, errlen, "hotline closed the connection without an answer");
+        free(line);
+        return 1;
+    }
+    json_t *first = json_loads(line, 0, NULL);
+    free(line);
+    int rc = json_is_true(json_object_get(first, "ok")) ? 0 : 1;
+    if (rc)
+        snprintf(err, errlen, "%s", json_string_value(json_object_get(first, "error")) ?: "refused");
+    json_decref(first);
+    return rc;
+}
+
+int hl_ctl_follow(const char *sock_path, json_t *request, FILE *out, char *err, int errlen)
+{
+    int fd = ctl_connect(sock_path, err, errlen);
+    if (fd < 0)
+        return fd == -2 ? 2 : 1;
+    if (send_request(fd, sock_path, request, err, errlen) < 0) {
+        close(fd);
+        return 1;
+    }
+    FILE *in = fdopen(fd, "r");
+    if (!in) {
+        close(fd);
+        snprintf(err, errlen, "fdopen: %s", strerror(errno));
+        return 1;
+    }
+    int rc = follow_first(in, err, errlen);
+    char *line = NULL;
+    size_t cap = 0;
+    ssize_t n;
+    while (!rc && (n = getline(&line, &cap, in)) > 0) {
+        fwrite(line, 1, (size_t)n, out);
+        fflush(out);
+        json_t *ev = json_loadb(line, (size_t)n, 0, NULL);
+        const char *kind = json_string_value(json_object_get(ev, "event"));
+        if (kind && !strcmp(kind, "cut_off")) {
+            snprintf(err, errlen, "cut off: %s", json_string_value(json_object_get(ev, "reason")) ?: "");
+            rc = 1;
+        }
+        json_decref(ev);
+    }
+    if (!rc)
+        snprintf(err, errlen, "hotline closed the stream");
+    free(line);
+    fclose(in);
     return rc;
 }
 
@@ -386,7 +462,13 @@ static void print_help_list(json_t *list)
 
 static void print_human(const char *cmd, json_t *resp)
 {
-    if (!strcmp(cmd, "cdr"))
+    if (!strcmp(cmd, "cdr") && json_is_string(json_object_get(resp, "csv"))) {
+        fwrite(json_string_value(json_object_get(resp, "csv")), 1,
+               json_string_length(json_object_get(resp, "csv")), stdout);
+        if (json_is_true(json_object_get(resp, "truncated")))
+            fprintf(stderr, "hotline ctl cdr: more legs than one export carries (%lld rows): "
+                    "narrow --since/--until\n", (long long)json_integer_value(json_object_get(resp, "rows")));
+    } else if (!strcmp(cmd, "cdr"))
         print_cdrs(json_object_get(resp, "cdrs"));
     else if (!strcmp(cmd, "query"))
         print_query(resp);
@@ -420,6 +502,12 @@ static void usage(FILE *f)
         "  reload                      build and self-test scripts and rules, then swap them in\n"
         "  version                     engine and policy versions\n"
         "  cdr [--last N] [--call ID]  newest CDRs, newest last (default 20, at most 1000)\n"
+        "  cdr --csv [--since T] [--until T]\n"
+        "                              CDRs as CSV (legs started from T, before T; T is ISO 8601\n"
+        "                              like 2026-11-30T08:00 or epoch seconds; columns: docs/admin-ctl.md)\n"
+        "  events [--filter KIND,...]  stay connected; one JSON line per event (call_start, call_answer,\n"
+        "                              call_key, call_route, call_end, queue_*, agent_state, reload);\n"
+        "                              a KIND also matches by prefix: --filter call,reload\n"
         "  query                       the named queries the policy declares (rules/queries.lua)\n"
         "  query NAME [ARG...]         run one: its rows (a report) or what it changed\n"
         "  admin                       the kinds of back-office record and their fields (rules/backoffice.lua)\n"
@@ -555,6 +643,14 @@ static json_t *build_request(const char *cmd, int argc, char **argv, opts *o)
         } else if (!strcmp(a, "--out") && !strcmp(cmd, "report") && next) {
             o->out = next;
             i++;
+        } else if (!strcmp(a, "--filter") && !strcmp(cmd, "events") && next) {
+            json_object_set_new(req, "filter", json_string(next));
+            i++;
+        } else if (!strcmp(a, "--csv") && !strcmp(cmd, "cdr")) {
+            json_object_set_new(req, "csv", json_true());
+        } else if ((!strcmp(a, "--since") || !strcmp(a, "--until")) && !strcmp(cmd, "cdr") && next) {
+            json_object_set_new(req, a + 2, json_string(next));
+            i++;
         } else if (!strcmp(a, "--call") && !strcmp(cmd, "cdr") && next) {
             json_object_set_new(req, "call_id", json_string(next));
             i++;
@@ -668,6 +764,13 @@ int hl_ctl_main(int argc, char **argv)
         snprintf(path, sizeof path, "%s", o.sock);
     else
         snprintf(path, sizeof path, "%s/%s", o.data, HL_CTL_SOCKET_NAME);
+    if (!strcmp(cmd, "events")) {   /* stays connected: one JSON line per event */
+        char ferr[1200] = "";
+        int frc = hl_ctl_follow(path, req, stdout, ferr, sizeof ferr);
+        json_decref(req);
+        fprintf(stderr, "hotline ctl events: %s\n", ferr);
+        return frc;
+    }
     json_t *resp = NULL;
     char err[1200];
     int rc = hl_ctl_request(path, req, &resp, o.timeout_s * 1000, err, sizeof err);

@@ -1,12 +1,15 @@
 /* ctl_cmds.c — the control commands ctl serves itself, needing only the store:
  *   help                          the registered commands and their help lines
- *   cdr      {last, call_id}      newest CDRs (newest last), as hl_cdr_to_json objects
+ *   cdr      {last, call_id}      newest CDRs (newest last), as hl_cdr_to_json objects;
+ *            {csv, since, until}  or as CSV text (hl_cdr_csv_row), legs started in [since, until)
  *   query    {args: [NAME, ARG...]} a query the policy declares (hl_ctl_set_queries), or
  *                                 without NAME their list
  * Store reads and writes are asynchronous: the handlers answer through hl_ctl_reply. */
 #include "ctl/ctl_int.h"
+#include "core/buf.h"
 #include "core/clock.h"
 #include "store/store.h"
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,6 +19,9 @@
  * cannot make the engine build a huge response on its loop. */
 #define HL_CTL_CDR_DEFAULT 20
 #define HL_CTL_LIST_MAX 1000
+/* A CSV export is for a period (a day of a busy centre is tens of thousands of legs); the
+ * cap keeps the answer under the client's 64 MB (a leg's line is about 500 bytes). */
+#define HL_CTL_CSV_MAX 50000
 
 static double wall_now(const hl_ctl *ctl)
 {
@@ -55,13 +61,19 @@ static json_t *cmd_help(void *arg, hl_ctl_req *req, json_t *request, char *err, 
 
 /* ---- cdr -------------------------------------------------------------------------- */
 
+/* false (and the request answered with the error) when the store could not read them. */
+static bool rows_read(hl_ctl_req *req, json_t *rows, const char *err)
+{
+    if (!rows)
+        hl_ctl_reply_error(req, "reading CDRs: %s", err ? err : "failed");
+    return rows != NULL;
+}
+
 static void on_cdr_rows(void *arg, json_t *rows, const char *err)
 {
     hl_ctl_req *req = arg;
-    if (!rows) {
-        hl_ctl_reply_error(req, "reading CDRs: %s", err ? err : "failed");
+    if (!rows_read(req, rows, err))
         return;
-    }
     json_t *list = json_array();
     size_t i;
     json_t *row;
@@ -75,9 +87,75 @@ static void on_cdr_rows(void *arg, json_t *rows, const char *err)
     hl_ctl_reply(req, json_pack("{s:b,s:o}", "ok", 1, "cdrs", list));
 }
 
+/* The rows as one CSV text, header first; "truncated" when the cap cut the period. */
+static void on_cdr_csv_rows(void *arg, json_t *rows, const char *err)
+{
+    hl_ctl_req *req = arg;
+    if (!rows_read(req, rows, err))
+        return;
+    hl_buf text = { 0 };
+    char *head = hl_cdr_csv_header();
+    hl_buf_add(&text, head, strlen(head));
+    free(head);
+    size_t i;
+    json_t *row;
+    json_array_foreach(rows, i, row) {
+        hl_cdr c;
+        hl_cdr_from_row(row, &c);
+        char *line = hl_cdr_csv_row(&c);
+        hl_buf_add(&text, line, strlen(line));
+        free(line);
+    }
+    size_t len = text.len;
+    char *csv = hl_buf_take(&text);
+    json_t *resp = json_pack("{s:b,s:s%,s:i,s:b}", "ok", 1, "csv", csv, len, "rows",
+                             (int)json_array_size(rows), "truncated",
+                             json_array_size(rows) >= HL_CTL_CSV_MAX);
+    free(csv);
+    hl_ctl_reply(req, resp ? resp : json_pack("{s:b,s:s}", "ok", 0, "error", "CDRs are not valid UTF-8"));
+}
+
+/* request[key]: a time as epoch seconds or ISO 8601 ("2026-11-30", "2026-11-30T08:00",
+ * with an offset or in the centre's zone); def when absent, NAN with err if bad. */
+static double time_arg(json_t *request, const char *key, double def, char *err, int errlen)
+{
+    json_t *v = json_object_get(request, key);
+    if (!v)
+        return def;
+    double t = json_is_number(v) ? json_number_value(v) : -1;
+    if (json_is_string(v)) {
+        char *end;
+        t = strtod(json_string_value(v), &end);
+        if (*end || end == json_string_value(v))
+            t = hl_clock_parse_iso(json_string_value(v));
+    }
+    if (t < 0) {
+        snprintf(err, errlen, "%s must be a time: epoch seconds or ISO 8601 like 2026-11-30T08:00",
+                 key);
+        return NAN;
+    }
+    return t;
+}
+
+static json_t *cmd_cdr_csv(hl_ctl *ctl, hl_ctl_req *req, json_t *request, char *err, int errlen)
+{
+    double since = time_arg(request, "since", 0, err, errlen);
+    double until = time_arg(request, "until", 1e12, err, errlen);
+    if (isnan(since) || isnan(until))
+        return NULL;
+    json_t *params = json_pack("[f,f,i]", since, until, HL_CTL_CSV_MAX);
+    hl_store_exec(ctl->store,
+                  "SELECT * FROM cdr WHERE start_time >= ?1 AND start_time < ?2 ORDER BY id LIMIT ?3",
+                  params, on_cdr_csv_rows, req);
+    json_decref(params);
+    return HL_CTL_DEFERRED;
+}
+
 static json_t *cmd_cdr(void *arg, hl_ctl_req *req, json_t *request, char *err, int errlen)
 {
     hl_ctl *ctl = arg;
+    if (json_is_true(json_object_get(request, "csv")))
+        return cmd_cdr_csv(ctl, req, request, err, errlen);
     int last = list_len(request, "last", HL_CTL_CDR_DEFAULT, err, errlen);
     if (last < 0)
         return NULL;
@@ -230,7 +308,7 @@ void hl_ctl_register_builtins(hl_ctl *ctl)
     hl_ctl_register(ctl, "help", cmd_help, ctl, "the commands this engine serves");
     if (!ctl->store)
         return;
-    hl_ctl_register(ctl, "cdr", cmd_cdr, ctl, "cdr [--last N] [--call ID]: newest CDRs");
+    hl_ctl_register(ctl, "cdr", cmd_cdr, ctl, "cdr [--last N] [--call ID]: newest CDRs; cdr --csv [--since T] [--until T]: CSV");
     hl_ctl_register(ctl, "query", cmd_query, ctl,
                     "query [NAME [ARG...]]: the policy's named queries (rules/queries.lua)");
 }

@@ -33,6 +33,7 @@ typedef struct ctl_conn {
     bool             in_process; /* inside process_lines: no re-entry */
     bool             closing;
     bool             paused;     /* reading stopped while a deferred request waits */
+    bool             streaming;  /* busy is a stream (hl_ctl_stream): open until cut or gone */
 } ctl_conn;
 
 struct hl_ctl_req {
@@ -110,6 +111,8 @@ static void on_written(uv_write_t *w, int status)
     conn_maybe_finish(c);
 }
 
+static void conn_send_text(ctl_conn *c, char *text);
+
 /* Sends one response line; takes resp. */
 static void conn_send(ctl_conn *c, json_t *resp)
 {
@@ -119,6 +122,12 @@ static void conn_send(ctl_conn *c, json_t *resp)
     json_decref(resp);
     if (!text)
         text = strdup("{\"ok\":false,\"error\":\"response could not be encoded\"}");
+    conn_send_text(c, text);
+}
+
+/* Sends text (malloc'd, taken) and a newline. */
+static void conn_send_text(ctl_conn *c, char *text)
+{
     write_req *wr = malloc(sizeof *wr);
     size_t n = text ? strlen(text) : 0;
     char *line = text ? realloc(text, n + 2) : NULL;
@@ -176,6 +185,53 @@ void hl_ctl_reply(hl_ctl_req *req, json_t *resp)
         }
         conn_maybe_finish(c);
     }
+}
+
+/* ---- streams (issue 10: `ctl events`) ---------------------------------------------- */
+
+bool hl_ctl_stream_begin(hl_ctl_req *req, json_t *first, size_t max_pending)
+{
+    ctl_conn *c = req->conn;
+    if (!c) {
+        json_decref(first);
+        return false;
+    }
+    c->streaming = true;
+    /* the kernel's buffer is part of how far the consumer may fall behind: keep it small */
+    uv_os_fd_t fd;
+    int size = (int)max_pending;
+    if (uv_fileno((uv_handle_t *)&c->pipe, &fd) == 0)
+        setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &size, sizeof size);
+    conn_send(c, first);
+    return !c->closing;
+}
+
+int hl_ctl_stream(hl_ctl_req *req, const char *line, size_t len, size_t max_pending,
+                  const char *cut_reason)
+{
+    ctl_conn *c = req->conn;
+    if (!c || c->closing) {   /* the consumer left */
+        free(req);
+        return 0;
+    }
+    size_t waiting = uv_stream_get_write_queue_size((uv_stream_t *)&c->pipe);
+    if (waiting && waiting + len > max_pending) {   /* one line alone always goes */
+        c->busy = NULL;       /* the reason is the last line; then the connection closes */
+        free(req);
+        c->streaming = false;
+        conn_send_text(c, strdup(cut_reason));
+        c->eof = true;
+        uv_read_stop((uv_stream_t *)&c->pipe);
+        conn_maybe_finish(c);
+        return -1;
+    }
+    char *text = malloc(len + 1);
+    if (!text)
+        abort();
+    memcpy(text, line, len);
+    text[len] = 0;
+    conn_send_text(c, text);
+    return 1;
 }
 
 void hl_ctl_reply_error(hl_ctl_req *req, const char *fmt, ...)

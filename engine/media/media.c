@@ -192,6 +192,9 @@ struct hl_media_pool {
     bool         in_tick;
     hl_media    *dead;
     uint64_t     late_hist[LATE_BUCKETS + 1], late_n, late_max_us, skipped;
+    /* issue 10: the same since start, never reset (a Prometheus histogram only grows) */
+    uint64_t     late_all[LATE_BUCKETS + 1], late_all_n, late_all_sum_us;
+    uint64_t     gone_sent, gone_received;          /* packets of endpoints already freed */
     /* packets the endpoints' latches dropped, and the rate-limited log line about them */
     uint64_t     dropped[HL_RTP_DROP_REASONS], latch_moves;
     uint64_t     drop_logged_ms, drop_unlogged;
@@ -505,6 +508,9 @@ static void record_lateness(hl_media_pool *pool, uint64_t late_ns)
     size_t b = us / LATE_BUCKET_US;
     pool->late_hist[b < LATE_BUCKETS ? b : LATE_BUCKETS]++;
     pool->late_n++;
+    pool->late_all[b < LATE_BUCKETS ? b : LATE_BUCKETS]++;
+    pool->late_all_n++;
+    pool->late_all_sum_us += us;
     if (us > pool->late_max_us)
         pool->late_max_us = us;
     pool->tick_late_us = us;
@@ -1149,6 +1155,30 @@ void hl_media_pool_lateness_reset(hl_media_pool *pool)
     pool->late_n = pool->late_max_us = pool->skipped = 0;
 }
 
+void hl_media_pool_late_hist(const hl_media_pool *pool, const double *bounds_us, int n,
+                             uint64_t *cumulative, uint64_t *count, double *sum_us)
+{
+    for (int i = 0; i < n; i++) {
+        uint64_t c = 0;   /* buckets wholly at or under the bound (50 µs resolution) */
+        for (int b = 0; b < LATE_BUCKETS && (b + 1) * (double)LATE_BUCKET_US <= bounds_us[i]; b++)
+            c += pool->late_all[b];
+        cumulative[i] = c;
+    }
+    *count = pool->late_all_n;
+    *sum_us = (double)pool->late_all_sum_us;
+}
+
+void hl_media_pool_packets(const hl_media_pool *pool, uint64_t *sent, uint64_t *received)
+{
+    *sent = pool->gone_sent;
+    *received = pool->gone_received;
+    for (int i = 0; i < pool->neps; i++) {
+        const rtp_stats_t *st = rtp_session_get_stats(pool->eps[i]->rtp);
+        *sent += st->packet_sent;
+        *received += st->packet_recv;
+    }
+}
+
 uint64_t hl_media_pool_skipped(hl_media_pool *pool)
 {
     return pool->skipped;
@@ -1583,6 +1613,9 @@ void hl_media_get_stats(const hl_media *m, hl_rtp_stats *out)
 static void free_endpoint(hl_media *m)
 {
     hl_media_pool *pool = m->pool;
+    const rtp_stats_t *st = rtp_session_get_stats(m->rtp);   /* its packets stay counted */
+    pool->gone_sent += st->packet_sent;
+    pool->gone_received += st->packet_recv;
     hl_media *last = pool->eps[--pool->neps];
     pool->eps[m->idx] = last;
     last->idx = m->idx;

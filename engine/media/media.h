@@ -105,6 +105,13 @@ void hl_media_pool_lateness(hl_media_pool *pool, double *p50_us, double *p99_us,
 /* Starts the lateness figures afresh (e.g. after a benchmark's set-up). */
 void hl_media_pool_lateness_reset(hl_media_pool *pool);
 /* Ticks skipped because the loop was blocked past the next deadline (since start/reset). */
+/* issue 10, for /metrics: the tick lateness since start (never reset), as a histogram:
+ * cumulative[i] = ticks at most bounds_us[i] late (bounds rounded down to 50 µs), *count all
+ * ticks, *sum_us their lateness in all. */
+void hl_media_pool_late_hist(const hl_media_pool *pool, const double *bounds_us, int n,
+                             uint64_t *cumulative, uint64_t *count, double *sum_us);
+/* RTP packets sent and received since start, by every endpoint (freed ones included). */
+void hl_media_pool_packets(const hl_media_pool *pool, uint64_t *sent, uint64_t *received);
 uint64_t hl_media_pool_skipped(hl_media_pool *pool);
 /* Received packets dropped by every endpoint's latch since the pool started, by reason
  * (also closed endpoints'), and how many latches moved by the symmetric rule. */

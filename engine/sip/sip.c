@@ -147,6 +147,7 @@ struct hl_sip {
     int retry_after_s;          /* of our 503s */
     bool overloaded;            /* the owner says new calls must wait: 503 */
     hl_sip_stats stats;
+    uint64_t     responses[HL_SIP_CODES];   /* issue 10: responses made, by code - 100 */
     size_t max_message;
     osip_t *osip;
     hl_transport *tp;
@@ -596,6 +597,8 @@ static osip_message_t *make_response(hl_sip *s, osip_message_t *req, int code, c
         return NULL;
     osip_message_set_version(r, osip_strdup("SIP/2.0"));
     osip_message_set_status_code(r, code);
+    if (code >= 100 && code < 100 + HL_SIP_CODES)
+        s->responses[code - 100]++;     /* made once; retransmissions are not counted */
     const char *rp = reason ? reason : osip_message_get_reason(code);
     osip_message_set_reason_phrase(r, osip_strdup(rp ? rp : "Unknown"));
     for (int i = 0; i < osip_list_size(&req->vias); i++) {
@@ -2250,6 +2253,11 @@ void hl_sip_set_overloaded(hl_sip *s, bool on)
         hl_warn("sip", on ? "overloaded: new calls get 503 (Retry-After %d s)"
                           : "recovered: new calls are taken again", s->retry_after_s);
     s->overloaded = on;
+}
+
+void hl_sip_responses(const hl_sip *s, uint64_t out[HL_SIP_CODES])
+{
+    memcpy(out, s->responses, sizeof s->responses);
 }
 
 void hl_sip_get_stats(const hl_sip *s, hl_sip_stats *out)

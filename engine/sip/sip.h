@@ -168,6 +168,10 @@ void hl_sip_set_limits(hl_sip *sip, const hl_sip_cfg *cfg);
  * when the engine is overloaded and off when it has recovered. */
 void hl_sip_set_overloaded(hl_sip *sip, bool on);
 void hl_sip_get_stats(const hl_sip *sip, hl_sip_stats *out);
+/* Responses the stack made since start, by status code: out[code - 100] for 100..699
+ * (issue 10, /metrics); a retransmission is not counted again. */
+#define HL_SIP_CODES 600
+void hl_sip_responses(const hl_sip *sip, uint64_t out[HL_SIP_CODES]);
 /* Fills out with up to max bans in force; returns how many there are. */
 int  hl_sip_bans(hl_sip *sip, hl_sip_ban *out, int max);
 /* Lifts the ban of ip: 1 lifted, 0 it was not banned, -1 not an address. */

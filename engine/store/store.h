@@ -94,6 +94,8 @@ int  hl_store_policy_activate(hl_store *s, const char *rules_dir, json_t **queri
 int  hl_store_policy_run_hook(hl_store *s, json_t *queries, const char *event, json_t *params,
                               double now, char *err, int errlen);
 
+/* Operations queued and not yet answered (issue 10: /metrics' store queue depth); loop thread. */
+int  hl_store_queue_depth(const hl_store *s);
 /* Queues a CDR insert (durable before cb, which may be NULL). */
 void hl_store_cdr_write(hl_store *s, const hl_cdr *cdr, hl_store_cb cb, void *arg);
 
@@ -169,6 +171,10 @@ void hl_store_reader_close(hl_store_reader *r);
 json_t *hl_cdr_to_json(const hl_cdr *cdr);
 /* Fills cdr from a row of the cdr table (as returned by a SELECT * FROM cdr). */
 void    hl_cdr_from_row(json_t *row, hl_cdr *cdr);
+/* CDR -> CSV (cdr_csv.c, issue 10): the header line and one row, each ending in CRLF
+ * (RFC 4180), malloc'd; the columns are listed in docs/admin-ctl.md. */
+char   *hl_cdr_csv_header(void);
+char   *hl_cdr_csv_row(const hl_cdr *cdr);
 /* The INSERT for one CDR and its positional parameters (a new reference). */
 extern const char HL_CDR_INSERT_SQL[];
 json_t *hl_cdr_params(const hl_cdr *cdr);

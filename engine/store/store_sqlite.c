@@ -597,6 +597,11 @@ static void *worker_main(void *arg)
     return NULL;
 }
 
+int hl_store_queue_depth(const hl_store *s)
+{
+    return s ? s->outstanding : 0;   /* changed on the loop thread only */
+}
+
 /* Without a worker (or after it stopped): runs everything pending on this thread. */
 static void run_pending_here(hl_store *s)
 {
