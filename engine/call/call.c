@@ -117,6 +117,16 @@ int call_add_leg(hl_call *c, hl_leg *leg)
     return i;
 }
 
+/* An agent's leg that ends, whichever side ends it, ends the agent's talk (wrap-up): a leg
+ * the engine hangs up reports no hangup of its own to on_leg_hangup. */
+static void end_agent_talk(hl_call *c, hl_leg *leg)
+{
+    if (leg->acd_talking && c->env->acd) {
+        leg->acd_talking = false;
+        hl_acd_agent_talk_ended(c->env->acd, leg->agent);
+    }
+}
+
 void call_hangup_leg(hl_call *c, int i, int code, const char *cause)
 {
     if (i >= c->nlegs || c->done[i])
@@ -131,6 +141,7 @@ void call_hangup_leg(hl_call *c, int i, int code, const char *cause)
     }
     if (!leg->end)
         leg->end = call_now_wall(c);
+    end_agent_talk(c, leg);
 }
 
 void call_hangup_all(hl_call *c, const char *cause)
@@ -513,10 +524,7 @@ static void on_leg_hangup(hl_call *c, int i, const hl_leg_event *ev)
         snprintf(leg->hangup_side, sizeof leg->hangup_side, "%s", i == 0 ? "caller" : "callee");
         snprintf(leg->hangup_cause, sizeof leg->hangup_cause, "%s", ev->reason ? ev->reason : "bye");
     }
-    if (leg->acd_talking && c->env->acd) {
-        leg->acd_talking = false;            /* the agent's talk ends: wrap-up */
-        hl_acd_agent_talk_ended(c->env->acd, leg->agent);
-    }
+    end_agent_talk(c, leg);
     if (i != 0) {
         to_wait(c, i, ev);
     } else {
