@@ -15,9 +15,12 @@
 #      the engine runs with bench/rules-attack (a site's per-source limit); reports the
 #      trunk's failures, how much of the flood was answered 200 / 503 / not at all, bans,
 #      CPU and RSS.
+#   5-7. the ACD (bench/acd.sh): agents registering, callers waiting in a queue with music,
+#      bridged and recorded calls between callers and agents' phones (bench/agentfarm.py).
 # Tunables (environment): RATES, CONCURRENT, TWOWAY, HOLD_S, ATTACK_RATE, ATTACK_CALLS,
-# ATTACK_FLOOD_RATE, SIP_PORT (an empty list skips
-# its stage, e.g. RATES= CONCURRENT= bash bench/run.sh runs stage 3 only).
+# ATTACK_FLOOD_RATE, SIP_PORT, and bench/acd.sh's AGENTS, WAITING, BRIDGED, ACD_RATE,
+# ACD_HOLD_S, ADD_PARALLEL, PERF (an empty list skips its stage, e.g. RATES= CONCURRENT=
+# bash bench/run.sh runs stages 3 and on; RATES= CONCURRENT= TWOWAY= ATTACK_RATE= the ACD's).
 set -u
 cd "$(dirname "$0")/.."
 BIN=build/hotline
@@ -34,7 +37,10 @@ mkdir -p "$OUT"
 DATA=$(mktemp -d)
 ENGINE_PID=""
 
+. bench/acd.sh
+
 cleanup() {
+  acd_cleanup
   [ -n "$ENGINE_PID" ] && kill "$ENGINE_PID" 2>/dev/null && wait "$ENGINE_PID" 2>/dev/null
   rm -rf "$DATA"
 }
@@ -161,3 +167,5 @@ if [ -n "$ATTACK_RATE" ]; then
 else
   echo "   skipped (ATTACK_RATE is empty)"
 fi
+echo
+acd_stages
