@@ -20,12 +20,13 @@
 #      recordings written, and agents left in any state but ready.  PERF=1: `perf record -g`
 #      on the engine for 5 s of each step, the top functions into $OUT/perf_bridged_N.txt.
 # Tunables: AGENTS, WAITING, BRIDGED (lists; empty skips), ACD_RATE (calls/s), ACD_HOLD_S,
-# ADD_PARALLEL, PERF.
+# ACD_RECORD, ADD_PARALLEL, PERF.
 AGENTS=${AGENTS-200}
 WAITING=${WAITING-"1000"}
 BRIDGED=${BRIDGED-"500 1000"}
 ACD_RATE=${ACD_RATE:-100}
 ACD_HOLD_S=${ACD_HOLD_S:-30}
+ACD_RECORD=${ACD_RECORD:-1}              # 0: bridged calls not recorded (what recording costs)
 ADD_PARALLEL=${ADD_PARALLEL:-4}
 PERF=${PERF:-}
 AGENT_FIRST=7000
@@ -48,6 +49,10 @@ farm_start() {
 }
 # CPU time of every thread of a process, in ns (/proc/PID/stat counts in clock ticks:
 # too coarse for a registration that lasts a fraction of a second)
+# the kernel's UDP receive drops (every socket of the machine: a full buffer somewhere)
+udp_drops() { awk '/^Udp:/ && $2 ~ /^[0-9]/ {print $6}' /proc/net/snmp; }
+# socket_drops PORT: datagrams the kernel dropped for the UDP socket on 127.0.0.1:PORT
+socket_drops() { awk -v p="$(printf '0100007F:%04X' "$1")" '$2 == p {print $NF}' /proc/net/udp; }
 cpu_ns() { cat /proc/"$1"/task/*/schedstat 2>/dev/null | awk '{s += $1} END {print s + 0}'; }
 farm() { echo "$*" >&"${FARM[1]}"; }
 farm_answer() { local line; read -r -t "${1:-120}" line <&"${FARM[0]}" && echo "$line"; }
@@ -127,7 +132,7 @@ acd_stages() {
   echo "6. callers waiting in a queue with music (agents not ready; held ${HOLD_S}s)"
   for c in $WAITING; do acd_waiting "$c"; done
   echo
-  echo "7. bridged and recorded calls (caller <-> agent's phone, RTP both ways, held ${ACD_HOLD_S}s from the caller's answer, arriving at ${ACD_RATE}/s)"
+  echo "7. bridged$([ "$ACD_RECORD" = 0 ] && echo ", NOT recorded," || echo " and recorded") calls (caller <-> agent's phone, RTP both ways, held ${ACD_HOLD_S}s from the caller's answer, arriving at ${ACD_RATE}/s)"
   if [ "$need" -gt "$agents_added" ]; then
     n=$((need - agents_added))
     printf '   %s more accounts for one agent per call: ' "$n"; add_accounts "$n"
@@ -165,13 +170,13 @@ acd_waiting() {
 
 acd_bridged() {
   local c=$1 rss0 rss1 cpu_a cpu_b scpu_a scpu_b fcpu_a fcpu_b t_a t_b up talking st lat jit sipp_pid
-  local stats ok fail rec stuck farm_st
+  local stats ok fail rec stuck farm_st edge drops0 load
   local recdir="$DATA/recordings/bench"
   rm -rf "$recdir"
   secs=$(set_states ready)
   echo "   $(agents_in ready) agents ready (set by ctl in $secs s)"
-  rss0=$(rss_kb)
-  (cd "$OUT" && exec sipp -sf ../uac_2way.xml -s acd 127.0.0.1:$SIP_PORT -p $SIPP_PORT -r "$ACD_RATE" \
+  rss0=$(rss_kb); drops0=$(udp_drops)
+  (cd "$OUT" && exec sipp -sf ../uac_2way.xml -s "$([ "$ACD_RECORD" = 0 ] && echo acd-norec || echo acd)" 127.0.0.1:$SIP_PORT -p $SIPP_PORT -r "$ACD_RATE" \
        -m "$c" -l "$c" -d $((ACD_HOLD_S * 1000)) -timeout $((ACD_HOLD_S + 90))s -trace_stat \
        -stf "bridged_$c.csv" >/dev/null 2>"sipp_bridged_$c.err" </dev/null) &
   sipp_pid=$!
@@ -180,6 +185,7 @@ acd_bridged() {
   talking=$(agents_in talking)
   "$BIN" ctl --data "$DATA" stats-reset >/dev/null 2>&1
   farm reset; farm_answer 5 > /dev/null
+  load=$(cut -d' ' -f 1 /proc/loadavg)   # the machine is shared: how busy it was
   rss1=$(rss_kb); cpu_a=$(cpu_ticks); scpu_a=$(cpu_ticks $sipp_pid); fcpu_a=$(farm_cpu_ticks); t_a=$(date +%s.%N)
   sleep 5
   cpu_b=$(cpu_ticks); scpu_b=$(cpu_ticks $sipp_pid 2>/dev/null || echo "$scpu_a"); fcpu_b=$(farm_cpu_ticks)
@@ -199,16 +205,19 @@ acd_bridged() {
   ok=$(echo "$stats" | cut -d';' -f 16); fail=$(echo "$stats" | cut -d';' -f 18)
   sleep 2                                  # the last BYEs, the recordings closed
   farm stats; farm_st=$(farm_answer 10)
+  edge=$("$BIN" ctl --data "$DATA" --json status | json_get '"SIP edge: %d overload 503s, %d rate-refused, %d dropped by bans; worst loop lag %.0f ms" % (d["sip_edge"]["overload_refused"], d["sip_edge"]["rate_refused"], d["sip_edge"]["banned_dropped"], d["sip_edge"]["worst_lag_ms"])')
   stuck=$(agents_in "reserved ringing talking on-hold wrap-up not-ready logged-out")
   rec=$(find "$recdir" -name '*.wav' -printf '%s\n' 2>/dev/null | python3 -c 'import sys; s=[int(l) for l in sys.stdin]; print("%d files, %.1f MiB, %.0f-%.0f KiB each" % (len(s), sum(s)/1048576.0, min(s or [0])/1024.0, max(s or [0])/1024.0))')
   farm_st=$(echo "$farm_st" | json_get '"%d rung, %d answered, %d BYEs" % (d["invites"], d["answered"], d["byes"])')
   local cpu; cpu=$(pct "$cpu_a" "$cpu_b" "$t_a" "$t_b")
-  printf '   %4d calls (%s up, %s agents talking): %s ok, %s failed; CPU %s%% of one core (%s%% per call); RSS +%s KiB per bridged call\n' \
+  printf '   %4d calls (%s up, %s agents talking): %s ok, %s failed; CPU %s%% of one core (%s%% per call); RSS +%s KiB per bridged call; machine load %s\n' \
     "$c" "${up:-?}" "${talking:-?}" "$ok" "$fail" "$cpu" "$(python3 -c "print('%.3f' % ($cpu / max(1, ${up:-0})))")" \
-    "$(python3 -c "print('%.1f' % (($rss1 - $rss0) / max(1, ${up:-0})))")"
+    "$(python3 -c "print('%.1f' % (($rss1 - $rss0) / max(1, ${up:-0})))")" "$load"
   printf '        relay (tick) lateness %s; jitter at the agents'"'"' phones %s\n' "$lat" "$jit"
   printf '        SIPp CPU %s%%, farm CPU %s%%; farm: %s; recordings: %s; agents not ready after: %s\n' \
     "$(pct "$scpu_a" "$scpu_b" "$t_a" "$t_b")" "$(pct "$fcpu_a" "$fcpu_b" "$t_a" "$t_b")" "$farm_st" "$rec" "$stuck"
+  printf '        %s; UDP receive drops: engine SIP socket %s, farm SIP %s, farm RTP %s (whole machine %s)\n' "$edge" \
+    "$(socket_drops "$SIP_PORT")" "$(socket_drops "$FARM_SIP")" "$(socket_drops "$FARM_RTP")" "$(( $(udp_drops) - drops0 ))"
   if [ -n "$PERF" ] && [ -s "$OUT/perf_bridged_$c.txt" ]; then
     echo "        perf, engine, top functions (self): $(head -n 8 "$OUT/perf_bridged_$c.txt" |
       awk '{printf "%s%s %s", (NR > 1 ? "; " : ""), $1, $3}')"

@@ -255,8 +255,7 @@ class Farm:
         elif method == "ACK":
             self.c["acks"] += 1
         elif method == "BYE":
-            self.c["byes"] += 1
-            self.dialogs.pop(callid, None)
+            self.c["byes" if self.dialogs.pop(callid, None) else "retransmits"] += 1
             self.send(self.response(h, 200, "OK"), addr)
         elif method == "CANCEL":
             self.c["cancels"] += 1

@@ -18,7 +18,7 @@
 #   5-7. the ACD (bench/acd.sh): agents registering, callers waiting in a queue with music,
 #      bridged and recorded calls between callers and agents' phones (bench/agentfarm.py).
 # Tunables (environment): RATES, CONCURRENT, TWOWAY, HOLD_S, ATTACK_RATE, ATTACK_CALLS,
-# ATTACK_FLOOD_RATE, SIP_PORT, and bench/acd.sh's AGENTS, WAITING, BRIDGED, ACD_RATE,
+# ATTACK_FLOOD_RATE, SIP_PORT, RTP_PORTS, and bench/acd.sh's AGENTS, WAITING, BRIDGED, ACD_RATE,
 # ACD_HOLD_S, ADD_PARALLEL, PERF (an empty list skips its stage, e.g. RATES= CONCURRENT=
 # bash bench/run.sh runs stages 3 and on; RATES= CONCURRENT= TWOWAY= ATTACK_RATE= the ACD's).
 set -u
@@ -31,6 +31,7 @@ HOLD_S=${HOLD_S:-20}
 ATTACK_RATE=${ATTACK_RATE-100}
 ATTACK_CALLS=${ATTACK_CALLS:-1000}
 SIP_PORT=${SIP_PORT:-15060}
+RTP_PORTS=${RTP_PORTS:-30000-40000}   # the engine's; stage 7 needs two ports (RTP, RTCP) a leg
 SIPP_PORT=$((SIP_PORT + 1))
 OUT=bench/out
 mkdir -p "$OUT"
@@ -48,7 +49,7 @@ trap cleanup EXIT
 
 ulimit -n 65536 2>/dev/null || true
 start_engine() {  # start_engine [RULES_DIR]
-  "$BIN" run --sip 127.0.0.1:$SIP_PORT --rtp-ports 30000-40000 --data "$DATA" \
+  "$BIN" run --sip 127.0.0.1:$SIP_PORT --rtp-ports "$RTP_PORTS" --data "$DATA" \
     --scripts bench/scripts --rules "${1:-bench/rules}" --prompts build/prompts 2>> "$OUT/engine.log" &
   ENGINE_PID=$!
   for _ in $(seq 50); do

@@ -3,6 +3,7 @@
 -- Called number "acd" (stages 6 and 7): answer, wait in the bench's one queue with music
 -- until an agent's phone answers, then bridge the two and record the call until one hangs
 -- up — the path of a real caller after the IVR (scripts/agent.lua), without its prompts.
+-- "acd-norec": the same without the recording (ACD_RECORD=0: what recording costs).
 -- Anything else: answer and play the welcome prompt over and over until the caller hangs
 -- up (concurrent calls with media).
 local QUEUE = { name = "bench.general", centre = "bench", skill = "general" }
@@ -23,14 +24,14 @@ function acd_choose(queue, caller, agents)
   return { best }
 end
 
-local function queue_and_bridge(call)
+local function queue_and_bridge(call, record)
   call:set_route("bench:acd")
   local outcome, leg = call:queue(QUEUE.name, { music = "queue_music", if_empty = false })
   if outcome ~= "answered" then
     call:hangup("queue-" .. tostring(outcome))
     return
   end
-  call:bridge(leg, { record = "bench/" .. call.id:gsub("[^%w_.-]", "_") .. ".wav" })
+  call:bridge(leg, { record = record and "bench/" .. call.id:gsub("[^%w_.-]", "_") .. ".wav" or nil })
   call:hangup("bridged")
 end
 
@@ -41,8 +42,8 @@ function main(call)
     call:sleep(600000)
     return
   end
-  if call.called == "acd" then
-    queue_and_bridge(call)
+  if call.called == "acd" or call.called == "acd-norec" then
+    queue_and_bridge(call, call.called == "acd")
     return
   end
   call:set_route("bench:media")
