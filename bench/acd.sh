@@ -23,7 +23,7 @@
 # ACD_RECORD, ADD_PARALLEL, PERF.
 AGENTS=${AGENTS-200}
 WAITING=${WAITING-"1000"}
-BRIDGED=${BRIDGED-"500 1000"}
+BRIDGED=${BRIDGED-"250 500 1000"}
 ACD_RATE=${ACD_RATE:-100}
 ACD_HOLD_S=${ACD_HOLD_S:-30}
 ACD_RECORD=${ACD_RECORD:-1}              # 0: bridged calls not recorded (what recording costs)
@@ -46,22 +46,28 @@ farm_start() {
   coproc FARM { exec python3 bench/agentfarm.py 127.0.0.1 "$SIP_PORT" 127.0.0.1 "$FARM_SIP" "$FARM_RTP" \
                   "${PW_PREFIX}%s" 2>>"$OUT/farm.err"; }
   FARM_PID=$FARM_PID
+  FARM_IN=${FARM[1]}; FARM_OUT=${FARM[0]}   # bash unsets FARM when the farm exits
+  sleep 0.5
+  kill -0 "$FARM_PID" 2>/dev/null || { echo "bench: the agent farm did not start; see $OUT/farm.err"; exit 1; }
 }
-# CPU time of every thread of a process, in ns (/proc/PID/stat counts in clock ticks:
-# too coarse for a registration that lasts a fraction of a second)
+farm() { echo "$*" >&"$FARM_IN"; }
+farm_answer() { local line; read -r -t "${1:-120}" line <&"$FARM_OUT" && echo "$line"; }
+farm_stop() {  # also from run.sh's EXIT trap, whatever state the farm is in
+  local pid=${FARM_PID:-}
+  [ -n "$pid" ] || return 0
+  FARM_PID=""
+  { farm quit && farm_answer 5 > /dev/null; } 2>/dev/null
+  for _ in $(seq 20); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+  kill "$pid" 2>/dev/null; wait "$pid" 2>/dev/null
+  return 0
+}
 # the kernel's UDP receive drops (every socket of the machine: a full buffer somewhere)
 udp_drops() { awk '/^Udp:/ && $2 ~ /^[0-9]/ {print $6}' /proc/net/snmp; }
 # socket_drops PORT: datagrams the kernel dropped for the UDP socket on 127.0.0.1:PORT
 socket_drops() { awk -v p="$(printf '0100007F:%04X' "$1")" '$2 == p {print $NF}' /proc/net/udp; }
+# CPU time of every thread of a process, in ns (/proc/PID/stat counts in clock ticks:
+# too coarse for a registration that lasts a fraction of a second)
 cpu_ns() { cat /proc/"$1"/task/*/schedstat 2>/dev/null | awk '{s += $1} END {print s + 0}'; }
-farm() { echo "$*" >&"${FARM[1]}"; }
-farm_answer() { local line; read -r -t "${1:-120}" line <&"${FARM[0]}" && echo "$line"; }
-farm_stop() {
-  [ -n "$FARM_PID" ] || return 0
-  farm quit; farm_answer 5 > /dev/null
-  kill "$FARM_PID" 2>/dev/null; wait "$FARM_PID" 2>/dev/null
-  FARM_PID=""
-}
 farm_cpu_ticks() {  # the farm and its RTP child
   local child t
   child=$(pgrep -P "$FARM_PID" | head -n 1)

@@ -24,6 +24,7 @@ Commands on standard input, one a line; each answer is one JSON line on standard
                          p50/p99/max, over_5ms}}
   quit                   the stats, then exit
 Loopback only: a bench tool."""
+import ctypes
 import hashlib
 import json
 import os
@@ -43,6 +44,7 @@ FRAME_NS = 20_000_000       # PCMU at 20 ms: one packet per leg per tick
 BUCKET_US = 50              # jitter histogram resolution
 BUCKETS = 2000              # up to 100 ms; beyond counts in the last bucket
 SOCKBUF = 4 * 1024 * 1024
+PR_SET_PDEATHSIG = 1        # prctl(2)
 COMPACT = {"v": "via", "f": "from", "t": "to", "i": "call-id", "m": "contact", "l": "content-length"}
 
 
@@ -104,6 +106,9 @@ def rtp_echo(sock, report_w):
                           "max": max((i for i, c in enumerate(hist) if c), default=0) * BUCKET_US},
             "over_5ms": over}) + "\n").encode())
 
+    ctypes.CDLL(None).prctl(PR_SET_PDEATHSIG, signal.SIGTERM)   # the farm gone, however: the echo too
+    if os.getppid() == 1:
+        os._exit(0)                              # it went before prctl took
     signal.signal(signal.SIGUSR1, reset)
     signal.signal(signal.SIGUSR2, report)
     signal.signal(signal.SIGTERM, lambda *_: os._exit(0))
@@ -321,6 +326,7 @@ class Farm:
         return True
 
     def run(self):
+        signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))   # through `finally`: the child goes
         self.start_rtp()
         stdin = sys.stdin.fileno()
         running, typed = True, b""

@@ -41,8 +41,8 @@ ENGINE_PID=""
 . bench/acd.sh
 
 cleanup() {
-  acd_cleanup
   [ -n "$ENGINE_PID" ] && kill "$ENGINE_PID" 2>/dev/null && wait "$ENGINE_PID" 2>/dev/null
+  acd_cleanup
   rm -rf "$DATA"
 }
 trap cleanup EXIT
