@@ -20,11 +20,15 @@
 #      an event consumer (`hotline ctl events`), a GET /events reader and a /metrics
 #      scraper (every OBSERVE_SCRAPE_S) attached, alternated OBSERVE_ROUNDS times; reports
 #      failed set-ups, the engine's CPU and the tick lateness of each.
-#   6. a month's results (issue 9, bench/month.sh): 500 agents and 300,000 CDRs computed by
+#   6-8. the ACD (bench/acd.sh): agents registering, callers waiting in a queue with music,
+#      bridged and recorded calls between callers and agents' phones (bench/agentfarm.py).
+#   9. a month's results (issue 9, bench/month.sh): 500 agents and 300,000 CDRs computed by
 #      the engine off its loop while a few calls play; the time, its parts, RTP lateness.
-# Tunables (environment): MONTH_AGENTS, MONTH_CDRS, MONTH_CALLS (MONTH_CDRS= skips stage 6), RATES, CONCURRENT, TWOWAY, HOLD_S, ATTACK_RATE, ATTACK_CALLS,
-# ATTACK_FLOOD_RATE, OBSERVE_RATE, OBSERVE_CALLS, OBSERVE_SCRAPE_S, OBSERVE_ROUNDS, SIP_PORT (an empty list skips
-# its stage, e.g. RATES= CONCURRENT= bash bench/run.sh runs stage 3 only).
+# Tunables (environment): RATES, CONCURRENT, TWOWAY, HOLD_S, ATTACK_RATE, ATTACK_CALLS,
+# ATTACK_FLOOD_RATE, OBSERVE_RATE, OBSERVE_CALLS, OBSERVE_SCRAPE_S, OBSERVE_ROUNDS, SIP_PORT,
+# RTP_PORTS, bench/acd.sh's AGENTS, WAITING, BRIDGED, ACD_RATE, ACD_HOLD_S, ADD_PARALLEL, PERF,
+# and MONTH_AGENTS, MONTH_CDRS, MONTH_CALLS (an empty list skips its stage, e.g.
+# RATES= CONCURRENT= bash bench/run.sh runs stage 3 and on).
 set -u
 cd "$(dirname "$0")/.."
 BIN=build/hotline
@@ -38,6 +42,7 @@ OBSERVE_CALLS=${OBSERVE_CALLS-250}
 OBSERVE_SCRAPE_S=${OBSERVE_SCRAPE_S:-1}
 OBSERVE_ROUNDS=${OBSERVE_ROUNDS:-2}   # Prometheus scrapes every 15 s by default: 1 s is harsh
 SIP_PORT=${SIP_PORT:-15060}
+RTP_PORTS=${RTP_PORTS:-30000-40000}   # the engine's; stage 7 needs two ports (RTP, RTCP) a leg
 SIPP_PORT=$((SIP_PORT + 1))
 HTTP_PORT=$((SIP_PORT + 2))
 OUT=bench/out
@@ -45,15 +50,18 @@ mkdir -p "$OUT"
 DATA=$(mktemp -d)
 ENGINE_PID=""
 
+. bench/acd.sh
+
 cleanup() {
   [ -n "$ENGINE_PID" ] && kill "$ENGINE_PID" 2>/dev/null && wait "$ENGINE_PID" 2>/dev/null
+  acd_cleanup
   rm -rf "$DATA"
 }
 trap cleanup EXIT
 
 ulimit -n 65536 2>/dev/null || true
 start_engine() {  # start_engine [RULES_DIR [more hotline run options]]
-  "$BIN" run --sip 127.0.0.1:$SIP_PORT --rtp-ports 30000-40000 --data "$DATA" \
+  "$BIN" run --sip 127.0.0.1:$SIP_PORT --rtp-ports "$RTP_PORTS" --data "$DATA" \
     --scripts bench/scripts --rules "${1:-bench/rules}" --prompts build/prompts "${@:2}" 2>> "$OUT/engine.log" &
   ENGINE_PID=$!
   for _ in $(seq 50); do
@@ -227,7 +235,9 @@ else
   echo "   skipped (OBSERVE_CALLS is empty)"
 fi
 
-echo "6. a month's results off the loop (${MONTH_AGENTS:-500} agents, ${MONTH_CDRS-300000} CDRs)"
+acd_stages
+
+echo "9. a month's results off the loop (${MONTH_AGENTS:-500} agents, ${MONTH_CDRS-300000} CDRs)"
 if [ -n "${MONTH_CDRS-300000}" ]; then
   kill "$ENGINE_PID" 2>/dev/null; wait "$ENGINE_PID" 2>/dev/null; ENGINE_PID=""
   SIP_PORT=$SIP_PORT bash bench/month.sh

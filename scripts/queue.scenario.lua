@@ -28,6 +28,15 @@ return {
                agent_states = { ["8001"] = "wrap-up" } },
   },
   {
+    -- the engine hangs up the agent's leg itself: its talk must end too (seen stuck in
+    -- "talking" under `make bench`)
+    name = "the caller hangs up while talking: the agent goes to wrap-up, not left talking",
+    time = IN, caller = jilin(), keys = { "0" }, hangup_at = 90000,
+    agents = { agent("8001", "0432", { answer_after = 2000, hangup_after = 600000 }) },
+    expect = { dialled = { "agent:8001" }, cdr = { agent = "8001", queue_outcome = "answered" },
+               agent_states = { ["8001"] = "wrap-up" } },
+  },
+  {
     name = "an agent of another city does not serve the caller's queue: overflow, then a message",
     time = IN, caller = jilin(), keys = { "0" }, hangup_at = 30000,
     agents = { agent("8101", "0433", { answer_after = 1000 }) },

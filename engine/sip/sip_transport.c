@@ -20,6 +20,12 @@
 #include <string.h>
 
 #define UDP_RECV_BUFFER 65536        /* largest datagram */
+/* What the kernel may hold for the UDP socket while the loop is busy (a media tick of a
+ * thousand calls, a reload): the answers to a qualify round's OPTIONS come back together, a
+ * thousand within milliseconds, and the default (about 200 KiB: some 170 small datagrams)
+ * dropped most of them, so healthy phones lost their registrations (seen in `make bench`
+ * stage 7).  The kernel caps it at net.core.rmem_max. */
+#define UDP_SOCKET_BUFFER (4 * 1024 * 1024)
 #define TCP_IDLE_MS (10 * 60 * 1000) /* close a silent connection: longer than any call leg's
                                         quiet period between re-INVITEs / BYE is not needed,
                                         since peers reconnect when they must */
@@ -532,8 +538,11 @@ hl_transport *hl_transport_new(uv_loop_t *uv, const char *addr, int port,
         if (rc == 0)
             rc = uv_listen((uv_stream_t *)&t->listener, SOMAXCONN, tcp_accept);
     }
-    if (rc == 0)
+    if (rc == 0) {
+        int want = UDP_SOCKET_BUFFER;
+        uv_recv_buffer_size((uv_handle_t *)&t->udp, &want);   /* best effort: capped, not refused */
         rc = uv_udp_recv_start(&t->udp, udp_alloc, udp_recv);
+    }
     if (rc != 0) {
         snprintf(err, errlen, "sip: cannot listen on %s:%d: %s", addr, port, uv_strerror(rc));
         hl_transport_close(t, NULL, NULL);
