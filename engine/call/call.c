@@ -141,7 +141,6 @@ void call_hangup_leg(hl_call *c, int i, int code, const char *cause)
     }
     if (!leg->end)
         leg->end = call_now_wall(c);
-    end_agent_talk(c, leg);
 }
 
 void call_hangup_all(hl_call *c, const char *cause)
