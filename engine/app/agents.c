@@ -58,6 +58,7 @@ struct hl_agents {
     hl_agents_watch     watch;           /* the ACD's view of the accounts (app/acd_app.c) */
     void               *watch_arg;
     uv_timer_t          qualify;         /* OPTIONS to every binding, each agent_qualify_s */
+    unsigned            qualify_round;   /* which slice of the agents the next turn pings */
     int                 open_handles;    /* of the two timers, until their close callbacks */
     int                 hashing;         /* ctl password hashes on the pool */
     bool                closing;         /* freed once the timers are closed and none hashes */
@@ -675,14 +676,21 @@ static void on_ping(void *arg, hl_sip_ping *ping, int code)
     g->b[k].qualify_fails = 0;
 }
 
-/* Each agent_qualify_s: a ping still unanswered is a failure; then a new one to each phone. */
+/* Each agent_qualify_s every phone is pinged once: a ping still unanswered at the phone's
+ * next turn is a failure.  The phones are taken in QUALIFY_SLICES slices spread over the
+ * interval, so a thousand phones are never asked at once (their answers would overflow
+ * the SIP socket under load and qualify would log out agents who are there). */
 #define QUALIFY_OFF_RECHECK_MS 5000   /* agent_qualify_s 0: how soon a reload turning it on shows */
+#define QUALIFY_SLICES 10
 
 static void on_qualify(uv_timer_t *t)
 {
     hl_agents *a = t->data;
     int every = a->cfg->agent_qualify_s;
+    unsigned slice = a->qualify_round++ % QUALIFY_SLICES;
     for (int i = 0; i < a->n; i++) {
+        if ((unsigned)i % QUALIFY_SLICES != slice)
+            continue;
         agent *g = a->list[i];
         for (int k = g->nb - 1; k >= 0; k--) {
             binding *b = &g->b[k];
@@ -694,7 +702,7 @@ static void on_qualify(uv_timer_t *t)
         for (int k = 0; every && a->sip && k < g->nb; k++)
             g->b[k].ping = hl_sip_options_ping(a->sip, g->b[k].uri, g->b[k].source, on_ping, a);
     }
-    uv_timer_start(&a->qualify, on_qualify, every ? (uint64_t)every * 1000 : QUALIFY_OFF_RECHECK_MS, 0);
+    uv_timer_start(&a->qualify, on_qualify, every ? (uint64_t)every * 1000 / QUALIFY_SLICES : QUALIFY_OFF_RECHECK_MS, 0);
 }
 
 /* ---- accounts: hashing ---------------------------------------------------------------- */
