@@ -53,6 +53,23 @@ local function callback(call, number)
   call:hangup("callback")
 end
 
+-- `hotline ctl monitor SUPERVISOR AGENT MODE` (main.lua's supervise): the engine rings the
+-- supervisor's phone, then joins it to the agent's talk, for supervisors only.
+function M.supervise(call, args)
+  call:set_route("supervise:" .. args.mode .. ":" .. args.agent)
+  local me = call:agent_info(args.supervisor)
+  if not (me and P.supervisor_roles[me.role]) then
+    hl.log("warn", "ctl monitor: " .. args.supervisor .. " (" .. tostring(me and me.role) .. ") may not supervise")
+    return false, "not-supervisor"
+  end
+  local leg, code = call:ring_agent(args.supervisor, { from = args.agent })
+  if not leg then return false, "supervisor-phone-" .. tostring(code) end
+  local ended, why = call:monitor(args.agent, { mode = args.mode, keys = P.monitor_keys, leg = leg })
+  leg:hangup(ended and "monitor-ended" or "refused")
+  if not ended then return false, why end
+  return true
+end
+
 function M.call(call)
   local n, c = call.called, P.codes
   if n == c.ready then return set_state(call, "ready", nil, "agent_ready") end

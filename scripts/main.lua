@@ -85,6 +85,7 @@ end
 -- callbacks (scripts/agent_phone.lua).
 local agent_phone = require "agent_phone"
 function agent_call(call) return agent_phone.call(call) end
+function supervise(call, args) return agent_phone.supervise(call, args) end
 
 -- The ACD's questions (engine/call/acd_policy.c): the queues, and who answers a caller.
 local queues = require "queues"

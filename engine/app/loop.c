@@ -691,6 +691,37 @@ static json_t *ctl_transfer(void *arg, hl_ctl_req *req, json_t *request, char *e
     return json_pack("{s:b,s:s,s:s,s:s}", "ok", 1, "id", id, "transfer", kind, "target", ends ? "" : what);
 }
 
+/* `monitor SUPERVISOR AGENT [listen|whisper|barge]`: the engine rings the supervisor's phone
+ * and joins it to the agent's talk, as the supervisor's own codes would: an engine call that
+ * runs the policy's supervise(call, {supervisor, agent, mode}) (who may, is its to say). */
+static json_t *ctl_monitor(void *arg, hl_ctl_req *req, json_t *request, char *err, int errlen)
+{
+    (void)req;
+    hl_loop *l = arg;
+    json_t *args = json_object_get(request, "args");
+    const char *sup = json_string_value(json_array_get(args, 0));
+    const char *agent = json_string_value(json_array_get(args, 1));
+    const char *mode = json_string_value(json_array_get(args, 2)) ?: "listen";
+    if (!sup || !agent || (strcmp(mode, "listen") && strcmp(mode, "whisper") && strcmp(mode, "barge"))) {
+        snprintf(err, errlen, "usage: monitor SUPERVISOR AGENT [listen|whisper|barge]");
+        return NULL;
+    }
+    json_t *a = json_pack("{s:s,s:s,s:s}", "supervisor", sup, "agent", agent, "mode", mode);
+    char label[96];
+    snprintf(label, sizeof label, "monitor-%.32s-%.32s", sup, agent);
+    hl_call *c = hl_call_new_originate(&l->env, "supervise", a, NULL, label);
+    json_decref(a);
+    if (!c) {
+        snprintf(err, errlen, "out of memory");
+        return NULL;
+    }
+    hl_loop_call_add(l, c);
+    hl_call_start(c);
+    hl_info("ctl", "monitor: %s %s agent %s (call %s)", sup, mode, agent, hl_call_id(c));
+    return json_pack("{s:b,s:s,s:s,s:s,s:s}", "ok", 1, "id", hl_call_id(c), "supervisor", sup, "agent", agent,
+                     "mode", mode);
+}
+
 /* The tunables the engine runs with now: after a reload that changed a restart-only value
  * they differ from what `hotline config` reads in rules/engine.lua until the restart. */
 static json_t *ctl_config(void *arg, hl_ctl_req *req, json_t *request, char *err, int errlen)
@@ -1004,6 +1035,8 @@ int hl_loop_init(hl_loop *l, const hl_config *cfg, char *err, int errlen)
     hl_ctl_register(l->ctl, "stats-reset", ctl_stats_reset, l,
                     "restart the RTP lateness figures of status (benchmarks measure from here)");
     hl_ctl_register(l->ctl, "hangup", ctl_hangup, l, "hangup ID: end a call");
+    hl_ctl_register(l->ctl, "monitor", ctl_monitor, l,
+                    "monitor SUPERVISOR AGENT [listen|whisper|barge]: ring the supervisor's phone into an agent's talk");
     hl_ctl_register(l->ctl, "transfer", ctl_transfer, l,
                     "transfer ID TARGET [--attended] | transfer ID complete|cancel: a talk's transfer, as the agent's keys");
     hl_ctl_register(l->ctl, "reload", ctl_reload, l, "build and test scripts and rules, then swap them in");

@@ -80,6 +80,15 @@ static const hl_api_opt bridge_opts[] = {
 static const hl_api_opt monitor_opts[] = {
     HL_API_OPT("mode", HL_OPT_STRING, .dflt_str = "listen"),
     HL_API_OPT("keys", HL_OPT_STRING),
+    HL_API_OPT("leg", HL_OPT_LEG),
+    HL_API_END,
+};
+
+/* call:ring_agent (prim_dial.c): an agent's own phone, directly */
+static const hl_api_opt ring_agent_opts[] = {
+    HL_API_OPT("timeout", HL_OPT_INT, .lo = DIAL_TIMEOUT_MIN_MS, .hi = DIAL_TIMEOUT_MAX_MS,
+      .dflt_cfg = HL_API_CFG(ring_timeout_ms)),
+    HL_API_OPT("from", HL_OPT_STRING),
     HL_API_END,
 };
 
@@ -181,8 +190,10 @@ const hl_api_prim hl_call_api[] = {
       .opts = queue_opts),
     HL_API_PRIM("call:agent_state", prim_agent_state, CALLER_ONLY, .needs_caller = true),
     HL_API_PRIM("call:agent_info", prim_agent_info, CALLER_ONLY),
-    HL_API_PRIM("call:monitor", prim_monitor, CALLER_ONLY, .waits = true, .needs_caller = true, .opts_arg = 3,
+    HL_API_PRIM("call:monitor", prim_monitor, HL_CTX_CALL, .waits = true, .needs_caller = true, .opts_arg = 3,
       .opts = monitor_opts),
+    HL_API_PRIM("call:ring_agent", prim_ring_agent, HL_CTX_CALL, .waits = true, .needs_caller = true, .opts_arg = 3,
+      .opts = ring_agent_opts),
     HL_API_PRIM("call:consult", prim_consult, CALLER_ONLY, .waits = true, .needs_caller = true, .opts_arg = 4,
       .opts = consult_opts),
     HL_API_PRIM("call:bridge", prim_bridge, CALLER_ONLY, .waits = true, .needs_caller = true, .opts_arg = 3,

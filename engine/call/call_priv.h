@@ -224,6 +224,7 @@ int prim_queue(lua_State *L);
 int prim_agent_state(lua_State *L);
 int prim_agent_info(lua_State *L);
 int prim_monitor(lua_State *L);
+int prim_ring_agent(lua_State *L);
 int prim_consult(lua_State *L);
 int prim_refer(lua_State *L);
 int prim_fax_send(lua_State *L);

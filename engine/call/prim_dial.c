@@ -102,6 +102,38 @@ int prim_dial(lua_State *L)
     return lua_yield(L, 0);
 }
 
+/* ---- call:ring_agent ---------------------------------------------------------------------
+ * An agent's registered phone rung directly (env->dial_agent, no queue, no dial rule: the
+ * centre's own phones), e.g. a supervisor's for `ctl monitor`.  As call:dial: the leg when
+ * it answers, else nil and a status (480: no phone registered). */
+
+#define AGENT_PHONE_NONE 480   /* Temporarily Unavailable: the agent has no registered phone */
+
+int prim_ring_agent(lua_State *L)
+{
+    hl_call *c = call_arg(L);
+    const char *agent = luaL_checkstring(L, 2);
+    hl_api_val o[HL_API_MAX_OPTS];
+    call_read_opts(L, "call:ring_agent", o);
+    if (!*agent || strlen(agent) >= sizeof ((hl_leg *)0)->agent)
+        return luaL_error(L, "ring_agent: '%s' is not an agent's number", agent);
+    if (c->nlegs >= MAX_LEGS)
+        return luaL_error(L, "ring_agent: this call already has %d legs", MAX_LEGS);
+    hl_dial_agent_opts d = { .timeout_ms = (int)o[0].i, .from_user = o[1].s, .call_id = c->id,
+                             .waited_ms = -1 };
+    hl_leg *leg = c->env->dial_agent ? c->env->dial_agent(c->env, c, agent, &d) : NULL;
+    if (!leg) {
+        lua_pushnil(L);
+        lua_pushinteger(L, AGENT_PHONE_NONE);
+        return 2;
+    }
+    int i = call_add_leg(c, leg);
+    CALL_INFO(c, "%s: ringing agent %s's phone (leg %d)", c->id, agent, i);
+    c->w.leg = i;
+    call_wait(c, &dial_ops, (int64_t)d.timeout_ms + DIAL_GRACE_MS);
+    return lua_yield(L, 0);
+}
+
 /* ---- call:_refer -------------------------------------------------------------------------- */
 
 static bool refer_event(hl_call *c, int i, const hl_leg_event *ev)

@@ -18,6 +18,7 @@
 #define AGENT_LEN 33
 
 typedef struct monitor_state {
+    int             sup;          /* the supervisor's leg (0, or a leg rung for `ctl monitor`) */
     char            agent[AGENT_LEN];
     char            call_id[64];
     hl_monitor_mode mode;
@@ -50,7 +51,7 @@ static bool find_talk(hl_call *c, const monitor_state *m, hl_leg **agent_leg, hl
 
 static int apply(hl_call *c, monitor_state *m)
 {
-    hl_leg *sup = c->legs[0], *agent = NULL, *caller = NULL;
+    hl_leg *sup = c->legs[m->sup], *agent = NULL, *caller = NULL;
     if (!sup->ops->monitor || !find_talk(c, m, &agent, &caller))
         return -1;
     int rc = sup->ops->monitor(sup, agent, caller, m->mode);
@@ -62,7 +63,7 @@ static int apply(hl_call *c, monitor_state *m)
 
 static void stop(hl_call *c)
 {
-    hl_leg *sup = c->legs[0];
+    hl_leg *sup = c->legs[st(c)->sup];
     if (sup->ops->monitor && sup->state != HL_LEG_ENDED)
         sup->ops->monitor(sup, NULL, NULL, HL_MONITOR_STOP);
 }
@@ -87,7 +88,11 @@ static void monitor_timer(hl_call *c)
 static bool monitor_event(hl_call *c, int i, const hl_leg_event *ev)
 {
     monitor_state *m = st(c);
-    if (i != 0 || ev->type != HL_LEG_EV_DTMF)
+    if (i == m->sup && i != 0 && ev->type == HL_LEG_EV_HANGUP) {
+        ended(c);                   /* a rung supervisor hung up */
+        return true;
+    }
+    if (i != m->sup || ev->type != HL_LEG_EV_DTMF)
         return true;
     static const hl_monitor_mode modes[3] = { HL_MONITOR_LISTEN, HL_MONITOR_WHISPER, HL_MONITOR_BARGE };
     const char *k = m->keys[0] ? strchr(m->keys, ev->digit) : NULL;
@@ -103,7 +108,7 @@ static const hl_wait_ops monitor_ops = {
     .name = "monitor", .on_event = monitor_event, .on_timer = monitor_timer, .cancel = stop,
 };
 
-enum { O_MODE, O_KEYS };   /* call_api.c's monitor_opts */
+enum { O_MODE, O_KEYS, O_LEG };   /* call_api.c's monitor_opts */
 
 int prim_monitor(lua_State *L)
 {
@@ -125,6 +130,13 @@ int prim_monitor(lua_State *L)
     if (*keys && (strlen(keys) != 3 || strspn(keys, "0123456789*#") != 3))
         return luaL_error(L, "monitor: keys must be three keys (listen, whisper, barge), e.g. \"123\"");
     snprintf(m->keys, sizeof m->keys, "%s", keys);
+    if (o[O_LEG].set) {
+        lua_getfield(L, 3, "leg");
+        m->sup = call_leg_index_of(L, c, -1);
+        lua_pop(L, 1);
+    }
+    if (!call_leg_up(c, m->sup))
+        return luaL_error(L, "monitor: the supervisor's leg is not up");
     hl_acd_agent_info in;
     if (!c->env->acd || hl_acd_agent_get(c->env->acd, agent, &in) != 0) {
         lua_pushnil(L);
