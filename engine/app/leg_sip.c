@@ -140,6 +140,12 @@ static bool mark_ended(sip_leg *sl, const char *side, const char *cause)
     hl_timer_stop(&sl->loop->timers, &sl->ring_timer);
     dns_stop(sl);
     fax_end_with_leg(sl, strcmp(side, "engine") != 0 || strcmp(cause, "rtp-timeout") == 0);
+    if (sl->media) {            /* an ended leg sends nothing more and is in no one's audio; its
+                                 * endpoint stays until the call ends (the CDR reads its figures) */
+        hl_media_unbridge(sl->media);
+        hl_media_hear_clear(sl->media);
+        hl_media_set_held(sl->media, true);
+    }
     return true;
 }
 
@@ -187,6 +193,8 @@ static void media_on_record_done(void *arg, const char *reason, int duration_ms)
 static void media_on_rtp_timeout(void *arg)
 {
     sip_leg *sl = arg;
+    if (sl->leg.state == HL_LEG_ENDED)
+        return;                 /* an ended leg's endpoint waits for the call's end */
     hl_warn("call", "%s: leg %d: no RTP for the configured timeout, ending it",
             sl->leg.call ? hl_call_id(sl->leg.call) : sl->leg.sip_call_id, sl->leg.index);
     if (!mark_ended(sl, "engine", "rtp-timeout"))

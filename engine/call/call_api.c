@@ -189,7 +189,7 @@ const hl_api_prim hl_call_api[] = {
     HL_API_PRIM("call:queue", prim_queue, CALLER_ONLY, .waits = true, .needs_caller = true, .opts_arg = 3,
       .opts = queue_opts),
     HL_API_PRIM("call:agent_state", prim_agent_state, CALLER_ONLY, .needs_caller = true),
-    HL_API_PRIM("call:agent_info", prim_agent_info, CALLER_ONLY),
+    HL_API_PRIM("call:agent_info", prim_agent_info, HL_CTX_CALL),
     HL_API_PRIM("call:monitor", prim_monitor, HL_CTX_CALL, .waits = true, .needs_caller = true, .opts_arg = 3,
       .opts = monitor_opts),
     HL_API_PRIM("call:ring_agent", prim_ring_agent, HL_CTX_CALL, .waits = true, .needs_caller = true, .opts_arg = 3,
