@@ -13,6 +13,7 @@
 #ifndef HL_CTL_H
 #define HL_CTL_H
 #include <jansson.h>
+#include <stdbool.h>
 #include <uv.h>
 
 struct hl_store;
@@ -52,6 +53,10 @@ void    hl_ctl_set_queries(hl_ctl *ctl, json_t *queries);
  * `hotline run --clock`.  Without it, the system clock. */
 struct hl_clock;
 void    hl_ctl_set_clock(hl_ctl *ctl, const struct hl_clock *clock);
+
+/* Who sent a request: the client process's uid and pid from the socket's peer credentials
+ * (SO_PEERCRED, taken when it connected).  false when unknown (the client has gone). */
+bool    hl_ctl_req_peer(const hl_ctl_req *req, unsigned *uid, int *pid);
 
 /* Where the socket lives under a data directory: DIR/hotline.sock. */
 #define HL_CTL_SOCKET_NAME "hotline.sock"

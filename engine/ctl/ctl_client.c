@@ -384,9 +384,30 @@ static void print_help_list(json_t *list)
                json_string_value(json_object_get(c, "help")) ?: "");
 }
 
+/* One reload a paragraph: "TIME  WHO  RESULT  VERSION (was PREVIOUS)", the detail, the diff. */
+static void print_audit(json_t *list)
+{
+    size_t i;
+    json_t *a;
+    if (!json_array_size(list))
+        printf("no reloads recorded\n");
+    json_array_foreach(list, i, a) {
+#define FIELD(k) (json_string_value(json_object_get(a, k)) ?: "")
+        printf("%s%s  %s  %s  %s (was %s)\n", i ? "\n" : "", FIELD("time"), FIELD("who"),
+               FIELD("result"), FIELD("version"), FIELD("previous"));
+        if (*FIELD("detail"))
+            printf("  %s\n", FIELD("detail"));
+        if (*FIELD("diff"))
+            printf("  diff against %s:\n%s", FIELD("diff_base"), FIELD("diff"));
+#undef FIELD
+    }
+}
+
 static void print_human(const char *cmd, json_t *resp)
 {
-    if (!strcmp(cmd, "cdr"))
+    if (!strcmp(cmd, "audit"))
+        print_audit(json_object_get(resp, "reloads"));
+    else if (!strcmp(cmd, "cdr"))
         print_cdrs(json_object_get(resp, "cdrs"));
     else if (!strcmp(cmd, "query"))
         print_query(resp);
@@ -420,6 +441,7 @@ static void usage(FILE *f)
         "  reload                      build and self-test scripts and rules, then swap them in\n"
         "  version                     engine and policy versions\n"
         "  cdr [--last N] [--call ID]  newest CDRs, newest last (default 20, at most 1000)\n"
+        "  audit [--last N]            the last reloads: who asked, result, versions, diff (default 10)\n"
         "  query                       the named queries the policy declares (rules/queries.lua)\n"
         "  query NAME [ARG...]         run one: its rows (a report) or what it changed\n"
         "  agent add NUMBER --centre CODE [--name N] [--skills LIST] [--role agent|leader|supervisor]\n"
@@ -496,7 +518,7 @@ static json_t *build_request(const char *cmd, int argc, char **argv, opts *o)
         json_int_t n;
         if (!strcmp(a, "--json")) {
             o->json = true;
-        } else if (!strcmp(a, "--last") && !strcmp(cmd, "cdr")) {
+        } else if (!strcmp(a, "--last") && (!strcmp(cmd, "cdr") || !strcmp(cmd, "audit"))) {
             if (!parse_count(next, &n)) {
                 usage_error("--last needs a positive number, not '%s'", next ? next : "");
                 goto fail;
@@ -524,7 +546,7 @@ static json_t *build_request(const char *cmd, int argc, char **argv, opts *o)
         }
         json_object_set(req, "id", json_array_get(pos, 0));
     } else if (np && (!strcmp(cmd, "status") || !strcmp(cmd, "calls") || !strcmp(cmd, "reload") ||
-                      !strcmp(cmd, "version") || !strcmp(cmd, "cdr") ||
+                      !strcmp(cmd, "version") || !strcmp(cmd, "cdr") || !strcmp(cmd, "audit") ||
                       !strcmp(cmd, "help"))) {
         usage_error("unexpected argument '%s'", json_string_value(json_array_get(pos, 0)));
         goto fail;

@@ -177,7 +177,7 @@ static void play_done(hl_timer *t)
     emit(t->data, (hl_leg_event){ .type = HL_LEG_EV_PLAY_DONE });
 }
 
-static int op_play(hl_leg *leg, const char *const *items, int n)
+static int op_play(hl_leg *leg, struct hl_prompts *set, const char *const *items, int n)
 {
     sim_leg *l = (sim_leg *)leg;
     sim *s = l->s;
