@@ -6,13 +6,19 @@
 #include "store/store.h"
 #include <stdio.h>
 
+static json_t *audit_params(const hl_reload_audit *a, const char *detail, const char *diff)
+{
+    return json_pack("[f,s,i,s,s,s,s,s,s]", a->time, a->who, a->uid, a->result, a->version, a->previous,
+                     detail ? detail : "", diff ? diff : "", a->diff_base ? a->diff_base : "");
+}
+
 void hl_store_audit_add(hl_store *s, const hl_reload_audit *a)
 {
-    json_t *p = json_pack("[f,s,i,s,s,s,s,s,s]", a->time, a->who, a->uid, a->result, a->version,
-                          a->previous, a->detail ? a->detail : "", a->diff ? a->diff : "",
-                          a->diff_base ? a->diff_base : "");
+    json_t *p = audit_params(a, a->detail, a->diff);
+    if (!p)   /* a file's bytes that are not UTF-8 (in the diff, or quoted by an error) */
+        p = audit_params(a, "(not shown: not UTF-8 text)", "(not shown: not UTF-8 text)");
     if (!p)
-        return;   /* not UTF-8 (a file's bytes in the diff): json_pack refuses it */
+        return;
     hl_store_exec(s,
                   "INSERT INTO reload_audit (time, who, uid, result, version, previous, detail, diff,"
                   " diff_base) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",

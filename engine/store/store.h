@@ -104,7 +104,7 @@ typedef struct hl_reload_audit {
     int         uid;
     const char *result, *version, *previous, *detail, *diff, *diff_base;
 } hl_reload_audit;
-/* Queues the row (a diff that is not UTF-8 text is not stored: the row is dropped). */
+/* Queues the row (a detail or diff that is not UTF-8 text is stored as a note saying so). */
 void hl_store_audit_add(hl_store *s, const hl_reload_audit *a);
 /* The last rows, oldest first, to cb (as hl_store_exec's rows). */
 void hl_store_audit_read(hl_store *s, int last, hl_store_cb cb, void *arg);
