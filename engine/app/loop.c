@@ -305,7 +305,6 @@ static void reload_diff(hl_reloader *r)
     const char *data = priv_of(r->loop)->data_real;
     char scripts[PATH_MAX + 16], rules[PATH_MAX + 16], base[PATH_MAX + 16];
     double saved;
-    r->diff_base[0] = r->diff_why[0] = 0;
     if (!r->stage.dir[0]) {
         snprintf(r->diff_why, sizeof r->diff_why, "no diff: the files could not be staged");
         return;
@@ -322,7 +321,7 @@ static void reload_work(uv_work_t *w)
 {
     hl_reloader *r = w->data;
     hl_policy_src src = policy_src(r->loop);
-    r->err[0] = 0;
+    r->err[0] = r->diff_base[0] = r->diff_why[0] = 0;
     r->built = NULL;
     r->set = hl_prompts_scan(src.prompts_dir, r->prev_set, &r->pstats, prompt_skipped, r);
     src.prompt_set = r->set;

@@ -131,11 +131,45 @@ static uint32_t hash_dir(uint32_t h, const char *dir)
     return h;
 }
 
+/* The files of dir the engine reads other than .lua (rules/schema/ *.sql, the policy's
+ * store schema): they change what a version does, so its hash covers them.  Editors'
+ * scratch files are left out, as the file watch ignores them. */
+static uint32_t hash_other_files(uint32_t h, const char *dir)
+{
+    hl_strv list = { 0 };
+    hl_files_collect(dir, "", HL_POLICY_MAX_DEPTH, false, &list);
+    hl_strv_sort(&list);
+    for (int i = 0; i < list.n; i++) {
+        const char *f = list.v[i];
+        if (hl_str_ends_with(f, ".lua") || hl_str_ends_with(f, "~") || hl_str_ends_with(f, ".swp"))
+            continue;
+        char path[1200];
+        snprintf(path, sizeof path, "%s/%s", dir, f);
+        size_t len = 0;
+        char *text = hl_file_read(path, HL_SOURCE_MAX_BYTES, &len);
+        if (text)
+            h = hash_file(h, f, text, len);
+        free(text);
+    }
+    hl_strv_free(&list);
+    return h;
+}
+
+/* What a version's hash covers after its .lua files (hashed as they are compiled). */
+static uint32_t hash_rest(uint32_t h, const hl_policy_src *src, const char *scripts_dir, const char *rules_dir)
+{
+    h = hash_other_files(h, scripts_dir);
+    h = hash_other_files(h, rules_dir);
+    return hash_prompt_set(h, src);
+}
+
 uint32_t hl_policy_hash_files(const hl_policy_src *src)
 {
-    uint32_t h = hash_dir(2166136261u, src->scripts_dir ? src->scripts_dir : "scripts");
-    h = hash_dir(h, src->rules_dir ? src->rules_dir : "rules");
-    return hash_prompt_set(h, src);
+    const char *scripts = src->scripts_dir ? src->scripts_dir : "scripts";
+    const char *rules = src->rules_dir ? src->rules_dir : "rules";
+    uint32_t h = hash_dir(2166136261u, scripts);
+    h = hash_dir(h, rules);
+    return hash_rest(h, src, scripts, rules);
 }
 
 /* Reads, hashes, compiles and registers every .lua file of one folder. */
@@ -404,7 +438,7 @@ hl_policy *hl_policy_build(const hl_policy_src *src, char *err, int errlen)
     take_dir(b, p->rules_dir, src->prompts_dir);
     check_engine_rules(b, p->rules_dir);
     load_trunks(b, p->rules_dir);
-    b->hash = hash_prompt_set(b->hash, src);
+    b->hash = hash_rest(b->hash, src, p->scripts_dir, p->rules_dir);
     p->content_hash = b->hash;
     if ((p->prompts = src->prompt_set))
         hl_prompts_ref(p->prompts);

@@ -58,8 +58,8 @@ void hl_policy_unref(hl_policy *p);
 bool hl_lua_module_name_valid(const char *name);
 /* rules/trunks.lua of this snapshot (core/trunks.h); NULL for a NULL policy. */
 const struct hl_trunks *hl_policy_trunks(const hl_policy *p);
-/* "v3-1a2b3c4d": a load counter and a hash of every file's contents (scripts/, rules/ and,
- * with a prompt set, the prompts' WAVs). */
+/* "v3-1a2b3c4d": a load counter and a hash of every file's contents (scripts/ and rules/,
+ * .lua and the rest such as rules/schema/ *.sql, and with a prompt set the prompts' WAVs). */
 const char *hl_policy_version(const hl_policy *p);
 /* The hash of the version string, and the prompt set the snapshot plays (NULL if none). */
 uint32_t    hl_policy_content_hash(const hl_policy *p);

@@ -79,6 +79,15 @@ TEST_IMPL(reload_policy_hash)
     CHECK(hl_policy_hash_files(&src) != hl_policy_content_hash(p), "a rule edit changes the hash");
     put(rules, "limits.lua", "return { n = 1 }\n");
     CHECK(hl_policy_hash_files(&src) == hl_policy_content_hash(p), "an edit undone is unchanged again");
+    char schema[400], sql[500];
+    snprintf(schema, sizeof schema, "%s/schema", rules);
+    mkdir(schema, 0700);
+    put(schema, "001_t.sql", "CREATE TABLE t (x);\n");
+    CHECK(hl_policy_hash_files(&src) != hl_policy_content_hash(p), "a schema file (not .lua) changes it too");
+    snprintf(sql, sizeof sql, "%s/001_t.sql", schema);
+    remove(sql);
+    put(schema, "001_t.sql~", "editor backup\n");
+    CHECK(hl_policy_hash_files(&src) == hl_policy_content_hash(p), "an editor's backup file does not");
     write_wav(wav, 300);
     hl_prompts *set2 = hl_prompts_scan(prompts, hl_policy_prompts(p), NULL, NULL, NULL);
     hl_policy_src src2 = src;
