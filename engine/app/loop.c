@@ -962,7 +962,7 @@ int hl_loop_init(hl_loop *l, const hl_config *cfg, char *err, int errlen)
     hl_ctl_register(l->ctl, "stats-reset", ctl_stats_reset, l,
                     "restart the RTP lateness figures of status (benchmarks measure from here)");
     hl_ctl_register(l->ctl, "hangup", ctl_hangup, l, "hangup ID: end a call");
-    hl_ctl_register(l->ctl, "reload", ctl_reload, l, "build and test scripts and rules, then swap them in");
+    hl_ctl_register(l->ctl, "reload", ctl_reload, l, "build and test scripts, rules and prompts, then swap them in (unchanged: nothing to do)");
     hl_ctl_register(l->ctl, "version", ctl_version, l, "engine and policy versions");
     hl_ctl_register(l->ctl, "config", ctl_config, l,
                     "the tunables in use (rules/engine.lua as last applied; see hotline config)");
