@@ -28,6 +28,7 @@ typedef struct build_ctx {
     char      *err;
     int        errlen, errors;
     uint32_t   hash;
+    struct hl_prompts *set;     /* the version's prompts: what the prompt check looks in */
     char       texts[1 << 16];  /* "\nname\n..." of prompts/ *.txt entries */
 } build_ctx;
 
@@ -194,7 +195,7 @@ static void take_dir(build_ctx *b, const char *dir, const char *prompts_dir)
         if (luaL_loadbufferx(L, src, len, chunk, "t") != LUA_OK) {
             add_err(b, "%s%s\n", lua_tostring(L, -1), "");
         } else if (prompts_dir) {
-            b->errors += hl_check_prompts(chunk + 1, src, len, prompts_dir, b->texts,
+            b->errors += hl_check_prompts(chunk + 1, src, len, prompts_dir, b->set, b->texts,
                                           b->err + strlen(b->err), b->errlen - (int)strlen(b->err));
         }
         lua_pop(L, 1);
@@ -403,6 +404,7 @@ hl_policy *hl_policy_build(const hl_policy_src *src, char *err, int errlen)
     b->err = err;
     b->errlen = errlen;
     b->hash = 2166136261u;
+    b->set = src->prompt_set;
     p->L = lua_newstate(hl_lua_alloc, p);
     if (!p->L) {
         snprintf(err, errlen, "out of memory");

@@ -116,10 +116,11 @@ int  hl_policy_run_tests(hl_policy *p, const char *module, const char *shown, hl
 int  hl_lua_lib_open(lua_State *L, char *err, int errlen);
 /* Scans one source for prompt names used as literal strings (prompt=, invalid_prompt=,
  * play(...), say...) and appends "file:line: prompt 'x' ..." for each one missing from
- * prompts_dir (NAME.wav) and from the prompt texts (prompts/ *.txt lines "name|text").
+ * prompts_dir (NAME.wav; with set, the version's prompt set, so that the check sees exactly
+ * what the version will play) and from the prompt texts (prompts/ *.txt lines "name|text").
  * Returns the number of problems. */
 int  hl_check_prompts(const char *chunk, const char *src, size_t len, const char *prompts_dir,
-                      const char *texts, char *err, int errlen);
+                      struct hl_prompts *set, const char *texts, char *err, int errlen);
 /* For the scenario runner, which checks a scenario's route against the policy's sources.
  * Appends to out, space-separated, every route a set_route call in src can set: a literal
  * ("account"), or a literal prefix with "*" ("queue:*" for "queue:" .. name).  Returns the
