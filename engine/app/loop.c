@@ -633,6 +633,8 @@ static json_t *ctl_status(void *arg, hl_ctl_req *req, json_t *request, char *err
                      "trunks", trunks_status(l));
     if (st)
         json_object_set_new(st, "rtp_dropped", rtp_dropped_json(l));
+    if (st)   /* issue 10: the WAVs of the version serving */
+        json_object_set_new(st, "prompts", json_integer(hl_prompts_count(hl_policy_prompts(l->policy))));
     if (st && p->agents)
         json_object_set_new(st, "agents", hl_agents_status(p->agents));
     if (st && !strcmp(p->policy_source, "last-good")) {
