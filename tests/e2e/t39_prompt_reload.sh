@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # t39_prompt_reload — prompts are part of the policy version (issue 10):
 #  1. `hotline ctl reload` with nothing changed is a no-op: {"unchanged": true}, same version.
-#  2. e2e_chirp.wav is replaced by a 6 s recording and reloaded: a new version.  A call to
+#  2. e2e_chirp.wav is replaced by a 9 s recording and reloaded: a new version.  A call to
 #     `play` starts on it; while it plays, the WAV is replaced again (3 s, other audio) and
-#     reloaded.  The call in progress streams the 6 s audio byte for byte to its end, and
+#     reloaded.  The call in progress streams the 9 s audio byte for byte to its end, and
 #     the next call streams the 3 s one (checkprompt.py: the bytes of the G.711 stream).
 #  3. A WAV removed and reloaded is gone from the version: a script naming it is refused by
 #     the static check, before the swap.
@@ -42,7 +42,7 @@ echo "$out" | grep -q '"unchanged": true' || fail "a reload with nothing changed
 say "no-op reload: unchanged, still $v1"
 
 # -- 2. a call in progress keeps its audio, the next call hears the new one
-put_wav 6.0
+put_wav 9.0
 v_old=$(reload_to "$v1")
 sink_start "$WORK/sink-old.jsonl"
 sipp_bg old "$(scen uac_prompt)" play -key sink_port "$SINK_PORT"; OLD_SIPP=$!
@@ -54,7 +54,7 @@ v_new=$(reload_to "$v_old")
 say "reloaded to $v_new while the first call plays"
 wait "$OLD_SIPP" || fail "the call in progress: $(sipp_why old $?)"
 sleep 0.3; stop_pid "$SINK_PID"
-out=$("$PY" "$E2E/checkprompt.py" "$WORK/sink-old.jsonl" "$WORK/chirp-6.0.wav") ||
+out=$("$PY" "$E2E/checkprompt.py" "$WORK/sink-old.jsonl" "$WORK/chirp-9.0.wav") ||
   fail "the call in progress did not keep its version's audio: $out"
 say "call in progress: $out"
 sink_start "$WORK/sink-new.jsonl"

@@ -28,10 +28,12 @@ echo "$out" | grep -q '"unchanged": true' || fail "not unchanged: $out"
 [ "$(audit_json | field -1 result)" = unchanged ] || fail "the no-op reload is not audited as unchanged: $(audit_json)"
 
 # -- 2. a change by a named user
-chmod o+x "$WORK" "$DATA"; chmod 0666 "$DATA/hotline.sock"
-sed -i 's/^local TAG = "base"/local TAG = "audited"/' "$WORK/scripts/main.lua"
+[ "$(id -u)" -eq 0 ] || fail "needs root: reloads as user nobody (setpriv)"
 command -v setpriv > /dev/null || fail "setpriv (util-linux) is needed to reload as another user"
-setpriv --reuid=nobody --regid=nogroup --clear-groups "$HOTLINE" ctl --data "$DATA" reload > "$WORK/reload2.out" 2>&1 ||
+chmod o+x "$WORK" "$DATA"; chmod 0666 "$DATA/hotline.sock"
+install -m 755 "$HOTLINE" "$WORK/hotline-client"   # the checkout may be in a folder nobody cannot enter
+sed -i 's/^local TAG = "base"/local TAG = "audited"/' "$WORK/scripts/main.lua"
+setpriv --reuid=nobody --regid=nogroup --clear-groups "$WORK/hotline-client" ctl --data "$DATA" reload > "$WORK/reload2.out" 2>&1 ||
   fail "ctl reload as nobody: $(cat "$WORK/reload2.out")"
 audit_json > "$WORK/audit.json"
 who=$(field -1 who < "$WORK/audit.json"); result=$(field -1 result < "$WORK/audit.json")
