@@ -1,8 +1,10 @@
 /* reload_audit.c — who asked for a reload, by name, and the diff it brought (see
  * reload_audit.h).  The diff is diffutils' own `diff -ruN`, spawned (posix_spawn: no copy of
  * the engine's heap) from the reload worker; its paths are rewritten to a/ and b/. */
+#define _GNU_SOURCE   /* pipe2 */
 #include "app/reload_audit.h"
 #include <errno.h>
+#include <fcntl.h>
 #include <stdbool.h>
 #include <pwd.h>
 #include <spawn.h>
@@ -64,16 +66,14 @@ static void text_add(text *t, const char *s, size_t n, size_t max)
 /* Runs `diff -ruN old new`; its output into raw.  0 (equal or different), -1 with why. */
 static int run_diff(const char *old, const char *new, text *raw, char *why, size_t whylen)
 {
-    int fds[2];
-    if (pipe(fds) != 0) {
+    int fds[2];   /* close-on-exec: no other child of the engine keeps diff's pipe open */
+    if (pipe2(fds, O_CLOEXEC) != 0) {
         snprintf(why, whylen, "pipe: %s", strerror(errno));
         return -1;
     }
     posix_spawn_file_actions_t fa;
     posix_spawn_file_actions_init(&fa);
-    posix_spawn_file_actions_adddup2(&fa, fds[1], STDOUT_FILENO);
-    posix_spawn_file_actions_addclose(&fa, fds[0]);
-    posix_spawn_file_actions_addclose(&fa, fds[1]);
+    posix_spawn_file_actions_adddup2(&fa, fds[1], STDOUT_FILENO);   /* dup2 clears close-on-exec */
     char *argv[] = { "diff", "-ruN", "--", (char *)old, (char *)new, NULL };
     pid_t pid;
     int rc = posix_spawnp(&pid, "diff", &fa, NULL, argv, environ);
