@@ -627,10 +627,10 @@ static void op_hangup(hl_leg *leg, int code, const char *reason)
     hl_timer_start(&sl->loop->timers, &sl->hangup_timer, 0, hangup_deferred, sl);
 }
 
-static int op_play(hl_leg *leg, const char *const *items, int n)
+static int op_play(hl_leg *leg, struct hl_prompts *set, const char *const *items, int n)
 {
     char err[256];
-    if (hl_media_play(leg_of(leg)->media, items, n, err, sizeof err) != 0) {
+    if (hl_media_play(leg_of(leg)->media, set, items, n, err, sizeof err) != 0) {
         hl_warn("call", "%s: play: %s", leg->sip_call_id, err);
         return -1;
     }

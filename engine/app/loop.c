@@ -3,7 +3,12 @@
  * Owns the glue between subsystems: the timer driver (one uv timer re-armed for the
  * earliest hl_timer), the call list, reload (build + self-test on a worker thread, swap on
  * the loop), the file watch that triggers it, signals, and the ctl commands that need
- * engine state (status, calls, hangup, reload, version). */
+ * engine state (status, calls, hangup, reload, version).
+ *
+ * Issue 10: a version is scripts/, rules/ and the prompts' WAVs (a prompt set per policy
+ * snapshot, media/prompts.h); a reload whose files hash as the serving version's is a
+ * no-op; each reload logs one line with its outcome and is stored in the audit with who
+ * asked and its diff (app/reload_audit.h). */
 #include "app/loop.h"
 #include <errno.h>
 #include <limits.h>
@@ -32,6 +37,7 @@
 #include "app/last_good.h"
 #include "app/offline.h"
 #include "app/service.h"
+#include "app/reload_audit.h"
 #include "core/files.h"
 #include "core/log.h"
 #include "ctl/ctl.h"
@@ -67,6 +73,17 @@ typedef struct hl_reloader {
     hl_last_good_stage stage;   /* its files as built, kept once it passes (issue 7) */
     char          err[8192];
     int           passed, failed;
+    /* issue 10: the prompts, the no-op test and the audit */
+    hl_prompts   *prev_set;     /* the serving version's prompts: the scan's cache (a reference) */
+    hl_prompts   *set;          /* the prompts scanned for this build (a reference) */
+    hl_prompts_scan_stats pstats;
+    uint32_t      serving_hash; /* the serving version's content hash ... */
+    bool          may_be_unchanged; /* ... when it was built from the files (not last-good) */
+    bool          unchanged;    /* the files hash as the serving version: nothing built */
+    char         *diff;         /* scripts/ and rules/ against diff_base's files (malloc'd) */
+    char          diff_base[128], diff_why[256];
+    char          who[512], who_next[512];   /* who asked for this run, and for the next */
+    int           uid, uid_next;             /* the first ctl asker's uid, else -1 */
     /* who is waiting for the outcome */
     hl_ctl_req   *waiting[16];
     int           nwaiting;
@@ -323,16 +340,46 @@ static void keep_last_good(hl_loop *l, hl_last_good_stage *st, hl_policy *passed
                 hl_policy_version(passed));
 }
 
+static void prompt_skipped(void *arg, const char *name, const char *why)
+{
+    hl_warn("reload", "prompt %s left out of the version: %s", name, why);
+}
+
+/* The diff this reload brings: the staged files against the last good copy (the files of
+ * the serving version, unless the engine started on an older one).  Off the loop. */
+static void reload_diff(hl_reloader *r)
+{
+    const char *data = priv_of(r->loop)->data_real;
+    char scripts[PATH_MAX + 16], rules[PATH_MAX + 16], base[PATH_MAX + 16];
+    double saved;
+    if (!r->stage.dir[0]) {
+        snprintf(r->diff_why, sizeof r->diff_why, "no diff: the files could not be staged");
+        return;
+    }
+    if (!hl_last_good_find(data, scripts, rules, sizeof scripts, r->diff_base, sizeof r->diff_base, &saved)) {
+        snprintf(r->diff_why, sizeof r->diff_why, "no diff: no earlier version's files are kept");
+        return;
+    }
+    snprintf(base, sizeof base, "%.*s", (int)(strlen(scripts) - strlen("/scripts")), scripts);
+    r->diff = hl_reload_diff(base, r->stage.dir, r->diff_why, sizeof r->diff_why);
+}
+
 static void reload_work(uv_work_t *w)
 {
     hl_reloader *r = w->data;
     hl_policy_src src = policy_src(r->loop);
-    r->err[0] = 0;
+    r->err[0] = r->diff_base[0] = r->diff_why[0] = 0;
     r->built = NULL;
+    r->set = hl_prompts_scan(src.prompts_dir, r->prev_set, &r->pstats, prompt_skipped, r);
+    src.prompt_set = r->set;
+    r->unchanged = r->may_be_unchanged && hl_policy_hash_files(&src) == r->serving_hash;
+    if (r->unchanged)
+        return;
     char why[512];
     if (hl_last_good_stage_copy(&r->stage, priv_of(r->loop)->data_real, src.scripts_dir, src.rules_dir,
                                 why, sizeof why) != 0)
         hl_warn("reload", "%s", why);
+    reload_diff(r);
     /* The new settings belong to the new version: test with them, swap them in together. */
     if (hl_config_load_rules(&r->cfg, r->loop->cfg.rules_dir, r->err, sizeof r->err) != 0) {
         keep_last_good(r->loop, &r->stage, NULL);
@@ -350,7 +397,7 @@ static void reload_work(uv_work_t *w)
     keep_last_good(r->loop, &r->stage, r->built);
 }
 
-static void reload_start(hl_reloader *r);
+static void reload_start(hl_reloader *r, const char *asker, int uid);
 
 static hl_media_pool_cfg media_cfg_of(const hl_config *cfg)
 {
@@ -414,26 +461,21 @@ static void http_access(hl_loop *l)
 
 /* Swaps the new settings in.  A restart-only value that changed keeps its running value
  * and is reported ("takes effect at restart: NAME"): refusing would also refuse the
- * script and rule edits saved with it.  Adds what changed to the reply. */
+ * script and rule edits saved with it.  Adds what changed to the reply (and so to the
+ * reload's one log line). */
 static void swap_settings(hl_loop *l, hl_config *next, json_t *reply)
 {
     char names[1024];
     if (hl_config_changed(&l->cfg, next, HL_APPLY_RESTART, names, sizeof names)) {
-        hl_warn("reload", "takes effect at restart: %s", names);
         char note[1100];
         snprintf(note, sizeof note, "takes effect at restart: %s", names);
         json_object_set_new(reply, "note", json_string(note));
         hl_config_copy(next, &l->cfg, HL_APPLY_RESTART);
     }
-    int now = hl_config_changed(&l->cfg, next, HL_APPLY_NEXT_USE, names, sizeof names);
-    if (now) {
-        hl_info("reload", "settings applied from now on: %s", names);
+    if (hl_config_changed(&l->cfg, next, HL_APPLY_NEXT_USE, names, sizeof names))
         json_object_set_new(reply, "applied", json_string(names));
-    }
-    if (hl_config_changed(&l->cfg, next, HL_APPLY_NEXT_CALL, names, sizeof names)) {
-        hl_info("reload", "settings applied from the next call (calls up keep theirs): %s", names);
+    if (hl_config_changed(&l->cfg, next, HL_APPLY_NEXT_CALL, names, sizeof names))
         json_object_set_new(reply, "next_call", json_string(names));
-    }
     l->cfg = *next;
     push_live_settings(l);
     http_access(l);   /* who may read /metrics, and the token, as the new settings say */
@@ -455,6 +497,83 @@ static void reload_event(hl_loop *l, json_t *reply)
     hl_events_publish(priv_of(l)->events, "reload", ev);
 }
 
+/* The new policy serves from now on; its reply ({ok, version, scenarios_passed, ...}). */
+static json_t *reload_take(hl_reloader *r)
+{
+    hl_loop *l = r->loop;
+    /* rules/engine.lua is part of the policy: its values serve new calls too */
+    json_t *notes = json_object();
+    swap_settings(l, &r->cfg, notes);
+    hl_policy *old = l->policy;
+    l->policy = r->built;
+    r->built = NULL;
+    l->policy_serial = r->serial;
+    hl_ctl_set_queries(l->ctl, r->queries);
+    if (strcmp(priv_of(l)->policy_source, "files") != 0)
+        hl_info("reload", "the files pass again: no longer on the last good policy");
+    priv_of(l)->policy_source = "files";
+    if (old)
+        hl_policy_unref(old);
+    char qerr[512];
+    if (hl_acd_app_policy(priv_of(l)->acd, l->policy, qerr, sizeof qerr) != 0)
+        hl_warn("reload", "the ACD keeps its queues: %s", qerr);
+    json_t *reply = json_pack("{s:b,s:s,s:i}", "ok", 1, "version", hl_policy_version(l->policy),
+                              "scenarios_passed", r->passed);
+    json_object_update(reply, notes);   /* ok and version first in `hotline ctl reload` */
+    json_decref(notes);
+    return reply;
+}
+
+/* "; applied: x; takes effect at restart: y" from a reply's notes. */
+static void reply_notes(json_t *reply, char *out, size_t outlen)
+{
+    static const char *const keys[][2] = { { "applied", "settings applied from now on: " },
+                                           { "next_call", "settings applied from the next call: " },
+                                           { "note", "" } };
+    size_t used = 0;
+    out[0] = 0;
+    for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++) {
+        const char *v = json_string_value(json_object_get(reply, keys[i][0]));
+        if (v && used < outlen)
+            used += snprintf(out + used, outlen - used, "; %s%s", keys[i][1], v);
+    }
+}
+
+/* The reload's one log line, and its row in the audit. */
+static void reload_record(hl_reloader *r, const char *result, const char *previous, json_t *reply)
+{
+    hl_loop *l = r->loop;
+    const char *now = l->policy ? hl_policy_version(l->policy) : "-";
+    char notes[1400], prompts[160];
+    reply_notes(reply, notes, sizeof notes);
+    snprintf(prompts, sizeof prompts, "%d prompts (%d read, %d unchanged%s)", hl_prompts_count(r->set),
+             r->pstats.read, r->pstats.reused, r->pstats.skipped ? ", some left out" : "");
+    if (!strcmp(result, "taken"))
+        hl_log(json_object_get(reply, "note") ? HL_LOG_WARN : HL_LOG_INFO, "reload",
+               "by %s: taken, now serving %s (was %s); %d scenarios passed; %s%s", r->who, now, previous,
+               r->passed, prompts, notes);
+    else if (!strcmp(result, "unchanged"))
+        hl_info("reload", "by %s: unchanged, still serving %s (scripts, rules and prompts as they were)",
+                r->who, now);
+    else {
+        char oneline[sizeof r->err];
+        snprintf(oneline, sizeof oneline, "%s", r->err);
+        for (char *c = oneline; *c; c++)
+            if (*c == '\n')
+                *c = c[1] ? '|' : 0;
+        hl_warn("reload", "by %s: refused, still serving %s: %s", r->who, now, oneline);
+    }
+    if (!l->store)
+        return;
+    char detail[sizeof r->err + 1600];
+    snprintf(detail, sizeof detail, "%s%s%s%s", !strcmp(result, "refused") ? r->err : prompts, notes,
+             r->diff_why[0] ? "; " : "", r->diff_why);
+    hl_reload_audit a = { .time = hl_clock_wall(&l->clock), .who = r->who, .uid = r->uid, .result = result,
+                          .version = now, .previous = previous, .detail = detail, .diff = r->diff,
+                          .diff_base = r->diff_base };
+    hl_store_audit_add(l->store, &a);
+}
+
 static void reload_done(uv_work_t *w, int status)
 {
     hl_reloader *r = w->data;
@@ -466,38 +585,25 @@ static void reload_done(uv_work_t *w, int status)
         r->built = NULL;
         snprintf(r->err, sizeof r->err, "the engine is stopping");
     }
-    if (r->built) {
-        /* rules/engine.lua is part of the policy: its values serve new calls too */
-        reply = json_object();
-        swap_settings(l, &r->cfg, reply);
-        hl_policy *old = l->policy;
-        l->policy = r->built;
-        r->built = NULL;
-        hl_ctl_set_queries(l->ctl, r->queries);
-        if (strcmp(priv_of(l)->policy_source, "files") != 0)
-            hl_info("reload", "the files pass again: no longer on the last good policy");
-        priv_of(l)->policy_source = "files";
-        hl_info("reload", "now serving %s (was %s); %d scenarios passed",
-                hl_policy_version(l->policy), old ? hl_policy_version(old) : "-", r->passed);
-        if (old)
-            hl_policy_unref(old);
-        char qerr[512];
-        if (hl_acd_app_policy(priv_of(l)->acd, l->policy, qerr, sizeof qerr) != 0)
-            hl_warn("reload", "the ACD keeps its queues: %s", qerr);
-        hl_metrics_reload(priv_of(l)->metrics, "ok");
-        json_t *head = json_pack("{s:b,s:s,s:i}", "ok", 1, "version", hl_policy_version(l->policy),
-                                 "scenarios_passed", r->passed);
-        json_object_update(head, reply);   /* ok and version first in `hotline ctl reload` */
-        json_decref(reply);
-        reply = head;
-    } else {
-        hl_warn("reload", "refused, still serving %s: %s",
-                l->policy ? hl_policy_version(l->policy) : "-", r->err);
+    char previous[64];
+    snprintf(previous, sizeof previous, "%s", l->policy ? hl_policy_version(l->policy) : "-");
+    const char *result = r->unchanged ? "unchanged" : r->built ? "taken" : "refused";
+    if (r->unchanged)
+        reply = json_pack("{s:b,s:b,s:s}", "ok", 1, "unchanged", 1, "version", previous);
+    else if (r->built)
+        reply = reload_take(r);
+    else
         reply = json_pack("{s:b,s:s,s:s}", "ok", 0, "error", r->err, "version",
                           l->policy ? hl_policy_version(l->policy) : "");
-        hl_metrics_reload(priv_of(l)->metrics, "refused");
-    }
+    reload_record(r, result, previous, reply);
+    /* /metrics counts reloads by outcome: ok (taken), refused, unchanged */
+    hl_metrics_reload(priv_of(l)->metrics, !strcmp(result, "taken") ? "ok" : result);
     reload_event(l, reply);
+    hl_prompts_unref(r->set);
+    hl_prompts_unref(r->prev_set);
+    r->set = r->prev_set = NULL;
+    free(r->diff);
+    r->diff = NULL;
     json_decref(r->queries);
     r->queries = NULL;
     for (int i = 0; i < r->nwaiting; i++)
@@ -506,24 +612,40 @@ static void reload_done(uv_work_t *w, int status)
     json_decref(reply);
     if (r->again) {
         r->again = false;
-        reload_start(r);
+        reload_start(r, NULL, -1);
     }
 }
 
-static void reload_start(hl_reloader *r)
+/* Starts a reload for asker (NULL: those gathered while the last one ran); uid is a ctl
+ * client's, else -1.  One runs at a time: a request during a run makes one more run. */
+static void reload_start(hl_reloader *r, const char *asker, int uid)
 {
+    if (asker) {
+        hl_reload_who_add(r->who_next, sizeof r->who_next, asker);
+        if (r->uid_next < 0)
+            r->uid_next = uid;
+    }
     if (r->running) {
         r->again = true; /* coalesce: one more build after this one */
         return;
     }
+    hl_loop *l = r->loop;
     r->running = true;
-    r->cfg = r->loop->cfg; /* the running values, over which engine.lua is read again */
-    r->serial = ++r->loop->policy_serial;
+    snprintf(r->who, sizeof r->who, "%s", r->who_next[0] ? r->who_next : "?");
+    r->uid = r->uid_next;
+    r->who_next[0] = 0;
+    r->uid_next = -1;
+    r->cfg = l->cfg; /* the running values, over which engine.lua is read again */
+    r->serial = l->policy_serial + 1;   /* taken only when the build is (no gaps for no-ops) */
+    r->prev_set = hl_policy_prompts(l->policy);
+    hl_prompts_ref(r->prev_set);
+    r->serving_hash = hl_policy_content_hash(l->policy);
+    r->may_be_unchanged = l->policy && !strcmp(priv_of(l)->policy_source, "files");
     r->work.data = r;
-    uv_queue_work(r->loop->uv, &r->work, reload_work, reload_done);
+    uv_queue_work(l->uv, &r->work, reload_work, reload_done);
 }
 
-static void debounce_fire(hl_timer *t) { reload_start(t->data); }
+static void debounce_fire(hl_timer *t) { reload_start(t->data, "file watch", -1); }
 
 static void on_file_change(uv_fs_event_t *h, const char *filename, int events, int status)
 {
@@ -554,13 +676,12 @@ static void watch_tree(hl_reloader *r, const char *dir)
 
 static void on_sighup(uv_signal_t *h, int sig)
 {
-    hl_info("reload", "SIGHUP");
-    reload_start(h->data);
+    reload_start(h->data, "SIGHUP", -1);
 }
 
 int hl_loop_reload(hl_loop *l, char *err, int errlen)
 {
-    reload_start(l->reloader);
+    reload_start(l->reloader, "engine", -1);
     snprintf(err, errlen, "reload started");
     return 0;
 }
@@ -618,6 +739,8 @@ static json_t *ctl_status(void *arg, hl_ctl_req *req, json_t *request, char *err
                      "trunks", trunks_status(l));
     if (st)
         json_object_set_new(st, "rtp_dropped", rtp_dropped_json(l));
+    if (st)   /* issue 10: the WAVs of the version serving */
+        json_object_set_new(st, "prompts", json_integer(hl_prompts_count(hl_policy_prompts(l->policy))));
     if (st && p->agents)
         json_object_set_new(st, "agents", hl_agents_status(p->agents));
     if (st && !strcmp(p->policy_source, "last-good")) {
@@ -755,7 +878,13 @@ static json_t *ctl_reload(void *arg, hl_ctl_req *req, json_t *request, char *err
         return NULL;
     }
     r->waiting[r->nwaiting++] = req;
-    reload_start(r);
+    unsigned uid;
+    int pid;
+    char who[300] = "ctl (client unknown)";
+    bool known = hl_ctl_req_peer(req, &uid, &pid);
+    if (known)
+        hl_reload_who_ctl(uid, who, sizeof who);
+    reload_start(r, who, known ? (int)uid : -1);
     return HL_CTL_DEFERRED;
 }
 
@@ -776,16 +905,21 @@ static int mkdir_p(const char *dir)
     return mkdir(tmp, 0750) && errno != EEXIST ? -1 : 0;
 }
 
-/* Builds, self-tests and activates the policy of these folders (start-up). */
+/* Builds, self-tests and activates the policy of these folders (start-up), with the
+ * prompts of the prompts folder. */
 static hl_policy *build_and_activate(hl_loop *l, const char *scripts_dir, const char *rules_dir,
                                      json_t **queries, int *passed, char *err, int errlen)
 {
     hl_policy_src src = policy_src(l);
     src.scripts_dir = scripts_dir;
     src.rules_dir = rules_dir;
+    hl_prompts_scan_stats stats;
+    src.prompt_set = hl_prompts_scan(l->cfg.prompts_dir, NULL, &stats, prompt_skipped, NULL);
+    hl_info("loop", "%d prompts in %s", hl_prompts_count(src.prompt_set), l->cfg.prompts_dir);
     src.serial = ++l->policy_serial;
     int failed;
     hl_policy *p = policy_build_tested(&src, err, errlen, passed, &failed);
+    hl_prompts_unref(src.prompt_set);   /* the policy keeps its own reference */
     if (p && hl_store_policy_activate(l->store, rules_dir, queries, err, errlen) != 0) {
         hl_policy_unref(p);
         p = NULL;
@@ -1040,6 +1174,7 @@ int hl_loop_init(hl_loop *l, const hl_config *cfg, char *err, int errlen)
     hl_ctl_register(l->ctl, "transfer", ctl_transfer, l,
                     "transfer ID TARGET [--attended] | transfer ID complete|cancel: a talk's transfer, as the agent's keys");
     hl_ctl_register(l->ctl, "reload", ctl_reload, l, "build and test scripts and rules, then swap them in");
+    hl_ctl_register(l->ctl, "reload", ctl_reload, l, "build and test scripts, rules and prompts, then swap them in (unchanged: nothing to do)");
     hl_ctl_register(l->ctl, "version", ctl_version, l, "engine and policy versions");
     hl_ctl_register(l->ctl, "config", ctl_config, l,
                     "the tunables in use (rules/engine.lua as last applied; see hotline config)");
@@ -1069,8 +1204,10 @@ int hl_loop_init(hl_loop *l, const hl_config *cfg, char *err, int errlen)
 
     hl_reloader *r = l->reloader;
     r->loop = l;
+    r->uid_next = -1;
     watch_tree(r, cfg->scripts_dir);
     watch_tree(r, cfg->rules_dir);
+    watch_tree(r, cfg->prompts_dir);   /* issue 10: the prompts are part of the version */
     uv_signal_init(l->uv, &r->sighup);
     r->sighup.data = r;
     uv_signal_start(&r->sighup, on_sighup, SIGHUP);

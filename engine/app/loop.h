@@ -47,7 +47,8 @@ typedef struct hl_loop {
     struct hl_call      **calls;          /* active calls */
     int                   ncalls, calls_cap;
     uint64_t              calls_total;
-    int                   policy_serial;  /* policies built so far: the "vN" of versions */
+    int                   policy_serial;  /* the "vN" of the version serving (a reload takes N+1 only
+                                           * when it is taken: refused and unchanged ones use none) */
     double                started;        /* wall time */
     bool                  stopping;
     uint64_t              stop_deadline;  /* engine ms: shutdown stops waiting for calls */

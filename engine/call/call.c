@@ -298,7 +298,7 @@ static void play_sorry(hl_call *c)
     if (!c->cdrs[0].route[0])
         snprintf(c->cdrs[0].route, sizeof c->cdrs[0].route, "fallback");
     const char *items[1] = { SORRY_PROMPT };
-    if (call_leg_up(c, 0) && l0->ops->play && l0->ops->play(l0, items, 1) == 0) {
+    if (call_leg_up(c, 0) && call_leg_play(c, l0, items, 1) == 0) {
         hl_cdr_append(c->cdrs[0].prompts, sizeof c->cdrs[0].prompts, SORRY_PROMPT);
         c->w.ops = &sorry_ops;
         hl_timer_start(c->env->timers, &c->t_handler, HANDLER_MAX_MS, handler_expired, c);

@@ -170,6 +170,9 @@ void     call_read_opts(lua_State *L, const char *prim, hl_api_val *out);
 void     call_parse_items(lua_State *L, hl_call *c, int idx, const char *what);
 void     call_add_item(lua_State *L, hl_call *c, const char *s, const char *what);
 int      call_start_play(hl_call *c);          /* plays c->items on leg 0; CDR prompts */
+/* Plays items on leg (one of c's) from the prompt set of c's policy version: a reload
+ * never changes the audio of a call in progress.  -1 when the leg cannot play. */
+int      call_leg_play(hl_call *c, hl_leg *leg, const char *const *items, int n);
 /* The same, with the CDR's prompt list showing `shown` once instead of the items. */
 int      call_start_play_as(hl_call *c, const char *shown);
 extern const hl_wait_ops hl_wait_play;

@@ -18,6 +18,7 @@
 
 typedef struct hl_call hl_call;
 typedef struct hl_leg hl_leg;
+struct hl_prompts;          /* media/prompts.h: a policy version's prompt set */
 
 typedef enum { HL_LEG_INBOUND, HL_LEG_OUTBOUND } hl_leg_dir;
 typedef enum { HL_LEG_NEW, HL_LEG_RINGING, HL_LEG_ANSWERED, HL_LEG_ENDED } hl_leg_state;
@@ -74,7 +75,9 @@ typedef struct hl_leg_ops {
     int  (*ring)(hl_leg *);                        /* 180 Ringing (inbound) */
     int  (*answer)(hl_leg *);                      /* 200 OK with our SDP (inbound) */
     void (*hangup)(hl_leg *, int code, const char *reason); /* BYE, CANCEL or a final error, as the state needs */
-    int  (*play)(hl_leg *, const char *const *items, int n); /* prompt names, "tone:NAME", "silence:MS" */
+    /* prompt names, "tone:NAME", "silence:MS", from set (the call's policy version's prompts;
+     * NULL = the engine's own library) */
+    int  (*play)(hl_leg *, struct hl_prompts *set, const char *const *items, int n);
     void (*play_stop)(hl_leg *);
     int  (*record_start)(hl_leg *, const hl_record_opts *);
     void (*record_stop)(hl_leg *);

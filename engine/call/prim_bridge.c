@@ -45,11 +45,11 @@ WAIT_STATE_FITS(bridge_state);
 
 static bridge_state *st(hl_call *c) { return WAIT_STATE(c, bridge_state); }
 
-static void play_one(hl_leg *leg, const char *item)
+static void play_one(hl_call *c, hl_leg *leg, const char *item)
 {
     const char *items[1] = { item };
-    if (item[0] && leg->state != HL_LEG_ENDED && leg->ops->play)
-        leg->ops->play(leg, items, 1);
+    if (item[0] && leg->state != HL_LEG_ENDED)
+        call_leg_play(c, leg, items, 1);
 }
 
 static void join(hl_call *c)
@@ -75,7 +75,7 @@ static void hold_begins(hl_call *c, bridge_state *b)
     b->hold_start = call_now_ms(c);
     b->reminders = 0;
     unbridge(c);
-    play_one(c->legs[0], b->hold_music);
+    play_one(c, c->legs[0], b->hold_music);
     if (b->reminder_every)
         hl_timer_start(c->env->timers, &c->t_wait, (uint64_t)b->reminder_every, call_wait_timer, c);
 }
@@ -95,7 +95,7 @@ static void bridge_timer(hl_call *c)
     if (!b->held)
         return;
     b->reminders++;
-    play_one(c->legs[c->w.leg], b->reminder);
+    play_one(c, c->legs[c->w.leg], b->reminder);
     hl_timer_start(c->env->timers, &c->t_wait, (uint64_t)b->reminder_every, call_wait_timer, c);
 }
 
@@ -151,7 +151,7 @@ static void transfer_out(hl_call *c, bridge_state *b, const char *kind, const ch
         call_hangup_leg(c, i, 0, "transferred");
     } else {
         unbridge(c);
-        play_one(c->legs[0], b->hold_music);
+        play_one(c, c->legs[0], b->hold_music);
     }
     lua_pushstring(c->co, kind);
     lua_pushstring(c->co, target);
@@ -217,7 +217,7 @@ static bool bridge_event(hl_call *c, int i, const hl_leg_event *ev)
     else if (i == c->w.leg && ev->type == HL_LEG_EV_RESUME && b->held)
         hold_ends(c, b);
     else if (i == 0 && ev->type == HL_LEG_EV_PLAY_DONE && b->held && !ev->interrupted)
-        play_one(c->legs[0], b->hold_music);              /* the music loops */
+        play_one(c, c->legs[0], b->hold_music);              /* the music loops */
     else if (ev->type == HL_LEG_EV_HANGUP && i == c->w.leg) {
         note_hangup_first(c, "other");
         if (b->held)

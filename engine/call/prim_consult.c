@@ -28,7 +28,7 @@ static void play_music(hl_call *c, consult_state *k)
 {
     const char *items[1] = { k->music };
     if (k->music[0] && call_leg_up(c, 0) && c->legs[0]->ops->play)
-        c->legs[0]->ops->play(c->legs[0], items, 1);
+        call_leg_play(c, c->legs[0], items, 1);
 }
 
 static void part(hl_call *c, consult_state *k)

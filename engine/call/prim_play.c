@@ -75,8 +75,12 @@ int call_start_play_as(hl_call *c, const char *shown)
             hl_cdr_append(c->cdrs[0].prompts, sizeof c->cdrs[0].prompts, c->items[i]);
     if (shown)
         hl_cdr_append(c->cdrs[0].prompts, sizeof c->cdrs[0].prompts, shown);
-    hl_leg *l0 = c->legs[0];
-    return l0->ops->play ? l0->ops->play(l0, c->items, c->nitems) : -1;
+    return call_leg_play(c, c->legs[0], (const char *const *)c->items, c->nitems);
+}
+
+int call_leg_play(hl_call *c, hl_leg *leg, const char *const *items, int n)
+{
+    return leg->ops->play ? leg->ops->play(leg, hl_policy_prompts(c->policy), items, n) : -1;
 }
 
 int call_start_play(hl_call *c) { return call_start_play_as(c, NULL); }

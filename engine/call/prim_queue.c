@@ -60,7 +60,7 @@ static void play_music(hl_call *c, queue_wait *q)
     if (!q->music[0] || !call_leg_up(c, 0) || !l0->ops->play)
         return;
     const char *items[1] = { q->music };
-    if (l0->ops->play(l0, items, 1) == 0)
+    if (call_leg_play(c, l0, items, 1) == 0)
         q->playing = PLAYING_MUSIC;
 }
 

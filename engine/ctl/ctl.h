@@ -72,6 +72,9 @@ int     hl_ctl_stream(hl_ctl_req *req, const char *line, size_t len, size_t max_
 /* `hotline ctl events`' side: sends request, then copies every line the engine sends to
  * out until it closes.  Exit code as hl_ctl_main's (1 when cut off, with the reason). */
 int     hl_ctl_follow(const char *sock_path, json_t *request, FILE *out, char *err, int errlen);
+/* Who sent a request: the client process's uid and pid from the socket's peer credentials
+ * (SO_PEERCRED, taken when it connected).  false when unknown (the client has gone). */
+bool    hl_ctl_req_peer(const hl_ctl_req *req, unsigned *uid, int *pid);
 
 /* Where the socket lives under a data directory: DIR/hotline.sock. */
 #define HL_CTL_SOCKET_NAME "hotline.sock"

@@ -460,6 +460,25 @@ static void print_help_list(json_t *list)
                json_string_value(json_object_get(c, "help")) ?: "");
 }
 
+/* One reload a paragraph: "TIME  WHO  RESULT  VERSION (was PREVIOUS)", the detail, the diff. */
+static void print_audit(json_t *list)
+{
+    size_t i;
+    json_t *a;
+    if (!json_array_size(list))
+        printf("no reloads recorded\n");
+    json_array_foreach(list, i, a) {
+#define FIELD(k) (json_string_value(json_object_get(a, k)) ?: "")
+        printf("%s%s  %s  %s  %s (was %s)\n", i ? "\n" : "", FIELD("time"), FIELD("who"),
+               FIELD("result"), FIELD("version"), FIELD("previous"));
+        if (*FIELD("detail"))
+            printf("  %s\n", FIELD("detail"));
+        if (*FIELD("diff"))
+            printf("  diff against %s:\n%s", FIELD("diff_base"), FIELD("diff"));
+#undef FIELD
+    }
+}
+
 static void print_human(const char *cmd, json_t *resp)
 {
     if (!strcmp(cmd, "cdr") && json_is_string(json_object_get(resp, "csv"))) {
@@ -468,7 +487,9 @@ static void print_human(const char *cmd, json_t *resp)
         if (json_is_true(json_object_get(resp, "truncated")))
             fprintf(stderr, "hotline ctl cdr: more legs than one export carries (%lld rows): "
                     "narrow --since/--until\n", (long long)json_integer_value(json_object_get(resp, "rows")));
-    } else if (!strcmp(cmd, "cdr"))
+    } else if (!strcmp(cmd, "audit"))
+        print_audit(json_object_get(resp, "reloads"));
+    else if (!strcmp(cmd, "cdr"))
         print_cdrs(json_object_get(resp, "cdrs"));
     else if (!strcmp(cmd, "query"))
         print_query(resp);
@@ -499,7 +520,8 @@ static void usage(FILE *f)
         "  status                      engine status: version, policy, calls, RTP lateness, RTP dropped\n"
         "  calls                       calls in progress\n"
         "  hangup ID                   end a call (IDs from `calls`)\n"
-        "  reload                      build and self-test scripts and rules, then swap them in\n"
+        "  reload                      build and self-test scripts, rules and prompts, then swap them\n"
+        "                              in (\"unchanged\" when nothing changed: no new version)\n"
         "  version                     engine and policy versions\n"
         "  cdr [--last N] [--call ID]  newest CDRs, newest last (default 20, at most 1000)\n"
         "  cdr --csv [--since T] [--until T]\n"
@@ -508,6 +530,7 @@ static void usage(FILE *f)
         "  events [--filter KIND,...]  stay connected; one JSON line per event (call_start, call_answer,\n"
         "                              call_key, call_route, call_end, queue_*, agent_state, reload);\n"
         "                              a KIND also matches by prefix: --filter call,reload\n"
+        "  audit [--last N]            the last reloads: who asked, result, versions, diff (default 10)\n"
         "  query                       the named queries the policy declares (rules/queries.lua)\n"
         "  query NAME [ARG...]         run one: its rows (a report) or what it changed\n"
         "  admin                       the kinds of back-office record and their fields (rules/backoffice.lua)\n"
@@ -633,7 +656,7 @@ static json_t *build_request(const char *cmd, int argc, char **argv, opts *o)
         json_int_t n;
         if (!strcmp(a, "--json")) {
             o->json = true;
-        } else if (!strcmp(a, "--last") && !strcmp(cmd, "cdr")) {
+        } else if (!strcmp(a, "--last") && (!strcmp(cmd, "cdr") || !strcmp(cmd, "audit"))) {
             if (!parse_count(next, &n)) {
                 usage_error("--last needs a positive number, not '%s'", next ? next : "");
                 goto fail;
@@ -672,7 +695,7 @@ static json_t *build_request(const char *cmd, int argc, char **argv, opts *o)
         }
         json_object_set(req, "id", json_array_get(pos, 0));
     } else if (np && (!strcmp(cmd, "status") || !strcmp(cmd, "calls") || !strcmp(cmd, "reload") ||
-                      !strcmp(cmd, "version") || !strcmp(cmd, "cdr") ||
+                      !strcmp(cmd, "version") || !strcmp(cmd, "cdr") || !strcmp(cmd, "audit") ||
                       !strcmp(cmd, "help"))) {
         usage_error("unexpected argument '%s'", json_string_value(json_array_get(pos, 0)));
         goto fail;

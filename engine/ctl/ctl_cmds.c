@@ -311,4 +311,5 @@ void hl_ctl_register_builtins(hl_ctl *ctl)
     hl_ctl_register(ctl, "cdr", cmd_cdr, ctl, "cdr [--last N] [--call ID]: newest CDRs; cdr --csv [--since T] [--until T]: CSV");
     hl_ctl_register(ctl, "query", cmd_query, ctl,
                     "query [NAME [ARG...]]: the policy's named queries (rules/queries.lua)");
+    hl_ctl_register_audit(ctl);
 }

@@ -32,5 +32,7 @@ struct hl_ctl {
 
 /* Registers help, and with a store cdr and query (ctl_cmds.c). */
 void hl_ctl_register_builtins(hl_ctl *ctl);
+/* Registers audit (ctl_audit.c); needs the store. */
+void hl_ctl_register_audit(hl_ctl *ctl);
 
 #endif

@@ -1,6 +1,7 @@
 /* ctl_server.c — the control socket's server side (ctl.h): the Unix socket on the loop,
  * connections, line framing, the command table, immediate and deferred replies.
  * The commands ctl serves itself (help, cdr, query) are in ctl_cmds.c. */
+#define _GNU_SOURCE   /* struct ucred (SO_PEERCRED) */
 #include "ctl/ctl.h"
 #include "ctl/ctl_int.h"
 #include "core/log.h"
@@ -34,6 +35,8 @@ typedef struct ctl_conn {
     bool             closing;
     bool             paused;     /* reading stopped while a deferred request waits */
     bool             streaming;  /* busy is a stream (hl_ctl_stream): open until cut or gone */
+    bool             has_peer;   /* the client's credentials (SO_PEERCRED), taken at accept */
+    struct ucred     peer;
 } ctl_conn;
 
 struct hl_ctl_req {
@@ -402,7 +405,20 @@ static void on_connection(uv_stream_t *server, int status)
         conn_close(c);
         return;
     }
+    uv_os_fd_t fd;
+    socklen_t len = sizeof c->peer;
+    c->has_peer = uv_fileno((uv_handle_t *)&c->pipe, &fd) == 0 &&
+                  getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &c->peer, &len) == 0;
     uv_read_start((uv_stream_t *)&c->pipe, on_alloc, on_read);
+}
+
+bool hl_ctl_req_peer(const hl_ctl_req *req, unsigned *uid, int *pid)
+{
+    if (!req || !req->conn || !req->conn->has_peer)
+        return false;
+    *uid = req->conn->peer.uid;
+    *pid = req->conn->peer.pid;
+    return true;
 }
 
 /* ---- public ----------------------------------------------------------------------- */

@@ -152,6 +152,7 @@ static bool is_trigger(const char *name)
 
 typedef struct checker {
     const char *chunk, *prompts_dir, *texts;
+    struct hl_prompts *set;    /* the version's prompts (NULL: look at the folder) */
     char *err;
     int errlen, problems;
 } checker;
@@ -169,7 +170,8 @@ static void check_name(checker *c, const char *name, int line)
         snprintf(path, sizeof path, "%s/%s.wav", c->prompts_dir, name);
         snprintf(key, sizeof key, "\n%s\n", name);
         struct stat st;
-        if (stat(path, &st) != 0 && !(c->texts && strstr(c->texts, key)))
+        bool wav = c->set ? hl_prompts_get(c->set, name, NULL, 0) != NULL : stat(path, &st) == 0;
+        if (!wav && !(c->texts && strstr(c->texts, key)))
             snprintf(msg, sizeof msg, "%s:%d: prompt '%s' does not exist (no %s and no entry in "
                      "the prompt texts)\n", c->chunk, line, name, path);
     }
@@ -202,9 +204,9 @@ static void check_table(checker *c, lexer *x)
 }
 
 int hl_check_prompts(const char *chunk, const char *src, size_t len, const char *prompts_dir,
-                     const char *texts, char *err, int errlen)
+                     struct hl_prompts *set, const char *texts, char *err, int errlen)
 {
-    checker c = { chunk, prompts_dir, texts, err, errlen, 0 };
+    checker c = { chunk, prompts_dir, texts, set, err, errlen, 0 };
     lexer x = { src, src + len, 1 };
     tok t;
     for (next(&x, &t); t.kind != T_END;) {

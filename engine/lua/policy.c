@@ -16,6 +16,7 @@
 #include "core/files.h"
 #include "lua/policy_priv.h"
 #include "core/trunks.h"
+#include "media/prompts.h"
 
 #define MAX_MODULE_NAME 128
 
@@ -27,6 +28,7 @@ typedef struct build_ctx {
     char      *err;
     int        errlen, errors;
     uint32_t   hash;
+    struct hl_prompts *set;     /* the version's prompts: what the prompt check looks in */
     char       texts[1 << 16];  /* "\nname\n..." of prompts/ *.txt entries */
 } build_ctx;
 
@@ -92,14 +94,91 @@ static void load_texts(build_ctx *b, const char *dir)
     closedir(d);
 }
 
+/* The .lua files of dir, sorted: the version hash must not depend on directory order. */
+static void policy_files(const char *dir, hl_strv *list)
+{
+    hl_files_collect(dir, ".lua", HL_POLICY_MAX_DEPTH, false, list);
+    hl_strv_sort(list);
+}
+
+static uint32_t hash_file(uint32_t h, const char *name, const char *src, size_t len)
+{
+    h = fnv1a(h, name, strlen(name) + 1);
+    return fnv1a(h, src, len);
+}
+
+static uint32_t hash_prompt_set(uint32_t h, const hl_policy_src *src)
+{
+    if (!src->prompt_set)
+        return h;
+    uint32_t ph = hl_prompts_hash(src->prompt_set);
+    return fnv1a(h, &ph, sizeof ph);
+}
+
+static uint32_t hash_dir(uint32_t h, const char *dir)
+{
+    hl_strv list = { 0 };
+    policy_files(dir, &list);
+    for (int i = 0; i < list.n; i++) {
+        char path[1200];
+        snprintf(path, sizeof path, "%s/%s", dir, list.v[i]);
+        size_t len = 0;
+        char *text = hl_file_read(path, HL_SOURCE_MAX_BYTES, &len);
+        if (text)
+            h = hash_file(h, list.v[i], text, len);
+        free(text);
+    }
+    hl_strv_free(&list);
+    return h;
+}
+
+/* The files of dir the engine reads other than .lua (rules/schema/ *.sql, the policy's
+ * store schema): they change what a version does, so its hash covers them.  Editors'
+ * scratch files are left out, as the file watch ignores them. */
+static uint32_t hash_other_files(uint32_t h, const char *dir)
+{
+    hl_strv list = { 0 };
+    hl_files_collect(dir, "", HL_POLICY_MAX_DEPTH, false, &list);
+    hl_strv_sort(&list);
+    for (int i = 0; i < list.n; i++) {
+        const char *f = list.v[i];
+        if (hl_str_ends_with(f, ".lua") || hl_str_ends_with(f, "~") || hl_str_ends_with(f, ".swp"))
+            continue;
+        char path[1200];
+        snprintf(path, sizeof path, "%s/%s", dir, f);
+        size_t len = 0;
+        char *text = hl_file_read(path, HL_SOURCE_MAX_BYTES, &len);
+        if (text)
+            h = hash_file(h, f, text, len);
+        free(text);
+    }
+    hl_strv_free(&list);
+    return h;
+}
+
+/* What a version's hash covers after its .lua files (hashed as they are compiled). */
+static uint32_t hash_rest(uint32_t h, const hl_policy_src *src, const char *scripts_dir, const char *rules_dir)
+{
+    h = hash_other_files(h, scripts_dir);
+    h = hash_other_files(h, rules_dir);
+    return hash_prompt_set(h, src);
+}
+
+uint32_t hl_policy_hash_files(const hl_policy_src *src)
+{
+    const char *scripts = src->scripts_dir ? src->scripts_dir : "scripts";
+    const char *rules = src->rules_dir ? src->rules_dir : "rules";
+    uint32_t h = hash_dir(2166136261u, scripts);
+    h = hash_dir(h, rules);
+    return hash_rest(h, src, scripts, rules);
+}
+
 /* Reads, hashes, compiles and registers every .lua file of one folder. */
 static void take_dir(build_ctx *b, const char *dir, const char *prompts_dir)
 {
     lua_State *L = b->p->L;
-    /* sorted: the version hash must not depend on directory order */
     hl_strv list = { 0 };
-    hl_files_collect(dir, ".lua", HL_POLICY_MAX_DEPTH, false, &list);
-    hl_strv_sort(&list);
+    policy_files(dir, &list);
     char **files = list.v;
     lua_rawgetp(L, LUA_REGISTRYINDEX, &SOURCES);
     for (int i = 0; i < list.n; i++) {
@@ -112,12 +191,11 @@ static void take_dir(build_ctx *b, const char *dir, const char *prompts_dir)
             add_err(b, "%s: cannot read (or over 4 MB)%s\n", path, "");
             continue;
         }
-        b->hash = fnv1a(b->hash, files[i], strlen(files[i]) + 1);
-        b->hash = fnv1a(b->hash, src, len);
+        b->hash = hash_file(b->hash, files[i], src, len);
         if (luaL_loadbufferx(L, src, len, chunk, "t") != LUA_OK) {
             add_err(b, "%s%s\n", lua_tostring(L, -1), "");
         } else if (prompts_dir) {
-            b->errors += hl_check_prompts(chunk + 1, src, len, prompts_dir, b->texts,
+            b->errors += hl_check_prompts(chunk + 1, src, len, prompts_dir, b->set, b->texts,
                                           b->err + strlen(b->err), b->errlen - (int)strlen(b->err));
         }
         lua_pop(L, 1);
@@ -326,6 +404,7 @@ hl_policy *hl_policy_build(const hl_policy_src *src, char *err, int errlen)
     b->err = err;
     b->errlen = errlen;
     b->hash = 2166136261u;
+    b->set = src->prompt_set;
     p->L = lua_newstate(hl_lua_alloc, p);
     if (!p->L) {
         snprintf(err, errlen, "out of memory");
@@ -361,6 +440,10 @@ hl_policy *hl_policy_build(const hl_policy_src *src, char *err, int errlen)
     take_dir(b, p->rules_dir, src->prompts_dir);
     check_engine_rules(b, p->rules_dir);
     load_trunks(b, p->rules_dir);
+    b->hash = hash_rest(b->hash, src, p->scripts_dir, p->rules_dir);
+    p->content_hash = b->hash;
+    if ((p->prompts = src->prompt_set))
+        hl_prompts_ref(p->prompts);
     snprintf(p->version, sizeof p->version, "v%d-%08x", src->serial > 0 ? src->serial : 1, b->hash);
     if (!b->errors)
         run_main(b);
@@ -395,12 +478,17 @@ void hl_policy_unref(hl_policy *p)
         return;
     lua_close(p->L);
     hl_trunks_free(p->trunks);
+    hl_prompts_unref(p->prompts);
     free(p);
 }
 
 const struct hl_trunks *hl_policy_trunks(const hl_policy *p) { return p ? p->trunks : NULL; }
 
 const char *hl_policy_version(const hl_policy *p) { return p->version; }
+
+uint32_t hl_policy_content_hash(const hl_policy *p) { return p ? p->content_hash : 0; }
+
+struct hl_prompts *hl_policy_prompts(const hl_policy *p) { return p ? p->prompts : NULL; }
 
 lua_State *hl_policy_lua(hl_policy *p) { return p->L; }
 

@@ -16,6 +16,8 @@ struct hl_policy {
     lua_State *L;
     int        refs;
     char       version[64];
+    uint32_t   content_hash;    /* the hex part of version */
+    struct hl_prompts *prompts; /* the prompt set of this version (NULL: none), one reference */
     hl_lua_run *run;            /* what the running code is charged to (NULL: nothing) */
     lua_State  *running;        /* ... and the thread it was started on (where it stopped) */
     long        cpu_start_ns;   /* ... and the thread's CPU clock when it started */

@@ -14,6 +14,7 @@
 #ifndef HL_SCRIPT_H
 #define HL_SCRIPT_H
 #include <stdbool.h>
+#include <stdint.h>
 #include "core/config.h"
 
 typedef struct hl_policy hl_policy;
@@ -28,6 +29,10 @@ typedef struct hl_policy_src {
     const char *scripts_dir;
     const char *rules_dir;
     const char *prompts_dir;   /* for the static prompt check; NULL = skip it */
+    /* Issue 10: the prompt set of this version (media/prompts.h's hl_prompts_scan of
+     * prompts_dir): its content hash is part of the version, and the policy keeps a
+     * reference for its life, so calls on it hear its audio.  NULL = none (tools). */
+    struct hl_prompts *prompt_set;
     const hl_config *cfg;
     int serial;                /* the "vN" of the version (the owner's load count); 0 = 1 */
     /* Registers the API the scripts run against (the call object, hl.store, hl.jobs,
@@ -53,8 +58,16 @@ void hl_policy_unref(hl_policy *p);
 bool hl_lua_module_name_valid(const char *name);
 /* rules/trunks.lua of this snapshot (core/trunks.h); NULL for a NULL policy. */
 const struct hl_trunks *hl_policy_trunks(const hl_policy *p);
-/* "v3-1a2b3c4d": a load counter and a hash of every file's contents. */
+/* "v3-1a2b3c4d": a load counter and a hash of every file's contents (scripts/ and rules/,
+ * .lua and the rest such as rules/schema/ *.sql, and with a prompt set the prompts' WAVs). */
 const char *hl_policy_version(const hl_policy *p);
+/* The hash of the version string, and the prompt set the snapshot plays (NULL if none). */
+uint32_t    hl_policy_content_hash(const hl_policy *p);
+struct hl_prompts *hl_policy_prompts(const hl_policy *p);
+/* The content hash a build of src would have now, without building: every .lua file of
+ * scripts_dir and rules_dir read and hashed as hl_policy_build does, and src->prompt_set's
+ * hash.  A reload whose hash equals the serving policy's has nothing to do. */
+uint32_t    hl_policy_hash_files(const hl_policy_src *src);
 
 /* ---- for the call layer (call.c) and the simulator ------------------------------------
  * The snapshot's lua_State is shared by every call on it; what one call may use is
@@ -108,10 +121,11 @@ int  hl_policy_run_tests(hl_policy *p, const char *module, const char *shown, hl
 int  hl_lua_lib_open(lua_State *L, char *err, int errlen);
 /* Scans one source for prompt names used as literal strings (prompt=, invalid_prompt=,
  * play(...), say...) and appends "file:line: prompt 'x' ..." for each one missing from
- * prompts_dir (NAME.wav) and from the prompt texts (prompts/ *.txt lines "name|text").
+ * prompts_dir (NAME.wav; with set, the version's prompt set, so that the check sees exactly
+ * what the version will play) and from the prompt texts (prompts/ *.txt lines "name|text").
  * Returns the number of problems. */
 int  hl_check_prompts(const char *chunk, const char *src, size_t len, const char *prompts_dir,
-                      const char *texts, char *err, int errlen);
+                      struct hl_prompts *set, const char *texts, char *err, int errlen);
 /* For the scenario runner, which checks a scenario's route against the policy's sources.
  * Appends to out, space-separated, every route a set_route call in src can set: a literal
  * ("account"), or a literal prefix with "*" ("queue:*" for "queue:" .. name).  Returns the

@@ -121,6 +121,7 @@ struct hl_media {
     int      rtp_timeout_ms, rtp_hold_timeout_ms;   /* the pool's when this endpoint was made */
     /* player */
     hl_prompt_item *items;
+    hl_prompts     *items_set;              /* the prompt set items' samples come from */
     int   nitems, item, item_pos;
     bool  playing;
     int   play_event;           /* 0 none, 1 ended, 2 stopped: raised at the next tick */
@@ -705,6 +706,8 @@ static void player_clear(hl_media *m)
 {
     free(m->items);
     m->items = NULL;
+    hl_prompts_unref(m->items_set);   /* the samples of items belonged to it */
+    m->items_set = NULL;
     m->nitems = m->item = m->item_pos = 0;
     m->playing = false;
 }
@@ -1360,8 +1363,10 @@ void hl_media_set_held(hl_media *m, bool held)
     m->timeout_fired = false;
 }
 
-int hl_media_play(hl_media *m, const char *const *items, int n, char *err, int errlen)
+int hl_media_play(hl_media *m, hl_prompts *set, const char *const *items, int n, char *err, int errlen)
 {
+    if (!set)
+        set = m->pool->prompts;
     if (n < 0 || (n > 0 && !items)) {
         seterr(err, errlen, "play: bad playlist");
         return -1;
@@ -1372,7 +1377,7 @@ int hl_media_play(hl_media *m, const char *const *items, int n, char *err, int e
         return -1;
     }
     for (int i = 0; i < n; i++) {
-        if (hl_prompts_resolve(m->pool->prompts, items[i], &list[i], err, errlen)) {
+        if (hl_prompts_resolve(set, items[i], &list[i], err, errlen)) {
             free(list);
             return -1;
         }
@@ -1380,6 +1385,8 @@ int hl_media_play(hl_media *m, const char *const *items, int n, char *err, int e
     player_clear(m);                        /* a list still playing ends without an event */
     m->play_event = 0;
     m->items = list;
+    hl_prompts_ref(set);                    /* its audio stays while the list plays */
+    m->items_set = set;
     m->nitems = n;
     m->playing = true;
     return 0;
@@ -1623,6 +1630,7 @@ static void free_endpoint(hl_media *m)
     watch_fd(m, &m->rtcp_fd, -1, 0);
     rtp_session_destroy(m->rtp);
     hl_ports_give(&pool->ports, m->port);
+    player_clear(m);
     free(m);
     if (!pool->neps)
         stop_ticking(pool);

@@ -132,7 +132,9 @@ int  hl_media_set_remote(hl_media *m, const char *addr, int port, hl_codec codec
 int  hl_media_set_signalling(hl_media *m, const char *peer);
 /* Held: stop sending (remote asked sendonly/inactive) and use the hold RTP timeout. */
 void hl_media_set_held(hl_media *m, bool held);
-int  hl_media_play(hl_media *m, const char *const *items, int n, char *err, int errlen);
+/* Plays items from set (a policy version's prompt set; NULL = the pool's library), holding
+ * a reference to the set until the list ends, so its audio outlives a reload. */
+int  hl_media_play(hl_media *m, hl_prompts *set, const char *const *items, int n, char *err, int errlen);
 void hl_media_play_stop(hl_media *m);         /* on_play_done(interrupted=true) follows */
 int  hl_media_record_start(hl_media *m, const hl_record_opts *o, char *err, int errlen);
 void hl_media_record_stop(hl_media *m);       /* on_record_done("stopped") follows */

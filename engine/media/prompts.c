@@ -1,12 +1,16 @@
 /* prompts.c — the prompt library: name validation, loading, decoding and caching of
- * prompts and rendered tones (see prompts.h).  A missing or corrupt prompt is not cached,
- * so a file added later is found without a restart. */
+ * prompts and rendered tones (see prompts.h).  Two kinds of library: a lazy one (loads a
+ * prompt on first use; a missing or corrupt prompt is not cached, so a file added later is
+ * found), and a snapshot (hl_prompts_scan: every WAV of the folder loaded at once, hashed,
+ * and fixed for the snapshot's life: what a policy version plays). */
 #include "media/prompts.h"
+#include "core/files.h"
 #include "media/tones.h"
 #include "media/wav.h"
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #define PROMPT_BUCKETS 256      /* a hotline has a few hundred prompts */
 #define TONE_PREFIX    "tone:"
@@ -18,9 +22,33 @@ typedef struct entry {
     char          key[];       /* the prompt name, or "tone:NAME" */
 } entry;
 
+/* One prompt's decoded audio, shared by the snapshots whose file did not change between
+ * them.  Snapshots are built on the reload worker while the loop frees older ones: the
+ * count is atomic. */
+typedef struct audio {
+    int      refs;
+    int16_t *samples;
+    int      n;
+} audio;
+
+/* One WAV of a snapshot, as scanned: what the next scan compares (size, mtime) to know
+ * whether it must read the file again. */
+typedef struct pfile {
+    char     *name;            /* "topics/pension_age" */
+    long long size, mtime_ns;
+    uint32_t  hash;            /* FNV-1a of the file's bytes */
+    audio    *a;
+    hl_prompt pr;              /* what hl_prompts_get hands out */
+} pfile;
+
 struct hl_prompts {
     char   dir[512];
-    entry *buckets[PROMPT_BUCKETS];
+    int    refs;               /* atomic: see audio */
+    bool   snapshot;
+    pfile *files;              /* snapshot: sorted by name, never changed after the scan */
+    int    nfiles;
+    uint32_t hash;             /* snapshot: over every file's name and hash */
+    entry *buckets[PROMPT_BUCKETS]; /* lazy prompts, and tones (rendered on first use) */
     int    count;
     long   bytes;
 };
@@ -46,13 +74,35 @@ hl_prompts *hl_prompts_new(const char *dir)
     if (!p)
         return NULL;
     snprintf(p->dir, sizeof p->dir, "%s", dir ? dir : ".");
+    p->refs = 1;
     return p;
 }
 
-void hl_prompts_free(hl_prompts *p)
+static void audio_unref(audio *a)
 {
-    if (!p)
+    if (a && __atomic_sub_fetch(&a->refs, 1, __ATOMIC_ACQ_REL) == 0) {
+        free(a->samples);
+        free(a);
+    }
+}
+
+void hl_prompts_ref(hl_prompts *p)
+{
+    if (p)
+        __atomic_add_fetch(&p->refs, 1, __ATOMIC_RELAXED);
+}
+
+void hl_prompts_free(hl_prompts *p) { hl_prompts_unref(p); }
+
+void hl_prompts_unref(hl_prompts *p)
+{
+    if (!p || __atomic_sub_fetch(&p->refs, 1, __ATOMIC_ACQ_REL) > 0)
         return;
+    for (int i = 0; i < p->nfiles; i++) {
+        free(p->files[i].name);
+        audio_unref(p->files[i].a);
+    }
+    free(p->files);
     for (int i = 0; i < PROMPT_BUCKETS; i++) {
         entry *e = p->buckets[i];
         while (e) {
@@ -117,12 +167,31 @@ static entry *insert(hl_prompts *p, const char *key, int16_t *samples, int n)
     return e;
 }
 
+static int by_name(const void *a, const void *b)
+{
+    return strcmp(((const pfile *)a)->name, ((const pfile *)b)->name);
+}
+
+static const hl_prompt *snapshot_get(hl_prompts *p, const char *name, char *err, int errlen)
+{
+    pfile key = { .name = (char *)name };
+    pfile *f = p->files ? bsearch(&key, p->files, p->nfiles, sizeof *f, by_name) : NULL;
+    if (f)
+        return &f->pr;
+    if (err && errlen > 0)
+        snprintf(err, errlen, "prompt '%s': no %s/%s.wav in this policy version (add it, then reload)",
+                 name, p->dir, name);
+    return NULL;
+}
+
 const hl_prompt *hl_prompts_get(hl_prompts *p, const char *name, char *err, int errlen)
 {
     if (!p || !hl_prompt_name_valid(name)) {
         fail(err, errlen, "prompt '%.160s' is not a valid name", name ? name : "(null)");
         return NULL;
     }
+    if (p->snapshot)
+        return snapshot_get(p, name, err, errlen);
     entry *e = lookup(p, name);
     if (e)
         return &e->p;
@@ -217,4 +286,128 @@ void hl_prompts_usage(const hl_prompts *p, int *count, long *bytes)
 {
     *count = p ? p->count : 0;
     *bytes = p ? p->bytes : 0;
+    for (int i = 0; p && i < p->nfiles; i++) {
+        (*count)++;
+        *bytes += (long)p->files[i].a->n * 2;
+    }
 }
+
+/* ---- snapshots ------------------------------------------------------------------------ */
+
+static uint32_t fnv1a(uint32_t h, const void *data, size_t n)
+{
+    const unsigned char *s = data;
+    for (size_t i = 0; i < n; i++)
+        h = (h ^ s[i]) * 16777619u;
+    return h;
+}
+
+/* The previous snapshot's entry for name when the file still has its size and mtime. */
+static const pfile *unchanged_in(const hl_prompts *prev, const char *name, const struct stat *st)
+{
+    if (!prev || !prev->files)
+        return NULL;
+    pfile key = { .name = (char *)name };
+    const pfile *f = bsearch(&key, prev->files, prev->nfiles, sizeof *f, by_name);
+    long long mtime = (long long)st->st_mtim.tv_sec * 1000000000LL + st->st_mtim.tv_nsec;
+    return f && f->size == (long long)st->st_size && f->mtime_ns == mtime ? f : NULL;
+}
+
+/* Reads, hashes and decodes one WAV into f; 0, or -1 with why. */
+static int load_file(pfile *f, const char *path, char *why, int whylen)
+{
+    size_t len;
+    uint8_t *buf = (uint8_t *)hl_file_read(path, HL_PROMPT_FILE_MAX, &len);
+    if (!buf) {
+        snprintf(why, whylen, "cannot read (or over %d MB)", HL_PROMPT_FILE_MAX >> 20);
+        return -1;
+    }
+    f->hash = fnv1a(2166136261u, buf, len);
+    audio *a = calloc(1, sizeof *a);
+    int rc = a ? hl_wav_decode(buf, len, &a->samples, &a->n, why, whylen) : -1;
+    free(buf);
+    if (rc) {
+        free(a);
+        return -1;
+    }
+    a->refs = 1;
+    f->a = a;
+    return 0;
+}
+
+/* Fills f for DIR/NAME.wav: shares prev's audio when unchanged, else loads it. */
+static int scan_one(hl_prompts *p, const hl_prompts *prev, pfile *f, const char *name,
+                    hl_prompts_scan_stats *stats, char *why, int whylen)
+{
+    char path[sizeof p->dir + HL_PROMPT_NAME_MAX + 8];
+    snprintf(path, sizeof path, "%s/%.*s.wav", p->dir, HL_PROMPT_NAME_MAX, name);
+    struct stat st;
+    if (stat(path, &st) != 0) {
+        snprintf(why, whylen, "vanished during the scan");
+        return -1;
+    }
+    f->size = (long long)st.st_size;
+    f->mtime_ns = (long long)st.st_mtim.tv_sec * 1000000000LL + st.st_mtim.tv_nsec;
+    const pfile *old = unchanged_in(prev, name, &st);
+    if (old) {
+        f->hash = old->hash;
+        f->a = old->a;
+        __atomic_add_fetch(&f->a->refs, 1, __ATOMIC_RELAXED);
+        stats->reused++;
+    } else {
+        if (load_file(f, path, why, whylen))
+            return -1;
+        stats->read++;
+    }
+    f->name = strdup(name);
+    f->pr = (hl_prompt){ .name = f->name, .samples = f->a->samples, .nsamples = f->a->n };
+    return 0;
+}
+
+hl_prompts *hl_prompts_scan(const char *dir, const hl_prompts *prev, hl_prompts_scan_stats *stats,
+                            hl_prompt_skip_fn skipped, void *arg)
+{
+    hl_prompts_scan_stats dummy;
+    if (!stats)
+        stats = &dummy;
+    memset(stats, 0, sizeof *stats);
+    hl_prompts *p = hl_prompts_new(dir);
+    if (!p)
+        return NULL;
+    p->snapshot = true;
+    p->hash = 2166136261u;
+    hl_strv list = { 0 };
+    hl_files_collect(p->dir, ".wav", HL_PROMPT_MAX_DEPTH, false, &list);
+    hl_strv_sort(&list);   /* the hash must not depend on directory order */
+    p->files = calloc(list.n ? list.n : 1, sizeof *p->files);
+    for (int i = 0; p->files && i < list.n; i++) {
+        char name[HL_PROMPT_NAME_MAX + 8], why[200];
+        snprintf(name, sizeof name, "%.*s", (int)strlen(list.v[i]) - 4, list.v[i]);
+        if (!hl_prompt_name_valid(name))
+            continue;   /* no script can name it */
+        pfile *f = &p->files[p->nfiles];
+        if (scan_one(p, prev, f, name, stats, why, sizeof why)) {
+            stats->skipped++;
+            if (skipped)
+                skipped(arg, name, why);
+            continue;
+        }
+        p->hash = fnv1a(p->hash, f->name, strlen(f->name) + 1);
+        p->hash = fnv1a(p->hash, &f->hash, sizeof f->hash);
+        p->nfiles++;
+    }
+    hl_strv_free(&list);
+    if (!p->files) {
+        hl_prompts_unref(p);
+        return NULL;
+    }
+    /* sorted by the collation of the .wav paths; bsearch needs the names' own order */
+    qsort(p->files, p->nfiles, sizeof *p->files, by_name);
+    return p;
+}
+
+uint32_t hl_prompts_hash(const hl_prompts *p) { return p ? p->hash : 0; }
+
+int hl_prompts_count(const hl_prompts *p) { return p ? p->nfiles : 0; }
+
+const char *hl_prompts_dir(const hl_prompts *p) { return p ? p->dir : ""; }

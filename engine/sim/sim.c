@@ -177,7 +177,7 @@ static void play_done(hl_timer *t)
     emit(t->data, (hl_leg_event){ .type = HL_LEG_EV_PLAY_DONE });
 }
 
-static int op_play(hl_leg *leg, const char *const *items, int n)
+static int op_play(hl_leg *leg, struct hl_prompts *set, const char *const *items, int n)
 {
     sim_leg *l = (sim_leg *)leg;
     sim *s = l->s;
@@ -1894,8 +1894,12 @@ static void run_file(run_ctx *r, const char *path)
 
 static int run_paths(run_ctx *r, char **paths, int n)
 {
-    if (r->src->prompts_dir)
+    if (r->src->prompt_set) {   /* a reload's self-test: the version's own prompts, no disk */
+        r->prompts = r->src->prompt_set;
+        hl_prompts_ref(r->prompts);
+    } else if (r->src->prompts_dir) {
         r->prompts = hl_prompts_new(r->src->prompts_dir);
+    }
     scan_routes(r);
     for (int i = 0; i < n; i++)
         run_file(r, paths[i]);

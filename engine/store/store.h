@@ -96,6 +96,21 @@ int  hl_store_policy_run_hook(hl_store *s, json_t *queries, const char *event, j
 
 /* Operations queued and not yet answered (issue 10: /metrics' store queue depth); loop thread. */
 int  hl_store_queue_depth(const hl_store *s);
+/* The audit of one reload (reload_audit_store.c, issue 10): who asked ("ctl alice (uid
+ * 1000)", "file watch", "SIGHUP"), uid (-1 when not a ctl client), result ("taken",
+ * "refused", "unchanged"), the version serving after it and before, the error or notes, and
+ * the unified diff of scripts/ and rules/ against the files of diff_base (a version). */
+typedef struct hl_reload_audit {
+    double      time;
+    const char *who;
+    int         uid;
+    const char *result, *version, *previous, *detail, *diff, *diff_base;
+} hl_reload_audit;
+/* Queues the row (a detail or diff that is not UTF-8 text is stored as a note saying so). */
+void hl_store_audit_add(hl_store *s, const hl_reload_audit *a);
+/* The last rows, oldest first, to cb (as hl_store_exec's rows). */
+void hl_store_audit_read(hl_store *s, int last, hl_store_cb cb, void *arg);
+
 /* Queues a CDR insert (durable before cb, which may be NULL). */
 void hl_store_cdr_write(hl_store *s, const hl_cdr *cdr, hl_store_cb cb, void *arg);
 

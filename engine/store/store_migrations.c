@@ -199,6 +199,24 @@ static const migration migrations[] = {
       "  node       TEXT NOT NULL DEFAULT ''"
       ");"
       "CREATE INDEX queue_events_queue ON queue_events(queue, time);" },
+    { 10, "reload_audit",
+      /* Issue 10: every reload, refused, taken or unchanged (reload_audit_store.c): time
+       * (epoch seconds), who asked, the ctl client's uid (-1 for the file watch and SIGHUP),
+       * result, the version serving after and before, the error or notes, and the unified
+       * diff of scripts/ and rules/ against the files of version diff_base. */
+      "CREATE TABLE reload_audit ("
+      "  id        INTEGER PRIMARY KEY,"
+      "  time      REAL NOT NULL,"
+      "  who       TEXT NOT NULL,"
+      "  uid       INTEGER NOT NULL DEFAULT -1,"
+      "  result    TEXT NOT NULL,"
+      "  version   TEXT NOT NULL DEFAULT '',"
+      "  previous  TEXT NOT NULL DEFAULT '',"
+      "  detail    TEXT NOT NULL DEFAULT '',"
+      "  diff      TEXT NOT NULL DEFAULT '',"
+      "  diff_base TEXT NOT NULL DEFAULT ''"
+      ");"
+      "CREATE INDEX reload_audit_time ON reload_audit(time);" },
 };
 
 #define N_MIGRATIONS ((int)(sizeof migrations / sizeof migrations[0]))

@@ -912,7 +912,8 @@ hl_store *hl_store_open(uv_loop_t *uv, const char *data_dir, char *err, int errl
         }
         s->has_thread = true;
     }
-    hl_info("store", "%s open, schema version %d", s->path, s->version);
+    /* a store without a worker is a tool's or a scenario's scratch database: quiet */
+    hl_log(uv ? HL_LOG_INFO : HL_LOG_DEBUG, "store", "%s open, schema version %d", s->path, s->version);
     return s;
 }
 
@@ -951,7 +952,7 @@ void hl_store_close(hl_store *s)
     cache_clear(s);
     if (sqlite3_close(s->db) != SQLITE_OK)
         hl_warn("store", "closing %s: %s", s->path, sqlite3_errmsg(s->db));
-    hl_info("store", "%s closed", s->path);
+    hl_log(s->uv ? HL_LOG_INFO : HL_LOG_DEBUG, "store", "%s closed", s->path);
     /* A loop owner may already have closed every handle (uv_walk at shutdown) and run the
      * loop to the end: then the handle is gone and s can go now. */
     if (s->uv && !uv_is_closing((uv_handle_t *)&s->async))

@@ -1,7 +1,8 @@
 /* test_ctl.c — the control socket: a uv loop serving hl_ctl (with a store) in a thread,
  * clients talking to it from the main thread: sync and deferred replies, ordering on one
- * connection, bad JSON, unknown commands, the store-backed cdr and query commands,
- * the socket's mode and stale-socket handling, and hl_ctl_main's output and exit codes. */
+ * connection, bad JSON, unknown commands, the store-backed cdr, query and audit commands, the
+ * client's peer credentials, the socket's mode and stale-socket handling, and hl_ctl_main's
+ * output and exit codes. */
 #include "ctl/ctl.h"
 #include "store/store.h"
 #include "core/log.h"
@@ -72,6 +73,18 @@ static json_t *h_fail(void *arg, hl_ctl_req *req, json_t *request, char *err, in
     return NULL;
 }
 
+/* Who is asking: the client's peer credentials (what the reload audit records). */
+static json_t *h_peer(void *arg, hl_ctl_req *req, json_t *request, char *err, int errlen)
+{
+    unsigned uid;
+    int pid;
+    if (!hl_ctl_req_peer(req, &uid, &pid)) {
+        snprintf(err, errlen, "no peer credentials");
+        return NULL;
+    }
+    return json_pack("{s:i,s:i}", "uid", (int)uid, "pid", pid);
+}
+
 static json_t *h_status(void *arg, hl_ctl_req *req, json_t *request, char *err, int errlen)
 {
     return json_pack("{s:s,s:i,s:{s:f}}", "version", "test", "calls", 0, "rtp", "p99", 1.5);
@@ -105,6 +118,7 @@ static void *server_main(void *arg)
         hl_ctl_register(sv->ctl, "echo", h_echo, sv, "echoes the request");
         hl_ctl_register(sv->ctl, "fail", h_fail, sv, "always fails");
         hl_ctl_register(sv->ctl, "status", h_status, sv, "status");
+        hl_ctl_register(sv->ctl, "peer", h_peer, sv, "who is asking");
         uv_async_init(&sv->loop, &sv->stop, on_stop);
         sv->stop.data = sv;
     }
@@ -359,6 +373,34 @@ static void test_store_commands(server *sv)
     json_decref(r);
     r = ask(json_pack("{s:s,s:s}", "cmd", "cdr", "call_id", "c0"));
     CHECK(json_array_size(json_object_get(r, "cdrs")) == 1, "cdr --call");
+    json_decref(r);
+
+    /* issue 10: the uid asking is the client's own, from the socket */
+    r = ask(json_pack("{s:s}", "cmd", "peer"));
+    CHECK(json_integer_value(json_object_get(r, "uid")) == (json_int_t)getuid() &&
+          json_integer_value(json_object_get(r, "pid")) == (json_int_t)getpid(), "peer credentials: %s", err_of(r));
+    json_decref(r);
+    /* audit: the reloads stored, oldest first, times in the centre's zone */
+    json_t *a = hl_store_exec_sync(sv->store,
+        "INSERT INTO reload_audit(time, who, uid, result, version, previous, detail, diff, diff_base) VALUES "
+        "(1782892740, 'SIGHUP', -1, 'refused', 'v1-a', 'v1-a', 'main.lua:1: oops', '+x', 'v1-a'), "
+        "(1782892800, 'ctl alice (uid 1000)', 1000, 'taken', 'v2-b', 'v1-a', '', '-a\n+b\n', 'v1-a'), "
+        "(1782892860, 'file watch', -1, 'unchanged', 'v2-b', 'v2-b', '', '', '')", NULL, err, sizeof err);
+    CHECK(a != NULL, "insert audit rows: %s", err);
+    json_decref(a);
+    r = ask(json_pack("{s:s,s:i}", "cmd", "audit", "last", 2));
+    json_t *reloads = json_object_get(r, "reloads");
+    CHECK(json_array_size(reloads) == 2, "audit --last 2: %s", err_of(r));
+    json_t *first = json_array_get(reloads, 0);
+    CHECK(!strcmp(json_string_value(json_object_get(first, "who")) ?: "", "ctl alice (uid 1000)") &&
+          !strcmp(json_string_value(json_object_get(first, "time")) ?: "", "2026-07-01T16:00:00+08:00") &&
+          !strcmp(json_string_value(json_object_get(first, "diff")) ?: "", "-a\n+b\n"),
+          "oldest first, with who, time and diff");
+    CHECK(!strcmp(json_string_value(json_object_get(json_array_get(reloads, 1), "result")) ?: "", "unchanged"),
+          "newest last");
+    json_decref(r);
+    r = ask(json_pack("{s:s,s:i}", "cmd", "audit", "last", 0));
+    CHECK(r && json_is_false(json_object_get(r, "ok")), "bad --last for audit");
     json_decref(r);
 
     /* query: the named queries of rules/queries.lua, over the table of rules/schema/ */

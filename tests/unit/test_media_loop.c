@@ -403,10 +403,10 @@ static void drive(uv_timer_t *t)
         CHECK(hl_media_record_start(G.m, &og, err, sizeof err) == 0, "G record: %s", err);
         const char *items[] = { "silence:100", "hello" };
         A.in_api = 1;
-        CHECK(hl_media_play(A.m, items, 2, err, sizeof err) == 0, "A play: %s", err);
+        CHECK(hl_media_play(A.m, NULL, items, 2, err, sizeof err) == 0, "A play: %s", err);
         A.in_api = 0;
         const char *bad[] = { "hello", "../etc/passwd" };
-        CHECK(hl_media_play(A.m, bad, 2, err, sizeof err) == -1 && strstr(err, "not a valid name"),
+        CHECK(hl_media_play(A.m, NULL, bad, 2, err, sizeof err) == -1 && strstr(err, "not a valid name"),
               "evil playlist refused: %s", err);
         t_play_start = now;
         hl_media_get_stats(B.m, &b_stats_start);
@@ -460,7 +460,7 @@ static void drive(uv_timer_t *t)
             /* play_stop: reported from the tick, interrupted */
             const char *items[] = { "tone:ringback" };
             A.play_done = 0;
-            hl_media_play(A.m, items, 1, err, sizeof err);
+            hl_media_play(A.m, NULL, items, 1, err, sizeof err);
             A.in_api = 1;
             hl_media_play_stop(A.m);
             A.in_api = 0;

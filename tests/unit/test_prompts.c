@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
 #include <sys/stat.h>
 
 #include "unit.h"
@@ -101,6 +102,80 @@ TEST_IMPL(prompts)
     hl_prompts_usage(p, &count, &bytes);
     CHECK(count == 6, "6 cached (2 prompts and the 4 tones asked for), got %d", count);
     hl_prompts_free(p);
+    char cmd[400];
+    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+    if (system(cmd)) {}
+    return 0;
+}
+
+/* Issue 10: snapshots.  A scan reads every WAV; the next scan shares the audio and hash of
+ * files whose size and mtime did not change and reads the rest; a snapshot's audio stays
+ * whole while later snapshots come and go; the hash follows the content, not the mtime. */
+static void skipped_note(void *arg, const char *name, const char *why) { (*(int *)arg)++; }
+
+static void set_mtime(const char *path, long sec)
+{
+    struct timespec t[2] = { { sec, 0 }, { sec, 0 } };
+    utimensat(AT_FDCWD, path, t, 0);
+}
+
+TEST_IMPL(prompts_snapshot)
+{
+    char dir[] = "/tmp/hl_test_snap_XXXXXX", a[300], b[300], c[300], junk[300], sub[300];
+    CHECK(mkdtemp(dir) != NULL, "mkdtemp");
+    snprintf(a, sizeof a, "%s/a.wav", dir);
+    snprintf(sub, sizeof sub, "%s/sub", dir);
+    mkdir(sub, 0700);
+    snprintf(b, sizeof b, "%s/sub/b.wav", dir);
+    snprintf(c, sizeof c, "%s/c.wav", dir);
+    snprintf(junk, sizeof junk, "%s/junk.wav", dir);
+    write_wav(a, 1000);
+    write_wav(b, 500);
+    FILE *f = fopen(junk, "wb");
+    fputs("not a wav", f);
+    fclose(f);
+    set_mtime(a, 1000);
+
+    int skipped = 0;
+    hl_prompts_scan_stats st;
+    hl_prompts *s1 = hl_prompts_scan(dir, NULL, &st, skipped_note, &skipped);
+    CHECK(s1 && hl_prompts_count(s1) == 2 && st.read == 2 && st.reused == 0 && st.skipped == 1 && skipped == 1,
+          "first scan: 2 read, the junk left out (count %d read %d skipped %d)", hl_prompts_count(s1), st.read,
+          st.skipped);
+    char err[300];
+    const hl_prompt *pa1 = hl_prompts_get(s1, "a", err, sizeof err);
+    CHECK(pa1 && pa1->nsamples == 1000, "a in the snapshot");
+    CHECK(hl_prompts_get(s1, "sub/b", err, sizeof err) != NULL, "sub/b in the snapshot");
+    CHECK(!hl_prompts_get(s1, "c", err, sizeof err) && strstr(err, "reload"), "c missing: %s", err);
+    write_wav(c, 300);                               /* a new file is not in s1 ... */
+    CHECK(!hl_prompts_get(s1, "c", err, sizeof err), "a snapshot never changes its names");
+    CHECK(hl_prompts_item_ms(s1, "tone:beep") == 200, "tones still render into a snapshot");
+
+    remove(c);
+    hl_prompts *s2 = hl_prompts_scan(dir, s1, &st, NULL, NULL);
+    CHECK(st.reused == 2 && st.read == 0, "nothing changed: all reused (read %d)", st.read);
+    CHECK(hl_prompts_hash(s2) == hl_prompts_hash(s1), "same content, same hash");
+    CHECK(hl_prompts_get(s2, "a", err, sizeof err)->samples == pa1->samples, "unchanged audio is shared");
+
+    write_wav(a, 1200);                              /* changed */
+    write_wav(c, 300);                               /* new */
+    remove(b);                                       /* removed */
+    hl_prompts *s3 = hl_prompts_scan(dir, s2, &st, NULL, NULL);
+    CHECK(hl_prompts_count(s3) == 2 && st.read == 2 && st.reused == 0, "changed and new read (read %d reused %d)",
+          st.read, st.reused);
+    CHECK(hl_prompts_hash(s3) != hl_prompts_hash(s2), "a change changes the hash");
+    CHECK(!hl_prompts_get(s3, "sub/b", err, sizeof err), "a removed WAV is gone");
+    CHECK(hl_prompts_get(s3, "a", err, sizeof err)->nsamples == 1200, "the changed audio is the new");
+    hl_prompts_unref(s1);
+    CHECK(hl_prompts_get(s2, "a", err, sizeof err)->nsamples == 1000 && pa1->samples[999] == (int16_t)(999 % 100 * 100),
+          "the older snapshot keeps its audio");
+    hl_prompts_unref(s2);
+
+    set_mtime(a, 2000);                              /* touched, same bytes */
+    hl_prompts *s4 = hl_prompts_scan(dir, s3, &st, NULL, NULL);
+    CHECK(st.read == 1 && hl_prompts_hash(s4) == hl_prompts_hash(s3), "a touched file is read again, same hash");
+    hl_prompts_unref(s3);
+    hl_prompts_unref(s4);
     char cmd[400];
     snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
     if (system(cmd)) {}

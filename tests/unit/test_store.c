@@ -94,7 +94,7 @@ static void test_migrations(void)
                      " WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name)", NULL);
     const char *names = json_string_value(json_object_get(json_array_get(t, 0), "names"));
     CHECK(names && !strcmp(names, "agent_contacts agent_events agents cdr dial_counts jobs live_calls "
-                                  "policy_schema queue_events schema_version script_kv"),
+                                  "policy_schema queue_events reload_audit schema_version script_kv"),
           "a new database holds the engine's tables only: %s", names ? names : "?");
     json_decref(t);
     /* a database from a newer engine is refused, clearly */
