@@ -2,7 +2,7 @@
 -- attendance.lua) and score sheet (rules/scoring.lua), from the store's rows, written to
 -- attendance_months and score_sheets stamped with the policy version.  `hotline ctl month
 -- compute YYYY-MM` runs M.run on a worker thread of the engine (engine/app/offline.c): ctx
--- reads the store (query, each), queues writes (write) and hashes (the draw's key).
+-- reads the store (query, each) and queues writes (write).
 --
 -- This file only turns rows into the rules' input tables and their output into rows: every
 -- point and limit stays in attendance.lua and scoring.lua.  What SQL does for speed (a month
@@ -11,6 +11,7 @@
 -- (rules/schema/009_backoffice.sql).
 local attendance = require "attendance"
 local scoring = require "scoring"
+local training = require "training"
 
 local M = {}
 
@@ -53,6 +54,14 @@ M.sql = {
   praise = [[SELECT agent, kind, confirmed, text FROM praise WHERE time >= :t0 AND time < :t1]],
   suggestions = [[SELECT agent, adopted, text FROM suggestions WHERE time >= :t0 AND time < :t1]],
   summaries = [[SELECT agent, has_plan, text FROM work_summaries WHERE month = :month]],
+  -- training (rules/training.lua): the month's sessions and who was listed for them, the
+  -- quarter's test marks, the half's study reports
+  sessions = [[SELECT id, date, topic, kind FROM training_sessions WHERE date >= :first AND date <= :last]],
+  session_attendance = [[
+    SELECT a.session_id, a.agent, a.present FROM training_attendance a
+      JOIN training_sessions s ON s.id = a.session_id WHERE s.date >= :first AND s.date <= :last]],
+  marks = [[SELECT agent, quarter, mark FROM test_marks WHERE quarter = :quarter]],
+  reports = [[SELECT agent, half, submitted FROM half_year_reports WHERE half = :half]],
   write_summary = [[
     INSERT OR REPLACE INTO attendance_months (created, created_by, agent, month, computed, version, summary)
     VALUES (:now, 'month', :agent, :month, :now, :version, :summary)]],
@@ -173,7 +182,20 @@ function M.hold_log(list)
   return out
 end
 
-local function scoring_input(ctx, b, month, events)
+-- The study rows of the month (评分表 五, from training: rules/training.lua month_study) for
+-- the agents to assess.
+function M.study_rows(ctx, b, month, agents)
+  local period = training.period_of(month)
+  local span = { first = b.first, last = b.last }
+  return training.month_study(month, agents, {
+    sessions = ctx.query(M.sql.sessions, span),
+    attendance = ctx.query(M.sql.session_attendance, span),
+    marks = ctx.query(M.sql.marks, { quarter = period.quarter }),
+    reports = ctx.query(M.sql.reports, { half = period.half }),
+  })
+end
+
+local function scoring_input(ctx, b, month, events, agents)
   local t = { t0 = b.t0, t1 = b.t1 }
   local cdrs = {}
   ctx.each(M.sql.calls, t, function(c)
@@ -199,7 +221,7 @@ local function scoring_input(ctx, b, month, events)
   end
   return {
     cdrs = cdrs, states = M.not_ready_states(events), breaks = {}, leader = leader, reviews = reviews,
-    reviewers = reviewers,
+    reviewers = reviewers, study = M.study_rows(ctx, b, month, agents),
     complaints = rows("complaints", function(r) return { agent = r.agent, valid = bool(r.valid), call = r.call_id, note = r.text } end),
     praise = rows("praise", function(r) return { agent = r.agent, kind = r.kind, confirmed = bool(r.confirmed), note = r.text } end),
     suggestions = rows("suggestions", function(r) return { agent = r.agent, adopted = bool(r.adopted), note = r.text } end),
@@ -237,9 +259,11 @@ function M.run(ctx, month)
                                      summary = row })
   end
   phase("attendance_write")
-  local sc_in = scoring_input(ctx, b, month, att_in.events)
+  local sc_in = scoring_input(ctx, b, month, att_in.events, planned_agents(att_in.plan))
   phase("scoring_read")
-  local sheets = scoring.month(month, sc_in, { key = function(...) return ctx.hash(table.concat({ ... }, "\n")) end })
+  -- the draw's default key (scoring.hash_key, hl.hash): the same draw `hotline ctl admin
+  -- review` and `admin draw` make (rules/backoffice.lua), so an accepted review is counted
+  local sheets = scoring.month(month, sc_in)
   local have = {}
   for _, s in ipairs(sheets) do have[s.agent] = true end
   local extra = {}

@@ -173,10 +173,20 @@ M.auto = {
   -- 若等待时间超过30秒,在中途取消“等待”与咨询人员联系: the agent comes back (a check-in or
   -- the end of the hold) within 30 s.
   hold = { item = "hold_checkin", max_silent_ms = 30000 },
-  -- 非工作状态下“示忙”: not ready while logged in is for breaks of the shift plan; reasons
-  -- the centre excuses besides (业务培训 制度 四: weekly training; meetings), and a minute of
-  -- slack for the button and the clock (the centre's choice).
-  not_ready = { item = "busy_misuse", excused_reasons = { training = true, meeting = true }, slack_s = 60 },
+  -- 非工作状态下“示忙”: not ready while logged in is for breaks of the shift plan, and for
+  -- the not-ready reasons that are breaks (rules/agent_codes.lua reasons) within a time a day
+  -- each; past it, or with another reason ("busy", none), a stretch deducts.  A minute of
+  -- slack for the button and the clock.
+  -- CENTRE CHOICE, not the book's: neither 考勤制度 (chapter 2) nor 评分表 二 示忙操作
+  -- (chapter 6) gives a break time, and 工作时间规定 gives only the seat hours (夏季 8:00-18:00,
+  -- 冬季 8:00-17:00).  The allowances below are the centre's, per agent and centre day:
+  -- two 15-minute breaks, an hour's lunch, the weekly training afternoon (业务培训制度 四:
+  -- 每周五下午, 4 h), an hour of meetings, half an hour of paperwork.  Change them here.
+  not_ready = {
+    item = "busy_misuse", slack_s = 60,
+    allowance_s = { ["break"] = 1800, lunch = 3600, training = 4 * 3600, meeting = 3600, paperwork = 1800 },
+    source = "centre choice (the book gives no break time: 第二章 考勤制度, 评分表 二 示忙操作)",
+  },
   -- 来电摘要: 简要记录每个来电的主要内容.
   summary = { item = "call_summary" },
   -- 数据库点击: 每个问题是否都点击政策法规库 (kb_lookups: lookups during the call).
@@ -392,18 +402,36 @@ local function merged(breaks)
   return out
 end
 
--- Not-ready time outside the agent's breaks and the excused reasons, each interval over the
--- slack a finding { item, time, fact }.  states and breaks: the agent's rows.
+-- Not-ready time outside the agent's planned breaks, each stretch whose time over its
+-- reason's allowance of the day (M.auto.not_ready.allowance_s: the break reasons; none for
+-- others) is over the slack a finding { item, time, fact }.  A day's allowance is taken by
+-- the stretches in time order.  states and breaks: one agent's rows.
 function M.not_ready_findings(states, breaks)
   local cfg, out = M.auto.not_ready, {}
   local iv = merged(breaks or {})
+  local list = {}
   for _, s in ipairs(states or {}) do
-    if s.state == "not_ready" and s["end"] and not cfg.excused_reasons[s.reason or ""] then
-      local outside = (s["end"] - s.start) - covered(s.start, s["end"], iv)
-      if outside > cfg.slack_s then
-        out[#out + 1] = { item = cfg.item, time = s.start,
-                          fact = string.format("not ready (%s) for %d s outside breaks", s.reason or "no reason", outside) }
-      end
+    if s.state == "not_ready" and s["end"] then list[#list + 1] = s end
+  end
+  table.sort(list, function(a, b)
+    if a.start ~= b.start then return a.start < b.start end
+    if a["end"] ~= b["end"] then return a["end"] < b["end"] end
+    return tostring(a.reason) < tostring(b.reason)
+  end)
+  local used = {}   -- "day\nreason" -> seconds of that day's allowance taken
+  for _, s in ipairs(list) do
+    local reason = s.reason or ""
+    local outside = (s["end"] - s.start) - covered(s.start, s["end"], iv)
+    local allowance, over = cfg.allowance_s[reason], outside
+    if allowance then
+      local key = hl.date("%Y-%m-%d", s.start) .. "\n" .. reason
+      over = math.max(0, outside - math.max(0, allowance - (used[key] or 0)))
+      used[key] = (used[key] or 0) + outside
+    end
+    if over > cfg.slack_s then
+      out[#out + 1] = { item = cfg.item, time = s.start,
+                        fact = string.format("not ready (%s) for %d s outside breaks%s", reason ~= "" and reason or "no reason",
+                          outside, allowance and string.format(", %d s over the day's allowance of %d s (%s)", over, allowance, cfg.source) or "") }
     end
   end
   return out
