@@ -116,6 +116,14 @@ function M.not_ready_states(events)
   return out
 end
 
+-- agent_events rows as the rules read them: the engine stamps an event with wall seconds
+-- and ms (agent_events.time REAL); attendance and scoring count whole seconds (a clock
+-- "HH:MM:SS", minutes late), so the time is taken down to its second.
+function M.events(rows)
+  for _, e in ipairs(rows) do e.time = math.floor(e.time) end
+  return rows
+end
+
 -- The attendance input for the month: the year so far comes from the previous month's
 -- summaries when they are stored (attendance.carry), else the rows from January 1.
 function M.attendance_input(ctx, b)
@@ -147,7 +155,7 @@ function M.attendance_input(ctx, b)
     corrections[#corrections + 1] = { agent = c.agent, date = c.date, set = { [c.field] = c.value },
                                       by = c.by, reason = c.reason }
   end
-  local events = ctx.query(M.sql.events, { from = from, t1 = b.t1 })
+  local events = M.events(ctx.query(M.sql.events, { from = from, t1 = b.t1 }))
   return { plan = plan, events = events, leaves = leaves, corrections = corrections, carry = carry }
 end
 

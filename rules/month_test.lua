@@ -68,6 +68,25 @@ case("not_ready_states: a not-ready stretch ends at the agent's next event, neve
   want = { { agent = "8001", state = "not_ready", start = 10, ["end"] = 70, reason = "lunch" } },
 })
 
+case("events: the engine's times (wall seconds with ms) are taken down to the second", {
+  got = month.events({ { agent = "8001", time = 1782871204.792, state = "ready" } }),
+  want = { { agent = "8001", time = 1782871204, state = "ready" } },
+})
+case("run: an agent's day from events stamped with ms (as the engine writes them) is computed", {
+  run = function()
+    local b = month.bounds("2026-07")
+    local day = b.t0 + 86400   -- 2026-07-02
+    local ctx = fake_ctx({ plan = { { agent = "8001", date = "2026-07-02", shift = "day" } },
+                           events = { { agent = "8001", time = day + 9 * 3600 + 0.25, state = "ready", prev = "logged-out", reason = "" },
+                                      { agent = "8001", time = day + 9 * 3600 + 1500.5, state = "not-ready", prev = "ready", reason = "busy" },
+                                      { agent = "8001", time = day + 9 * 3600 + 1700.75, state = "ready", prev = "not-ready", reason = "" } } },
+                         month.sql)
+    local counts = month.run(ctx, "2026-07")
+    return { counts.sheets, counts.attendance_rows }
+  end,
+  want = { 1, 1 },
+})
+
 -- One agent, one day's plan, one call answered a ring too late: the sheet shows it with its
 -- call, and both rows are written with the version.
 local function one_month()
