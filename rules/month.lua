@@ -48,7 +48,7 @@ M.sql = {
            json_extract(summary, '$.year_absent_days') AS absent_days
     FROM attendance_months a WHERE month = :month
       AND id = (SELECT max(id) FROM attendance_months b WHERE b.agent = a.agent AND b.month = a.month)]],
-  leader = [[SELECT agent, leader, policy, conduct, study, note FROM leader_scores WHERE month = :month]],
+  leader = [[SELECT agent, leader, policy, conduct, discipline, summary, study, note FROM leader_scores WHERE month = :month]],
   reviews = [[SELECT reviewer, agent, call_id, policy, conduct, note FROM reviews WHERE month = :month]],
   complaints = [[SELECT agent, call_id, valid, text FROM complaints WHERE time >= :t0 AND time < :t1]],
   praise = [[SELECT agent, kind, confirmed, text FROM praise WHERE time >= :t0 AND time < :t1]],
@@ -163,11 +163,13 @@ end
 
 local function bool(v) return v ~= nil and v ~= 0 and v ~= false end
 
--- An assessment row (leader_scores, reviews) as scoring's: the scores written on the table,
+-- An assessment row (leader_scores, reviews) as scoring's: the scores written on the table
+-- (plain numbers; a review has no discipline, summary or study),
 -- and, when note holds them, the items (accuracy_pct, analysis, language, conduct ids) as
 -- "key=value" pairs separated by ';' (conduct=a,b).
 function M.assessment(row)
-  local a = { agent = row.agent, scores = { policy = row.policy, conduct = row.conduct } }
+  local a = { agent = row.agent, scores = { policy = row.policy, conduct = row.conduct, discipline = row.discipline,
+                                            summary = row.summary, study = row.study } }
   for k, v in tostring(row.note or ""):gmatch("([%w_]+)%s*=%s*([^;]*)") do
     v = v:match("^%s*(.-)%s*$")
     if k == "accuracy_pct" then a.accuracy_pct = tonumber(v)

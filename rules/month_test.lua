@@ -49,9 +49,10 @@ case("bounds: December runs to the next year's January 1", {
 case("bounds: a month that is not YYYY-MM is refused", { run = function() month.bounds("2026-13") end, error = "YYYY-MM" })
 
 case("assessment: the table's scores, and items given in the note", {
-  got = month.assessment({ agent = "8001", policy = 30, conduct = 28,
+  got = month.assessment({ agent = "8001", policy = 30, conduct = 28, discipline = 14, summary = 5, study = 4.5,
                            note = "accuracy_pct=92.5; analysis=good;language=clear;conduct=greeting, closing" }),
-  want = { agent = "8001", scores = { policy = 30, conduct = 28 }, accuracy_pct = 92.5, analysis = "good",
+  want = { agent = "8001", scores = { policy = 30, conduct = 28, discipline = 14, summary = 5, study = 4.5 },
+           accuracy_pct = 92.5, analysis = "good",
            language = "clear", conduct = { "greeting", "closing" } },
 })
 case("hold_log: the CDR's wall seconds become the rules' milliseconds", {

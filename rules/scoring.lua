@@ -14,8 +14,9 @@
 --   breaks      planned breaks of the shift plan: { agent, start, ["end"] } (seconds)
 --   leader      the duty leader's assessment (班长综合评分), one per agent:
 --               { agent, accuracy_pct, analysis, language, conduct = { item id... },
---                 scores = { policy = n, conduct = n } (the part's score as the assessor
---                 wrote it on the table, when given: M.given_score) }
+--                 scores = { policy = n, conduct = n, discipline = n, summary = n, study = n }
+--                 (the part's score as the assessor wrote it on the table, when given:
+--                 M.given_score; reviews give policy and conduct only) }
 --   reviews     a reviewer's assessment of one drawn recording (提取录音评分), same fields
 --               plus reviewer and call
 --   reviewers   the ids of the assessment group (考核小组) who draw recordings this month
@@ -667,10 +668,14 @@ function M.sheet(agent, month, inp, opts)
     section("policy", weighted(lp, scores_of(recordings, "policy")), lp_lines, { leader = lp }),
     section("conduct", weighted(lc, scores_of(recordings, "conduct")), lc_lines, { leader = lc }),
   }
-  for _, part in ipairs({ { "discipline", discipline_lines }, { "summary", summary_lines },
-                          { "study", study_lines }, { "complaints", complaint_lines } }) do
+  -- 三 to 五 from their rows; the leader's score of the part, when given (评分表 三: 根据各类
+  -- 信息反馈、现场巡视进行评分), counts when lower; 六 only from valid complaints (细化表 六)
+  for _, part in ipairs({ { "discipline", discipline_lines, true }, { "summary", summary_lines, true },
+                          { "study", study_lines, true }, { "complaints", complaint_lines } }) do
     local lines = part[2](inp, agent)
-    sections[#sections + 1] = section(part[1], part_score(part[1], lines), lines)
+    local score = part_score(part[1], lines)
+    if part[3] then score, lines = M.given_score(part[1], score, lines, leader) end
+    sections[#sections + 1] = section(part[1], score, lines)
   end
   local bonus_lines, bonus = bonus_of(inp, agent)
   local base = 0

@@ -586,4 +586,23 @@ case("班长综合评分: a given score outside 0..points is refused", function(
   assert(tostring(err):find("policy score given"), err)
 end)
 
+-- 评分表 三 日常纪律 (根据各类信息反馈、现场巡视进行评分), 四, 五: the leader's score of the part,
+-- a plain number, counts when lower than the rows' (leader_scores discipline, summary, study).
+case("评分表 三/四/五: the leader's given discipline and study count when lower; a missing work summary stays", function()
+  local d, st = section.discipline.points - 3, section.study.points - 1.5
+  local sh = scoring.sheet("1001", "2026-07", {
+    leader = { agent = "1001", scores = { discipline = d, summary = section.summary.points, study = st } },
+    summaries = {} })
+  eq(sheet_section(sh, "discipline").score, d, "discipline")
+  eq(sheet_section(sh, "study").score, st, "study")
+  eq(sheet_section(sh, "summary").score, 0, "summary: no summary recorded deducts whatever the leader gave")
+  local sum = 0
+  for _, l in ipairs(sheet_section(sh, "discipline").lines) do sum = sum + l.points end
+  eq(section.discipline.points + sum, d, "the discipline lines add up to the score")
+end)
+case("评分表 六: complaints take no given score (only valid complaints, 细化表 六)", function()
+  local sh = scoring.sheet("1001", "2026-07", { leader = { agent = "1001", scores = { complaints = 0 } } })
+  eq(sheet_section(sh, "complaints").score, section.complaints.points, "complaints")
+end)
+
 return cases
