@@ -230,6 +230,11 @@ M.kinds = {
                { "conduct", "number", lo = 0, hi = points("conduct"), source = "评分表 二" },
                { "note", "text" } },
   },
+  -- Read only: the calls the draw picks for a reviewer (scoring.draw), to know which to score.
+  draw = {
+    read_only = true, source = "班长综合评分及提取录音评分表 (考核小组成员每人提取三个电话)",
+    fields = { { "reviewer", "agent", true }, { "agent", "agent", true }, { "month", "month", true } },
+  },
   transcript = {
     table = "transcripts", unique = { "call_id", "source" }, source = "行为规范 第二十一、二十二条; 服务规范用语",
     fields = { { "call_id", "call", true },
@@ -302,13 +307,15 @@ local function needs_of(name, kind, rows)
       SELECT DISTINCT call_id FROM cdr
        WHERE call_id IN (SELECT json_extract(value, '$.values.call_id') FROM json_each(?1))]] }
   end
-  if name == "review" then
-    -- the recorded calls each (agent, month) of the file can be drawn from (scoring.draw)
+  if name == "review" or name == "draw" then
+    -- the recorded calls each (agent, month) of the file can be drawn from (scoring.draw):
+    -- the agent legs (direction outbound, as rules/month.lua reads them); the caller's leg
+    -- names the agent too and shares the call id, and would count the call twice
     needs.drawable = { params = { rows }, sql = [[
       SELECT call_id AS id, agent, recording, answer_time,
              strftime('%Y-%m', start_time, 'unixepoch', '+8 hours') AS month
         FROM cdr
-       WHERE agent <> '' AND recording <> '' AND answer_time > 0
+       WHERE direction = 'outbound' AND agent <> '' AND recording <> '' AND answer_time > 0
          AND EXISTS (SELECT 1 FROM json_each(?1) j
                       WHERE json_extract(j.value, '$.values.agent') = cdr.agent
                         AND printf('%04d-%02d', CAST(substr(json_extract(j.value, '$.values.month'), 1, 4) AS INTEGER),
@@ -521,8 +528,9 @@ function checks.correction(v)
   return true
 end
 
--- 提取录音评分: only a call drawn for this reviewer (scoring.draw).
-function checks.review(v, ctx)
+-- The calls drawn for v.reviewer among v.agent's recorded calls of v.month (scoring.draw):
+-- their ids, or nil, why (a reviewer outside the assessment group).
+local function drawn_ids(v, ctx)
   if not M.reviewer_roles[ctx.agent_roles[v.reviewer] or ""] then
     return nil, string.format("reviewer %s is not in the assessment group (考核办法 五: roles %s)", v.reviewer, "leader, supervisor")
   end
@@ -532,11 +540,25 @@ function checks.review(v, ctx)
   for _, c in ipairs(ctx.drawable or {}) do
     if c.agent == v.agent and c.month == v.month then calls[#calls + 1] = { id = c.id, recording = c.recording } end
   end
-  local drawn = scoring.draw(v.month, v.reviewer, reviewers, v.agent, calls)
   local ids = {}
-  for _, c in ipairs(drawn) do
-    if c.id == v.call_id then return true end
-    ids[#ids + 1] = c.id
+  for _, c in ipairs(scoring.draw(v.month, v.reviewer, reviewers, v.agent, calls)) do ids[#ids + 1] = c.id end
+  return ids
+end
+
+-- `admin draw reviewer=R agent=A month=M`: the reply lists the drawn calls (nothing stored).
+function checks.draw(v, ctx)
+  local ids, why = drawn_ids(v, ctx)
+  if not ids then return nil, why end
+  return { reply = { reviewer = v.reviewer, agent = v.agent, month = v.month, calls = ids,
+                     rule = M.kinds.draw.source } }
+end
+
+-- 提取录音评分: only a call drawn for this reviewer (scoring.draw).
+function checks.review(v, ctx)
+  local ids, why = drawn_ids(v, ctx)
+  if not ids then return nil, why end
+  for _, id in ipairs(ids) do
+    if id == v.call_id then return true end
   end
   return nil, string.format("班长综合评分及提取录音评分表: call %s is not one drawn for reviewer %s (agent %s, %s: %s)",
                             v.call_id, v.reviewer, v.agent, v.month, #ids > 0 and table.concat(ids, ", ") or "no recorded call")
@@ -588,6 +610,10 @@ function M.check(name, rows, ctx, now, by)
     local result = true
     if checks[name] then result, err = checks[name](v, ctx, now, row) end
     if not result then return refused(row.line, err) end
+    if type(result) == "table" and result.reply then
+      if #rows > 1 then return refused(row.line, name .. " answers one question at a time") end
+      return result
+    end
     if type(result) == "table" and result.update then
       if #rows > 1 then return refused(row.line, name .. " changes one record at a time") end
       result.table = kind.table

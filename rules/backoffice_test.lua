@@ -173,6 +173,16 @@ return {
                (why("review", one{ reviewer = "1001", agent = "1001", month = "2026-11", call_id = "c1" }, c)):match("assessment group") ~= nil }
     end, want = { "policy: " .. (scoring.section_by_id.policy.points + 1) .. " is outside 0.." .. scoring.section_by_id.policy.points .. " (评分表 一)", true } },
 
+  { name = "提取录音评分 (考核小组成员每人提取三个电话): `admin draw` answers the reviewer's drawn calls, stores nothing",
+    run = function()
+      local r = check("draw", one{ reviewer = "1003", agent = "1001", month = "2026-11" }, { drawable = RECORDED })
+      local ids = {}
+      for _, c in ipairs(drawn_for("1003")) do ids[#ids + 1] = c.id end
+      return { r.reply.calls, r.insert, #r.reply.calls,
+               (why("draw", one{ reviewer = "1001", agent = "1001", month = "2026-11" }, { drawable = RECORDED })):match("assessment group") ~= nil }
+    end, want = { (function() local ids = {} for _, c in ipairs(drawn_for("1003")) do ids[#ids + 1] = c.id end return ids end)(),
+                  nil, scoring.draw_per_reviewer, true } },
+
   { name = "首问负责制: a case kept open gets its due time; closing clears it",
     run = function()
       local case = { id = 1, state = "open", question = "", answer = "", updated = 5 }

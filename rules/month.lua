@@ -2,7 +2,7 @@
 -- attendance.lua) and score sheet (rules/scoring.lua), from the store's rows, written to
 -- attendance_months and score_sheets stamped with the policy version.  `hotline ctl month
 -- compute YYYY-MM` runs M.run on a worker thread of the engine (engine/app/offline.c): ctx
--- reads the store (query, each), queues writes (write) and hashes (the draw's key).
+-- reads the store (query, each) and queues writes (write).
 --
 -- This file only turns rows into the rules' input tables and their output into rows: every
 -- point and limit stays in attendance.lua and scoring.lua.  What SQL does for speed (a month
@@ -11,6 +11,7 @@
 -- (rules/schema/009_backoffice.sql).
 local attendance = require "attendance"
 local scoring = require "scoring"
+local training = require "training"
 
 local M = {}
 
@@ -47,12 +48,20 @@ M.sql = {
            json_extract(summary, '$.year_absent_days') AS absent_days
     FROM attendance_months a WHERE month = :month
       AND id = (SELECT max(id) FROM attendance_months b WHERE b.agent = a.agent AND b.month = a.month)]],
-  leader = [[SELECT agent, leader, policy, conduct, study, note FROM leader_scores WHERE month = :month]],
+  leader = [[SELECT agent, leader, policy, conduct, discipline, summary, study, note FROM leader_scores WHERE month = :month]],
   reviews = [[SELECT reviewer, agent, call_id, policy, conduct, note FROM reviews WHERE month = :month]],
   complaints = [[SELECT agent, call_id, valid, text FROM complaints WHERE time >= :t0 AND time < :t1]],
   praise = [[SELECT agent, kind, confirmed, text FROM praise WHERE time >= :t0 AND time < :t1]],
   suggestions = [[SELECT agent, adopted, text FROM suggestions WHERE time >= :t0 AND time < :t1]],
   summaries = [[SELECT agent, has_plan, text FROM work_summaries WHERE month = :month]],
+  -- training (rules/training.lua): the month's sessions and who was listed for them, the
+  -- quarter's test marks, the half's study reports
+  sessions = [[SELECT id, date, topic, kind FROM training_sessions WHERE date >= :first AND date <= :last]],
+  session_attendance = [[
+    SELECT a.session_id, a.agent, a.present FROM training_attendance a
+      JOIN training_sessions s ON s.id = a.session_id WHERE s.date >= :first AND s.date <= :last]],
+  marks = [[SELECT agent, quarter, mark FROM test_marks WHERE quarter = :quarter]],
+  reports = [[SELECT agent, half, submitted FROM half_year_reports WHERE half = :half]],
   write_summary = [[
     INSERT OR REPLACE INTO attendance_months (created, created_by, agent, month, computed, version, summary)
     VALUES (:now, 'month', :agent, :month, :now, :version, :summary)]],
@@ -107,6 +116,14 @@ function M.not_ready_states(events)
   return out
 end
 
+-- agent_events rows as the rules read them: the engine stamps an event with wall seconds
+-- and ms (agent_events.time REAL); attendance and scoring count whole seconds (a clock
+-- "HH:MM:SS", minutes late), so the time is taken down to its second.
+function M.events(rows)
+  for _, e in ipairs(rows) do e.time = math.floor(e.time) end
+  return rows
+end
+
 -- The attendance input for the month: the year so far comes from the previous month's
 -- summaries when they are stored (attendance.carry), else the rows from January 1.
 function M.attendance_input(ctx, b)
@@ -138,7 +155,7 @@ function M.attendance_input(ctx, b)
     corrections[#corrections + 1] = { agent = c.agent, date = c.date, set = { [c.field] = c.value },
                                       by = c.by, reason = c.reason }
   end
-  local events = ctx.query(M.sql.events, { from = from, t1 = b.t1 })
+  local events = M.events(ctx.query(M.sql.events, { from = from, t1 = b.t1 }))
   return { plan = plan, events = events, leaves = leaves, corrections = corrections, carry = carry }
 end
 
@@ -146,11 +163,13 @@ end
 
 local function bool(v) return v ~= nil and v ~= 0 and v ~= false end
 
--- An assessment row (leader_scores, reviews) as scoring's: the scores written on the table,
+-- An assessment row (leader_scores, reviews) as scoring's: the scores written on the table
+-- (plain numbers; a review has no discipline, summary or study),
 -- and, when note holds them, the items (accuracy_pct, analysis, language, conduct ids) as
 -- "key=value" pairs separated by ';' (conduct=a,b).
 function M.assessment(row)
-  local a = { agent = row.agent, scores = { policy = row.policy, conduct = row.conduct } }
+  local a = { agent = row.agent, scores = { policy = row.policy, conduct = row.conduct, discipline = row.discipline,
+                                            summary = row.summary, study = row.study } }
   for k, v in tostring(row.note or ""):gmatch("([%w_]+)%s*=%s*([^;]*)") do
     v = v:match("^%s*(.-)%s*$")
     if k == "accuracy_pct" then a.accuracy_pct = tonumber(v)
@@ -173,7 +192,20 @@ function M.hold_log(list)
   return out
 end
 
-local function scoring_input(ctx, b, month, events)
+-- The study rows of the month (评分表 五, from training: rules/training.lua month_study) for
+-- the agents to assess.
+function M.study_rows(ctx, b, month, agents)
+  local period = training.period_of(month)
+  local span = { first = b.first, last = b.last }
+  return training.month_study(month, agents, {
+    sessions = ctx.query(M.sql.sessions, span),
+    attendance = ctx.query(M.sql.session_attendance, span),
+    marks = ctx.query(M.sql.marks, { quarter = period.quarter }),
+    reports = ctx.query(M.sql.reports, { half = period.half }),
+  })
+end
+
+local function scoring_input(ctx, b, month, events, agents)
   local t = { t0 = b.t0, t1 = b.t1 }
   local cdrs = {}
   ctx.each(M.sql.calls, t, function(c)
@@ -199,7 +231,7 @@ local function scoring_input(ctx, b, month, events)
   end
   return {
     cdrs = cdrs, states = M.not_ready_states(events), breaks = {}, leader = leader, reviews = reviews,
-    reviewers = reviewers,
+    reviewers = reviewers, study = M.study_rows(ctx, b, month, agents),
     complaints = rows("complaints", function(r) return { agent = r.agent, valid = bool(r.valid), call = r.call_id, note = r.text } end),
     praise = rows("praise", function(r) return { agent = r.agent, kind = r.kind, confirmed = bool(r.confirmed), note = r.text } end),
     suggestions = rows("suggestions", function(r) return { agent = r.agent, adopted = bool(r.adopted), note = r.text } end),
@@ -237,9 +269,11 @@ function M.run(ctx, month)
                                      summary = row })
   end
   phase("attendance_write")
-  local sc_in = scoring_input(ctx, b, month, att_in.events)
+  local sc_in = scoring_input(ctx, b, month, att_in.events, planned_agents(att_in.plan))
   phase("scoring_read")
-  local sheets = scoring.month(month, sc_in, { key = function(...) return ctx.hash(table.concat({ ... }, "\n")) end })
+  -- the draw's default key (scoring.hash_key, hl.hash): the same draw `hotline ctl admin
+  -- review` and `admin draw` make (rules/backoffice.lua), so an accepted review is counted
+  local sheets = scoring.month(month, sc_in)
   local have = {}
   for _, s in ipairs(sheets) do have[s.agent] = true end
   local extra = {}

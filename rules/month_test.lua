@@ -5,6 +5,7 @@
 local month = require "month"
 local reports = require "reports"
 local scoring = require "scoring"
+local training = require "training"
 
 local cases = {}
 local function case(name, t) t.name = name; cases[#cases + 1] = t end
@@ -30,7 +31,6 @@ local function fake_ctx(rows, sql_of)
     return #list
   end
   function ctx.write(sql, params) ctx.writes[#ctx.writes + 1] = { sql = sql, params = params } end
-  function ctx.hash(text) return text end  -- reproducible order; the engine's is a hash
   function ctx.json() return nil end
   return ctx
 end
@@ -49,9 +49,10 @@ case("bounds: December runs to the next year's January 1", {
 case("bounds: a month that is not YYYY-MM is refused", { run = function() month.bounds("2026-13") end, error = "YYYY-MM" })
 
 case("assessment: the table's scores, and items given in the note", {
-  got = month.assessment({ agent = "8001", policy = 30, conduct = 28,
+  got = month.assessment({ agent = "8001", policy = 30, conduct = 28, discipline = 14, summary = 5, study = 4.5,
                            note = "accuracy_pct=92.5; analysis=good;language=clear;conduct=greeting, closing" }),
-  want = { agent = "8001", scores = { policy = 30, conduct = 28 }, accuracy_pct = 92.5, analysis = "good",
+  want = { agent = "8001", scores = { policy = 30, conduct = 28, discipline = 14, summary = 5, study = 4.5 },
+           accuracy_pct = 92.5, analysis = "good",
            language = "clear", conduct = { "greeting", "closing" } },
 })
 case("hold_log: the CDR's wall seconds become the rules' milliseconds", {
@@ -66,6 +67,25 @@ case("not_ready_states: a not-ready stretch ends at the agent's next event, neve
     { agent = "8002", time = 95, state = "ready", reason = "" },
   }),
   want = { { agent = "8001", state = "not_ready", start = 10, ["end"] = 70, reason = "lunch" } },
+})
+
+case("events: the engine's times (wall seconds with ms) are taken down to the second", {
+  got = month.events({ { agent = "8001", time = 1782871204.792, state = "ready" } }),
+  want = { { agent = "8001", time = 1782871204, state = "ready" } },
+})
+case("run: an agent's day from events stamped with ms (as the engine writes them) is computed", {
+  run = function()
+    local b = month.bounds("2026-07")
+    local day = b.t0 + 86400   -- 2026-07-02
+    local ctx = fake_ctx({ plan = { { agent = "8001", date = "2026-07-02", shift = "day" } },
+                           events = { { agent = "8001", time = day + 9 * 3600 + 0.25, state = "ready", prev = "logged-out", reason = "" },
+                                      { agent = "8001", time = day + 9 * 3600 + 1500.5, state = "not-ready", prev = "ready", reason = "busy" },
+                                      { agent = "8001", time = day + 9 * 3600 + 1700.75, state = "ready", prev = "not-ready", reason = "" } } },
+                         month.sql)
+    local counts = month.run(ctx, "2026-07")
+    return { counts.sheets, counts.attendance_rows }
+  end,
+  want = { 1, 1 },
 })
 
 -- One agent, one day's plan, one call answered a ring too late: the sheet shows it with its
@@ -98,6 +118,63 @@ case("run: the late answer is on the sheet with its call (scoring.auto.ring)", {
     return { #sheet.evidence, e.item, e.call }
   end,
   want = { 1, scoring.auto.ring.item, "c1" },
+})
+
+-- 评分表 五 政治业务学习 fed by training (业务培训制度 五 1 日常考勤): an agent listed for two
+-- sessions of the month and present at one loses the attendance bracket's points on the
+-- study part of the sheet, with the rule as the line's fact.
+case("run: training rows feed the study part (业务培训制度 五 1 出席率 via training.month_study)", {
+  run = function()
+    local rows = {
+      plan = { { agent = "8001", date = "2026-07-02", shift = "day" } },
+      sessions = { { id = 1, date = "2026-07-03", topic = "policy", kind = "lecture" },
+                   { id = 2, date = "2026-07-10", topic = "cases", kind = "case" } },
+      session_attendance = { { session_id = 1, agent = "8001", present = 1 }, { session_id = 2, agent = "8001", present = 0 } },
+    }
+    local ctx = fake_ctx(rows, month.sql)
+    month.run(ctx, "2026-07")
+    local sheet = ctx.writes[#ctx.writes].params.sheet
+    local study
+    for _, s in ipairs(sheet.sections) do if s.id == "study" then study = s end end
+    return { study.score, study.lines[1].fact:find(training.attendance.source, 1, true) ~= nil }
+  end,
+  want = { scoring.section_by_id.study.points + training.attendance_deduction(50), true },
+})
+case("study_rows: the quarter's last month with no test mark deducts (业务培训制度 五 2)", {
+  run = function()
+    local ctx = fake_ctx({ marks = {} }, month.sql)
+    local r = month.study_rows(ctx, month.bounds("2026-09"), "2026-09", { "8001" })
+    return { #r, r[1].deduct, r[1].source }
+  end,
+  want = { 1, -training.quarterly_test.points, training.quarterly_test.source },
+})
+
+-- 班长综合评分及提取录音评分表 (每人提取三个电话): the month's draw is the one `admin review`
+-- checks (scoring.draw with its default key, hl.hash): a review of a call drawn there counts.
+case("run: the sheet's sample is scoring.draw's, and a review of a drawn call enters the recordings", {
+  run = function()
+    local b = month.bounds("2026-07")
+    local calls, list = {}, {}
+    for i = 1, 6 do
+      calls[i] = { id = "k" .. i, agent = "8001", start = b.t0 + 86400 + i * 600, answer_time = b.t0 + 86400 + i * 600 + 3,
+                   ring_ms = 1000, hangup_first = "caller", recording = "r" .. i .. ".wav", summary = "s", kb_lookups = 1 }
+      list[i] = { id = calls[i].id, recording = calls[i].recording }
+    end
+    local drawn = scoring.draw("2026-07", "9001", { "9001" }, "8001", list)
+    local ctx = fake_ctx({ plan = { { agent = "8001", date = "2026-07-02", shift = "day" } }, calls = calls,
+                           reviews = { { reviewer = "9001", agent = "8001", call_id = drawn[2].id, policy = 30, conduct = 25 } } },
+                         month.sql)
+    month.run(ctx, "2026-07")
+    local sheet = ctx.writes[#ctx.writes].params.sheet
+    return { sheet.sample["9001"], #sheet.recordings, sheet.recordings[1].call }
+  end,
+  want = (function()
+    local list = {}
+    for i = 1, 6 do list[i] = { id = "k" .. i, recording = "r" .. i .. ".wav" } end
+    local ids = {}
+    for i, c in ipairs(scoring.draw("2026-07", "9001", { "9001" }, "8001", list)) do ids[i] = c.id end
+    return { ids, 1, ids[2] }
+  end)(),
 })
 
 -- ---- reports -----------------------------------------------------------------------------

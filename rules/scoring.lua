@@ -14,8 +14,9 @@
 --   breaks      planned breaks of the shift plan: { agent, start, ["end"] } (seconds)
 --   leader      the duty leader's assessment (班长综合评分), one per agent:
 --               { agent, accuracy_pct, analysis, language, conduct = { item id... },
---                 scores = { policy = n, conduct = n } (the part's score as the assessor
---                 wrote it on the table, when given: M.given_score) }
+--                 scores = { policy = n, conduct = n, discipline = n, summary = n, study = n }
+--                 (the part's score as the assessor wrote it on the table, when given:
+--                 M.given_score; reviews give policy and conduct only) }
 --   reviews     a reviewer's assessment of one drawn recording (提取录音评分), same fields
 --               plus reviewer and call
 --   reviewers   the ids of the assessment group (考核小组) who draw recordings this month
@@ -173,10 +174,20 @@ M.auto = {
   -- 若等待时间超过30秒,在中途取消“等待”与咨询人员联系: the agent comes back (a check-in or
   -- the end of the hold) within 30 s.
   hold = { item = "hold_checkin", max_silent_ms = 30000 },
-  -- 非工作状态下“示忙”: not ready while logged in is for breaks of the shift plan; reasons
-  -- the centre excuses besides (业务培训 制度 四: weekly training; meetings), and a minute of
-  -- slack for the button and the clock (the centre's choice).
-  not_ready = { item = "busy_misuse", excused_reasons = { training = true, meeting = true }, slack_s = 60 },
+  -- 非工作状态下“示忙”: not ready while logged in is for breaks of the shift plan, and for
+  -- the not-ready reasons that are breaks (rules/agent_codes.lua reasons) within a time a day
+  -- each; past it, or with another reason ("busy", none), a stretch deducts.  A minute of
+  -- slack for the button and the clock.
+  -- CENTRE CHOICE, not the book's: neither 考勤制度 (chapter 2) nor 评分表 二 示忙操作
+  -- (chapter 6) gives a break time, and 工作时间规定 gives only the seat hours (夏季 8:00-18:00,
+  -- 冬季 8:00-17:00).  The allowances below are the centre's, per agent and centre day:
+  -- two 15-minute breaks, an hour's lunch, the weekly training afternoon (业务培训制度 四:
+  -- 每周五下午, 4 h), an hour of meetings, half an hour of paperwork.  Change them here.
+  not_ready = {
+    item = "busy_misuse", slack_s = 60,
+    allowance_s = { ["break"] = 1800, lunch = 3600, training = 4 * 3600, meeting = 3600, paperwork = 1800 },
+    source = "centre choice (the book gives no break time: 第二章 考勤制度, 评分表 二 示忙操作)",
+  },
   -- 来电摘要: 简要记录每个来电的主要内容.
   summary = { item = "call_summary" },
   -- 数据库点击: 每个问题是否都点击政策法规库 (kb_lookups: lookups during the call).
@@ -392,18 +403,36 @@ local function merged(breaks)
   return out
 end
 
--- Not-ready time outside the agent's breaks and the excused reasons, each interval over the
--- slack a finding { item, time, fact }.  states and breaks: the agent's rows.
+-- Not-ready time outside the agent's planned breaks, each stretch whose time over its
+-- reason's allowance of the day (M.auto.not_ready.allowance_s: the break reasons; none for
+-- others) is over the slack a finding { item, time, fact }.  A day's allowance is taken by
+-- the stretches in time order.  states and breaks: one agent's rows.
 function M.not_ready_findings(states, breaks)
   local cfg, out = M.auto.not_ready, {}
   local iv = merged(breaks or {})
+  local list = {}
   for _, s in ipairs(states or {}) do
-    if s.state == "not_ready" and s["end"] and not cfg.excused_reasons[s.reason or ""] then
-      local outside = (s["end"] - s.start) - covered(s.start, s["end"], iv)
-      if outside > cfg.slack_s then
-        out[#out + 1] = { item = cfg.item, time = s.start,
-                          fact = string.format("not ready (%s) for %d s outside breaks", s.reason or "no reason", outside) }
-      end
+    if s.state == "not_ready" and s["end"] then list[#list + 1] = s end
+  end
+  table.sort(list, function(a, b)
+    if a.start ~= b.start then return a.start < b.start end
+    if a["end"] ~= b["end"] then return a["end"] < b["end"] end
+    return tostring(a.reason) < tostring(b.reason)
+  end)
+  local used = {}   -- "day\nreason" -> seconds of that day's allowance taken
+  for _, s in ipairs(list) do
+    local reason = s.reason or ""
+    local outside = (s["end"] - s.start) - covered(s.start, s["end"], iv)
+    local allowance, over = cfg.allowance_s[reason], outside
+    if allowance then
+      local key = hl.date("%Y-%m-%d", s.start) .. "\n" .. reason
+      over = math.max(0, outside - math.max(0, allowance - (used[key] or 0)))
+      used[key] = (used[key] or 0) + outside
+    end
+    if over > cfg.slack_s then
+      out[#out + 1] = { item = cfg.item, time = s.start,
+                        fact = string.format("not ready (%s) for %d s outside breaks%s", reason ~= "" and reason or "no reason",
+                          outside, allowance and string.format(", %d s over the day's allowance of %d s (%s)", over, allowance, cfg.source) or "") }
     end
   end
   return out
@@ -639,10 +668,14 @@ function M.sheet(agent, month, inp, opts)
     section("policy", weighted(lp, scores_of(recordings, "policy")), lp_lines, { leader = lp }),
     section("conduct", weighted(lc, scores_of(recordings, "conduct")), lc_lines, { leader = lc }),
   }
-  for _, part in ipairs({ { "discipline", discipline_lines }, { "summary", summary_lines },
-                          { "study", study_lines }, { "complaints", complaint_lines } }) do
+  -- 三 to 五 from their rows; the leader's score of the part, when given (评分表 三: 根据各类
+  -- 信息反馈、现场巡视进行评分), counts when lower; 六 only from valid complaints (细化表 六)
+  for _, part in ipairs({ { "discipline", discipline_lines, true }, { "summary", summary_lines, true },
+                          { "study", study_lines, true }, { "complaints", complaint_lines } }) do
     local lines = part[2](inp, agent)
-    sections[#sections + 1] = section(part[1], part_score(part[1], lines), lines)
+    local score = part_score(part[1], lines)
+    if part[3] then score, lines = M.given_score(part[1], score, lines, leader) end
+    sections[#sections + 1] = section(part[1], score, lines)
   end
   local bonus_lines, bonus = bonus_of(inp, agent)
   local base = 0

@@ -146,11 +146,13 @@ case("each finding carries its evidence: the call, the time, the fact", function
 end)
 
 local slack = auto.not_ready.slack_s
+local allowance = auto.not_ready.allowance_s
 local nr_cases = {
-  { "示忙操作 非工作状态下示忙: not ready inside a planned break", { start = 1000, ["end"] = 1900 }, "break", 0 },
-  { "示忙操作: running over the break by the slack", { start = 1000, ["end"] = 1900 + slack }, "break", 0 },
-  { "示忙操作: running over the break by the slack and 1 s", { start = 1000, ["end"] = 1901 + slack }, "break", 1 },
+  { "示忙操作 非工作状态下示忙: not ready inside a planned break", { start = 1000, ["end"] = 1900 }, "busy", 0 },
+  { "示忙操作: running over the break by the slack", { start = 1000, ["end"] = 1900 + slack }, "busy", 0 },
+  { "示忙操作: running over the break by the slack and 1 s", { start = 1000, ["end"] = 1901 + slack }, "busy", 1 },
   { "示忙操作: not ready with no break planned", { start = 5000, ["end"] = 5000 + slack + 1 }, "personal", 1 },
+  { "示忙操作: not ready with no reason", { start = 5000, ["end"] = 5000 + slack + 1 }, nil, 1 },
 }
 for _, c in ipairs(nr_cases) do
   case(c[1] .. ": " .. c[4] .. " finding(s)", function()
@@ -158,11 +160,39 @@ for _, c in ipairs(nr_cases) do
     eq(#scoring.not_ready_findings({ s }, { { agent = "1001", start = 1000, ["end"] = 1900 } }), c[4], "findings")
   end)
 end
-case("示忙操作: every excused reason (training, meetings) deducts nothing", function()
-  for reason in pairs(auto.not_ready.excused_reasons) do
-    local s = { state = "not_ready", start = 0, ["end"] = 7200, reason = reason }
-    eq(#scoring.not_ready_findings({ s }, {}), 0, reason)
+
+-- 示忙操作 with a break reason (rules/agent_codes.lua reasons): the day's allowance (a centre
+-- choice: the book gives none), then the slack, then a finding.
+local codes = require "agent_codes"
+local DAY0 = hl.time{ year = 2026, month = 7, day = 1, hour = 9 }
+local function nr(reason, start, len) return { state = "not_ready", reason = reason, start = start, ["end"] = start + len } end
+case("示忙操作: every break reason of agent_codes has a day's allowance (centre choice, with its source)", function()
+  for _, reason in pairs(codes.reasons) do
+    eq(type(allowance[reason]), "number", "allowance of " .. reason)
   end
+  eq(allowance[codes.default_reason], nil, "the default reason (" .. codes.default_reason .. ") is no break")
+  eq(auto.not_ready.source:find("centre choice", 1, true) ~= nil, true, "marked as the centre's choice")
+end)
+for _, reason in pairs(codes.reasons) do
+  local a = allowance[reason]
+  case("示忙操作 " .. reason .. ": the whole allowance and the slack deduct nothing", function()
+    eq(#scoring.not_ready_findings({ nr(reason, DAY0, a + slack) }, {}), 0, reason)
+  end)
+  case("示忙操作 " .. reason .. ": the allowance, the slack and 1 s is a finding with its fact", function()
+    local f = scoring.not_ready_findings({ nr(reason, DAY0, a + slack + 1) }, {})
+    eq(#f, 1, reason)
+    eq(f[1].time, DAY0, "time")
+    eq(f[1].fact:find(tostring(slack + 1) .. " s over the day's allowance of " .. a .. " s", 1, true) ~= nil, true, f[1].fact)
+  end)
+  case("示忙操作 " .. reason .. ": the allowance is a day's: two stretches share it, the next day has its own", function()
+    local half = a // 2 + slack
+    eq(#scoring.not_ready_findings({ nr(reason, DAY0, half), nr(reason, DAY0 + 3 * half, half + slack + 1) }, {}), 1, "same day")
+    eq(#scoring.not_ready_findings({ nr(reason, DAY0, a), nr(reason, DAY0 + 86400, a) }, {}), 0, "next day")
+  end)
+end
+case("示忙操作: a break reason's allowance is its own (lunch's time does not use up the break's)", function()
+  local s = { nr("lunch", DAY0, allowance.lunch), nr("break", DAY0 + 2 * allowance.lunch, allowance["break"]) }
+  eq(#scoring.not_ready_findings(s, {}), 0, "lunch and break each within its own")
 end)
 
 -- ---- the sheet -----------------------------------------------------------------------------
@@ -554,6 +584,25 @@ case("班长综合评分: a given score outside 0..points is refused", function(
   local ok, err = pcall(scoring.given_score, "policy", 0, {}, { scores = { policy = section.policy.points + 1 } })
   eq(ok, false, "refused")
   assert(tostring(err):find("policy score given"), err)
+end)
+
+-- 评分表 三 日常纪律 (根据各类信息反馈、现场巡视进行评分), 四, 五: the leader's score of the part,
+-- a plain number, counts when lower than the rows' (leader_scores discipline, summary, study).
+case("评分表 三/四/五: the leader's given discipline and study count when lower; a missing work summary stays", function()
+  local d, st = section.discipline.points - 3, section.study.points - 1.5
+  local sh = scoring.sheet("1001", "2026-07", {
+    leader = { agent = "1001", scores = { discipline = d, summary = section.summary.points, study = st } },
+    summaries = {} })
+  eq(sheet_section(sh, "discipline").score, d, "discipline")
+  eq(sheet_section(sh, "study").score, st, "study")
+  eq(sheet_section(sh, "summary").score, 0, "summary: no summary recorded deducts whatever the leader gave")
+  local sum = 0
+  for _, l in ipairs(sheet_section(sh, "discipline").lines) do sum = sum + l.points end
+  eq(section.discipline.points + sum, d, "the discipline lines add up to the score")
+end)
+case("评分表 六: complaints take no given score (only valid complaints, 细化表 六)", function()
+  local sh = scoring.sheet("1001", "2026-07", { leader = { agent = "1001", scores = { complaints = 0 } } })
+  eq(sheet_section(sh, "complaints").score, section.complaints.points, "complaints")
 end)
 
 return cases

@@ -3,8 +3,8 @@
  *   1. the record(s): key=value arguments, or the CSV text the client sent (admin_csv.h);
  *   2. admin_plan: which rows the policy needs from the store to judge them (agents, calls
  *      drawn for a reviewer, the leave being approved ...), read one query after another;
- *   3. admin_check: the policy's verdict — a refusal naming the line and the rule, or the rows
- *      to write;
+ *   3. admin_check: the policy's verdict — a refusal naming the line and the rule, the rows
+ *      to write, or a reply (a question answered from the store: `admin draw`);
  *   4. the write: a new row whose UNIQUE key (the policy names it) is already stored is
  *      refused with its line; then every row goes in as ONE statement (INSERT ... SELECT
  *      FROM json_each), so a file is stored whole or not at all, and a race that slips a
@@ -343,6 +343,13 @@ static void judge(admin_req *a)
     if (!a->verdict || policy_refused(a, a->verdict)) {
         if (a->verdict)
             done(a, NULL);
+        return;
+    }
+    json_t *reply = json_object_get(a->verdict, "reply");
+    if (reply) {  /* a question answered from the store (admin draw): nothing to write */
+        json_t *r = json_deep_copy(reply);
+        json_object_set_new(r, "ok", json_true());
+        done(a, r);
         return;
     }
     a->table = json_string_value(json_object_get(a->verdict, "table"));

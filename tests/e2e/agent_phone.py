@@ -8,7 +8,11 @@ hears.  UDP on loopback; several instances on different ports are several agents
                  --password PW [options]
 
   --rtp-port P         its RTP socket (default SPORT+2)
-  --answer-after MS    180 at once, 200 after MS (default 300)
+  --answer-after MS[,MS...]
+                       180 at once, 200 after MS (default 300); a list: the n-th call rung
+                       waits the n-th (the last for the calls after)
+  --answer-after-from CALLER=MS
+                       a call from CALLER (its From user) waits MS instead (repeatable)
   --no-answer          180 and nothing more (the engine gives up: CANCEL -> 200 + 487)
   --busy               486 Busy Here
   --answer-crosses-cancel
@@ -20,7 +24,9 @@ hears.  UDP on loopback; several instances on different ports are several agents
                        codec the engine offered (0 PCMU / 8 PCMA) — the file must match it
   --record OUT.jsonl   every RTP packet received: one JSON line {t, pt, m, seq, ts, ssrc,
                        payload (hex), src, call} (call = how many calls were answered so far)
-  --at MS:ACTION       after the answer of each call (repeatable): bye, hold (re-INVITE
+  --at [SEL/]MS:ACTION after the answer of each call, or only of the call SEL names: N
+                       (the N-th answered) or @CALLER (a call from that From user)
+                       (repeatable): bye, hold (re-INVITE
                        a=sendonly), resume (a=sendrecv), refer=TARGET (REFER to
                        sip:TARGET@engine), dtmf=KEYS (RFC 4733, the offered payload type)
   --duration S         run S seconds (default 60), then unregister (Expires 0) and exit;
@@ -86,6 +92,7 @@ class Call:
         self.remote_target = self.h.get("contact", ["<sip:engine@127.0.0.1>"])[0]
         self.remote_target = re.sub(r"^.*<|>.*$", "", self.remote_target)
         self.media = sdp_media(body_of(invite))
+        self.from_user = user_of(self.h["from"][0])
         self.state = "ringing"     # ringing, up, ended
         self.answer_due = None
         self.up_at = None
@@ -113,6 +120,7 @@ class Phone:
         self.calls = {}
         self.media_call = None     # the call whose RTP flows now
         self.answered = 0
+        self.rung = 0              # INVITEs answered with 180 (--answer-after picks by it)
         self.tx = dict(seq=1, ts=0, ssrc=0, off=0, next=0.0, dtmf=[])
         self.pending = {}          # CSeq method -> (callback) for our in-dialog requests
         self.reg = dict(callid=uuid.uuid4().hex, tag=uuid.uuid4().hex[:8], cseq=0)
@@ -243,7 +251,10 @@ class Phone:
         self.respond(text, 180, "Ringing", to_tag=call.local_tag)
         out("ringing", call_id=call.call_id)
         if not self.a.no_answer:
-            call.answer_due = time.time() + self.a.answer_after / 1000.0
+            waits = self.a.answer_after
+            self.rung += 1
+            wait = self.a.answer_after_from.get(call.from_user, waits[min(self.rung, len(waits)) - 1])
+            call.answer_due = time.time() + wait / 1000.0
 
     def answer_call(self, call):
         pt = call.media[2] if call.media else 0
@@ -251,7 +262,8 @@ class Phone:
         call.state = "up"
         call.up_at = time.time()
         self.answered += 1
-        call.actions = sorted((call.up_at + ms / 1000.0, act) for ms, act in self.a.at)
+        call.actions = sorted((call.up_at + ms / 1000.0, act) for sel, ms, act in self.a.at
+                              if sel is None or sel in (str(self.answered), "@" + call.from_user))
         self.media_call = call
         self.tx.update(ssrc=int(uuid.uuid4().hex[:8], 16), next=time.time(), off=0)
         out("answered", call_id=call.call_id, n=self.answered)
@@ -382,8 +394,19 @@ class Phone:
 
 
 def at_action(s):
-    ms, _, act = s.partition(":")
-    return int(ms), act
+    """[SEL/]MS:ACTION -> (SEL or None, MS, ACTION)."""
+    when, _, act = s.partition(":")
+    sel, _, ms = when.rpartition("/")
+    return (sel or None), int(ms), act
+
+
+def caller_ms(s):
+    caller, _, ms = s.partition("=")
+    return caller, int(ms)
+
+
+def ms_list(s):
+    return [int(x) for x in s.split(",")]
 
 
 def main(argv):
@@ -393,7 +416,8 @@ def main(argv):
     p.add_argument("--user", required=True)
     p.add_argument("--password", required=True)
     p.add_argument("--rtp-port", type=int, default=0)
-    p.add_argument("--answer-after", type=int, default=300)
+    p.add_argument("--answer-after", type=ms_list, default=[300])
+    p.add_argument("--answer-after-from", type=caller_ms, action="append", default=[])
     p.add_argument("--no-answer", action="store_true")
     p.add_argument("--busy", action="store_true")
     p.add_argument("--answer-crosses-cancel", action="store_true")
@@ -402,6 +426,7 @@ def main(argv):
     p.add_argument("--at", type=at_action, action="append", default=[])
     p.add_argument("--duration", type=float, default=60)
     a = p.parse_args(argv[1:])
+    a.answer_after_from = dict(a.answer_after_from)
     Phone(a).run()
     return 0
 

@@ -93,9 +93,9 @@ bad header_only "line 1: the file has a header and no records" 'agent,date,shift
 say "CSV import: a good file stored; every bad file refused with its line, the store unchanged"
 
 # 3. reviews of drawn calls only; transcripts and notes of known calls
-for i in 1 2 3 4 5 6 7 8; do   # 2026-11-10 10:00 +08:00 and on, agent 1001, recorded
-  sql "INSERT INTO cdr (call_id, leg_index, agent, start_time, answer_time, end_time, recording)
-       VALUES ('t45-$i', 1, '1001', 1794967200 + $i * 600, 1794967205 + $i * 600, 1794967400 + $i * 600, 'rec/t45-$i.wav')"
+for i in 1 2 3 4 5 6 7 8; do   # 2026-11-10 10:00 +08:00 and on, agent 1001's legs (outbound), recorded
+  sql "INSERT INTO cdr (call_id, leg_index, direction, agent, start_time, answer_time, end_time, recording)
+       VALUES ('t45-$i', 1, 'outbound', '1001', 1794967200 + $i * 600, 1794967205 + $i * 600, 1794967400 + $i * 600, 'rec/t45-$i.wav')"
 done
 drawn=0
 for i in 1 2 3 4 5 6 7 8; do
