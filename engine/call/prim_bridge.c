@@ -38,6 +38,7 @@ typedef struct bridge_state {
     int      reminder_every;
     uint64_t hold_start;      /* engine ms */
     int      reminders;       /* of the current hold */
+    double   started;         /* wall time the bridge began (a caller who never spoke: silent since) */
     char     transfer_code[CODE_MAX], consult_code[CODE_MAX];
     char     keys[KEYS_MAX];  /* the other party's keys since its last '*' */
 } bridge_state;
@@ -110,7 +111,9 @@ static void note_hangup_first(hl_call *c, const char *who)
     const char *side = !strcmp(who, "other") ? (other->agent[0] ? "agent" : "callee") : who;
     int64_t gap = -1;
     if (!strcmp(who, "other") && l0->ops->last_voice) {
-        double last = l0->ops->last_voice(l0);
+        double last = l0->ops->last_voice(l0), since = st(c)->started;
+        if (last < since)                  /* silent since the talk began (or never spoke) */
+            last = since;
         if (last > 0)
             gap = (int64_t)((call_now_wall(c) - last) * 1000.0);
     }
@@ -321,6 +324,7 @@ int prim_bridge(lua_State *L)
     }
     c->nkeys = 0;
     c->w.leg = i;
+    b->started = call_now_wall(c);
     if (rel)
         start_recording(c, b, rel, o[O_STEREO].b);
     call_wait(c, &bridge_ops, CALL_NO_TIMER);

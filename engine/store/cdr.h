@@ -49,8 +49,9 @@ typedef struct hl_cdr {
                                  * "timeout", "key", "empty" ... (hl_acd_leave's outcome) */
     int64_t  ring_ms;           /* agent leg: INVITE sent to answer, or to giving up */
     char     hangup_first[8];   /* "caller", "agent" or "engine": who ended the talk */
-    int64_t  hangup_gap_ms;     /* hangup_first "agent": ms since the caller last spoke
-                                 * (-1 = unknown); not meaningful otherwise */
+    int64_t  hangup_gap_ms;     /* hangup_first "agent": ms since the caller last spoke, or
+                                 * since the talk began when the caller has been silent
+                                 * throughout (-1 = unknown); not meaningful otherwise */
     int      holds;             /* times the caller was put on hold */
     int64_t  hold_ms;           /* total time on hold */
     char     hold_log[HL_CDR_RECORDS];  /* JSON: [{"start","end","reminders","back_within_ms"}] */
