@@ -82,4 +82,18 @@ return {
          AND time < CAST(strftime('%s', :day, '+1 day', '-8 hours') AS INTEGER)
        ORDER BY time, id]],
   },
+  -- issue 9, 首问负责制 (rules/first_contact.lua): a case left open is due for follow-up;
+  -- these are the ones past it, most overdue first.
+  overdue = {
+    description = "first-contact cases still open past their follow-up due time, most overdue first: [OWNER (all)]",
+    args = { { name = "owner", default = "all" } },
+    sql = [[
+      SELECT id, owner, caller, strftime('%Y-%m-%d %H:%M', follow_up_due, 'unixepoch', '+8 hours') AS due,
+             round((:now - follow_up_due) / 3600.0, 1) AS hours_over, calls, question, answer,
+             last_call_id, follow_up_due AS due_epoch
+        FROM cases
+       WHERE state = 'open' AND follow_up_due IS NOT NULL AND follow_up_due < :now
+         AND (:owner = 'all' OR owner = :owner)
+       ORDER BY follow_up_due, id]],
+  },
 }

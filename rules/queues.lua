@@ -42,6 +42,9 @@ M.defaults = {
   -- Chapter 6 (查询信息): a hold over 30 s needs the agent to come back to the caller; the
   -- agent hears a reminder every hold_reminder_ms (SPEC 3: every 30 s).
   hold_reminder_ms = 30000,
+  -- An attended transfer rings its target this long while the caller holds; then the
+  -- agent has the caller back.
+  consult_wait_ms = 30000,
   strategy = "longest_idle",
 }
 

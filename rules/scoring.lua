@@ -224,15 +224,19 @@ end
 
 -- ---- 一、政策水平 ---------------------------------------------------------------------------
 
--- The bracket of an accuracy in percent: its points (<= 0) and the bracket.
-function M.accuracy_deduction(pct)
+-- The bracket of a percentage `pct` (named `what` in errors) among `brackets` (each up to
+-- and including `upto`, or up to but excluding `below`): its points and the bracket.
+function M.bracket_of(brackets, pct, what)
   if type(pct) ~= "number" or pct ~= pct or pct < 0 or pct > 100 then
-    fail("accuracy_pct must be a percentage 0..100, got %s", tostring(pct))
+    fail("%s must be a percentage 0..100, got %s", what, tostring(pct))
   end
-  for _, b in ipairs(M.accuracy.brackets) do
+  for _, b in ipairs(brackets) do
     if (b.upto and pct <= b.upto) or (b.below and pct < b.below) then return b.points, b end
   end
 end
+
+-- The bracket of an accuracy in percent: its points (<= 0) and the bracket.
+function M.accuracy_deduction(pct) return M.bracket_of(M.accuracy.brackets, pct, "accuracy_pct") end
 
 local function level_deduction(scale, id)
   for _, l in ipairs(scale.levels) do
@@ -389,11 +393,12 @@ end
 
 -- The recorded calls a reviewer scores for an agent: M.draw_per_reviewer of them, at random
 -- but the same every time for the same month, reviewer, agent and calls.  key(month,
--- reviewer, agent, call id) orders the calls: a hash of its arguments makes the draw random
--- (hl.hash, when the engine offers it, is used by itself).  Without one the calls are taken
--- in the order of their ids, reviewer by reviewer (the k-th reviewer of the sorted list takes
--- the next three): reproducible and spread over the reviewers, but not random — the sheet
--- says so (sample.random = false).  Returns the calls, random.
+-- reviewer, agent, call id) orders the calls: by default M.hash_key, the engine's hl.hash
+-- (FNV-1a 64, stable across machines and versions) of the four joined by newlines, so the
+-- draw is random and anyone can redo it.  With key = false the calls are taken in the order
+-- of their ids, reviewer by reviewer (the k-th reviewer of the sorted list takes the next
+-- three): reproducible and spread over the reviewers, but not random — the sheet says so
+-- (sample.random = false).  Returns the calls, random.
 function M.draw(month, reviewer, reviewers, agent, calls, key)
   return M.draw_from(month, reviewer, reviewers, agent, M.recorded(calls), key)
 end
@@ -408,10 +413,12 @@ function M.recorded(calls)
   return out
 end
 
+-- The draw's default order: hl.hash (engine/core/hash.h) of month, reviewer, agent, call id.
+function M.hash_key(...) return hl.hash(table.concat({ ... }, "\n")) end
+
 -- M.draw over M.recorded(calls), computed once per agent for all reviewers.
 function M.draw_from(month, reviewer, reviewers, agent, recorded, key)
-  local hash = rawget(_ENV, "hl") and hl.hash
-  key = key or (hash and function(...) return hash(table.concat({ ... }, "\n")) end)
+  if key == nil then key = M.hash_key end
   local n = math.min(M.draw_per_reviewer, #recorded)
   if key then
     local order, k = table.move(recorded, 1, #recorded, 1, {}), {}

@@ -247,13 +247,13 @@ case("提取录音 每人提取三个电话: three per reviewer, recorded calls 
   end
 end)
 
-case("提取录音: without a hash, reviewers get different calls when there are enough", function()
+case("提取录音: with key = false (no hash), reviewers get different calls when there are enough", function()
   local calls = {}
   for i = 1, 3 * scoring.draw_per_reviewer do calls[i] = good_call("c" .. i) end
   local reviewers = { "r1", "r2", "r3" }
   local seen = {}
   for _, r in ipairs(reviewers) do
-    local drawn, random = scoring.draw("2026-11", r, reviewers, "1001", calls)
+    local drawn, random = scoring.draw("2026-11", r, reviewers, "1001", calls, false)
     eq(random, false, "random")
     for _, c in ipairs(drawn) do
       if seen[c.id] then fail("call %s drawn for %s and %s", c.id, seen[c.id], r) end
@@ -273,6 +273,26 @@ case("提取录音: with a key function, the draw follows the key of (month, rev
   for i = 1, #calls do want[i] = calls[i].id end
   table.sort(want, function(x, y) return key("2026-11", "r1", "1001", x) < key("2026-11", "r1", "1001", y) end)
   for i, c in ipairs(d1) do eq(c.id, want[i], "draw " .. i) end
+end)
+
+case("提取录音: by default the draw is at random by hl.hash of (month, reviewer, agent, call), the same every time", function()
+  local calls = {}
+  for i = 1, 12 do calls[i] = good_call("c" .. i) end
+  local d, random = scoring.draw("2026-11", "r1", { "r1", "r2" }, "1001", calls)
+  eq(random, true, "random")
+  local want = {}
+  for i = 1, #calls do want[i] = calls[i].id end
+  local function k(id) return hl.hash("2026-11\nr1\n1001\n" .. id) end
+  table.sort(want, function(x, y) return k(x) < k(y) end)
+  eq(#d, scoring.draw_per_reviewer, "drawn")
+  for i, c in ipairs(d) do eq(c.id, want[i], "draw " .. i) end
+  eq(scoring.hash_key("2026-11", "r1", "1001", "c1"), k("c1"), "hash_key")
+end)
+
+case("hl.hash is FNV-1a 64: the published test vectors", function()
+  eq(hl.hash(""), "cbf29ce484222325", "empty")
+  eq(hl.hash("a"), "af63dc4c8601ec8c", "a")
+  eq(hl.hash("foobar"), "85944171f73967e8", "foobar")
 end)
 
 case("提取录音: fewer recorded calls than three: all of them", function()

@@ -17,41 +17,97 @@ local ask = require "lib.ask"
 local queues = require "queues"
 local message = require "message"
 local cases = require "cases"
+local codes = require "agent_codes"
 
 local M = {}
 
-local function wait_options(s, max_wait)
-  return { owner = s.owner, ring_timeout = s.ring_timeout_ms, max_wait = max_wait, announce_every = s.announce_every_ms,
-           music = s.music, announce_position = s.announce_position, announce_wait = s.announce_wait,
-           keys = s.leave_keys }
-end
-
--- The caller and the agent who answered, recorded; the route keeps the queue.
-local function talk(call, leg, agent)
-  call.vars.agent = agent
-  cases.taken(call, agent)
-  local s = queues.settings(call.vars.queue)
-  local path = "calls/" .. hl.date("%Y-%m-%d") .. "/" .. call.id:gsub("[^%w_.-]", "_") .. ".wav"
-  call:bridge(leg, { record = path, hold_music = s.music, reminder = "hold_reminder",
-                     reminder_every = s.hold_reminder_ms })
-  return "answered"
+-- call:queue's options from a queue's settings; quiet: no announcements, no keys (a
+-- consultation's ring, while the caller holds).
+local function wait_options(s, max_wait, owner, quiet)
+  return { owner = owner, ring_timeout = s.ring_timeout_ms, max_wait = max_wait,
+           announce_every = not quiet and s.announce_every_ms or 0, music = s.music,
+           announce_position = s.announce_position, announce_wait = s.announce_wait,
+           keys = not quiet and s.leave_keys or "" }
 end
 
 -- Waits in queue `name` (and its overflow); returns the outcome and, when answered, the leg
 -- and the agent.
 local function wait_in(call, name)
   local s = queues.settings(name)
-  s.owner = call.vars._owner
+  local owner = call.vars._owner
   local overflow = queues.overflow_of(name)
   call.vars.queue = name
-  local outcome, leg, agent = call:queue(name, wait_options(s, overflow and queues.overflow.after_ms or s.max_wait_ms))
+  local outcome, leg, agent = call:queue(name, wait_options(s, overflow and queues.overflow.after_ms or s.max_wait_ms, owner))
   if overflow and (outcome == "timeout" or outcome == "empty") then
     -- the route stays the IVR's choice; the CDR's queue is where the caller waited last
     call.vars.overflow_from = name
     call.vars.queue = overflow
-    outcome, leg, agent = call:queue(overflow, wait_options(s, s.max_wait_ms))
+    outcome, leg, agent = call:queue(overflow, wait_options(s, s.max_wait_ms, owner))
   end
   return outcome, leg, agent
+end
+
+-- Where a transfer goes: the shift leader (the agent's centre's leaders queue), an agent
+-- (that agent's centre's general queue, the agent first: owner), or a queue by name.
+-- Returns the queue and the agent to prefer, or nil for a target that is none of these.
+local function transfer_target(call, target, agent)
+  local me = call:agent_info(agent)
+  if target == codes.leader_target then
+    return centres.queue(me and me.centre or centres.province.code, "leaders")
+  end
+  local who = call:agent_info(target)
+  if who then return centres.queue(who.centre, "general"), target end
+  for _, q in ipairs(queues.list()) do
+    if q.name == target then return target end
+  end
+  return nil
+end
+
+local function bridge_options(call, s)
+  call.vars._talks = (call.vars._talks or 0) + 1
+  local path = string.format("calls/%s/%s-%d.wav", hl.date("%Y-%m-%d"), call.id:gsub("[^%w_.-]", "_"),
+                             call.vars._talks)
+  return { record = path, hold_music = s.music, reminder = "hold_reminder", reminder_every = s.hold_reminder_ms,
+           transfer = codes.during_call.transfer, consult = codes.during_call.consult }
+end
+
+-- The caller and the agent who answered, recorded; a transfer (blind, or attended after a
+-- consultation) hands the caller to the next agent.  The route keeps the queue.
+local function talk(call, leg, agent)
+  while true do
+    call.vars.agent = agent
+    cases.taken(call, agent)
+    local s = queues.settings(call.vars.queue)
+    local outcome, target = call:bridge(leg, bridge_options(call, s))
+    if outcome ~= "transfer" and outcome ~= "consult" then return "answered" end
+    local queue, prefer = transfer_target(call, target, agent)
+    call.vars.transfer_to = target
+    if outcome == "transfer" then                 -- blind: the agent is gone
+      local r, next_leg, next_agent = call:queue(queue or call.vars.queue,
+                                                 wait_options(s, s.max_wait_ms, prefer))
+      if r ~= "answered" then return M.leave_message(call, call.vars.queue) end
+      leg, agent = next_leg, next_agent
+    elseif queue then                             -- attended: ring the target, consult
+      local r, tleg, tagent = call:queue(queue, wait_options(s, s.consult_wait_ms, prefer, true))
+      if r == "answered" then
+        local how = call:consult(leg, tleg, { complete = codes.during_call.complete,
+                                               cancel = codes.during_call.cancel, music = s.music })
+        if how == "complete" then
+          leg:hangup("transferred")
+          leg, agent = tleg, tagent
+        else
+          tleg:hangup("consult-" .. how)          -- cancel, or already gone: back to the agent
+        end
+      end
+    end
+  end
+end
+
+-- A message instead of an agent; the route stays the queue's (its CDR's queue_outcome says
+-- why: empty, timeout, key).
+function M.leave_message(call, name)
+  message.run(call, nil, true)
+  return "message"
 end
 
 -- Ends the IVR part of the call in queue `name`: an agent, or a message.
@@ -67,8 +123,7 @@ function M.queue(call, name, prompt)
     local key = call:collect{ prompt = "queue_offer_message", max = 1, timeout = queues.defaults.offer_timeout_ms }
     if key ~= "1" then break end                                 -- 2, or nothing: a message
   end
-  message.run(call, nil, true)       -- the route stays the queue's; queue_outcome says it
-  return "message"
+  return M.leave_message(call, name)
 end
 
 -- §10.15: Changchun callers choose the provincial (1) or the city (2) service.

@@ -3,7 +3,11 @@
 -- owner(call) before the queue: the agent who owns the caller's open case, for the ACD's
 -- owner-first strategy (rules/queues.lua); taken(call, agent) once an agent answers: the
 -- caller's open case continues (whoever answered: the owner stays the owner), else a new
--- one is opened, owned by this agent.  An anonymous caller has no cases.
+-- one is opened, owned by this agent.  An anonymous caller has no cases.  Either way the case
+-- is open when the call ends, so it is due for follow-up (rules/first_contact.lua) until the
+-- owner closes it (`hotline ctl admin case`).
+local first_contact = require "first_contact"
+
 local M = {}
 
 local function known(caller) return caller ~= nil and caller ~= "" and caller ~= "anonymous" end
@@ -21,12 +25,13 @@ function M.taken(call, agent)
   if not known(call.caller) then return end
   local now = hl.now()
   if call.vars.case then
-    hl.store.query("UPDATE cases SET calls = calls + 1, updated = ?, last_call_id = ? WHERE id = ?",
-                   now, call.id, call.vars.case)
+    hl.store.query("UPDATE cases SET calls = calls + 1, updated = ?, last_call_id = ?, follow_up_due = ? WHERE id = ?",
+                   now, call.id, first_contact.follow_up_due(now), call.vars.case)
     return
   end
-  local rows = hl.store.query("INSERT INTO cases (caller, owner, opened, updated, first_call_id, last_call_id) " ..
-                              "VALUES (?, ?, ?, ?, ?, ?) RETURNING id", call.caller, agent, now, now, call.id, call.id)
+  local rows = hl.store.query("INSERT INTO cases (caller, owner, opened, updated, first_call_id, last_call_id, " ..
+                              "follow_up_due) VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id", call.caller, agent, now, now,
+                              call.id, call.id, first_contact.follow_up_due(now))
   if rows and rows[1] then call.vars.case = rows[1].id end
 end
 

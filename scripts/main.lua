@@ -81,10 +81,21 @@ function job_fax(call, args, job)
   return fax.job(call, args)
 end
 
+-- A call from an agent's own phone (the engine's agent_entry): feature codes, supervision,
+-- callbacks (scripts/agent_phone.lua).
+local agent_phone = require "agent_phone"
+function agent_call(call) return agent_phone.call(call) end
+
 -- The ACD's questions (engine/call/acd_policy.c): the queues, and who answers a caller.
 local queues = require "queues"
 function acd_queues() return queues.definitions() end
 function acd_choose(queue, caller, agents) return queues.choose(queue, caller, agents) end
+
+-- Back-office records entered with `hotline ctl admin` (engine/app/admin.c): what they are
+-- and when they are refused, rules/backoffice.lua.
+local backoffice = require "backoffice"
+function admin_plan(kind, rows, now) return backoffice.plan(kind, rows, now) end
+function admin_check(kind, rows, ctx, now, by) return backoffice.check(kind, rows, ctx, now, by) end
 
 -- The menu convention of these flows (offers), checked on every build: scripts/ivr/check.lua.
 check_sources = require("ivr.check").sources

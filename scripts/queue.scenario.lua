@@ -24,7 +24,7 @@ return {
     agents = { agent("8001", "0432", { answer_after = 3000, hangup_after = 20000 }) },
     expect = { prompts = { "agent_transfer" }, dialled = { "agent:8001" }, route = "queue:0432.general",
                cdr = { agent = "8001", queue = "0432.general", queue_outcome = "answered",
-                       recording = { match = "^calls/" } },
+                       recording = { match = "^calls/" }, hangup_first = "agent" },
                agent_states = { ["8001"] = "wrap-up" } },
   },
   {
@@ -91,5 +91,12 @@ return {
     agents = { agent("8001", "0432", { answer_after = 500 }),
                agent("8003", "0432", { skills = "general,complaints", answer_after = 1000, hangup_after = 3000 }) },
     expect = { dialled = { "agent:8003" }, cdr = { agent = "8003", queue = "0432.complaints" } },
+  },
+  {
+    name = "the caller hangs up during the talk: the agent goes to wrap-up, the CDR says the caller ended it",
+    time = IN, caller = jilin(), keys = { "0" }, hangup_at = 30000,
+    agents = { agent("8001", "0432", { answer_after = 1000 }) },
+    expect = { dialled = { "agent:8001" }, agent_states = { ["8001"] = "wrap-up" },
+               cdr = { agent = "8001", queue_outcome = "answered", hangup_first = "caller" } },
   },
 }

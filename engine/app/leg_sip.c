@@ -658,6 +658,38 @@ static int op_bridge(hl_leg *a, hl_leg *b)
 
 static void op_unbridge(hl_leg *leg) { hl_media_unbridge(leg_of(leg)->media); }
 
+/* A leg's endpoint for supervision: NULL unless a SIP leg still up. */
+static hl_media *monitored_media(hl_leg *leg)
+{
+    return leg && leg->ops == &sip_leg_ops && leg->state != HL_LEG_ENDED ? leg_of(leg)->media : NULL;
+}
+
+/* Who hears whom (media/monitor.h) on the legs' endpoints; the bridge of agent and caller
+ * carries their own conversation, untouched. */
+static int op_monitor(hl_leg *sup, hl_leg *agent, hl_leg *caller, hl_monitor_mode mode)
+{
+    if (sup->ops != &sip_leg_ops)
+        return -1;
+    hl_media *s = leg_of(sup)->media;
+    if (mode != HL_MONITOR_STOP && sup->state == HL_LEG_ENDED) {
+        hl_media_hear_clear(s);
+        return -1;
+    }
+    return hl_media_monitor(s, monitored_media(agent), monitored_media(caller), mode);
+}
+
+static double op_last_voice(hl_leg *leg)
+{
+    sip_leg *sl = leg_of(leg);
+    hl_rtp_stats st;
+    hl_media_get_stats(sl->media, &st);
+    if (!st.last_voice_ms)
+        return 0;
+    uint64_t now = hl_clock_now_ms(&sl->loop->clock);   /* the media's clock: uv_now's */
+    uint64_t ago = now > st.last_voice_ms ? now - st.last_voice_ms : 0;
+    return hl_clock_wall(&sl->loop->clock) - (double)ago / 1000.0;
+}
+
 static int op_hold(hl_leg *leg, bool on)
 {
     sip_leg *sl = leg_of(leg);
@@ -754,6 +786,8 @@ static const hl_leg_ops sip_leg_ops = {
     .stats = op_stats,
     .fax_start = op_fax_start,
     .fax_stop = op_fax_stop,
+    .monitor = op_monitor,
+    .last_voice = op_last_voice,
     .destroy = op_destroy,
 };
 

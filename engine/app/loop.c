@@ -21,6 +21,7 @@
 #include "core/trunks.h"
 #include "app/leg_sip.h"
 #include "app/acd_app.h"
+#include "app/admin.h"
 #include "app/agents.h"
 #include "app/edge.h"
 #include "app/jobs.h"
@@ -125,6 +126,16 @@ static void timers_changed(hl_timers *ts, void *arg)
 }
 
 /* ---- calls ------------------------------------------------------------------------ */
+
+/* env->find_call: a call up, by its id (a supervisor's call:monitor). */
+static hl_call *env_find_call(hl_call_env *env, const char *id)
+{
+    hl_loop *l = env->owner;
+    for (int i = 0; i < l->ncalls; i++)
+        if (!strcmp(hl_call_id(l->calls[i]), id))
+            return l->calls[i];
+    return NULL;
+}
 
 static hl_policy *env_current_policy(hl_call_env *env)
 {
@@ -785,7 +796,7 @@ int hl_loop_init(hl_loop *l, const hl_config *cfg, char *err, int errlen)
     l->env = (hl_call_env){
         .clock = &l->clock, .timers = &l->timers, .cfg = &l->cfg, .prompts = l->prompts,
         .store = l->store, .current_policy = env_current_policy, .dial = hl_leg_sip_dial,
-        .dial_agent = hl_leg_sip_dial_agent,   /* issue 8: ringing agents' phones */
+        .dial_agent = hl_leg_sip_dial_agent, .find_call = env_find_call,   /* issue 8: ringing agents' phones */
         .call_ended = env_call_ended, .recordings_dir = l->recordings_dir, .owner = l,
         .uv = l->uv, /* hl.pin_hash's thread pool */
     };
@@ -842,6 +853,7 @@ int hl_loop_init(hl_loop *l, const hl_config *cfg, char *err, int errlen)
     if (!(priv_of(l)->jobs = hl_jobs_new(&jh, err, errlen)))
         return -1;
     hl_jobs_register_ctl(priv_of(l)->jobs, l->ctl);
+    hl_admin_register_ctl(l->ctl, &l->env);   /* back-office records (issue 9) */
 
     hl_reloader *r = l->reloader;
     r->loop = l;

@@ -117,12 +117,22 @@ int call_add_leg(hl_call *c, hl_leg *leg)
     return i;
 }
 
+/* An agent's talk on leg ends (either side, or the engine): the ACD's wrap-up begins. */
+static void agent_talk_over(hl_call *c, hl_leg *leg)
+{
+    if (!leg->acd_talking || !c->env->acd)
+        return;
+    leg->acd_talking = false;
+    hl_acd_agent_talk_ended(c->env->acd, leg->agent);
+}
+
 void call_hangup_leg(hl_call *c, int i, int code, const char *cause)
 {
     if (i >= c->nlegs || c->done[i])
         return;
     hl_leg *leg = c->legs[i];
     c->done[i] = true;
+    agent_talk_over(c, leg);
     if (leg->state != HL_LEG_ENDED && leg->ops->hangup)
         leg->ops->hangup(leg, code, cause);
     if (!leg->hangup_side[0]) {
@@ -513,10 +523,7 @@ static void on_leg_hangup(hl_call *c, int i, const hl_leg_event *ev)
         snprintf(leg->hangup_side, sizeof leg->hangup_side, "%s", i == 0 ? "caller" : "callee");
         snprintf(leg->hangup_cause, sizeof leg->hangup_cause, "%s", ev->reason ? ev->reason : "bye");
     }
-    if (leg->acd_talking && c->env->acd) {
-        leg->acd_talking = false;            /* the agent's talk ends: wrap-up */
-        hl_acd_agent_talk_ended(c->env->acd, leg->agent);
-    }
+    agent_talk_over(c, leg);
     if (i != 0) {
         to_wait(c, i, ev);
     } else {
@@ -556,6 +563,8 @@ static void dispatch(hl_call *c, int i, const hl_leg_event *ev)
     case HL_LEG_EV_DTMF:
         if (i == 0 && ev->digit && strchr(DTMF_KEYS, ev->digit))
             on_key(c, ev);
+        else if (i != 0 && ev->digit && strchr(DTMF_KEYS, ev->digit))
+            to_wait(c, i, ev);        /* another party's keys: feature codes (call:bridge) */
         break;
     case HL_LEG_EV_PLAY_DONE:
         if (i == 0 && !ev->interrupted) /* a stop we asked for: already handled */
@@ -574,8 +583,10 @@ static void dispatch(hl_call *c, int i, const hl_leg_event *ev)
         to_wait(c, i, ev);
         break;
     case HL_LEG_EV_REFER:
-        /* A transfer asked by the phone: until a wait takes it (the transfer primitives),
-         * it is declined, so the phone is not left waiting for an outcome. */
+        /* A transfer asked by the phone: a wait that takes it (call:bridge) answers it;
+         * otherwise it is declined, so the phone is not left waiting for an outcome. */
+        if (c->w.ops && c->w.ops->takes_refer && to_wait(c, i, ev))
+            break;
         CALL_INFO(c, "%s: leg %d asks to transfer to %s: declined, nothing takes it", c->id, i,
                   ev->uri ? ev->uri : "-");
         if (leg->ops->refer_notify)

@@ -71,6 +71,23 @@ static const hl_api_opt bridge_opts[] = {
     HL_API_OPT("hold_music", HL_OPT_STRING),
     HL_API_OPT("reminder", HL_OPT_STRING, .dflt_str = "tone:beep"),
     HL_API_OPT("reminder_every", HL_OPT_INT, .dflt = 0, .lo = 0, .hi = WAIT_MAX_MS),
+    HL_API_OPT("transfer", HL_OPT_STRING),
+    HL_API_OPT("consult", HL_OPT_STRING),
+    HL_API_END,
+};
+
+/* call:monitor (prim_monitor.c): a supervisor joins an agent's talk */
+static const hl_api_opt monitor_opts[] = {
+    HL_API_OPT("mode", HL_OPT_STRING, .dflt_str = "listen"),
+    HL_API_OPT("keys", HL_OPT_STRING),
+    HL_API_END,
+};
+
+/* call:consult (prim_consult.c): an attended transfer's consultation */
+static const hl_api_opt consult_opts[] = {
+    HL_API_OPT("complete", HL_OPT_STRING, .required = true),
+    HL_API_OPT("cancel", HL_OPT_STRING, .required = true),
+    HL_API_OPT("music", HL_OPT_STRING),
     HL_API_END,
 };
 
@@ -162,6 +179,12 @@ const hl_api_prim hl_call_api[] = {
     HL_API_PRIM("call:dial", prim_dial, HL_CTX_CALL, .waits = true, .needs_caller = true, .opts_arg = 3, .opts = dial_opts),
     HL_API_PRIM("call:queue", prim_queue, CALLER_ONLY, .waits = true, .needs_caller = true, .opts_arg = 3,
       .opts = queue_opts),
+    HL_API_PRIM("call:agent_state", prim_agent_state, CALLER_ONLY, .needs_caller = true),
+    HL_API_PRIM("call:agent_info", prim_agent_info, CALLER_ONLY),
+    HL_API_PRIM("call:monitor", prim_monitor, CALLER_ONLY, .waits = true, .needs_caller = true, .opts_arg = 3,
+      .opts = monitor_opts),
+    HL_API_PRIM("call:consult", prim_consult, CALLER_ONLY, .waits = true, .needs_caller = true, .opts_arg = 4,
+      .opts = consult_opts),
     HL_API_PRIM("call:bridge", prim_bridge, CALLER_ONLY, .waits = true, .needs_caller = true, .opts_arg = 3,
       .opts = bridge_opts),
     HL_API_PRIM("call:transfer", NULL, CALLER_ONLY, .waits = true, .needs_caller = true, .opts_arg = 3, .opts = dial_opts),

@@ -44,6 +44,7 @@ typedef struct hl_wait_ops {
     void (*on_timer)(hl_call *c);         /* c->t_wait or c->t_digit fired */
     void (*cancel)(hl_call *c);           /* the script is dropped: stop the work */
     bool (*awaits_input)(const hl_call *c); /* the caller is expected to type (the simulator) */
+    bool takes_refer;                     /* it answers a party's REFER (else it is declined) */
 } hl_wait_ops;
 
 typedef struct wait_state {
@@ -214,6 +215,10 @@ int prim_sleep(lua_State *L);
 int prim_dial(lua_State *L);
 int prim_bridge(lua_State *L);
 int prim_queue(lua_State *L);
+int prim_agent_state(lua_State *L);
+int prim_agent_info(lua_State *L);
+int prim_monitor(lua_State *L);
+int prim_consult(lua_State *L);
 int prim_refer(lua_State *L);
 int prim_fax_send(lua_State *L);
 int prim_fax_receive(lua_State *L);

@@ -68,6 +68,8 @@ typedef struct hl_call_env {
     long long (*recordings_free_mb)(struct hl_call_env *);
     /* The ACD (acd/acd.h) that call:queue joins; NULL = none. */
     struct hl_acd *acd;
+    /* The call up with this id, or NULL (a supervisor's call:monitor finds the agent's). */
+    hl_call *(*find_call)(struct hl_call_env *, const char *call_id);
     struct uv_loop_s *uv;         /* the loop's thread pool (hl.pin_hash); NULL in a simulation */
     void    *owner;               /* hl_loop * or hl_sim * */
 } hl_call_env;

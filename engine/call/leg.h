@@ -12,6 +12,7 @@
 #define HL_LEG_H
 #include <stdbool.h>
 #include <stdint.h>
+#include "media/monitor.h"
 #include "media/record.h"
 #include "store/cdr.h"
 
@@ -33,6 +34,7 @@ typedef struct hl_leg_fax_opts {
 } hl_leg_fax_opts;
 
 struct hl_fax_result;         /* fax/fax.h */
+
 
 typedef enum {
     HL_LEG_EV_ANSWERED,     /* inbound: our 200 OK was ACKed; outbound: the far end answered */
@@ -92,6 +94,18 @@ typedef struct hl_leg_ops {
      * a FAX_DONE (the call sees the HANGUP). */
     int  (*fax_start)(hl_leg *, const hl_leg_fax_opts *);
     void (*fax_stop)(hl_leg *);
+    /* Supervision: sup hears / is heard by agent and caller as mode says (media/monitor.h),
+     * replacing whatever sup heard or was heard by before (so a new mode or a new call
+     * needs no STOP first).  The three legs may belong to different calls and must be of
+     * one kind; agent and caller are expected bridged (bridge), which monitor leaves as it
+     * is, and unbridge leaves the monitor (the call layer stops it).  STOP takes sup alone
+     * (agent and caller may be NULL or ended).  -1, and sup hears nothing, when a leg is
+     * missing, ended or of another kind.  Closing any of the legs ends its part in it. */
+    int  (*monitor)(hl_leg *sup, hl_leg *agent, hl_leg *caller, hl_monitor_mode mode);
+    /* Wall time of the last voiced audio received from the leg's party (mean level over
+     * silence_level), 0 when none came: "who hung up first, and how long after the other
+     * last spoke".  Valid until destroy, also after the leg ended. */
+    double (*last_voice)(hl_leg *);
     void (*destroy)(hl_leg *);                     /* free impl; the leg has ended */
 } hl_leg_ops;
 

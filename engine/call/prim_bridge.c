@@ -11,13 +11,25 @@
  * how long the party took to come back after the first reminder was due go to the other
  * leg's CDR (hold_log) for the scoring (chapter 6: 等待超过30秒 ...).
  *
- * Results: "callee" (the other leg hung up) — the caller hanging up ends the script. */
+ * Keys: the caller's are passed to the other party (RFC 4733); the other party's are its
+ * feature codes (below).
+ * Transfers: the other party asks for one by REFER from its phone (blind: the phone is
+ * told 200 and its leg hung up) or by keys — the `transfer` code then a target and # (blind),
+ * the `consult` code then a target and # (attended: the leg stays up for call:consult).  The
+ * target is the script's to resolve (an agent, a queue, the shift leader); each transfer
+ * goes to the other leg's CDR (transfers).
+ *
+ * Results: "callee" (the other leg hung up) | "transfer", target (blind; the other leg is
+ * gone) | "consult", target (the other leg stays up, unbridged) — the caller hanging up
+ * ends the script. */
 #include "call/call_priv.h"
 #include <lauxlib.h>
 #include <stdio.h>
 #include <string.h>
 
 #define ITEM_MAX 48           /* a prompt name or tone item */
+#define CODE_MAX 8            /* a feature code ("*3") */
+#define KEYS_MAX 40           /* a code, a target and # */
 
 typedef struct bridge_state {
     bool     recording, held;
@@ -26,6 +38,8 @@ typedef struct bridge_state {
     int      reminder_every;
     uint64_t hold_start;      /* engine ms */
     int      reminders;       /* of the current hold */
+    char     transfer_code[CODE_MAX], consult_code[CODE_MAX];
+    char     keys[KEYS_MAX];  /* the other party's keys since its last '*' */
 } bridge_state;
 WAIT_STATE_FITS(bridge_state);
 
@@ -87,6 +101,28 @@ static void bridge_timer(hl_call *c)
 
 /* ---- the wait ------------------------------------------------------------------------------ */
 
+/* Who ended the talk, on both legs' CDRs: the other party ("agent" on an agent's leg) with
+ * how long after the caller last spoke (chapter 6: the caller hangs up first, or the agent
+ * waits 3 s of silence), the caller, or the engine. */
+static void note_hangup_first(hl_call *c, const char *who)
+{
+    hl_leg *l0 = c->legs[0], *other = c->legs[c->w.leg];
+    const char *side = !strcmp(who, "other") ? (other->agent[0] ? "agent" : "callee") : who;
+    int64_t gap = -1;
+    if (!strcmp(who, "other") && l0->ops->last_voice) {
+        double last = l0->ops->last_voice(l0);
+        if (last > 0)
+            gap = (int64_t)((call_now_wall(c) - last) * 1000.0);
+    }
+    for (int i = 0; i < 2; i++) {
+        hl_cdr *d = &c->cdrs[i ? c->w.leg : 0];
+        if (d->hangup_first[0])
+            continue;
+        snprintf(d->hangup_first, sizeof d->hangup_first, "%s", side);
+        d->hangup_gap_ms = gap;
+    }
+}
+
 static void stop_recording(hl_call *c, bridge_state *b)
 {
     if (b->recording && call_leg_up(c, 0) && c->legs[0]->ops->record_stop)
@@ -94,22 +130,84 @@ static void stop_recording(hl_call *c, bridge_state *b)
     b->recording = false;
 }
 
-/* Who ended the talk (CDR hangup_first, item 7: scoring asks who hung up first), on both
- * legs' records: "agent" when the other leg is an agent's, "caller", or "engine" (the script
- * or a shutdown ended the bridge).  The gap since the caller last spoke is not measured
- * yet: -1 (unknown) when the agent hung up first. */
-static void note_hangup_first(hl_call *c, const char *who)
+/* ---- transfers ----------------------------------------------------------------------------- */
+
+/* Ends the bridge for a transfer: kind "transfer" (the other leg goes) or "consult". */
+static void transfer_out(hl_call *c, bridge_state *b, const char *kind, const char *target)
 {
-    int legs[2] = { 0, c->w.leg };
-    for (int k = 0; k < 2; k++) {
-        snprintf(c->cdrs[legs[k]].hangup_first, sizeof c->cdrs[legs[k]].hangup_first, "%s", who);
-        c->cdrs[legs[k]].hangup_gap_ms = strcmp(who, "agent") ? 0 : -1;
+    int i = c->w.leg;
+    if (b->held)
+        call_note_hold(c, i, b->hold_start, call_now_ms(c) - b->hold_start, b->reminders, false);
+    hl_timer_stop(c->env->timers, &c->t_wait);
+    b->held = false;
+    bool blind = !strcmp(kind, "transfer");
+    hl_cdr_transfer_add(&c->cdrs[i], blind ? "blind" : "attended", target, call_now_wall(c),
+                        blind ? "handed-over" : "consulting");
+    CALL_INFO(c, "%s: leg %d asks for a %s transfer to %s", c->id, i, blind ? "blind" : "attended", target);
+    if (blind) {
+        note_hangup_first(c, "other");
+        stop_recording(c, b);
+        unbridge(c);
+        call_hangup_leg(c, i, 0, "transferred");
+    } else {
+        unbridge(c);
+        play_one(c->legs[0], b->hold_music);
     }
+    lua_pushstring(c->co, kind);
+    lua_pushstring(c->co, target);
+    call_complete(c, 2);
+}
+
+/* A key of the other party: a code, a target, # (keys outside a code are the talk's). */
+static void other_key(hl_call *c, bridge_state *b, char k)
+{
+    size_t n = strlen(b->keys);
+    if (k == '*' && n && b->keys[n - 1] != '*')
+        n = 0;                                    /* a new code starts */
+    if (n == 0 && k != '*')
+        return;
+    if (k != '#') {
+        if (n + 1 < sizeof b->keys)
+            b->keys[n] = k, b->keys[n + 1] = 0;
+        return;
+    }
+    const char *codes[2] = { b->transfer_code, b->consult_code };
+    const char *kinds[2] = { "transfer", "consult" };
+    for (int j = 0; j < 2; j++) {
+        size_t len = strlen(codes[j]);
+        if (len && !strncmp(b->keys, codes[j], len) && b->keys[len]) {
+            char target[KEYS_MAX];
+            snprintf(target, sizeof target, "%s", b->keys + len);
+            b->keys[0] = 0;
+            transfer_out(c, b, kinds[j], target);
+            return;
+        }
+    }
+    b->keys[0] = 0;
 }
 
 static bool bridge_event(hl_call *c, int i, const hl_leg_event *ev)
 {
     bridge_state *b = st(c);
+    if (i == c->w.leg && ev->type == HL_LEG_EV_DTMF) {
+        other_key(c, b, ev->digit);
+        return true;
+    }
+    if (i == 0 && ev->type == HL_LEG_EV_DTMF) {           /* the caller's keys reach the party */
+        hl_leg *other = c->legs[c->w.leg];
+        if (!b->held && other->ops->send_dtmf)
+            other->ops->send_dtmf(other, ev->digit, ev->duration_ms);
+        return true;
+    }
+    if (i == c->w.leg && ev->type == HL_LEG_EV_REFER) {
+        hl_leg *leg = c->legs[i];
+        const char *target = ev->target && *ev->target ? ev->target : NULL;
+        if (leg->ops->refer_notify)
+            leg->ops->refer_notify(leg, target ? 200 : 400);
+        if (target)
+            transfer_out(c, b, "transfer", target);
+        return true;
+    }
     if (i == c->w.leg && ev->type == HL_LEG_EV_HOLD && !b->held)
         hold_begins(c, b);
     else if (i == c->w.leg && ev->type == HL_LEG_EV_RESUME && b->held)
@@ -117,9 +215,9 @@ static bool bridge_event(hl_call *c, int i, const hl_leg_event *ev)
     else if (i == 0 && ev->type == HL_LEG_EV_PLAY_DONE && b->held && !ev->interrupted)
         play_one(c->legs[0], b->hold_music);              /* the music loops */
     else if (ev->type == HL_LEG_EV_HANGUP && i == c->w.leg) {
+        note_hangup_first(c, "other");
         if (b->held)
             call_note_hold(c, i, b->hold_start, call_now_ms(c) - b->hold_start, b->reminders, true);
-        note_hangup_first(c, c->legs[i]->agent[0] ? "agent" : "callee");
         stop_recording(c, b);
         unbridge(c);
         lua_pushliteral(c->co, "callee");
@@ -131,20 +229,21 @@ static bool bridge_event(hl_call *c, int i, const hl_leg_event *ev)
 static void bridge_cancel(hl_call *c)
 {
     bridge_state *b = st(c);
+    note_hangup_first(c, c->caller_gone ? "caller" : "engine");
     if (b->held)
         call_note_hold(c, c->w.leg, b->hold_start, call_now_ms(c) - b->hold_start, b->reminders, true);
-    note_hangup_first(c, c->caller_gone ? "caller" : "engine");
     stop_recording(c, b);
     unbridge(c);
 }
 
 static const hl_wait_ops bridge_ops = {
     .name = "bridge", .on_event = bridge_event, .on_timer = bridge_timer, .cancel = bridge_cancel,
+    .takes_refer = true,
 };
 
 /* ---- call:bridge --------------------------------------------------------------------------- */
 
-enum { O_RECORD, O_STEREO, O_HOLD_MUSIC, O_REMINDER, O_REMINDER_EVERY };   /* call_api.c's bridge_opts */
+enum { O_RECORD, O_STEREO, O_HOLD_MUSIC, O_REMINDER, O_REMINDER_EVERY, O_TRANSFER, O_CONSULT }; /* bridge_opts */
 
 static void copy_item(lua_State *L, char *out, const char *s, const char *what)
 {
@@ -187,6 +286,12 @@ int prim_bridge(lua_State *L)
     copy_item(L, b->hold_music, o[O_HOLD_MUSIC].s, "hold_music");
     copy_item(L, b->reminder, o[O_REMINDER].s, "reminder");
     b->reminder_every = (int)o[O_REMINDER_EVERY].i;
+    const char *codes[2] = { o[O_TRANSFER].s ? o[O_TRANSFER].s : "", o[O_CONSULT].s ? o[O_CONSULT].s : "" };
+    for (int j = 0; j < 2; j++)
+        if (strlen(codes[j]) >= CODE_MAX || (codes[j][0] && (codes[j][0] != '*' || strspn(codes[j], "0123456789*") != strlen(codes[j]))))
+            return luaL_error(L, "bridge: %s code '%s' must be * and digits", j ? "consult" : "transfer", codes[j]);
+    snprintf(b->transfer_code, sizeof b->transfer_code, "%s", codes[0]);
+    snprintf(b->consult_code, sizeof b->consult_code, "%s", codes[1]);
     hl_leg *l0 = c->legs[0];
     if (!call_leg_up(c, i)) {
         lua_pushnil(L);

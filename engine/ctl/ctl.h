@@ -53,6 +53,11 @@ void    hl_ctl_set_queries(hl_ctl *ctl, json_t *queries);
 struct hl_clock;
 void    hl_ctl_set_clock(hl_ctl *ctl, const struct hl_clock *clock);
 
+/* A request line longer than this is refused and the connection closed: requests are a
+ * command and a few arguments, or one CSV file of back-office records (`admin import`,
+ * app/admin.h: at most 4 MiB of text, which JSON escaping may double). */
+#define HL_CTL_MAX_LINE (10 * 1024 * 1024)
+
 /* Where the socket lives under a data directory: DIR/hotline.sock. */
 #define HL_CTL_SOCKET_NAME "hotline.sock"
 

@@ -422,6 +422,9 @@ static void usage(FILE *f)
         "  cdr [--last N] [--call ID]  newest CDRs, newest last (default 20, at most 1000)\n"
         "  query                       the named queries the policy declares (rules/queries.lua)\n"
         "  query NAME [ARG...]         run one: its rows (a report) or what it changed\n"
+        "  admin                       the kinds of back-office record and their fields (rules/backoffice.lua)\n"
+        "  admin KIND FIELD=VALUE ...  enter one record (leave, approve, correction, complaint, review ...)\n"
+        "  admin import KIND FILE.csv  enter a file's records: all of them, or none (the line and why)\n"
         "  agent add NUMBER --centre CODE [--name N] [--skills LIST] [--role agent|leader|supervisor]\n"
         "                              a new agent; the password is read from standard input\n"
         "  agent list | agents         agents with their registered phones and expiry\n"
@@ -484,6 +487,48 @@ static int read_password(json_t *req)
     return 0;
 }
 
+/* Largest CSV file `admin import` sends (the engine refuses larger: app/admin.h). */
+#define HL_CTL_CSV_MAX (4 * 1024 * 1024)
+
+/* `admin`: who enters the records ($USER, kept as created_by), and for `admin import KIND
+ * FILE` the file's text in "csv" (read here: the engine may not be able to open the file). */
+static int admin_request(json_t *req, json_t *pos)
+{
+    const char *user = getenv("USER");
+    json_object_set_new(req, "by", json_string(user && *user ? user : "ctl"));
+    const char *first = json_string_value(json_array_get(pos, 0));
+    if (!first || strcmp(first, "import") != 0)
+        return 0;
+    const char *file = json_string_value(json_array_get(pos, 2));
+    if (json_array_size(pos) != 3) {
+        usage_error("%s", "usage: hotline ctl admin import KIND FILE.csv");
+        return -1;
+    }
+    FILE *f = fopen(file, "rb");
+    char *buf = f ? malloc(HL_CTL_CSV_MAX + 1) : NULL;
+    size_t n = buf ? fread(buf, 1, HL_CTL_CSV_MAX + 1, f) : 0;
+    int rc = -1;
+    if (!f)
+        usage_error("cannot read %s", file);
+    else if (!buf)
+        usage_error("%s", "out of memory");
+    else if (n > HL_CTL_CSV_MAX)
+        usage_error("%s is over 4 MiB: split it", file);
+    else if (memchr(buf, 0, n))
+        usage_error("%s has a NUL byte: not a CSV text file", file);
+    else {
+        json_t *text = json_stringn(buf, n);
+        if (!text)
+            usage_error("%s is not UTF-8 text", file);
+        else
+            json_object_set_new(req, "csv", text), rc = 0;
+    }
+    free(buf);
+    if (f)
+        fclose(f);
+    return rc;
+}
+
 /* Builds the request for cmd from its arguments; NULL after printing a usage error. */
 static json_t *build_request(const char *cmd, int argc, char **argv, opts *o)
 {
@@ -529,6 +574,8 @@ static json_t *build_request(const char *cmd, int argc, char **argv, opts *o)
         usage_error("unexpected argument '%s'", json_string_value(json_array_get(pos, 0)));
         goto fail;
     }
+    if (!strcmp(cmd, "admin") && admin_request(req, pos) != 0)
+        goto fail;
     if (!strcmp(cmd, "agent") && np >= 2 &&
         (!strcmp(json_string_value(json_array_get(pos, 0)), "add") ||
          !strcmp(json_string_value(json_array_get(pos, 0)), "password")) &&

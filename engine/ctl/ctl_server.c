@@ -16,9 +16,6 @@
 #include <sys/un.h>
 #include <unistd.h>
 
-/* A request line longer than this is refused and the connection closed: requests are a
- * command and a few arguments, never bulk data. */
-#define HL_CTL_MAX_LINE (64 * 1024)
 /* Connections served at once; more are closed at accept (ctl is for a few admins and
  * scripts, not a crowd). */
 #define HL_CTL_MAX_CONNS 64

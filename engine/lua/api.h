@@ -103,7 +103,7 @@ const char *hl_api_ctx_names(unsigned where, char *buf, size_t len);
 /* Pushes a table of p's option defaults that are constants (not tunables). */
 void hl_api_push_defaults(lua_State *L, const hl_api_prim *p);
 
-/* The rows of the policy runtime (lua/sandbox.c): hl.now, hl.date, hl.time, hl.log, hl.version */
+/* The rows of the policy runtime (lua/sandbox.c): hl.now, hl.date, hl.time, hl.log, hl.version, hl.hash */
 extern const hl_api_prim hl_sandbox_api[];
 
 #endif

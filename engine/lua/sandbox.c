@@ -1,6 +1,6 @@
 /* sandbox.c — what a script may touch: the restricted standard library, the per-call
  * memory cap and instruction budget (allocator and count hook), read-only views of shared
- * tables, and the `hl` module functions that need no call (now, date, time, log, version).
+ * tables, and the `hl` module functions that need no call (now, date, time, log, version, hash).
  *
  * Everything here hangs off one hl_policy (its lua_State's allocator user data), so two
  * snapshots — or a simulation beside a loop — never share anything. */
@@ -13,6 +13,7 @@
 #include <sys/time.h>
 #include <time.h>
 #include "core/clock.h"
+#include "core/hash.h"
 #include "core/log.h"
 #include "lua/api.h"
 #include "lua/bounded.h"
@@ -495,6 +496,21 @@ static int l_print(lua_State *L)
     return l_log(L);
 }
 
+/* hl.hash(text) -> FNV-1a 64 of text's bytes as 16 hex digits (core/hash.h): stable across
+ * machines and versions, so a draw ordered by it (rules/scoring.lua) can be redone later.
+ * Paid for like the library's other C scans (a byte an instruction's eighth). */
+static int l_hash(lua_State *L)
+{
+    size_t n;
+    const char *s = luaL_checklstring(L, 1, &n);
+    if (hl_lua_charge(L, (long)(n / 8)))
+        return hl_lua_stop(L);
+    char hex[17];
+    hl_fnv1a64_hex(s, n, hex);
+    lua_pushstring(L, hex);
+    return 1;
+}
+
 static int l_version(lua_State *L)
 {
     lua_pushstring(L, policy_of(L)->version);
@@ -590,6 +606,7 @@ const hl_api_prim hl_sandbox_api[] = {
     HL_API_PRIM("hl.time", l_time, HL_CTX_ANY),
     HL_API_PRIM("hl.log", l_log, HL_CTX_ANY),
     HL_API_PRIM("hl.version", l_version, HL_CTX_ANY),
+    HL_API_PRIM("hl.hash", l_hash, HL_CTX_ANY),
     HL_API_END,
 };
 

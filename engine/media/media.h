@@ -36,13 +36,30 @@
  *    hl_media_set_remote, then the SDP's address and port, or one symmetric move to the
  *    address hl_media_set_signalling named; what we send follows the latch.  Dropped
  *    packets count in hl_rtp_stats.dropped and hl_media_pool_dropped, never towards the RTP
- *    timeout, DTMF, recordings or oRTP's statistics. */
+ *    timeout, DTMF, recordings or oRTP's statistics.
+ *  - Hearing (hl_media_hear): besides its bridged peer, an endpoint may hear up to
+ *    HL_MEDIA_HEAR_MAX other endpoints (a supervisor's listen, whisper, barge).  What it
+ *    sends is then the sum, as 16-bit linear clipped to the sample range, of the frames of
+ *    this tick of every source that received one (peer included); a single source with a
+ *    frame is passed through as today (bytes when its codec is ours, else transcoded).
+ *    The tick receives every source before the endpoint that hears it sends, each endpoint
+ *    once a tick, so no frame is mixed twice or lost.  The lists hold endpoints only (no
+ *    call state): hearing is one-way and independent of the bridge (hl_media_unbridge
+ *    leaves it); hl_media_close of either side removes the reference (back-references).
+ *  - A both-legs recording holds what its endpoint's party says and hears: the mono file
+ *    is the party plus every source it hears (peer and, say, a barging supervisor) mixed
+ *    and clipped; stereo keeps the party on the left and puts what it hears on the right.
+ *    A whisper its party does not hear is not in it.
+ *  - hl_rtp_stats.last_voice_ms: the engine time (uv_hrtime in ms, the clock of uv_now) of
+ *    the last received frame whose mean |sample| reached the pool's silence_level; 0 when
+ *    none came.  Scoring reads it: who hung up first, how long after the other last spoke. */
 #ifndef HL_MEDIA_H
 #define HL_MEDIA_H
 #include <stdbool.h>
 #include <stdint.h>
 #include <uv.h>
 #include "media/latch.h"
+#include "media/monitor.h"
 #include "media/record.h"
 #include "media/prompts.h"
 
@@ -73,6 +90,7 @@ typedef struct hl_rtp_stats {
     /* send lateness of the tick, for `make bench` (µs) */
     uint64_t late_samples;
     uint64_t dropped[HL_RTP_DROP_REASONS];  /* received but not the call's (latch.h) */
+    uint64_t last_voice_ms;                 /* engine time of the last voiced frame (0 none) */
 } hl_rtp_stats;
 
 hl_media_pool *hl_media_pool_new(uv_loop_t *uv, const hl_media_pool_cfg *cfg, hl_prompts *prompts);
@@ -124,6 +142,26 @@ typedef struct hl_media_tap {
 void hl_media_set_tap(hl_media *m, const hl_media_tap *tap, void *arg);
 void hl_media_bridge(hl_media *a, hl_media *b);
 void hl_media_unbridge(hl_media *m);
+/* One-way hearing beyond the bridge (see the behaviour details above).  hl_media_hear
+ * replaces the sources m hears with srcs[0..n) (n = 0: none); hl_media_hear_add adds one
+ * (already heard: nothing changes), hl_media_hear_remove takes one away (not heard:
+ * nothing).  -1, and nothing changed, for more than HL_MEDIA_HEAR_MAX sources, a source
+ * that is m, NULL, closed or already heard by HL_MEDIA_HEARD_BY_MAX endpoints, or a closed
+ * m.  A source that is (or becomes) m's bridged peer as well counts once. */
+#define HL_MEDIA_HEAR_MAX     3   /* a barge: the other two parties, and room for one more */
+#define HL_MEDIA_HEARD_BY_MAX 6   /* endpoints hearing one source: several supervisors */
+int  hl_media_hear(hl_media *m, hl_media *const *srcs, int n);
+int  hl_media_hear_add(hl_media *m, hl_media *src);
+void hl_media_hear_remove(hl_media *m, hl_media *src);
+/* m hears no source any more and is no source any more (its bridge stays). */
+void hl_media_hear_clear(hl_media *m);
+/* A supervisor's endpoint joins the bridged agent and caller as mode says (monitor.h):
+ * sup's hearing is replaced (links between sup and others only; the bridge of agent and
+ * caller is theirs).  STOP needs only sup.  -1, and sup hears and is heard by nobody, when
+ * agent or caller is NULL or hl_media_hear refuses. */
+int  hl_media_monitor(hl_media *sup, hl_media *agent, hl_media *caller, hl_monitor_mode mode);
+/* How many sources m hears besides its peer (for tests and status). */
+int  hl_media_hear_count(const hl_media *m);
 void hl_media_get_stats(const hl_media *m, hl_rtp_stats *out);
 void hl_media_close(hl_media *m);
 

@@ -12,8 +12,9 @@ typedef struct hl_record_opts {
     int  max_ms;              /* stop after this long (0 = no limit) */
     int  silence_ms;          /* stop after this much silence following speech (0 = never) */
     int  silence_level;       /* mean absolute sample level below which a frame is silent */
-    bool both_legs;           /* record the bridged peer too (mixed, or stereo when stereo) */
-    bool stereo;              /* this leg left, peer right */
+    bool both_legs;           /* record what the leg hears too: its bridged peer and any
+                               * heard source, e.g. a barging supervisor (media.h) */
+    bool stereo;              /* this leg left, what it hears right (else mixed mono) */
 } hl_record_opts;
 
 #endif

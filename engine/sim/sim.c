@@ -61,6 +61,7 @@ typedef struct sim_leg {
     int      refer_code;
     hl_timer t_fax;
     hl_fax_result fax;       /* the simulated session's result, FAX_DONE points here */
+    double   last_voice;     /* wall time of the party's last key: its only "speech" here */
 } sim_leg;
 
 #define MAX_SIM_AGENTS 16           /* agents of one scenario */
@@ -304,6 +305,48 @@ static int op_bridge(hl_leg *a, hl_leg *b)
 }
 
 static void op_unbridge(hl_leg *leg) { say(((sim_leg *)leg)->s, "unbridge"); }
+
+static const hl_leg_ops sim_ops;
+
+/* A leg as the transcript names it: the caller's number, or the dialled URI. */
+static const char *leg_name(const hl_leg *leg)
+{
+    return leg->dir == HL_LEG_INBOUND ? leg->from_user : leg->remote_uri;
+}
+
+static bool monitorable(const hl_leg *leg)
+{
+    return leg && leg->ops == &sim_ops && leg->state != HL_LEG_ENDED;
+}
+
+/* No audio here: the transcript says who hears whom, from the real legs' table
+ * (media/monitor.h), one line per change ("monitor whisper: 8001 hears 8002 + 10000; ..."),
+ * with the same refusals as the real leg (app/leg_sip.c). */
+static int op_monitor(hl_leg *sup, hl_leg *agent, hl_leg *caller, hl_monitor_mode mode)
+{
+    sim *s = ((sim_leg *)sup)->s;
+    if (mode == HL_MONITOR_STOP) {
+        say(s, "monitor stop: %s hears nobody; nobody hears %s", leg_name(sup), leg_name(sup));
+        return 0;
+    }
+    if (!monitorable(sup) || !monitorable(agent) || !monitorable(caller)) {
+        say(s, "monitor refused: a leg is missing or ended; %s hears nobody", leg_name(sup));
+        return -1;
+    }
+    const hl_leg *party[HL_PARTIES] = { sup, agent, caller };
+    char line[512];
+    int n = snprintf(line, sizeof line, "monitor %s:", hl_monitor_name(mode));
+    for (int who = 0; who < HL_PARTIES && n < (int)sizeof line; who++) {
+        n += snprintf(line + n, sizeof line - (size_t)n, "%s %s hears", who ? ";" : "", leg_name(party[who]));
+        for (int src = 0, k = 0; src < HL_PARTIES && n < (int)sizeof line; src++)
+            if (hl_monitor_hears(mode, who, src))
+                n += snprintf(line + n, sizeof line - (size_t)n, "%s %s", k++ ? " +" : "", leg_name(party[src]));
+    }
+    say(s, "%s", line);
+    return 0;
+}
+
+static double op_last_voice(hl_leg *leg) { return ((sim_leg *)leg)->last_voice; }
 static int op_hold(hl_leg *leg, bool on) { return 0; }
 
 static void refer_notify(hl_timer *t)
@@ -395,7 +438,8 @@ static const hl_leg_ops sim_ops = {
     .play_stop = op_play_stop, .record_start = op_record_start, .record_stop = op_record_stop,
     .send_dtmf = op_send_dtmf, .bridge = op_bridge, .unbridge = op_unbridge, .hold = op_hold,
     .transfer = op_transfer, .stats = op_stats, .fax_start = op_fax_start,
-    .fax_stop = op_fax_stop, .destroy = op_destroy,
+    .fax_stop = op_fax_stop, .monitor = op_monitor, .last_voice = op_last_voice,
+    .destroy = op_destroy,
 };
 
 static sim_leg *sim_leg_new(sim *s, hl_leg_dir dir)
@@ -687,6 +731,7 @@ static void entry_step(hl_timer *t)
     char k = e->keys[e->pos++];
     if (leg && leg->state != HL_LEG_ENDED) {
         say(s, "caller presses %c", k);
+        ((sim_leg *)leg)->last_voice = hl_clock_wall(&s->clock);
         emit((sim_leg *)leg, (hl_leg_event){ .type = HL_LEG_EV_DTMF, .digit = k,
                                              .dtmf_source = HL_DTMF_SIM, .duration_ms = 100 });
     }
@@ -958,7 +1003,7 @@ static const cdr_field cdr_fields[] = {
     F(call_id, 0), F(leg_id, 0), F(direction, 0), F(caller, 0), F(called, 0), F(hangup_side, 0),
     F(hangup_cause, 0), F(dtmf, 0), F(prompts, 0), F(menus, 0), F(route, 0), F(script_version, 0),
     F(recording, 0), F(codec, 0), F(vars, 0), F(start, 1), F(answer, 1), F(end, 1),
-    F(agent, 0), F(queue, 0), F(queue_outcome, 0),
+    F(agent, 0), F(queue, 0), F(queue_outcome, 0), F(hangup_first, 0),
 };
 #undef F
 

@@ -2899,8 +2899,16 @@ hl_sip_ping *hl_sip_options_ping(hl_sip *s, const char *uri, const char *dest,
 
 void hl_sip_ping_cancel(hl_sip_ping *ping)
 {
-    if (ping)
-        ((hl_tx *)ping)->ping_fn = NULL;
+    hl_tx *tx = (hl_tx *)ping;
+    if (!tx)
+        return;
+    tx->ping_fn = NULL;
+    /* no more retransmissions to a phone nobody waits for: ended as if osip had killed it,
+     * freed by the next pump (never now: it may be on the run queue) */
+    if (!tx->dead && !tx->sip->closed) {
+        cb_kill(0, tx->tr);
+        uv_idle_start(&tx->sip->idle, idle_cb);
+    }
 }
 
 void hl_sip_inject(hl_sip *s, const char *ip, int port, bool tcp, const char *buf, size_t len)

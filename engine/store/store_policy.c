@@ -26,6 +26,7 @@
 #include <sys/stat.h>
 #include <sys/time.h>
 #include "core/files.h"
+#include "core/hash.h"
 
 /* How long activation waits for the store's own writes to let it in. */
 #define POLICY_BUSY_MS 10000
@@ -53,13 +54,7 @@ static char *slurp(const char *path, size_t max)
 }
 
 /* FNV-1a 64, as hex: enough to notice an edited file, not a security measure. */
-static void checksum(const char *s, char out[17])
-{
-    uint64_t h = 14695981039346656037ull;
-    for (; *s; s++)
-        h = (h ^ (unsigned char)*s) * 1099511628211ull;
-    snprintf(out, 17, "%016llx", (unsigned long long)h);
-}
+static void checksum(const char *s, char out[17]) { hl_fnv1a64_hex(s, strlen(s), out); }
 
 static double now_epoch(void)
 {

@@ -3,8 +3,8 @@
 # on two engines at once, one at 10:00 on a summer Wednesday (agent hours, 8:00-18:00) and
 # one at 19:00 the same day (out of hours), `hotline run --clock`.
 #   agent     (in hours) from a Jilin City fixed line 043212345678: key 0 by RFC 4733
-#             during the main menu -> route queue:0432.general; the caller hangs up during
-#             "transferring" (the queue and the agent are t34's and t35's)
+#             during the main menu -> route queue:0432.general; nobody serves it (nor the
+#             province, its overflow): queue_no_agents, the offer of a message; caller hangs up
 #   wrongkey  (in hours, SIP INFO): 7 (wrong) -> "invalid choice" and the menu again; 1
 #             (voice service), * -> back to the main menu (CDR menus main voice main)
 #   outhours  (out of hours, SIP INFO): the hours announcement, then the out-of-hours menu
@@ -18,8 +18,8 @@ start_ivr 2026-07-01T10:00:00
 start_ivr2 2026-07-01T19:00:00
 "$PY" "$E2E/mkaudio.py" stream "$WORK/talk.ulaw" 4 pcmu || fail "mkaudio.py stream failed"
 
-# the agent call sends no RTP but its key (it lasts ~17 s, under the 20 s RTP timeout)
-ivr_call 0 agent 043212345678 pause:13500 rfc:0 pause:2500 bye; p_agent=$!
+# the agent call sends no RTP but its key (it lasts ~26 s; the key restarts the 20 s RTP timeout)
+ivr_call 0 agent 043212345678 pause:13500 rfc:0 pause:12000 bye; p_agent=$!
 ivr_call 1 wrongkey 13800138000 stream:talk.ulaw pause:13500 info:7 pause:6000 info:1 \
   pause:2500 info:'*' pause:2500 bye; p_wrong=$!
 IVR_ENGINE=2 ivr_call 2 outhours 043212345678 stream:talk.ulaw pause:25500 info:0 \
@@ -30,8 +30,9 @@ ivr_wait wrongkey "$p_wrong"
 ivr_wait outhours "$p_out"
 
 ivr_cdr agent route=queue:0432.general menus=main dtmf=0 hangup_side=caller \
-  hangup_cause=bye vars.hours=in vars.season=summer vars.centre=0432 \
-  'prompts~^welcome_1 province_name welcome_2 main_menu agent_transfer$'
+  vars.hours=in vars.season=summer vars.centre=0432 \
+  'prompts~^welcome_1 province_name welcome_2 main_menu agent_transfer queue_no_agents' \
+  queue=province.general queue_outcome=empty
 ivr_cdr wrongkey route=hangup 'menus=main voice main' 'dtmf=71*' hangup_side=caller vars.hours=in \
   'prompts~^welcome_1 province_name welcome_2 main_menu invalid_choice main_menu voice/menu( [^ ]+)* main_menu$'
 IVR_ENGINE=2 ivr_cdr outhours route=hangup menus=main dtmf=0 hangup_side=caller vars.hours=out \

@@ -27,9 +27,9 @@
 # before = across, after and inplace each another one; summer on B's first version, winter
 # on a later one.  The engines' clocks run on from --clock: B stays within 17:30-17:31.
 # Timing: welcome ~11.4 s (a key typed then is kept: the main menu is skipped), main menu
-# 20.5 s, agent_transfer ~4.7 s, hours announcement ~11.9 s (see ivr/README.md).  Callers who
-# key 0 hang up ~10 s later, in the queue (nobody serves it: queue_no_agents, then the offer
-# of a message); the queue itself is t34/t35's.
+# 20.5 s, agent_transfer ~4.7 s, hours announcement ~11.9 s (see ivr/README.md).  Nobody
+# serves the queues here: each key-0 call hears queue_no_agents and hangs up (a key typed
+# ahead at 2 s: 18 s later, after the menu and agent_transfer; a key at 13.5 s: 9 s later).
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/ivr_lib.sh"
 CALLER=18704321234
@@ -82,7 +82,7 @@ vA0=$(pver "$DATA"); vB0=$(pver "$DATA2")
 say "A serves $vA0, B serves $vB0"
 
 # ---- A: two calls up, then the segment added (temp file renamed over centres.lua) ----------
-ivr_call 0 before "$CALLER" stream:talk.ulaw pause:2000 info:0 pause:22000 bye; PID[before]=$!
+ivr_call 0 before "$CALLER" stream:talk.ulaw pause:2000 info:0 pause:18000 bye; PID[before]=$!
 ivr_call 1 across "$CALLER" stream:talk.ulaw pause:13500 info:0 pause:9000 bye; PID[across]=$!
 t_across=$(date +%s%N)
 
@@ -98,7 +98,7 @@ else
 fi
 sleep 0.5   # the file watcher's own attempt (debounced) is refused too
 [ "$(pver "$DATA2")" = "$vB0" ] || why refused "ctl version changed from $vB0 to $(pver "$DATA2") after a refused edit"
-IVR_ENGINE=2 ivr_call 4 summer "$CITY_LINE" stream:talk.ulaw pause:2000 info:0 pause:22000 bye; PID[summer]=$!
+IVR_ENGINE=2 ivr_call 4 summer "$CITY_LINE" stream:talk.ulaw pause:2000 info:0 pause:18000 bye; PID[summer]=$!
 
 wait_calls "$DATA" 2
 sed 's/^M.mobile_segments = {$/M.mobile_segments = {\n  ["1870432"] = "0432",/' "$A/rules/centres.lua" \
@@ -109,7 +109,7 @@ say "A reloaded on its own after the rename: $vA1"
 # the across call keys 0 13.5 s after its answer: the new version must be live well before
 [ $(( ($(date +%s%N) - t_across) / 1000000 )) -lt 11000 ] ||
   why across "the reload came too late (over 11 s after the call began) to be crossed by it"
-ivr_call 2 after "$CALLER" stream:talk.ulaw pause:2000 info:0 pause:22000 bye; PID[after]=$!
+ivr_call 2 after "$CALLER" stream:talk.ulaw pause:2000 info:0 pause:18000 bye; PID[after]=$!
 
 # ---- B: the scenarios updated to the new rule (as the admin guide says): accepted ----------
 wait_calls "$DATA2" 1
@@ -163,7 +163,7 @@ fi
 sleep 0.5   # the file watcher's attempt: refused too
 vA3=$(pver "$DATA")
 [ "$vA3" = "$vA2" ] || why syntax "ctl version changed from $vA2 to $vA3 after a syntax error"
-ivr_call 3 inplace "$CALLER" stream:talk.ulaw pause:2000 info:0 pause:22000 bye; PID[inplace]=$!
+ivr_call 3 inplace "$CALLER" stream:talk.ulaw pause:2000 info:0 pause:18000 bye; PID[inplace]=$!
 
 for c in before across after inplace summer winter; do
   ivr_wait "$c" "${PID[$c]}"
@@ -172,14 +172,14 @@ engine_alive || fail "engine A died"
 
 # ---- the CDRs -------------------------------------------------------------------------------
 h0=$(hash_of "$vA0") h1=$(hash_of "$vA1") h2=$(hash_of "$vA2")
-ivr_cdr before route=queue:province.general dtmf=0 hangup_side=caller hangup_cause=bye vars.hours=in \
+ivr_cdr before route=queue:province.general dtmf=0 hangup_side=caller vars.hours=in \
   "script_version~-$h0\$"
-ivr_cdr across route=queue:province.general dtmf=0 hangup_side=caller hangup_cause=bye menus=main \
-  'prompts~ main_menu agent_transfer( queue_[a-z_]+)*$' "script_version~-$h0\$"
-ivr_cdr after route=queue:0432.general dtmf=0 hangup_side=caller hangup_cause=bye "script_version~-$h1\$"
-ivr_cdr inplace route=queue:0433.general dtmf=0 hangup_side=caller hangup_cause=bye "script_version~-$h2\$"
-IVR_ENGINE=2 ivr_cdr summer route=queue:0432.general hangup_side=caller hangup_cause=bye vars.hours=in \
-  vars.season=summer "script_version=$vB0" 'prompts~ agent_transfer( queue_[a-z_]+)*$'
+ivr_cdr across route=queue:province.general dtmf=0 hangup_side=caller menus=main \
+  'prompts~ main_menu agent_transfer queue_no_agents' "script_version~-$h0\$"
+ivr_cdr after route=queue:0432.general dtmf=0 hangup_side=caller "script_version~-$h1\$"
+ivr_cdr inplace route=queue:0433.general dtmf=0 hangup_side=caller "script_version~-$h2\$"
+IVR_ENGINE=2 ivr_cdr summer route=queue:0432.general hangup_side=caller vars.hours=in \
+  vars.season=summer "script_version=$vB0" 'prompts~ agent_transfer queue_no_agents'
 IVR_ENGINE=2 ivr_cdr winter route=hangup hangup_side=caller vars.hours=out vars.season=winter \
   "script_version!=$vB0" 'prompts~ welcome_2 hours_info'
 { [ "$h0" != "$h1" ] && [ "$h1" != "$h2" ] && [ "$h0" != "$h2" ]; } ||

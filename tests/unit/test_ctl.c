@@ -288,9 +288,10 @@ static void test_protocol(void)
 
     /* an endless line is refused */
     fd = raw_connect();
-    char *big = malloc(200 * 1024);
-    memset(big, 'a', 200 * 1024);
-    ssize_t sent = send(fd, big, 200 * 1024, MSG_NOSIGNAL);
+    size_t endless = HL_CTL_MAX_LINE + 200 * 1024;
+    char *big = malloc(endless);
+    memset(big, 'a', endless);
+    ssize_t sent = send(fd, big, endless, MSG_NOSIGNAL);
     (void)sent;
     n = raw_lines(fd, buf, sizeof buf, 1);
     CHECK(n == 1 && strstr(buf, "too long"), "long line refused: %s", buf);
