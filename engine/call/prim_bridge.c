@@ -149,7 +149,8 @@ static void transfer_out(hl_call *c, bridge_state *b, const char *kind, const ch
         stop_recording(c, b);
         unbridge(c);
         call_hangup_leg(c, i, 0, "transferred");
-    } else {
+    } else {                                      /* the next bridge records the next talk */
+        stop_recording(c, b);
         unbridge(c);
         play_one(c->legs[0], b->hold_music);
     }
@@ -305,6 +306,8 @@ int prim_bridge(lua_State *L)
     }
     c->nkeys = 0;
     c->w.leg = i;
+    if (c->legs[i]->agent[0])                     /* the caller's CDR: the agent talked to last */
+        snprintf(c->cdrs[0].agent, sizeof c->cdrs[0].agent, "%s", c->legs[i]->agent);
     if (rel)
         start_recording(c, b, rel, o[O_STEREO].b);
     call_wait(c, &bridge_ops, CALL_NO_TIMER);
