@@ -2,7 +2,7 @@
 # t47_acd_transfer — an agent hands a caller to another agent (issue 8, item 5 and the third
 # "done when": blind and attended transfer; the "bad input" bullet: an agent who hangs up
 # during a transfer), end to end over loopback with the shipped scripts/ and a copy of
-# rules/ (shorter wrap-up).  Five scenes run at once, each in a city of its own (a caller of
+# rules/ (shorter wrap-up).  Six scenes run at once, each in a city of its own (a caller of
 # that city keys 0; agent A of the city answers; agent B of the city is set ready only once
 # A talks, so that the caller reaches A first); every party sends a known PCMU stream
 # (callers seed 11, A 23, B 29) and records what it hears, so each check is "who hears whom"
@@ -16,7 +16,9 @@
 #  4. 0435 attended, cancelled: *4 B #, then *6: B's phone is hung up by the engine, the
 #     caller and A talk again (both ways); A's transfers end "cancelled";
 #  5. 0436 attended, and A hangs up during the consultation: that completes it (as a PBX
-#     does): the caller and B talk (both ways); A's transfers end "completed".
+#     does): the caller and B talk (both ways); A's transfers end "completed";
+#  6. 0437 attended, and B hangs up during the consultation: the caller is back with A
+#     (both ways); A's transfers end "cancelled".
 # Every caller's CDR is written (answered, agent = the agent it talked to last — A after a
 # cancel — and the recording of the talk after the transfer, its second, on disk), and every
 # agent ends in wrap-up then ready (`ctl agents --json`), none stuck.
@@ -33,9 +35,9 @@ done
 code() { sed -nE "s/^ *$1 = \"([^\"]+)\",.*/\1/p" "$IVR_RULES/agent_codes.lua" | head -n 1; }
 XFER=$(code transfer) CONSULT=$(code consult) COMPLETE=$(code complete) CANCEL=$(code cancel)
 [ -n "$XFER" ] && [ -n "$CONSULT" ] && [ -n "$COMPLETE" ] && [ -n "$CANCEL" ] || fail "cannot read the during-call codes from agent_codes.lua"
-SCENES="refer keys complete cancel hangup"
-declare -A CITY=([refer]=0432 [keys]=0433 [complete]=0434 [cancel]=0435 [hangup]=0436)
-declare -A IP=([refer]=31 [keys]=33 [complete]=35 [cancel]=37 [hangup]=39)
+SCENES="refer keys complete cancel hangup gone"
+declare -A CITY=([refer]=0432 [keys]=0433 [complete]=0434 [cancel]=0435 [hangup]=0436 [gone]=0437)
+declare -A IP=([refer]=31 [keys]=33 [complete]=35 [cancel]=37 [hangup]=39 [gone]=41)
 a_of() { echo "${CITY[$1]#0}1"; }           # 4321, 4331, ...
 b_of() { echo "${CITY[$1]#0}2"; }
 declare -A A_ACTS B_ACTS
@@ -44,8 +46,10 @@ A_ACTS[keys]="--at 3000:dtmf=$XFER$(b_of keys)#"
 A_ACTS[complete]="--at 3000:dtmf=$CONSULT$(b_of complete)# --at 10000:dtmf=$COMPLETE"
 A_ACTS[cancel]="--at 3000:dtmf=$CONSULT$(b_of cancel)# --at 10000:dtmf=$CANCEL --at 15000:bye"
 A_ACTS[hangup]="--at 3000:dtmf=$CONSULT$(b_of hangup)# --at 9500:bye"
+A_ACTS[gone]="--at 3000:dtmf=$CONSULT$(b_of gone)# --at 14000:bye"
 for s in refer keys; do B_ACTS[$s]="--at 5000:bye"; done
 B_ACTS[complete]="--at 13000:bye" B_ACTS[cancel]="--at 40000:bye" B_ACTS[hangup]="--at 12000:bye"
+B_ACTS[gone]="--at 4500:bye"
 
 acd_watch
 slot=0
@@ -129,10 +133,15 @@ for s in $SCENES; do
       transfers_of "$CALL_ID" "$A" | grep -qE "$(rec attended "$B" consulting).*$(rec attended "$B" completed)" ||
         fail "$s: A's leg transfers: $(transfers_of "$CALL_ID" "$A")"
       ;;
-    cancel)
+    cancel|gone)
       [ -n "$tb" ] || fail "$s: B ($B) never answered: $(cat "$WORK/b_$s.jsonl")"
-      tdone=$(t_of a_cancel dtmf 2); tend=$(t_of a_cancel bye)
-      phone_events b_cancel bye | grep -q '"by": "engine"' || fail "cancel: the engine did not hang up B: $(cat "$WORK/b_cancel.jsonl")"
+      if [ "$s" = cancel ]; then
+        tdone=$(t_of a_cancel dtmf 2)
+        phone_events b_cancel bye | grep -q '"by": "engine"' || fail "cancel: the engine did not hang up B: $(cat "$WORK/b_cancel.jsonl")"
+      else
+        tdone=$(t_of b_gone bye)
+      fi
+      tend=$(t_of "a_$s" bye)
       hears A "b_$s.rtp.jsonl" "$tb" "$tdone" a.ulaw "$s:A->B(consult)"
       hears caller "a_$s.rtp.jsonl" "$tdone" "$tend" caller.ulaw "$s:caller->A(after cancel)"
       hears A "c_$s.rtp.jsonl" "$tdone" "$tend" a.ulaw "$s:A->caller(after cancel)"
@@ -140,7 +149,7 @@ for s in $SCENES; do
         fail "$s: A's leg transfers: $(transfers_of "$CALL_ID" "$A")"
       ;;
   esac
-  last=$B; [ "$s" = cancel ] && last=$A
+  last=$B; case $s in cancel|gone) last=$A ;; esac
   cdr_check --where "$W" queue_outcome=answered agent="$last" 'recording~-2\.wav$' > "$WORK/cdr_$s.check" 2>&1 ||
     { cat "$WORK/cdr_$s.check"; fail "$s: the caller's CDR"; }
   rec=$(cdr_check --where "$W" --get recording 2> /dev/null)
@@ -156,4 +165,4 @@ for s in $SCENES; do
   done
   say "$s: A $(states_of "$(a_of "$s")"); B $(states_of "$(b_of "$s")")"
 done
-pass "blind (REFER, $XFER), attended ($CONSULT then $COMPLETE / $CANCEL / A hangs up): who hears whom at each step, A's transfers in its CDR, every agent back to ready"
+pass "blind (REFER, $XFER), attended ($CONSULT then $COMPLETE / $CANCEL / A hangs up / B hangs up): who hears whom at each step, A's transfers in its CDR, every agent back to ready"
