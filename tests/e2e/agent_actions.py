@@ -18,8 +18,10 @@ agent_phone.py itself is left as t34-t36 use it; this file only adds to its Phon
                     OPTIONS, re-INVITE), no unregistering at the end — a phone unplugged
 Events as agent_phone.py's, plus: dialled {code, stage: "challenge"|"final"}, progress {code},
 vanished."""
+import argparse
 import os
 import re
+import select
 import sys
 import time
 import uuid
@@ -35,6 +37,8 @@ class ActionPhone(Phone):
     def __init__(self, a):
         super().__init__(a)
         self.vanished = False
+        self.dials = list(a.dial)
+        self.dial_at = time.time() + a.dial_after / 1000.0
 
     # ---- vanishing ------------------------------------------------------------------------
     def act(self, call, action):
@@ -71,7 +75,6 @@ class ActionPhone(Phone):
 
     def wait_final(self, callid, timeout):
         """The final response to our INVITE; 1xx shown; requests meanwhile handled."""
-        import select
         end = time.time() + timeout
         while time.time() < end:
             r, _, _ = select.select([self.sip], [], [], 0.05)
@@ -140,68 +143,41 @@ class ActionPhone(Phone):
         self.tx.update(ssrc=int(uuid.uuid4().hex[:8], 16), next=time.time(), off=0)
         out("answered", call_id=call.call_id, n=self.answered, placed=True)
 
-    def pump(self, done, timeout):
-        """run()'s loop turns (SIP, RTP, actions) until done() or timeout seconds."""
-        import select
-        end = time.time() + timeout
-        while not done() and time.time() < end:
-            r, _, _ = select.select([self.sip, self.rtp], [], [], 0.005)
-            if self.sip in r:
-                text = self.sip.recv(65535).decode("utf-8", "replace")
-                if text.startswith("SIP/2.0 "):
-                    self.on_response(text)
-                elif text.strip():
-                    self.on_request(text)
-            if self.rtp in r:
-                self.rtp_in()
-            now = time.time()
-            for call in list(self.calls.values()):
-                while call.state == "up" and call.actions and call.actions[0][0] <= now:
-                    self.act(call, call.actions.pop(0)[1])
-            self.rtp_tick(now)
-
     def rtp_in(self):
         super().rtp_in()
         if self.rec:                 # the test reads the file while the phone runs
             self.rec.flush()
 
-    def rtp_tick(self, now):
-        if not self.vanished:
-            super().rtp_tick(now)
+    def next_dial(self, now):
+        """From run()'s loop: the next number, --dial-gap after the last call ended."""
+        if not self.dials or any(c.state != "ended" for c in self.calls.values()):
+            self.dial_at = None if self.calls else self.dial_at
+            return
+        if self.dial_at is None:
+            self.dial_at = now + self.a.dial_gap / 1000.0
+        elif now >= self.dial_at:
+            self.dial_at = None
+            self.dial(self.dials.pop(0))
+
+    def rtp_tick(self, now):             # run() calls it every turn of its loop
+        if self.vanished:
+            return
+        self.next_dial(now)
+        super().rtp_tick(now)
 
 
 def main(argv):
-    dials, after, gap, rest = [], 0, 1000, []
-    it = iter(argv[1:])
-    for x in it:
-        if x == "--dial":
-            dials = next(it).split(",")
-        elif x == "--dial-after":
-            after = int(next(it))
-        elif x == "--dial-gap":
-            gap = int(next(it))
-        else:
-            rest.append(x)
-    agent_phone.Phone = ActionPhone
-    if not dials:
-        return agent_phone.main([argv[0]] + rest)
-    # the dials are placed once registered, from inside the first register() (run() then
-    # carries on with its loop and its --duration)
-    orig = ActionPhone.register
-    state = {"done": False}
+    p = argparse.ArgumentParser(add_help=False)
+    p.add_argument("--dial", type=lambda v: v.split(","), default=[])
+    p.add_argument("--dial-after", type=int, default=0)
+    p.add_argument("--dial-gap", type=int, default=1000)
+    ours, rest = p.parse_known_args(argv[1:])
 
-    def register_then_dial(self, expires):
-        code = orig(self, expires)
-        if expires and not state["done"]:
-            state["done"] = True
-            out("registered", code=code, user=self.a.user)
-            time.sleep(after / 1000.0)
-            for n in dials:
-                self.dial(n)
-                self.pump(lambda: all(c.state == "ended" for c in self.calls.values()), 60)
-                time.sleep(gap / 1000.0)
-        return code
-    ActionPhone.register = register_then_dial
+    class Phone(ActionPhone):
+        def __init__(self, a):
+            a.dial, a.dial_after, a.dial_gap = ours.dial, ours.dial_after, ours.dial_gap
+            super().__init__(a)
+    agent_phone.Phone = Phone         # agent_phone.main() builds its Phone by that name
     return agent_phone.main([argv[0]] + rest)
 
 

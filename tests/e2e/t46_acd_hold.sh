@@ -18,6 +18,7 @@
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/ivr_lib.sh"
 . "$(dirname "$0")/acd_lib.sh"
+. "$(dirname "$0")/acd_actions_lib.sh"
 acd_rules_copy
 acd_set hold_reminder_ms 1500                  # 30 s in the shipped rules (SPEC 3)
 acd_set wrapup_ms 2000
@@ -31,10 +32,8 @@ RESUME_AT=$((HOLD_AT + HOLD_MS)); BYE_AT=$((RESUME_AT + TALK_AFTER))
 acd_agent "$AGENT" 0432 "$PW" general
 acd_phone phone "$AGENT" "$PW" 127.0.0.21 "$AUX_PORT" --answer-after 400 --send "$WORK/agent.ulaw" \
   --record "$WORK/phone.rtp.jsonl" --at "$HOLD_AT:hold" --at "$RESUME_AT:resume" --at "$BYE_AT:bye" --duration 90
-wait_registered "$AGENT" 5 || fail "agent $AGENT's phone did not register: $(cat "$WORK/phone.jsonl")"
 acd_watch
-ctl agent state "$AGENT" ready > /dev/null || fail "ctl agent state $AGENT ready failed"
-wait_agent "$AGENT" state ready 3 || fail "agent $AGENT is $(agent_field "$AGENT" state), not ready"
+acd_ready "$AGENT" phone
 
 acd_call 0 caller "$CALLER" "$WORK/caller.ulaw" pause:1500 info:0 waitbye:50000; p=$!
 ivr_wait caller "$p" || fail "$IVR_WHY"
@@ -47,25 +46,17 @@ t_bye=$(phone_events phone bye | head -n 1 | jget "d['t']")
 say "the phone held at $t_hold, resumed at $t_resume (both answered 200)"
 
 # during the hold: the caller hears the music, not the agent; the phone is sent nothing
-slice() { "$PY" "$E2E/rtpslice.py" "$@"; }
-slice "$WORK/caller.rtp.jsonl" "$t_hold" "$t_resume" > "$WORK/caller.hold.jsonl"
-"$PY" "$E2E/checkprompt.py" "$WORK/caller.hold.jsonl" "$PROMPTS/$MUSIC.wav" > "$WORK/music.check" ||
-  fail "the caller did not hear $MUSIC during the hold: $(cat "$WORK/music.check")"
-"$PY" "$E2E/checkstream.py" "$WORK/caller.hold.jsonl" "$WORK/agent.ulaw" 0.3 > "$WORK/hold_agent.check" &&
+acd_hears "hold:music->caller" "$WORK/caller.rtp.jsonl" "$t_hold" "$t_resume" music 0
+"$PY" "$E2E/checkstream.py" "$WORK/hold:music->caller.jsonl" "$WORK/agent.ulaw" 0.3 > "$WORK/hold_agent.check" &&
   fail "the caller heard the agent during the hold: $(cat "$WORK/hold_agent.check")"
 quiet=$("$PY" -c 'import sys; print(sum(1 for l in sys.stdin if l.strip()))' \
-  < <(slice "$WORK/phone.rtp.jsonl" "$(echo "$t_hold + 0.3" | bc)" "$t_resume"))
+  < <("$PY" "$E2E/rtpslice.py" "$WORK/phone.rtp.jsonl" "$(echo "$t_hold + 0.3" | bc)" "$t_resume"))
 [ "$quiet" -le 2 ] || fail "the engine sent $quiet RTP packets to a phone that holds with sendonly (RFC 3264: it answered recvonly)"
-say "during the hold: the caller heard $MUSIC ($(cat "$WORK/music.check")), not the agent; the holding phone was sent nothing"
+say "during the hold: the caller heard $MUSIC, not the agent; the holding phone was sent nothing"
 
 # after the resume: both ways again, byte for byte
-slice "$WORK/caller.rtp.jsonl" "$t_resume" "$t_bye" > "$WORK/caller.after.jsonl"
-slice "$WORK/phone.rtp.jsonl" "$t_resume" "$t_bye" > "$WORK/phone.after.jsonl"
-"$PY" "$E2E/checkstream.py" "$WORK/phone.after.jsonl" "$WORK/caller.ulaw" 2.5 > "$WORK/after1.check" ||
-  fail "after the resume, the caller's audio at the phone: $(cat "$WORK/after1.check")"
-"$PY" "$E2E/checkstream.py" "$WORK/caller.after.jsonl" "$WORK/agent.ulaw" 2.5 > "$WORK/after2.check" ||
-  fail "after the resume, the agent's audio at the caller: $(cat "$WORK/after2.check")"
-say "after the resume: caller -> agent $(cat "$WORK/after1.check"); agent -> caller $(cat "$WORK/after2.check")"
+acd_hears "resumed:caller->agent" "$WORK/phone.rtp.jsonl" "$t_resume" "$t_bye" "$WORK/caller.ulaw" 2.5
+acd_hears "resumed:agent->caller" "$WORK/caller.rtp.jsonl" "$t_resume" "$t_bye" "$WORK/agent.ulaw" 2.5
 
 # the agent leg's CDR: one hold, its reminders
 W="$(where_call caller)"

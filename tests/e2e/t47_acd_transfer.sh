@@ -25,6 +25,7 @@
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/ivr_lib.sh"
 . "$(dirname "$0")/acd_lib.sh"
+. "$(dirname "$0")/acd_actions_lib.sh"
 acd_rules_copy
 acd_set wrapup_ms 2000
 WRAPUP=$(acd_rule wrapup_ms)
@@ -85,18 +86,10 @@ for s in $SCENES; do ivr_wait "c_$s" "${PID[$s]}" || fail "$s: $IVR_WHY"; done
 
 # helpers: the time of a phone's event; who hears whom in a stretch [from, to)
 t_of() { phone_events "$1" "$2" | sed -n "${3:-1}p" | jget "d['t']"; }
-hears() {  # hears WHAT LISTENER.rtp.jsonl FROM TO WHOSE.ulaw|music LABEL
-  local out=$WORK/$6.check
-  "$PY" "$E2E/rtpslice.py" "$WORK/$2" "$3" "$4" > "$WORK/$6.jsonl"
-  if [ "$5" = music ]; then
-    # the whole prompt in order; the rate bounds wider than the default 45..55: the music is
-    # started three times in a row here (bridge, quiet queue, consult), and one restart was
-    # seen to leave a 0.4 s gap on a loaded machine
-    "$PY" "$E2E/checkprompt.py" "$WORK/$6.jsonl" "$PROMPTS/$(acd_rule music).wav" 35 55 > "$out" || fail "$6: $(cat "$out")"
-  else
-    "$PY" "$E2E/checkstream.py" "$WORK/$6.jsonl" "$WORK/$5" 2 > "$out" || fail "$6: $(cat "$out")"
-  fi
-  say "$6: $(cut -c1-90 < "$out")"
+# hears WHAT LISTENER.rtp.jsonl FROM TO WHOSE.ulaw|music LABEL
+hears() {
+  if [ "$5" = music ]; then acd_hears "$6" "$WORK/$2" "$3" "$4" music 0
+  else acd_hears "$6" "$WORK/$2" "$3" "$4" "$WORK/$5" 2; fi
 }
 END=9999999999
 transfers_of() {  # transfers_of CALL_ID AGENT: A's leg's transfers field (repr words)

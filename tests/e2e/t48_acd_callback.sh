@@ -18,6 +18,7 @@
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/ivr_lib.sh"
 . "$(dirname "$0")/acd_lib.sh"
+. "$(dirname "$0")/acd_actions_lib.sh"
 acd_rules_copy
 GW_IP=127.0.0.50
 C=$IVR_RULES/agent_codes.lua
@@ -43,10 +44,7 @@ acd_watch
   > "$WORK/gw.jsonl" 2> "$WORK/gw.err" &
 BG_PIDS+=("$!")
 DIALS="$READY,$NOT_READY$LUNCH,$LOGOUT,$READY,$GOOD,$BAD"
-"$PY" "$E2E/agent_actions.py" --engine "127.0.0.1:$SIP_PORT" --bind "127.0.0.21:$AUX_PORT" --user "$AGENT" \
-  --password "$PW" --send "$WORK/agent.ulaw" --record "$WORK/phone.rtp.jsonl" --dial "$DIALS" --dial-gap 1200 \
-  --duration 60 > "$WORK/phone.jsonl" 2> "$WORK/phone.err" &
-BG_PIDS+=("$!")
+acd_dialer phone "$AGENT" "$PW" 127.0.0.21 "$DIALS" --send "$WORK/agent.ulaw" --dial-gap 1200 --duration 60
 for ((i = 0; i < 600; i++)); do
   [ "$(phone_events phone dialled | grep -c '"stage": "final"')" -ge 6 ] && break
   sleep 0.1
@@ -95,7 +93,7 @@ n_bad=$(phone_events phone answered | sed -n 6p | jget "d['n']")
 "$PY" -c 'import json,sys
 for l in open(sys.argv[1]):
     if json.loads(l)["call"] == int(sys.argv[2]): sys.stdout.write(l)' "$WORK/phone.rtp.jsonl" "$n_bad" > "$WORK/phone.bad.jsonl"
-"$PY" "$E2E/checkprompt.py" "$WORK/phone.bad.jsonl" "$PROMPTS/callback_refused.wav" > "$WORK/refused.check" ||
+"$PY" "$E2E/checkprompt.py" "$WORK/phone.bad.jsonl" "$PROMPTS/callback_refused.wav" 30 55 > "$WORK/refused.check" ||
   fail "the agent did not hear callback_refused: $(cat "$WORK/refused.check")"
 say "callback $BAD: refused 403 by the dial rule (logged), nothing dialled, the agent heard callback_refused"
 pass "feature codes set ready / not-ready(lunch) / logged-out; a callback reaches the gateway From $FROM, both ways, recorded; one abroad is refused"

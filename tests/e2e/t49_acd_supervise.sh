@@ -18,6 +18,7 @@
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/ivr_lib.sh"
 . "$(dirname "$0")/acd_lib.sh"
+. "$(dirname "$0")/acd_actions_lib.sh"
 acd_rules_copy
 C=$IVR_RULES/agent_codes.lua
 LISTEN=$(sed -nE 's/^ *listen = "([^"]+)",.*/\1/p' "$C") KEYS=$(sed -nE 's/^ *monitor_keys = "([^"]+)",.*/\1/p' "$C")
@@ -36,32 +37,24 @@ acd_agent "$OTHER" 0432 pw-$OTHER general
 echo pw-$SUP | ctl agent add "$SUP" --centre 0432 --role supervisor > "$WORK/sup_add.out" 2>&1 || fail "ctl agent add $SUP: $(cat "$WORK/sup_add.out")"
 acd_phone phone "$AGENT" pw-$AGENT 127.0.0.21 "$AUX_PORT" --answer-after 400 --send "$WORK/agent.ulaw" \
   --record "$WORK/phone.rtp.jsonl" --at 40000:bye --duration 90
-wait_registered "$AGENT" 5 || fail "agent $AGENT's phone did not register: $(cat "$WORK/phone.jsonl")"
-ctl agent state "$AGENT" ready > /dev/null || fail "ctl agent state $AGENT ready failed"
-wait_agent "$AGENT" state ready 3 || fail "agent $AGENT is $(agent_field "$AGENT" state), not ready"
+acd_ready "$AGENT" phone
 acd_call 0 caller "$CALLER" "$WORK/caller.ulaw" pause:1500 info:0 waitbye:70000; p=$!
 for ((i = 0; i < 300; i++)); do phone_events phone answered > /dev/null && break; sleep 0.1; done
 phone_events phone answered > /dev/null || fail "agent $AGENT was never reached: $(cat "$WORK/phone.jsonl")"
 sleep 1
 
-dialer() {  # dialer TAG NUMBER PASSWORD IP NUMBER_DIALLED [options]
-  local tag=$1 num=$2 pw=$3 ip=$4 dial=$5; shift 5
-  "$PY" "$E2E/agent_actions.py" --engine "127.0.0.1:$SIP_PORT" --bind "$ip:$AUX_PORT" --user "$num" --password "$pw" \
-    --record "$WORK/$tag.rtp.jsonl" --dial "$dial" "$@" > "$WORK/$tag.jsonl" 2> "$WORK/$tag.err" &
-  BG_PIDS+=("$!")
-}
 # a mere agent's *31: refused
-dialer other "$OTHER" pw-$OTHER 127.0.0.22 "$LISTEN$AGENT" --duration 12
+acd_dialer other "$OTHER" pw-$OTHER 127.0.0.22 "$LISTEN$AGENT" --duration 12
 for ((i = 0; i < 100; i++)); do phone_events other bye > /dev/null && break; sleep 0.1; done
 phone_events other bye | grep -q '"by": "engine"' || fail "the agent's $LISTEN was not ended by the engine: $(cat "$WORK/other.jsonl")"
-"$PY" "$E2E/checkprompt.py" "$WORK/other.rtp.jsonl" "$PROMPTS/agent_code_refused.wav" > "$WORK/other.check" ||
+"$PY" "$E2E/checkprompt.py" "$WORK/other.rtp.jsonl" "$PROMPTS/agent_code_refused.wav" 30 55 > "$WORK/other.check" ||
   fail "agent $OTHER did not hear agent_code_refused: $(cat "$WORK/other.check")"
 cdr_check --where caller="$OTHER" "route=supervise:listen:$AGENT" hangup_cause=not-supervisor > "$WORK/other.cdr" 2>&1 ||
   { cat "$WORK/other.cdr"; fail "the refused supervision's CDR"; }
 say "agent $OTHER (role agent) dialled $LISTEN$AGENT: refused (agent_code_refused heard; route supervise:listen:$AGENT, cause not-supervisor)"
 
 # the supervisor: listen 5 s, whisper 5 s, barge 5 s
-dialer sup "$SUP" pw-$SUP 127.0.0.23 "$LISTEN$AGENT" --send "$WORK/sup.ulaw" \
+acd_dialer sup "$SUP" pw-$SUP 127.0.0.23 "$LISTEN$AGENT" --send "$WORK/sup.ulaw" \
   --at "5000:dtmf=$WHISPER_KEY" --at "10000:dtmf=$BARGE_KEY" --at 15000:bye --duration 40
 for ((i = 0; i < 300; i++)); do phone_events sup bye > /dev/null && break; sleep 0.1; done
 phone_events sup bye > /dev/null || fail "the supervisor's call did not end: $(cat "$WORK/sup.jsonl")"

@@ -16,6 +16,7 @@
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/ivr_lib.sh"
 . "$(dirname "$0")/acd_lib.sh"
+. "$(dirname "$0")/acd_actions_lib.sh"
 acd_rules_copy
 grep -qE '^  rtp_timeout_ms += [0-9]+,' "$IVR_RULES/engine.lua" || fail "rules/engine.lua: rtp_timeout_ms changed format"
 sed -i -E 's/^(  rtp_timeout_ms += )[0-9]+,/\12000,/' "$IVR_RULES/engine.lua"
@@ -34,10 +35,8 @@ acd_agent "$AGENT" 0432 "$PW" general
   --answer-after 400 --send "$WORK/agent.ulaw" --record "$WORK/phone.rtp.jsonl" --at 3000:vanish --duration 60 \
   > "$WORK/phone.jsonl" 2> "$WORK/phone.err" &
 BG_PIDS+=("$!")
-wait_registered "$AGENT" 5 || fail "agent $AGENT's phone did not register: $(cat "$WORK/phone.jsonl")"
 acd_watch
-ctl agent state "$AGENT" ready > /dev/null || fail "ctl agent state $AGENT ready failed"
-wait_agent "$AGENT" state ready 3 || fail "agent $AGENT is $(agent_field "$AGENT" state), not ready"
+acd_ready "$AGENT" phone
 acd_call 0 caller "$CALLER" "$WORK/caller.ulaw" pause:1500 info:0 waitbye:60000; p=$!
 ivr_wait caller "$p" || fail "the caller was not ended with a BYE: $IVR_WHY"
 t_gone=$(phone_events phone vanished | jget "d['t']")
