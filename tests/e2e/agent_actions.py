@@ -134,14 +134,13 @@ class ActionPhone(Phone):
         self.go_up(call)
 
     def go_up(self, call):
-        """The call is up: its actions, its media (as answer_call does for a rung call)."""
-        call.state = "up"
-        call.up_at = time.time()
-        self.answered += 1
-        call.actions = sorted((call.up_at + ms / 1000.0, act) for ms, act in self.a.at)
-        self.media_call = call
-        self.tx.update(ssrc=int(uuid.uuid4().hex[:8], 16), next=time.time(), off=0)
-        out("answered", call_id=call.call_id, n=self.answered, placed=True)
+        """The call is up: answer_call's bookkeeping (actions, media, the answered event),
+        minus its 200 — here the engine answered our INVITE."""
+        self.respond = lambda *args, **kw: None
+        try:
+            self.answer_call(call)
+        finally:
+            del self.respond             # the class's own again
 
     def rtp_in(self):
         super().rtp_in()
