@@ -2,7 +2,7 @@
 # t47_acd_transfer — an agent hands a caller to another agent (issue 8, item 5 and the third
 # "done when": blind and attended transfer; the "bad input" bullet: an agent who hangs up
 # during a transfer), end to end over loopback with the shipped scripts/ and a copy of
-# rules/ (shorter wrap-up).  Six scenes run at once, each in a city of its own (a caller of
+# rules/ (shorter wrap-up).  Seven scenes run at once, each in a city of its own (a caller of
 # that city keys 0; agent A of the city answers; agent B of the city is set ready only once
 # A talks, so that the caller reaches A first); every party sends a known PCMU stream
 # (callers seed 11, A 23, B 29) and records what it hears, so each check is "who hears whom"
@@ -18,7 +18,9 @@
 #  5. 0436 attended, and A hangs up during the consultation: that completes it (as a PBX
 #     does): the caller and B talk (both ways); A's transfers end "completed";
 #  6. 0437 attended, and B hangs up during the consultation: the caller is back with A
-#     (both ways); A's transfers end "cancelled".
+#     (both ways); A's transfers end "cancelled";
+#  7. 0438 attended, and the caller hangs up during the consultation: the engine hangs up
+#     both agents' phones, the caller's CDR is written (hung up by the caller, agent A).
 # Every caller's CDR is written (answered, agent = the agent it talked to last — A after a
 # cancel — and the recording of the talk after the transfer, its second, on disk), and every
 # agent ends in wrap-up then ready (`ctl agents --json`), none stuck.
@@ -36,9 +38,9 @@ done
 code() { sed -nE "s/^ *$1 = \"([^\"]+)\",.*/\1/p" "$IVR_RULES/agent_codes.lua" | head -n 1; }
 XFER=$(code transfer) CONSULT=$(code consult) COMPLETE=$(code complete) CANCEL=$(code cancel)
 [ -n "$XFER" ] && [ -n "$CONSULT" ] && [ -n "$COMPLETE" ] && [ -n "$CANCEL" ] || fail "cannot read the during-call codes from agent_codes.lua"
-SCENES="refer keys complete cancel hangup gone"
-declare -A CITY=([refer]=0432 [keys]=0433 [complete]=0434 [cancel]=0435 [hangup]=0436 [gone]=0437)
-declare -A IP=([refer]=31 [keys]=33 [complete]=35 [cancel]=37 [hangup]=39 [gone]=41)
+SCENES="refer keys complete cancel hangup gone caller"
+declare -A CITY=([refer]=0432 [keys]=0433 [complete]=0434 [cancel]=0435 [hangup]=0436 [gone]=0437 [caller]=0438)
+declare -A IP=([refer]=31 [keys]=33 [complete]=35 [cancel]=37 [hangup]=39 [gone]=41 [caller]=43)
 a_of() { echo "${CITY[$1]#0}1"; }           # 4321, 4331, ...
 b_of() { echo "${CITY[$1]#0}2"; }
 declare -A A_ACTS B_ACTS
@@ -48,9 +50,13 @@ A_ACTS[complete]="--at 3000:dtmf=$CONSULT$(b_of complete)# --at 10000:dtmf=$COMP
 A_ACTS[cancel]="--at 3000:dtmf=$CONSULT$(b_of cancel)# --at 10000:dtmf=$CANCEL --at 15000:bye"
 A_ACTS[hangup]="--at 3000:dtmf=$CONSULT$(b_of hangup)# --at 9500:bye"
 A_ACTS[gone]="--at 3000:dtmf=$CONSULT$(b_of gone)# --at 14000:bye"
+A_ACTS[caller]="--at 3000:dtmf=$CONSULT$(b_of caller)# --at 60000:bye"
 for s in refer keys; do B_ACTS[$s]="--at 5000:bye"; done
 B_ACTS[complete]="--at 13000:bye" B_ACTS[cancel]="--at 40000:bye" B_ACTS[hangup]="--at 12000:bye"
-B_ACTS[gone]="--at 4500:bye"
+B_ACTS[gone]="--at 4500:bye" B_ACTS[caller]="--at 60000:bye"
+# every caller waits for the engine's BYE, but scene 7's, which hangs up ~10 s into the
+# consultation (the IVR takes ~17 s to reach A, A consults 3 s after answering)
+declare -A STEPS=([caller]="pause:1500 info:0 pause:30000 bye")
 
 acd_watch
 slot=0
@@ -73,7 +79,8 @@ for s in $SCENES; do
 done
 declare -A PID
 for s in $SCENES; do
-  acd_call "$slot" "c_$s" "${CITY[$s]}88881234" "$WORK/caller.ulaw" pause:1500 info:0 waitbye:60000
+  # shellcheck disable=SC2086
+  acd_call "$slot" "c_$s" "${CITY[$s]}88881234" "$WORK/caller.ulaw" ${STEPS[$s]:-pause:1500 info:0 waitbye:60000}
   PID[$s]=$!; slot=$((slot + 1))
 done
 # B is made ready once A talks: the caller reaches A first
@@ -141,6 +148,19 @@ for s in $SCENES; do
       transfers_of "$CALL_ID" "$A" | grep -qE "$(rec attended "$B" consulting).*$(rec attended "$B" cancelled)" ||
         fail "$s: A's leg transfers: $(transfers_of "$CALL_ID" "$A")"
       ;;
+    caller)
+      [ -n "$tb" ] || fail "$s: B ($B) never answered (the caller hung up too soon?): $(cat "$WORK/b_$s.jsonl")"
+      tend=$(t_of b_caller bye)
+      for x in a b; do
+        phone_events "${x}_caller" bye | grep -q '"by": "engine"' || fail "caller: the engine did not hang up $x: $(cat "$WORK/${x}_caller.jsonl")"
+      done
+      hears A "b_$s.rtp.jsonl" "$tb" "$tend" a.ulaw "$s:A->B(consult)"
+      hears B "a_$s.rtp.jsonl" "$tb" "$tend" b.ulaw "$s:B->A(consult)"
+      cdr_check --where "$W" hangup_side=caller queue_outcome=answered agent="$A" --legs 3 > "$WORK/cdr_$s.check" 2>&1 ||
+        { cat "$WORK/cdr_$s.check"; fail "$s: the caller's CDR"; }
+      say "$s: the caller hung up during the consultation: both phones hung up by the engine, the caller's CDR written"
+      continue
+      ;;
   esac
   last=$B; case $s in cancel|gone) last=$A ;; esac
   cdr_check --where "$W" queue_outcome=answered agent="$last" 'recording~-2\.wav$' > "$WORK/cdr_$s.check" 2>&1 ||
@@ -158,4 +178,4 @@ for s in $SCENES; do
   done
   say "$s: A $(states_of "$(a_of "$s")"); B $(states_of "$(b_of "$s")")"
 done
-pass "blind (REFER, $XFER), attended ($CONSULT then $COMPLETE / $CANCEL / A hangs up / B hangs up): who hears whom at each step, A's transfers in its CDR, every agent back to ready"
+pass "blind (REFER, $XFER), attended ($CONSULT then $COMPLETE / $CANCEL / A hangs up / B hangs up / the caller hangs up): who hears whom at each step, A's transfers in its CDR, every agent back to ready"
