@@ -51,7 +51,9 @@ static void vars_to_cdr(hl_call *c)
     json_decref(o);
 }
 
-/* An agent's leg: its agent and ring time; the caller's leg names the agent who took it. */
+/* An agent's leg: its agent and ring time; the caller's leg names the agent who took it
+ * (unless a bridge named the agent who talked last: after a cancelled consultation that is
+ * the first agent, not the consulted one, whose leg comes later). */
 static void agent_fields(hl_call *c, int i)
 {
     hl_leg *leg = c->legs[i];
@@ -61,7 +63,7 @@ static void agent_fields(hl_call *c, int i)
     snprintf(d->agent, sizeof d->agent, "%s", leg->agent);
     d->ring_ms = leg->ring_ms;
     snprintf(d->queue, sizeof d->queue, "%s", c->cdrs[0].queue);
-    if (leg->answer)
+    if (leg->answer && !c->cdrs[0].agent[0])
         snprintf(c->cdrs[0].agent, sizeof c->cdrs[0].agent, "%s", leg->agent);
 }
 

@@ -8,8 +8,11 @@
  * Hold: when the other leg puts the caller on hold (its phone's re-INVITE), the caller hears
  * hold_music and the other party a reminder every reminder_every ms (SPEC 3: every 30 s),
  * each counted; taking the call back bridges the two again.  Every hold, its reminders and
- * how long the party took to come back after the first reminder was due go to the other
- * leg's CDR (hold_log) for the scoring (chapter 6: 等待超过30秒 ...).
+ * how long until the party came back to the caller (back_within_ms: the hold's length) go
+ * to the other leg's CDR (hold_log) for the scoring (chapter 6: 等待超过30秒 ...).  A phone
+ * that holds (sendonly) is sent nothing (RFC 3264: we answer recvonly), so it plays its
+ * own hold indication: the reminders are counted, and heard only by a phone that keeps
+ * receiving.
  *
  * Keys: the caller's are passed to the other party (RFC 4733); so are the other party's,
  * except its feature codes (below: from '*' to '#').
@@ -152,7 +155,8 @@ static void transfer_out(hl_call *c, bridge_state *b, const char *kind, const ch
         stop_recording(c, b);
         unbridge(c);
         call_hangup_leg(c, i, 0, "transferred");
-    } else {
+    } else {                                      /* the next bridge records the next talk */
+        stop_recording(c, b);
         unbridge(c);
         play_one(c, c->legs[0], b->hold_music);
     }
@@ -325,6 +329,8 @@ int prim_bridge(lua_State *L)
     c->nkeys = 0;
     c->w.leg = i;
     b->started = call_now_wall(c);
+    if (c->legs[i]->agent[0])                     /* the caller's CDR: the agent talked to last */
+        snprintf(c->cdrs[0].agent, sizeof c->cdrs[0].agent, "%s", c->legs[i]->agent);
     if (rel)
         start_recording(c, b, rel, o[O_STEREO].b);
     call_wait(c, &bridge_ops, CALL_NO_TIMER);

@@ -22,7 +22,7 @@ typedef struct monitor_state {
     char            agent[AGENT_LEN];
     char            call_id[64];
     hl_monitor_mode mode;
-    char            keys[3];      /* the keys for listen, whisper, barge ("" none) */
+    char            keys[4];      /* the keys for listen, whisper, barge ("" none), NUL */
 } monitor_state;
 WAIT_STATE_FITS(monitor_state);
 
