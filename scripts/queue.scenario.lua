@@ -108,4 +108,22 @@ return {
     expect = { dialled = { "agent:8001" }, agent_states = { ["8001"] = "wrap-up" },
                cdr = { agent = "8001", queue_outcome = "answered", hangup_first = "caller" } },
   },
+  {
+    name = "owner first (chapter 9): the caller's open case goes to its owner, not to the agent idle longest",
+    time = IN, caller = "043288889901", keys = { "0" },
+    store = { { "INSERT INTO cases (caller, owner, state, opened, updated) VALUES (?, '8002', 'open', 0, 0)",
+                "043288889901" } },
+    agents = { agent("8001", "0432", { ready_at = 0, answer_after = 1000, hangup_after = 3000 }),
+               agent("8002", "0432", { ready_at = 500, answer_after = 1000, hangup_after = 3000 }) },
+    expect = { dialled = { "agent:8002" }, cdr = { agent = "8002" } },
+  },
+  {
+    name = "owner first: an owner not at work (not ready) is not waited for",
+    time = IN, caller = "043288889902", keys = { "0" },
+    store = { { "INSERT INTO cases (caller, owner, state, opened, updated) VALUES (?, '8002', 'open', 0, 0)",
+                "043288889902" } },
+    agents = { agent("8001", "0432", { answer_after = 1000, hangup_after = 3000 }),
+               agent("8002", "0432", { state = "not-ready" }) },
+    expect = { dialled = { "agent:8001" }, cdr = { agent = "8001" } },
+  },
 }
