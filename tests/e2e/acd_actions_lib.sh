@@ -1,15 +1,7 @@
-# acd_actions_lib.sh — what the agent-action tests (t46-t50) add to acd_lib.sh: an agent made
-# ready once its phone registered, phones that place calls (agent_actions.py), and who hears
+# acd_actions_lib.sh — what the agent-action tests (t46-t49, t53) add to acd_lib.sh: phones that place calls (agent_actions.py), and who hears
 # whom in a stretch of a recording.  Source it after acd_lib.sh.
 # shellcheck shell=bash
 
-# acd_ready NUMBER TAG: waits for the agent's phone (events in $WORK/TAG.jsonl) to register,
-# then sets the agent ready (`ctl agent state`) and waits until `ctl agents` says so.
-acd_ready() {
-  wait_registered "$1" 5 || fail "agent $1's phone did not register: $(cat "$WORK/$2.jsonl")"
-  ctl agent state "$1" ready > /dev/null || fail "ctl agent state $1 ready failed"
-  wait_agent "$1" state ready 3 || fail "agent $1 is $(agent_field "$1" state), not ready"
-}
 # acd_dialer TAG NUMBER PASSWORD IP DIALS [agent_actions.py options]: the agent's phone on
 # IP:$AUX_PORT places the calls DIALS (comma-separated), one after the other; events in
 # $WORK/TAG.jsonl, what it hears in $WORK/TAG.rtp.jsonl; pid in BG_PIDS.

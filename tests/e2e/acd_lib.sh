@@ -74,6 +74,13 @@ acd_phone() {
     --password "$pw" "$@" > "$WORK/$tag.jsonl" 2> "$WORK/$tag.err" &
   BG_PIDS+=("$!")
 }
+# acd_ready NUMBER TAG: waits for the agent's phone (events in $WORK/TAG.jsonl) to register,
+# then sets the agent ready (`ctl agent state`) and waits until `ctl agents` says so.
+acd_ready() {
+  wait_registered "$1" 5 || fail "agent $1's phone did not register: $(cat "$WORK/$2.jsonl")"
+  ctl agent state "$1" ready > /dev/null || fail "ctl agent state $1 ready failed"
+  wait_agent "$1" state ready 3 || fail "agent $1 is $(agent_field "$1" state), not ready"
+}
 # jq-like reading of JSON on stdin with a python expression over d.
 jget() { "$PY" -c 'import json,sys; d=json.load(sys.stdin); print(eval(sys.argv[1], {}, {"d": d}))' "$1"; }
 # agent_field NUMBER FIELD: a field of that agent in `ctl agents --json`.

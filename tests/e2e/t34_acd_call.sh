@@ -30,10 +30,8 @@ AGENT=4321 PW=t34-secret-4321 CALLER=043288881234 QUEUE=0432.general TALK_MS=700
 acd_agent "$AGENT" 0432 "$PW" general
 acd_phone phone "$AGENT" "$PW" 127.0.0.21 "$AUX_PORT" --answer-after 600 --send "$WORK/agent.ulaw" \
   --record "$WORK/phone.rtp.jsonl" --at "$TALK_MS:bye" --duration 90
-wait_registered "$AGENT" 5 || fail "agent $AGENT's phone did not register: $(cat "$WORK/phone.jsonl")"
 acd_watch
-ctl agent state "$AGENT" ready > /dev/null || fail "ctl agent state $AGENT ready failed"
-wait_agent "$AGENT" state ready 3 || fail "agent $AGENT is $(agent_field "$AGENT" state), not ready"
+acd_ready "$AGENT" phone
 
 acd_call 0 caller "$CALLER" "$WORK/caller.ulaw" pause:1500 info:0 waitbye:50000; p=$!
 ivr_wait caller "$p" || fail "$IVR_WHY"

@@ -18,10 +18,8 @@ acd_agent "$AGENT" 0432 "$PW" general
 acd_agent 4352 0432 t51-other-4352 general
 acd_phone phone "$AGENT" "$PW" 127.0.0.21 "$AUX_PORT" --answer-after 600 --send "$WORK/agent.ulaw" \
   --record "$WORK/phone.rtp.jsonl" --at "$TALK_MS:bye" --duration 90
-wait_registered "$AGENT" 5 || fail "agent $AGENT's phone did not register: $(cat "$WORK/phone.jsonl")"
 acd_watch
-ctl agent state "$AGENT" ready > /dev/null || fail "ctl agent state $AGENT ready failed"
-wait_agent "$AGENT" state ready 3 || fail "agent $AGENT is $(agent_field "$AGENT" state), not ready"
+acd_ready "$AGENT" phone
 
 acd_call 0 caller "$CALLER" "$WORK/caller.ulaw" pause:1500 info:0 waitbye:50000; p=$!
 wait_agent "$AGENT" state talking 30 || fail "agent $AGENT never talked: $(agent_field "$AGENT" state)"
