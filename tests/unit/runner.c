@@ -286,3 +286,17 @@ int main(int argc, char **argv)
     printf("unit: %d passed, %d failed (checks; %d of %d tests failed)\n", passed, failed, broken, run);
     return broken ? 1 : 0;
 }
+
+void unit_in_temp_dir(char *dir, size_t len, const char *name, void (*test)(void))
+{
+    snprintf(dir, len, "/tmp/hl-test-%s-XXXXXX", name);
+    if (!mkdtemp(dir)) {
+        FAIL("mkdtemp: %s", dir);
+        return;
+    }
+    test();
+    char cmd[300];
+    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+    if (system(cmd) != 0)
+        printf("could not remove %s\n", dir);
+}

@@ -631,19 +631,7 @@ static void test_queries(void)
 }
 
 /* Each test works in a temporary directory of its own, removed after it. */
-static void in_temp_dir(void (*test)(void))
-{
-    snprintf(dir, sizeof dir, "/tmp/hl-test-acd-store-XXXXXX");
-    if (!mkdtemp(dir)) {
-        FAIL("mkdtemp: %s", dir);
-        return;
-    }
-    test();
-    char cmd[300];
-    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
-    if (system(cmd) != 0)
-        printf("could not remove %s\n", dir);
-}
+static void in_temp_dir(void (*test)(void)) { unit_in_temp_dir(dir, sizeof dir, "acd-store", test); }
 
 TEST_IMPL(acd_store_migration) { in_temp_dir(test_migration); return 0; }
 TEST_IMPL(acd_store_cdr_fields) { in_temp_dir(test_cdr_fields); return 0; }

@@ -183,19 +183,7 @@ static void test_month(void)
 }
 
 /* Each test works in a temporary directory of its own, removed after it. */
-static void in_temp_dir(void (*test)(void))
-{
-    snprintf(dir, sizeof dir, "/tmp/hl-test-month-XXXXXX");
-    if (!mkdtemp(dir)) {
-        FAIL("mkdtemp: %s", dir);
-        return;
-    }
-    test();
-    char cmd[300];
-    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
-    if (system(cmd) != 0)
-        printf("could not remove %s\n", dir);
-}
+static void in_temp_dir(void (*test)(void)) { unit_in_temp_dir(dir, sizeof dir, "month", test); }
 
 TEST_IMPL(month_compute) { in_temp_dir(test_month); return 0; }
 

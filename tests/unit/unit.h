@@ -38,6 +38,11 @@ void unit_fail(const char *file, int line, const char *cond, const char *fmt, ..
  * status, or 1 (a missing line is also one failed check). */
 int unit_run_counted(int (*entry)(int, char **), int argc, char **argv);
 
+/* Runs test in a fresh directory /tmp/hl-test-NAME-XXXXXX (its path written into dir,
+ * len bytes), removed after it. */
+#include <stddef.h>
+void unit_in_temp_dir(char *dir, size_t len, const char *name, void (*test)(void));
+
 /* A test: returns 0, or non-zero when it could not run to its end (a set-up failed); its
  * failed checks make it fail without that.  Each test runs in a fresh process. */
 #define TEST_IMPL(name) int unit_test_##name(void)
