@@ -35,6 +35,7 @@ srule() {  # srule CHECK FIELD: a number of scoring.lua's M.auto.CHECK (as the e
 }
 RINGS=$(srule ring max_rings) CYCLE=$(srule ring ring_cycle_ms)
 HOLD_LIMIT=$(srule hold max_silent_ms) GAP=$(srule hangup min_gap_ms)
+QUIET=$((GAP + 1500))   # a silent caller's talk the agent ends after the rule's gap (silence counts from the talk's start)
 W_LEADER=$(sed -nE 's/^M\.weights = \{ leader = ([0-9.]+), recordings = ([0-9.]+) \}.*/\1/p' "$SC")
 W_REC=$(sed -nE 's/^M\.weights = \{ leader = ([0-9.]+), recordings = ([0-9.]+) \}.*/\2/p' "$SC")
 [ -n "$W_LEADER" ] && [ -n "$W_REC" ] || fail "cannot read M.weights from $SC"
@@ -60,7 +61,7 @@ acd_phone phoneA $A t50-secret-a 127.0.0.21 "$AUX_PORT" --answer-after 300 \
   --at "1/1000:hold" --at "1/$((1000 + HOLD_MS)):resume" --at "1/$((3000 + HOLD_MS)):bye" --duration 150
 acd_phone phoneB $B t50-secret-b 127.0.0.22 "$AUX_PORT" --answer-after 300 \
   --answer-after-from "${CALLER[late]}=$LATE_MS" --at "@${CALLER[agentbye]}/2500:bye" \
-  --at "@${CALLER[late]}/2000:bye" --at "@${CALLER[clean1]}/2500:bye" --at "@${CALLER[clean2]}/2500:bye" --duration 150
+  --at "@${CALLER[late]}/$QUIET:bye" --at "@${CALLER[clean1]}/$QUIET:bye" --at "@${CALLER[clean2]}/$QUIET:bye" --duration 150
 for ag in $A $B; do
   wait_registered $ag 5 || fail "agent $ag's phone did not register"
   ctl agent state $ag ready > /dev/null || fail "ctl agent state $ag ready failed"
