@@ -125,8 +125,10 @@ make_prompts() {
   fi
   local cache=${E2E_CACHE:-$WORK}
   mkdir -p "$cache"
-  [ -s "$cache/e2e_chirp.wav" ] || "$PY" "$E2E/mkaudio.py" prompt "$cache/e2e_chirp.wav" 2.0 ||
-    fail "mkaudio.py prompt failed"
+  if [ ! -s "$cache/e2e_chirp.wav" ]; then   # made aside, then renamed: tests run side by side
+    "$PY" "$E2E/mkaudio.py" prompt "$cache/.chirp.$$.wav" 2.0 || fail "mkaudio.py prompt failed"
+    mv -f "$cache/.chirp.$$.wav" "$cache/e2e_chirp.wav"
+  fi
   rm -f "$PROMPTS/e2e_chirp.wav"
   cp "$cache/e2e_chirp.wav" "$PROMPTS/e2e_chirp.wav"
 }
