@@ -104,7 +104,21 @@ local function order_by(agents, better)
   return idx
 end
 
-local function first(idx) return { idx[1] } end
+-- The one best agent: a single pass (a queue offered a caller at a time has hundreds of
+-- ready agents at a busy hour; sorting them all per caller would hold the engine's loop).
+local function best(agents, better)
+  local b
+  for i = 1, #agents do
+    if not b then b = i
+    else
+      local x, y = agents[i], agents[b]
+      local r = better(x, y)
+      if r == nil then r = x.number < y.number end       -- ties: the lower number, as order_by
+      if r then b = i end
+    end
+  end
+  return { b }
+end
 
 local function cmp(a, b) if a == b then return nil end return a < b end
 
@@ -112,12 +126,12 @@ M.strategies = {}
 
 -- The agent who has been ready longest.
 function M.strategies.longest_idle(agents)
-  return first(order_by(agents, function(x, y) return cmp(x.idle_since, y.idle_since) end))
+  return best(agents, function(x, y) return cmp(x.idle_since, y.idle_since) end)
 end
 
 -- Each agent in turn: the one offered a call least recently.
 function M.strategies.round_robin(agents)
-  return first(order_by(agents, function(x, y) return cmp(x.last_offer, y.last_offer) end))
+  return best(agents, function(x, y) return cmp(x.last_offer, y.last_offer) end)
 end
 
 -- Every ready agent's phone rings; the first to answer takes the call.
@@ -127,15 +141,15 @@ end
 
 -- The agent who has talked least since the engine started.
 function M.strategies.least_talk(agents)
-  return first(order_by(agents, function(x, y) return cmp(x.talk_ms, y.talk_ms) end))
+  return best(agents, function(x, y) return cmp(x.talk_ms, y.talk_ms) end)
 end
 
 -- The highest level of the queue's skill, then longest idle.
 function M.strategies.skills(agents)
-  return first(order_by(agents, function(x, y)
+  return best(agents, function(x, y)
     if x.skill_level ~= y.skill_level then return x.skill_level > y.skill_level end
     return cmp(x.idle_since, y.idle_since)
-  end))
+  end)
 end
 
 -- First-contact responsibility (chapter 9 首问负责制): the agent who owns the caller's

@@ -62,4 +62,16 @@ return {
       assert(Q.overflow_of("0431.complaints") == nil, "complaints stay in their centre")
       assert(names["0431.general"].wrapup_ms == Q.defaults.wrapup_ms, "wrap-up from the defaults")
     end },
+  { name = "property: longest idle picks ring all's first, ties and all (200 random lists)",
+    run = function()
+      local seed = 12345
+      local function rnd(n) seed = (seed * 1103515245 + 12345) % 2147483648; return seed % n end
+      for _ = 1, 200 do
+        local list = {}
+        for i = 1, rnd(40) + 1 do list[i] = a(tostring(1000 + rnd(50)), { idle = rnd(5) }) end
+        local one, all = Q.strategies.longest_idle(list), Q.strategies.ring_all(list)
+        assert(list[one[1]].number == list[all[1]].number and list[one[1]].idle_since == list[all[1]].idle_since,
+               "longest idle chose " .. list[one[1]].number .. ", ring all's first is " .. list[all[1]].number)
+      end
+    end },
 }
