@@ -104,12 +104,7 @@ static void on_account(void *arg, const char *number, const char *name, const ch
                        const char *skills, const char *role)
 {
     hl_acd_app *app = arg;
-    char words[300];
-    snprintf(words, sizeof words, "%s", skills);
-    for (char *s = words; *s; s++)       /* ctl takes "general:5,complaints"; the ACD words */
-        if (*s == ',')
-            *s = ' ';
-    hl_acd_agent_upsert(app->acd, number, name, centre, words, role);
+    hl_acd_agent_upsert(app->acd, number, name, centre, skills, role);   /* "general:5,complaints" */
 }
 
 static void on_removed(void *arg, const char *number) { hl_acd_agent_remove(((hl_acd_app *)arg)->acd, number); }

@@ -185,9 +185,12 @@ int hl_acd_policy_choose(hl_policy *p, const hl_config *cfg, const hl_clock *clo
         snprintf(err, errlen, "acd_choose: must return a list of indexes into agents");
         n = -1;
     }
-    for (lua_Integer i = 1; n >= 0 && n < max && lua_geti(co, 1, i) != LUA_TNIL; i++) {
+    for (lua_Integer i = 1; n >= 0 && n < max; i++) {
+        bool end = lua_geti(co, 1, i) == LUA_TNIL;
         lua_Integer k = lua_isinteger(co, -1) ? lua_tointeger(co, -1) : 0;
         lua_pop(co, 1);
+        if (end)
+            break;
         bool dup = false;
         for (int j = 0; j < n; j++)
             dup = dup || chosen[j] == k - 1;

@@ -90,11 +90,10 @@ void call_finalize_cdrs(hl_call *c)
     }
 }
 
-void call_note_hold(hl_call *c, int i, uint64_t start, uint64_t len, int reminders, bool ended_on_hold)
+void call_note_hold(hl_call *c, int i, uint64_t len, int reminders)
 {
     double end = call_now_wall(c), begin = end - (double)len / 1000.0;
-    (void)start;
-    (void)ended_on_hold;   /* either way the caller heard no one for len ms */
+    /* back_within_ms: however it ended, the caller heard no one for len ms */
     hl_cdr_hold_add(&c->cdrs[i], begin, end, reminders, (int64_t)len);
 }
 

@@ -151,9 +151,9 @@ void     call_mask_typeahead(hl_call *c);
 void     call_emit(hl_call *c, const char *kind, void *fields);
 void     call_finalize_cdrs(hl_call *c);          /* at the end: every leg's CDR complete */
 /* The caller's wait in a queue: its name, length and outcome into the caller's CDR. */
-/* A hold by leg i's party: from start (engine ms), len ms, with reminders played; ended by
- * the party taking the call back, or by the call ending on hold (store/cdr.h: hold_log). */
-void     call_note_hold(hl_call *c, int i, uint64_t start, uint64_t len, int reminders, bool ended_on_hold);
+/* A hold by leg i's party that lasted len ms up to now, with reminders played, ended by the
+ * party taking the call back or by the call ending on hold (store/cdr.h: hold_log). */
+void     call_note_hold(hl_call *c, int i, uint64_t len, int reminders);
 void     hl_call_note_queue(hl_call *c, const char *queue, int64_t waited_ms, const char *outcome);
 
 /* ---- call_lua.c: the call and leg objects ---- */

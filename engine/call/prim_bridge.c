@@ -84,12 +84,19 @@ static void hold_begins(hl_call *c, bridge_state *b)
         hl_timer_start(c->env->timers, &c->t_wait, (uint64_t)b->reminder_every, call_wait_timer, c);
 }
 
-static void hold_ends(hl_call *c, bridge_state *b)
+/* A hold under way ends (taken back, transfer, hang-up): into the other leg's CDR. */
+static void hold_over(hl_call *c, bridge_state *b)
 {
-    uint64_t len = call_now_ms(c) - b->hold_start;
+    if (!b->held)
+        return;
     hl_timer_stop(c->env->timers, &c->t_wait);
     b->held = false;
-    call_note_hold(c, c->w.leg, b->hold_start, len, b->reminders, false);
+    call_note_hold(c, c->w.leg, call_now_ms(c) - b->hold_start, b->reminders);
+}
+
+static void hold_ends(hl_call *c, bridge_state *b)
+{
+    hold_over(c, b);
     join(c);
 }
 
@@ -142,10 +149,7 @@ static void stop_recording(hl_call *c, bridge_state *b)
 static void transfer_out(hl_call *c, bridge_state *b, const char *kind, const char *target)
 {
     int i = c->w.leg;
-    if (b->held)
-        call_note_hold(c, i, b->hold_start, call_now_ms(c) - b->hold_start, b->reminders, false);
-    hl_timer_stop(c->env->timers, &c->t_wait);
-    b->held = false;
+    hold_over(c, b);
     bool blind = !strcmp(kind, "transfer");
     hl_cdr_transfer_add(&c->cdrs[i], blind ? "blind" : "attended", target, call_now_wall(c),
                         blind ? "handed-over" : "consulting");
@@ -227,8 +231,7 @@ static bool bridge_event(hl_call *c, int i, const hl_leg_event *ev)
         play_one(c, c->legs[0], b->hold_music);              /* the music loops */
     else if (ev->type == HL_LEG_EV_HANGUP && i == c->w.leg) {
         note_hangup_first(c, "other");
-        if (b->held)
-            call_note_hold(c, i, b->hold_start, call_now_ms(c) - b->hold_start, b->reminders, true);
+        hold_over(c, b);
         stop_recording(c, b);
         unbridge(c);
         lua_pushliteral(c->co, "callee");
@@ -241,8 +244,7 @@ static void bridge_cancel(hl_call *c)
 {
     bridge_state *b = st(c);
     note_hangup_first(c, c->caller_gone ? "caller" : "engine");
-    if (b->held)
-        call_note_hold(c, c->w.leg, b->hold_start, call_now_ms(c) - b->hold_start, b->reminders, true);
+    hold_over(c, b);
     stop_recording(c, b);
     unbridge(c);
 }

@@ -648,9 +648,6 @@ static void agent_from_spec(sim *s, lua_State *S, int t)
         problem(s, "agents: each needs a number (at most %d agents)", MAX_SIM_AGENTS);
         return;
     }
-    for (char *p = skills; *p; p++)
-        if (*p == ',')
-            *p = ' ';
     sim_agent *a = &s->agents[s->nagents++];
     snprintf(a->number, sizeof a->number, "%s", number);
     a->s = s;
