@@ -5,6 +5,7 @@
  * that failed without a failed check (crashed, timed out, set-up failed).
  *   unit-test [-v] [--no-fork] [--timeout SECONDS] [NAME|PATTERN...]    unit-test --list */
 #include "unit.h"
+#include "store/store.h"
 #include <errno.h>
 #include <fnmatch.h>
 #include <signal.h>
@@ -299,4 +300,13 @@ void unit_in_temp_dir(char *dir, size_t len, const char *name, void (*test)(void
     snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
     if (system(cmd) != 0)
         printf("could not remove %s\n", dir);
+}
+
+json_t *unit_query(struct hl_store *s, const char *sql, json_t *params)
+{
+    char err[256] = "";
+    json_t *r = hl_store_exec_sync(s, sql, params, err, sizeof err);
+    if (!r)
+        printf("  (query failed: %s: %s)\n", sql, err);
+    return r;
 }

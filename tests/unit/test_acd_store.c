@@ -54,14 +54,7 @@ static void close_store(hl_store *s, uv_loop_t *loop)
     }
 }
 
-static json_t *q(hl_store *s, const char *sql, json_t *params)
-{
-    char err[256] = "";
-    json_t *r = hl_store_exec_sync(s, sql, params, err, sizeof err);
-    if (!r)
-        printf("  (query failed: %s: %s)\n", sql, err);
-    return r;
-}
+static json_t *q(hl_store *s, const char *sql, json_t *params) { return unit_query(s, sql, params); }
 
 static long long num(hl_store *s, const char *sql)
 {

@@ -19,14 +19,7 @@
 
 static char dir[256];
 
-static json_t *q(hl_store *s, const char *sql, json_t *params)
-{
-    char err[256] = "";
-    json_t *r = hl_store_exec_sync(s, sql, params, err, sizeof err);
-    if (!r)
-        printf("  (query failed: %s: %s)\n", sql, err);
-    return r;
-}
+static json_t *q(hl_store *s, const char *sql, json_t *params) { return unit_query(s, sql, params); }
 
 static long long count(hl_store *s, const char *table)
 {

@@ -43,6 +43,11 @@ int unit_run_counted(int (*entry)(int, char **), int argc, char **argv);
 #include <stddef.h>
 void unit_in_temp_dir(char *dir, size_t len, const char *name, void (*test)(void));
 
+/* One statement on a test's store, synchronously: its rows, or NULL with the error printed. */
+#include <jansson.h>
+struct hl_store;
+json_t *unit_query(struct hl_store *s, const char *sql, json_t *params);
+
 /* A test: returns 0, or non-zero when it could not run to its end (a set-up failed); its
  * failed checks make it fail without that.  Each test runs in a fresh process. */
 #define TEST_IMPL(name) int unit_test_##name(void)
